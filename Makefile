@@ -1,0 +1,38 @@
+# distill2rules — developer entry points. `make demo` and `make test` work from a clean clone.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+# Real public datasets live beside the repo in ../shared/datasets (see README "Datasets").
+SHARED_DATA := $(abspath ../shared/datasets)
+export DISTILL2RULES_DATA ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
+# Keep BLAS/torch from oversubscribing a small machine.
+export OMP_NUM_THREADS ?= 2
+export MPLBACKEND ?= Agg
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench install clean lint
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[test,peers,dask,bench]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/distill2rules quickstart --out runs/quickstart
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check distill2rules exporters tests || true
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

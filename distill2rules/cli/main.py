@@ -1,0 +1,274 @@
+"""The ``distill2rules`` command: a thin face over the library.
+
+Each command parses its options, calls one library function and prints the result. Any
+:class:`~distill2rules.errors.Distill2RulesError` becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from distill2rules.errors import Distill2RulesError
+
+app = typer.Typer(
+    name="distill2rules",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    help="Distill a black-box classifier into a readable, auditable, deployable student.\n\n"
+    "Typical use: [bold]distill2rules fit --teacher model.txt --student ebm --data data.csv --target y --out run/[/bold]",
+)
+teacher_app = typer.Typer(no_args_is_help=True, help="Train or inspect teachers.")
+app.add_typer(teacher_app, name="teacher")
+
+STUDENT_HELP = "Student kind: logreg (sparse scorecard), ebm (Explainable Boosting Machine), rules, tree, mlp."
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, soft_wrap=False, width=max(100, int(os.environ.get("COLUMNS", "100"))))
+
+
+def parse_params(params: list[str] | None) -> dict[str, Any]:
+    """``--param interactions=5 --param max_terms=10`` → dict with JSON-parsed values."""
+    from distill2rules.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for item in params or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param expects KEY=VALUE, got {item!r}.")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def parse_float_or_auto(value: str, name: str) -> float | str:
+    from distill2rules.errors import ConfigError
+
+    if value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"--{name} must be a number or 'auto', got {value!r}.") from None
+
+
+def fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def print_fit_table(metrics: dict[str, Any], title: str = "") -> None:
+    from rich.table import Table
+
+    test = metrics.get("test", {})
+    t = Table(title=title or f"{metrics.get('student')} student — test split ({test.get('n_rows', '?')} rows)")
+    t.add_column("model")
+    for col in ("accuracy", "bal. acc", "ROC AUC", "log loss", "ECE", "fidelity", "retention"):
+        t.add_column(col, justify="right")
+    rows = [("teacher", test.get("teacher", {})), ("student (KD)", test.get("student", {})), ("student (no KD)", test.get("baseline"))]
+    for name, m in rows:
+        if not m:
+            continue
+        t.add_row(name, fmt(m.get("accuracy")), fmt(m.get("balanced_accuracy")), fmt(m.get("roc_auc")), fmt(m.get("log_loss")),
+                  fmt(m.get("ece")), fmt(m.get("fidelity")), fmt(m.get("retention")))
+    console().print(t)
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@app.command()
+def fit(
+    teacher: Annotated[Path, typer.Option(help="Teacher file: LightGBM model.txt, TorchScript or state_dict .pt (+ sidecar .json), .onnx, .skops.")],
+    data: Annotated[str, typer.Option(help="Dataset: a CSV/Parquet path or a registry name (adult, german_credit, breast_cancer, wine_quality, bank_marketing).")],
+    out: Annotated[Path, typer.Option(help="Artifact directory to write (atomically; replaced if it exists).")],
+    student: Annotated[str, typer.Option(help=STUDENT_HELP)] = "ebm",
+    target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
+    temperature: Annotated[str, typer.Option(help="Softmax temperature τ > 0 for the teacher's soft labels, or 'auto'.")] = "1.0",
+    alpha: Annotated[str, typer.Option(help="Weight α in [0, 1] of the true labels (1 = no distillation), or 'auto'.")] = "0.0",
+    seed: Annotated[int, typer.Option(help="Seed of the 70/15/15 split and of the student.")] = 0,
+    teacher_format: Annotated[Optional[str], typer.Option(help="Override format detection: lightgbm, torchscript, torch_state_dict, onnx, skops, pickle.")] = None,
+    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow loading pickle-based teachers (can run code: only for files you trust).")] = False,
+    schema: Annotated[Optional[Path], typer.Option(help="Schema JSON (column types, missing markers) instead of inference.")] = None,
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Student parameter KEY=VALUE (repeatable), e.g. -p interactions=5.")] = None,
+    monotone: Annotated[Optional[str], typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")] = None,
+    baseline: Annotated[bool, typer.Option(help="Also fit the student on hard labels (no KD) and report it side by side.")] = True,
+    calibrate: Annotated[bool, typer.Option(help="Temperature-scale the student on the validation split (folded into the spec).")] = True,
+    onnx: Annotated[bool, typer.Option(help="Write student.onnx into the artifact.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON instead of a table.")] = False,
+) -> None:
+    """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
+    from distill2rules.pipeline import distill
+
+    params = parse_params(param)
+    if monotone:
+        params["monotone"] = monotone
+    schema_obj = None
+    if schema is not None:
+        from distill2rules.data import Schema
+
+        schema_obj = Schema.load(schema)
+    result = distill(
+        teacher, data, target=target, student=student, temperature=parse_float_or_auto(temperature, "temperature"),
+        alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=out, student_params=params, teacher_format=teacher_format,
+        trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline, schema=schema_obj, export_onnx=onnx,
+        progress=not quiet and not as_json,
+    )
+    if as_json:
+        typer.echo(json.dumps(result.metrics, default=str, indent=1))
+    else:
+        print_fit_table(result.metrics)
+        if not quiet:
+            console().print(f"artifact: [bold]{out}[/bold]")
+
+
+@app.command()
+def predict(
+    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
+    data: Annotated[Path, typer.Option(help="CSV/Parquet with the raw feature columns.")],
+    out: Annotated[Path, typer.Option(help="CSV to write: one probability column per class (p_<class>).")],
+) -> None:
+    """Score rows with a fitted student: one probability column per class."""
+    from distill2rules.serve import predict_file
+
+    n = predict_file(artifact, data, out)
+    console(stderr=True).print(f"wrote {n} rows to {out}")
+
+
+@app.command()
+def quickstart(
+    out: Annotated[Path, typer.Option(help="Where to write the teacher and the artifacts.")] = Path("distill2rules-quickstart"),
+    seed: Annotated[int, typer.Option(help="Seed for the split, teacher and students.")] = 0,
+    temperature: Annotated[float, typer.Option(help="Distillation temperature τ.")] = 2.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Offline demo: train a GBT teacher on breast_cancer, distill logreg and EBM students, compare."""
+    from distill2rules.quickstart import run_quickstart
+
+    rows = run_quickstart(out, seed=seed, temperature=temperature, progress=not quiet)
+    from rich.table import Table
+
+    t = Table(title="quickstart — breast_cancer, LightGBM teacher (200 trees), test split")
+    for col in ("model", "accuracy", "ROC AUC", "fidelity", "retention", "size", "artifact"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["model"], fmt(r.get("accuracy")), fmt(r.get("roc_auc")), fmt(r.get("fidelity")), fmt(r.get("retention")),
+                  str(r.get("size", "")), str(r.get("artifact", "")))
+    console().print(t)
+
+
+@teacher_app.command("train")
+def teacher_train(
+    kind: Annotated[str, typer.Option(help="mlp (512-256-128-64-32, early stopping) or gbt (LightGBM, 200 trees).")],
+    data: Annotated[str, typer.Option(help="CSV/Parquet path or registry name.")],
+    out: Annotated[Path, typer.Option(help="Output file: model.txt for gbt, model.pt (+ model.json sidecar) for mlp.")],
+    target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed; the teacher trains on the same 70% split `fit --seed` uses.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Train a reference teacher (the paper's MLP or a 200-tree LightGBM) on the train split."""
+    from distill2rules.quickstart import train_reference_teacher
+
+    info = train_reference_teacher(kind, data, out, target=target, seed=seed, progress=not quiet)
+    console().print(f"teacher ({kind}) written to [bold]{out}[/bold]: {info}")
+
+
+@app.command()
+def export(
+    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
+    format: Annotated[str, typer.Option("--format", help="onnx or rulecard.")] = "onnx",
+    inputs: Annotated[str, typer.Option(help="ONNX inputs: 'tensors' (numeric [N,d] + categorical [N,d]) or 'columns' (one [N,1] input per column).")] = "tensors",
+    out: Annotated[Optional[Path], typer.Option(help="Write here instead of into the artifact (a file for onnx, a directory for rulecard).")] = None,
+) -> None:
+    """Export the student as an ONNX graph or as a rule card (Markdown, HTML, JSON)."""
+    from distill2rules.serve import export_artifact
+
+    written = export_artifact(artifact, format=format, inputs=inputs, out=out)
+    for p in written:
+        typer.echo(str(p))
+
+
+@app.command()
+def verify(
+    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check an artifact: file hashes, the spec, and ONNX parity with the spec. Exit 2 on any mismatch."""
+    from distill2rules.artifact import verify_artifact
+
+    report = verify_artifact(artifact)
+    if as_json:
+        typer.echo(json.dumps(report, indent=1))
+    else:
+        typer.echo(f"ok: {report['files_checked']} files match the manifest" +
+                   (f"; ONNX parity max |Δp| = {report['onnx_max_abs_diff']:.2e}" if "onnx_max_abs_diff" in report else ""))
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def _register_optional_commands() -> None:
+    """Commands contributed by other wings live in ``distill2rules/cli/cmd_*.py`` modules."""
+    import importlib
+    import pkgutil
+
+    import distill2rules.cli as pkg
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name.startswith("cmd_")):
+        importlib.import_module(f"distill2rules.cli.{mod}").register(app)
+
+
+_register_optional_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: maps library errors to one line on stderr and exit code 2."""
+    import click
+
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="distill2rules")
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except click.ClickException as exc:  # usage errors: exit 2 with click's message
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Distill2RulesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last resort: no traceback unless asked
+        if os.environ.get("DISTILL2RULES_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (set DISTILL2RULES_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

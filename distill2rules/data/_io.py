@@ -1,0 +1,282 @@
+"""Reading tables: CSV/TSV/text (optionally compressed), Parquet, or a DataFrame.
+
+Every source is normalised the same way: column names become stripped strings,
+string cells are stripped, the missing markers in :data:`MISSING_MARKERS` become
+NaN, and text columns whose every value is a number become numeric.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import io
+import lzma
+from collections import Counter
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import pandas as pd
+
+from distill2rules.errors import DataError
+
+__all__ = ["MISSING_MARKERS", "PathLike", "read_table"]
+
+PathLike = Union[str, Path]
+
+#: Cell values read as missing (after stripping whitespace).
+MISSING_MARKERS: tuple[str, ...] = ("?", "NA", "N/A", "", "null", "NaN")
+
+#: Delimiters tried by the sniffer, in order of preference ("\\s+" = runs of spaces).
+_DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+_WHITESPACE = r"\s+"
+_SAMPLE_LINES = 50
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+_DECOMPRESSORS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
+
+
+def read_table(
+    source: PathLike | pd.DataFrame,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
+    """Read a table from a file or copy a DataFrame, with uniform cleaning.
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        A CSV/TSV/text file (``.csv``, ``.tsv``, ``.txt``, ... optionally ``.gz``,
+        ``.bz2`` or ``.xz`` compressed), a Parquet file (``.parquet``/``.pq``), or a
+        DataFrame (copied, never modified). Text files must have a header row.
+    sep : str, optional
+        Field delimiter. ``None`` sniffs one of ``,`` ``;`` tab ``|`` or runs of spaces.
+    encoding : str, optional
+        Text encoding. ``None`` means UTF-8 (a byte-order mark is allowed); bytes that
+        are not valid UTF-8 raise :class:`DataError` instead of being guessed.
+
+    Returns
+    -------
+    DataFrame
+        Stripped string column names and cells; missing markers (``?``, ``NA``,
+        ``N/A``, empty, ``null``, ``NaN``) as NaN.
+
+    Raises
+    ------
+    DataError
+        Missing, empty, undecodable or unparsable file, a wrong delimiter, duplicated
+        column names, or an unreadable Parquet file.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> read_table(pd.DataFrame({" a ": [" x", "?"]}))["a"].tolist()
+    ['x', nan]
+    """
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+        frame.columns = [str(c).strip() for c in frame.columns]
+        _check_unique_columns(list(frame.columns), "the DataFrame")
+        return _clean(frame)
+    path = Path(source)
+    if not path.is_file():
+        what = "is a directory, not a file" if path.is_dir() else "not found"
+        raise DataError(f"{path}: {what}.", hint="Check the path (or pass a DataFrame).")
+    if path.suffix.lower() in _PARQUET_SUFFIXES:
+        frame = _read_parquet(path)
+    else:
+        frame = _read_text(path, sep=sep, encoding=encoding)
+    if len(frame) == 0:
+        raise DataError(f"{path} has no data rows.", hint="Check that it is the right file.")
+    return _clean(frame)
+
+
+# --------------------------------------------------------------------------- parquet
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} is empty.", hint="Check that it is the right file.")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises many types (ArrowInvalid, OSError, ...)
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DataError(
+            f"cannot read Parquet file {path}: {reason}.",
+            hint="Check that the file is valid Parquet, or export it as CSV.",
+        ) from err
+    frame.columns = [str(c).strip() for c in frame.columns]
+    _check_unique_columns(list(frame.columns), str(path))
+    return frame
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _read_text(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFrame:
+    text = _decode(path, _read_bytes(path), encoding)
+    if not text.strip():
+        raise DataError(f"{path} is empty.", hint="Check that it is the right file.")
+    sample = _sample_lines(text)
+    if sep is None:
+        sep = _sniff(sample)
+    header = _split_line(sample[0], sep)
+    _check_unique_columns([h.strip() for h in header], str(path))
+    _check_delimiter(path, sample, sep, n_columns=len(header))
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            skipinitialspace=True,
+            na_values=list(MISSING_MARKERS),
+            keep_default_na=False,
+            engine="python" if len(sep) > 1 and sep != _WHITESPACE else "c",
+        )
+    except (pd.errors.ParserError, ValueError) as err:
+        reason = str(err).strip().splitlines()[-1]
+        raise DataError(
+            f"cannot parse {path} with delimiter {sep!r}: {reason}.",
+            hint="Check the delimiter (pass --sep) and the quoting of fields.",
+        ) from err
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_bytes(path: Path) -> bytes:
+    raw = path.read_bytes()
+    decompress = _DECOMPRESSORS.get(path.suffix.lower())
+    if decompress is None and raw[:2] == b"\x1f\x8b":
+        decompress = gzip.decompress
+    if decompress is None:
+        return raw
+    try:
+        return decompress(raw)
+    except (OSError, EOFError, lzma.LZMAError) as err:
+        raise DataError(
+            f"cannot decompress {path}: {err}.", hint="Check that the file is not truncated."
+        ) from err
+
+
+def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
+    codec = encoding or "utf-8-sig"
+    try:
+        return raw.decode(codec)
+    except LookupError as err:
+        raise DataError(
+            f"unknown encoding {encoding!r}.", hint="Pass e.g. --encoding latin-1 or utf-8."
+        ) from err
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        bad = raw[err.start : err.start + 1].hex()
+        if encoding is None:
+            hint = "Pass --encoding latin-1 (or the file's real encoding), or re-save it as UTF-8."
+        else:
+            hint = "Pass the file's real encoding with --encoding."
+        raise DataError(
+            f"{path} is not valid {codec.replace('-sig', '').upper()}: "
+            f"byte 0x{bad} at offset {err.start} (line {line}).",
+            hint=hint,
+        ) from err
+
+
+def _sample_lines(text: str) -> list[str]:
+    lines: list[str] = []
+    for line in io.StringIO(text):
+        if line.strip():
+            lines.append(line.rstrip("\r\n"))
+            if len(lines) >= _SAMPLE_LINES:
+                break
+    return lines
+
+
+def _split_line(line: str, sep: str) -> list[str]:
+    if sep == _WHITESPACE:
+        return line.split()
+    if len(sep) != 1:
+        return line.split(sep)
+    return next(csv.reader([line], delimiter=sep, skipinitialspace=True), [])
+
+
+def _field_counts(lines: list[str], sep: str) -> Counter[int]:
+    return Counter(len(_split_line(line, sep)) for line in lines)
+
+
+def _consistent_width(lines: list[str], sep: str) -> int:
+    """Number of fields per line if ``sep`` splits at least 90% of lines alike, else 1."""
+    width, hits = _field_counts(lines, sep).most_common(1)[0]
+    return width if hits >= 0.9 * len(lines) else 1
+
+
+def _sniff(lines: list[str]) -> str:
+    """Pick the delimiter giving the most columns consistently; spaces come last."""
+    best, best_width = ",", 1
+    for sep in _DELIMITERS:
+        width = _consistent_width(lines, sep)
+        if width > best_width:
+            best, best_width = sep, width
+    if best_width == 1 and _consistent_width(lines, _WHITESPACE) > 1:
+        return _WHITESPACE
+    return best
+
+
+def _check_delimiter(path: Path, lines: list[str], sep: str, *, n_columns: int) -> None:
+    """Refuse a one-column parse when the lines evidently hold another delimiter."""
+    if n_columns > 1:
+        return
+    for other in (*_DELIMITERS, _WHITESPACE):
+        if other == sep or len(_split_line(lines[0], other)) < 2:
+            continue
+        counts = _field_counts(lines, other)
+        split_lines = sum(n for width, n in counts.items() if width > 1)
+        if split_lines >= 0.5 * len(lines):
+            shown = "a space" if other == _WHITESPACE else repr(other)
+            raise DataError(
+                f"{path} parsed into a single column, but its lines contain {shown}: "
+                "wrong delimiter?",
+                hint=f"Pass --sep {shown if other != _WHITESPACE else repr(' ')} "
+                "(or fix the file so every line has the same number of fields).",
+            )
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def _check_unique_columns(columns: list[str], where: str) -> None:
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise DataError(
+            f"duplicated column names in {where}: {', '.join(map(repr, dupes))}.",
+            hint="Rename the columns so that every name is unique.",
+        )
+
+
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object or isinstance(series.dtype, pd.StringDtype)
+
+
+def _strip_cells(series: pd.Series) -> pd.Series:
+    """Strip strings and turn missing markers into NaN; other values are untouched."""
+    if isinstance(series.dtype, pd.StringDtype):
+        stripped = series.str.strip()
+    else:
+        stripped = series.map(lambda v: v.strip() if isinstance(v, str) else v)
+    return stripped.mask(stripped.isin(MISSING_MARKERS), np.nan)
+
+
+def _maybe_numeric(series: pd.Series) -> pd.Series:
+    """Return the column as numbers if every present value is a number (not a bool)."""
+    present = series.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present.head(1000)):
+        return series
+    numbers = pd.to_numeric(series, errors="coerce")
+    if int(numbers.notna().sum()) == len(present):
+        return numbers
+    return series
+
+
+def _clean(frame: pd.DataFrame) -> pd.DataFrame:
+    for name in frame.columns:
+        if _is_text(frame[name]):
+            frame[name] = _maybe_numeric(_strip_cells(frame[name]))
+    return frame

@@ -1,0 +1,311 @@
+"""The front door: distill a teacher into a student and write the artifact (``distill2rules fit``).
+
+``distill`` is one library call doing what the CLI's ``fit`` does: load data and teacher,
+split 70/15/15 by seed, score the teacher, build soft targets, fit the distilled student
+(and, side by side, the same student on hard labels: the no-KD baseline), re-calibrate on
+the validation split, measure on the test split, and write the artifact atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from distill2rules.errors import ConfigError, DataError, SchemaError, TeacherError
+from distill2rules.kd import check_alpha, check_temperature, soft_targets
+
+__all__ = ["DistillResult", "align_teacher_classes", "distill", "fit_student", "load_inputs"]
+
+
+@dataclass
+class DistillResult:
+    """What ``distill`` produced: the spec, metrics, timings, and where the artifact went."""
+
+    spec: dict[str, Any]
+    metrics: dict[str, Any]
+    baseline_spec: dict[str, Any] | None = None
+    out_dir: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    student: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metrics": self.metrics, "timings": self.timings, "out_dir": str(self.out_dir) if self.out_dir else None}
+
+
+class _Steps:
+    """Tiny timer + optional rich status line for each pipeline stage."""
+
+    def __init__(self, progress: bool) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self._console = None
+        if progress:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+
+    def run(self, name: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        if self._console is not None:
+            with self._console.status(f"[bold]{name}[/bold]…", spinner="dots"):
+                out = fn()
+            self._console.print(f"[green]✓[/green] {name} [dim]({time.perf_counter() - t0:.1f} s)[/dim]")
+        else:
+            out = fn()
+        self.timings[name] = round(time.perf_counter() - t0, 3)
+        return out
+
+
+def load_inputs(data: Any, target: str | None, schema: Any = None):
+    """Dataset from a registry name, a path or a DataFrame → ``Dataset`` (data wing)."""
+    from distill2rules.data import load_dataset, validate_target
+
+    ds = load_dataset(data, target=target, schema=schema)
+    validate_target(ds.frame[ds.target], ds.target)
+    return ds
+
+
+def align_teacher_classes(teacher: Any, classes: np.ndarray) -> np.ndarray:
+    """Column permutation mapping the teacher's logits to the data's sorted classes.
+
+    Teachers that record their classes (sidecar, sklearn) are matched by label (compared as
+    text); others are assumed to use the sorted order of the target's values, like LightGBM's
+    and scikit-learn's estimators do.
+    """
+    k = len(classes)
+    if teacher.n_classes != k:
+        raise SchemaError(
+            f"the teacher predicts {teacher.n_classes} classes but the target has {k} ({', '.join(map(str, classes[:6]))}).",
+            hint="Check --target, or that this teacher was trained for this task.",
+        )
+    t_classes = getattr(teacher, "classes_", None)
+    if t_classes is None:
+        return np.arange(k)
+    t_text = [str(c) for c in t_classes]
+    d_text = [str(c) for c in classes]
+    if sorted(t_text) != sorted(d_text):
+        # the sidecar may record integer codes for string labels; fall back to sorted order
+        if all(c.isdigit() for c in t_text) and sorted(int(c) for c in t_text) == list(range(k)):
+            return np.arange(k)
+        raise SchemaError(f"the teacher's classes ({', '.join(t_text)}) differ from the target's ({', '.join(d_text)}).")
+    return np.asarray([t_text.index(c) for c in d_text])
+
+
+def _class_index(y: pd.Series, classes: np.ndarray) -> np.ndarray:
+    lookup = {str(c): i for i, c in enumerate(classes)}
+    return np.asarray([lookup[str(v)] for v in y], dtype=np.int64)
+
+
+def fit_student(student: str, X: pd.DataFrame, y: pd.Series, targets: np.ndarray | None, *, params: Mapping[str, Any],
+                X_val: pd.DataFrame | None = None, y_val: pd.Series | None = None, calibrate: bool = True) -> Any:
+    """Fit one registered student; optionally temperature-calibrate it on the validation split."""
+    from distill2rules.students import calibrate_spec, make_student
+    from distill2rules.students._base import raw_inputs
+
+    est = make_student(student, **dict(params))
+    est.fit(X, y, soft_targets=targets, X_val=X_val, y_val=y_val)
+    if calibrate and X_val is not None and y_val is not None:
+        inp = raw_inputs(X_val, est.spec_["inputs"]["numeric"], est.spec_["inputs"]["categorical"])
+        est.spec_ = calibrate_spec(est.spec_, inp.numeric, inp.categorical, _class_index(y_val, est.classes_))
+    return est
+
+
+def _score(student_spec: Mapping[str, Any], X: pd.DataFrame) -> np.ndarray:
+    from distill2rules import spec as spec_mod
+
+    return spec_mod.evaluate(student_spec, X)["probabilities"]
+
+
+def _metrics_block(y_idx: np.ndarray, p_teacher: np.ndarray, p_student: np.ndarray, p_base: np.ndarray | None) -> dict[str, Any]:
+    from distill2rules.validation.metrics import fidelity, predictive_metrics
+
+    def pm(p: np.ndarray, with_teacher: bool) -> dict[str, Any]:
+        d = predictive_metrics(y_idx, p, teacher_proba=p_teacher if with_teacher else None)
+        return d.to_dict() if hasattr(d, "to_dict") else dict(d)
+
+    def fid(p: np.ndarray) -> dict[str, Any]:
+        d = fidelity(p, p_teacher)
+        return d.to_dict() if hasattr(d, "to_dict") else dict(d)
+
+    teacher = pm(p_teacher, False)
+    block: dict[str, Any] = {"n_rows": int(len(y_idx)), "teacher": teacher}
+    for name, p in (("student", p_student), ("baseline", p_base)):
+        if p is None:
+            continue
+        m = pm(p, True)
+        f = fid(p)
+        m["fidelity"] = f.get("agreement", f.get("fidelity"))
+        m["fidelity_detail"] = f
+        m["retention"] = (m["accuracy"] / teacher["accuracy"]) if teacher["accuracy"] else None
+        block[name] = m
+    return block
+
+
+def distill(teacher: Any, data: Any, *, target: str | None = None, student: str = "ebm", temperature: float = 1.0,
+            alpha: float = 0.0, seed: int = 0, out: str | Path | None = None, student_params: Mapping[str, Any] | None = None,
+            teacher_format: str | None = None, trust_pickle: bool = False, calibrate: bool = True, baseline: bool = True,
+            schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
+            ) -> DistillResult:
+    """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
+
+    Parameters
+    ----------
+    teacher : path or Teacher
+        A teacher file (LightGBM ``model.txt``, TorchScript/state_dict ``.pt``, ONNX, ...) or a loaded teacher.
+    data : str, path or DataFrame
+        A registry name (``adult``, ``breast_cancer``...), a CSV/Parquet path or a DataFrame.
+    target : str
+        Target column (registry datasets know theirs).
+    student : str
+        ``logreg``, ``ebm`` (and any other registered student).
+    temperature, alpha : float
+        τ > 0 and α in [0, 1] of the soft targets ``α·onehot(y) + (1 − α)·softmax(z_T / τ)``.
+    seed : int
+        Fixes the 70/15/15 split and every random choice: same inputs and seed → same artifact.
+    baseline : bool
+        Also fit the same student on hard labels (no KD) and report it side by side.
+    """
+    temperature = check_temperature(temperature)
+    alpha = check_alpha(alpha)
+    from distill2rules.students import STUDENTS
+
+    if student not in STUDENTS:
+        raise ConfigError(f"unknown student '{student}'.", hint=f"Choose one of: {', '.join(STUDENTS)}.")
+    steps = _Steps(progress)
+    params = dict(student_params or {})
+    params.setdefault("random_state", seed)
+
+    ds = steps.run("load data", lambda: load_inputs(data, target, schema))
+    from distill2rules.data import split_frame
+
+    splits = split_frame(ds.frame, ds.target, seed=seed)
+    feats = [c for c in ds.frame.columns if c != ds.target]
+    y_all = ds.frame[ds.target]
+    classes = np.unique(y_all.astype(str)) if y_all.dtype == object else np.unique(y_all)
+
+    if isinstance(teacher, (str, Path)):
+        from distill2rules.teachers import load_teacher
+
+        teacher_obj = steps.run("load teacher", lambda: load_teacher(teacher, format=teacher_format, trust_pickle=trust_pickle))
+    else:
+        teacher_obj = teacher
+    from distill2rules.teachers import check_features
+
+    check_features(teacher_obj, feats)
+    perm = align_teacher_classes(teacher_obj, classes)
+
+    def teacher_logits(frame: pd.DataFrame) -> np.ndarray:
+        z = np.asarray(teacher_obj.logits(frame[list(teacher_obj.feature_names or feats)]), dtype=np.float64)
+        return z[:, perm]
+
+    z = steps.run("score teacher", lambda: {k: teacher_logits(getattr(splits, k)[feats]) for k in ("train", "val", "test")})
+    y_idx = {k: _class_index(getattr(splits, k)[ds.target], classes) for k in ("train", "val", "test")}
+    targets = soft_targets(z["train"], y_idx["train"], temperature=temperature, alpha=alpha)
+
+    Xtr, Xva, Xte = splits.train[feats], splits.val[feats], splits.test[feats]
+    ytr, yva = splits.train[ds.target], splits.val[ds.target]
+    est = steps.run(f"fit {student} student (KD)", lambda: fit_student(student, Xtr, ytr, targets, params=params, X_val=Xva, y_val=yva, calibrate=calibrate))
+    spec = est.spec_
+    base_spec = None
+    if baseline:
+        base = steps.run(f"fit {student} student (no KD)", lambda: fit_student(student, Xtr, ytr, None, params=params, X_val=Xva, y_val=yva, calibrate=calibrate))
+        base_spec = base.spec_
+
+    from distill2rules.kd import softmax
+
+    def measure() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for split, X in (("val", Xva), ("test", Xte)):
+            out[split] = _metrics_block(y_idx[split], softmax(z[split]), _score(spec, X), _score(base_spec, X) if base_spec else None)
+        return out
+
+    measured = steps.run("measure", measure)
+    from distill2rules.students import spec_complexity
+
+    metrics: dict[str, Any] = {
+        "student": student,
+        "temperature": temperature,
+        "alpha": alpha,
+        "seed": seed,
+        "classes": [str(c) for c in classes],
+        "split_sizes": {k: int(len(getattr(splits, k))) for k in ("train", "val", "test")},
+        **measured,
+        "size": {"student": spec_complexity(spec), "teacher_parameters": int(teacher_obj.n_parameters())},
+        "calibration": spec.get("calibration"),
+    }
+    spec.setdefault("meta", {}).update({"temperature": temperature, "alpha": alpha, "seed": seed, "dataset": ds.name,
+                                       "target": ds.target, "teacher": _teacher_info(teacher_obj)})
+    result = DistillResult(spec=spec, metrics=metrics, baseline_spec=base_spec, timings=steps.timings, student=est)
+    if out is not None:
+        steps.run("write artifact", lambda: write_fit_artifact(out, result, ds, teacher_obj, splits, export_onnx=export_onnx,
+                                                                config={"student": student, "temperature": temperature, "alpha": alpha,
+                                                                        "seed": seed, "student_params": params, "calibrate": calibrate,
+                                                                        **dict(provenance or {})}))
+        result.out_dir = Path(out)
+    metrics["timings"] = steps.timings
+    return result
+
+
+def _teacher_info(teacher: Any) -> dict[str, Any]:
+    try:
+        d = dict(teacher.describe())
+    except Exception:  # noqa: BLE001 - description is best effort
+        d = {"kind": getattr(teacher, "kind", type(teacher).__name__)}
+    d.pop("feature_names", None)
+    return d
+
+
+def data_profile(frame: pd.DataFrame, schema: Any, target: str) -> dict[str, Any]:
+    """Numeric ranges and category lists of the training data (for parity rows and rule cards)."""
+    from distill2rules.spec import to_category_strings
+
+    ranges, cats = {}, {}
+    for c in frame.columns:
+        if c == target:
+            continue
+        if c in set(schema.categorical_columns):
+            vals = [v for v in pd.unique(to_category_strings(frame[c].to_numpy(dtype=object))) if v != ""]
+            cats[c] = sorted(map(str, vals))[:200]
+        else:
+            x = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            if x.size:
+                ranges[c] = [float(x.min()), float(x.max())]
+    return {"numeric_ranges": ranges, "categories": cats}
+
+
+def write_fit_artifact(out: str | Path, result: DistillResult, ds: Any, teacher: Any, splits: Any, *, export_onnx: bool,
+                       config: Mapping[str, Any]) -> Path:
+    """Write student.json, baseline.json, metrics.json, schema.json, student.onnx, rule cards, manifest."""
+    from distill2rules import spec as spec_mod
+    from distill2rules.artifact import _dump, write_artifact
+
+    files: dict[str, Any] = {"student.json": spec_mod.to_json(result.spec), "metrics.json": _dump(result.metrics),
+                             "schema.json": _dump(ds.schema.to_dict())}
+    if result.baseline_spec is not None:
+        files["baseline.json"] = spec_mod.to_json(result.baseline_spec)
+    if export_onnx:
+        from distill2rules.exporters import to_onnx
+
+        model = to_onnx(result.spec)
+        files["student.onnx"] = model.SerializeToString(deterministic=True)
+    provenance = {"teacher": _teacher_info(teacher), "dataset": ds.name, "target": ds.target,
+                  "n_rows": {k: int(len(getattr(splits, k))) for k in ("train", "val", "test")}, **{k: v for k, v in config.items() if k != "student_params"}}
+    try:
+        from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
+
+        card = rulecard(result.spec, metrics=result.metrics, provenance=provenance)
+        files["rulecard.md"] = render_markdown(card)
+        files["rulecard.html"] = render_html(card)
+        files["rulecard.json"] = _dump(card)
+    except ImportError:  # rule cards are optional until the exporter lands
+        pass
+    manifest = {"config": dict(config), "data": {"name": ds.name, "source": str(getattr(ds, "source", "")), "target": ds.target,
+                                                 "n_rows": int(len(ds.frame)), **data_profile(ds.frame, ds.schema, ds.target)},
+                "teacher": _teacher_info(teacher)}
+    return write_artifact(out, files, manifest)

@@ -1,0 +1,79 @@
+"""Using a fitted artifact: predict, export (thin library calls behind the CLI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from distill2rules.errors import ConfigError
+
+
+def predict_frame(art_dir: str | Path, X: pd.DataFrame) -> pd.DataFrame:
+    """Probabilities of every class (columns ``p_<class>``) for raw rows ``X``."""
+    from distill2rules import spec as spec_mod
+    from distill2rules.artifact import load_spec
+
+    spec = load_spec(art_dir)
+    proba = spec_mod.evaluate(spec, X)["probabilities"]
+    return pd.DataFrame(proba, columns=[f"p_{c}" for c in spec["classes"]], index=X.index)
+
+
+def predict_file(art_dir: str | Path, data: str | Path, out: str | Path) -> int:
+    from distill2rules.data import read_table
+
+    X = read_table(data)
+    res = predict_frame(art_dir, X)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    res.to_csv(tmp, index=False, float_format="%.8g")
+    tmp.replace(out)
+    return len(res)
+
+
+def export_artifact(art_dir: str | Path, *, format: str = "onnx", inputs: str = "tensors", out: str | Path | None = None) -> list[Path]:
+    """Export the artifact's student as ONNX or a rule card; into the artifact unless ``out`` is given."""
+    import json
+
+    from distill2rules.artifact import _dump, load_spec, read_manifest, update_artifact
+
+    spec = load_spec(art_dir)
+    if inputs not in ("tensors", "columns"):
+        raise ConfigError(f"--inputs must be 'tensors' or 'columns', got {inputs!r}.")
+    files: dict[str, Any] = {}
+    if format == "onnx":
+        from distill2rules.exporters import to_onnx
+
+        name = "student.onnx" if inputs == "tensors" else "student.columns.onnx"
+        files[name] = to_onnx(spec, inputs=inputs).SerializeToString(deterministic=True)
+    elif format == "rulecard":
+        from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
+
+        d = Path(art_dir)
+        metrics = json.loads((d / "metrics.json").read_text()) if (d / "metrics.json").is_file() else None
+        manifest = read_manifest(d)
+        card = rulecard(spec, metrics=metrics, provenance={"teacher": manifest.get("teacher"), "dataset": manifest.get("data", {}).get("name"),
+                                                            **manifest.get("config", {})})
+        files = {"rulecard.md": render_markdown(card), "rulecard.html": render_html(card), "rulecard.json": _dump(card)}
+    else:
+        raise ConfigError(f"unknown export format {format!r}.", hint="Use --format onnx or --format rulecard.")
+    if out is None:
+        update_artifact(art_dir, files)
+        return [Path(art_dir) / n for n in files]
+    out = Path(out)
+    if format == "onnx":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_bytes(next(iter(files.values())))
+        tmp.replace(out)
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for n, content in files.items():
+        p = out / n
+        p.write_text(content, encoding="utf-8")
+        written.append(p)
+    return written

@@ -1,0 +1,143 @@
+"""The spec: plain-data description of a fitted student (JSON round-trip).
+
+See ``docs/spec.md`` for the full format. Three kinds:
+
+* ``additive``  — intercept + terms (``linear`` or ``table`` over 1–2 binned/categorical axes)
+  + link (``logistic`` for two classes with one score, ``softmax`` for K scores).
+* ``rule_list`` — ordered rules (conjunctions of conditions) -> class probabilities, + default.
+* ``mlp``       — preprocessing (standardise numerics, one-hot categoricals) + dense layers.
+
+Calibration is folded into the parameters at fit time (and recorded under ``calibration``
+for the record), so every rendering of a spec — ONNX, reason codes, rule card — includes it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from distill2rules.errors import SpecError
+
+SPEC_FORMAT = "distill2rules.spec/1"
+KINDS = ("additive", "rule_list", "mlp")
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return f
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    return obj
+
+
+def _unjson_inf(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _unjson_inf(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unjson_inf(v) for v in obj]
+    if obj == "inf":
+        return math.inf
+    if obj == "-inf":
+        return -math.inf
+    return obj
+
+
+def to_json(spec: Mapping[str, Any]) -> str:
+    """Deterministic JSON text (sorted keys, fixed float repr) for byte-identical artifacts."""
+    return json.dumps(_jsonable(dict(spec)), indent=1, sort_keys=True, allow_nan=False) + "\n"
+
+
+def from_json(text: str) -> dict[str, Any]:
+    try:
+        spec = _unjson_inf(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"student spec is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+    validate(spec)
+    return spec
+
+
+def save(spec: Mapping[str, Any], path: str | Path) -> None:
+    Path(path).write_text(to_json(spec), encoding="utf-8")
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError(f"no student spec at {p}.", hint="Point at an artifact directory written by `distill2rules fit`.")
+    return from_json(p.read_text(encoding="utf-8"))
+
+
+def n_scores(spec: Mapping[str, Any]) -> int:
+    """Number of score columns K' (1 for a logistic link)."""
+    return 1 if spec.get("link") == "logistic" else len(spec["classes"])
+
+
+def validate(spec: Mapping[str, Any]) -> None:
+    """Raise :class:`SpecError` when the spec is malformed. Cheap structural checks only."""
+    if not isinstance(spec, Mapping):
+        raise SpecError("a spec must be a JSON object.")
+    fmt = spec.get("format")
+    if fmt != SPEC_FORMAT:
+        raise SpecError(f"unsupported spec format {fmt!r}; this version reads {SPEC_FORMAT!r}.")
+    kind = spec.get("kind")
+    if kind not in KINDS:
+        raise SpecError(f"unknown spec kind {kind!r}; expected one of {', '.join(KINDS)}.")
+    classes = spec.get("classes")
+    if not isinstance(classes, list) or len(classes) < 2:
+        raise SpecError("spec 'classes' must list at least two classes.")
+    inputs = spec.get("inputs")
+    if not isinstance(inputs, Mapping) or not {"numeric", "categorical"} <= set(inputs):
+        raise SpecError("spec 'inputs' must have 'numeric' and 'categorical' column lists.")
+    known = set(inputs["numeric"]) | set(inputs["categorical"])
+    k = len(classes)
+    if kind in ("additive", "mlp"):
+        link = spec.get("link")
+        if link not in ("logistic", "softmax"):
+            raise SpecError(f"unknown link {link!r}.")
+        if link == "logistic" and k != 2:
+            raise SpecError("a logistic link needs exactly two classes.")
+    if kind == "additive":
+        kp = n_scores(spec)
+        if len(spec.get("intercept", [])) != kp:
+            raise SpecError(f"additive intercept must have {kp} value(s).")
+        for term in spec.get("terms", []):
+            feats = [term.get("feature")] if term.get("type") == "linear" else [a.get("feature") for a in term.get("axes", [])]
+            for f in feats:
+                if f not in known:
+                    raise SpecError(f"term '{term.get('name')}' uses unknown input '{f}'.")
+            if term.get("type") == "table":
+                shape = np.shape(term["scores"])
+                want = []
+                for a in term["axes"]:
+                    want.append(len(a["edges"]) + 2 if a["kind"] == "numeric" else len(a["categories"]) + 2)
+                if list(shape) != want + [kp]:
+                    raise SpecError(f"term '{term.get('name')}' scores have shape {shape}, expected {tuple(want + [kp])}.")
+            elif term.get("type") != "linear":
+                raise SpecError(f"unknown term type {term.get('type')!r}.")
+    elif kind == "rule_list":
+        for rule in list(spec.get("rules", [])) + [spec.get("default", {})]:
+            if len(rule.get("probabilities", [])) != k:
+                raise SpecError(f"every rule needs {k} class probabilities.")
+            for cond in rule.get("conditions", []):
+                if cond.get("feature") not in known:
+                    raise SpecError(f"rule condition uses unknown input {cond.get('feature')!r}.")
+    elif kind == "mlp":
+        if not spec.get("layers"):
+            raise SpecError("an mlp spec needs at least one layer.")

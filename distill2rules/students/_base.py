@@ -1,0 +1,222 @@
+"""Shared machinery for students: sklearn-compatible estimators that learn from soft targets.
+
+Every student
+
+* takes raw business columns (a DataFrame; numpy arrays are treated as numeric columns
+  ``x0..x{d-1}``), numeric and categorical, with missing values;
+* takes hard labels ``y`` (which fix ``classes_``) and optionally ``soft_targets`` of shape
+  ``(n, len(classes_))`` whose columns follow ``classes_``;
+* lowers itself to a spec (``spec_``) at the end of ``fit`` and predicts *through the spec*, so
+  the Python student, its ONNX graph, its reason codes and its rule card are one function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from distill2rules import spec as spec_mod
+from distill2rules.errors import ConfigError, DataError, SchemaError
+from distill2rules.kd import one_hot
+
+
+def as_frame(X: Any) -> pd.DataFrame:
+    """Raw rows as a DataFrame (numpy input → numeric columns ``x0..``)."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    arr = np.asarray(X)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise DataError(f"expected 2-D input rows, got an array of shape {arr.shape}.")
+    return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+
+
+def split_columns(X: pd.DataFrame, categorical_features: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """Numeric and categorical column names (categorical = given list, else non-numeric dtypes)."""
+    cols = [str(c) for c in X.columns]
+    if len(set(cols)) != len(cols):
+        dup = sorted({c for c in cols if cols.count(c) > 1})
+        raise SchemaError(f"duplicated column name(s): {', '.join(dup)}.", hint="Rename the columns so each is unique.")
+    if categorical_features is not None:
+        unknown = [c for c in categorical_features if c not in cols]
+        if unknown:
+            raise SchemaError(f"categorical_features names unknown column(s): {', '.join(unknown)}.")
+        cat = [c for c in cols if c in set(categorical_features)]
+    else:
+        cat = [c for c in cols if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
+    num = [c for c in cols if c not in set(cat)]
+    return num, cat
+
+
+@dataclass
+class RawInputs:
+    """The student's view of the raw rows: float32 numerics and canonical category strings."""
+
+    numeric_columns: list[str]
+    categorical_columns: list[str]
+    numeric: np.ndarray  # (n, d_num) float32, NaN = missing
+    categorical: np.ndarray  # (n, d_cat) object str, "" = missing
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.numeric.shape[0] if self.numeric.shape[1] else self.categorical.shape[0]
+
+
+def raw_inputs(X: pd.DataFrame, numeric_columns: list[str], categorical_columns: list[str]) -> RawInputs:
+    spec_like = {"inputs": {"numeric": numeric_columns, "categorical": categorical_columns}}
+    num, cat = spec_mod.prepare_inputs(spec_like, X)
+    return RawInputs(numeric_columns, categorical_columns, num, cat)
+
+
+def check_targets(y: Any, soft_targets: Any | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate labels/targets. Returns ``(classes, y_idx, targets)``."""
+    y_arr = np.asarray(y, dtype=object).ravel() if y is not None else None
+    if y_arr is None:
+        raise DataError("fit needs the class labels y (they fix classes_).")
+    if len(y_arr) != n:
+        raise DataError(f"y has {len(y_arr)} labels for {n} rows.")
+    if pd.isna(pd.Series(y_arr)).any():
+        raise DataError("the labels contain missing values.", hint="Drop those rows before fitting.")
+    try:
+        classes = np.unique(np.asarray(y).ravel())
+    except TypeError:
+        classes = np.unique(y_arr.astype(str))
+        y_arr = y_arr.astype(str)
+    if len(classes) < 2:
+        raise DataError(f"the labels hold a single class ({classes[0]!r}); a classifier needs at least two.")
+    y_idx = np.searchsorted(classes, np.asarray(y_arr, dtype=classes.dtype))
+    if soft_targets is None:
+        targets = one_hot(y_idx, len(classes))
+    else:
+        targets = np.asarray(soft_targets, dtype=np.float64)
+        if targets.shape != (n, len(classes)):
+            raise DataError(f"soft_targets must have shape ({n}, {len(classes)}) (one column per class), got {targets.shape}.")
+        if not np.isfinite(targets).all() or (targets < -1e-9).any():
+            raise DataError("soft_targets must be finite, non-negative probabilities.")
+        sums = targets.sum(axis=1)
+        if np.abs(sums - 1.0).max() > 1e-6:
+            raise DataError("each row of soft_targets must sum to 1.")
+    return classes, y_idx, targets
+
+
+def jsonable_class(c: Any) -> Any:
+    if isinstance(c, (np.integer,)):
+        return int(c)
+    if isinstance(c, (np.floating,)):
+        return float(c)
+    if isinstance(c, (np.bool_,)):
+        return bool(c)
+    return c if isinstance(c, (int, float, str, bool)) else str(c)
+
+
+def parse_monotone(monotone: Any) -> dict[str, int]:
+    """``{"income": +1}``, ``"income:+,debt:-"`` or None → ``{name: ±1}``."""
+    if not monotone:
+        return {}
+    if isinstance(monotone, dict):
+        items = monotone.items()
+    else:
+        items = []
+        for part in str(monotone).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            name, _, sign = part.rpartition(":")
+            if not name:
+                raise ConfigError(f"monotone constraint {part!r} must look like 'feature:+' or 'feature:-'.")
+            items.append((name.strip(), sign.strip()))
+    out: dict[str, int] = {}
+    for name, sign in items:
+        s = {"+": 1, "+1": 1, "1": 1, "inc": 1, "increasing": 1, "-": -1, "-1": -1, "dec": -1, "decreasing": -1}.get(str(sign).strip())
+        if s is None:
+            raise ConfigError(f"monotone direction for '{name}' must be + or -, got {sign!r}.")
+        out[str(name)] = s
+    return out
+
+
+class SoftTargetStudent(ClassifierMixin, BaseEstimator):
+    """Base class. Subclasses implement ``_fit_spec(inputs, targets, y_idx, classes) -> spec``."""
+
+    student_name: str = "student"
+
+    # ------------------------------------------------------------------ sklearn API
+    def fit(self, X: Any, y: Any, *, soft_targets: Any | None = None, X_val: Any | None = None,
+            y_val: Any | None = None, soft_targets_val: Any | None = None, sample_weight: Any | None = None):
+        """Fit on raw rows ``X`` with labels ``y`` and optional teacher ``soft_targets``."""
+        X = as_frame(X)
+        if len(X) == 0:
+            raise DataError("cannot fit a student on zero rows.")
+        classes, y_idx, targets = check_targets(y, soft_targets, len(X))
+        num, cat = split_columns(X, getattr(self, "categorical_features", None))
+        monotone = parse_monotone(getattr(self, "monotone", None))
+        unknown = [m for m in monotone if m not in num + cat]
+        if unknown:
+            raise ConfigError(f"monotone constraint on unknown column(s): {', '.join(unknown)}.")
+        bad = [m for m in monotone if m in cat]
+        if bad:
+            raise ConfigError(f"monotone constraints need numeric columns; {', '.join(bad)} is categorical.")
+        self.monotone_ = monotone
+        self.classes_ = classes
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        inputs = raw_inputs(X, num, cat)
+        val = None
+        if X_val is not None:
+            Xv = as_frame(X_val)
+            _, yv_idx, tv = check_targets(y_val, soft_targets_val, len(Xv)) if y_val is not None else (None, None, None)
+            val = (raw_inputs(Xv, num, cat), yv_idx, tv)
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        spec = self._fit_spec(inputs, targets, y_idx, classes, val=val, sample_weight=w)
+        spec.setdefault("format", spec_mod.SPEC_FORMAT)
+        spec.setdefault("model", self.student_name)
+        spec["classes"] = [jsonable_class(c) for c in classes]
+        spec["inputs"] = {"numeric": list(num), "categorical": list(cat)}
+        if monotone:
+            spec["monotone"] = dict(monotone)
+        spec_mod.validate(spec)
+        self.spec_ = spec
+        return self
+
+    def _fit_spec(self, inputs: RawInputs, targets: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, *,
+                  val: tuple | None, sample_weight: np.ndarray | None) -> dict:
+        raise NotImplementedError
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "spec_")
+        return spec_mod.evaluate(self.spec_, self._frame(X))["probabilities"]
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "spec_")
+        out = spec_mod.evaluate(self.spec_, self._frame(X))
+        if "scores" in out:
+            s = out["scores"]
+            return s[:, 0] if s.shape[1] == 1 else s
+        p = np.clip(out["probabilities"], 1e-12, 1.0)
+        return np.log(p[:, 1] / p[:, 0]) if p.shape[1] == 2 else np.log(p)
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "spec_")
+        return self.classes_[spec_mod.evaluate(self.spec_, self._frame(X))["label"]]
+
+    def to_spec(self) -> dict:
+        check_is_fitted(self, "spec_")
+        return self.spec_
+
+    def _frame(self, X: Any) -> pd.DataFrame:
+        X = as_frame(X)
+        if not isinstance(X, pd.DataFrame) or list(map(str, X.columns)) == [f"x{j}" for j in range(X.shape[1])]:
+            if X.shape[1] != self.n_features_in_:
+                raise SchemaError(f"X has {X.shape[1]} features, but this student was fitted with {self.n_features_in_}.")
+        return X
+
+    def n_parameters(self) -> int:
+        from distill2rules.students._size import spec_size
+
+        return spec_size(self.to_spec())

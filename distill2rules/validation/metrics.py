@@ -1,0 +1,247 @@
+"""Predictive quality, calibration and teacher-student fidelity.
+
+All functions take class *indices* (``0..K-1``) and probability matrices ``[n, K]`` whose
+columns follow the same class order for teacher and student.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+import numpy as np
+
+from distill2rules.errors import DataError
+from distill2rules.validation._results import Result
+
+__all__ = [
+    "PredictiveMetrics",
+    "Fidelity",
+    "predictive_metrics",
+    "fidelity",
+    "retention",
+    "expected_calibration_error",
+]
+
+_EPS = 1e-12
+
+
+def _as_proba(proba: Any, name: str) -> np.ndarray:
+    p = np.asarray(proba, dtype=np.float64)
+    if p.ndim == 1:  # probabilities of the positive class
+        p = np.column_stack([1.0 - p, p])
+    if p.ndim != 2 or p.shape[1] < 2:
+        raise DataError(f"{name} must be a probability matrix [n, K] with K >= 2, got shape {p.shape}.")
+    if not np.all(np.isfinite(p)):
+        raise DataError(f"{name} holds NaN or infinite probabilities.")
+    return p
+
+
+def _as_labels(y: Any, n: int, k: int) -> np.ndarray:
+    y = np.asarray(y).ravel()
+    if y.shape[0] != n:
+        raise DataError(f"y_true has {y.shape[0]} rows but the probabilities have {n}.")
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
+            y = y.astype(np.int64)
+        else:
+            raise DataError("y_true must hold class indices 0..K-1.", hint="Encode labels with the teacher's class order.")
+    if y.size and (y.min() < 0 or y.max() >= k):
+        raise DataError(f"y_true holds class index {int(y.max()) if y.max() >= k else int(y.min())}, outside 0..{k - 1}.")
+    return y.astype(np.int64)
+
+
+@dataclasses.dataclass
+class PredictiveMetrics(Result):
+    """Accuracy, ranking and calibration of one model on labelled rows.
+
+    ``roc_auc`` is binary AUC, or the macro one-vs-rest mean over the classes that have both
+    positives and negatives in ``y_true`` (``None`` if no class qualifies). ``brier`` follows
+    scikit-learn: ``mean (p_1 - y)^2`` for two classes, ``mean sum_k (p_k - y_k)^2`` for more.
+    ``reliability`` lists the equal-width confidence bins behind ``ece``.
+    """
+
+    n: int
+    n_classes: int
+    accuracy: float
+    balanced_accuracy: float
+    roc_auc: float | None
+    log_loss: float
+    brier: float
+    ece: float
+    reliability: list[dict[str, Any]]
+    agreement_with_teacher: float | None = None
+
+
+@dataclasses.dataclass
+class Fidelity(Result):
+    """How often the student's predicted class equals the teacher's.
+
+    ``per_class[k]`` is the agreement on rows the *teacher* assigns to class ``k``
+    (``None`` when the teacher predicts ``k`` nowhere). ``boundary_agreement`` is measured on
+    the ``boundary_quantile`` share of rows with the smallest teacher margin ``p_top1 - p_top2``.
+    ``kl`` is the mean ``KL(teacher || student)`` in nats.
+    """
+
+    agreement: float
+    per_class: list[float | None]
+    per_class_count: list[int]
+    boundary_agreement: float
+    boundary_n: int
+    boundary_margin: float
+    kl: float
+    n: int
+
+
+def expected_calibration_error(y_true_idx: Any, proba: Any, *, n_bins: int = 10) -> tuple[float, list[dict[str, Any]]]:
+    """Top-label ECE with ``n_bins`` equal-width bins ``(lo, hi]`` on the confidence ``max_k p_k``.
+
+    ``ECE = sum_b (n_b / n) |acc_b - conf_b|``. Returns the ECE and the reliability bins
+    (``confidence`` and ``accuracy`` are ``None`` for empty bins).
+    """
+    if n_bins < 1:
+        raise DataError(f"n_bins must be >= 1, got {n_bins}.")
+    p = _as_proba(proba, "proba")
+    y = _as_labels(y_true_idx, p.shape[0], p.shape[1])
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    idx = np.clip(np.ceil(conf * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
+    n = max(len(y), 1)
+    ece = 0.0
+    bins: list[dict[str, Any]] = []
+    for b in range(n_bins):
+        m = idx == b
+        count = int(m.sum())
+        entry: dict[str, Any] = {"lo": b / n_bins, "hi": (b + 1) / n_bins, "count": count,
+                                 "confidence": None, "accuracy": None}
+        if count:
+            c, a = float(conf[m].mean()), float(correct[m].mean())
+            entry.update(confidence=c, accuracy=a)
+            ece += count / n * abs(a - c)
+        bins.append(entry)
+    return float(ece), bins
+
+
+def _roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
+    from sklearn.metrics import roc_auc_score
+
+    k = p.shape[1]
+    classes = [1] if k == 2 else list(range(k))
+    aucs = []
+    for c in classes:
+        pos = y == c
+        if pos.all() or not pos.any():
+            continue
+        aucs.append(roc_auc_score(pos.astype(int), p[:, c]))
+    return float(np.mean(aucs)) if aucs else None
+
+
+def predictive_metrics(y_true_idx: Any, proba: Any, *, teacher_proba: Any = None, n_bins: int = 10) -> PredictiveMetrics:
+    """Accuracy, balanced accuracy, ROC AUC, log loss, Brier score and ECE.
+
+    Parameters
+    ----------
+    y_true_idx : array of int, shape (n,)
+        True class indices.
+    proba : array, shape (n, K)
+        Predicted probabilities (a 1-D array is read as ``P(class 1)``).
+    teacher_proba : array, shape (n, K), optional
+        If given, ``agreement_with_teacher`` (argmax agreement) is filled in.
+    n_bins : int
+        Number of equal-width confidence bins for the ECE.
+
+    Returns
+    -------
+    PredictiveMetrics
+
+    Examples
+    --------
+    >>> m = predictive_metrics([0, 1, 1], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    >>> round(m.accuracy, 3)
+    0.667
+    """
+    from sklearn.metrics import balanced_accuracy_score, brier_score_loss, log_loss
+
+    p = _as_proba(proba, "proba")
+    n, k = p.shape
+    if n == 0:
+        raise DataError("cannot compute metrics on zero rows.")
+    y = _as_labels(y_true_idx, n, k)
+    pred = p.argmax(axis=1)
+    labels = list(range(k))
+    pc = np.clip(p, _EPS, 1.0)
+    pc = pc / pc.sum(axis=1, keepdims=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bal = float(balanced_accuracy_score(y, pred))
+        ll = float(log_loss(y, pc, labels=labels))
+        if k == 2:
+            brier = float(np.mean((p[:, 1] - y) ** 2))
+        else:
+            brier = float(brier_score_loss(y, p, labels=labels))
+    ece, bins = expected_calibration_error(y, p, n_bins=n_bins)
+    agree = None
+    if teacher_proba is not None:
+        t = _as_proba(teacher_proba, "teacher_proba")
+        if t.shape != p.shape:
+            raise DataError(f"teacher_proba has shape {t.shape}, expected {p.shape}.")
+        agree = float(np.mean(t.argmax(axis=1) == pred))
+    return PredictiveMetrics(
+        n=n, n_classes=k, accuracy=float(np.mean(pred == y)), balanced_accuracy=bal,
+        roc_auc=_roc_auc(y, p), log_loss=ll, brier=brier, ece=ece, reliability=bins,
+        agreement_with_teacher=agree,
+    )
+
+
+def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float = 0.1) -> Fidelity:
+    """Agreement of student and teacher predictions, overall, per class and near the boundary.
+
+    Parameters
+    ----------
+    student_proba, teacher_proba : array, shape (n, K)
+        Probabilities with the same class order.
+    boundary_quantile : float in (0, 1]
+        Share of rows, those with the smallest teacher margin ``p_(1) - p_(2)``, used for
+        ``boundary_agreement`` (at least one row).
+
+    Returns
+    -------
+    Fidelity
+    """
+    s = _as_proba(student_proba, "student_proba")
+    t = _as_proba(teacher_proba, "teacher_proba")
+    if s.shape != t.shape:
+        raise DataError(f"student_proba has shape {s.shape} but teacher_proba has {t.shape}.")
+    if not 0.0 < boundary_quantile <= 1.0:
+        raise DataError(f"boundary_quantile must be in (0, 1], got {boundary_quantile}.")
+    n, k = t.shape
+    if n == 0:
+        raise DataError("cannot compute fidelity on zero rows.")
+    ts, ss = t.argmax(axis=1), s.argmax(axis=1)
+    same = ts == ss
+    per_class: list[float | None] = []
+    counts: list[int] = []
+    for c in range(k):
+        m = ts == c
+        counts.append(int(m.sum()))
+        per_class.append(float(same[m].mean()) if m.any() else None)
+    top2 = np.sort(t, axis=1)[:, -2:]
+    margin = top2[:, 1] - top2[:, 0]
+    n_b = max(1, int(np.ceil(boundary_quantile * n)))
+    near = np.argsort(margin, kind="stable")[:n_b]
+    tc = np.clip(t, _EPS, 1.0)
+    sc = np.clip(s, _EPS, 1.0)
+    kl = np.sum(t * (np.log(tc) - np.log(sc)), axis=1)
+    return Fidelity(
+        agreement=float(same.mean()), per_class=per_class, per_class_count=counts,
+        boundary_agreement=float(same[near].mean()), boundary_n=int(n_b),
+        boundary_margin=float(margin[near].max()), kl=float(kl.mean()), n=int(n),
+    )
+
+
+def retention(student_acc: float, teacher_acc: float) -> float:
+    """Accuracy retention ``student_acc / teacher_acc`` (NaN when the teacher scores 0)."""
+    if teacher_acc == 0:
+        return float("nan")
+    return float(student_acc) / float(teacher_acc)

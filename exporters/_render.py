@@ -1,0 +1,354 @@
+"""Text helpers shared by the rule card and the reason codes.
+
+Everything here turns pieces of a student spec (bins, categories, rule conditions, class
+labels) into short human-readable strings. No model logic lives here: the meaning of a spec
+is :func:`distill2rules.spec.evaluate`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from distill2rules.errors import ConfigError
+
+#: Scorecard scaling: a total of ``BASE_SCORE`` points means even odds (1:1) of the
+#: favourable class and every ``PDO`` more points double those odds.
+BASE_SCORE = 600.0
+PDO = 20.0
+POINTS_PER_LOGODDS = PDO / math.log(2.0)
+
+#: Class labels that read as the adverse outcome of a binary decision (lower case).
+NEGATIVE_LABELS = frozenset({
+    "bad", "default", "defaulted", "delinquent", "deny", "denied", "decline", "declined",
+    "reject", "rejected", "refused", "no", "false", "fraud", "churn", "churned", "risky",
+    "high risk", "positive risk",
+})
+
+__all__ = [
+    "BASE_SCORE",
+    "PDO",
+    "POINTS_PER_LOGODDS",
+    "adverse_index",
+    "bin_label",
+    "cell_label",
+    "class_index",
+    "condition_holds_for",
+    "condition_text",
+    "condition_with_value",
+    "feature_label",
+    "fmt_num",
+    "fmt_value",
+    "jsonable",
+    "representative_values",
+    "rule_decision",
+    "rule_text",
+]
+
+
+# ----------------------------------------------------------------------------- numbers
+
+
+def fmt_num(x: Any) -> str:
+    """Short, exact-looking text for a number: ``24``, ``24.5``, ``0.3``, ``∞``, ``missing``."""
+    if x is None:
+        return "missing"
+    if isinstance(x, str):
+        if x in ("inf", "-inf"):
+            x = float(x)
+        else:
+            return x
+    f = float(x)
+    if math.isnan(f):
+        return "missing"
+    if math.isinf(f):
+        return "∞" if f > 0 else "-∞"
+    if f.is_integer() and abs(f) < 1e15:
+        return str(int(f))
+    text = f"{f:.6g}"
+    if "e" in text and abs(f) >= 1:
+        text = f"{f:.0f}"
+    return text
+
+
+def fmt_value(x: Any) -> str:
+    """An applicant's value: numbers via :func:`fmt_num`, categories quoted, missing spelled out."""
+    if x is None or (isinstance(x, str) and x == ""):
+        return "missing"
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+        return fmt_num(x)
+    return f"'{x}'"
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON types: numpy scalars/arrays unwrapped, NaN -> None, ±inf -> ``"inf"``/``"-inf"``."""
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return f
+    if obj is None or isinstance(obj, str):
+        return obj
+    return str(obj)
+
+
+def f32_value(x: float) -> float | None:
+    """A float32 input as the shortest Python float that prints like it (``0.1``, not ``0.100000001``)."""
+    x32 = np.float32(x)
+    if np.isnan(x32):
+        return None
+    return float(str(x32))
+
+
+# ----------------------------------------------------------------------------- labels
+
+
+def feature_label(spec: Mapping[str, Any], feature: str) -> str:
+    """Display name of a raw column: ``meta["feature_labels"][feature]`` if given, else the name."""
+    labels = (spec.get("meta") or {}).get("feature_labels") or {}
+    return str(labels.get(feature, feature))
+
+
+def class_index(spec: Mapping[str, Any], label: Any) -> int:
+    """Index of a class label in ``spec["classes"]`` (compared as given, then as text)."""
+    classes = list(spec["classes"])
+    for i, c in enumerate(classes):
+        if c == label and type(c) is type(label):
+            return i
+    for i, c in enumerate(classes):
+        if str(c) == str(label):
+            return i
+    raise ConfigError(
+        f"adverse class {label!r} is not one of the student's classes {classes}.",
+        hint="Pass one of the listed labels.",
+    )
+
+
+def adverse_index(spec: Mapping[str, Any], adverse_class: Any = None) -> int | None:
+    """Index of the adverse (declined) class, or None when the decision has no adverse side.
+
+    Order: the ``adverse_class`` argument; ``spec["meta"]["adverse_class"]``; for two classes,
+    the first label that reads as negative (``bad``, ``default``, ``no``, ``rejected``, ...),
+    else ``classes[0]``. Multiclass specs have no adverse class unless one is given.
+    """
+    if adverse_class is not None:
+        return class_index(spec, adverse_class)
+    meta_choice = (spec.get("meta") or {}).get("adverse_class")
+    if meta_choice is not None:
+        return class_index(spec, meta_choice)
+    classes = list(spec["classes"])
+    if len(classes) != 2:
+        return None
+    for i, c in enumerate(classes):
+        if str(c).strip().lower() in NEGATIVE_LABELS:
+            return i
+    return 0
+
+
+def bin_label(axis: Mapping[str, Any], index: int, name: str | None = None) -> str:
+    """Readable range/category of bin ``index`` of a table axis (see ``docs/spec.md``)."""
+    name = name or str(axis["feature"])
+    if index == 0:
+        return "missing"
+    if axis["kind"] == "numeric":
+        edges = [float(e) for e in axis["edges"]]
+        m = len(edges)
+        if m == 0:
+            return "any value"
+        if index == 1:
+            return f"{name} < {fmt_num(edges[0])}"
+        if index == m + 1:
+            return f"{name} ≥ {fmt_num(edges[-1])}"
+        return f"{fmt_num(edges[index - 2])} ≤ {name} < {fmt_num(edges[index - 1])}"
+    cats = list(axis["categories"])
+    if index == len(cats) + 1:
+        return "other (unseen)"
+    return str(cats[index - 1])
+
+
+def cell_label(axes: Sequence[Mapping[str, Any]], cell: Sequence[int], names: Sequence[str]) -> str:
+    """A table cell as text: one-axis bins bare, pair cells joined with ``and``."""
+    parts = []
+    for ax, i, name in zip(axes, cell, names):
+        text = bin_label(ax, int(i), name)
+        if ax["kind"] == "categorical" and 0 < int(i) <= len(ax["categories"]):
+            text = f"{name} = '{text}'" if len(axes) > 1 else f"'{text}'"
+        elif text == "missing":
+            text = f"{name} missing"
+        elif text == "other (unseen)":
+            text = f"{name} unseen"
+        parts.append(text)
+    return " and ".join(parts)
+
+
+def _value_set(values: Sequence[Any]) -> str:
+    shown = []
+    for v in values:
+        s = str(v)
+        shown.append(f"'{s}'" if (s == "" or "," in s or "{" in s or "}" in s) else s)
+    return "{" + ", ".join(shown) + "}"
+
+
+def condition_text(cond: Mapping[str, Any], name: str | None = None) -> str:
+    """One rule condition as text, e.g. ``duration > 24`` or ``purpose in {car, radio/tv}``."""
+    name = name or str(cond["feature"])
+    op = cond["op"]
+    if op == "is_missing":
+        return f"{name} is missing"
+    if op == "not_missing":
+        return f"{name} is not missing"
+    if op in ("<=", ">"):
+        sym = "≤" if op == "<=" else ">"
+        text = f"{name} {sym} {fmt_num(cond['value'])}"
+    elif op in ("in", "not_in"):
+        values = list(cond["values"])
+        if len(values) == 1:
+            text = f"{name} {'=' if op == 'in' else '≠'} {values[0]}"
+        else:
+            text = f"{name} {'in' if op == 'in' else 'not in'} {_value_set(values)}"
+    else:
+        text = f"{name} {op} {cond.get('value', cond.get('values'))}"
+    if cond.get("missing", False):
+        text += " (or missing)"
+    return text
+
+
+def condition_holds_for(cond: Mapping[str, Any], value: Any) -> bool:
+    """Whether one condition holds for one prepared value (float32 number or canonical string).
+
+    Mirrors :func:`distill2rules.spec.evaluate`: a missing value takes ``cond["missing"]``.
+    """
+    op = cond["op"]
+    missing = _is_missing(value)
+    if op == "is_missing":
+        return missing
+    if op == "not_missing":
+        return not missing
+    if missing:
+        return bool(cond.get("missing", False))
+    if op == "<=":
+        return float(value) <= float(cond["value"])
+    if op == ">":
+        return float(value) > float(cond["value"])
+    inside = str(value) in {str(v) for v in cond["values"]}
+    return inside if op == "in" else not inside
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or (isinstance(value, str) and value == ""):
+        return True
+    return isinstance(value, (float, np.floating)) and math.isnan(float(value))
+
+
+def condition_with_value(cond: Mapping[str, Any], value: Any, name: str | None = None) -> str:
+    """A condition with the applicant's value, true as stated: ``duration = 36 > 24``.
+
+    When the condition fails the text states what is true instead (``duration = 12 ≤ 24``).
+    """
+    name = name or str(cond["feature"])
+    op = cond["op"]
+    holds = condition_holds_for(cond, value)
+    if op in ("is_missing", "not_missing") or _is_missing(value):
+        if _is_missing(value):
+            if op in ("is_missing", "not_missing"):
+                return f"{name} is missing"
+            verdict = "counts as meeting" if holds else "does not meet"
+            return f"{name} is missing, which {verdict} '{condition_text(cond, name)}'"
+        return f"{name} = {fmt_value(value)} is not missing"
+    if op in ("<=", ">"):
+        sym = "≤" if (op == "<=") == holds else ">"
+        return f"{name} = {fmt_num(value)} {sym} {fmt_num(cond['value'])}"
+    values = list(cond["values"])
+    inside = (op == "in") == holds
+    if len(values) == 1:
+        rel = "=" if inside else "≠"
+        return f"{name} = {fmt_value(value)} {rel} '{values[0]}'" if not inside else f"{name} = {fmt_value(value)}"
+    rel = "is one of" if inside else "is not one of"
+    return f"{name} = {fmt_value(value)}, which {rel} {_value_set(values)}"
+
+
+def rule_decision(spec: Mapping[str, Any], rule: Mapping[str, Any]) -> tuple[int, float]:
+    """Class index a rule predicts (first maximum) and its probability."""
+    probs = np.asarray(rule["probabilities"], dtype=np.float64)
+    k = int(np.argmax(probs))
+    return k, float(probs[k])
+
+
+def rule_text(spec: Mapping[str, Any], rule: Mapping[str, Any], *, default: bool = False) -> str:
+    """``IF c1 AND c2 THEN bad (p = 0.71, support 83)``; the default rule reads ``ELSE ...``."""
+    k, p = rule_decision(spec, rule)
+    outcome = f"{spec['classes'][k]} (p = {p:.2f}"
+    if rule.get("support") is not None:
+        outcome += f", support {fmt_num(rule['support'])}"
+    outcome += ")"
+    if default:
+        return f"ELSE {outcome}"
+    conds = [condition_text(c, feature_label(spec, c["feature"])) for c in rule.get("conditions", [])]
+    if not conds:
+        return f"ALWAYS {outcome}"
+    return "IF " + " AND ".join(conds) + f" THEN {outcome}"
+
+
+# ----------------------------------------------------------------------------- linear terms
+
+
+def representative_values(term: Mapping[str, Any]) -> list[float]:
+    """Values at which to show a linear term: its ``display`` quantiles if stored, else clip bounds.
+
+    ``display`` may be a list of numbers, ``{"quantiles": [...]}`` / ``{"values": [...]}``, or a
+    mapping of quantile -> value. Falls back to the finite clip bounds, their midpoint and the
+    impute value.
+    """
+    disp = term.get("display")
+    vals: list[float] = []
+    if isinstance(disp, Mapping):
+        inner = disp.get("quantiles", disp.get("values"))
+        if inner is None:
+            inner = list(disp.values())
+        if isinstance(inner, Mapping):
+            inner = list(inner.values())
+        disp = inner
+    if isinstance(disp, (list, tuple)):
+        for v in disp:
+            try:
+                f = float(v)
+            except (TypeError, ValueError):
+                continue
+            if math.isfinite(f):
+                vals.append(f)
+    if not vals:
+        lo, hi = _clip_bounds(term)
+        finite = [b for b in (lo, hi) if math.isfinite(b)]
+        vals = list(finite)
+        if len(finite) == 2:
+            vals.insert(1, (lo + hi) / 2.0)
+        imp = term.get("impute")
+        if imp is not None and math.isfinite(float(imp)):
+            vals.append(float(imp))
+        if not vals:
+            vals = [0.0, 1.0]
+    return sorted(set(vals))
+
+
+def _clip_bounds(term: Mapping[str, Any]) -> tuple[float, float]:
+    lo, hi = term.get("clip", [None, None])
+    lo = -math.inf if lo is None else float(lo)
+    hi = math.inf if hi is None else float(hi)
+    return lo, hi
+
+
+clip_bounds = _clip_bounds
