@@ -16,7 +16,7 @@ Numeric binning: each axis is one tree whose root sends NaN to bin 0
 binary search over the edges rounded *up* to float32 (``x < e`` goes left), so a float32
 ``x`` lands in ``1 + #{edges <= x}`` exactly. A leaf holds ``bin * stride``; the trees of a
 pair term add up into one flat index (``i1 * n2 + i2``), and the per-term table offset rides
-in ``base_values``. All indices are integers below 2**24, hence exact in float32.
+in the leaves of the term's first tree (a one-leaf tree for purely categorical terms). All indices are integers below 2**24, hence exact in float32.
 """
 
 from __future__ import annotations
@@ -55,11 +55,12 @@ class _Trees:
         "treeids", "nodeids", "ids", "weights")})
     n_trees: int = 0
 
-    def add_axis(self, feature: int, thresholds: np.ndarray, bins: np.ndarray, target: int, stride: int) -> None:
-        """Add one tree: NaN -> leaf 0, else binary search of ``thresholds`` -> ``bins[region]``.
+    def add_axis(self, feature: int, thresholds: np.ndarray, bins: np.ndarray, target: int, stride: int,
+                 offset: int = 0) -> None:
+        """Add one tree: NaN -> leaf ``offset``, else binary search of ``thresholds``.
 
         ``thresholds`` are distinct, increasing float32 values; region ``r`` (``0..len``) holds
-        ``thresholds[r-1] <= x < thresholds[r]`` and maps to bin ``bins[r]``.
+        ``thresholds[r-1] <= x < thresholds[r]`` and its leaf is ``bins[r] * stride + offset``.
         """
         tree = self.n_trees
         self.n_trees += 1
@@ -72,7 +73,7 @@ class _Trees:
         def build(lo: int, hi: int) -> int:
             nid = new_id()
             if lo == hi:
-                rows[nid] = (nid, "LEAF", 0.0, 0, 0, 0, float(bins[lo] * stride))
+                rows[nid] = (nid, "LEAF", 0.0, 0, 0, 0, float(bins[lo] * stride + offset))
                 return nid
             mid = (lo + hi + 1) // 2  # regions lo..mid-1 are below thresholds[mid-1]
             left = build(lo, mid - 1)
@@ -82,7 +83,7 @@ class _Trees:
 
         root = new_id()
         missing = new_id()
-        rows[missing] = (missing, "LEAF", 0.0, 0, 0, 0, 0.0)
+        rows[missing] = (missing, "LEAF", 0.0, 0, 0, 0, float(offset))
         search = build(0, len(thresholds))
         rows[root] = (root, "BRANCH_LT", float("-inf"), missing, search, 1, None)
         for nid, mode, value, t_id, f_id, tracks, leaf in rows:  # listed in node-id order
@@ -102,13 +103,23 @@ class _Trees:
                 t["ids"].append(target)
                 t["weights"].append(leaf)
 
-    def emit(self, g: Graph, x: str, n_targets: int, base_values: np.ndarray) -> str:
+    def add_constant(self, target: int, value: int) -> None:
+        """Add a one-leaf tree adding ``value`` to ``target`` (``base_values`` is not used:
+        onnxruntime ignores it for targets that no tree writes to)."""
+        tree = self.n_trees
+        self.n_trees += 1
+        for key, v in (("treeids", tree), ("nodeids", 0), ("featureids", 0), ("modes", "LEAF"), ("values", 0.0),
+                       ("truenodeids", 0), ("falsenodeids", 0), ("missing_value_tracks_true", 0)):
+            self.nodes[key].append(v)
+        for key, v in (("treeids", tree), ("nodeids", 0), ("ids", target), ("weights", float(value))):
+            self.targets[key].append(v)
+
+    def emit(self, g: Graph, x: str, n_targets: int) -> str:
         """The TreeEnsembleRegressor node; returns its float32 [N, n_targets] output."""
         attrs = {f"nodes_{k}": v for k, v in self.nodes.items()}
         attrs.update({f"target_{k}": v for k, v in self.targets.items()})
         return g.op("TreeEnsembleRegressor", [x], domain=ML_DOMAIN, n_targets=n_targets,
-                    aggregate_function="SUM", post_transform="NONE",
-                    base_values=[float(b) for b in base_values], **attrs)
+                    aggregate_function="SUM", post_transform="NONE", **attrs)
 
 
 def _numeric_axis_bins(edges: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -161,12 +172,14 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
         offsets[t] = total
         total += int(np.prod(sizes))
         flat_tables.append(scores.reshape(-1, kp))
+        offset_pending = g.numeric is not None  # the offset rides in the term's first tree
         for axis, stride in zip(axes, strides):
             what = f"term '{name}'"
             if axis["kind"] == "numeric":
                 j = column(lookup, axis["feature"], "numeric", what)
                 thresholds, bins = _numeric_axis_bins(axis["edges"], name)
-                trees.add_axis(j, thresholds, bins, t, stride)
+                trees.add_axis(j, thresholds, bins, t, stride, int(offsets[t]) if offset_pending else 0)
+                offset_pending = False
             elif axis["kind"] == "categorical":
                 j = column(lookup, axis["feature"], "categorical", what)
                 cats = tuple(category_strings(axis["categories"], what))
@@ -174,11 +187,13 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
                 group[t] = group.get(t, 0) + stride
             else:
                 raise SpecError(f"term '{name}' has an axis of unknown kind {axis['kind']!r}.")
+        if offset_pending and offsets[t]:
+            trees.add_constant(t, int(offsets[t]))
     if total >= MAX_FLAT_INDEX:
         raise SpecError(f"the additive tables hold {total} cells; the ONNX exporter supports fewer than 2**24.")
     flat = None
     if trees.n_trees:
-        flat = trees.emit(g, g.numeric, len(terms), offsets)  # type: ignore[arg-type]
+        flat = trees.emit(g, g.numeric, len(terms))  # type: ignore[arg-type]
     if cat_groups:
         codes = [g.unsqueeze(_category_codes(g, j, list(cats)), 1) for (j, cats) in cat_groups]
         stack = codes[0] if len(codes) == 1 else g.op("Concat", codes, axis=1)
@@ -187,7 +202,7 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
             for t, stride in group.items():
                 stride_matrix[r, t] = stride
         cat_flat = g.op("MatMul", [stack, g.const(stride_matrix, "strides")])
-        if flat is None:
+        if flat is None:  # no numeric input: offsets cannot ride in trees
             flat = g.op("Add", [cat_flat, g.const(offsets.astype(np.float32), "offsets")])
         else:
             flat = g.op("Add", [flat, cat_flat])

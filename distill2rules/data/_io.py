@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import lzma
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Union
@@ -32,6 +33,8 @@ MISSING_MARKERS: tuple[str, ...] = ("?", "NA", "N/A", "", "null", "NaN")
 _DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 _WHITESPACE = r"\s+"
 _SAMPLE_LINES = 50
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
+_DECIMAL_DOT = re.compile(r"^[-+]?\d*\.\d+$")
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _DECOMPRESSORS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
 
@@ -101,9 +104,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as err:  # pyarrow raises many types (ArrowInvalid, OSError, ...)
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise DataError(
-            f"cannot read Parquet file {path}: {reason}.",
+            f"cannot read Parquet file {path}: {_reason(err)}.",
             hint="Check that the file is valid Parquet, or export it as CSV.",
         ) from err
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -124,6 +126,7 @@ def _read_text(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataF
     header = _split_line(sample[0], sep)
     _check_unique_columns([h.strip() for h in header], str(path))
     _check_delimiter(path, sample, sep, n_columns=len(header))
+    decimal = "," if sep != "," and _uses_decimal_comma(sample[1:], sep) else "."
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -131,16 +134,31 @@ def _read_text(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataF
             skipinitialspace=True,
             na_values=list(MISSING_MARKERS),
             keep_default_na=False,
+            decimal=decimal,
             engine="python" if len(sep) > 1 and sep != _WHITESPACE else "c",
         )
     except (pd.errors.ParserError, ValueError) as err:
-        reason = str(err).strip().splitlines()[-1]
         raise DataError(
-            f"cannot parse {path} with delimiter {sep!r}: {reason}.",
+            f"cannot parse {path} with delimiter {sep!r}: {_reason(err)}.",
             hint="Check the delimiter (pass --sep) and the quoting of fields.",
         ) from err
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _reason(err: BaseException, limit: int = 160) -> str:
+    """First non-empty line of an exception message, shortened, without a final period."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = (lines[0] if lines else type(err).__name__).rstrip(".")
+    return text if len(text) <= limit else text[: limit - 5].rstrip() + " (...)"
+
+
+def _uses_decimal_comma(rows: list[str], sep: str) -> bool:
+    """True if numbers in the sample are written ``3,14`` and never ``3.14``."""
+    fields = [f.strip() for row in rows for f in _split_line(row, sep)]
+    commas = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
+    dots = sum(bool(_DECIMAL_DOT.match(f)) for f in fields)
+    return commas > 0 and dots == 0
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -24,10 +24,11 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from distill2rules.data._german import GERMAN_CODES, GERMAN_COLUMNS, GERMAN_TARGET_LABELS
-from distill2rules.data._io import MISSING_MARKERS, PathLike, read_table
+from distill2rules.data._io import MISSING_MARKERS, PathLike, _is_text, read_table
 from distill2rules.data._schema import (
     Schema,
     _preview,
+    _to_text,
     coerce_frame,
     infer_schema,
     validate_target,
@@ -565,4 +566,6 @@ def _build(
     validate_target(raw[target], target)
     resolved = _resolve_schema(schema, raw, target)
     frame = coerce_frame(raw, resolved)
+    if _is_text(frame[target]):
+        frame[target] = _to_text(frame[target])
     return Dataset(name, frame, target, resolved, source, description, positive_class)

@@ -279,13 +279,14 @@ def _to_float(series: pd.Series, feature: Feature) -> pd.Series:
             row = bad.idxmax()
             raise SchemaError(
                 f"column {feature.name!r} is {feature.type} but holds {text[row]!r} "
-                f"(row {row!r}, {int(bad.sum())} such values).",
+                f"(row {row if not isinstance(row, str) else repr(row)}, "
+                f"{int(bad.sum())} such values).",
                 hint="Fix those values, mark them missing, or declare the column categorical.",
             )
     if feature.type == "boolean":
         present = values.dropna()
         if not present.isin([0.0, 1.0]).all():
-            example = present[~present.isin([0.0, 1.0])].iloc[0]
+            example = float(present[~present.isin([0.0, 1.0])].iloc[0])
             raise SchemaError(
                 f"column {feature.name!r} is boolean but holds {example!r}.",
                 hint="Use 0/1 or True/False, or declare the column numeric.",

@@ -1,0 +1,276 @@
+"""Export a student spec to an ONNX graph (numpy + onnx only).
+
+The graph reproduces :func:`distill2rules.spec.evaluate` exactly: same bins, same missing
+and unseen handling, float64 score arithmetic, float32 outputs. See ``docs/onnx.md`` for the
+contract (inputs, outputs, metadata).
+
+Examples
+--------
+>>> from distill2rules.exporters.onnx import to_onnx, onnx_feeds   # doctest: +SKIP
+>>> model = to_onnx(spec)                                           # doctest: +SKIP
+>>> import onnxruntime as ort                                       # doctest: +SKIP
+>>> sess = ort.InferenceSession(model.SerializeToString())          # doctest: +SKIP
+>>> proba, label, contrib = sess.run(None, onnx_feeds(model, df))   # doctest: +SKIP
+"""
+
+# This module is ``distill2rules.exporters.onnx``; absolute imports keep ``import onnx`` on
+# the real package. ``onnx`` itself is imported lazily so ``import distill2rules.exporters``
+# stays fast.
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from distill2rules.errors import ConfigError, SchemaError, SpecError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import onnx as onnx_pkg
+
+__all__ = ["INPUT_MODES", "IR_VERSION", "ML_OPSET", "OPSETS", "onnx_feeds", "save_onnx", "to_onnx"]
+
+INPUT_MODES = ("tensors", "columns")
+OPSETS = range(13, 22)  # default-domain opsets this exporter emits valid graphs for
+IR_VERSION = 10  # onnxruntime 1.31 reads IR <= 13; onnx >= 1.16 makes IR 10 by default
+ML_OPSET = 3  # ai.onnx.ml: TreeEnsembleRegressor-3, LabelEncoder-2
+OUTPUT_NAMES = ("probabilities", "label", "contributions", "rule")
+
+
+def _check_columns(spec: Mapping[str, Any], inputs: str) -> tuple[list[str], list[str]]:
+    num = [str(c) for c in spec["inputs"].get("numeric", [])]
+    cat = [str(c) for c in spec["inputs"].get("categorical", [])]
+    names = num + cat
+    dup = sorted({c for c in names if names.count(c) > 1})
+    if dup:
+        raise SpecError(f"input column(s) listed twice in the spec: {', '.join(dup)}.")
+    if inputs == "columns":
+        clash = [c for c in names if c in OUTPUT_NAMES or c == ""]
+        if clash:
+            raise SpecError(
+                f"column name(s) {clash} cannot name an ONNX input next to the outputs.",
+                hint="Export with inputs='tensors'.",
+            )
+    return num, cat
+
+
+def _wire_inputs(g: Any, num: list[str], cat: list[str], inputs: str) -> None:
+    """Declare the graph inputs and set ``g.numeric`` / ``g.categorical`` tensors."""
+    from onnx import helper
+
+    from distill2rules.exporters._onnx_graph import FLOAT, STRING
+
+    has_num = bool(num) or not cat  # an input-less spec still needs a batch dimension
+    if inputs == "tensors":
+        if has_num:
+            g.inputs.append(helper.make_tensor_value_info("numeric", FLOAT, ["N", len(num)]))
+            g.numeric = "numeric"
+        if cat:
+            g.inputs.append(helper.make_tensor_value_info("categorical", STRING, ["N", len(cat)]))
+            g.categorical = "categorical"
+        return
+    for cols, elem, attr in ((num, FLOAT, "numeric"), (cat, STRING, "categorical")):
+        for c in cols:
+            g.inputs.append(helper.make_tensor_value_info(c, elem, ["N", 1]))
+        if cols:
+            setattr(g, attr, g.op("Concat", cols, axis=1))
+    if not num and not cat:
+        g.inputs.append(helper.make_tensor_value_info("numeric", FLOAT, ["N", 0]))
+        g.numeric = "numeric"
+
+
+def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str], inputs: str) -> dict[str, str]:
+    from distill2rules import __version__
+    from distill2rules.spec import to_json
+    from distill2rules.spec._format import _jsonable
+
+    meta = {
+        "producer": json.dumps({"name": "distill2rules", "version": __version__}),
+        "format": str(spec.get("format", "")),
+        "kind": spec["kind"],
+        "model": str(spec.get("model", "")),
+        "inputs": inputs,
+        "numeric_columns": json.dumps(num),
+        "categorical_columns": json.dumps(cat),
+        "classes": json.dumps(_jsonable(list(spec["classes"]))),
+        "spec": to_json(spec),
+    }
+    if spec["kind"] in ("additive", "mlp"):
+        meta["link"] = spec["link"]
+    if spec["kind"] == "additive":
+        meta["term_names"] = json.dumps([str(t.get("name", f"term_{i}")) for i, t in enumerate(spec.get("terms", []))])
+    if spec["kind"] == "rule_list":
+        meta["rule_names"] = json.dumps([str(r.get("name", f"R{i + 1}")) for i, r in enumerate(spec.get("rules", []))])
+    return meta
+
+
+def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors", opset: int = 18) -> "onnx_pkg.ModelProto":
+    """Build the ONNX graph of a student spec.
+
+    Parameters
+    ----------
+    spec : dict
+        A valid ``distill2rules.spec/1`` spec (``additive``, ``rule_list`` or ``mlp``).
+    inputs : {"tensors", "columns"}, default "tensors"
+        ``"tensors"``: inputs ``numeric`` float32 ``[N, d_num]`` and (only when the spec reads
+        categorical columns) ``categorical`` string ``[N, d_cat]``; ``numeric`` is omitted when
+        the spec has categorical columns only. ``"columns"``: one ``[N, 1]`` input per raw
+        column, named as the column.
+    opset : int, default 18
+        Default-domain opset (13 to 21). ``ai.onnx.ml`` opset 3 is used for trees and label
+        encoders; the IR version is 10.
+
+    Returns
+    -------
+    onnx.ModelProto
+        Outputs ``probabilities`` float32 ``[N, K]``, ``label`` int64 ``[N]`` and
+        ``contributions`` float32 ``[N, n_terms]`` (additive) or ``rule`` int64 ``[N]``
+        (rule list). Metadata: ``numeric_columns``, ``categorical_columns``, ``classes``,
+        ``spec``, ``term_names`` / ``rule_names``, ``producer``, ``kind``, ``inputs``.
+
+    Raises
+    ------
+    SpecError
+        If the spec is malformed or uses something the graph cannot express.
+    ConfigError
+        If ``inputs`` or ``opset`` is not supported.
+    """
+    import onnx
+    from onnx import helper
+
+    from distill2rules.exporters._onnx_additive import build_additive
+    from distill2rules.exporters._onnx_graph import ML_DOMAIN, Graph
+    from distill2rules.exporters._onnx_mlp import build_mlp
+    from distill2rules.exporters._onnx_rules import build_rule_list
+    from distill2rules.spec import validate
+
+    if inputs not in INPUT_MODES:
+        raise ConfigError(f"inputs must be 'tensors' or 'columns', got {inputs!r}.")
+    if opset not in OPSETS:
+        raise ConfigError(f"opset must be in {OPSETS.start}..{OPSETS.stop - 1}, got {opset!r}.")
+    validate(spec)
+    num, cat = _check_columns(spec, inputs)
+    reserved = list(OUTPUT_NAMES) + ["numeric", "categorical"] + num + cat
+    g = Graph(reserved)
+    _wire_inputs(g, num, cat, inputs)
+    builders = {"additive": build_additive, "rule_list": build_rule_list, "mlp": build_mlp}
+    outputs = builders[spec["kind"]](g, spec)
+    for name, elem, width in outputs:
+        shape = ["N"] if width < 0 else ["N", width]
+        g.outputs.append(helper.make_tensor_value_info(name, elem, shape))
+    graph = helper.make_graph(g.nodes, f"distill2rules_{spec['kind']}", g.inputs, g.outputs, g.initializers)
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(ML_DOMAIN, 3)],
+        ir_version=IR_VERSION,
+        producer_name="distill2rules",
+        producer_version=_version(),
+        doc_string=f"distill2rules {spec['kind']} student ({spec.get('model', '?')}); see docs/onnx.md.",
+    )
+    helper.set_model_props(model, _metadata(spec, num, cat, inputs))
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def _version() -> str:
+    from distill2rules import __version__
+
+    return __version__
+
+
+def save_onnx(spec: Mapping[str, Any], path: str | os.PathLike[str], *, inputs: str = "tensors",
+              opset: int = 18) -> Path:
+    """Build the ONNX graph of ``spec`` and write it to ``path`` atomically.
+
+    Parameters
+    ----------
+    spec : dict
+        The student spec.
+    path : str or path-like
+        Destination ``.onnx`` file; its directory must exist.
+    inputs, opset
+        As in :func:`to_onnx`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    model = to_onnx(spec, inputs=inputs, opset=opset)
+    dest = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(model.SerializeToString())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None, categorical: Any = None) -> dict[str, np.ndarray]:
+    """The ``InferenceSession.run`` input dict for raw rows.
+
+    Parameters
+    ----------
+    model_or_spec : onnx.ModelProto, dict, str or path-like
+        An exported model (its metadata tells the columns and input mode), a model file, or a
+        spec (then the ``"tensors"`` input mode is assumed).
+    X : pandas.DataFrame or mapping of columns, optional
+        Raw rows; canonicalised like the Python student (``prepare_inputs``).
+    numeric, categorical : array-like, optional
+        Already prepared tensors (``float32 [N, d_num]`` / ``str [N, d_cat]``) instead of ``X``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Exactly the inputs the graph declares.
+    """
+    from distill2rules.spec import prepare_inputs
+
+    spec, mode = _spec_and_mode(model_or_spec)
+    num_cols = list(spec["inputs"].get("numeric", []))
+    cat_cols = list(spec["inputs"].get("categorical", []))
+    if X is not None:
+        numeric, categorical = prepare_inputs(spec, X)
+    if numeric is None and categorical is None:
+        raise SchemaError("onnx_feeds needs rows: pass X, or the numeric/categorical tensors.")
+    n = len(numeric) if numeric is not None else len(categorical)
+    num = np.asarray(numeric if numeric is not None else np.empty((n, 0)), dtype=np.float32).reshape(n, -1)
+    cat = np.asarray(categorical if categorical is not None else np.empty((n, 0)), dtype=object).reshape(n, -1)
+    if num.shape[1] != len(num_cols) or cat.shape[1] != len(cat_cols):
+        raise SchemaError(
+            f"got {num.shape[1]} numeric and {cat.shape[1]} categorical column(s); the model reads "
+            f"{len(num_cols)} and {len(cat_cols)}."
+        )
+    if mode == "columns":
+        feeds = {c: num[:, [j]] for j, c in enumerate(num_cols)}
+        feeds.update({c: cat[:, [j]] for j, c in enumerate(cat_cols)})
+        if not num_cols and not cat_cols:
+            feeds["numeric"] = num
+        return feeds
+    feeds = {}
+    if num_cols or not cat_cols:
+        feeds["numeric"] = num
+    if cat_cols:
+        feeds["categorical"] = cat
+    return feeds
+
+
+def _spec_and_mode(obj: Any) -> tuple[Mapping[str, Any], str]:
+    if isinstance(obj, Mapping):
+        return obj, "tensors"
+    if isinstance(obj, (str, os.PathLike)):
+        import onnx
+
+        obj = onnx.load(os.fspath(obj))
+    props = {p.key: p.value for p in getattr(obj, "metadata_props", [])}
+    if "spec" not in props:
+        raise SpecError("this ONNX model has no distill2rules 'spec' metadata.", hint="Export it with to_onnx.")
+    from distill2rules.spec import from_json
+
+    return from_json(props["spec"]), props.get("inputs", "tensors")
