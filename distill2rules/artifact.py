@@ -116,7 +116,7 @@ def load_spec(art_dir: str | Path) -> dict[str, Any]:
     return spec_mod.load(Path(art_dir) / "student.json")
 
 
-def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 2000, seed: int = 0) -> dict[str, Any]:
+def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 10_000, seed: int = 0) -> dict[str, Any]:
     """Check hashes, the spec, and ONNX parity. Returns a report; raises ArtifactError on any mismatch."""
     import numpy as np
 
@@ -144,64 +144,21 @@ def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 2000, seed: int
             problems.append(f"student.json: {exc}")
     if spec is not None and (d / "student.onnx").is_file():
         try:
-            report["onnx_max_abs_diff"] = onnx_parity(spec, d / "student.onnx", manifest, n_rows=n_parity_rows, seed=seed)
-            if report["onnx_max_abs_diff"] > 1e-5:
-                problems.append(f"ONNX probabilities differ from the spec by {report['onnx_max_abs_diff']:.2e} (> 1e-5)")
-        except Exception as exc:  # noqa: BLE001
+            from distill2rules.exporters.onnx import check_onnx_parity
+
+            parity = check_onnx_parity(d / "student.onnx", spec, n_rows=n_parity_rows, random_state=seed)
+            report["onnx_parity"] = parity.to_dict()
+            report["onnx_max_abs_diff"] = parity.max_abs_probability
+            if not parity.ok:
+                problems.append(f"student.onnx disagrees with student.json (max |dp| = {parity.max_abs_probability:.2e}, "
+                                f"{parity.label_mismatches} label mismatches)")
+        except Exception as exc:  # noqa: BLE001 - reported as a problem
             problems.append(f"student.onnx could not be checked: {exc}")
     report["problems"] = problems
     report["ok"] = not problems
     if problems:
         raise ArtifactError(f"artifact {d} failed verification: {'; '.join(problems)}.")
     return report
-
-
-def parity_rows(spec: Mapping[str, Any], manifest: Mapping[str, Any] | None, n_rows: int, seed: int):
-    """Random and adversarial raw rows for a spec (NaN, ±inf, huge values, unseen categories)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    num_cols = spec["inputs"]["numeric"]
-    cat_cols = spec["inputs"]["categorical"]
-    ranges = (manifest or {}).get("data", {}).get("numeric_ranges", {})
-    cats = (manifest or {}).get("data", {}).get("categories", {})
-    num = np.empty((n_rows, len(num_cols)), dtype=np.float32)
-    for j, c in enumerate(num_cols):
-        lo, hi = ranges.get(c, [-10.0, 10.0])
-        span = (hi - lo) or 1.0
-        num[:, j] = rng.uniform(lo - 0.1 * span, hi + 0.1 * span, n_rows)
-        special = rng.random(n_rows)
-        num[special < 0.03, j] = np.nan
-        num[(special >= 0.03) & (special < 0.04), j] = np.inf
-        num[(special >= 0.04) & (special < 0.05), j] = -np.inf
-        num[(special >= 0.05) & (special < 0.06), j] = 3e38
-    cat = np.empty((n_rows, len(cat_cols)), dtype=object)
-    for j, c in enumerate(cat_cols):
-        pool = list(cats.get(c, [])) or ["a", "b"]
-        pool = pool + ["", "__unseen__"]
-        cat[:, j] = rng.choice(np.asarray(pool, dtype=object), n_rows)
-    return num, cat
-
-
-def onnx_parity(spec: Mapping[str, Any], onnx_path: str | Path, manifest: Mapping[str, Any] | None = None, *,
-                n_rows: int = 2000, seed: int = 0) -> float:
-    """Max |Δp| between the ONNX graph (onnxruntime) and the spec on random + adversarial rows."""
-    import numpy as np
-    import onnxruntime as ort
-
-    from distill2rules import spec as spec_mod
-
-    num, cat = parity_rows(spec, manifest, n_rows, seed)
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    feeds: dict[str, Any] = {}
-    names = {i.name for i in sess.get_inputs()}
-    if "numeric" in names:
-        feeds["numeric"] = num
-    if "categorical" in names:
-        feeds["categorical"] = cat.astype(str)
-    got = sess.run(["probabilities"], feeds)[0]
-    want = spec_mod.evaluate(spec, numeric=num, categorical=cat)["probabilities"]
-    return float(np.max(np.abs(got.astype(np.float64) - want))) if len(want) else 0.0
 
 
 def update_artifact(art_dir: str | Path, files: Mapping[str, str | bytes | Callable[[Path], None]]) -> Path:

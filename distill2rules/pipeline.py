@@ -150,7 +150,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             alpha: float = 0.0, seed: int = 0, out: str | Path | None = None, student_params: Mapping[str, Any] | None = None,
             teacher_format: str | None = None, trust_pickle: bool = False, calibrate: bool = True, baseline: bool = True,
             schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
-            ) -> DistillResult:
+            adverse_class: str | None = None) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
 
     Parameters
@@ -187,6 +187,8 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     feats = [c for c in ds.frame.columns if c != ds.target]
     y_all = ds.frame[ds.target]
     classes = np.unique(y_all.astype(str)) if y_all.dtype == object else np.unique(y_all)
+    if adverse_class is not None and str(adverse_class) not in {str(c) for c in classes}:
+        raise ConfigError(f"--adverse-class {adverse_class!r} is not a class of '{ds.target}' ({', '.join(map(str, classes))}).")
 
     if isinstance(teacher, (str, Path)):
         from distill2rules.teachers import load_teacher
@@ -238,8 +240,14 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         "size": {"student": spec_complexity(spec), "teacher_parameters": int(teacher_obj.n_parameters())},
         "calibration": spec.get("calibration"),
     }
-    spec.setdefault("meta", {}).update({"temperature": temperature, "alpha": alpha, "seed": seed, "dataset": ds.name,
-                                       "target": ds.target, "teacher": _teacher_info(teacher_obj)})
+    for s_ in (spec, base_spec):
+        if s_ is None:
+            continue
+        s_.setdefault("meta", {}).update({"temperature": temperature, "alpha": alpha, "seed": seed, "dataset": ds.name,
+                                          "target": ds.target, "teacher": _teacher_info(teacher_obj)})
+        if adverse_class is not None:
+            s_["meta"]["adverse_class"] = next(c for c in s_["classes"] if str(c) == str(adverse_class))
+    metrics["timings"] = steps.timings  # the same dict: stages after this point appear in the result only
     result = DistillResult(spec=spec, metrics=metrics, baseline_spec=base_spec, timings=steps.timings, student=est)
     if out is not None:
         steps.run("write artifact", lambda: write_fit_artifact(out, result, ds, teacher_obj, splits, export_onnx=export_onnx,
@@ -247,7 +255,6 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
                                                                         "seed": seed, "student_params": params, "calibrate": calibrate,
                                                                         **dict(provenance or {})}))
         result.out_dir = Path(out)
-    metrics["timings"] = steps.timings
     return result
 
 

@@ -9,15 +9,27 @@ from __future__ import annotations
 
 from distill2rules.exporters._registry import EXPORTERS, ExporterRegistry, get_exporter, register
 from distill2rules.exporters.onnx import onnx_feeds, save_onnx, to_onnx
+from distill2rules.exporters.reasons import counterfactual, explain_rows, reasons_table, reasons_to_jsonl
+from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard, write_rulecard
 
 register("onnx", to_onnx)
+register("rulecard", rulecard)
+register("reasons", explain_rows)
 
 __all__ = [
     "EXPORTERS",
     "ExporterRegistry",
+    "counterfactual",
+    "explain_rows",
     "get_exporter",
     "onnx_feeds",
+    "reasons_table",
+    "reasons_to_jsonl",
     "register",
+    "render_html",
+    "render_markdown",
+    "rulecard",
     "save_onnx",
     "to_onnx",
+    "write_rulecard",
 ]

@@ -7,16 +7,17 @@ Layout of the graph (all score arithmetic in float64, as in the reference evalua
     categorical ─► LabelEncoder per column ─► MatMul(stride matrix) ─┤
                                                                      ▼
                                      Gather(all tables flattened) ─► [N, T_tab, K']
-    numeric ──► Gather cols ─► impute NaN ─► clip ─► × coef ─────────► [N, T_lin, K']
-                 Concat (+ reorder to spec term order) ─► contributions ─► ReduceSum + intercept
-                 ─► Sigmoid / Softmax ─► probabilities, label
+    numeric ──► Gather cols ─► impute NaN ─► clip ─► × coef ────────► [N, T_lin, K']
+        Concat (+ reorder to spec term order) ─► contributions ─► ReduceSum + intercept
+        ─► Sigmoid / Softmax ─► probabilities, label   (K' = 1: 2-D [N, T] throughout)
 
 Numeric binning: each axis is one tree whose root sends NaN to bin 0
 (``BRANCH_LT -inf`` with ``missing_value_tracks_true``) and whose other nodes do a balanced
 binary search over the edges rounded *up* to float32 (``x < e`` goes left), so a float32
 ``x`` lands in ``1 + #{edges <= x}`` exactly. A leaf holds ``bin * stride``; the trees of a
 pair term add up into one flat index (``i1 * n2 + i2``), and the per-term table offset rides
-in the leaves of the term's first tree (a one-leaf tree for purely categorical terms). All indices are integers below 2**24, hence exact in float32.
+in the leaves of the term's first tree (a one-leaf tree for purely categorical terms). All
+indices are integers below 2**24, hence exact in float32.
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ class _Trees:
         "treeids", "nodeids", "ids", "weights")})
     n_trees: int = 0
 
-    def add_axis(self, feature: int, thresholds: np.ndarray, bins: np.ndarray, target: int, stride: int,
-                 offset: int = 0) -> None:
+    def add_axis(self, feature: int, thresholds: np.ndarray, bins: np.ndarray, target: int,
+                 stride: int, offset: int = 0) -> None:
         """Add one tree: NaN -> leaf ``offset``, else binary search of ``thresholds``.
 
         ``thresholds`` are distinct, increasing float32 values; region ``r`` (``0..len``) holds
@@ -108,10 +109,12 @@ class _Trees:
         onnxruntime ignores it for targets that no tree writes to)."""
         tree = self.n_trees
         self.n_trees += 1
-        for key, v in (("treeids", tree), ("nodeids", 0), ("featureids", 0), ("modes", "LEAF"), ("values", 0.0),
-                       ("truenodeids", 0), ("falsenodeids", 0), ("missing_value_tracks_true", 0)):
+        for key, v in (("treeids", tree), ("nodeids", 0), ("featureids", 0), ("modes", "LEAF"),
+                       ("values", 0.0), ("truenodeids", 0), ("falsenodeids", 0),
+                       ("missing_value_tracks_true", 0)):
             self.nodes[key].append(v)
-        for key, v in (("treeids", tree), ("nodeids", 0), ("ids", target), ("weights", float(value))):
+        for key, v in (("treeids", tree), ("nodeids", 0), ("ids", target),
+                       ("weights", float(value))):
             self.targets[key].append(v)
 
     def emit(self, g: Graph, x: str, n_targets: int) -> str:
@@ -126,17 +129,20 @@ def _numeric_axis_bins(edges: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Distinct float32 thresholds (rounded up) and the bin index of every search region."""
     e = np.asarray([as_float(v, f"term '{name}' edge") for v in edges], dtype=np.float64)
     if e.size and (np.isnan(e).any() or np.any(np.diff(e) < 0)):
-        raise SpecError(f"term '{name}' has NaN or unsorted bin edges.", hint="Edges must increase.")
+        raise SpecError(f"term '{name}' has NaN or unsorted bin edges.",
+                        hint="List the edges in increasing order.")
     up = round_up_f32(e)
     thresholds, counts = np.unique(up, return_counts=True)
     bins = np.concatenate([[1], 1 + np.cumsum(counts)]).astype(np.int64)
     return thresholds, bins
 
 
-def _axis_size(axis: Mapping[str, Any]) -> int:
-    if axis["kind"] == "numeric":
+def _axis_size(axis: Mapping[str, Any], name: str) -> int:
+    if axis.get("kind") == "numeric":
         return len(axis["edges"]) + 2
-    return len(axis["categories"]) + 2
+    if axis.get("kind") == "categorical":
+        return len(axis["categories"]) + 2
+    raise SpecError(f"term '{name}' has an axis of unknown kind {axis.get('kind')!r}.")
 
 
 def _category_codes(g: Graph, j: int, categories: list[str]) -> str:
@@ -148,49 +154,53 @@ def _category_codes(g: Graph, j: int, categories: list[str]) -> str:
     keys = list(pos)
     col = g.column_1d(g.categorical, j)  # type: ignore[arg-type]
     return g.op("LabelEncoder", [col], domain=ML_DOMAIN, keys_strings=keys,
-                values_floats=[float(pos[k]) for k in keys], default_float=float(len(categories) + 1))
+                values_floats=[float(pos[k]) for k in keys],
+                default_float=float(len(categories) + 1))
 
 
 def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int) -> str:
-    """Double [N, len(terms), K'] contributions of the table terms."""
+    """Double contributions of the table terms: [N, T] if K' = 1, else [N, T, K']."""
     lookup = column_lookup(spec)
     trees = _Trees()
     offsets = np.zeros(len(terms), dtype=np.int64)
     flat_tables = []
-    cat_groups: dict[tuple, dict] = {}  # (column, categories) -> {"stride": {term: stride}}
+    cat_groups: dict[tuple, dict] = {}  # (column, categories) -> {term: summed stride}
     total = 0
+    # offsets ride in the trees when there are trees at all; otherwise one Add
+    use_trees = any(a.get("kind") == "numeric" for term in terms for a in term["axes"])
     for t, term in enumerate(terms):
         name = term.get("name", f"term {t}")
         axes = list(term["axes"])
         if not 1 <= len(axes) <= 2:
             raise SpecError(f"term '{name}' has {len(axes)} axes; tables have 1 or 2.")
-        sizes = [_axis_size(a) for a in axes]
+        sizes = [_axis_size(a, name) for a in axes]
         scores = np.asarray(term["scores"], dtype=np.float64)
         if list(scores.shape) != sizes + [kp]:
-            raise SpecError(f"term '{name}' scores have shape {scores.shape}, expected {tuple(sizes + [kp])}.")
+            raise SpecError(f"term '{name}' scores have shape {scores.shape}, "
+                            f"expected {tuple(sizes + [kp])}.")
         strides = [int(np.prod(sizes[a + 1:], dtype=np.int64)) for a in range(len(axes))]
         offsets[t] = total
         total += int(np.prod(sizes))
         flat_tables.append(scores.reshape(-1, kp))
-        offset_pending = g.numeric is not None  # the offset rides in the term's first tree
+        offset_pending = use_trees  # the offset rides in the term's first tree
         for axis, stride in zip(axes, strides):
             what = f"term '{name}'"
             if axis["kind"] == "numeric":
                 j = column(lookup, axis["feature"], "numeric", what)
                 thresholds, bins = _numeric_axis_bins(axis["edges"], name)
-                trees.add_axis(j, thresholds, bins, t, stride, int(offsets[t]) if offset_pending else 0)
+                offset = int(offsets[t]) if offset_pending else 0
+                trees.add_axis(j, thresholds, bins, t, stride, offset)
                 offset_pending = False
-            elif axis["kind"] == "categorical":
+            else:
                 j = column(lookup, axis["feature"], "categorical", what)
                 cats = tuple(category_strings(axis["categories"], what))
                 group = cat_groups.setdefault((j, cats), {})
                 group[t] = group.get(t, 0) + stride
-            else:
-                raise SpecError(f"term '{name}' has an axis of unknown kind {axis['kind']!r}.")
         if offset_pending and offsets[t]:
             trees.add_constant(t, int(offsets[t]))
     if total >= MAX_FLAT_INDEX:
-        raise SpecError(f"the additive tables hold {total} cells; the ONNX exporter supports fewer than 2**24.")
+        raise SpecError(f"the additive tables hold {total} cells; the ONNX exporter supports "
+                        "fewer than 2**24.", hint="Use fewer bins or fewer pair terms.")
     flat = None
     if trees.n_trees:
         flat = trees.emit(g, g.numeric, len(terms))  # type: ignore[arg-type]
@@ -202,18 +212,21 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
             for t, stride in group.items():
                 stride_matrix[r, t] = stride
         cat_flat = g.op("MatMul", [stack, g.const(stride_matrix, "strides")])
-        if flat is None:  # no numeric input: offsets cannot ride in trees
+        if flat is None:  # no trees: add the offsets here
             flat = g.op("Add", [cat_flat, g.const(offsets.astype(np.float32), "offsets")])
         else:
             flat = g.op("Add", [flat, cat_flat])
     assert flat is not None
     index = g.cast(flat, INT64)
     table = np.concatenate(flat_tables, axis=0)
+    if kp == 1:  # [N, T] directly: reductions over a last axis are much faster in onnxruntime
+        table = table[:, 0]
     return g.op("Gather", [g.const(table, "tables"), index], axis=0)
 
 
-def _linear_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int) -> str:
-    """Double [N, len(terms), K'] contributions ``coef * clip(impute(x))`` of linear terms."""
+def _linear_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]],
+                  kp: int) -> str:
+    """Double contributions ``coef * clip(impute(x))``: [N, T] if K' = 1, else [N, T, K']."""
     lookup = column_lookup(spec)
     cols, impute, lo, hi, coef = [], [], [], [], []
     for term in terms:
@@ -234,6 +247,8 @@ def _linear_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, An
         x = g.op("Max", [x, g.const(np.asarray(lo), "lo")])
     if np.any(np.isfinite(hi)):
         x = g.op("Min", [x, g.const(np.asarray(hi), "hi")])
+    if kp == 1:
+        return g.op("Mul", [x, g.const(np.stack(coef)[:, 0], "coef")])
     return g.op("Mul", [g.unsqueeze(x, 2), g.const(np.stack(coef), "coef")])
 
 
@@ -255,22 +270,25 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
         blocks.append(_linear_block(g, spec, linears, kp))
     intercept = np.asarray([as_float(v, "intercept") for v in spec["intercept"]], dtype=np.float64)
     if not blocks:
-        contrib = g.broadcast_rows(np.zeros((1, 0, kp)), "empty")
+        contrib = g.broadcast_rows(np.zeros((1, 0) if kp == 1 else (1, 0, kp)), "empty")
         scores = g.broadcast_rows(intercept[None, :], "intercept")
     else:
         contrib = blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, axis=1)
         if order != sorted(order):  # back to the spec's term order
             inverse = np.argsort(np.asarray(order, dtype=np.int64)).astype(np.int64)
             contrib = g.op("Gather", [contrib, g.const(inverse, "order")], axis=1)
-        total = g.op("ReduceSum", [contrib, g.const(np.asarray([1], np.int64), "axes")], keepdims=0)
+        axes = g.const(np.asarray([1], np.int64), "axes")
+        total = g.op("ReduceSum", [contrib, axes], keepdims=int(kp == 1))
         scores = g.op("Add", [g.const(intercept[None, :], "intercept"), total])
     probs, label = link_and_label(g, scores, spec["link"])
     g.cast(probs, FLOAT, out="probabilities")
     if kp == 1:
-        per_term = g.squeeze(contrib, 2)
+        per_term = contrib
     else:  # the predicted class's score
-        idx_shape = g.op("Concat", [g.rows(), g.const(np.asarray([len(terms), 1], np.int64), "shape")], axis=0)
-        idx = g.op("Expand", [g.op("Reshape", [label, g.const(np.asarray([-1, 1, 1], np.int64), "shape")]), idx_shape])
+        shape = g.const(np.asarray([len(terms), 1], np.int64), "shape")
+        idx_shape = g.op("Concat", [g.rows(), shape], axis=0)
+        col = g.op("Reshape", [label, g.const(np.asarray([-1, 1, 1], np.int64), "shape")])
+        idx = g.op("Expand", [col, idx_shape])
         per_term = g.squeeze(g.op("GatherElements", [contrib, idx], axis=2), 2)
     g.cast(per_term, FLOAT, out="contributions")
     k = len(spec["classes"])

@@ -25,22 +25,24 @@ BOOL = TensorProto.BOOL
 
 
 def round_up_f32(values: Any) -> np.ndarray:
-    """Smallest float32 >= each value, so ``x >= e`` equals ``x >= round_up_f32(e)`` for float32 ``x``."""
+    """Smallest float32 >= each value: ``x >= e`` iff ``x >= round_up_f32(e)`` for float32 ``x``."""
     v = np.asarray(values, dtype=np.float64)
     with np.errstate(over="ignore"):
         f = v.astype(np.float32)
-    low = f.astype(np.float64) < v
-    f[low] = np.nextafter(f[low], np.float32(np.inf))
+    low = f.astype(np.float64) < v  # e.g. 0.7 -> 0.69999999; FLT_MAX < 1e39 -> inf
+    with np.errstate(over="ignore"):
+        f[low] = np.nextafter(f[low], np.float32(np.inf))
     return f
 
 
 def round_down_f32(values: Any) -> np.ndarray:
-    """Largest float32 <= each value, so ``x <= v`` equals ``x <= round_down_f32(v)`` for float32 ``x``."""
+    """Largest float32 <= each value: ``x <= v`` iff ``x <= round_down_f32(v)``, float32 ``x``."""
     v = np.asarray(values, dtype=np.float64)
     with np.errstate(over="ignore"):
         f = v.astype(np.float32)
     high = f.astype(np.float64) > v
-    f[high] = np.nextafter(f[high], np.float32(-np.inf))
+    with np.errstate(over="ignore"):
+        f[high] = np.nextafter(f[high], np.float32(-np.inf))
     return f
 
 
@@ -68,7 +70,8 @@ def category_strings(values: Sequence[Any], what: str) -> list[str]:
         if not isinstance(v, str):
             raise SpecError(
                 f"{what} lists the non-string category {v!r}.",
-                hint="Lower the student with canonical category strings (distill2rules.spec.to_category_strings).",
+                hint="Lower the student with canonical category strings "
+                     "(distill2rules.spec.to_category_strings).",
             )
         out.append(v)
     return out
@@ -131,7 +134,8 @@ class Graph:
         arr = np.asarray(value, dtype=dtype)
         name = self.fresh(base)
         if arr.dtype == object or arr.dtype.kind == "U":
-            tensor = helper.make_tensor(name, STRING, arr.shape, [str(s).encode("utf-8") for s in arr.ravel()])
+            data = [str(s).encode("utf-8") for s in arr.ravel()]
+            tensor = helper.make_tensor(name, STRING, arr.shape, data)
         else:
             tensor = numpy_helper.from_array(arr, name)
         self.initializers.append(tensor)
@@ -147,7 +151,8 @@ class Graph:
             outs = [out]
         else:
             outs = list(out)
-        node = helper.make_node(op_type, list(inputs), outs, name=self.fresh(f"n_{op_type}"), domain=domain, **attrs)
+        node = helper.make_node(op_type, list(inputs), outs, name=self.fresh(f"n_{op_type}"),
+                                domain=domain, **attrs)
         self.nodes.append(node)
         return outs[0] if (out is None or isinstance(out, str)) else outs
 
@@ -155,7 +160,8 @@ class Graph:
 
     def columns(self, tensor: str, idx: Sequence[int]) -> str:
         """``tensor[:, idx]`` (a [N, len(idx)] slice, via Gather on axis 1)."""
-        return self.op("Gather", [tensor, self.const(np.asarray(idx, dtype=np.int64), "cols")], axis=1)
+        cols = self.const(np.asarray(idx, dtype=np.int64), "cols")
+        return self.op("Gather", [tensor, cols], axis=1)
 
     def column_1d(self, tensor: str, j: int) -> str:
         """``tensor[:, j]`` as a [N] vector."""
@@ -165,10 +171,12 @@ class Graph:
         return self.op("Cast", [tensor], out=out, to=to)
 
     def unsqueeze(self, tensor: str, axis: int) -> str:
-        return self.op("Unsqueeze", [tensor, self.const(np.asarray([axis], dtype=np.int64), "axes")])
+        axes = self.const(np.asarray([axis], dtype=np.int64), "axes")
+        return self.op("Unsqueeze", [tensor, axes])
 
     def squeeze(self, tensor: str, axis: int, out: str | None = None) -> str:
-        return self.op("Squeeze", [tensor, self.const(np.asarray([axis], dtype=np.int64), "axes")], out=out)
+        axes = self.const(np.asarray([axis], dtype=np.int64), "axes")
+        return self.op("Squeeze", [tensor, axes], out=out)
 
     def rows(self) -> str:
         """A [1] int64 tensor holding the batch size N."""
@@ -183,7 +191,8 @@ class Graph:
     def broadcast_rows(self, value: np.ndarray, base: str) -> str:
         """``value`` [1, *rest] repeated to [N, *rest]."""
         value = np.asarray(value)
-        shape = self.op("Concat", [self.rows(), self.const(np.asarray(value.shape[1:], dtype=np.int64), "shape")], axis=0)
+        rest = self.const(np.asarray(value.shape[1:], dtype=np.int64), "shape")
+        shape = self.op("Concat", [self.rows(), rest], axis=0)
         return self.op("Expand", [self.const(value, base), shape])
 
 

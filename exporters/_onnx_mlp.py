@@ -62,11 +62,12 @@ def _one_hot(g: Graph, spec: Mapping[str, Any], p: Mapping[str, Any]) -> str:
         pos[c] = i  # duplicates: the last position wins, as in the reference evaluator
     n = len(cats)
     eye = np.zeros((n + 1, n), dtype=np.float64)
-    eye[np.asarray(list(pos.values()), dtype=np.int64), np.asarray(list(pos.values()), dtype=np.int64)] = 1.0
-    col = g.column_1d(g.categorical, j)  # type: ignore[arg-type]
+    used = np.asarray(list(pos.values()), dtype=np.int64)  # positions a string can reach
+    eye[used, used] = 1.0
     if not pos:
         code = g.broadcast_rows(np.zeros(1, dtype=np.int64), "zero")  # n == 0: a [N, 0] block
     else:
+        col = g.column_1d(g.categorical, j)  # type: ignore[arg-type]
         keys = list(pos)
         code = g.op("LabelEncoder", [col], domain=ML_DOMAIN, keys_strings=keys,
                     values_int64s=[pos[k] for k in keys], default_int64=n)
@@ -92,10 +93,12 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
         W = np.asarray(layer["weight"], dtype=np.float64)
         b = np.asarray(layer["bias"], dtype=np.float64).ravel()
         if W.ndim != 2 or W.shape[1] != width or b.shape != (W.shape[0],):
-            raise SpecError(f"mlp layer {i} has weight {W.shape} and bias {b.shape}; expected inputs of width {width}.")
+            raise SpecError(f"mlp layer {i} has weight {W.shape} and bias {b.shape}; "
+                            f"expected inputs of width {width}.")
         act = layer.get("activation", "identity")
         if act not in _ACTIVATIONS:
-            raise SpecError(f"unknown activation '{act}' in mlp layer {i}; expected relu, tanh or identity.")
+            raise SpecError(f"unknown activation '{act}' in mlp layer {i}; "
+                            "expected relu, tanh or identity.")
         if width == 0:  # Gemm cannot take an empty inner dimension on every runtime
             h = g.op("Add", [g.op("MatMul", [h, g.const(W.T.copy(), "w")]), g.const(b, "b")])
         else:

@@ -31,7 +31,7 @@ class ExporterRegistry(dict):
             )
         super().__setitem__(name, fn)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102 - same contract as __setitem__
+    def update(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102 - as __setitem__
         for name, fn in dict(*args, **kwargs).items():
             self[name] = fn
 

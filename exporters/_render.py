@@ -35,6 +35,7 @@ __all__ = [
     "bin_label",
     "cell_label",
     "class_index",
+    "clip_bounds",
     "condition_holds_for",
     "condition_text",
     "condition_with_value",
@@ -331,7 +332,7 @@ def representative_values(term: Mapping[str, Any]) -> list[float]:
             if math.isfinite(f):
                 vals.append(f)
     if not vals:
-        lo, hi = _clip_bounds(term)
+        lo, hi = clip_bounds(term)
         finite = [b for b in (lo, hi) if math.isfinite(b)]
         vals = list(finite)
         if len(finite) == 2:
@@ -344,11 +345,10 @@ def representative_values(term: Mapping[str, Any]) -> list[float]:
     return sorted(set(vals))
 
 
-def _clip_bounds(term: Mapping[str, Any]) -> tuple[float, float]:
+def clip_bounds(term: Mapping[str, Any]) -> tuple[float, float]:
+    """A linear term's ``clip`` as two floats (missing or None bounds are infinite)."""
     lo, hi = term.get("clip", [None, None])
     lo = -math.inf if lo is None else float(lo)
     hi = math.inf if hi is None else float(hi)
     return lo, hi
 
-
-clip_bounds = _clip_bounds

@@ -27,11 +27,29 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from distill2rules.errors import ConfigError, SchemaError, SpecError
+from distill2rules.exporters._onnx_check import (
+    ParityReport,
+    adversarial_inputs,
+    assert_onnx_parity,
+    check_onnx_parity,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import onnx as onnx_pkg
 
-__all__ = ["INPUT_MODES", "IR_VERSION", "ML_OPSET", "OPSETS", "onnx_feeds", "save_onnx", "to_onnx"]
+__all__ = [
+    "INPUT_MODES",
+    "IR_VERSION",
+    "ML_OPSET",
+    "OPSETS",
+    "ParityReport",
+    "adversarial_inputs",
+    "assert_onnx_parity",
+    "check_onnx_parity",
+    "onnx_feeds",
+    "save_onnx",
+    "to_onnx",
+]
 
 INPUT_MODES = ("tensors", "columns")
 OPSETS = range(13, 22)  # default-domain opsets this exporter emits valid graphs for
@@ -82,7 +100,8 @@ def _wire_inputs(g: Any, num: list[str], cat: list[str], inputs: str) -> None:
         g.numeric = "numeric"
 
 
-def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str], inputs: str) -> dict[str, str]:
+def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str],
+              inputs: str) -> dict[str, str]:
     from distill2rules import __version__
     from distill2rules.spec import to_json
     from distill2rules.spec._format import _jsonable
@@ -101,13 +120,18 @@ def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str], inputs: s
     if spec["kind"] in ("additive", "mlp"):
         meta["link"] = spec["link"]
     if spec["kind"] == "additive":
-        meta["term_names"] = json.dumps([str(t.get("name", f"term_{i}")) for i, t in enumerate(spec.get("terms", []))])
+        terms = spec.get("terms", [])
+        names = [str(t.get("name", f"term_{i}")) for i, t in enumerate(terms)]
+        meta["term_names"] = json.dumps(names)
     if spec["kind"] == "rule_list":
-        meta["rule_names"] = json.dumps([str(r.get("name", f"R{i + 1}")) for i, r in enumerate(spec.get("rules", []))])
+        rules = spec.get("rules", [])
+        names = [str(r.get("name", f"R{i + 1}")) for i, r in enumerate(rules)]
+        meta["rule_names"] = json.dumps(names)
     return meta
 
 
-def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors", opset: int = 18) -> "onnx_pkg.ModelProto":
+def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors",
+            opset: int = 18) -> "onnx_pkg.ModelProto":
     """Build the ONNX graph of a student spec.
 
     Parameters
@@ -161,14 +185,16 @@ def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors", opset: int = 18
     for name, elem, width in outputs:
         shape = ["N"] if width < 0 else ["N", width]
         g.outputs.append(helper.make_tensor_value_info(name, elem, shape))
-    graph = helper.make_graph(g.nodes, f"distill2rules_{spec['kind']}", g.inputs, g.outputs, g.initializers)
+    graph = helper.make_graph(g.nodes, f"distill2rules_{spec['kind']}", g.inputs, g.outputs,
+                              g.initializers)
     model = helper.make_model(
         graph,
-        opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(ML_DOMAIN, 3)],
+        opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(ML_DOMAIN, ML_OPSET)],
         ir_version=IR_VERSION,
         producer_name="distill2rules",
         producer_version=_version(),
-        doc_string=f"distill2rules {spec['kind']} student ({spec.get('model', '?')}); see docs/onnx.md.",
+        doc_string=f"distill2rules {spec['kind']} student ({spec.get('model', '?')}); "
+                   "see docs/onnx.md.",
     )
     helper.set_model_props(model, _metadata(spec, num, cat, inputs))
     onnx.checker.check_model(model, full_check=True)
@@ -212,7 +238,8 @@ def save_onnx(spec: Mapping[str, Any], path: str | os.PathLike[str], *, inputs: 
     return dest
 
 
-def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None, categorical: Any = None) -> dict[str, np.ndarray]:
+def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None,
+               categorical: Any = None) -> dict[str, np.ndarray]:
     """The ``InferenceSession.run`` input dict for raw rows.
 
     Parameters
@@ -240,8 +267,10 @@ def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None, catego
     if numeric is None and categorical is None:
         raise SchemaError("onnx_feeds needs rows: pass X, or the numeric/categorical tensors.")
     n = len(numeric) if numeric is not None else len(categorical)
-    num = np.asarray(numeric if numeric is not None else np.empty((n, 0)), dtype=np.float32).reshape(n, -1)
-    cat = np.asarray(categorical if categorical is not None else np.empty((n, 0)), dtype=object).reshape(n, -1)
+    num = np.asarray(numeric if numeric is not None else np.empty((n, 0)), dtype=np.float32)
+    num = num.reshape(n, -1)
+    cat = np.asarray(categorical if categorical is not None else np.empty((n, 0)), dtype=object)
+    cat = cat.reshape(n, -1)
     if num.shape[1] != len(num_cols) or cat.shape[1] != len(cat_cols):
         raise SchemaError(
             f"got {num.shape[1]} numeric and {cat.shape[1]} categorical column(s); the model reads "
@@ -270,7 +299,8 @@ def _spec_and_mode(obj: Any) -> tuple[Mapping[str, Any], str]:
         obj = onnx.load(os.fspath(obj))
     props = {p.key: p.value for p in getattr(obj, "metadata_props", [])}
     if "spec" not in props:
-        raise SpecError("this ONNX model has no distill2rules 'spec' metadata.", hint="Export it with to_onnx.")
+        raise SpecError("this ONNX model has no distill2rules 'spec' metadata.",
+                        hint="Export it with distill2rules.exporters.to_onnx.")
     from distill2rules.spec import from_json
 
     return from_json(props["spec"]), props.get("inputs", "tensors")

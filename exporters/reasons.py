@@ -20,15 +20,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from distill2rules.errors import ConfigError, SpecError
 from distill2rules.spec import evaluate, prepare_inputs
 
-from ._render import (
+from distill2rules.exporters._render import (
     BASE_SCORE,
     POINTS_PER_LOGODDS,
     adverse_index,
@@ -47,10 +46,14 @@ from ._render import (
     rule_text,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
 __all__ = ["counterfactual", "explain_rows", "reasons_table", "reasons_to_jsonl"]
 
 REFERENCES = ("best", "zero")
 _EPS = 1e-12
+_MARGIN = 1e-6  # a counterfactual must beat the adverse class by more than this probability
 
 
 # ============================================================================ front door
@@ -58,7 +61,7 @@ _EPS = 1e-12
 
 def explain_rows(
     spec: Mapping[str, Any],
-    X: pd.DataFrame,
+    X: "pd.DataFrame",
     *,
     top: int = 4,
     adverse_class: Any = None,
@@ -107,8 +110,12 @@ def explain_rows(
         raise ConfigError(f"reference must be one of {', '.join(REFERENCES)}, got {reference!r}.")
     if int(top) < 1:
         raise ConfigError(f"top must be a positive number of reasons, got {top!r}.")
+    import pandas as pd  # lazy: keeps `import distill2rules.exporters` light
+
     if isinstance(X, pd.Series):
         X = X.to_frame().T
+    elif isinstance(X, Mapping):
+        X = pd.DataFrame(X)
     num, cat = prepare_inputs(spec, X)
     out = evaluate(spec, numeric=num, categorical=cat)
     ctx = _Context(spec, adverse_index(spec, adverse_class))
@@ -327,7 +334,8 @@ def _term_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: s
     return _table_reference(ctx, term, k)
 
 
-def _term_value_text(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray, cat_row: np.ndarray) -> tuple[Any, str]:
+def _term_value_text(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray,
+                     cat_row: np.ndarray) -> tuple[Any, str]:
     """The applicant's value(s) for a term, raw and as text."""
     feats = _term_features(term)
     parts = []
@@ -339,17 +347,17 @@ def _term_value_text(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray
         if v is None:
             text = f"{name} is missing"
             if term["type"] == "linear":
-                text += f" (counted as {fmt_num(term.get('impute', 0.0))})"
+                text += f", counted as {fmt_num(term.get('impute', 0.0))}"
         else:
             text = f"{name} is {fmt_value(v)}"
             if term["type"] == "linear":
                 lo, hi = clip_bounds(term)
                 if v < lo or v > hi:
-                    text += f" (counted as {fmt_num(min(max(v, lo), hi))})"
+                    text += f", counted as {fmt_num(min(max(v, lo), hi))}"
             else:
                 ax = next(a for a in term["axes"] if a["feature"] == f)
                 if ax["kind"] == "categorical" and str(v) not in {str(c) for c in ax["categories"]}:
-                    text += " (a category not seen in training)"
+                    text += ", unseen in training"
         parts.append(text)
     return (raw[feats[0]] if len(feats) == 1 else raw), " and ".join(parts)
 
@@ -539,7 +547,9 @@ def _explain_mlp(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[s
 # ============================================================================ counterfactuals
 
 
-def _one_row_frame(row: Any) -> pd.DataFrame:
+def _one_row_frame(row: Any) -> "pd.DataFrame":
+    import pandas as pd
+
     if isinstance(row, pd.DataFrame):
         if len(row) != 1:
             raise ConfigError(f"counterfactual takes one row, got {len(row)}.", hint="Pass X.iloc[[i]].")
@@ -587,11 +597,13 @@ class _Searcher:
         self.display: dict[str, list[float]] = {f: [] for f in ctx.num_cols}
         self.scale: dict[str, float] = {}
         self.cats: dict[str, list[str]] = {f: [] for f in ctx.cat_cols}
+        self.used: set[str] = set()  # numeric features the model reads
         self._collect()
         self.monotone = {str(f): int(np.sign(d)) for f, d in (self.spec.get("monotone") or {}).items()}
 
     # -------------------------------------------------------------- candidate collection
     def _add_break(self, f: str, v: Any) -> None:
+        self.used.add(f)
         v = float(v)
         if math.isfinite(v):
             self.breaks[f].add(v)
@@ -656,8 +668,10 @@ class _Searcher:
         out = evaluate(self.spec, numeric=num_rows, categorical=cat_rows)
         return out["label"], out["probabilities"]
 
-    def _flips(self, labels: np.ndarray) -> np.ndarray:
-        return labels != self.ctx.adverse
+    def _flips(self, labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        """Rows whose decision left the adverse class by more than a knife-edge tie."""
+        n = np.arange(len(labels))
+        return (labels != self.ctx.adverse) & (probs[n, labels] - probs[:, self.ctx.adverse] > _MARGIN)
 
     def _numeric_batch(self, num_row: np.ndarray, cat_row: np.ndarray, j: int, values: Sequence[float]):
         m = len(values)
@@ -677,14 +691,15 @@ class _Searcher:
     def _search_numeric(self, num_row: np.ndarray, cat_row: np.ndarray, f: str) -> dict[str, Any] | None:
         j = self.ctx.num_cols.index(f)
         x0 = float(num_row[j])
-        if math.isnan(x0) or not self.breaks[f]:
+        if math.isnan(x0) or f not in self.used:
             return None
         spread = self.spread(f, x0)
         probes: set[float] = set()
         for b in self.breaks[f]:
             probes.update((_f32_below(b), _f32_at_or_above(b), _f32_above(b)))
-        lo_b, hi_b = min(self.breaks[f]), max(self.breaks[f])
-        for far in (lo_b - spread, hi_b + spread):
+        # beyond the outermost breaks only linear pieces can still change the score
+        lo_b, hi_b = min(self.breaks[f], default=x0), max(self.breaks[f], default=x0)
+        for far in (lo_b - spread, hi_b + spread, *(x0 + m * spread for m in (-4, -2, -1, -0.5, 0.5, 1, 2, 4))):
             probes.add(float(np.float32(far)))
         best = None
         for side in self._allowed_sides(f):
@@ -692,13 +707,13 @@ class _Searcher:
             if not pts:
                 continue
             labels, probs = self._numeric_batch(num_row, cat_row, j, pts)
-            flips = self._flips(labels)
+            flips = self._flips(labels, probs)
             if not flips.any():
                 continue
             first = int(np.argmax(flips))
             inner = x0 if first == 0 else pts[first - 1]
             to = self._bisect(num_row, cat_row, j, inner, pts[first])
-            to = self._nicen(num_row, cat_row, j, to, side, spread)
+            to = self._nicen(num_row, cat_row, j, to, side, spread, integral=float(x0).is_integer())
             lab, pr = self._numeric_batch(num_row, cat_row, j, [to])
             cand = self._result(f, f32_value(x0), f32_value(to), abs(to - x0) / spread, int(lab[0]), pr[0])
             if best is None or cand["distance"] < best["distance"]:
@@ -711,15 +726,20 @@ class _Searcher:
             mid = float(np.float32((inner + outer) / 2.0))
             if mid == inner or mid == outer:
                 break
-            labels, _ = self._numeric_batch(num_row, cat_row, j, [mid])
-            if self._flips(labels)[0]:
+            labels, probs = self._numeric_batch(num_row, cat_row, j, [mid])
+            if self._flips(labels, probs)[0]:
                 outer = mid
             else:
                 inner = mid
         return outer
 
-    def _nicen(self, num_row: np.ndarray, cat_row: np.ndarray, j: int, v: float, side: int, spread: float) -> float:
-        """A round number a little beyond ``v`` (away from the applicant) that still flips."""
+    def _nicen(self, num_row: np.ndarray, cat_row: np.ndarray, j: int, v: float, side: int, spread: float,
+               integral: bool = False) -> float:
+        """A round number a little beyond ``v`` (away from the applicant) that still flips.
+
+        Accepts a round number within 2 % of the feature's spread; an applicant with a whole
+        number (months, years, counts) also gets the next whole number.
+        """
         tol = 0.02 * spread
         top = int(math.floor(math.log10(spread))) if spread > 0 else 0
         cands = []
@@ -727,12 +747,12 @@ class _Searcher:
             step = 10.0 ** k
             c = (math.ceil(v / step) if side > 0 else math.floor(v / step)) * step
             c = round(c, max(0, -k))
-            if abs(c - v) <= tol and c not in cands:
+            if (abs(c - v) <= tol or (integral and k >= 0 and abs(c - v) <= 1.0)) and c not in cands:
                 cands.append(c)
         if not cands:
             return v
-        labels, _ = self._numeric_batch(num_row, cat_row, j, cands)
-        ok = [c for c, fl in zip(cands, self._flips(labels)) if fl and (c - v) * side >= 0]
+        labels, probs = self._numeric_batch(num_row, cat_row, j, cands)
+        ok = [c for c, fl in zip(cands, self._flips(labels, probs)) if fl and (c - v) * side >= 0]
         return float(ok[0]) if ok else v
 
     # -------------------------------------------------------------- categorical
@@ -746,7 +766,7 @@ class _Searcher:
         C = np.repeat(cat_row[None, :], len(cands), axis=0)
         C[:, j] = cands
         labels, probs = self._eval(N, C)
-        flips = np.flatnonzero(self._flips(labels))
+        flips = np.flatnonzero(self._flips(labels, probs))
         if not len(flips):
             return None
         conf = [probs[i, labels[i]] for i in flips]

@@ -109,6 +109,7 @@ def fit(
     schema: Annotated[Optional[Path], typer.Option(help="Schema JSON (column types, missing markers) instead of inference.")] = None,
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Student parameter KEY=VALUE (repeatable), e.g. -p interactions=5.")] = None,
     monotone: Annotated[Optional[str], typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")] = None,
+    adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card.")] = None,
     baseline: Annotated[bool, typer.Option(help="Also fit the student on hard labels (no KD) and report it side by side.")] = True,
     calibrate: Annotated[bool, typer.Option(help="Temperature-scale the student on the validation split (folded into the spec).")] = True,
     onnx: Annotated[bool, typer.Option(help="Write student.onnx into the artifact.")] = True,
@@ -130,7 +131,7 @@ def fit(
         teacher, data, target=target, student=student, temperature=parse_float_or_auto(temperature, "temperature"),
         alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=out, student_params=params, teacher_format=teacher_format,
         trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline, schema=schema_obj, export_onnx=onnx,
-        progress=not quiet and not as_json,
+        progress=not quiet and not as_json, adverse_class=adverse_class,
     )
     if as_json:
         typer.echo(json.dumps(result.metrics, default=str, indent=1))

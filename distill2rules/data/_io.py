@@ -35,6 +35,7 @@ _WHITESPACE = r"\s+"
 _SAMPLE_LINES = 50
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
 _DECIMAL_DOT = re.compile(r"^[-+]?\d*\.\d+$")
+_NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _DECOMPRESSORS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
 
@@ -123,8 +124,9 @@ def _read_text(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataF
     sample = _sample_lines(text)
     if sep is None:
         sep = _sniff(sample)
-    header = _split_line(sample[0], sep)
-    _check_unique_columns([h.strip() for h in header], str(path))
+    header = [h.strip() for h in _split_line(sample[0], sep)]
+    _check_header(path, header)
+    _check_unique_columns(header, str(path))
     _check_delimiter(path, sample, sep, n_columns=len(header))
     decimal = "," if sep != "," and _uses_decimal_comma(sample[1:], sep) else "."
     try:
@@ -236,6 +238,16 @@ def _sniff(lines: list[str]) -> str:
     if best_width == 1 and _consistent_width(lines, _WHITESPACE) > 1:
         return _WHITESPACE
     return best
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Refuse a first line made only of numbers: the file has no header row."""
+    if header and all(_NUMBER.match(h) for h in header):
+        shown = " ".join(header[:6]) + (" ..." if len(header) > 6 else "")
+        raise DataError(
+            f"{path} has no header row: its first line ({shown}) is all numbers.",
+            hint="Add a first line naming the columns.",
+        )
 
 
 def _check_delimiter(path: Path, lines: list[str], sep: str, *, n_columns: int) -> None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import abc
 import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,9 @@ def logits_from_raw(raw: Any, n_classes: int, *, what: str = "teacher") -> np.nd
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
-        raise TeacherError(f"{what} returned an output of shape {arr.shape}; expected [n, K] logits.")
+        raise TeacherError(
+            f"{what} returned an output of shape {arr.shape}; expected [n, K] logits."
+        )
     n, k = arr.shape
     if k == 1:
         if n_classes != 2:
@@ -80,7 +83,8 @@ def check_finite(logits: np.ndarray, *, offset: int = 0) -> np.ndarray:
     if bad.any():
         rows = np.flatnonzero(bad)
         raise TeacherError(
-            f"teacher returned NaN/inf logits for {rows.size} rows (first: row {rows[0] + offset});",
+            f"teacher returned NaN/inf logits for {rows.size} rows (first: row "
+            f"{rows[0] + offset});",
             hint="check its preprocessing or the input values.",
         )
     return logits
@@ -167,7 +171,9 @@ class Teacher(abc.ABC):
         info: dict[str, Any] | None = None,
     ) -> None:
         if n_classes < 2:
-            raise TeacherError(f"teacher {Path(source).name} has {n_classes} class(es); need at least 2.")
+            raise TeacherError(
+                f"teacher {Path(source).name} has {n_classes} class(es); need at least 2."
+            )
         self.source = str(source)
         self.feature_names: list[str] = [str(f) for f in feature_names] if feature_names else []
         self.classes_: list | None = list(classes) if classes is not None else None
@@ -229,12 +235,17 @@ class Teacher(abc.ABC):
             try:
                 X = pd.DataFrame(X)
             except Exception as exc:  # noqa: BLE001 - any failure means "not a table"
-                raise SchemaError(f"expected a pandas DataFrame of raw rows, got {type(X).__name__}.") from exc
+                raise SchemaError(
+                    f"expected a pandas DataFrame of raw rows, got {type(X).__name__}."
+                ) from exc
         if not self.feature_names:
             if self.n_features_in is not None and X.shape[1] != self.n_features_in:
                 raise SchemaError(
-                    f"teacher takes {self.n_features_in} input columns but the data has {X.shape[1]}.",
-                    hint="Pass exactly the feature columns (all but the target), in training order.",
+                    f"teacher takes {self.n_features_in} input columns but the data has "
+                    f"{X.shape[1]}.",
+                    hint=(
+                        "Pass exactly the feature columns (all but the target), in training order."
+                    ),
                 )
             return X
         found, missing = resolve_columns(self.feature_names, X.columns)
@@ -305,12 +316,22 @@ class Teacher(abc.ABC):
             )
         if self.n_features_in is not None and len(names) != self.n_features_in:
             raise SchemaError(
-                f"teacher takes {self.n_features_in} input columns but {len(names)} names were given.",
+                f"teacher takes {self.n_features_in} input columns but {len(names)} names were "
+                "given.",
                 hint="Pass exactly the feature columns (all but the target), in training order.",
             )
         self.feature_names = names
         self.n_features_in = len(names)
         self._on_names_bound()
+
+    def _adopt_names(self, names: Sequence[str]) -> None:
+        """Rename features to the data's spelling of the same columns (same count and order)."""
+        mapping = dict(zip(self.feature_names, [str(n) for n in names]))
+        self.feature_names = [mapping[f] for f in self.feature_names]
+        self._on_names_renamed(mapping)
+
+    def _on_names_renamed(self, mapping: dict[str, str]) -> None:
+        """Hook for adapters that key state by feature name."""
 
     def _on_names_bound(self) -> None:
         """Hook for adapters that build per-name state (preprocessing)."""
@@ -322,9 +343,12 @@ class Teacher(abc.ABC):
             raise TeacherError(
                 f"{len(classes)} class labels given but the teacher has {self.n_classes} classes."
             )
-        if self.classes_ is not None and [str(c) for c in classes] != [str(c) for c in self.classes_]:
+        if self.classes_ is not None and [str(c) for c in classes] != [
+            str(c) for c in self.classes_
+        ]:
             raise TeacherError(
-                f"classes {_short_list(classes)} conflict with {_short_list(self.classes_)} recorded "
+                f"classes {_short_list(classes)} conflict with {_short_list(self.classes_)} "
+                "recorded "
                 f"by {Path(self.source).name}.",
                 hint="Leave classes unset or fix the sidecar JSON.",
             )

@@ -20,14 +20,19 @@ __all__ = ["FORMATS", "detect_format", "check_zip_members", "require_file"]
 
 FORMATS = ("lightgbm", "torchscript", "torch_state_dict", "onnx", "skops", "pickle")
 _ALIASES = {
-    "gbt": "lightgbm", "lgbm": "lightgbm", "txt": "lightgbm",
-    "jit": "torchscript", "script": "torchscript",
-    "state_dict": "torch_state_dict", "torch": "torch_state_dict",
-    "joblib": "pickle", "pkl": "pickle",
+    "gbt": "lightgbm",
+    "lgbm": "lightgbm",
+    "txt": "lightgbm",
+    "jit": "torchscript",
+    "script": "torchscript",
+    "state_dict": "torch_state_dict",
+    "torch": "torch_state_dict",
+    "joblib": "pickle",
+    "pkl": "pickle",
 }
 _PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".sav", ".dill"}
 _TORCH_SUFFIXES = {".pt", ".pth", ".ckpt"}
-_COMPRESSED_MAGIC = (b"\x1f\x8b", b"x\x9c", b"x\x01", b"x\xda", b"BZh", b"\xfd7zXZ", b"\x04\"M\x18")
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"x\x9c", b"x\x01", b"x\xda", b"BZh", b"\xfd7zXZ", b'\x04"M\x18')
 
 
 def _unknown(path: Path) -> TeacherError:
@@ -43,7 +48,9 @@ def require_file(path: str | Path) -> Path:
     if not p.exists():
         raise TeacherError(f"teacher file {p} does not exist.")
     if p.is_dir():
-        raise TeacherError(f"teacher path {p} is a directory;", hint="pass the model file inside it.")
+        raise TeacherError(
+            f"teacher path {p} is a directory;", hint="pass the model file inside it."
+        )
     return p
 
 
@@ -52,7 +59,9 @@ def normalise_format(fmt: str) -> str:
     key = str(fmt).strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
     if key not in FORMATS:
-        raise TeacherError(f"unknown teacher format {fmt!r};", hint="use one of " + ", ".join(FORMATS) + ".")
+        raise TeacherError(
+            f"unknown teacher format {fmt!r};", hint="use one of " + ", ".join(FORMATS) + "."
+        )
     return key
 
 
@@ -95,8 +104,10 @@ def _zip_kind(path: Path) -> str | None:
 
 def _looks_like_lightgbm(head: bytes) -> bool:
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
-    return text.startswith("tree\n") or text.startswith("tree\r\n") or (
-        "version=v" in text and "num_class=" in text
+    return (
+        text.startswith("tree\n")
+        or text.startswith("tree\r\n")
+        or ("version=v" in text and "num_class=" in text)
     )
 
 
@@ -139,7 +150,10 @@ def detect_format(path: str | Path) -> str:
         if suffix == ".pt2":
             raise TeacherError(
                 f"{p.name} looks like a torch.export archive, which is not supported;",
-                hint="save the model with torch.jit.save, or as a state_dict with a sidecar JSON, or as ONNX.",
+                hint=(
+                    "save the model with torch.jit.save, or as a state_dict with a sidecar "
+                    "JSON, or as ONNX."
+                ),
             )
         raise _unknown(p)
     if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
@@ -158,7 +172,9 @@ def detect_format(path: str | Path) -> str:
             hint="it may be truncated or corrupted: re-save it with torch.jit.save or torch.save.",
         )
     if suffix == ".skops":
-        raise TeacherError(f"{p.name} is not a valid skops file (not a zip archive); it may be corrupted.")
+        raise TeacherError(
+            f"{p.name} is not a valid skops file (not a zip archive); it may be corrupted."
+        )
     if suffix == ".txt":
         raise TeacherError(
             f"{p.name} is not a LightGBM model.txt (no 'tree' header);",

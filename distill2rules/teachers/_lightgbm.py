@@ -9,33 +9,42 @@ becomes NaN (LightGBM's "missing").
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from distill2rules.errors import TeacherError
 from distill2rules.teachers._base import Teacher, logits_from_raw
+from distill2rules.teachers._lgb_check import check_model_text
 from distill2rules.teachers._preprocess import canonical_categories, category_codes, numeric_column
 from distill2rules.teachers._sidecar import Sidecar
 
 __all__ = ["LightGBMTeacher"]
 
-_CLASSIFIER_OBJECTIVES = {"binary", "cross_entropy", "xentropy", "multiclass", "softmax", "custom", "none"}
+_CLASSIFIER_OBJECTIVES = {
+    "binary",
+    "cross_entropy",
+    "xentropy",
+    "multiclass",
+    "softmax",
+    "custom",
+    "none",
+}
 _SMALL_BATCH = 1024
 
 
-def _header(path: Path) -> dict[str, str]:
+def _header(text: str) -> dict[str, str]:
     """``key=value`` lines of the model.txt header (up to the first tree)."""
     out: dict[str, str] = {}
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            line = line.strip()
-            if line.startswith("Tree="):
-                break
-            if "=" in line:
-                key, _, value = line.partition("=")
-                out.setdefault(key, value)
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("Tree="):
+            break
+        if "=" in line:
+            key, _, value = line.partition("=")
+            out.setdefault(key, value)
     return out
 
 
@@ -79,33 +88,59 @@ class LightGBMTeacher(Teacher):
 
     kind = "lightgbm"
 
-    def __init__(self, booster: Any, *, source: str | Path, feature_names: Sequence[str] | None,
-                 classes: Sequence[Any] | None, n_classes: int, categorical: dict[int, list[Any]],
-                 files: Sequence[str | Path] = (), info: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        booster: Any,
+        *,
+        source: str | Path,
+        feature_names: Sequence[str] | None,
+        classes: Sequence[Any] | None,
+        n_classes: int,
+        categorical: dict[int, list[Any]],
+        files: Sequence[str | Path] = (),
+        info: dict[str, Any] | None = None,
+    ) -> None:
         n_features = booster.num_feature()
-        super().__init__(source=source, feature_names=feature_names, classes=classes, n_classes=n_classes,
-                         n_features_in=n_features, n_outputs=1 if n_classes == 2 else n_classes,
-                         files=files, info=info)
+        super().__init__(
+            source=source,
+            feature_names=feature_names,
+            classes=classes,
+            n_classes=n_classes,
+            n_features_in=n_features,
+            n_outputs=1 if n_classes == 2 else n_classes,
+            files=files,
+            info=info,
+        )
         self.booster = booster
         self._categorical = dict(categorical)
-        self._lookups = {j: {c: i for i, c in enumerate(canonical_categories(cats))}
-                         for j, cats in self._categorical.items()}
+        self._lookups = {
+            j: {c: i for i, c in enumerate(canonical_categories(cats))}
+            for j, cats in self._categorical.items()
+        }
         self._booster_names = list(booster.feature_name())
 
     # ------------------------------------------------------------------ loading
 
     @classmethod
-    def load(cls, path: Path, sidecar: Sidecar | None = None) -> "LightGBMTeacher":
+    def load(cls, path: Path, sidecar: Sidecar | None = None) -> LightGBMTeacher:
         """Load ``model.txt`` (and its optional sidecar for classes / original column names)."""
         import lightgbm as lgb
 
-        with open(path, "rb") as fh:
-            head = fh.read(64).decode("utf-8", errors="ignore")
-        header = _header(path)
-        if not head.lstrip("\ufeff").startswith("tree") and "version" not in header:
-            raise TeacherError(f"{path.name} is not a LightGBM model.txt;", hint="save it with booster.save_model.")
         try:
-            booster = lgb.Booster(model_file=str(path), params={"verbosity": -1})
+            text = path.read_bytes().decode("utf-8").replace("\r\n", "\n")
+        except UnicodeDecodeError:
+            raise TeacherError(
+                f"{path.name} is not a LightGBM model.txt (not UTF-8 text)."
+            ) from None
+        if not text.lstrip("\ufeff").startswith("tree"):
+            raise TeacherError(
+                f"{path.name} is not a LightGBM model.txt;", hint="save it with booster.save_model."
+            )
+        text = text.lstrip("\ufeff")
+        check_model_text(text, path.name)  # LightGBM's own parser can crash on damaged files
+        header = _header(text)
+        try:
+            booster = lgb.Booster(model_str=text)
         except Exception as exc:  # noqa: BLE001 - LightGBMError and friends
             raise TeacherError(
                 f"LightGBM could not read {path.name} ({_first_line(exc)});",
@@ -114,11 +149,14 @@ class LightGBMTeacher(Teacher):
         objective = header.get("objective", "").split(" ")[0] or "custom"
         if objective in {"multiclassova", "multiclass_ova", "ova", "ovr"}:
             raise TeacherError(
-                f"{path.name} uses objective {objective}, whose per-class scores are not softmax logits;",
+                f"{path.name} uses objective {objective}, whose per-class scores are not "
+                "softmax logits;",
                 hint="retrain with objective=multiclass.",
             )
         if objective not in _CLASSIFIER_OBJECTIVES:
-            raise TeacherError(f"{path.name} has objective '{objective}', which is not a classifier.")
+            raise TeacherError(
+                f"{path.name} has objective '{objective}', which is not a classifier."
+            )
         num_class = int(header.get("num_class", "1") or 1)
         n_classes = 2 if num_class == 1 else num_class
         pandas_cats = booster.pandas_categorical or []
@@ -134,7 +172,8 @@ class LightGBMTeacher(Teacher):
             if sidecar.feature_names is not None:
                 if len(sidecar.feature_names) != booster.num_feature():
                     raise TeacherError(
-                        f"sidecar {sidecar.path.name} names {len(sidecar.feature_names)} features but "
+                        f"sidecar {sidecar.path.name} names {len(sidecar.feature_names)} "
+                        "features but "
                         f"{path.name} has {booster.num_feature()}."
                     )
                 names = list(sidecar.feature_names)
@@ -146,8 +185,16 @@ class LightGBMTeacher(Teacher):
         }
         if sidecar is not None and sidecar.meta:
             info["meta"] = sidecar.meta
-        return cls(booster, source=path, feature_names=names, classes=classes, n_classes=n_classes,
-                   categorical={j: list(c) for j, c in zip(cat_idx, pandas_cats)}, files=files, info=info)
+        return cls(
+            booster,
+            source=path,
+            feature_names=names,
+            classes=classes,
+            n_classes=n_classes,
+            categorical={j: list(c) for j, c in zip(cat_idx, pandas_cats)},
+            files=files,
+            info=info,
+        )
 
     # ------------------------------------------------------------------ the interface
 
@@ -183,7 +230,8 @@ class LightGBMTeacher(Teacher):
         return logits_from_raw(raw, self.n_classes, what="LightGBM teacher")
 
     def transform(self, X: Any) -> np.ndarray:
-        """Float32 matrix LightGBM reads: numbers as they are, categories as their codes (NaN if unseen)."""
+        """Float32 matrix LightGBM reads: numbers as they are, categories as their codes (NaN "
+        "if unseen)."""
         return self._model_input(self.select(X), np.float32)
 
     def _logits_batch(self, frame: Any) -> np.ndarray:
@@ -195,7 +243,9 @@ class LightGBMTeacher(Teacher):
 
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2 or Z.shape[1] != self.booster.num_feature():
-            raise TeacherError(f"model input must be [n, {self.booster.num_feature()}], got {Z.shape}.")
+            raise TeacherError(
+                f"model input must be [n, {self.booster.num_feature()}], got {Z.shape}."
+            )
         return check_finite(self._predict(Z))
 
     def n_parameters(self) -> int:

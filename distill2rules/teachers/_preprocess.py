@@ -12,13 +12,20 @@ place:
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from distill2rules.errors import SchemaError, TeacherError
 
-__all__ = ["Preprocessing", "numeric_column", "category_strings", "category_codes", "is_numeric_dtype"]
+__all__ = [
+    "Preprocessing",
+    "numeric_column",
+    "category_strings",
+    "category_codes",
+    "is_numeric_dtype",
+]
 
 _MISSING_MARKERS = {"", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-", "."}
 
@@ -57,8 +64,12 @@ def numeric_column(series: Any, name: str) -> np.ndarray:
         really_bad = raw[~raw.isin(_MISSING_MARKERS)]
         if len(really_bad):
             raise SchemaError(
-                f"column '{name}' should be numeric for the teacher but holds {really_bad.iloc[0]!r}.",
-                hint="Encode it as a number, or list it under preprocessing.categorical in the sidecar JSON.",
+                f"column '{name}' should be numeric for the teacher but holds "
+                f"{really_bad.iloc[0]!r}.",
+                hint=(
+                    "Encode it as a number, or list it under preprocessing.categorical in the "
+                    "sidecar JSON."
+                ),
             )
     return num.to_numpy(dtype="float64", na_value=np.nan)
 
@@ -125,27 +136,38 @@ class Preprocessing:
         unknown = [f for f in [*self.numeric, *self.categorical] if f not in self.feature_names]
         if unknown:
             raise TeacherError(
-                f"preprocessing lists features {', '.join(unknown[:5])} that are not in feature_names."
+                f"preprocessing lists features {', '.join(unknown[:5])} that are not in "
+                "feature_names."
             )
         both = set(self.numeric) & set(self.categorical)
         if both:
-            raise TeacherError(f"features {', '.join(sorted(both))} are listed as numeric and categorical.")
+            raise TeacherError(
+                f"features {', '.join(sorted(both))} are listed as numeric and categorical."
+            )
         for f, p in self.numeric.items():
             scale = float(p.get("scale", 1.0))
             if not np.isfinite(scale) or scale == 0:
-                raise TeacherError(f"numeric feature '{f}' has scale {scale}; it must be finite and non-zero.")
-        self._lookup = {f: {c: j for j, c in enumerate(canonical_categories(cats))}
-                        for f, cats in self.categorical.items()}
+                raise TeacherError(
+                    f"numeric feature '{f}' has scale {scale}; it must be finite and non-zero."
+                )
+        self._lookup = {
+            f: {c: j for j, c in enumerate(canonical_categories(cats))}
+            for f, cats in self.categorical.items()
+        }
         self._layout()
 
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def from_json(cls, feature_names: Sequence[str], spec: Mapping[str, Any] | None) -> "Preprocessing":
+    def from_json(
+        cls, feature_names: Sequence[str], spec: Mapping[str, Any] | None
+    ) -> Preprocessing:
         """Build from the sidecar's ``preprocessing`` object (``None`` = pass-through)."""
         spec = spec or {}
         if not isinstance(spec, Mapping):
-            raise TeacherError("sidecar 'preprocessing' must be a JSON object with 'numeric'/'categorical' lists.")
+            raise TeacherError(
+                "sidecar 'preprocessing' must be a JSON object with 'numeric'/'categorical' lists."
+            )
         numeric: dict[str, dict[str, float]] = {}
         for item in spec.get("numeric", []) or []:
             if not isinstance(item, Mapping) or "feature" not in item:
@@ -159,12 +181,14 @@ class Preprocessing:
         categorical: dict[str, list[Any]] = {}
         for item in spec.get("categorical", []) or []:
             if not isinstance(item, Mapping) or "feature" not in item or "categories" not in item:
-                raise TeacherError("each preprocessing.categorical entry needs 'feature' and 'categories'.")
+                raise TeacherError(
+                    "each preprocessing.categorical entry needs 'feature' and 'categories'."
+                )
             categorical[str(item["feature"])] = list(item["categories"])
         return cls(feature_names, numeric, categorical)
 
     @classmethod
-    def fit(cls, X: Any) -> "Preprocessing":
+    def fit(cls, X: Any) -> Preprocessing:
         """Fit on training rows: numeric mean/std (impute = median), categories of the rest."""
         numeric: dict[str, dict[str, float]] = {}
         categorical: dict[str, list[str]] = {}
@@ -190,9 +214,22 @@ class Preprocessing:
     def to_json(self) -> dict[str, Any]:
         """The sidecar ``preprocessing`` object."""
         return {
-            "numeric": [{"feature": f, **{k: float(v) for k, v in p.items()}} for f, p in self.numeric.items()],
-            "categorical": [{"feature": f, "categories": list(c)} for f, c in self.categorical.items()],
+            "numeric": [
+                {"feature": f, **{k: float(v) for k, v in p.items()}}
+                for f, p in self.numeric.items()
+            ],
+            "categorical": [
+                {"feature": f, "categories": list(c)} for f, c in self.categorical.items()
+            ],
         }
+
+    def renamed(self, mapping: Mapping[str, str]) -> Preprocessing:
+        """A copy with features renamed by ``mapping`` (unlisted names unchanged)."""
+        return Preprocessing(
+            [mapping.get(f, f) for f in self.feature_names],
+            {mapping.get(f, f): p for f, p in self.numeric.items()},
+            {mapping.get(f, f): c for f, c in self.categorical.items()},
+        )
 
     # ------------------------------------------------------------------ layout
 

@@ -12,7 +12,8 @@ needs it)::
         "numeric": [{"feature": "age", "mean": 38.6, "scale": 13.6, "impute": 37.0}],
         "categorical": [{"feature": "workclass", "categories": ["Federal-gov", ...]}]
       },
-      "output": "logits" | "probabilities",
+      "output": "logits" | "probabilities",      (ONNX: what the output holds)
+      "output_name": "probabilities",            (ONNX: which output to read)
       "meta": {...}
     }
 """
@@ -26,10 +27,26 @@ from typing import Any
 
 from distill2rules.errors import TeacherError
 
-__all__ = ["SIDECAR_FORMAT", "Sidecar", "find_sidecar", "read_sidecar", "write_sidecar", "sidecar_candidates"]
+__all__ = [
+    "SIDECAR_FORMAT",
+    "Sidecar",
+    "find_sidecar",
+    "read_sidecar",
+    "write_sidecar",
+    "sidecar_candidates",
+]
 
 SIDECAR_FORMAT = "distill2rules.teacher/1"
-_KNOWN_KEYS = {"format", "architecture", "feature_names", "classes", "preprocessing", "output", "meta"}
+_KNOWN_KEYS = {
+    "format",
+    "architecture",
+    "feature_names",
+    "classes",
+    "preprocessing",
+    "output",
+    "output_name",
+    "meta",
+}
 _OUTPUTS = ("logits", "probabilities")
 
 
@@ -43,6 +60,7 @@ class Sidecar:
     preprocessing: dict[str, Any] | None = None
     architecture: dict[str, Any] | None = None
     output: str | None = None
+    output_name: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,7 +80,9 @@ def sidecar_candidates(model_path: str | Path) -> list[Path]:
 def _looks_like_sidecar(data: Any) -> bool:
     return isinstance(data, dict) and (
         data.get("format") == SIDECAR_FORMAT
-        or "format" not in data and bool(_KNOWN_KEYS & set(data)) and "learner" not in data
+        or "format" not in data
+        and bool(_KNOWN_KEYS & set(data))
+        and "learner" not in data
     )
 
 
@@ -80,7 +100,9 @@ def find_sidecar(model_path: str | Path, explicit: str | Path | None = None) -> 
             try:
                 data = json.loads(cand.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise TeacherError(f"sidecar {cand.name} is not valid JSON ({_one_line(exc)}).") from exc
+                raise TeacherError(
+                    f"sidecar {cand.name} is not valid JSON ({_one_line(exc)})."
+                ) from exc
             if _looks_like_sidecar(data):
                 return parse_sidecar(data, cand)
     return None
@@ -105,7 +127,9 @@ def parse_sidecar(data: Any, path: Path) -> Sidecar:
     if fmt != SIDECAR_FORMAT:
         raise TeacherError(f"sidecar {name} has format {fmt!r}; expected {SIDECAR_FORMAT!r}.")
     names = data.get("feature_names")
-    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+    if names is not None and (
+        not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+    ):
         raise TeacherError(f"sidecar {name}: 'feature_names' must be a list of strings.")
     if names is not None and len(set(names)) != len(names):
         raise TeacherError(f"sidecar {name}: 'feature_names' has duplicates.")
@@ -122,10 +146,23 @@ def parse_sidecar(data: Any, path: Path) -> Sidecar:
         raise TeacherError(f"sidecar {name} gives 'preprocessing' but no 'feature_names'.")
     output = data.get("output")
     if output is not None and output not in _OUTPUTS:
-        raise TeacherError(f"sidecar {name}: 'output' must be 'logits' or 'probabilities', got {output!r}.")
+        raise TeacherError(
+            f"sidecar {name}: 'output' must be 'logits' or 'probabilities', got {output!r}."
+        )
+    output_name = data.get("output_name")
+    if output_name is not None and not isinstance(output_name, str):
+        raise TeacherError(f"sidecar {name}: 'output_name' must be a string.")
     meta = data.get("meta") or {}
-    return Sidecar(path=path, feature_names=names, classes=classes, preprocessing=prep,
-                   architecture=arch, output=output, meta=dict(meta) if isinstance(meta, dict) else {})
+    return Sidecar(
+        path=path,
+        feature_names=names,
+        classes=classes,
+        preprocessing=prep,
+        architecture=arch,
+        output=output,
+        output_name=output_name,
+        meta=dict(meta) if isinstance(meta, dict) else {},
+    )
 
 
 def write_sidecar(path: str | Path, data: dict[str, Any]) -> Path:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import warnings
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,13 @@ __all__ = ["TorchTeacher", "build_mlp", "ACTIVATIONS"]
 
 #: activation name in the sidecar -> torch.nn module class name
 ACTIVATIONS = {
-    "relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "gelu": "GELU",
-    "leaky_relu": "LeakyReLU", "elu": "ELU", "silu": "SiLU",
+    "relu": "ReLU",
+    "tanh": "Tanh",
+    "sigmoid": "Sigmoid",
+    "gelu": "GELU",
+    "leaky_relu": "LeakyReLU",
+    "elu": "ELU",
+    "silu": "SiLU",
 }
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 
@@ -39,7 +45,9 @@ def build_mlp(layers: Sequence[int], activation: str = "relu") -> Any:
     import torch.nn as nn
 
     if activation not in ACTIVATIONS:
-        raise TeacherError(f"unknown activation {activation!r};", hint="use one of " + ", ".join(ACTIVATIONS) + ".")
+        raise TeacherError(
+            f"unknown activation {activation!r};", hint="use one of " + ", ".join(ACTIVATIONS) + "."
+        )
     act = getattr(nn, ACTIVATIONS[activation])
     mods: list[Any] = []
     for i in range(len(layers) - 1):
@@ -67,14 +75,31 @@ class TorchTeacher(Teacher):
         Raw columns -> model input (from the sidecar; pass-through without one).
     """
 
-    def __init__(self, module: Any, *, kind: str, source: str | Path, preprocessing: Preprocessing,
-                 classes: Sequence[Any] | None, n_classes: int, n_outputs: int,
-                 n_features_in: int | None, files: Sequence[str | Path] = (),
-                 info: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        module: Any,
+        *,
+        kind: str,
+        source: str | Path,
+        preprocessing: Preprocessing,
+        classes: Sequence[Any] | None,
+        n_classes: int,
+        n_outputs: int,
+        n_features_in: int | None,
+        files: Sequence[str | Path] = (),
+        info: dict[str, Any] | None = None,
+    ) -> None:
         self.kind = kind
-        super().__init__(source=source, feature_names=preprocessing.feature_names, classes=classes,
-                         n_classes=n_classes, n_features_in=n_features_in, n_outputs=n_outputs,
-                         files=files, info=info)
+        super().__init__(
+            source=source,
+            feature_names=preprocessing.feature_names,
+            classes=classes,
+            n_classes=n_classes,
+            n_features_in=n_features_in,
+            n_outputs=n_outputs,
+            files=files,
+            info=info,
+        )
         self.module = module
         self.preprocessing = preprocessing
 
@@ -92,6 +117,9 @@ class TorchTeacher(Teacher):
         if not self.preprocessing.feature_names:
             self.preprocessing = Preprocessing(self.feature_names)
 
+    def _on_names_renamed(self, mapping: dict[str, str]) -> None:
+        self.preprocessing = self.preprocessing.renamed(mapping)
+
     def transform(self, X: Any) -> np.ndarray:
         """Float32 model input (standardised numerics, one-hot categoricals, pass-through)."""
         return self.preprocessing.transform(self.select(X), np.float32)
@@ -107,8 +135,12 @@ class TorchTeacher(Teacher):
         if isinstance(out, (tuple, list)):
             out = out[0]
         if not isinstance(out, torch.Tensor):
-            raise TeacherError(f"the torch model returned a {type(out).__name__}; expected a logits tensor.")
-        return logits_from_raw(out.detach().double().cpu().numpy(), self.n_classes, what="torch teacher")
+            raise TeacherError(
+                f"the torch model returned a {type(out).__name__}; expected a logits tensor."
+            )
+        return logits_from_raw(
+            out.detach().double().cpu().numpy(), self.n_classes, what="torch teacher"
+        )
 
     def logits_from_model_input(self, Z: np.ndarray) -> np.ndarray:
         return check_finite(self._raw_logits_from_model_input(Z))
@@ -135,8 +167,9 @@ def _input_width(module: Any) -> int | None:
     return None
 
 
-def _module_teacher(module: Any, *, kind: str, path: Path, sidecar: Sidecar | None,
-                    info: dict[str, Any]) -> TorchTeacher:
+def _module_teacher(
+    module: Any, *, kind: str, path: Path, sidecar: Sidecar | None, info: dict[str, Any]
+) -> TorchTeacher:
     """Probe a loaded module with zeros to learn its input width and number of outputs."""
     import torch
 
@@ -164,7 +197,9 @@ def _module_teacher(module: Any, *, kind: str, path: Path, sidecar: Sidecar | No
     elif len(shape) == 2:
         n_outputs = shape[1]
     else:
-        raise TeacherError(f"{path.name} returned shape {list(shape)} for 2 rows; expected [n, K] logits.")
+        raise TeacherError(
+            f"{path.name} returned shape {list(shape)} for 2 rows; expected [n, K] logits."
+        )
     n_classes = 2 if n_outputs == 1 else n_outputs
     classes = sidecar.classes if sidecar is not None else None
     if classes is not None and len(classes) != n_classes:
@@ -173,13 +208,27 @@ def _module_teacher(module: Any, *, kind: str, path: Path, sidecar: Sidecar | No
             f"returns {n_outputs} score(s) per row."
         )
     files: list[Path] = [path] + ([sidecar.path] if sidecar is not None else [])
-    info = {**info, "n_outputs": n_outputs, "output": "logits",
-            "preprocessing": "sidecar" if prep.feature_names and not prep.is_identity else "none"}
+    info = {
+        **info,
+        "n_outputs": n_outputs,
+        "output": "logits",
+        "preprocessing": "sidecar" if prep.feature_names and not prep.is_identity else "none",
+    }
     if sidecar is not None and sidecar.meta:
         info["meta"] = sidecar.meta
     n_in = len(prep.feature_names) if prep.feature_names else width
-    return TorchTeacher(module, kind=kind, source=path, preprocessing=prep, classes=classes,
-                        n_classes=n_classes, n_outputs=n_outputs, n_features_in=n_in, files=files, info=info)
+    return TorchTeacher(
+        module,
+        kind=kind,
+        source=path,
+        preprocessing=prep,
+        classes=classes,
+        n_classes=n_classes,
+        n_outputs=n_outputs,
+        n_features_in=n_in,
+        files=files,
+        info=info,
+    )
 
 
 def load_torchscript(path: Path, sidecar: Sidecar | None) -> TorchTeacher:
@@ -187,7 +236,9 @@ def load_torchscript(path: Path, sidecar: Sidecar | None) -> TorchTeacher:
     import torch
 
     if not zipfile.is_zipfile(path):
-        raise TeacherError(f"{path.name} is not a TorchScript archive (not a zip file); it may be corrupted.")
+        raise TeacherError(
+            f"{path.name} is not a TorchScript archive (not a zip file); it may be corrupted."
+        )
     check_zip_members(path)
     try:
         with warnings.catch_warnings():
@@ -203,7 +254,8 @@ def load_torchscript(path: Path, sidecar: Sidecar | None) -> TorchTeacher:
 
 def _unsafe_torch(path: Path) -> UnsafeFileError:
     return UnsafeFileError(
-        f"{path.name} is a pickled PyTorch object (not a plain state_dict), which can run code when loaded;",
+        f"{path.name} is a pickled PyTorch object (not a plain state_dict), which can run code "
+        "when loaded;",
         hint="re-export it as TorchScript, a state_dict + sidecar JSON, or ONNX, "
         "or pass --trust-pickle if you trust its origin.",
     )
@@ -217,10 +269,14 @@ def _torch_load(path: Path, trust_pickle: bool) -> Any:
     if zipfile.is_zipfile(path):
         check_zip_members(path)
     try:
-        return torch.load(str(path), weights_only=True, map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Detected pickle protocol 4..."
+            return torch.load(str(path), weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as exc:
         if "weights only load failed" not in str(exc).lower():
-            raise TeacherError(f"PyTorch could not read {path.name} ({_one_line(exc)}); it may be corrupted.") from exc
+            raise TeacherError(
+                f"PyTorch could not read {path.name} ({_one_line(exc)}); it may be corrupted."
+            ) from exc
         if not trust_pickle:
             raise _unsafe_torch(path) from None
     except Exception as exc:  # noqa: BLE001 - RuntimeError for a damaged zip, EOFError...
@@ -241,7 +297,11 @@ def _unwrap_state_dict(obj: Any, path: Path) -> dict[str, Any]:
         for key in _WRAPPER_KEYS:
             if isinstance(obj.get(key), dict):
                 return _unwrap_state_dict(obj[key], path)
-    if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+    if (
+        not isinstance(obj, dict)
+        or not obj
+        or not all(isinstance(v, torch.Tensor) for v in obj.values())
+    ):
         raise TeacherError(
             f"{path.name} does not hold a state_dict (a mapping of parameter names to tensors);",
             hint="save it with torch.save(model.state_dict(), path).",
@@ -252,18 +312,28 @@ def _unwrap_state_dict(obj: Any, path: Path) -> dict[str, Any]:
 def _check_architecture(arch: dict[str, Any], sidecar: Sidecar) -> tuple[list[int], str]:
     name = sidecar.path.name
     if arch.get("type", "mlp") != "mlp":
-        raise TeacherError(f"sidecar {name}: architecture type {arch.get('type')!r} is not supported; use 'mlp'.")
+        raise TeacherError(
+            f"sidecar {name}: architecture type {arch.get('type')!r} is not supported; use 'mlp'."
+        )
     layers = arch.get("layers")
-    if (not isinstance(layers, list) or len(layers) < 2
-            or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in layers)):
-        raise TeacherError(f"sidecar {name}: architecture.layers must be a list of >= 2 positive ints [d_in, ..., K].")
+    if (
+        not isinstance(layers, list)
+        or len(layers) < 2
+        or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in layers)
+    ):
+        raise TeacherError(
+            f"sidecar {name}: architecture.layers must be a list of >= 2 positive ints [d_in, "
+            "..., K]."
+        )
     return layers, str(arch.get("activation", "relu"))
 
 
 def _load_weights(net: Any, state: dict[str, Any], layers: list[int], path: Path) -> None:
     expected = net.state_dict()
     exp_shapes = [tuple(t.shape) for t in expected.values()]
-    if set(state) == set(expected) and all(tuple(state[k].shape) == tuple(v.shape) for k, v in expected.items()):
+    if set(state) == set(expected) and all(
+        tuple(state[k].shape) == tuple(v.shape) for k, v in expected.items()
+    ):
         net.load_state_dict(state, strict=True)
         return
     got_shapes = [tuple(t.shape) for t in state.values()]
@@ -271,7 +341,8 @@ def _load_weights(net: Any, state: dict[str, Any], layers: list[int], path: Path
         net.load_state_dict(dict(zip(expected.keys(), state.values())), strict=True)
         return
     raise TeacherError(
-        f"{path.name} holds tensors of shapes {got_shapes[:6]} that do not fit architecture.layers {layers} "
+        f"{path.name} holds tensors of shapes {got_shapes[:6]} that do not fit "
+        f"architecture.layers {layers} "
         f"(expected {exp_shapes[:6]}).",
     )
 
@@ -282,11 +353,14 @@ def load_state_dict(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> 
 
     obj = _torch_load(path, trust_pickle)
     if isinstance(obj, torch.nn.Module):  # only reachable with trust_pickle=True
-        return _module_teacher(obj, kind="pickle", path=path, sidecar=sidecar, info={"trusted_pickle": True})
+        return _module_teacher(
+            obj, kind="pickle", path=path, sidecar=sidecar, info={"trusted_pickle": True}
+        )
     state = _unwrap_state_dict(obj, path)
     if sidecar is None or sidecar.architecture is None:
         raise TeacherError(
-            f"{path.name} is a PyTorch state_dict, which needs a sidecar JSON describing the network;",
+            f"{path.name} is a PyTorch state_dict, which needs a sidecar JSON describing the "
+            "network;",
             hint=f"write {path.with_suffix('.json').name} with 'architecture', 'feature_names' and "
             "'preprocessing' (see docs/teachers.md).",
         )
@@ -294,7 +368,8 @@ def load_state_dict(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> 
     prep = _preprocessing(sidecar)
     if prep.n_model_inputs is not None and prep.n_model_inputs != layers[0]:
         raise TeacherError(
-            f"sidecar {sidecar.path.name}: architecture.layers starts with {layers[0]} inputs but the "
+            f"sidecar {sidecar.path.name}: architecture.layers starts with {layers[0]} inputs "
+            "but the "
             f"features and preprocessing give {prep.n_model_inputs} model inputs."
         )
     net = build_mlp(layers, activation)
@@ -307,12 +382,23 @@ def load_state_dict(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> 
             f"sidecar {sidecar.path.name} lists {len(sidecar.classes)} classes but the network has "
             f"{n_outputs} output(s)."
         )
-    info: dict[str, Any] = {"architecture": {"type": "mlp", "layers": layers, "activation": activation},
-                            "n_outputs": n_outputs, "output": "logits",
-                            "preprocessing": "none" if prep.is_identity else "sidecar"}
+    info: dict[str, Any] = {
+        "architecture": {"type": "mlp", "layers": layers, "activation": activation},
+        "n_outputs": n_outputs,
+        "output": "logits",
+        "preprocessing": "none" if prep.is_identity else "sidecar",
+    }
     if sidecar.meta:
         info["meta"] = sidecar.meta
-    return TorchTeacher(net, kind="torch_state_dict", source=path, preprocessing=prep, classes=sidecar.classes,
-                        n_classes=n_classes, n_outputs=n_outputs,
-                        n_features_in=len(prep.feature_names) if prep.feature_names else layers[0],
-                        files=[path, sidecar.path], info=info)
+    return TorchTeacher(
+        net,
+        kind="torch_state_dict",
+        source=path,
+        preprocessing=prep,
+        classes=sidecar.classes,
+        n_classes=n_classes,
+        n_outputs=n_outputs,
+        n_features_in=len(prep.feature_names) if prep.feature_names else layers[0],
+        files=[path, sidecar.path],
+        info=info,
+    )

@@ -18,7 +18,8 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,8 @@ class Attributions(Result):
         dropped = [f for f in self.feature_names if f not in set(feature_names)]
         if dropped and np.any(self.values[:, [pos[f] for f in dropped]] != 0):
             raise SchemaError(
-                f"attributions use feature(s) not in the target list: {', '.join(map(str, dropped[:5]))}.",
+                "attributions use feature(s) not in the target list: "
+                f"{', '.join(map(str, dropped[:5]))}.",
                 hint="Explain both models over the same raw columns.",
             )
         vals = np.zeros((self.values.shape[0], len(feature_names)), dtype=np.float64)
@@ -137,6 +139,14 @@ class Alignment(Result):
     feature_names: list[str]
     teacher_importance: list[float]
     student_importance: list[float]
+
+
+def _shap() -> Any:
+    """``import shap`` without its import-time plotting warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import shap  # noqa: F401
+    return shap
 
 
 # ----------------------------------------------------------------------------- explained output
@@ -179,10 +189,14 @@ def _describe_output(k: int) -> str:
     return "centred logit z_k - mean_j z_j of the explained class k per row"
 
 
-def _select(values: np.ndarray, base: np.ndarray, k: int, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _select(
+    values: np.ndarray, base: np.ndarray, k: int, idx: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Pick per-row class from (n, d, K) values and (n, K) base values; centre first."""
     if k <= 2 or values.ndim == 2:
-        return values, np.broadcast_to(np.asarray(base, dtype=np.float64).reshape(-1), (values.shape[0],)).copy()
+        return values, np.broadcast_to(
+            np.asarray(base, dtype=np.float64).reshape(-1), (values.shape[0],)
+        ).copy()
     assert idx is not None
     rows = np.arange(values.shape[0])
     v = values - values.mean(axis=2, keepdims=True)
@@ -204,7 +218,9 @@ def _check_frame(X: Any, name: str) -> None:
     import pandas as pd
 
     if not isinstance(X, pd.DataFrame):
-        raise DataError(f"{name} must be a pandas DataFrame of raw columns, got {type(X).__name__}.")
+        raise DataError(
+            f"{name} must be a pandas DataFrame of raw columns, got {type(X).__name__}."
+        )
     if len(X) == 0:
         raise DataError(f"{name} has no rows.")
 
@@ -213,14 +229,21 @@ def _check_frame(X: Any, name: str) -> None:
 
 
 class _RawCodec:
-    """Encode raw rows as a float matrix (categoricals as integer codes) and back.
+    """Encode raw rows as integer codes per column, and back.
 
-    SHAP maskers need numbers; the model functions need raw rows. Codes index a vocabulary
-    built from every frame passed in, so every masked sample decodes to a real value.
+    SHAP maskers need numbers without NaN (a masker mixes ``x`` and background rows
+    arithmetically, and NaN would leak); the model functions need raw rows. Every column,
+    numeric or categorical, is coded as an index into the vocabulary of its distinct values
+    in the frames passed in, so every masked sample decodes exactly to real values.
     """
 
-    def __init__(self, columns: Sequence[str], categorical: Sequence[str], frames: Sequence[Any],
-                 canonical: bool) -> None:
+    def __init__(
+        self,
+        columns: Sequence[str],
+        categorical: Sequence[str],
+        frames: Sequence[Any],
+        canonical: bool,
+    ) -> None:
         import pandas as pd
 
         self.columns = list(columns)
@@ -228,33 +251,37 @@ class _RawCodec:
         self.canonical = canonical
         self.vocab: dict[str, np.ndarray] = {}
         for c in self.columns:
-            if c in self.categorical:
-                vals = np.concatenate([self._cat_values(f[c]) for f in frames])
-                self.vocab[c] = pd.unique(pd.Series(vals, dtype=object)).astype(object)
+            if canonical:
+                vals = np.concatenate([self._values(f[c], c) for f in frames])
+                self.vocab[c] = np.asarray(pd.unique(pd.Series(vals, dtype=vals.dtype)))
+            else:  # keep the original values and dtype (an int column decodes to ints)
+                self.vocab[c] = np.asarray(
+                    pd.unique(pd.concat([f[c] for f in frames], ignore_index=True))
+                )
 
-    def _cat_values(self, s: Any) -> np.ndarray:
-        from distill2rules.spec import to_category_strings
+    def _values(self, s: Any, c: str) -> np.ndarray:
+        from distill2rules.spec import to_category_strings, to_numeric_float32
 
-        arr = s.to_numpy(dtype=object)
-        return to_category_strings(arr) if self.canonical else arr
+        if not self.canonical:
+            return np.asarray(s.to_numpy())
+        if c in self.categorical:
+            return to_category_strings(s.to_numpy(dtype=object))
+        return to_numeric_float32(s, c).astype(np.float64)
 
     def encode(self, X: Any) -> np.ndarray:
         import pandas as pd
 
-        from distill2rules.spec import to_numeric_float32
-
         out = np.empty((len(X), len(self.columns)), dtype=np.float64)
         for j, c in enumerate(self.columns):
-            if c in self.categorical:
-                codes = pd.Index(self.vocab[c]).get_indexer(self._cat_values(X[c]))
-                if np.any(codes < 0):
-                    raise DataError(f"column '{c}' holds a value the attribution encoder did not see.")
-                out[:, j] = codes
-            elif self.canonical:
-                out[:, j] = to_numeric_float32(X[c], c)
-            else:
-                out[:, j] = pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            codes = pd.Index(self.vocab[c]).get_indexer(self._values(X[c], c))
+            if np.any(codes < 0):
+                raise DataError(f"column '{c}' holds a value the attribution encoder did not see.")
+            out[:, j] = codes
         return out
+
+    def column(self, R: np.ndarray, c: str) -> np.ndarray:
+        """Decoded values of column ``c``."""
+        return self.vocab[c][self.codes(R, c)]
 
     def codes(self, R: np.ndarray, c: str) -> np.ndarray:
         return R[:, self.columns.index(c)].astype(np.int64)
@@ -262,19 +289,19 @@ class _RawCodec:
     def decode_frame(self, R: np.ndarray) -> Any:
         import pandas as pd
 
-        data = {}
-        for j, c in enumerate(self.columns):
-            if c in self.categorical:
-                data[c] = self.vocab[c][R[:, j].astype(np.int64)]
-            else:
-                data[c] = R[:, j]
-        return pd.DataFrame(data)
+        return pd.DataFrame({c: self.column(R, c) for c in self.columns})
 
 
-def _permutation_shap(f: Callable[[np.ndarray], np.ndarray], R_explain: np.ndarray, R_background: np.ndarray,
-                      *, n_permutations: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _permutation_shap(
+    f: Callable[[np.ndarray], np.ndarray],
+    R_explain: np.ndarray,
+    R_background: np.ndarray,
+    *,
+    n_permutations: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Run ``shap.PermutationExplainer`` with an independent masker; returns values, base values."""
-    import shap
+    shap = _shap()
 
     masker = shap.maskers.Independent(R_background, max_samples=len(R_background))
     explainer = shap.PermutationExplainer(f, masker, seed=seed)
@@ -294,8 +321,9 @@ def _group_matrix(teacher: Any, d_model: int) -> np.ndarray:
     if not groups:
         if d_model != len(names):
             raise TeacherError(
-                f"teacher has {d_model} model inputs but {len(names)} raw features and no feature_groups.",
-                hint="Give the teacher adapter a feature_groups mapping raw column -> model-input indices.",
+                f"teacher has {d_model} model inputs but {len(names)} raw features "
+                "and no feature_groups.",
+                hint="Give the teacher a feature_groups mapping raw column -> model-input indices.",
             )
         return np.eye(d_model)
     M = np.zeros((d_model, len(names)))
@@ -307,7 +335,9 @@ def _group_matrix(teacher: Any, d_model: int) -> np.ndarray:
 
 def _teacher_kind_method(teacher: Any, method: str) -> str:
     if method not in _TEACHER_METHODS:
-        raise ConfigError(f"unknown attribution method {method!r}; expected one of {', '.join(_TEACHER_METHODS)}.")
+        raise ConfigError(
+            f"unknown attribution method {method!r}; expected one of {', '.join(_TEACHER_METHODS)}."
+        )
     if method != "auto":
         return method
     if getattr(teacher, "booster", None) is not None:
@@ -317,11 +347,15 @@ def _teacher_kind_method(teacher: Any, method: str) -> str:
     return "permutation"
 
 
-def _teacher_tree(teacher: Any, X: Any, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, str]:
-    import shap
+def _teacher_tree(
+    teacher: Any, X: Any, idx: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, str]:
+    shap = _shap()
 
     Z = np.asarray(teacher.transform(X))
-    explainer = shap.TreeExplainer(teacher.booster, feature_perturbation="tree_path_dependent", model_output="raw")
+    explainer = shap.TreeExplainer(
+        teacher.booster, feature_perturbation="tree_path_dependent", model_output="raw"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         vals = explainer.shap_values(Z, check_additivity=False)
@@ -332,7 +366,11 @@ def _teacher_tree(teacher: Any, X: Any, idx: np.ndarray | None) -> tuple[np.ndar
     if vals.ndim == 3 and vals.shape[2] == 2:  # two-output binary: log-odds of class 1
         vals, base = vals[:, :, 1] - vals[:, :, 0], base[..., 1] - base[..., 0]
     v, b = _select(vals, base, int(teacher.n_classes), idx)
-    return v @ _group_matrix(teacher, Z.shape[1]), b, "shap.TreeExplainer(tree_path_dependent, raw margin)"
+    return (
+        v @ _group_matrix(teacher, Z.shape[1]),
+        b,
+        "shap.TreeExplainer(tree_path_dependent, raw margin)",
+    )
 
 
 def _torch_head(module: Any, Zb: Any, k: int) -> Any:
@@ -348,7 +386,9 @@ def _torch_head(module: Any, Zb: Any, k: int) -> Any:
     elif out_dim == k:
         weight = torch.eye(k) - 1.0 / k
     else:
-        raise TeacherError(f"torch teacher outputs {out_dim} values per row but the teacher has {k} classes.")
+        raise TeacherError(
+            f"torch teacher outputs {out_dim} values per row but the teacher has {k} classes."
+        )
     head = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False)
     with torch.no_grad():
         head.weight.copy_(weight.to(head.weight.dtype))
@@ -357,16 +397,20 @@ def _torch_head(module: Any, Zb: Any, k: int) -> Any:
 
 
 def _deep_values(model: Any, Zb: Any, Z: Any, method: str, ranked: int | None) -> tuple[Any, str]:
-    import shap
+    shap = _shap()
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if method == "deep":
             try:
-                return shap.DeepExplainer(model, Zb).shap_values(Z, ranked_outputs=ranked, check_additivity=False), "deep"
+                return shap.DeepExplainer(model, Zb).shap_values(
+                    Z, ranked_outputs=ranked, check_additivity=False
+                ), "deep"
             except Exception:  # a layer DeepLIFT does not support: fall back to expected gradients
                 pass
-        return shap.GradientExplainer(model, Zb).shap_values(Z, ranked_outputs=ranked, rseed=0), "gradient"
+        return shap.GradientExplainer(model, Zb).shap_values(
+            Z, ranked_outputs=ranked, rseed=0
+        ), "gradient"
 
 
 def _as3d(vals: Any) -> np.ndarray:
@@ -374,8 +418,9 @@ def _as3d(vals: Any) -> np.ndarray:
     return v[:, :, None] if v.ndim == 2 else v
 
 
-def _teacher_torch(teacher: Any, X: Any, X_bg: Any, idx: np.ndarray | None, method: str,
-                   use_ranked: bool) -> tuple[np.ndarray, np.ndarray, str]:
+def _teacher_torch(
+    teacher: Any, X: Any, X_bg: Any, idx: np.ndarray | None, method: str, use_ranked: bool
+) -> tuple[np.ndarray, np.ndarray, str]:
     import torch
 
     module = teacher.module
@@ -409,13 +454,11 @@ def _teacher_torch(teacher: Any, X: Any, X_bg: Any, idx: np.ndarray | None, meth
     return v @ _group_matrix(teacher, Z.shape[1]), b, name
 
 
-def _teacher_permutation(teacher: Any, X: Any, X_bg: Any, idx: np.ndarray | None, n_permutations: int,
-                         seed: int) -> tuple[np.ndarray, np.ndarray, str]:
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
+def _teacher_permutation(
+    teacher: Any, X: Any, X_bg: Any, idx: np.ndarray | None, n_permutations: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, str]:
     names = list(teacher.feature_names)
-    cats = [c for c in names if not is_numeric_dtype(X[c]) or is_bool_dtype(X[c])]
-    codec = _RawCodec(names, cats, [X, X_bg], canonical=False)
+    codec = _RawCodec(names, [], [X, X_bg], canonical=False)
     k = int(teacher.n_classes)
 
     def f(R: np.ndarray) -> np.ndarray:
@@ -424,14 +467,32 @@ def _teacher_permutation(teacher: Any, X: Any, X_bg: Any, idx: np.ndarray | None
             return target_output(z)
         return z - z.mean(axis=1, keepdims=True)
 
-    vals, base = _permutation_shap(f, codec.encode(X), codec.encode(X_bg), n_permutations=n_permutations, seed=seed)
+    R = codec.encode(X)
+    z = np.asarray(teacher.logits(X), dtype=np.float64)
+    want = target_output(z) if k <= 2 else z - z.mean(axis=1, keepdims=True)
+    if not np.allclose(f(R), want, rtol=1e-6, atol=1e-6):
+        raise TeacherError(
+            "re-encoded rows do not reproduce the teacher's logits.",
+            hint="The teacher must accept the raw columns it lists in feature_names.",
+        )
+    vals, base = _permutation_shap(
+        f, R, codec.encode(X_bg), n_permutations=n_permutations, seed=seed
+    )
     v, b = _select(vals, base, k, idx)
     return v, b, f"shap.PermutationExplainer(raw rows, {n_permutations} permutations)"
 
 
-def teacher_attributions(teacher: Any, X_explain: Any, X_background: Any, *, class_index: Any = None,
-                         method: str = "auto", max_background: int = 100, n_permutations: int = 5,
-                         seed: int = 0) -> Attributions:
+def teacher_attributions(
+    teacher: Any,
+    X_explain: Any,
+    X_background: Any,
+    *,
+    class_index: Any = None,
+    method: str = "auto",
+    max_background: int = 100,
+    n_permutations: int = 5,
+    seed: int = 0,
+) -> Attributions:
     """SHAP values of a teacher over its raw columns.
 
     Parameters
@@ -483,9 +544,15 @@ def teacher_attributions(teacher: Any, X_explain: Any, X_background: Any, *, cla
         v, b, name = _teacher_torch(teacher, X_explain, X_bg, idx, chosen, use_ranked)
     else:
         v, b, name = _teacher_permutation(teacher, X_explain, X_bg, idx, n_permutations, seed)
-    return Attributions(values=np.asarray(v, dtype=np.float64), feature_names=list(teacher.feature_names),
-                        method=name, seconds=time.perf_counter() - start, output=_describe_output(k),
-                        base_values=np.asarray(b, dtype=np.float64), class_index=idx)
+    return Attributions(
+        values=np.asarray(v, dtype=np.float64),
+        feature_names=list(teacher.feature_names),
+        method=name,
+        seconds=time.perf_counter() - start,
+        output=_describe_output(k),
+        base_values=np.asarray(b, dtype=np.float64),
+        class_index=idx,
+    )
 
 
 # ----------------------------------------------------------------------------- student
@@ -509,8 +576,9 @@ def _spec_outputs(spec: Mapping[str, Any], out: Mapping[str, np.ndarray]) -> np.
     return np.asarray(out["scores"], dtype=np.float64)
 
 
-def _student_exact(spec: Mapping[str, Any], X: Any, X_bg: Any, features: list[str],
-                   idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _student_exact(
+    spec: Mapping[str, Any], X: Any, X_bg: Any, features: list[str], idx: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     from distill2rules.spec import evaluate
 
     contrib = evaluate(spec, X)["contributions"]
@@ -536,18 +604,17 @@ def _student_exact(spec: Mapping[str, Any], X: Any, X_bg: Any, features: list[st
 
 
 class _CodeSpaceSpec:
-    """Vectorised evaluation of a rule-list or MLP spec on encoded rows.
+    """Vectorised evaluation of a spec on encoded rows.
 
-    Categorical conditions and one-hot blocks are precomputed once per vocabulary entry with
-    the spec's own functions, then looked up by code; numeric parts go through the spec's
-    functions unchanged. Parity with ``spec.evaluate`` is checked before use.
+    Categorical conditions, bin indices and one-hot blocks are precomputed once per
+    vocabulary entry with the spec's own functions, then looked up by code; numeric parts go
+    through the spec's functions unchanged. Parity with ``spec.evaluate`` is checked before use.
     """
 
     def __init__(self, spec: Mapping[str, Any], codec: _RawCodec) -> None:
         self.spec = spec
         self.codec = codec
         self.num_cols, self.cat_cols = _spec_columns(spec)
-        self.num_pos = [codec.columns.index(c) for c in self.num_cols]
 
     def _vocab_matrix(self, c: str) -> np.ndarray:
         vocab = self.codec.vocab[c]
@@ -556,7 +623,10 @@ class _CodeSpaceSpec:
         return mat
 
     def _numeric(self, R: np.ndarray) -> np.ndarray:
-        return R[:, self.num_pos].astype(np.float32)
+        num = np.empty((len(R), len(self.num_cols)), dtype=np.float32)
+        for j, c in enumerate(self.num_cols):
+            num[:, j] = self.codec.column(R, c)
+        return num
 
     def probabilities_rules(self, R: np.ndarray) -> np.ndarray:
         from distill2rules.spec._evaluate import _column_lookup, condition_holds
@@ -574,13 +644,18 @@ class _CodeSpaceSpec:
                 c = cond["feature"]
                 if c in self.codec.categorical:
                     vm = self._vocab_matrix(c)
-                    table = condition_holds(cond, np.zeros((len(vm), len(self.num_cols)), np.float32), vm, lookup)
+                    table = condition_holds(
+                        cond, np.zeros((len(vm), len(self.num_cols)), np.float32), vm, lookup
+                    )
                     m &= table[self.codec.codes(R, c)]
                 else:
                     m &= condition_holds(cond, num, empty_cat, lookup)
             fired[m] = r
             open_ &= ~m
-        table = np.asarray([r["probabilities"] for r in rules] + [spec["default"]["probabilities"]], dtype=np.float64)
+        table = np.asarray(
+            [r["probabilities"] for r in rules] + [spec["default"]["probabilities"]],
+            dtype=np.float64,
+        )
         return table[fired]
 
     def scores_mlp(self, R: np.ndarray) -> np.ndarray:
@@ -589,17 +664,29 @@ class _CodeSpaceSpec:
         spec = self.spec
         pre = spec["preprocess"]
         num = self._numeric(R)
-        blocks = [mlp_design_matrix({"inputs": spec["inputs"], "preprocess": {"numeric": pre.get("numeric", []),
-                                                                              "categorical": []}},
-                                    num, np.empty((len(R), len(self.cat_cols)), dtype=object))]
+        blocks = [
+            mlp_design_matrix(
+                {
+                    "inputs": spec["inputs"],
+                    "preprocess": {"numeric": pre.get("numeric", []), "categorical": []},
+                },
+                num,
+                np.empty((len(R), len(self.cat_cols)), dtype=object),
+            )
+        ]
         for p in pre.get("categorical", []):
             vm = self._vocab_matrix(p["feature"])
-            onehot = mlp_design_matrix({"inputs": spec["inputs"], "preprocess": {"numeric": [], "categorical": [p]}},
-                                       np.zeros((len(vm), len(self.num_cols)), np.float32), vm)
+            onehot = mlp_design_matrix(
+                {"inputs": spec["inputs"], "preprocess": {"numeric": [], "categorical": [p]}},
+                np.zeros((len(vm), len(self.num_cols)), np.float32),
+                vm,
+            )
             blocks.append(onehot[self.codec.codes(R, p["feature"])])
         h = np.hstack(blocks)
         for layer in spec["layers"]:
-            h = h @ np.asarray(layer["weight"], dtype=np.float64).T + np.asarray(layer["bias"], dtype=np.float64)
+            h = h @ np.asarray(layer["weight"], dtype=np.float64).T + np.asarray(
+                layer["bias"], dtype=np.float64
+            )
             act = layer.get("activation", "identity")
             if act == "relu":
                 h = np.maximum(h, 0.0)
@@ -607,14 +694,48 @@ class _CodeSpaceSpec:
                 h = np.tanh(h)
         return h
 
+    def scores_additive(self, R: np.ndarray) -> np.ndarray:
+        from distill2rules.spec._evaluate import _column_lookup, additive_contributions, axis_index
+
+        spec = self.spec
+        lookup = _column_lookup(spec)
+        num = self._numeric(R)
+        empty_cat = np.empty((len(R), len(self.cat_cols)), dtype=object)
+        scores = np.tile(np.asarray(spec["intercept"], dtype=np.float64), (len(R), 1))
+        for term in spec["terms"]:
+            if term["type"] != "table":
+                one = {"inputs": spec["inputs"], "intercept": spec["intercept"], "terms": [term]}
+                scores += additive_contributions(one, num, empty_cat)[:, 0, :]
+                continue
+            idx = []
+            for ax in term["axes"]:
+                if ax["kind"] == "categorical":
+                    vm = self._vocab_matrix(ax["feature"])
+                    table = axis_index(
+                        ax, np.zeros((len(vm), len(self.num_cols)), np.float32), vm, lookup
+                    )
+                    idx.append(table[self.codec.codes(R, ax["feature"])])
+                else:
+                    idx.append(axis_index(ax, num, empty_cat, lookup))
+            scores += np.asarray(term["scores"], dtype=np.float64)[tuple(idx)]
+        return scores
+
     def outputs(self, R: np.ndarray) -> np.ndarray:
+        if self.spec["kind"] == "additive":
+            return _spec_outputs(self.spec, {"scores": self.scores_additive(R)})
         if self.spec["kind"] == "rule_list":
             return _spec_outputs(self.spec, {"probabilities": self.probabilities_rules(R)})
         return _spec_outputs(self.spec, {"scores": self.scores_mlp(R)})
 
 
-def _student_permutation(spec: Mapping[str, Any], X: Any, X_bg: Any, idx: np.ndarray | None,
-                         n_permutations: int, seed: int) -> tuple[np.ndarray, np.ndarray, list[str], str]:
+def _student_permutation(
+    spec: Mapping[str, Any],
+    X: Any,
+    X_bg: Any,
+    idx: np.ndarray | None,
+    n_permutations: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, list[str], str]:
     from distill2rules.spec import evaluate
 
     num_cols, cat_cols = _spec_columns(spec)
@@ -623,22 +744,26 @@ def _student_permutation(spec: Mapping[str, Any], X: Any, X_bg: Any, idx: np.nda
     R, R_bg = codec.encode(X), codec.encode(X_bg)
 
     def slow(Rm: np.ndarray) -> np.ndarray:
-        num = Rm[:, : len(num_cols)].astype(np.float32)
+        num = np.empty((len(Rm), len(num_cols)), dtype=np.float32)
+        for j, c in enumerate(num_cols):
+            num[:, j] = codec.column(Rm, c)
         cat = np.empty((len(Rm), len(cat_cols)), dtype=object)
         for j, c in enumerate(cat_cols):
-            cat[:, j] = codec.vocab[c][Rm[:, len(num_cols) + j].astype(np.int64)]
+            cat[:, j] = codec.column(Rm, c)
         return _spec_outputs(spec, evaluate(spec, numeric=num, categorical=cat))
 
     raw_fn = slow
-    if spec["kind"] in ("rule_list", "mlp"):
+    if spec["kind"] in ("additive", "rule_list", "mlp"):
         fast = _CodeSpaceSpec(spec, codec)
         probe = np.vstack([R, R_bg])
         if np.allclose(fast.outputs(probe), slow(probe), rtol=1e-9, atol=1e-9):
             raw_fn = fast.outputs
     reference = _spec_outputs(spec, evaluate(spec, X))
     if not np.allclose(raw_fn(R), reference, rtol=1e-6, atol=1e-6):
-        raise SchemaError("encoded rows do not reproduce the student's outputs.",
-                          hint="Check that the explained rows use the student's raw columns.")
+        raise SchemaError(
+            "encoded rows do not reproduce the student's outputs.",
+            hint="Check that the explained rows use the student's raw columns.",
+        )
     k = reference.shape[1]
 
     def f(Rm: np.ndarray) -> np.ndarray:
@@ -650,9 +775,18 @@ def _student_permutation(spec: Mapping[str, Any], X: Any, X_bg: Any, idx: np.nda
     return v, b, cols, f"shap.PermutationExplainer(raw rows, {n_permutations} permutations)"
 
 
-def student_attributions(spec: Mapping[str, Any], X_explain: Any, X_background: Any, *, class_index: Any = None,
-                         method: str = "auto", feature_names: Sequence[str] | None = None,
-                         max_background: int = 100, n_permutations: int = 5, seed: int = 0) -> Attributions:
+def student_attributions(
+    spec: Mapping[str, Any],
+    X_explain: Any,
+    X_background: Any,
+    *,
+    class_index: Any = None,
+    method: str = "auto",
+    feature_names: Sequence[str] | None = None,
+    max_background: int = 100,
+    n_permutations: int = 5,
+    seed: int = 0,
+) -> Attributions:
     """SHAP values of a student spec over its raw input columns.
 
     Parameters
@@ -688,11 +822,15 @@ def student_attributions(spec: Mapping[str, Any], X_explain: Any, X_background: 
     _check_frame(X_explain, "X_explain")
     _check_frame(X_background, "X_background")
     if method not in _STUDENT_METHODS:
-        raise ConfigError(f"unknown attribution method {method!r}; expected one of {', '.join(_STUDENT_METHODS)}.")
+        raise ConfigError(
+            f"unknown attribution method {method!r}; expected one of {', '.join(_STUDENT_METHODS)}."
+        )
     kind = spec["kind"]
     if method == "exact" and kind != "additive":
-        raise ConfigError(f"exact attributions need an additive spec, got kind '{kind}'.",
-                          hint="Use method='permutation' (or 'auto').")
+        raise ConfigError(
+            f"exact attributions need an additive spec, got kind '{kind}'.",
+            hint="Use method='permutation' (or 'auto').",
+        )
     start = time.perf_counter()
     k = len(spec["classes"])
     idx: np.ndarray | None = None
@@ -702,12 +840,21 @@ def student_attributions(spec: Mapping[str, Any], X_explain: Any, X_background: 
     features = num_cols + cat_cols
     if kind == "additive" and method in ("auto", "exact"):
         v, b = _student_exact(spec, X_explain, X_background, features, idx)
-        name = "exact additive (interventional, pair terms split half/half)"
+        name = "exact additive (interventional)"
     else:
         X_bg = _sample_rows(X_background, max_background, seed)
-        v, b, features, name = _student_permutation(spec, X_explain, X_bg, idx, n_permutations, seed)
-    att = Attributions(values=v, feature_names=features, method=name, seconds=0.0, output=_describe_output(k),
-                       base_values=b, class_index=idx)
+        v, b, features, name = _student_permutation(
+            spec, X_explain, X_bg, idx, n_permutations, seed
+        )
+    att = Attributions(
+        values=v,
+        feature_names=features,
+        method=name,
+        seconds=0.0,
+        output=_describe_output(k),
+        base_values=b,
+        class_index=idx,
+    )
     if feature_names is not None:
         att = att.reindex(feature_names)
     att.seconds = time.perf_counter() - start
@@ -733,8 +880,13 @@ def _as_matrix(phi: Any) -> tuple[np.ndarray, list[str] | None]:
     return arr, None
 
 
-def alignment(phi_teacher: Any, phi_student: Any, *, top_k: int = 5,
-              feature_names: Sequence[str] | None = None) -> Alignment:
+def alignment(
+    phi_teacher: Any,
+    phi_student: Any,
+    *,
+    top_k: int = 5,
+    feature_names: Sequence[str] | None = None,
+) -> Alignment:
     """Compare teacher and student attributions (see :class:`Alignment` for definitions).
 
     Parameters
@@ -780,8 +932,16 @@ def alignment(phi_teacher: Any, phi_student: Any, *, top_k: int = 5,
     return Alignment(
         cosine_mean=float(cos.mean()) if cos.size else float("nan"),
         cosine_sd=float(cos.std(ddof=1)) if cos.size > 1 else float("nan"),
-        n_rows_used=int(ok.sum()), global_cosine=_cosine(It, Is), mad=mad, spearman=rho, top_k=k,
-        topk_overlap=inter / k, topk_jaccard=inter / len(set(top_t) | set(top_s)),
-        teacher_top=[names[j] for j in top_t], student_top=[names[j] for j in top_s], feature_names=names,
-        teacher_importance=[float(x) for x in It], student_importance=[float(x) for x in Is],
+        n_rows_used=int(ok.sum()),
+        global_cosine=_cosine(It, Is),
+        mad=mad,
+        spearman=rho,
+        top_k=k,
+        topk_overlap=inter / k,
+        topk_jaccard=inter / len(set(top_t) | set(top_s)),
+        teacher_top=[names[j] for j in top_t],
+        student_top=[names[j] for j in top_s],
+        feature_names=names,
+        teacher_importance=[float(x) for x in It],
+        student_importance=[float(x) for x in Is],
     )

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from distill2rules.errors import ConfigError, DataError, SpecError
 from distill2rules.validation._results import Result
 
-__all__ = ["Latency", "spec_n_parameters", "n_parameters", "prr", "latency", "onnx_latency", "memory_mb"]
+__all__ = [
+    "Latency",
+    "spec_n_parameters",
+    "n_parameters",
+    "prr",
+    "latency",
+    "onnx_latency",
+    "memory_mb",
+]
 
 _MB = 1_000_000.0
 
@@ -52,7 +61,11 @@ def spec_n_parameters(spec: Mapping[str, Any]) -> int:
         probs = sum(len(r["probabilities"]) for r in rules) + len(spec["default"]["probabilities"])
         return conds + probs
     if kind == "mlp":
-        return int(sum(np.asarray(l["weight"]).size + np.asarray(l["bias"]).size for l in spec["layers"]))
+        return int(
+            sum(
+                np.asarray(ly["weight"]).size + np.asarray(ly["bias"]).size for ly in spec["layers"]
+            )
+        )
     raise SpecError(f"unknown spec kind {kind!r}.")
 
 
@@ -62,8 +75,10 @@ def n_parameters(model: Any) -> int:
         return spec_n_parameters(model)
     if hasattr(model, "n_parameters"):
         return int(model.n_parameters())
-    raise ConfigError(f"cannot count the parameters of a {type(model).__name__}.",
-                      hint="Pass a student spec dict or a teacher with n_parameters().")
+    raise ConfigError(
+        f"cannot count the parameters of a {type(model).__name__}.",
+        hint="Pass a student spec dict or a teacher with n_parameters().",
+    )
 
 
 def prr(student_params: float, teacher_params: float) -> float:
@@ -90,7 +105,9 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     return np.asarray(X)[rows]
 
 
-def _timings(fn: Callable[[Any], Any], inputs: Sequence[Any], n_calls: int, max_seconds: float) -> np.ndarray:
+def _timings(
+    fn: Callable[[Any], Any], inputs: Sequence[Any], n_calls: int, max_seconds: float
+) -> np.ndarray:
     fn(inputs[0])  # warm-up (lazy init, caches)
     times = []
     budget_end = time.perf_counter() + max_seconds
@@ -105,12 +122,22 @@ def _timings(fn: Callable[[Any], Any], inputs: Sequence[Any], n_calls: int, max_
 
 
 def _summary(ms: np.ndarray) -> dict[str, float]:
-    return {"mean_ms": float(ms.mean()), "p50_ms": float(np.percentile(ms, 50)),
-            "p99_ms": float(np.percentile(ms, 99)), "n_calls": int(ms.size)}
+    return {
+        "mean_ms": float(ms.mean()),
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "n_calls": int(ms.size),
+    }
 
 
-def latency(fn: Callable[[Any], Any], X: Any, *, n_calls: int = 1000, batch_sizes: Sequence[int] = (1, 100, 10000),
-            max_seconds: float = 10.0) -> Latency:
+def latency(
+    fn: Callable[[Any], Any],
+    X: Any,
+    *,
+    n_calls: int = 1000,
+    batch_sizes: Sequence[int] = (1, 100, 10000),
+    max_seconds: float = 10.0,
+) -> Latency:
     """Time ``fn`` on single rows and on batches.
 
     Parameters
@@ -171,7 +198,9 @@ def onnx_session(onnx_path_or_bytes: Any, *, threads: int = 1) -> Any:
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
-    return ort.InferenceSession(_onnx_bytes(onnx_path_or_bytes), sess_options=opts, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(
+        _onnx_bytes(onnx_path_or_bytes), sess_options=opts, providers=["CPUExecutionProvider"]
+    )
 
 
 def onnx_feeds(session: Any, spec: Mapping[str, Any], X: Any) -> dict[str, np.ndarray]:
@@ -183,7 +212,10 @@ def onnx_feeds(session: Any, spec: Mapping[str, Any], X: Any) -> dict[str, np.nd
     from distill2rules.spec import prepare_inputs
 
     num, cat = prepare_inputs(spec, X)
-    num_cols, cat_cols = list(spec["inputs"].get("numeric", [])), list(spec["inputs"].get("categorical", []))
+    num_cols, cat_cols = (
+        list(spec["inputs"].get("numeric", [])),
+        list(spec["inputs"].get("categorical", [])),
+    )
     feeds: dict[str, np.ndarray] = {}
     for inp in session.get_inputs():
         if inp.name == "numeric":
@@ -195,18 +227,32 @@ def onnx_feeds(session: Any, spec: Mapping[str, Any], X: Any) -> dict[str, np.nd
         elif inp.name in cat_cols:
             feeds[inp.name] = cat[:, [cat_cols.index(inp.name)]]
         else:
-            raise SpecError(f"the ONNX graph has an input '{inp.name}' the spec does not describe.",
-                            hint="Export the graph from the same student.json.")
+            raise SpecError(
+                f"the ONNX graph has an input '{inp.name}' the spec does not describe.",
+                hint="Export the graph from the same student.json.",
+            )
     return feeds
 
 
-def onnx_latency(onnx_path_or_bytes: Any, spec: Mapping[str, Any], X: Any, *, n_calls: int = 1000,
-                 batch_sizes: Sequence[int] = (1, 100, 10000), max_seconds: float = 10.0) -> Latency:
+def onnx_latency(
+    onnx_path_or_bytes: Any,
+    spec: Mapping[str, Any],
+    X: Any,
+    *,
+    n_calls: int = 1000,
+    batch_sizes: Sequence[int] = (1, 100, 10000),
+    max_seconds: float = 10.0,
+) -> Latency:
     """:func:`latency` of an onnxruntime session (1 intra-op thread) of a student graph."""
     sess = onnx_session(onnx_path_or_bytes)
     feeds = onnx_feeds(sess, spec, X)
-    return latency(lambda f: sess.run(None, f), feeds, n_calls=n_calls, batch_sizes=batch_sizes,
-                   max_seconds=max_seconds)
+    return latency(
+        lambda f: sess.run(None, f),
+        feeds,
+        n_calls=n_calls,
+        batch_sizes=batch_sizes,
+        max_seconds=max_seconds,
+    )
 
 
 # ----------------------------------------------------------------------------- memory
@@ -233,11 +279,15 @@ def memory_mb(obj: Any) -> float:
         return len(to_json(obj).encode("utf-8")) / _MB
     module = getattr(obj, "module", obj)
     if hasattr(module, "parameters") and hasattr(module, "buffers"):
-        size = sum(t.numel() * t.element_size() for t in list(module.parameters()) + list(module.buffers()))
+        size = sum(
+            t.numel() * t.element_size() for t in list(module.parameters()) + list(module.buffers())
+        )
         return size / _MB
     booster = getattr(obj, "booster", obj)
     if hasattr(booster, "model_to_string"):
         return len(booster.model_to_string().encode("utf-8")) / _MB
     if hasattr(obj, "n_parameters"):
         return 4.0 * float(obj.n_parameters()) / _MB
-    raise ConfigError(f"cannot size a {type(obj).__name__}.", hint="Pass ONNX bytes, a path, a spec or a teacher.")
+    raise ConfigError(
+        f"cannot size a {type(obj).__name__}.", hint="Pass ONNX bytes, a path, a spec or a teacher."
+    )

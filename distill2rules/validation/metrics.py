@@ -32,7 +32,9 @@ def _as_proba(proba: Any, name: str) -> np.ndarray:
     if p.ndim == 1:  # probabilities of the positive class
         p = np.column_stack([1.0 - p, p])
     if p.ndim != 2 or p.shape[1] < 2:
-        raise DataError(f"{name} must be a probability matrix [n, K] with K >= 2, got shape {p.shape}.")
+        raise DataError(
+            f"{name} must be a probability matrix [n, K] with K >= 2, got shape {p.shape}."
+        )
     if not np.all(np.isfinite(p)):
         raise DataError(f"{name} holds NaN or infinite probabilities.")
     return p
@@ -46,9 +48,15 @@ def _as_labels(y: Any, n: int, k: int) -> np.ndarray:
         if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
             y = y.astype(np.int64)
         else:
-            raise DataError("y_true must hold class indices 0..K-1.", hint="Encode labels with the teacher's class order.")
+            raise DataError(
+                "y_true must hold class indices 0..K-1.",
+                hint="Encode labels with the teacher's class order.",
+            )
     if y.size and (y.min() < 0 or y.max() >= k):
-        raise DataError(f"y_true holds class index {int(y.max()) if y.max() >= k else int(y.min())}, outside 0..{k - 1}.")
+        raise DataError(
+            f"y_true holds class index {int(y.max()) if y.max() >= k else int(y.min())}, "
+            f"outside 0..{k - 1}."
+        )
     return y.astype(np.int64)
 
 
@@ -94,7 +102,9 @@ class Fidelity(Result):
     n: int
 
 
-def expected_calibration_error(y_true_idx: Any, proba: Any, *, n_bins: int = 10) -> tuple[float, list[dict[str, Any]]]:
+def expected_calibration_error(
+    y_true_idx: Any, proba: Any, *, n_bins: int = 10
+) -> tuple[float, list[dict[str, Any]]]:
     """Top-label ECE with ``n_bins`` equal-width bins ``(lo, hi]`` on the confidence ``max_k p_k``.
 
     ``ECE = sum_b (n_b / n) |acc_b - conf_b|``. Returns the ECE and the reliability bins
@@ -113,8 +123,13 @@ def expected_calibration_error(y_true_idx: Any, proba: Any, *, n_bins: int = 10)
     for b in range(n_bins):
         m = idx == b
         count = int(m.sum())
-        entry: dict[str, Any] = {"lo": b / n_bins, "hi": (b + 1) / n_bins, "count": count,
-                                 "confidence": None, "accuracy": None}
+        entry: dict[str, Any] = {
+            "lo": b / n_bins,
+            "hi": (b + 1) / n_bins,
+            "count": count,
+            "confidence": None,
+            "accuracy": None,
+        }
         if count:
             c, a = float(conf[m].mean()), float(correct[m].mean())
             entry.update(confidence=c, accuracy=a)
@@ -137,7 +152,9 @@ def _roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
     return float(np.mean(aucs)) if aucs else None
 
 
-def predictive_metrics(y_true_idx: Any, proba: Any, *, teacher_proba: Any = None, n_bins: int = 10) -> PredictiveMetrics:
+def predictive_metrics(
+    y_true_idx: Any, proba: Any, *, teacher_proba: Any = None, n_bins: int = 10
+) -> PredictiveMetrics:
     """Accuracy, balanced accuracy, ROC AUC, log loss, Brier score and ECE.
 
     Parameters
@@ -188,8 +205,15 @@ def predictive_metrics(y_true_idx: Any, proba: Any, *, teacher_proba: Any = None
             raise DataError(f"teacher_proba has shape {t.shape}, expected {p.shape}.")
         agree = float(np.mean(t.argmax(axis=1) == pred))
     return PredictiveMetrics(
-        n=n, n_classes=k, accuracy=float(np.mean(pred == y)), balanced_accuracy=bal,
-        roc_auc=_roc_auc(y, p), log_loss=ll, brier=brier, ece=ece, reliability=bins,
+        n=n,
+        n_classes=k,
+        accuracy=float(np.mean(pred == y)),
+        balanced_accuracy=bal,
+        roc_auc=_roc_auc(y, p),
+        log_loss=ll,
+        brier=brier,
+        ece=ece,
+        reliability=bins,
         agreement_with_teacher=agree,
     )
 
@@ -234,9 +258,14 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
     sc = np.clip(s, _EPS, 1.0)
     kl = np.sum(t * (np.log(tc) - np.log(sc)), axis=1)
     return Fidelity(
-        agreement=float(same.mean()), per_class=per_class, per_class_count=counts,
-        boundary_agreement=float(same[near].mean()), boundary_n=int(n_b),
-        boundary_margin=float(margin[near].max()), kl=float(kl.mean()), n=int(n),
+        agreement=float(same.mean()),
+        per_class=per_class,
+        per_class_count=counts,
+        boundary_agreement=float(same[near].mean()),
+        boundary_n=int(n_b),
+        boundary_margin=float(margin[near].max()),
+        kl=float(kl.mean()),
+        n=int(n),
     )
 
 

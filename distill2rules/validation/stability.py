@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,8 +47,10 @@ def _values(out: Any) -> np.ndarray:
     return arr
 
 
-def perturb(X: Any, numeric_columns: Sequence[str], noise: np.ndarray, sigma: float, scale: np.ndarray) -> Any:
-    """``X`` with ``sigma * scale_j * noise[:, j]`` added to numeric column ``j`` (NaN stays NaN)."""
+def perturb(
+    X: Any, numeric_columns: Sequence[str], noise: np.ndarray, sigma: float, scale: np.ndarray
+) -> Any:
+    """``X`` with ``sigma * scale_j * noise[:, j]`` added to numeric column ``j`` (NaN stays)."""
     import pandas as pd
 
     Xp = X.copy()
@@ -57,8 +60,15 @@ def perturb(X: Any, numeric_columns: Sequence[str], noise: np.ndarray, sigma: fl
     return Xp
 
 
-def stability(attribution_fn: Callable[[Any], Any], X: Any, numeric_columns: Sequence[str], *,
-              sigmas: Sequence[float] = (0.01, 0.05, 0.1), n_rows: int = 200, seed: int = 0) -> Stability:
+def stability(
+    attribution_fn: Callable[[Any], Any],
+    X: Any,
+    numeric_columns: Sequence[str],
+    *,
+    sigmas: Sequence[float] = (0.01, 0.05, 0.1),
+    n_rows: int = 200,
+    seed: int = 0,
+) -> Stability:
     """Stability index ``1 - ||phi(x) - phi(x + eps)|| / ||phi(x)||`` averaged over rows.
 
     Parameters
@@ -96,8 +106,18 @@ def stability(attribution_fn: Callable[[Any], Any], X: Any, numeric_columns: Seq
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     cols = list(numeric_columns)
-    scale = np.array([np.nanstd(pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan), ddof=1)
-                      if len(X) > 1 else 0.0 for c in cols], dtype=np.float64)
+    scale = np.array(
+        [
+            np.nanstd(
+                pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
+                ddof=1,
+            )
+            if len(X) > 1
+            else 0.0
+            for c in cols
+        ],
+        dtype=np.float64,
+    )
     scale = np.where(np.isfinite(scale), scale, 0.0)
     if n_rows < len(X):
         X = X.iloc[np.sort(rng.choice(len(X), size=n_rows, replace=False))]
@@ -109,12 +129,19 @@ def stability(attribution_fn: Callable[[Any], Any], X: Any, numeric_columns: Seq
     for sigma in sigmas:
         phi_p = _values(attribution_fn(perturb(X, cols, noise, float(sigma), scale)))
         if phi_p.shape != phi.shape:
-            raise DataError(f"attribution_fn returned shape {phi_p.shape} for perturbed rows, expected {phi.shape}.")
+            raise DataError(
+                f"attribution_fn returned shape {phi_p.shape} for perturbed rows, "
+                f"expected {phi.shape}."
+            )
         idx = 1.0 - np.linalg.norm(phi - phi_p, axis=1)[ok] / norm[ok]
         per_sigma[_key(sigma)] = {
             "mean": float(idx.mean()) if idx.size else float("nan"),
             "sd": float(idx.std(ddof=1)) if idx.size > 1 else float("nan"),
             "n": int(idx.size),
         }
-    return Stability(sigmas=[float(s) for s in sigmas], per_sigma=per_sigma, n_rows=len(X),
-                     seconds=time.perf_counter() - start)
+    return Stability(
+        sigmas=[float(s) for s in sigmas],
+        per_sigma=per_sigma,
+        n_rows=len(X),
+        seconds=time.perf_counter() - start,
+    )

@@ -16,7 +16,15 @@ import numpy as np
 from distill2rules.errors import ConfigError, DataError
 from distill2rules.validation._results import Result
 
-__all__ = ["TestResult", "BootstrapCI", "paired_ttest", "wilcoxon", "bootstrap_ci", "mcnemar", "cohens_d"]
+__all__ = [
+    "TestResult",
+    "BootstrapCI",
+    "paired_ttest",
+    "wilcoxon",
+    "bootstrap_ci",
+    "mcnemar",
+    "cohens_d",
+]
 
 _NAN = float("nan")
 
@@ -63,6 +71,18 @@ def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def _differences(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``x - y`` with float round-off (below 1e-12 of the data's scale) snapped to exactly 0."""
+    diff = x - y
+    scale = max(1.0, float(np.max(np.abs(x), initial=0.0)), float(np.max(np.abs(y), initial=0.0)))
+    diff[np.abs(diff) <= 1e-12 * scale] = 0.0
+    return diff
+
+
+def _constant(v: np.ndarray) -> bool:
+    return bool(np.ptp(v) <= 1e-12 * max(1.0, float(np.max(np.abs(v), initial=0.0))))
+
+
 def cohens_d(a: Any, b: Any) -> float:
     """``(mean(a) - mean(b)) / s_pooled`` with ``s_pooled = sqrt((s_a^2 + s_b^2) / 2)`` (ddof=1).
 
@@ -73,10 +93,10 @@ def cohens_d(a: Any, b: Any) -> float:
     x, y = _pair(a, b)
     if x.size < 2:
         return _NAN
+    if _constant(x) and _constant(y):
+        return _NAN
     s = math.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2.0)
     diff = float(x.mean() - y.mean())
-    if s == 0:
-        return _NAN
     return diff / s
 
 
@@ -96,15 +116,23 @@ def paired_ttest(a: Any, b: Any) -> TestResult:
     x, y = _pair(a, b)
     n = int(x.size)
     d = cohens_d(x, y)
-    diff = x - y
+    diff = _differences(x, y)
     if n < 2:
         return TestResult("paired_t", _NAN, _NAN, n, d, note="needs at least 2 pairs")
-    if np.ptp(diff) == 0:
+    if _constant(diff):
         note = "all differences are equal (zero variance); t is undefined"
-        return TestResult("paired_t", _NAN, _NAN, n, d, note=note, details={"mean_diff": float(diff.mean())})
+        return TestResult(
+            "paired_t", _NAN, _NAN, n, d, note=note, details={"mean_diff": float(diff.mean())}
+        )
     res = stats.ttest_rel(x, y)
-    return TestResult("paired_t", float(res.statistic), float(res.pvalue), n, d,
-                      details={"mean_diff": float(diff.mean()), "df": n - 1})
+    return TestResult(
+        "paired_t",
+        float(res.statistic),
+        float(res.pvalue),
+        n,
+        d,
+        details={"mean_diff": float(diff.mean()), "df": n - 1},
+    )
 
 
 def wilcoxon(a: Any, b: Any) -> TestResult:
@@ -116,7 +144,7 @@ def wilcoxon(a: Any, b: Any) -> TestResult:
     from scipy import stats
 
     x, y = _pair(a, b)
-    diff = x - y
+    diff = _differences(x, y)
     nz = diff[diff != 0]
     n = int(nz.size)
     if n == 0:
@@ -127,12 +155,25 @@ def wilcoxon(a: Any, b: Any) -> TestResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = stats.wilcoxon(nz)
-    note = "ties or zeros: normal approximation" if len(np.unique(np.abs(nz))) < n or n < diff.size else None
-    return TestResult("wilcoxon", float(res.statistic), float(res.pvalue), n, effect, note=note,
-                      details={"n_zero_differences": int(diff.size - n)})
+    note = (
+        "ties or zeros: normal approximation"
+        if len(np.unique(np.abs(nz))) < n or n < diff.size
+        else None
+    )
+    return TestResult(
+        "wilcoxon",
+        float(res.statistic),
+        float(res.pvalue),
+        n,
+        effect,
+        note=note,
+        details={"n_zero_differences": int(diff.size - n)},
+    )
 
 
-def bootstrap_ci(values: Any, *, n_boot: int = 2000, ci: float = 0.95, seed: int = 0) -> BootstrapCI:
+def bootstrap_ci(
+    values: Any, *, n_boot: int = 2000, ci: float = 0.95, seed: int = 0
+) -> BootstrapCI:
     """Percentile bootstrap confidence interval of the mean.
 
     Parameters
@@ -148,7 +189,7 @@ def bootstrap_ci(values: Any, *, n_boot: int = 2000, ci: float = 0.95, seed: int
     """
     if isinstance(values, tuple) and len(values) == 2:
         x, y = _pair(*values)
-        v = x - y
+        v = _differences(x, y)
     else:
         v = np.asarray(values, dtype=np.float64).ravel()
         if not np.all(np.isfinite(v)):
@@ -162,7 +203,9 @@ def bootstrap_ci(values: Any, *, n_boot: int = 2000, ci: float = 0.95, seed: int
         raise DataError("bootstrap needs at least one value.")
     mean = float(v.mean())
     if n == 1:
-        return BootstrapCI(mean, mean, mean, ci, n, n_boot, note="one value: the interval is a point")
+        return BootstrapCI(
+            mean, mean, mean, ci, n, n_boot, note="one value: the interval is a point"
+        )
     rng = np.random.default_rng(seed)
     means = v[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
     alpha = (1.0 - ci) / 2.0
@@ -190,9 +233,31 @@ def mcnemar(correct_a: Any, correct_b: Any) -> TestResult:
     details = {"n01": n01, "n10": n10, "discordant": disc}
     effect = (n10 / n01) if n01 else None
     if disc == 0:
-        return TestResult("mcnemar_exact", 0.0, 1.0, int(ca.size), effect, note="no discordant rows", details=details)
+        return TestResult(
+            "mcnemar_exact",
+            0.0,
+            1.0,
+            int(ca.size),
+            effect,
+            note="no discordant rows",
+            details=details,
+        )
     if disc < 25:
         p = float(stats.binomtest(min(n01, n10), disc, 0.5).pvalue)
-        return TestResult("mcnemar_exact", float(min(n01, n10)), min(1.0, p), int(ca.size), effect, details=details)
+        return TestResult(
+            "mcnemar_exact",
+            float(min(n01, n10)),
+            min(1.0, p),
+            int(ca.size),
+            effect,
+            details=details,
+        )
     stat = (abs(n01 - n10) - 1.0) ** 2 / disc
-    return TestResult("mcnemar_chi2", float(stat), float(stats.chi2.sf(stat, 1)), int(ca.size), effect, details=details)
+    return TestResult(
+        "mcnemar_chi2",
+        float(stat),
+        float(stats.chi2.sf(stat, 1)),
+        int(ca.size),
+        effect,
+        details=details,
+    )

@@ -114,6 +114,11 @@ def test_header_without_rows(tmp_path: Path) -> None:
         read_table(_write(tmp_path, "hdr.csv", "a,b,c\n"))
 
 
+def test_headerless_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"has no header row: its first line \(1 2.5 -3\)"):
+        read_table(_write(tmp_path, "raw.txt", "1 2.5 -3\n4 5 6\n"))
+
+
 def test_wrong_delimiter(tmp_path: Path) -> None:
     path = _write(tmp_path, "semi.csv", "a;b;c\n1;2;3\n4;5;6\n")
     with pytest.raises(DataError, match=r"single column.*wrong delimiter\? Pass --sep ';'"):

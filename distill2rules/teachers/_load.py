@@ -1,0 +1,133 @@
+"""``load_teacher``: one entry point for every teacher format, and ``check_features``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from distill2rules.errors import SchemaError
+from distill2rules.teachers._base import Teacher, _short_list, resolve_columns
+from distill2rules.teachers._detect import detect_format, normalise_format, require_file
+from distill2rules.teachers._sidecar import find_sidecar
+
+__all__ = ["load_teacher", "check_features"]
+
+
+def load_teacher(
+    path: str | Path,
+    *,
+    format: str | None = None,  # noqa: A002 - the public name of the option
+    trust_pickle: bool = False,
+    feature_names: Sequence[str] | None = None,
+    classes: Sequence[Any] | None = None,
+    sidecar: str | Path | None = None,
+) -> Teacher:
+    """Load a teacher model from a file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model file: LightGBM ``model.txt``, TorchScript ``.pt``, state_dict ``.pt`` (with a
+        sidecar JSON), ``.onnx``, ``.skops``, or a pickle (only with ``trust_pickle=True``).
+    format : str, optional
+        Skip detection: ``lightgbm``, ``torchscript``, ``torch_state_dict``, ``onnx``,
+        ``skops`` or ``pickle``.
+    trust_pickle : bool, default False
+        Allow loading files that run code when loaded (pickles, pickled torch modules, skops
+        files with untrusted types). Only for files whose origin you trust.
+    feature_names : sequence of str, optional
+        Names of the input columns, for a model file that records none (bare TorchScript /
+        ONNX). Must agree with names the file or sidecar records.
+    classes : sequence, optional
+        Class labels in logit-column order, when the file does not record them.
+    sidecar : str or Path, optional
+        The sidecar JSON; by default ``<stem>.json`` next to the model (see docs/teachers.md).
+
+    Returns
+    -------
+    Teacher
+
+    Raises
+    ------
+    TeacherError
+        Missing, unreadable or corrupted file, unknown format, unusable outputs.
+    UnsafeFileError
+        The file is a pickle and ``trust_pickle`` is False.
+
+    Examples
+    --------
+    >>> teacher = load_teacher("model.txt")            # doctest: +SKIP
+    >>> teacher.logits(X).shape                         # doctest: +SKIP
+    (1000, 2)
+    """
+    p = require_file(path)
+    fmt = normalise_format(format) if format is not None else detect_format(p)
+    side = find_sidecar(p, sidecar)
+    teacher = _dispatch(fmt, p, side, trust_pickle)
+    if feature_names is not None:
+        teacher.bind_feature_names(list(feature_names))
+    if classes is not None:
+        teacher.set_classes(list(classes))
+    return teacher
+
+
+def _dispatch(fmt: str, path: Path, sidecar: Any, trust_pickle: bool) -> Teacher:
+    if fmt == "lightgbm":
+        from distill2rules.teachers._lightgbm import LightGBMTeacher
+
+        return LightGBMTeacher.load(path, sidecar)
+    if fmt == "torchscript":
+        from distill2rules.teachers._torch import load_torchscript
+
+        return load_torchscript(path, sidecar)
+    if fmt == "torch_state_dict":
+        from distill2rules.teachers._torch import load_state_dict
+
+        return load_state_dict(path, sidecar, trust_pickle)
+    if fmt == "onnx":
+        from distill2rules.teachers._onnx import OnnxTeacher
+
+        return OnnxTeacher.load(path, sidecar)
+    if fmt == "skops":
+        from distill2rules.teachers._sklearn import load_skops
+
+        return load_skops(path, sidecar, trust_pickle)
+    from distill2rules.teachers._sklearn import load_pickle
+
+    return load_pickle(path, sidecar, trust_pickle)
+
+
+def check_features(teacher: Teacher, columns: Sequence[Any]) -> None:
+    """Check that the data has the columns ``teacher`` needs.
+
+    A teacher that records its feature names needs each of them among ``columns`` (extra
+    columns are fine); a name LightGBM rewrote (``fixed_acidity`` for ``fixed acidity``) is
+    matched and the teacher adopts the data's spelling. A teacher without names (bare
+    TorchScript/ONNX) needs exactly as many columns as it has inputs, and then adopts
+    ``columns`` as its feature names, in order.
+
+    Raises
+    ------
+    SchemaError
+        ``"teacher expects columns a, b that the data lacks"``, or a column-count mismatch.
+    """
+    cols = list(columns)
+    if teacher.feature_names:
+        found, missing = resolve_columns(teacher.feature_names, cols)
+        if missing:
+            raise SchemaError(
+                f"teacher expects columns {_short_list(missing)} that the data lacks.",
+                hint="Pass the data the teacher was trained on (same column names).",
+            )
+        if [str(c) for c in found] != teacher.feature_names:  # e.g. LightGBM stored 'fixed_acidity'
+            teacher._adopt_names([str(c) for c in found])
+        return
+    if teacher.n_features_in is not None and len(cols) != teacher.n_features_in:
+        raise SchemaError(
+            f"teacher takes {teacher.n_features_in} input columns but the data has {len(cols)} "
+            "feature columns.",
+            hint="The teacher file records no names, so it must get exactly its feature columns "
+            "in training order; add a sidecar JSON with 'feature_names' to select columns by name.",
+        )
+    teacher.bind_feature_names([str(c) for c in cols])
