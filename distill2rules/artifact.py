@@ -58,7 +58,9 @@ def write_artifact(out_dir: str | Path, files: Mapping[str, str | bytes | Callab
     Deterministic content: the manifest holds no timestamps, so identical inputs give identical files.
     """
     out = Path(out_dir).resolve()
+    check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    _recover_interrupted(out)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -77,16 +79,97 @@ def write_artifact(out_dir: str | Path, files: Mapping[str, str | bytes | Callab
         full = {"format": ARTIFACT_FORMAT, **dict(manifest), "versions": versions(), "files": hashes}
         (tmp / MANIFEST).write_text(_dump(full), encoding="utf-8")
         _fsync_dir(tmp)
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        if out.exists():
+        if not out.exists():
+            os.rename(tmp, out)
+        elif _exchange(tmp, out):  # one atomic syscall: `out` is always a complete artifact
+            shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old artifact
+        else:  # no renameat2: a two-rename window, repaired by _recover_interrupted
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
             os.rename(out, old)
-        os.rename(tmp, out)
-        if old.exists():
+            os.rename(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
+        _fsync_entry(out.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def check_out_dir(out_dir: str | Path) -> None:
+    """Refuse to replace an existing path that is not an artifact (a file, or a non-empty folder).
+
+    ``fit``/``export`` replace an old artifact in place; this guards ``--out ~/Documents`` and
+    the like from being swapped out and deleted.
+    """
+    out = Path(out_dir)
+    if not out.exists():
+        return
+    if out.is_dir() and ((out / MANIFEST).is_file() or not any(out.iterdir())):
+        return
+    raise ArtifactError(f"{out} exists and is not a distill2rules artifact; refusing to replace it.",
+                        hint="Choose a new --out directory (or remove that one yourself).")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _recover_interrupted(out: Path) -> None:
+    """Clean up after a writer that was killed: drop its temp dir, restore an old artifact.
+
+    Only siblings ``.<name>.tmp-<pid>`` / ``.<name>.old-<pid>`` of dead processes are touched.
+    """
+    for kind in ("old", "tmp"):
+        for sib in sorted(out.parent.glob(f".{out.name}.{kind}-*")):
+            pid = sib.name.rsplit("-", 1)[-1]
+            if not pid.isdigit() or _pid_alive(int(pid)):
+                continue
+            if kind == "old" and not out.exists() and (sib / MANIFEST).is_file():
+                os.rename(sib, out)  # killed between the two renames: the old artifact is complete
+            else:
+                shutil.rmtree(sib, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two existing paths (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import errno
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _fsync_entry(directory: Path) -> None:
+    """Make a rename inside ``directory`` durable (best effort; not all systems allow it)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -104,9 +187,27 @@ def read_manifest(art_dir: str | Path) -> dict[str, Any]:
     if not m.is_file():
         raise ArtifactError(f"{d} has no {MANIFEST}; it is not a distill2rules artifact (or is incomplete).")
     try:
-        return json.loads(m.read_text(encoding="utf-8"))
+        manifest = json.loads(m.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ArtifactError(f"{m} is not valid JSON; the artifact is corrupted.", hint="Re-run `distill2rules fit`.") from None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict):
+        raise ArtifactError(f"{m} has no 'files' table; the artifact is corrupted.", hint="Re-run `distill2rules fit`.")
+    for name in files:
+        if not _safe_member(name):
+            raise ArtifactError(f"{m} lists a file outside the artifact ({name!r}); refusing to read it.",
+                                hint="Re-run `distill2rules fit`; do not use artifacts of unknown origin.")
+    return manifest
+
+
+def _safe_member(name: Any) -> bool:
+    """A manifest entry must be a relative path that stays inside the artifact directory."""
+    from pathlib import PurePosixPath
+
+    if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
+        return False
+    parts = PurePosixPath(name).parts
+    return not name.startswith("/") and ".." not in parts and not (len(name) > 1 and name[1] == ":")
 
 
 def load_spec(art_dir: str | Path) -> dict[str, Any]:

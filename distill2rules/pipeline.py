@@ -61,11 +61,11 @@ class _Steps:
         return out
 
 
-def load_inputs(data: Any, target: str | None, schema: Any = None):
+def load_inputs(data: Any, target: str | None, schema: Any = None, *, sep: str | None = None, encoding: str | None = None):
     """Dataset from a registry name, a path or a DataFrame → ``Dataset`` (data wing)."""
     from distill2rules.data import load_dataset, validate_target
 
-    ds = load_dataset(data, target=target, schema=schema)
+    ds = load_dataset(data, target=target, schema=schema, sep=sep, encoding=encoding)
     validate_target(ds.frame[ds.target], ds.target)
     return ds
 
@@ -150,7 +150,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             alpha: float = 0.0, seed: int = 0, out: str | Path | None = None, student_params: Mapping[str, Any] | None = None,
             teacher_format: str | None = None, trust_pickle: bool = False, calibrate: bool = True, baseline: bool = True,
             schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
-            adverse_class: str | None = None) -> DistillResult:
+            adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
 
     Parameters
@@ -169,9 +169,15 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         Fixes the 70/15/15 split and every random choice: same inputs and seed → same artifact.
     baseline : bool
         Also fit the same student on hard labels (no KD) and report it side by side.
+    sep, encoding : str, optional
+        Delimiter and text encoding of a data file (default: sniffed delimiter, UTF-8).
     """
     temperature = check_temperature(temperature)
     alpha = check_alpha(alpha)
+    if out is not None:
+        from distill2rules.artifact import check_out_dir
+
+        check_out_dir(out)  # fail before fitting, not after
     from distill2rules.students import STUDENTS
 
     if student not in STUDENTS:
@@ -180,7 +186,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     params = dict(student_params or {})
     params.setdefault("random_state", seed)
 
-    ds = steps.run("load data", lambda: load_inputs(data, target, schema))
+    ds = steps.run("load data", lambda: load_inputs(data, target, schema, sep=sep, encoding=encoding))
     from distill2rules.data import split_frame
 
     splits = split_frame(ds.frame, ds.target, seed=seed)

@@ -21,10 +21,12 @@ def predict_frame(art_dir: str | Path, X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(proba, columns=[f"p_{c}" for c in spec["classes"]], index=X.index)
 
 
-def predict_file(art_dir: str | Path, data: str | Path, out: str | Path) -> int:
+def predict_file(art_dir: str | Path, data: str | Path, out: str | Path, *, sep: str | None = None,
+                 encoding: str | None = None) -> int:
+    """Score a CSV/Parquet file with the artifact's student; write ``p_<class>`` columns to ``out``."""
     from distill2rules.data import read_table
 
-    X = read_table(data)
+    X = read_table(data, sep=sep, encoding=encoding)
     res = predict_frame(art_dir, X)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

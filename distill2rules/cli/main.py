@@ -107,6 +107,8 @@ def fit(
     teacher_format: Annotated[Optional[str], typer.Option(help="Override format detection: lightgbm, torchscript, torch_state_dict, onnx, skops, pickle.")] = None,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow loading pickle-based teachers (can run code: only for files you trust).")] = False,
     schema: Annotated[Optional[Path], typer.Option(help="Schema JSON (column types, missing markers) instead of inference.")] = None,
+    sep: Annotated[Optional[str], typer.Option(help="Delimiter of a CSV/text data file (default: sniffed among , ; tab | spaces).")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Text encoding of the data file (default: UTF-8), e.g. latin-1.")] = None,
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Student parameter KEY=VALUE (repeatable), e.g. -p interactions=5.")] = None,
     monotone: Annotated[Optional[str], typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")] = None,
     adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card.")] = None,
@@ -131,7 +133,7 @@ def fit(
         teacher, data, target=target, student=student, temperature=parse_float_or_auto(temperature, "temperature"),
         alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=out, student_params=params, teacher_format=teacher_format,
         trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline, schema=schema_obj, export_onnx=onnx,
-        progress=not quiet and not as_json, adverse_class=adverse_class,
+        progress=not quiet and not as_json, adverse_class=adverse_class, sep=sep, encoding=encoding,
     )
     if as_json:
         typer.echo(json.dumps(result.metrics, default=str, indent=1))
@@ -146,11 +148,13 @@ def predict(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
     data: Annotated[Path, typer.Option(help="CSV/Parquet with the raw feature columns.")],
     out: Annotated[Path, typer.Option(help="CSV to write: one probability column per class (p_<class>).")],
+    sep: Annotated[Optional[str], typer.Option(help="Delimiter of a CSV/text data file (default: sniffed).")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Text encoding of the data file (default: UTF-8).")] = None,
 ) -> None:
     """Score rows with a fitted student: one probability column per class."""
     from distill2rules.serve import predict_file
 
-    n = predict_file(artifact, data, out)
+    n = predict_file(artifact, data, out, sep=sep, encoding=encoding)
     console(stderr=True).print(f"wrote {n} rows to {out}")
 
 

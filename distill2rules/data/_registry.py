@@ -489,6 +489,8 @@ def load_dataset(
     schema: Schema | PathLike | None = None,
     data_dir: PathLike | None = None,
     download: bool = False,
+    sep: str | None = None,
+    encoding: str | None = None,
 ) -> Dataset:
     """Load a registry dataset by name, or any table by path (or DataFrame).
 
@@ -507,6 +509,9 @@ def load_dataset(
         cache directory.
     download : bool, default False
         Fetch missing registry files from the UCI archive first (needs network).
+    sep, encoding : str, optional
+        Delimiter and text encoding of a file (see :func:`read_table`); ignored for
+        registry names and DataFrames.
 
     Returns
     -------
@@ -544,12 +549,16 @@ def load_dataset(
         if not path.exists() and _looks_like_name(str(name_or_path)):
             _get_info(str(name_or_path))  # raises "unknown dataset"
         name, source = _stem(path), str(path)
-    raw = read_table(name_or_path)
+    raw = read_table(name_or_path, sep=sep, encoding=encoding)
     if target is None or target not in raw.columns:
         problem = "needs a target column" if target is None else f"has no column {target!r}"
+        hint = "Pass target=... (CLI: --target) naming the label column."
+        if raw.shape[1] == 1 and target is not None and target in str(raw.columns[0]):
+            problem = f"was read as one column, so it has no column {target!r} (wrong delimiter?)"
+            hint = "Pass the file's delimiter with sep=... (CLI: --sep), e.g. --sep '#'."
         raise DataError(
             f"{source} {problem}; available columns: {_preview([str(c) for c in raw.columns])}.",
-            hint="Pass target=... (CLI: --target) naming the label column.",
+            hint=hint,
         )
     return _build(name, raw, target, schema, source, "", None)
 

@@ -35,7 +35,7 @@ _FALSE = {"false", "no", "0", "0.0"}
 
 
 def _preview(names: list[str], limit: int = 8) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
+    shown = ", ".join(repr(n if len(n) <= 40 else n[:37] + "...") for n in names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from distill2rules.errors import SchemaError, TeacherError
 
-__all__ = ["Teacher", "softmax", "logits_from_raw", "logits_from_probabilities", "sha256_file"]
+__all__ = ["Teacher", "logits_from_probabilities", "logits_from_raw", "sha256_file", "softmax"]
 
 #: probabilities are clipped to this floor before taking logs, so log-probabilities stay finite
 PROBABILITY_FLOOR = 1e-7
@@ -234,7 +234,7 @@ class Teacher(abc.ABC):
         if not isinstance(X, pd.DataFrame):
             try:
                 X = pd.DataFrame(X)
-            except Exception as exc:  # noqa: BLE001 - any failure means "not a table"
+            except Exception as exc:
                 raise SchemaError(
                     f"expected a pandas DataFrame of raw rows, got {type(X).__name__}."
                 ) from exc
@@ -308,6 +308,13 @@ class Teacher(abc.ABC):
     def bind_feature_names(self, names: Sequence[str]) -> None:
         """Give names to a teacher whose file records none (column count must match)."""
         names = [str(n) for n in names]
+        if (
+            self.feature_names
+            and len(names) == len(self.feature_names)
+            and [_loose(n) for n in names] == [_loose(f) for f in self.feature_names]
+        ):
+            self._adopt_names(names)  # LightGBM's 'fixed_acidity' for 'fixed acidity'
+            return
         if self.feature_names and names != self.feature_names:
             raise SchemaError(
                 f"feature names conflict with those recorded by {Path(self.source).name} "

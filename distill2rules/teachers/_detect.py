@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from distill2rules.errors import TeacherError
 
-__all__ = ["FORMATS", "detect_format", "check_zip_members", "require_file"]
+__all__ = ["FORMATS", "check_zip_members", "detect_format", "require_file"]
 
 FORMATS = ("lightgbm", "torchscript", "torch_state_dict", "onnx", "skops", "pickle")
 _ALIASES = {
@@ -104,11 +104,7 @@ def _zip_kind(path: Path) -> str | None:
 
 def _looks_like_lightgbm(head: bytes) -> bool:
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
-    return (
-        text.startswith("tree\n")
-        or text.startswith("tree\r\n")
-        or ("version=v" in text and "num_class=" in text)
-    )
+    return text.startswith(("tree\n", "tree\r\n")) or ("version=v" in text and "num_class=" in text)
 
 
 def _looks_like_onnx(path: Path, head: bytes) -> bool:

@@ -7,6 +7,7 @@ re-checks the structure in Python first, so a damaged file gives a one-line Teac
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -101,7 +102,7 @@ def _tree_lines(block: str) -> list[str]:
 def _check_tree(block: dict[str, str], n_features: int) -> None:
     unknown = set(block) - _TREE_KEYS
     if unknown:
-        raise _Bad(f"unknown key {sorted(unknown)[0]!r}")
+        raise _Bad(f"unknown key {min(unknown)!r}")
     (n_leaves,) = _ints(block, "num_leaves", 1)
     (n_cat,) = _ints(block, "num_cat", 1)
     if n_leaves < 1 or n_cat < 0:
@@ -132,7 +133,7 @@ def _check_tree(block: dict[str, str], n_features: int) -> None:
                 raise _Bad("categorical split points outside cat_boundaries")
     if n_cat > 0:
         bounds = _ints(block, "cat_boundaries", n_cat + 1)
-        if bounds[0] != 0 or any(b < a for a, b in zip(bounds[:-1], bounds[1:])):
+        if bounds[0] != 0 or any(b < a for a, b in itertools.pairwise(bounds)):
             raise _Bad("cat_boundaries not increasing from 0")
         _ints(block, "cat_threshold", bounds[-1])
     if block.get("is_linear") == "1":

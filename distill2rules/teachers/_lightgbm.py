@@ -141,7 +141,7 @@ class LightGBMTeacher(Teacher):
         header = _header(text)
         try:
             booster = lgb.Booster(model_str=text)
-        except Exception as exc:  # noqa: BLE001 - LightGBMError and friends
+        except Exception as exc:
             raise TeacherError(
                 f"LightGBM could not read {path.name} ({_first_line(exc)});",
                 hint="the file may be truncated or corrupted: re-save it with booster.save_model.",
@@ -164,6 +164,8 @@ class LightGBMTeacher(Teacher):
         names = list(booster.feature_name())
         if names and all(re.fullmatch(r"Column_\d+", n) for n in names):
             names = []  # trained on an unnamed matrix
+        if sidecar is not None and sidecar.architecture is not None:
+            sidecar = None  # a network's sidecar (model.pt beside model.txt), not this model's
         files: list[Path] = [path]
         classes = None
         if sidecar is not None:

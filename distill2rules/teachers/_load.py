@@ -11,13 +11,13 @@ from distill2rules.teachers._base import Teacher, _short_list, resolve_columns
 from distill2rules.teachers._detect import detect_format, normalise_format, require_file
 from distill2rules.teachers._sidecar import find_sidecar
 
-__all__ = ["load_teacher", "check_features"]
+__all__ = ["check_features", "load_teacher"]
 
 
 def load_teacher(
     path: str | Path,
     *,
-    format: str | None = None,  # noqa: A002 - the public name of the option
+    format: str | None = None,
     trust_pickle: bool = False,
     feature_names: Sequence[str] | None = None,
     classes: Sequence[Any] | None = None,

@@ -104,7 +104,7 @@ class OnnxTeacher(Teacher):
             session = ort.InferenceSession(
                 str(path), sess_options=opts, providers=["CPUExecutionProvider"]
             )
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        except Exception as exc:
             raise TeacherError(
                 f"onnxruntime could not load {path.name} ({_one_line(exc)});",
                 hint="the file may be corrupted, or use an opset/IR version onnxruntime supports.",
@@ -159,7 +159,7 @@ class OnnxTeacher(Teacher):
                 probe = np.asarray(
                     session.run([output.name], {inp.name: rows.astype(dtype)})[0], dtype=np.float64
                 )
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise TeacherError(
                     f"{path.name} failed on a float input of shape [{len(rows)}, {width}] "
                     f"({_one_line(exc)})."

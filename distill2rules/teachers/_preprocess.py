@@ -21,10 +21,10 @@ from distill2rules.errors import SchemaError, TeacherError
 
 __all__ = [
     "Preprocessing",
-    "numeric_column",
-    "category_strings",
     "category_codes",
+    "category_strings",
     "is_numeric_dtype",
+    "numeric_column",
 ]
 
 _MISSING_MARKERS = {"", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-", "."}

@@ -32,8 +32,8 @@ __all__ = [
     "Sidecar",
     "find_sidecar",
     "read_sidecar",
-    "write_sidecar",
     "sidecar_candidates",
+    "write_sidecar",
 ]
 
 SIDECAR_FORMAT = "distill2rules.teacher/1"

@@ -20,7 +20,7 @@ from distill2rules.teachers._detect import check_zip_members
 from distill2rules.teachers._preprocess import numeric_column
 from distill2rules.teachers._sidecar import Sidecar
 
-__all__ = ["SklearnTeacher", "load_skops", "load_pickle"]
+__all__ = ["SklearnTeacher", "load_pickle", "load_skops"]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -95,12 +95,13 @@ class SklearnTeacher(Teacher):
                         f"{path.name} was fitted on."
                     )
                 names = list(sidecar.feature_names)
-            if sidecar.classes is not None:
-                if [str(c) for c in sidecar.classes] != [str(c) for c in classes]:
-                    raise TeacherError(
-                        f"sidecar {sidecar.path.name} classes differ from the estimator's "
-                        f"classes_ {classes}."
-                    )
+            if sidecar.classes is not None and [str(c) for c in sidecar.classes] != [
+                str(c) for c in classes
+            ]:
+                raise TeacherError(
+                    f"sidecar {sidecar.path.name} classes differ from the estimator's "
+                    f"classes_ {classes}."
+                )
         n_in = getattr(estimator, "n_features_in_", None)
         info = {
             **info,
@@ -132,7 +133,7 @@ class SklearnTeacher(Teacher):
     def _proba_logits(self, data: Any) -> np.ndarray:
         try:
             p = self.estimator.predict_proba(data)
-        except Exception as exc:  # noqa: BLE001 - the estimator's own failure
+        except Exception as exc:
             raise TeacherError(
                 f"the {type(self.estimator).__name__} teacher failed to score rows "
                 f"({_one_line(exc)})."
@@ -202,7 +203,7 @@ def load_skops(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> Sklea
     check_zip_members(path)
     try:
         untrusted = list(sio.get_untrusted_types(file=str(path)))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise TeacherError(
             f"skops could not read {path.name} ({_one_line(exc)}); it may be corrupted."
         ) from exc
@@ -213,7 +214,7 @@ def load_skops(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> Sklea
         )
     try:
         est = sio.load(str(path), trusted=untrusted or None)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise TeacherError(f"skops could not load {path.name} ({_one_line(exc)}).") from exc
     info: dict[str, Any] = {"trusted_types": untrusted} if untrusted else {}
     return SklearnTeacher.from_estimator(est, kind="skops", path=path, sidecar=sidecar, info=info)
@@ -230,7 +231,7 @@ def load_pickle(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> Teac
 
     try:
         obj = joblib.load(str(path))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise TeacherError(f"could not unpickle {path.name} ({_one_line(exc)}).") from exc
     torch = sys.modules.get("torch")  # unpickling a torch module has imported torch
     if torch is not None and isinstance(obj, torch.nn.Module):

@@ -21,7 +21,7 @@ from distill2rules.teachers._detect import check_zip_members
 from distill2rules.teachers._preprocess import Preprocessing
 from distill2rules.teachers._sidecar import Sidecar
 
-__all__ = ["TorchTeacher", "build_mlp", "ACTIVATIONS"]
+__all__ = ["ACTIVATIONS", "TorchTeacher", "build_mlp"]
 
 #: activation name in the sidecar -> torch.nn module class name
 ACTIVATIONS = {
@@ -42,7 +42,7 @@ def build_mlp(layers: Sequence[int], activation: str = "relu") -> Any:
     Activations are ``nn.Module`` instances (``nn.ReLU``...), which SHAP's DeepExplainer needs.
     State-dict keys are ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...
     """
-    import torch.nn as nn
+    from torch import nn
 
     if activation not in ACTIVATIONS:
         raise TeacherError(
@@ -187,7 +187,7 @@ def _module_teacher(
         if isinstance(out, (tuple, list)):
             out = out[0]
         shape = tuple(out.shape)
-    except Exception as exc:  # noqa: BLE001 - any failure of the user's forward
+    except Exception as exc:
         raise TeacherError(
             f"{path.name} failed on a float32 input of shape [2, {width}] ({_one_line(exc)});",
             hint="the model must take [n, d] float32 features and return [n, K] logits.",
@@ -244,7 +244,7 @@ def load_torchscript(path: Path, sidecar: Sidecar | None) -> TorchTeacher:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             module = torch.jit.load(str(path), map_location="cpu")
-    except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError and others
+    except Exception as exc:
         raise TeacherError(
             f"torch.jit.load could not read {path.name} ({_one_line(exc)});",
             hint="the file may be corrupted: re-save it with torch.jit.save.",
@@ -279,14 +279,14 @@ def _torch_load(path: Path, trust_pickle: bool) -> Any:
             ) from exc
         if not trust_pickle:
             raise _unsafe_torch(path) from None
-    except Exception as exc:  # noqa: BLE001 - RuntimeError for a damaged zip, EOFError...
+    except Exception as exc:
         raise TeacherError(
             f"PyTorch could not read {path.name} ({_one_line(exc)});",
             hint="the file may be truncated or corrupted.",
         ) from exc
     try:  # trusted by the caller
         return torch.load(str(path), weights_only=False, map_location="cpu")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise TeacherError(f"PyTorch could not unpickle {path.name} ({_one_line(exc)}).") from exc
 
 

@@ -22,10 +22,10 @@ from distill2rules.teachers._base import Teacher, _jsonable_list
 from distill2rules.teachers._preprocess import Preprocessing, category_strings, is_numeric_dtype
 from distill2rules.teachers._sidecar import write_sidecar
 
-__all__ = ["train_teacher", "TEACHER_KINDS"]
+__all__ = ["TEACHER_KINDS", "train_teacher"]
 
 TEACHER_KINDS = ("gbt", "mlp")
-_DEFAULT_NAMES = {"gbt": "model.txt", "mlp": "model.pt"}
+_DEFAULT_NAMES = {"gbt": "model.txt", "mlp": "mlp.pt"}  # distinct sidecars in one directory
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -151,8 +151,8 @@ def train_teacher(
     y : array-like
         Class labels.
     out : str or Path
-        Model path (``model.txt`` for gbt, ``model.pt`` for mlp); a directory gets that default
-        name inside it.
+        Model path (e.g. ``model.txt`` for gbt, ``model.pt`` for mlp). A directory (or a path
+        without suffix) gets ``model.txt`` / ``mlp.pt`` inside it, so both kinds can share it.
     seed : int, default 0
         Seeds LightGBM / torch and the MLP's internal validation split.
     X_val, y_val : optional

@@ -57,7 +57,7 @@ def test_lightgbm_unseen_and_missing_category_is_nan_like_lightgbm(lgb_binary_ca
 
 
 def test_lightgbm_columns_reordered_and_extra_columns_ignored(lgb_binary_cat):
-    path, booster, X, Xc = lgb_binary_cat
+    path, _, X, _ = lgb_binary_cat
     t = load_teacher(path)
     shuffled = X[["income", "colour", "age"]].assign(target=1, other="x")
     np.testing.assert_allclose(t.logits(shuffled), t.logits(X), atol=0)
@@ -101,19 +101,26 @@ def test_lightgbm_sidecar_gives_classes_and_original_names(tmp_path):
     assert "fixed_acidity" in booster.feature_name()  # LightGBM renames spaces
     bare = load_teacher(path)
     np.testing.assert_allclose(bare.logits(X)[:, 1], booster.predict(X.to_numpy(), raw_score=True))
+    named = load_teacher(path, feature_names=list(X.columns))  # same names up to LightGBM's '_'
+    assert named.feature_names == list(X.columns)
     write_sidecar(
         tmp_path / "wine.json", {"feature_names": list(X.columns), "classes": ["bad", "good"]}
     )
     t = load_teacher(path)
     assert t.feature_names == list(X.columns) and t.classes_ == ["bad", "good"]
+    assert load_teacher(path, sidecar=tmp_path / "wine.json").classes_ == ["bad", "good"]
     assert len(t.describe()["files"]) == 2 and t.fingerprint() != bare.fingerprint()
+    write_sidecar(
+        tmp_path / "wine.json", {"architecture": {"layers": [3, 1]}, "classes": ["x", "y"]}
+    )
+    assert load_teacher(path).classes_ is None  # a network's sidecar is not this model's
 
 
 # ----------------------------------------------------------------------------- TorchScript
 
 
 def _mlp(d_in: int, d_out: int):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.Sequential(nn.Linear(d_in, 16), nn.ReLU(), nn.Linear(16, d_out))
 
@@ -226,7 +233,7 @@ def test_state_dict_with_sidecar_matches_forward(tmp_path):
 
 def test_state_dict_with_other_key_names_is_matched_by_shape(tmp_path):
     import torch
-    import torch.nn as nn
+    from torch import nn
 
     class Net(nn.Module):
         def __init__(self):

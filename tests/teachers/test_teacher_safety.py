@@ -118,7 +118,7 @@ def test_skops_untrusted_types_are_listed(tmp_path):
 
 def test_zip_with_parent_member_is_rejected_before_loading(tmp_path):
     import torch
-    import torch.nn as nn
+    from torch import nn
 
     good = save_torchscript(nn.Linear(2, 2), torch.zeros(1, 2), tmp_path / "good.pt")
     bad = tmp_path / "bad.pt"
@@ -201,7 +201,7 @@ def test_damaged_lightgbm_file_is_caught_before_lightgbm_parses_it(
 
 def test_corrupted_torchscript(tmp_path):
     import torch
-    import torch.nn as nn
+    from torch import nn
 
     good = save_torchscript(nn.Linear(2, 2), torch.zeros(1, 2), tmp_path / "good.pt")
     truncated = tmp_path / "truncated.pt"
@@ -234,7 +234,7 @@ def test_wrong_forced_format(tmp_path, lgb_binary_cat):
 
 def test_bad_sidecar(tmp_path):
     import torch
-    import torch.nn as nn
+    from torch import nn
 
     path = save_torchscript(nn.Linear(3, 2), torch.zeros(1, 3), tmp_path / "m.pt")
     (tmp_path / "m.json").write_text("{not json")
@@ -269,7 +269,7 @@ def test_feature_mismatch_messages(tmp_path, lgb_binary_cat):
 
 def test_count_mismatch_for_teacher_without_names(tmp_path):
     import torch
-    import torch.nn as nn
+    from torch import nn
 
     t = load_teacher(save_torchscript(nn.Linear(3, 2), torch.zeros(1, 3), tmp_path / "m.pt"))
     with pytest.raises(
@@ -284,7 +284,7 @@ def test_count_mismatch_for_teacher_without_names(tmp_path):
 
 def test_non_finite_logits_are_reported_with_row(tmp_path):
     import torch
-    import torch.nn as nn
+    from torch import nn
 
     t = load_teacher(save_torchscript(nn.Linear(3, 1), torch.zeros(1, 3), tmp_path / "m.pt"))
     X = pd.DataFrame(np.ones((40, 3)), columns=["a", "b", "c"])

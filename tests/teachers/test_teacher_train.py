@@ -88,7 +88,7 @@ def test_mlp_multiclass_with_categoricals_and_validation(tmp_path):
         n_jobs=1,
         progress=False,
     )
-    assert (tmp_path / "model.pt").exists() and (tmp_path / "model.json").exists()
+    assert (tmp_path / "mlp.pt").exists() and (tmp_path / "mlp.json").exists()
     assert t.classes_ == ["a", "b", "c"] and t.n_outputs == 3
     assert t.feature_groups == {"age": [0], "colour": [1, 2, 3, 4], "income": [5]}
     assert t.model_input_names[1:5] == [f"colour={c}" for c in sorted(CATEGORIES)]

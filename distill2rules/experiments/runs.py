@@ -1,0 +1,349 @@
+"""Measure several students against one teacher (sharing the teacher's SHAP), and evaluate an artifact.
+
+:func:`compare_students` is the workhorse of the experiments: the teacher is explained once,
+then every student (KD, no-KD, ...) is scored, explained on the same rows and perturbed with
+the same noise, so their numbers are directly comparable. It only composes
+:mod:`distill2rules.validation` measures.
+
+:func:`evaluate_artifact` is ``distill2rules evaluate DIR``: the full
+:func:`~distill2rules.validation.evaluate_student` report for the artifact's student, plus
+the no-KD baseline side by side and McNemar's test between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from distill2rules.errors import ConfigError, DataError, SchemaError
+
+__all__ = ["EvalInputs", "HEADLINE_SIGMA", "class_indices", "compare_students", "evaluate_artifact",
+           "prepare_eval_inputs", "sample_rows"]
+
+#: the noise level quoted in the side-by-side tables (all levels are kept in the JSON)
+HEADLINE_SIGMA = 0.05
+
+
+def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
+    """Sorted, seeded row sample (all rows when ``size >= n``) — the rows ``evaluate_student`` explains."""
+    if size >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def class_indices(y: Any, classes: Sequence[Any]) -> np.ndarray:
+    """Labels → indices into ``classes`` (matched as text, as the pipeline does)."""
+    lookup = {str(c): i for i, c in enumerate(classes)}
+    vals = [str(v) for v in pd.Series(y).tolist()]
+    unknown = sorted({v for v in vals if v not in lookup})
+    if unknown:
+        raise SchemaError(f"labels {', '.join(unknown[:5])} are not classes of the student ({', '.join(map(str, classes))}).",
+                          hint="Evaluate on data with the target the student was distilled for.")
+    return np.asarray([lookup[v] for v in vals], dtype=np.int64)
+
+
+def _stability_key(sigma: float) -> str:
+    return repr(float(sigma))
+
+
+def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_test: pd.DataFrame, y_idx: Any, *,
+                     X_background: pd.DataFrame, shap_rows: int = 500, sigmas: Sequence[float] = (0.01, 0.05, 0.1),
+                     stability_rows: int = 200, n_permutations: int = 5, top_k: int = 5, seed: int = 0,
+                     teacher_stability: bool = True) -> dict[str, Any]:
+    """Score, explain and perturb several student specs against one teacher on the same rows.
+
+    Parameters
+    ----------
+    teacher : Teacher
+        The black box; its class order must be the specs' ``classes`` order.
+    specs : mapping name → spec
+        Students to compare (e.g. ``{"kd": spec, "no_kd": baseline}``).
+    X_test : DataFrame
+        Held-out raw rows.
+    y_idx : array of int
+        True class indices.
+    X_background : DataFrame
+        SHAP background rows (a sample of the training data).
+    shap_rows, stability_rows : int
+        Explained rows (seeded sample, as :func:`~distill2rules.validation.evaluate_student`
+        draws them) and the first ``stability_rows`` of them for stability (0 skips it).
+    sigmas : sequence of float
+        Stability noise levels.
+    teacher_stability : bool
+        Also measure the teacher's stability (costly for permutation-explained teachers).
+
+    Returns
+    -------
+    dict
+        ``teacher``: predictive metrics, attribution summary, stability, parameters;
+        ``students[name]``: predictive, fidelity, alignment, stability, parameters, PRR;
+        ``correct[name]``: per-row correctness (numpy bool array, not JSON);
+        ``seconds`` per step and the ``config``.
+    """
+    import time
+
+    from distill2rules.spec import evaluate
+    from distill2rules.validation import (
+        alignment,
+        fidelity,
+        n_parameters,
+        predictive_metrics,
+        prr,
+        stability,
+        student_attributions,
+        teacher_attributions,
+    )
+    from distill2rules.validation.suite import stability_columns
+
+    y = np.asarray(y_idx).ravel()
+    if len(y) != len(X_test):
+        raise DataError(f"y_idx has {len(y)} labels for {len(X_test)} rows.")
+    k = int(teacher.n_classes)
+    for name, spec in specs.items():
+        if len(spec["classes"]) != k:
+            raise SchemaError(f"student {name!r} has {len(spec['classes'])} classes but the teacher {k}.")
+    secs: dict[str, float] = {}
+    t0 = time.perf_counter()
+    p_t = np.asarray(teacher.predict_proba(X_test), dtype=np.float64)
+    out: dict[str, Any] = {"n_test": len(X_test), "teacher": {"predictive": predictive_metrics(y, p_t).to_dict(),
+                                                               "n_parameters": int(n_parameters(teacher))},
+                           "students": {}, "correct": {"teacher": p_t.argmax(1) == y}}
+    rows = sample_rows(len(X_test), shap_rows, seed)
+    X_exp = X_test.iloc[rows]
+    cls = p_t[rows].argmax(axis=1) if k > 2 else None
+    phi_t = teacher_attributions(teacher, X_exp, X_background, class_index=cls, n_permutations=n_permutations, seed=seed)
+    out["teacher"]["attributions"] = phi_t.to_dict()
+    secs["teacher"] = time.perf_counter() - t0
+    n_st = min(stability_rows, len(X_exp)) if sigmas else 0
+    X_st = X_exp.iloc[:n_st]
+    cls_st = None if cls is None else cls[:n_st]
+    if n_st and teacher_stability:
+        t0 = time.perf_counter()
+
+        def fn_t(X: pd.DataFrame) -> np.ndarray:
+            return teacher_attributions(teacher, X, X_background, class_index=cls_st, n_permutations=n_permutations,
+                                        seed=seed).values
+
+        cols = stability_columns(teacher, next(iter(specs.values())), X_test) if specs else []
+        out["teacher"]["stability"] = stability(fn_t, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed).to_dict()
+        secs["teacher stability"] = time.perf_counter() - t0
+    for name, spec in specs.items():
+        t0 = time.perf_counter()
+        p_s = evaluate(spec, X_test)["probabilities"]
+        phi_s = student_attributions(spec, X_exp, X_background, class_index=cls, feature_names=phi_t.feature_names,
+                                     n_permutations=n_permutations, seed=seed)
+        n_s = int(n_parameters(spec))
+        block: dict[str, Any] = {
+            "predictive": predictive_metrics(y, p_s, teacher_proba=p_t).to_dict(),
+            "fidelity": fidelity(p_s, p_t).to_dict(),
+            "attributions": phi_s.to_dict(),
+            "alignment": alignment(phi_t, phi_s, top_k=top_k).to_dict(),
+            "n_parameters": n_s,
+            "prr": prr(n_s, out["teacher"]["n_parameters"]),
+        }
+        if n_st:
+            names = phi_t.feature_names
+
+            def fn_s(X: pd.DataFrame, spec: Mapping[str, Any] = spec) -> np.ndarray:
+                return student_attributions(spec, X, X_background, class_index=cls_st, feature_names=names,
+                                            n_permutations=n_permutations, seed=seed).values
+
+            cols = stability_columns(teacher, spec, X_test)
+            block["stability"] = stability(fn_s, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed).to_dict()
+        out["students"][name] = block
+        out["correct"][name] = p_s.argmax(1) == y
+        secs[name] = time.perf_counter() - t0
+    out["seconds"] = secs
+    out["config"] = {"shap_rows": int(len(rows)), "stability_rows": n_st, "sigmas": [float(s) for s in sigmas],
+                     "n_permutations": n_permutations, "top_k": top_k, "seed": seed}
+    return out
+
+
+# ----------------------------------------------------------------------------- evaluate DIR
+
+
+@dataclass
+class EvalInputs:
+    """What ``evaluate`` measures on: the rows, their labels, background rows and provenance."""
+
+    teacher: Any
+    spec: dict[str, Any]
+    baseline: dict[str, Any] | None
+    X: pd.DataFrame
+    y_idx: np.ndarray
+    X_background: pd.DataFrame
+    split: str
+    data_name: str
+    teacher_path: str
+    teacher_matches_manifest: bool | None
+
+
+def _teacher_path(manifest: Mapping[str, Any], teacher: str | Path | None, art_dir: Path) -> Path:
+    if teacher is not None:
+        return Path(teacher)
+    src = (manifest.get("teacher") or {}).get("source")
+    if not src:
+        raise ConfigError(f"the manifest of {art_dir} does not record the teacher's file.", hint="Pass --teacher PATH.")
+    p = Path(src)
+    if not p.exists():
+        raise ConfigError(f"the teacher recorded in the manifest ({src}) does not exist here.", hint="Pass --teacher PATH.")
+    return p
+
+
+def prepare_eval_inputs(art_dir: str | Path, data: Any, *, target: str | None = None, teacher: str | Path | None = None,
+                        split: str = "test", background_rows: int = 500, trust_pickle: bool = False) -> EvalInputs:
+    """Load the artifact's spec (and baseline), the teacher and the rows to evaluate on.
+
+    ``split="test"`` re-splits the data 70/15/15 with the manifest's seed when ``data`` is the
+    dataset the artifact was fitted on (same name and row count) and keeps the test part;
+    otherwise (or with ``split="all"``) every row is used. Background rows for SHAP are a
+    seeded sample of the train part (or of all rows).
+    """
+    from distill2rules import spec as spec_mod
+    from distill2rules.artifact import load_spec, read_manifest
+    from distill2rules.data import split_frame
+    from distill2rules.pipeline import align_teacher_classes, load_inputs
+    from distill2rules.teachers import check_features, load_teacher
+
+    if split not in ("test", "all"):
+        raise ConfigError(f"--split must be 'test' or 'all', got {split!r}.")
+    d = Path(art_dir)
+    manifest = read_manifest(d)
+    spec = load_spec(d)
+    baseline = spec_mod.load(d / "baseline.json") if (d / "baseline.json").is_file() else None
+    tpath = _teacher_path(manifest, teacher, d)
+    teacher_obj = load_teacher(tpath, trust_pickle=trust_pickle)
+    fp = (manifest.get("teacher") or {}).get("fingerprint")
+    matches = None if fp is None else bool(teacher_obj.fingerprint() == fp)
+    mdata = manifest.get("data") or {}
+    ds = load_inputs(data, target or mdata.get("target"))
+    feats = [c for c in ds.frame.columns if c != ds.target]
+    check_features(teacher_obj, feats)
+    classes = np.asarray(spec["classes"], dtype=object)
+    perm = align_teacher_classes(teacher_obj, classes)
+    if not np.array_equal(perm, np.arange(len(classes))):
+        raise SchemaError("the teacher orders its classes differently from the student; evaluate cannot align SHAP outputs.",
+                          hint="Use a teacher whose classes are in sorted order (as `teacher train` writes).")
+    same = ds.name == mdata.get("name") and len(ds.frame) == mdata.get("n_rows")
+    seed = int((manifest.get("config") or {}).get("seed", 0))
+    if split == "test" and same:
+        parts = split_frame(ds.frame, ds.target, seed=seed)
+        rows, bg_pool, used = parts.test, parts.train, "test"
+    else:
+        rows, bg_pool, used = ds.frame, ds.frame, "all"
+    bg = bg_pool.iloc[sample_rows(len(bg_pool), background_rows, seed)][feats]
+    order = list(teacher_obj.feature_names or feats)
+    return EvalInputs(teacher=teacher_obj, spec=spec, baseline=baseline, X=rows[order].reset_index(drop=True),
+                      y_idx=class_indices(rows[ds.target], classes), X_background=bg[order].reset_index(drop=True),
+                      split=used, data_name=ds.name, teacher_path=str(tpath), teacher_matches_manifest=matches)
+
+
+def _side_by_side(full: Mapping[str, Any], base: Mapping[str, Any], sigma: float) -> dict[str, Any]:
+    """KD (from evaluate_student's result) vs no-KD (from compare_students) on the headline measures."""
+    key = _stability_key(sigma)
+
+    def row(acc: Any, fid: Any, cos: Any, gcos: Any, mad: Any, stab: Any, params: Any) -> dict[str, Any]:
+        return {"accuracy": acc, "fidelity": fid, "cosine": cos, "global_cosine": gcos, "mad": mad, "stability": stab,
+                "n_parameters": params}
+
+    s = full["student"]
+    al = full.get("alignment") or {}
+    kd = row(s["predictive"]["accuracy"], full["fidelity"]["agreement"], al.get("cosine_mean"), al.get("global_cosine"),
+             al.get("mad"), ((s.get("stability") or {}).get("per_sigma") or {}).get(key, {}).get("mean"), s.get("n_parameters"))
+    b = base["students"]["baseline"]
+    nokd = row(b["predictive"]["accuracy"], b["fidelity"]["agreement"], b["alignment"]["cosine_mean"],
+               b["alignment"]["global_cosine"], b["alignment"]["mad"],
+               ((b.get("stability") or {}).get("per_sigma") or {}).get(key, {}).get("mean"), b["n_parameters"])
+    return {"sigma": sigma, "kd": kd, "no_kd": nokd}
+
+
+def evaluate_artifact(art_dir: str | Path, data: Any, *, target: str | None = None, teacher: str | Path | None = None,
+                      split: str = "test", shap_rows: int = 500, sigmas: Sequence[float] = (0.01, 0.05, 0.1),
+                      latency_calls: int = 1000, seed: int = 0, save: bool = True, progress: bool = True,
+                      trust_pickle: bool = False) -> dict[str, Any]:
+    """Every validation measure for an artifact's student, plus the no-KD baseline side by side.
+
+    Parameters
+    ----------
+    art_dir : path
+        Artifact directory written by ``fit``.
+    data : str, path or DataFrame
+        Rows to evaluate on (registry name or file).
+    target : str, optional
+        Target column (default: the manifest's).
+    teacher : path, optional
+        Teacher file (default: the one recorded in the manifest).
+    split : {"test", "all"}
+        See :func:`prepare_eval_inputs`.
+    shap_rows, sigmas, latency_calls, seed
+        Passed to :func:`~distill2rules.validation.evaluate_student`.
+    save : bool
+        Write ``evaluation.json`` into the artifact (atomically, re-hashing the manifest).
+
+    Returns
+    -------
+    dict
+        ``evaluate_student``'s result plus ``data`` (provenance), and when the artifact holds
+        ``baseline.json``: ``baseline`` (its measures), ``kd_vs_no_kd`` and ``mcnemar``.
+    """
+    from distill2rules.artifact import _dump, update_artifact
+    from distill2rules.validation import evaluate_student, mcnemar
+    from distill2rules.validation._results import jsonable
+
+    inp = prepare_eval_inputs(art_dir, data, target=target, teacher=teacher, split=split, trust_pickle=trust_pickle)
+    onnx = Path(art_dir) / "student.onnx"
+    result = evaluate_student(inp.teacher, inp.spec, inp.X, inp.y_idx, X_background=inp.X_background, shap_rows=shap_rows,
+                              sigmas=sigmas, seed=seed, latency_calls=latency_calls,
+                              onnx_path=onnx if onnx.is_file() else None, progress=progress)
+    result["data"] = {"name": inp.data_name, "split": inp.split, "n_rows": int(len(inp.X)), "teacher": inp.teacher_path,
+                      "teacher_matches_manifest": inp.teacher_matches_manifest}
+    if inp.baseline is not None:
+        base = compare_students(inp.teacher, {"baseline": inp.baseline}, inp.X, inp.y_idx, X_background=inp.X_background,
+                                shap_rows=shap_rows, sigmas=sigmas, seed=seed, teacher_stability=False)
+        from distill2rules.spec import evaluate
+
+        correct_s = evaluate(inp.spec, inp.X)["probabilities"].argmax(1) == inp.y_idx
+        result["baseline"] = jsonable(base["students"]["baseline"])
+        headline = HEADLINE_SIGMA if HEADLINE_SIGMA in [float(s) for s in sigmas] else float(sigmas[len(sigmas) // 2]) if sigmas else HEADLINE_SIGMA
+        result["kd_vs_no_kd"] = jsonable(_side_by_side(result, base, headline))
+        result["mcnemar"] = mcnemar(correct_s, base["correct"]["baseline"]).to_dict()
+        result["mcnemar"]["a"], result["mcnemar"]["b"] = "student (KD)", "baseline (no KD)"
+    result = jsonable(result)
+    if save:
+        update_artifact(art_dir, {"evaluation.json": _dump(result)})
+    return result
+
+
+def kd_table(result: Mapping[str, Any]) -> Any:
+    """A ``rich.table.Table``: KD student vs no-KD baseline (accuracy, fidelity, cosine, stability) + McNemar."""
+    from rich.table import Table
+
+    cmp_ = result["kd_vs_no_kd"]
+    t = Table(title=f"KD vs no-KD ({result['data']['split']} rows: {result['data']['n_rows']})")
+    t.add_column("measure")
+    t.add_column("student (KD)", justify="right")
+    t.add_column("baseline (no KD)", justify="right")
+    labels = (("accuracy", "accuracy"), ("fidelity", "fidelity"), ("cosine", "SHAP cosine per row (mean)"),
+              ("global_cosine", "SHAP cosine of importances"), ("mad", "SHAP MAD"),
+              ("stability", f"stability σ={cmp_['sigma']:g}"), ("n_parameters", "parameters"))
+    for key, label in labels:
+        t.add_row(label, _fmt(cmp_["kd"].get(key)), _fmt(cmp_["no_kd"].get(key)))
+    m = result.get("mcnemar") or {}
+    det = m.get("details") or {}
+    t.add_section()
+    t.add_row("McNemar p (per-row correctness)", _fmt(m.get("p_value")), "")
+    t.add_row("rows only KD / only no-KD right", str(det.get("n01", "—")), str(det.get("n10", "—")))
+    return t
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    return str(v)
