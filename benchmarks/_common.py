@@ -161,10 +161,11 @@ def machine() -> dict[str, Any]:
 # ----------------------------------------------------------------------------- timing
 
 
-def _once(fn: Callable[[Any], Any], x: Any) -> float:
-    t0 = time.perf_counter()
+def _once(fn: Callable[[Any], Any], x: Any) -> tuple[float, float]:
+    c0, t0 = time.thread_time(), time.perf_counter()
     fn(x)
-    return time.perf_counter() - t0
+    t1, c1 = time.perf_counter(), time.thread_time()
+    return t1 - t0, c1 - c0
 
 
 def compare_latency(contestants: Mapping[str, tuple[Callable[[Any], Any], Sequence[Any]]], *, n_calls: int,
@@ -173,21 +174,26 @@ def compare_latency(contestants: Mapping[str, tuple[Callable[[Any], Any], Sequen
 
     ``contestants[name] = (fn, inputs)``; calls cycle through ``inputs`` (prepared in
     advance, so slicing is not timed). Interleaving spreads the machine's background load
-    evenly over the contestants. Returns, per contestant, the median over rounds of the
-    round's p50 and p99 (milliseconds), and the number of calls.
+    evenly over the contestants. Two clocks per call: wall (``perf_counter``) and the calling
+    thread's CPU time (``thread_time``), which a loaded machine inflates far less than wall
+    time; it is exact for single-threaded runtimes that compute on the calling thread
+    (onnxruntime with ``intra_op_num_threads=1``, LightGBM ``num_threads=1``, torch with one
+    thread). Returns, per contestant, the median over rounds of each round's p50 / p99 / mean
+    in milliseconds (``p50_ms``: wall, ``cpu_p50_ms``: CPU) and the number of calls.
     """
-    stats: dict[str, dict[str, list[float]]] = {k: {"p50": [], "p99": [], "mean": []} for k in contestants}
+    keys = ("p50_ms", "p99_ms", "mean_ms", "cpu_p50_ms", "cpu_p99_ms", "cpu_mean_ms")
+    stats: dict[str, dict[str, list[float]]] = {k: {q: [] for q in keys} for k in contestants}
     for fn, inputs in contestants.values():  # warm-up: lazy init, caches, allocator
         for x in list(inputs)[:5]:
             fn(x)
     for _ in range(rounds):
         for name, (fn, inputs) in contestants.items():
-            t = np.fromiter((_once(fn, inputs[i % len(inputs)]) for i in range(n_calls)), float, n_calls) * 1e3
-            stats[name]["p50"].append(float(np.percentile(t, 50)))
-            stats[name]["p99"].append(float(np.percentile(t, 99)))
-            stats[name]["mean"].append(float(t.mean()))
-    return {k: {"p50_ms": float(np.median(v["p50"])), "p99_ms": float(np.median(v["p99"])),
-                "mean_ms": float(np.median(v["mean"])), "calls": n_calls * rounds} for k, v in stats.items()}
+            t = np.asarray([_once(fn, inputs[i % len(inputs)]) for i in range(n_calls)]) * 1e3
+            for col, prefix in ((0, ""), (1, "cpu_")):
+                stats[name][f"{prefix}p50_ms"].append(float(np.percentile(t[:, col], 50)))
+                stats[name][f"{prefix}p99_ms"].append(float(np.percentile(t[:, col], 99)))
+                stats[name][f"{prefix}mean_ms"].append(float(t[:, col].mean()))
+    return {k: {**{q: float(np.median(v[q])) for q in keys}, "calls": n_calls * rounds} for k, v in stats.items()}
 
 
 # ----------------------------------------------------------------------------- subprocess cost
@@ -198,14 +204,15 @@ import json, resource, subprocess, sys, time
 t0 = time.perf_counter()
 p = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 wall = time.perf_counter() - t0
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"rc": p.returncode, "wall_s": wall, "peak_rss_bytes": peak_kb * 1024,
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": p.returncode, "wall_s": wall, "peak_rss_bytes": ru.ru_maxrss * 1024,
+                  "cpu_s": ru.ru_utime + ru.ru_stime,
                   "stdout": p.stdout, "stderr": p.stderr[-4000:]}))
 """
 
 
 def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 3600) -> dict[str, Any]:
-    """Run ``cmd`` in a fresh process; wall time and peak RSS (``ru_maxrss`` of that child only)."""
+    """Run ``cmd`` in a fresh process: wall time, CPU time (user + sys) and peak RSS (``ru_maxrss``) of that child."""
     full_env = {**os.environ, **dict(env or {})}
     p = subprocess.run([PY, "-c", _MEASURE, *map(str, cmd)], capture_output=True, text=True, env=full_env,
                        timeout=timeout, cwd=REPO)
@@ -337,7 +344,7 @@ def fit_student_cli(ctx: Context, student: str) -> dict[str, Any]:
               "--student", student, "--out", str(out), "--seed", "0", "--json", *param_args(student_params(ctx, student)))
     res = run_measured(cmd, env=data_env())
     metrics = json.loads(res["stdout"])
-    info = {"wall_s": res["wall_s"], "peak_rss_bytes": res["peak_rss_bytes"], "timings": metrics.get("timings", {}),
+    info = {"wall_s": res["wall_s"], "cpu_s": res["cpu_s"], "peak_rss_bytes": res["peak_rss_bytes"], "timings": metrics.get("timings", {}),
             "command": "distill2rules " + " ".join(cmd[3:]), "metrics": metrics}
     from distill2rules.spec import from_json
 

@@ -34,7 +34,7 @@ def run_quickstart(out: str | Path, *, seed: int = 0, temperature: float = 2.0, 
     teacher_path = out / "teacher" / "model.txt"
     train_reference_teacher("gbt", "breast_cancer", teacher_path, seed=seed, progress=progress)
     rows: list[dict[str, Any]] = []
-    for student, params in (("logreg", {}), ("ebm", {"interactions": 5, "outer_bags": 4})):
+    for student, params in (("logreg", {}), ("ebm", {"interactions": 5})):
         res = distill(teacher_path, "breast_cancer", student=student, temperature=temperature, alpha=0.0, seed=seed,
                       out=out / student, student_params=params, progress=progress)
         test = res.metrics["test"]

@@ -146,13 +146,13 @@ def _axis_size(axis: Mapping[str, Any], name: str) -> int:
 
 
 def _category_codes(g: Graph, j: int, categories: list[str]) -> str:
-    """Float [N] codes of categorical column ``j``: "" -> 0, listed -> 1..n, unseen -> n + 1."""
+    """Float [N, 1] codes of categorical column ``j``: "" -> 0, listed -> 1..n, unseen -> n + 1."""
     pos: dict[str, int] = {}
     for i, c in enumerate(categories):
         pos[c] = i + 1  # duplicates: the last position wins, as in the reference evaluator
     pos[""] = 0
     keys = list(pos)
-    col = g.column_1d(g.categorical, j)  # type: ignore[arg-type]
+    col = g.columns(g.categorical, [j])  # type: ignore[arg-type]  # [N, 1]: no Unsqueeze needed
     return g.op("LabelEncoder", [col], domain=ML_DOMAIN, keys_strings=keys,
                 values_floats=[float(pos[k]) for k in keys],
                 default_float=float(len(categories) + 1))
@@ -205,7 +205,7 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
     if trees.n_trees:
         flat = trees.emit(g, g.numeric, len(terms))  # type: ignore[arg-type]
     if cat_groups:
-        codes = [g.unsqueeze(_category_codes(g, j, list(cats)), 1) for (j, cats) in cat_groups]
+        codes = [_category_codes(g, j, list(cats)) for (j, cats) in cat_groups]
         stack = codes[0] if len(codes) == 1 else g.op("Concat", codes, axis=1)
         stride_matrix = np.zeros((len(cat_groups), len(terms)), dtype=np.float32)
         for r, group in enumerate(cat_groups.values()):
@@ -259,15 +259,19 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
     for term in terms:
         if term.get("type") not in ("linear", "table"):
             raise SpecError(f"unknown additive term type {term.get('type')!r}.")
-    order = [t for t, term in enumerate(terms) if term["type"] == "table"]
-    order += [t for t, term in enumerate(terms) if term["type"] == "linear"]
+    table_ids = [t for t, term in enumerate(terms) if term["type"] == "table"]
+    linear_ids = [t for t, term in enumerate(terms) if term["type"] == "linear"]
+    # blocks in the spec's order when its terms are grouped (no reordering Gather on axis 1,
+    # which costs more than the rest of the graph on large batches)
+    tables_first = not (linear_ids and table_ids and linear_ids[-1] < table_ids[0])
+    order = table_ids + linear_ids if tables_first else linear_ids + table_ids
     blocks = []
     tables = [terms[t] for t in order if terms[t]["type"] == "table"]
     linears = [terms[t] for t in order if terms[t]["type"] == "linear"]
     if tables:
         blocks.append(_table_block(g, spec, tables, kp))
     if linears:
-        blocks.append(_linear_block(g, spec, linears, kp))
+        blocks.insert(len(blocks) if tables_first else 0, _linear_block(g, spec, linears, kp))
     intercept = np.asarray([as_float(v, "intercept") for v in spec["intercept"]], dtype=np.float64)
     if not blocks:
         contrib = g.broadcast_rows(np.zeros((1, 0) if kp == 1 else (1, 0, kp)), "empty")

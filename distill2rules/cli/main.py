@@ -117,6 +117,7 @@ def fit(
     onnx: Annotated[bool, typer.Option(help="Write student.onnx into the artifact.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON instead of a table.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also validate the student (SHAP alignment, stability, latency → evaluation.json) and write report.html into the artifact.")] = False,
 ) -> None:
     """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
     from distill2rules.pipeline import distill
@@ -135,12 +136,17 @@ def fit(
         trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline, schema=schema_obj, export_onnx=onnx,
         progress=not quiet and not as_json, adverse_class=adverse_class, sep=sep, encoding=encoding,
     )
+    if report:
+        from distill2rules.report import report_after_fit
+
+        report_after_fit(out, data, target=target, teacher=teacher, trust_pickle=trust_pickle, seed=seed,
+                         progress=not quiet and not as_json)
     if as_json:
         typer.echo(json.dumps(result.metrics, default=str, indent=1))
     else:
         print_fit_table(result.metrics)
         if not quiet:
-            console().print(f"artifact: [bold]{out}[/bold]")
+            console().print(f"artifact: [bold]{out}[/bold]" + (f"; report: [bold]{out / 'report.html'}[/bold]" if report else ""))
 
 
 @app.command()

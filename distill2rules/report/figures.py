@@ -201,7 +201,7 @@ def stability_figure(teacher: Mapping[str, Any] | None, student: Mapping[str, An
 
 
 def pareto_figure(points: Sequence[Mapping[str, Any]], *, x: str = "params", y: str = "accuracy", color: str = "cosine",
-                  x_label: str = "student parameters (log scale)", y_label: str = "test accuracy",
+                  x_label: str = "student parameters", y_label: str = "test accuracy",
                   color_label: str = "SHAP alignment (cosine of importances)") -> bytes:
     """Accuracy / cost / interpretability trade-off (the paper's Figure 4).
 
@@ -225,54 +225,63 @@ def pareto_figure(points: Sequence[Mapping[str, Any]], *, x: str = "params", y: 
         fig.colorbar(sc, ax=ax, label=color_label)
     f = ok & front & ~teacher
     if f.any():
-        order = np.argsort(xs[f])
-        ax.plot(xs[f][order], ys[f][order], color=COLORS["front"], lw=1.5, zorder=2, drawstyle="steps-post", label="Pareto front")
-        ax.scatter(xs[f], ys[f], s=130, facecolor="none", edgecolor=COLORS["front"], lw=1.6, zorder=4)
+        ax.scatter(xs[f], ys[f], s=150, facecolor="none", edgecolor=COLORS["front"], lw=1.8, zorder=4,
+                   label="Pareto-optimal (accuracy ↑, parameters ↓, alignment ↑)")
     for i in np.flatnonzero(f):
         lab = points[i].get("label")
         if lab:
-            ax.annotate(_short(str(lab), 22), (xs[i], ys[i]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+            ax.annotate(_short(str(lab), 26), (xs[i], ys[i]), textcoords="offset points", xytext=(6, -3), fontsize=7,
+                        color="#333333")
     if (ok & teacher).any():
         ax.scatter(xs[ok & teacher], ys[ok & teacher], marker="*", s=220, color=COLORS["teacher"], edgecolor="k", zorder=5, label="teacher")
     if np.nanmin(xs[ok], initial=np.inf) > 0 and np.nanmax(xs[ok], initial=0) / max(np.nanmin(xs[ok], initial=1), 1e-12) > 20:
         ax.set_xscale("log")
+        x_label += " (log scale)"
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.set_title("Accuracy vs cost, coloured by interpretability alignment")
     if f.any() or (ok & teacher).any():
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.margins(x=0.15, y=0.08)
     return _png(fig)
 
 
 def temperature_figure(curve: Sequence[Mapping[str, Any]], *, measures: Sequence[str] = ("accuracy", "fidelity", "cosine"),
-                       labels: Mapping[str, str] | None = None) -> bytes:
-    """Measures against the distillation temperature τ; each row holds ``temperature`` and the
-    measures, optionally ``<measure>_sd`` (drawn as error bars) and a ``series`` name."""
+                       labels: Mapping[str, str] | None = None, max_series: int = 8) -> bytes:
+    """Measures against the distillation temperature τ, one panel per measure.
+
+    Each row holds ``temperature`` and the measures, optionally ``<measure>_sd`` (error bars)
+    and a ``series`` name (one line per series, at most ``max_series``).
+    """
     plt = _plt()
     labels = dict(labels or {})
-    fig, ax = plt.subplots(figsize=(6.8, 3.8))
     series: dict[str, list[Mapping[str, Any]]] = {}
     for r in curve:
         series.setdefault(str(r.get("series", "")), []).append(r)
-    drawn = 0
-    for s_name, rows in series.items():
-        rows = sorted(rows, key=lambda r: _num(r.get("temperature")))
-        t = np.array([_num(r.get("temperature")) for r in rows])
-        for j, m in enumerate(measures):
+    series = dict(list(series.items())[:max_series])
+    present = [m for m in measures if any(math.isfinite(_num(r.get(m))) for r in curve)]
+    fig, axes = plt.subplots(1, max(len(present), 1), figsize=(4.2 * max(len(present), 1), 3.6), squeeze=False)
+    temps = np.array([_num(r.get("temperature")) for r in curve])
+    temps = temps[np.isfinite(temps)]
+    for ax, m in zip(axes.ravel(), present):
+        for j, (s_name, rows) in enumerate(series.items()):
+            rows = sorted(rows, key=lambda r: _num(r.get("temperature")))
+            t = np.array([_num(r.get("temperature")) for r in rows])
             v = np.array([_num(r.get(m)) for r in rows])
-            if not np.isfinite(v).any():
-                continue
             e = np.array([_num(r.get(f"{m}_sd")) for r in rows])
-            lab = labels.get(m, m) + (f" ({s_name})" if s_name else "")
-            ax.errorbar(t, v, yerr=np.nan_to_num(e) if np.isfinite(e).any() else None, marker="o", capsize=3,
-                        color=f"C{j}", ls="-" if drawn < len(measures) else "--", label=lab)
-            drawn += 1
-    if (t := np.array([_num(r.get("temperature")) for r in curve]))[np.isfinite(t)].size and np.nanmax(t) / max(np.nanmin(t), 1e-9) >= 8:
-        ax.set_xscale("log", base=2)
-    ax.set_xlabel("distillation temperature τ")
-    ax.set_ylabel("score (test split)")
-    ax.set_title("Effect of the temperature τ")
-    ax.legend(fontsize=9)
+            ok = np.isfinite(t) & np.isfinite(v)
+            if not ok.any():
+                continue
+            ax.errorbar(t[ok], v[ok], yerr=np.nan_to_num(e[ok]) if np.isfinite(e[ok]).any() else None, marker="o",
+                        capsize=3, color=f"C{j}", label=s_name or None)
+        if temps.size and temps.max() / max(temps.min(), 1e-9) >= 8:
+            ax.set_xscale("log", base=2)
+        ax.set_xlabel("distillation temperature τ")
+        ax.set_ylabel(labels.get(m, m))
+        ax.set_title(labels.get(m, m) + " vs τ")
+    handles, names = axes.ravel()[0].get_legend_handles_labels()
+    if names:
+        axes.ravel()[0].legend(fontsize=8)
     return _png(fig)
 
 

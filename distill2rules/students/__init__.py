@@ -13,6 +13,9 @@ from distill2rules.students._size import spec_complexity, spec_size
 STUDENTS: dict[str, str] = {
     "logreg": "distill2rules.students.logreg:LogRegStudent",
     "ebm": "distill2rules.students.ebm:EBMStudent",
+    "rules": "distill2rules.students.rules:RuleListStudent",
+    "tree": "distill2rules.students.tree:TreeStudent",
+    "mlp": "distill2rules.students.mlp:MLPStudent",
 }
 
 

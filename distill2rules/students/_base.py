@@ -158,7 +158,8 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator):
         monotone = parse_monotone(getattr(self, "monotone", None))
         unknown = [m for m in monotone if m not in num + cat]
         if unknown:
-            raise ConfigError(f"monotone constraint on unknown column(s): {', '.join(unknown)}.")
+            raise ConfigError(f"monotone constraint on unknown column(s): {', '.join(unknown)}.",
+                              hint="Name feature columns of the data, e.g. --monotone 'income:+,debt:-'.")
         bad = [m for m in monotone if m in cat]
         if bad:
             raise ConfigError(f"monotone constraints need numeric columns; {', '.join(bad)} is categorical.")

@@ -77,7 +77,7 @@ class EBMStudent(SoftTargetStudent):
     student_name = "ebm"
 
     def __init__(self, *, interactions: int = 10, max_bins: int = 256, max_interaction_bins: int = 32,
-                 outer_bags: int = 4, learning_rate: float = 0.05, max_rounds: int = 5000,
+                 outer_bags: int = 2, learning_rate: float = 0.05, max_rounds: int = 5000,
                  categorical_features: Sequence[str] | None = None, monotone: Any = None,
                  soft_method: str = "auto", n_jobs: int = -1, random_state: int | None = 0) -> None:
         self.interactions = interactions

@@ -77,17 +77,37 @@ def logits_from_probabilities(p: Any, n_classes: int, *, what: str = "teacher") 
         return logits_from_raw(np.log(np.clip(arr, PROBABILITY_FLOOR, None)), n_classes, what=what)
 
 
-def check_finite(logits: np.ndarray, *, offset: int = 0) -> np.ndarray:
-    """Raise :class:`TeacherError` if any row of ``logits`` holds NaN or inf."""
+def check_finite(logits: np.ndarray, *, offset: int = 0, inputs: Any = None) -> np.ndarray:
+    """Raise :class:`TeacherError` if any row of ``logits`` holds NaN or inf.
+
+    With ``inputs`` (the raw rows, a DataFrame) the first bad row is named by its index
+    label, and an infinite input value in it is named as the likely cause.
+    """
     bad = ~np.isfinite(logits).all(axis=1)
     if bad.any():
         rows = np.flatnonzero(bad)
+        first = f"row {rows[0] + offset}"
+        hint = "check its preprocessing or the input values."
+        if inputs is not None and hasattr(inputs, "iloc"):
+            label = inputs.index[rows[0]]
+            first = f"row {label.item() if isinstance(label, np.generic) else label!r}"
+            culprit = _infinite_column(inputs.iloc[rows[0]])
+            if culprit is not None:
+                first += f", where {culprit!r} is infinite"
+                hint = "replace infinite values in the data (the teacher cannot score them)."
         raise TeacherError(
-            f"teacher returned NaN/inf logits for {rows.size} rows (first: row "
-            f"{rows[0] + offset});",
-            hint="check its preprocessing or the input values.",
+            f"teacher returned NaN/inf logits for {rows.size} rows (first: {first});",
+            hint=hint,
         )
     return logits
+
+
+def _infinite_column(row: Any) -> Any:
+    """Name of the first column of ``row`` (a Series) holding ±inf, else None."""
+    for name, value in row.items():
+        if isinstance(value, (int, float, np.number)) and np.isinf(value):
+            return name
+    return None
 
 
 def sha256_file(path: str | Path) -> str:
@@ -272,7 +292,7 @@ class Teacher(abc.ABC):
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             out[start:stop] = self._logits_batch(frame.iloc[start:stop])
-        return check_finite(out)
+        return check_finite(out, inputs=frame)
 
     def predict_proba(self, X: Any, batch_size: int = 8192) -> np.ndarray:
         """Class probabilities ``softmax(logits(X))``, shape ``(n, K)``."""

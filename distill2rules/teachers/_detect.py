@@ -46,7 +46,7 @@ def require_file(path: str | Path) -> Path:
     """``path`` as a Path, or a one-line TeacherError if it is missing or a directory."""
     p = Path(path)
     if not p.exists():
-        raise TeacherError(f"teacher file {p} does not exist.")
+        raise TeacherError(f"teacher file {p} does not exist.", hint="Check the --teacher path.")
     if p.is_dir():
         raise TeacherError(
             f"teacher path {p} is a directory;", hint="pass the model file inside it."
@@ -138,7 +138,7 @@ def detect_format(path: str | Path) -> str:
     with open(p, "rb") as fh:
         head = fh.read(4096)
     if not head:
-        raise TeacherError(f"teacher file {p.name} is empty.")
+        raise TeacherError(f"teacher file {p.name} is empty.", hint="Re-save the model; the file holds no bytes.")
     if zipfile.is_zipfile(p):
         kind = _zip_kind(p)
         if kind is not None:

@@ -1,0 +1,691 @@
+"""The HTML report of a run: tables and figures a reviewer can take in at a glance.
+
+The report reads results that other wings wrote as JSON and draws them; it computes no
+metric. Sources, all optional except ``metrics.json`` and ``student.json``:
+
+* the artifact directory (``distill2rules fit``): ``metrics.json`` (teacher / student / no-KD
+  baseline on the validation and test splits, reliability bins, fidelity), ``student.json``
+  (the spec: EBM shape functions, coefficients or the rule list come straight from it),
+  ``manifest.json`` (data ranges, provenance), ``rulecard.html``, ``evaluation.json``
+  (``distill2rules evaluate``: SHAP alignment, stability, efficiency) and
+  ``paper_results.json`` (``distill2rules benchmark paper``: a temperature curve);
+* a sweep directory (``distill2rules sweep``): ``sweep.json`` and ``pareto.json``.
+
+>>> from distill2rules.report import build_report            # doctest: +SKIP
+>>> build_report("runs/credit")                                # writes runs/credit/report.html
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable
+
+from distill2rules.errors import ArtifactError
+
+__all__ = ["REPORT_FILE", "build_report", "load_run", "render_report", "report_after_fit", "sweep_points", "temperature_curve"]
+
+REPORT_FILE = "report.html"
+MAX_SHAPES = 12
+
+
+# ============================================================================ loading
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path} is not valid JSON ({exc.msg if hasattr(exc, 'msg') else exc}).",
+                            hint="Re-create it with the command that wrote it.") from None
+
+
+def load_run(artifact: str | Path, sweep: str | Path | None = None) -> dict[str, Any]:
+    """Read every result file the report can use.
+
+    Parameters
+    ----------
+    artifact : path
+        Artifact directory written by ``distill2rules fit``.
+    sweep : path, optional
+        Directory written by ``distill2rules sweep`` (``sweep.json``, ``pareto.json``).
+
+    Returns
+    -------
+    dict
+        ``metrics``, ``spec`` (required); ``baseline``, ``manifest``, ``evaluation``,
+        ``paper``, ``rulecard_html``, ``sweep``, ``pareto`` when present.
+    """
+    d = Path(artifact)
+    if not d.is_dir():
+        raise ArtifactError(f"no artifact directory at {d}.", hint="Run `distill2rules fit ... --out DIR` first.")
+    run: dict[str, Any] = {"dir": d}
+    for key, name, required in (("metrics", "metrics.json", True), ("spec", "student.json", True),
+                                ("baseline", "baseline.json", False), ("manifest", "manifest.json", False),
+                                ("evaluation", "evaluation.json", False), ("paper", "paper_results.json", False)):
+        p = d / name
+        if p.is_file():
+            run[key] = _read_json(p)
+        elif required:
+            raise ArtifactError(f"{d} has no {name}; it is not a complete distill2rules artifact.",
+                                hint="Run `distill2rules fit ... --out DIR` to create one.")
+    if (d / "rulecard.html").is_file():
+        run["rulecard_html"] = (d / "rulecard.html").read_text(encoding="utf-8")
+    if sweep is not None:
+        s = Path(sweep)
+        if not (s / "sweep.json").is_file():
+            raise ArtifactError(f"{s} has no sweep.json.", hint="Pass the --out directory of `distill2rules sweep`.")
+        run["sweep"] = _read_json(s / "sweep.json")
+        if (s / "pareto.json").is_file():
+            run["pareto"] = _read_json(s / "pareto.json")
+        if "paper" not in run and (s / "paper_results.json").is_file():
+            run["paper"] = _read_json(s / "paper_results.json")
+    return run
+
+
+# ============================================================================ tolerant field access
+
+
+def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(d, Mapping):
+        for k, v in d.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if isinstance(v, Mapping):
+                out.update(_flat(v, key))
+            else:
+                out[key] = v
+    return out
+
+
+def _pick(flat: Mapping[str, Any], names: Sequence[str]) -> Any:
+    """First value whose key is one of ``names`` exactly, else whose key ends with ``.name``."""
+    for n in names:
+        if n in flat and _is_number(flat[n]):
+            return flat[n]
+    for n in names:
+        for k, v in flat.items():
+            if k.endswith("." + n) and _is_number(v):
+                return v
+    return None
+
+
+def _pick_any(flat: Mapping[str, Any], names: Sequence[str]) -> Any:
+    for n in names:
+        if flat.get(n) not in (None, ""):
+            return flat[n]
+    for n in names:
+        for k, v in flat.items():
+            if k.endswith("." + n) and v not in (None, ""):
+                return v
+    return None
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _rows_of(obj: Any, keys: Sequence[str] = ("rows", "results", "runs", "points", "grid")) -> list[Any]:
+    if isinstance(obj, list):
+        return obj
+    if isinstance(obj, Mapping):
+        for k in keys:
+            if isinstance(obj.get(k), list):
+                return obj[k]
+    return []
+
+
+_ACC = ("accuracy", "test_accuracy", "student_accuracy", "acc", "P", "performance")
+_COST = ("params", "n_parameters", "parameters", "student_parameters")
+_COS = ("cosine", "global_cosine", "alignment", "shap_cosine", "cosine_mean", "I")
+_FID = ("fidelity", "agreement", "test_fidelity")
+
+
+def _sweep_rows(sweep: Any) -> tuple[list[Any], dict[str, Any]]:
+    """Rows to plot and the sweep's config: the per-configuration ``summary`` (mean over seeds)
+    of ``distill2rules sweep``, else whatever row list the file holds."""
+    if isinstance(sweep, Mapping):
+        cfg = dict(sweep.get("config") or {})
+        if isinstance(sweep.get("summary"), list) and sweep["summary"]:
+            return sweep["summary"], cfg
+        return _rows_of(sweep), cfg
+    return _rows_of(sweep), {}
+
+
+def _config_key(f: Mapping[str, Any]) -> tuple:
+    return tuple(json.dumps(f.get(k), sort_keys=True) for k in ("temperature", "alpha", "size"))
+
+
+def sweep_points(sweep: Any, pareto: Any = None) -> list[dict[str, Any]]:
+    """Sweep rows as plot points: ``accuracy``, ``params``, ``cosine``, ``fidelity``, ``temperature``,
+    ``alpha``, ``size``, ``J`` (and ``*_sd``), ``on_front``, ``label``, ``kind`` — read as written.
+
+    ``sweep.json`` of ``distill2rules sweep`` (``config``, ``runs``, ``summary`` mean ± sd over
+    seeds, ``pareto``) is read through its ``summary``; other files may hold a flat or nested row
+    list. The front is a row flag (``pareto``/``on_front``), the ``pareto`` list in
+    ``sweep.json`` or ``pareto.json`` (``{"front": [rows]}``, indices or row ids).
+    """
+    rows, cfg = _sweep_rows(sweep)
+    if pareto is None and isinstance(sweep, Mapping) and isinstance(sweep.get("pareto"), list):
+        pareto = sweep["pareto"]
+    front_ids, front_keys = _front_ids(pareto, rows)
+    size_name = cfg.get("size_param") or "size"
+    pts = []
+    for i, r in enumerate(rows):
+        f = _flat(r)
+        student = _pick_any(f, ("student", "model")) or cfg.get("student")
+        t = _pick(f, ("temperature", "tau", "T"))
+        a = _pick(f, ("alpha",))
+        size = r.get("size") if isinstance(r, Mapping) else None
+        bits = [str(student) if student else "", f"τ={t:g}" if t is not None else "", f"α={a:g}" if a is not None else "",
+                f"{size_name}={json.dumps(size)}" if size is not None else ""]
+        flag = _pick_any(f, ("on_front", "is_pareto", "front")) if not isinstance(f.get("pareto"), bool) else f["pareto"]
+        on_front = flag if isinstance(flag, bool) else (i in front_ids or str(f.get("id", "")) in front_ids
+                                                       or (isinstance(r, Mapping) and _config_key(r) in front_keys))
+        pt = {"accuracy": _pick(f, _ACC), "params": _pick(f, _COST), "cosine": _pick(f, _COS),
+              "fidelity": _pick(f, _FID), "temperature": t, "alpha": a, "size": size, "student": student,
+              "J": _pick(f, ("J", "objective", "composite")), "n_seeds": _pick(f, ("n_seeds",)),
+              "on_front": bool(on_front), "label": " ".join(b for b in bits if b),
+              "kind": "teacher" if str(_pick_any(f, ("kind", "role")) or "") == "teacher" else "student"}
+        for m in ("accuracy", "fidelity", "cosine", "params"):
+            pt[f"{m}_sd"] = _pick(f, (f"{m}_sd",))
+        pts.append(pt)
+    return pts
+
+
+def _front_ids(pareto: Any, rows: Sequence[Any]) -> tuple[set, set]:
+    if pareto is None:
+        return set(), set()
+    items = pareto
+    if isinstance(pareto, Mapping):
+        for k in ("front", "indices", "pareto", "rows", "points"):
+            if k in pareto:
+                items = pareto[k]
+                break
+    ids: set = set()
+    keys: set = set()
+    if not isinstance(items, list):
+        return ids, keys
+    for it in items:
+        if isinstance(it, bool):
+            continue
+        if isinstance(it, int):
+            ids.add(it)
+        elif isinstance(it, str):
+            ids.add(it)
+        elif isinstance(it, Mapping):
+            if isinstance(it.get("index"), int):
+                ids.add(it["index"])
+            elif it.get("id") is not None:
+                ids.add(str(it["id"]))
+            else:
+                keys.add(_config_key(it))
+    return ids, keys
+
+
+def temperature_curve(run: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """Rows ``{temperature, accuracy, fidelity, cosine, [*_sd], series}`` and where they came from.
+
+    Prefers the benchmark's curve (``paper_results.json``: ``temperature_curve``), else the
+    sweep rows when they vary τ (several rows at one τ, e.g. seeds, are shown as mean ± sd).
+    """
+    paper = run.get("paper")
+    if isinstance(paper, Mapping):
+        curve = paper.get("temperature_curve")
+        rows = _rows_of(curve, ("rows", "points", "curve", "results")) if curve is not None else []
+        if rows:
+            out = []
+            for r in rows:
+                f = _flat(r)
+                row = {"temperature": _pick(f, ("temperature", "tau", "T")),
+                       "series": " ".join(str(_pick_any(f, (k,))) for k in ("dataset", "teacher", "student") if _pick_any(f, (k,)))}
+                for m, names in (("accuracy", _ACC), ("fidelity", _FID), ("cosine", _COS)):
+                    row[m] = _pick(f, tuple(f"{n}.mean" for n in names) + tuple(f"{n}_mean" for n in names) + names)
+                    row[f"{m}_sd"] = _pick(f, tuple(f"{n}.sd" for n in names) + tuple(f"{n}_sd" for n in names))
+                out.append(row)
+            return out, "paper_results.json (distill2rules benchmark paper)"
+    pts = [p for p in sweep_points(run.get("sweep"), run.get("pareto")) if p["temperature"] is not None] if run.get("sweep") else []
+    if len({p["temperature"] for p in pts}) < 2:
+        return [], ""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for p in pts:
+        series = " ".join(x for x in (str(p["student"] or ""), f"α={p['alpha']:g}" if p["alpha"] is not None else "",
+                                      f"size={json.dumps(p['size'])}" if p["size"] is not None else "") if x)
+        groups.setdefault((series, p["temperature"]), []).append(p)
+    import numpy as np
+
+    out = []
+    for (series, t), ps in groups.items():
+        row: dict[str, Any] = {"temperature": t, "series": series, "n": len(ps)}
+        for m in ("accuracy", "fidelity", "cosine"):
+            v = np.array([p[m] for p in ps if p[m] is not None], dtype=float)
+            row[m] = float(v.mean()) if v.size else None
+            row[f"{m}_sd"] = ps[0].get(f"{m}_sd") if len(ps) == 1 else (float(v.std(ddof=1)) if v.size > 1 else None)
+        out.append(row)
+    return out, "sweep.json (distill2rules sweep)"
+
+
+# ============================================================================ sections
+
+
+def _title(run: Mapping[str, Any]) -> tuple[str, str]:
+    m, spec = run["metrics"], run["spec"]
+    meta = spec.get("meta") or {}
+    teacher = (meta.get("teacher") or {}).get("kind") or ((run.get("manifest") or {}).get("teacher") or {}).get("kind", "?")
+    dataset = meta.get("dataset") or ((run.get("manifest") or {}).get("data") or {}).get("name", "?")
+    title = f"distill2rules report: {m.get('student', spec.get('model', '?'))} student of a {teacher} teacher on {dataset}"
+    sizes = m.get("split_sizes") or {}
+    sub = (f"Target <code>{_e(meta.get('target', '?'))}</code>, classes {_e(', '.join(map(str, spec.get('classes', []))))}; "
+           f"temperature τ = {_e(m.get('temperature'))}, α = {_e(m.get('alpha'))}, seed {_e(m.get('seed'))}; "
+           f"split train/val/test = {_e(sizes.get('train', '?'))}/{_e(sizes.get('val', '?'))}/{_e(sizes.get('test', '?'))} rows.")
+    return title, sub
+
+
+def _e(x: Any) -> str:
+    from distill2rules.report.html import esc
+
+    return esc(x)
+
+
+_PRED_COLS = (("accuracy", "accuracy"), ("balanced_accuracy", "bal. accuracy"), ("roc_auc", "ROC AUC"),
+              ("log_loss", "log loss"), ("brier", "Brier"), ("ece", "ECE"))
+
+
+def _run_tables(run: Mapping[str, Any]) -> str:
+    from distill2rules.report.html import table
+
+    m = run["metrics"]
+    parts = []
+    for split in ("test", "val"):
+        block = m.get(split)
+        if not isinstance(block, Mapping):
+            continue
+        head = ["model"] + [h for _, h in _PRED_COLS] + ["fidelity", "boundary fid.", "KL(T‖S)", "retention"]
+        rows = []
+        for key, name in (("teacher", "teacher"), ("student", f"student, KD (τ={m.get('temperature')}, α={m.get('alpha')})"),
+                          ("baseline", "student, no KD (hard labels)")):
+            b = block.get(key)
+            if not isinstance(b, Mapping):
+                continue
+            fd = b.get("fidelity_detail") or {}
+            rows.append([name] + [b.get(k) for k, _ in _PRED_COLS] +
+                        [b.get("fidelity"), fd.get("boundary_agreement"), fd.get("kl"), b.get("retention")])
+        label = "Test split" if split == "test" else "Validation split (used for calibration)"
+        parts.append(f"<h3>{label} — {_e(block.get('n_rows', '?'))} rows</h3>" + table(head, rows))
+    size = m.get("size") or {}
+    st = size.get("student") or {}
+    srows = [["teacher", size.get("teacher_parameters"), "–", "–"],
+             ["student", st.get("parameters"), st.get("terms", st.get("rules", "–")), st.get("pairs", "–")]]
+    parts.append("<h3>Size</h3>" + table(["model", "parameters", "terms / rules", "pairs"], srows))
+    parts.append(_kd_note(m))
+    cal = m.get("calibration")
+    if isinstance(cal, Mapping):
+        parts.append(f"<p>Calibration: {_e(cal.get('method'))} scaling fitted on the {_e(cal.get('fitted_on', 'validation split'))} "
+                     f"(scale {_e(_r(cal.get('scale')))}; validation log loss {_e(_r(cal.get('val_log_loss_before')))} → "
+                     f"{_e(_r(cal.get('val_log_loss_after')))}), folded into the student.</p>")
+    timings = m.get("timings") or {}
+    if timings:
+        parts.append("<h3>Time per step (s)</h3>" + table(list(timings), [list(timings.values())], digits=2))
+    return "".join(parts)
+
+
+def _r(v: Any, d: int = 4) -> str:
+    return f"{v:.{d}f}" if _is_number(v) else "–"
+
+
+def _kd_note(m: Mapping[str, Any]) -> str:
+    """Plain statement of what distillation changed against the no-KD baseline (read off metrics.json)."""
+    test = m.get("test") or {}
+    s, b = test.get("student"), test.get("baseline")
+    if not isinstance(s, Mapping) or not isinstance(b, Mapping):
+        return '<p class="note">No no-KD baseline in this run (fit with <code>--baseline</code> to compare).</p>'
+    n = test.get("n_rows") or 0
+    bits = []
+    for key, label in (("accuracy", "accuracy"), ("fidelity", "fidelity to the teacher")):
+        sv, bv = s.get(key), b.get(key)
+        if _is_number(sv) and _is_number(bv):
+            d = 100 * (sv - bv)
+            word = "higher" if d > 0 else "lower" if d < 0 else "the same"
+            bits.append(f"{label} {sv:.4f} vs {bv:.4f} ({abs(d):.1f} points {word})" if d else f"{label} the same ({sv:.4f})")
+    one_row = f" One test row is {100 / n:.1f} points on this split, so differences of a few rows are noise; use " \
+              f"<code>distill2rules sweep</code> over seeds for a test of significance." if n else ""
+    good = _is_number(s.get("fidelity")) and _is_number(b.get("fidelity")) and s["fidelity"] > b["fidelity"]
+    return (f'<p class="note{" good" if good else ""}"><b>KD vs no KD (test split):</b> the distilled student has '
+            + "; ".join(bits) + " than the same student fitted on the hard labels." + one_row + "</p>")
+
+
+def _reliability(run: Mapping[str, Any]) -> str:
+    from distill2rules.report import figures
+    from distill2rules.report.html import image
+
+    test = run["metrics"].get("test") or {}
+    curves = {}
+    for key, name in (("teacher", "teacher"), ("student", "student (KD)"), ("baseline", "student (no KD)")):
+        b = test.get(key)
+        if isinstance(b, Mapping) and b.get("reliability"):
+            curves[f"{name}, ECE {_r(b.get('ece'), 3)}"] = b["reliability"]
+    if not curves:
+        return "<p>No reliability bins in metrics.json.</p>"
+    png = figures.reliability_figure(curves, title=f"Reliability diagram (test split, {test.get('n_rows', '?')} rows)")
+    return image(png, "reliability diagram", "Top: observed accuracy against mean predicted confidence per bin "
+                 "(10 equal-width bins; points on the dashed line are perfectly calibrated). Bottom: rows per bin. "
+                 "Empty bins are not drawn.")
+
+
+def _eval_blocks(ev: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    """The evaluate_student-shaped blocks in evaluation.json (top level or nested one level)."""
+    if not isinstance(ev, Mapping):
+        return []
+    if "alignment" in ev or ("teacher" in ev and "student" in ev and "fidelity" in ev):
+        return [("student", ev)]
+    out = []
+    for k, v in ev.items():
+        if isinstance(v, Mapping) and ("alignment" in v or "fidelity" in v):
+            out.append((str(k), v))
+    return out
+
+
+def _per_row_cosines(block: Mapping[str, Any]) -> list[float] | None:
+    al = block.get("alignment") or {}
+    for k in ("cosine_per_row", "per_row_cosine", "cosines", "row_cosines"):
+        v = al.get(k) if isinstance(al, Mapping) else None
+        if isinstance(v, list) and v:
+            return [x for x in v if _is_number(x)]
+    return None
+
+
+def _attribution(run: Mapping[str, Any]) -> str:
+    from distill2rules.report import figures
+    from distill2rules.report.html import image, table
+
+    blocks = _eval_blocks(run.get("evaluation"))
+    if not blocks:
+        return ('<p class="note">No <code>evaluation.json</code> in the artifact: run <code>distill2rules evaluate '
+                f'{_e(run["dir"])}</code> (SHAP alignment, stability, latency), then <code>distill2rules report</code> again.</p>')
+    parts = []
+    for name, b in blocks:
+        if len(blocks) > 1:
+            parts.append(f"<h3>{_e(name)}</h3>")
+        t, s = b.get("teacher") or {}, b.get("student") or {}
+        ta, sa, al = t.get("attributions") or {}, s.get("attributions") or {}, b.get("alignment") or {}
+        names = al.get("feature_names") or ta.get("feature_names")
+        ti = al.get("teacher_importance") or ta.get("importance")
+        si = al.get("student_importance")
+        if si is None and sa.get("importance") is not None and sa.get("feature_names") == names:
+            si = sa.get("importance")
+        if names and ti and si:
+            png = figures.importance_figure(names, ti, si, output=str(ta.get("output") or ""))
+            parts.append(image(png, "teacher vs student feature importance",
+                               f"Mean |SHAP| per feature as a share of each model's total (teacher: {_e(ta.get('method', '?'))}, "
+                               f"student: {_e(sa.get('method', '?'))}; {_e(ta.get('n_rows', '?'))} test rows)."))
+        if al:
+            parts.append(image(figures.cosine_figure(al, _per_row_cosines(b)), "per-row SHAP cosine",
+                               "Cosine between the teacher's and the student's attribution vectors, row by row."))
+            parts.append(table(["alignment measure", "value"], [
+                ["per-row cosine (mean)", al.get("cosine_mean")], ["per-row cosine (sd)", al.get("cosine_sd")],
+                ["cosine of global importances", al.get("global_cosine")], ["MAD of normalised importances", al.get("mad")],
+                ["Spearman rank of importances", al.get("spearman")],
+                [f"top-{al.get('top_k', '?')} overlap", al.get("topk_overlap")],
+                ["teacher's top features", ", ".join(map(str, al.get("teacher_top") or []))],
+                ["student's top features", ", ".join(map(str, al.get("student_top") or []))]]))
+        if t.get("stability") or s.get("stability"):
+            parts.append(image(figures.stability_figure(t.get("stability"), s.get("stability")), "explanation stability",
+                               "Mean ± sd over rows of 1 − ‖φ(x) − φ(x+ε)‖/‖φ(x)‖ with Gaussian noise ε on numeric features."))
+        parts.append(_efficiency(b))
+    ev = run.get("evaluation") or {}
+    if isinstance(ev.get("kd_vs_no_kd"), Mapping):
+        parts.append(_kd_eval_table(ev))
+    return "".join(parts)
+
+
+def _kd_eval_table(ev: Mapping[str, Any]) -> str:
+    """KD student vs no-KD baseline on the evaluated rows, with McNemar's test (from evaluation.json)."""
+    from distill2rules.report.html import table
+
+    c = ev["kd_vs_no_kd"]
+    kd, nokd = c.get("kd") or {}, c.get("no_kd") or {}
+    labels = (("accuracy", "accuracy"), ("fidelity", "fidelity"), ("cosine", "SHAP cosine per row (mean)"),
+              ("global_cosine", "SHAP cosine of importances"), ("mad", "SHAP MAD (lower is closer)"),
+              ("stability", f"stability σ={c.get('sigma')}"), ("n_parameters", "parameters"))
+    rows = [[label, kd.get(k), nokd.get(k)] for k, label in labels]
+    m = ev.get("mcnemar") or {}
+    det = m.get("details") or {}
+    rows.append(["McNemar p-value (per-row correctness)", m.get("p_value"), None])
+    rows.append(["rows only this model gets right", det.get("n01"), det.get("n10")])
+    d = ev.get("data") or {}
+    return (f"<h3>KD vs no KD, explanations included ({_e(d.get('split', '?'))} rows: {_e(d.get('n_rows', '?'))})</h3>"
+            + table(["measure", "student (KD)", "student (no KD)"], rows))
+
+
+def _efficiency(b: Mapping[str, Any]) -> str:
+    from distill2rules.report.html import table
+
+    t, s = b.get("teacher") or {}, b.get("student") or {}
+
+    def lat(x: Mapping[str, Any], key: str = "latency") -> Any:
+        return ((x.get(key) or {}).get("single_row") or {}).get("p50_ms")
+
+    rows = [["parameters", t.get("n_parameters"), s.get("n_parameters")],
+            ["size (MB)", t.get("memory_mb"), s.get("memory_mb")],
+            ["latency, 1 row, p50 (ms, Python)", lat(t), lat(s)]]
+    if "onnx_latency" in s:
+        rows.append(["latency, 1 row, p50 (ms, ONNX Runtime)", None, lat(s, "onnx_latency")])
+    for bs, v in ((s.get("onnx_latency") or {}).get("batch") or {}).items():
+        if bs != "1":
+            rows.append([f"latency, {bs} rows, mean (ms, ONNX Runtime)", None, (v or {}).get("mean_ms")])
+    rows.append(["parameter reduction (PRR)", None, b.get("prr")])
+    return "<h3>Efficiency</h3>" + table(["measure", "teacher", "student"], rows)
+
+
+def _tradeoff(run: Mapping[str, Any]) -> str:
+    from distill2rules.report import figures
+    from distill2rules.report.html import image, table
+
+    pts = sweep_points(run.get("sweep"), run.get("pareto"))
+    usable = [p for p in pts if p["accuracy"] is not None and p["params"] is not None]
+    if not usable:
+        return ("<p class=\"note\">sweep.json holds no rows with both an accuracy and a parameter count.</p>")
+    students = {p["student"] for p in usable}
+    if len(students) == 1:  # one student kind: its name on every label is noise
+        for p in usable:
+            p["label"] = p["label"].replace(f"{next(iter(students))} ", "", 1)
+    png = figures.pareto_figure(usable)
+    front = [p for p in usable if p["on_front"]]
+    rows = [[p["label"], p["accuracy"], p["fidelity"], p["params"], p["cosine"], p["J"]]
+            for p in sorted(front, key=lambda p: p["params"])]
+    return (image(png, "accuracy, cost and interpretability trade-off with the Pareto front",
+                  f"{len(usable)} configurations. x: student parameters; y: test accuracy; colour: SHAP alignment. "
+                  "Ringed points are Pareto-optimal (no other configuration is at least as good on accuracy, size and "
+                  "alignment and better on one).")
+            + (f"<h3>Pareto front ({len(front)} configurations)</h3>" +
+               table(["configuration", "accuracy", "fidelity", "parameters", "alignment", "J"], rows) if front else ""))
+
+
+def _temperature(run: Mapping[str, Any]) -> str:
+    from distill2rules.report import figures
+    from distill2rules.report.html import image
+
+    curve, source = temperature_curve(run)
+    if not curve:
+        return ""
+    png = figures.temperature_figure(curve, labels={"accuracy": "test accuracy", "fidelity": "fidelity",
+                                                    "cosine": "SHAP alignment"})
+    return image(png, "temperature curve", f"Source: {_e(source)}. Error bars: sd over seeds where available.")
+
+
+def _model(run: Mapping[str, Any]) -> str:
+    from distill2rules.report import figures
+    from distill2rules.report.html import image, table
+
+    spec = run["spec"]
+    kind = spec.get("kind")
+    ranges = ((run.get("manifest") or {}).get("data") or {}).get("numeric_ranges")
+    if kind == "additive":
+        terms = figures.shape_terms(spec)
+        ordered = sorted(terms, key=lambda t: -figures.term_swing(t, ranges))
+        shown = ordered[:MAX_SHAPES]
+        parts = []
+        if shown:
+            png = figures.shape_figure(spec, shown, ranges=ranges)
+            more = f" The other {len(ordered) - len(shown)} terms are in the rule card." if len(ordered) > len(shown) else ""
+            parts.append(image(png, "shape functions", f"Each panel: a term's contribution to the score against its feature "
+                               f"(x: the training range), the {len(shown)} terms with the largest swing.{more}"))
+        pairs = [t for t in spec.get("terms", []) if t.get("type") == "table" and len(t.get("axes", [])) == 2]
+        if pairs:
+            rows = [[t.get("name"), figures.term_swing(t)] for t in sorted(pairs, key=lambda t: -figures.term_swing(t))]
+            parts.append("<h3>Pairwise interactions</h3>" + table(["pair term", "score range (max − min)"], rows))
+        parts.append(f"<p>Intercept: {_e(spec.get('intercept'))}; link: {_e(spec.get('link'))}.</p>")
+        return "".join(parts)
+    if kind == "rule_list":
+        from distill2rules.exporters._render import rule_text
+
+        items = "".join(f"<li>{_e(rule_text(spec, r))}</li>" for r in spec.get("rules", []))
+        items += f"<li>{_e(rule_text(spec, spec.get('default', {}), default=True))}</li>"
+        return f'<p>The first rule whose conditions hold decides.</p><ol class="rules">{items}</ol>'
+    if kind == "mlp":
+        rows = [[i, len(L.get("bias", [])), L.get("activation")] for i, L in enumerate(spec.get("layers", []))]
+        return table(["layer", "units", "activation"], rows)
+    return f"<p>Unknown spec kind {_e(kind)}.</p>"
+
+
+def _rulecard(run: Mapping[str, Any]) -> str:
+    from distill2rules.report.html import embed_body
+
+    doc = run.get("rulecard_html")
+    if not doc:
+        try:
+            from distill2rules.exporters.rulecard import render_html, rulecard
+
+            doc = render_html(rulecard(run["spec"], metrics=run["metrics"]))
+        except ImportError:
+            return "<p>No rule card available.</p>"
+    return f'<div class="rulecard">{embed_body(doc)}</div>'
+
+
+# ============================================================================ assembly
+
+
+def _steps(run: Mapping[str, Any]) -> list[tuple[str, str, Callable[[Mapping[str, Any]], str], str]]:
+    steps = [("runs", "Run: teacher vs student, KD vs no KD", _run_tables, "Predictive quality and fidelity, from metrics.json."),
+             ("calibration", "Calibration", _reliability, ""),
+             ("attribution", "Do they explain alike? Teacher vs student attributions", _attribution, "From evaluation.json.")]
+    if run.get("sweep") is not None:
+        steps.append(("tradeoff", "Accuracy / cost / interpretability trade-off", _tradeoff, "From sweep.json and pareto.json."))
+    steps.append(("temperature", "Temperature curve", _temperature, ""))
+    model_title = {"additive": "The student: shape functions", "rule_list": "The student: rule list",
+                   "mlp": "The student: network"}.get(run["spec"].get("kind"), "The student")
+    steps.append(("model", model_title, _model, "Read straight from student.json (the spec the ONNX graph runs)."))
+    steps.append(("rulecard", "Rule card", _rulecard, ""))
+    return steps
+
+
+def render_report(artifact: str | Path, *, sweep: str | Path | None = None, progress: bool = True) -> str:
+    """The report of ``artifact`` (and optionally a sweep) as one self-contained HTML string.
+
+    Parameters
+    ----------
+    artifact : path
+        Artifact directory written by ``distill2rules fit``.
+    sweep : path, optional
+        Output directory of ``distill2rules sweep``.
+    progress : bool
+        Show a rich progress bar on stderr.
+    """
+    from distill2rules.report.html import page, section
+
+    run = load_run(artifact, sweep)
+    sections = []
+    steps = _steps(run)
+    with _Progress(len(steps), progress) as bar:
+        for anchor, title, fn, lead in steps:
+            bar.update(title)
+            body = fn(run)
+            if body:
+                sections.append((anchor, title, section(anchor, title, body, lead)))
+            bar.advance()
+    title, sub = _title(run)
+    version = ((run.get("manifest") or {}).get("versions") or {}).get("distill2rules", "")
+    footer = (f"Generated by distill2rules {_e(version)} from the files in {_e(Path(artifact).name)}/"
+              + (f" and {_e(Path(sweep).name)}/" if sweep else "") + ". Self-contained: no external assets.")
+    return page(title, sections, subtitle=sub, footer=footer)
+
+
+def build_report(artifact: str | Path, *, sweep: str | Path | None = None, out: str | Path | None = None,
+                 progress: bool = True) -> Path:
+    """Write the HTML report: into the artifact (``report.html``, manifest re-hashed) unless ``out`` is given.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    doc = render_report(artifact, sweep=sweep, progress=progress)
+    if out is None:
+        from distill2rules.artifact import update_artifact
+
+        update_artifact(artifact, {REPORT_FILE: doc})
+        return Path(artifact) / REPORT_FILE
+    path = Path(out)
+    if path.is_dir():
+        path = path / REPORT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(doc, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+class _Progress:
+    """A transient rich progress bar over report sections (silent when disabled)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+        self._p: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> "_Progress":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._p = Progress(TextColumn("[bold]report[/bold] {task.description}"), BarColumn(),
+                               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                               console=Console(stderr=True), transient=True)
+            self._p.__enter__()
+            self._task = self._p.add_task("", total=self.total)
+        return self
+
+    def update(self, text: str) -> None:
+        if self._p is not None:
+            self._p.update(self._task, description=re.sub(r"[\[\]]", "", text))
+
+    def advance(self) -> None:
+        if self._p is not None:
+            self._p.advance(self._task)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._p is not None:
+            self._p.__exit__(*exc)
+
+
+def report_after_fit(artifact: str | Path, data: Any, *, target: str | None = None, teacher: str | Path | None = None,
+                     trust_pickle: bool = False, evaluate: bool = True, shap_rows: int = 200, latency_calls: int = 200,
+                     seed: int = 0, progress: bool = True) -> Path:
+    """What ``fit --report`` does: validate the new artifact (``evaluation.json``), then write ``report.html``.
+
+    The evaluation is :func:`distill2rules.experiments.runs.evaluate_artifact` on the test split
+    (smaller SHAP and latency samples than ``distill2rules evaluate``'s defaults); when the
+    experiments wing is not installed, the report is built from ``metrics.json`` alone.
+    """
+    if evaluate:
+        try:
+            from distill2rules.experiments.runs import evaluate_artifact
+        except ImportError:  # pragma: no cover - the experiments wing is part of the package
+            evaluate_artifact = None
+        if evaluate_artifact is not None:
+            evaluate_artifact(artifact, data, target=target, teacher=teacher, split="test", shap_rows=shap_rows,
+                              latency_calls=latency_calls, seed=seed, save=True, progress=progress, trust_pickle=trust_pickle)
+    return build_report(artifact, progress=progress)

@@ -1,0 +1,211 @@
+"""Shallow decision-tree surrogate, lowered to a rule list of mutually exclusive rules.
+
+The tree is a scikit-learn ``DecisionTreeRegressor`` fitted on the soft targets: one output
+``t_1`` for two classes, all ``K`` columns for more. Squared error on probabilities is exactly
+the Gini impurity of the soft labels, so every split is chosen by the teacher's probabilities
+and every leaf predicts the mean soft target of its rows.
+
+Inputs: numerics as they are (scikit-learn trees route missing values, ``NaN``, to the side
+learned at each split; the lowered condition records it in ``missing``); categoricals as
+ordinal codes sorted by mean target (two classes: any split is then a best binary partition
+of the levels) or one 0/1 column per level (more classes), rendered back as ``in`` /
+``not_in`` sets; the missing category ``""`` is a level of its own. Monotone constraints use
+scikit-learn's ``monotonic_cst`` (two classes).
+
+Every leaf becomes one rule: the conjunction of the tightest bounds on each feature along
+its path. The rules are exhaustive and mutually exclusive (``meta.ordered = false``); the
+default rule is never reached (support 0) and holds the root distribution.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from distill2rules.errors import ConfigError
+from distill2rules.spec import MISSING_CATEGORY
+from distill2rules.students._base import RawInputs, SoftTargetStudent
+
+
+class _Encoding:
+    """Column layout of the matrix handed to scikit-learn."""
+
+    def __init__(self, inputs: RawInputs, targets: np.ndarray) -> None:
+        self.numeric = list(inputs.numeric_columns)
+        self.k = targets.shape[1]
+        self.levels: list[list[str]] = []  # per categorical feature, in code order
+        self.columns: list[tuple[str, int, Any]] = []  # (kind, feature index, level for one-hot)
+        for j in range(len(self.numeric)):
+            self.columns.append(("num", j, None))
+        for j, _name in enumerate(inputs.categorical_columns):
+            col = inputs.categorical[:, j].astype(str)
+            levels, inv = np.unique(col, return_inverse=True)
+            if self.k == 2:  # order the levels by mean P(class 1)
+                means = np.bincount(inv, weights=targets[:, 1]) / np.maximum(np.bincount(inv), 1)
+                levels = levels[np.argsort(means, kind="stable")]
+                self.columns.append(("ord", j, None))
+            else:
+                for lv in levels:
+                    self.columns.append(("onehot", j, str(lv)))
+            self.levels.append([str(v) for v in levels])
+        self.categorical = list(inputs.categorical_columns)
+
+    def matrix(self, inputs: RawInputs) -> np.ndarray:
+        n = inputs.n
+        out = np.empty((n, len(self.columns)), dtype=np.float32)
+        for c, (kind, j, lv) in enumerate(self.columns):
+            if kind == "num":
+                out[:, c] = inputs.numeric[:, j]
+            elif kind == "ord":
+                pos = {v: i for i, v in enumerate(self.levels[j])}
+                out[:, c] = np.fromiter((pos.get(v, -1) for v in inputs.categorical[:, j]), dtype=np.float32, count=n)
+            else:
+                out[:, c] = (inputs.categorical[:, j] == lv).astype(np.float32)
+        return out
+
+
+class TreeStudent(SoftTargetStudent):
+    """Depth-limited regression tree on soft targets, lowered to mutually exclusive rules.
+
+    Parameters
+    ----------
+    max_depth : int
+        Maximum depth (a rule has at most this many splits; bounds on one feature merge).
+    min_samples_leaf : int or float
+        Minimum rows (or fraction of rows) in a leaf.
+    max_leaf_nodes : int or None
+        Optional cap on the number of leaves (= rules).
+    categorical_features : list of str or None
+        Columns treated as categorical; default: non-numeric dtypes.
+    monotone : dict or str or None
+        ``{"income": +1}``: scikit-learn ``monotonic_cst`` (two classes only).
+    random_state : int or None
+        Seed of scikit-learn's feature permutation (ties between equally good splits).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.c_[np.arange(100.0)]
+    >>> TreeStudent(max_depth=2).fit(X, (X[:, 0] > 60).astype(int)).to_spec()["meta"]["ordered"]
+    False
+    """
+
+    student_name = "tree"
+
+    def __init__(self, *, max_depth: int = 4, min_samples_leaf: int | float = 5, max_leaf_nodes: int | None = None,
+                 categorical_features: Sequence[str] | None = None, monotone: Any = None,
+                 random_state: int | None = 0) -> None:
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.max_leaf_nodes = max_leaf_nodes
+        self.categorical_features = categorical_features
+        self.monotone = monotone
+        self.random_state = random_state
+
+    def _fit_spec(self, inputs, targets, y_idx, classes, *, val, sample_weight):
+        from sklearn.tree import DecisionTreeRegressor
+
+        k = targets.shape[1]
+        if not isinstance(self.max_depth, (int, np.integer)) or isinstance(self.max_depth, bool) or self.max_depth < 1:
+            raise ConfigError(f"max_depth must be an integer >= 1, got {self.max_depth!r}.")
+        if self.monotone_ and k != 2:
+            raise ConfigError("monotone constraints on a tree student need a binary target.")
+        enc = _Encoding(inputs, targets)
+        Z = enc.matrix(inputs)
+        mono = None
+        if self.monotone_:
+            mono = [int(self.monotone_.get(enc.numeric[j], 0)) if kind == "num" else 0 for kind, j, _ in enc.columns]
+        y = targets[:, 1] if k == 2 else targets
+        tree = DecisionTreeRegressor(max_depth=int(self.max_depth), min_samples_leaf=self.min_samples_leaf,
+                                     max_leaf_nodes=self.max_leaf_nodes, monotonic_cst=mono,
+                                     random_state=self.random_state)
+        tree.fit(Z, y, sample_weight=sample_weight)
+        self.tree_ = tree
+        self.encoding_ = enc
+        return self._lower(tree, enc, Z, targets, sample_weight)
+
+    # ------------------------------------------------------------------ lowering
+    def _lower(self, tree: Any, enc: _Encoding, Z: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None) -> dict:
+        t = tree.tree_
+        k = enc.k
+        leaf_of = tree.apply(Z)
+        w = np.ones(len(Z)) if sample_weight is None else sample_weight
+        rules = []
+        for leaf, path in self._paths(t):
+            value = np.asarray(t.value[leaf], dtype=np.float64).ravel()
+            p = np.array([1.0 - value[0], value[0]]) if k == 2 else value
+            p = np.clip(p, 0.0, 1.0)
+            p = p / p.sum()
+            rows = leaf_of == leaf
+            rules.append({"conditions": self._conditions(path, enc), "probabilities": p.tolist(),
+                          "support": int(rows.sum()), "class_counts": (targets[rows] * w[rows, None]).sum(axis=0).tolist(),
+                          "name": f"L{len(rules) + 1}"})
+        root = (targets * w[:, None]).sum(axis=0)
+        default = {"probabilities": (root / root.sum()).tolist(), "support": 0, "class_counts": [0.0] * k}
+        return {"kind": "rule_list", "rules": rules, "default": default,
+                "meta": {"ordered": False, "learner": "sklearn DecisionTreeRegressor on soft targets",
+                         "max_depth": int(self.max_depth), "leaves": int(t.n_leaves), "depth": int(tree.get_depth())}}
+
+    @staticmethod
+    def _paths(t: Any):
+        """(leaf id, [(column, threshold, went_left, missing_went_this_way)]) for every leaf, left first."""
+        stack = [(0, [])]
+        while stack:
+            node, path = stack.pop()
+            left, right = int(t.children_left[node]), int(t.children_right[node])
+            if left == -1:
+                yield node, path
+                continue
+            col, thr = int(t.feature[node]), float(t.threshold[node])
+            miss_left = bool(t.missing_go_to_left[node])
+            stack.append((right, path + [(col, thr, False, not miss_left)]))
+            stack.append((left, path + [(col, thr, True, miss_left)]))
+
+    @staticmethod
+    def _conditions(path: list, enc: _Encoding) -> list[dict]:
+        num_bounds: dict[int, list] = {}  # feature -> [lo, hi, missing_ok]
+        cat_allowed: dict[int, list] = {}  # feature -> [set of allowed levels, unseen_ok]
+        for col, thr, left, miss_ok in path:
+            kind, j, lv = enc.columns[col]
+            if kind == "num":
+                b = num_bounds.setdefault(j, [-np.inf, np.inf, True])
+                if left:
+                    b[1] = min(b[1], thr)
+                else:
+                    b[0] = max(b[0], thr)
+                b[2] = b[2] and miss_ok
+                continue
+            levels = enc.levels[j]
+            a = cat_allowed.setdefault(j, [set(levels), True])
+            if kind == "ord":
+                low = {v for i, v in enumerate(levels) if i <= thr}  # codes <= threshold go left
+                a[0] = a[0] & low if left else a[0] - low
+                a[1] = a[1] and not left  # unseen categories follow the right branch
+            else:  # one-hot column of level lv: left = "not lv"
+                a[0] = a[0] - {lv} if left else a[0] & {lv}
+                a[1] = a[1] and left
+        out: list[dict] = []
+        for j in sorted(num_bounds):
+            lo, hi, miss_ok = num_bounds[j]
+            name = enc.numeric[j]
+            if np.isfinite(lo):
+                out.append({"feature": name, "op": ">", "value": float(lo), "missing": bool(miss_ok)})
+            if np.isfinite(hi):
+                out.append({"feature": name, "op": "<=", "value": float(hi), "missing": bool(miss_ok)})
+        for j in sorted(cat_allowed):
+            allowed, unseen_ok = cat_allowed[j]
+            name = enc.categorical[j]
+            known = [v for v in enc.levels[j] if v != MISSING_CATEGORY]
+            # a missing value seen in training is a level of its own; otherwise it follows unseen values
+            missing = MISSING_CATEGORY in allowed if MISSING_CATEGORY in enc.levels[j] else unseen_ok
+            if unseen_ok:
+                excluded = sorted(v for v in known if v not in allowed)
+                if excluded:
+                    out.append({"feature": name, "op": "not_in", "values": excluded, "missing": missing})
+                elif not missing and MISSING_CATEGORY in enc.levels[j]:
+                    out.append({"feature": name, "op": "not_missing"})
+            else:
+                out.append({"feature": name, "op": "in", "values": sorted(v for v in allowed if v != MISSING_CATEGORY),
+                            "missing": missing})
+        return out
