@@ -252,6 +252,7 @@ class Context:
     n_calls: int
     batch_rows: int
     students: list[str]
+    shap_rows: int = 1000  # rows explained by the SHAP-alignment cost measure (0 skips it)
     frame: Any = None  # full dataset frame (raw columns + target)
     target: str = ""
     features: list[str] = dataclasses.field(default_factory=list)
@@ -276,19 +277,21 @@ def registered_students() -> list[str]:
     return list(STUDENTS)
 
 
-def make_context(*, quick: bool, workdir: Path | None = None, students: Sequence[str] | None = None) -> Context:
-    """Load Adult (a 3,000-row sample when ``quick``) and train or reuse the teachers."""
+def make_context(*, quick: bool, workdir: Path | None = None, students: Sequence[str] | None = None,
+                 quick_rows: int = 3000) -> Context:
+    """Load Adult (a ``quick_rows`` sample when ``quick``) and train or reuse the teachers."""
     os.environ.update(data_env())
     wd = Path(workdir or (DEFAULT_WORKDIR if not quick else DEFAULT_WORKDIR / "quick"))
     wd.mkdir(parents=True, exist_ok=True)
     ctx = Context(quick=quick, workdir=wd, rounds=3 if quick else 7, n_calls=50 if quick else 500,
-                  batch_rows=1000 if quick else 10_000, students=list(students or registered_students()))
+                  batch_rows=1000 if quick else 10_000, students=list(students or registered_students()),
+                  shap_rows=50 if quick else 1000)
     from distill2rules.data import load_dataset, split_frame
 
     ds = load_dataset("adult")
     frame = ds.frame
     if quick:
-        frame = frame.sample(n=3000, random_state=0).reset_index(drop=True)
+        frame = frame.sample(n=min(quick_rows, len(frame)), random_state=0).reset_index(drop=True)
         frame.to_csv(ctx.data_arg, index=False)
     ctx.frame, ctx.target = frame, ds.target
     ctx.features = [c for c in frame.columns if c != ds.target]

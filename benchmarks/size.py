@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PY, Context, Section, Target, fit_all, fmt_bytes, make_context  # noqa: E402
+from _common import PY, Context, Section, fit_all, fmt_bytes, make_context  # noqa: E402
 
 PROBE = Path(__file__).resolve().parent / "_rss_probe.py"
 
@@ -59,18 +59,19 @@ def run(ctx: Context) -> Section:
     d.mkdir(parents=True, exist_ok=True)
     gbt, mlp = ctx.teachers["gbt"], ctx.teachers["mlp"]
     n_gbt, n_mlp = gbt.n_parameters(), mlp.n_parameters()
-    rows, targets, notes = [], [], []
+    rows, notes = [], []
     gbt_file = ctx.teacher_paths["gbt"]
+    def teacher_rss(mode: str, path: Path) -> str:  # importing torch/lightgbm in probes is slow: full runs only
+        return "skipped (quick)" if ctx.quick else fmt_bytes(rss_delta(mode, path, repeats))
+
     rows.append([f"teacher GBT ({gbt.booster.num_trees()} trees, LightGBM model.txt)", f"{n_gbt:,}", "—",
-                 fmt_bytes(gbt_file.stat().st_size) + " (text)", fmt_bytes(rss_delta("lightgbm", gbt_file, repeats)) +
-                 " (LightGBM)"])
+                 fmt_bytes(gbt_file.stat().st_size) + " (text)", teacher_rss("lightgbm", gbt_file) + " (LightGBM)"])
     mlp_onnx = d / "teacher_mlp.onnx"
     mlp_onnx.write_bytes(mlp_teacher_onnx(ctx))
     hidden = "-".join(str(m.out_features) for m in mlp.module.modules() if hasattr(m, "out_features"))
     rows.append([f"teacher MLP ({hidden}, torch)", f"{n_mlp:,}", "—",
                  f"{fmt_bytes(ctx.teacher_paths['mlp'].stat().st_size)} (.pt), {fmt_bytes(mlp_onnx.stat().st_size)} (ONNX)",
-                 f"{fmt_bytes(rss_delta('torch', ctx.teacher_paths['mlp'], repeats))} (torch), "
-                 f"{fmt_bytes(rss_delta('onnx', mlp_onnx, repeats))} (ORT)"])
+                 f"{teacher_rss('torch', ctx.teacher_paths['mlp'])} (torch), {teacher_rss('onnx', mlp_onnx)} (ORT)"])
     for s in ctx.students:
         if s not in ctx.specs:
             notes.append(f"student `{s}` skipped: {ctx.extra.get('fit_errors', {}).get(s, 'not fitted')}")
@@ -81,13 +82,11 @@ def run(ctx: Context) -> Section:
         p = prr(n_s, n_gbt)
         rows.append([f"student {s} (ONNX)", f"{n_s:,}", f"{p:.4f}", fmt_bytes(len(ctx.onnx[s])),
                      fmt_bytes(rss_delta("onnx", path, repeats)) + " (ORT)"])
-        targets.append(Target(f"{s}: PRR vs GBT teacher", p, 0.9, unit="", note="informative (no target in issue 6)"))
     return Section(
         title="Size",
         intro=("Parameters and PRR against the GBT teacher; serialized size; RSS growth of a fresh process "
                f"loading the model and running one row (runtime imported first; median of {repeats} processes)."),
         tables=[("", ["model", "parameters", "PRR vs GBT", "file bytes", "resident memory (RSS delta)"], rows)],
-        targets=targets,
         notes=notes + ["Teacher MLP PRR of a student = 1 − |θ_S| / "
                        f"{n_mlp:,} (the students here were distilled from the GBT teacher)."],
     )

@@ -58,7 +58,9 @@ def fit_rows(ctx: Context) -> tuple[list[list[str]], list[Target], list[str]]:
 
 def shap_rows(ctx: Context) -> tuple[list[list[str]], list[str]]:
     rows, notes = [], []
-    n = 200 if ctx.quick else 1000
+    n = ctx.shap_rows
+    if n <= 0:
+        return rows, ["SHAP alignment cost not measured (shap_rows = 0)."]
     for s in SHAP_STUDENTS:
         if s not in ctx.fits:
             continue

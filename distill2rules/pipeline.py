@@ -102,13 +102,26 @@ def _class_index(y: pd.Series, classes: np.ndarray) -> np.ndarray:
 
 
 def fit_student(student: str, X: pd.DataFrame, y: pd.Series, targets: np.ndarray | None, *, params: Mapping[str, Any],
-                X_val: pd.DataFrame | None = None, y_val: pd.Series | None = None, calibrate: bool = True) -> Any:
-    """Fit one registered student; optionally temperature-calibrate it on the validation split."""
+                X_val: pd.DataFrame | None = None, y_val: pd.Series | None = None, calibrate: bool = True,
+                targets_val: np.ndarray | None = None, teacher_logits: tuple[np.ndarray, np.ndarray | None] | None = None,
+                kd: tuple[float, float] | None = None) -> Any:
+    """Fit one registered student; optionally temperature-calibrate it on the validation split.
+
+    ``targets_val`` (soft targets of the validation rows) lets students prune or stop early on
+    fidelity. Students that take logits (``accepts_teacher_logits``, the MLP) also get
+    ``teacher_logits = (train, val)`` and ``kd = (τ, α)`` and train on the exact KD loss.
+    """
     from distill2rules.students import calibrate_spec, make_student
     from distill2rules.students._base import raw_inputs
 
     est = make_student(student, **dict(params))
-    est.fit(X, y, soft_targets=targets, X_val=X_val, y_val=y_val)
+    kw: dict[str, Any] = {}
+    if teacher_logits is not None and getattr(est, "accepts_teacher_logits", False):
+        if kd is not None:
+            est.set_params(temperature=kd[0], alpha=kd[1])
+        kw = {"teacher_logits": teacher_logits[0], "teacher_logits_val": teacher_logits[1]}
+    est.fit(X, y, soft_targets=targets, X_val=X_val, y_val=y_val,
+            soft_targets_val=targets_val if y_val is not None else None, **kw)
     if calibrate and X_val is not None and y_val is not None:
         inp = raw_inputs(X_val, est.spec_["inputs"]["numeric"], est.spec_["inputs"]["categorical"])
         est.spec_ = calibrate_spec(est.spec_, inp.numeric, inp.categorical, _class_index(y_val, est.classes_))
@@ -146,11 +159,12 @@ def _metrics_block(y_idx: np.ndarray, p_teacher: np.ndarray, p_student: np.ndarr
     return block
 
 
-def distill(teacher: Any, data: Any, *, target: str | None = None, student: str = "ebm", temperature: float = 1.0,
-            alpha: float = 0.0, seed: int = 0, out: str | Path | None = None, student_params: Mapping[str, Any] | None = None,
+def distill(teacher: Any, data: Any, *, target: str | None = None, student: str = "ebm", temperature: float | str = 1.0,
+            alpha: float | str = 0.0, seed: int = 0, out: str | Path | None = None, student_params: Mapping[str, Any] | None = None,
             teacher_format: str | None = None, trust_pickle: bool = False, calibrate: bool = True, baseline: bool = True,
             schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
-            adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None) -> DistillResult:
+            adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None, augment: int = 0,
+            assistant: str | None = None) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
 
     Parameters
@@ -163,17 +177,35 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         Target column (registry datasets know theirs).
     student : str
         ``logreg``, ``ebm`` (and any other registered student).
-    temperature, alpha : float
+    temperature, alpha : float or "auto"
         τ > 0 and α in [0, 1] of the soft targets ``α·onehot(y) + (1 − α)·softmax(z_T / τ)``.
+        ``"auto"`` picks τ from {1, 2, 3, 5, 8} (α from {0, 0.25, 0.5}) by validation fidelity to
+        the teacher (see :mod:`distill2rules.experiments.autotune`); recorded under ``autotune``.
     seed : int
         Fixes the 70/15/15 split and every random choice: same inputs and seed → same artifact.
     baseline : bool
         Also fit the same student on hard labels (no KD) and report it side by side.
     sep, encoding : str, optional
         Delimiter and text encoding of a data file (default: sniffed delimiter, UTF-8).
+    augment : int
+        Extra synthetic rows labelled by the teacher (:mod:`distill2rules.kd.augment`), appended
+        to the KD student's training rows; the effect on fidelity is recorded under ``augment``.
+    assistant : str, optional
+        Multi-stage distillation, e.g. ``"mlp:128-64"``: teacher → assistant → student
+        (:mod:`distill2rules.kd.multistage`); recorded under ``assistant``.
     """
-    temperature = check_temperature(temperature)
-    alpha = check_alpha(alpha)
+    from distill2rules.experiments.autotune import is_auto
+    from distill2rules.kd.augment import check_augment
+
+    auto_t, auto_a = is_auto(temperature), is_auto(alpha)
+    temperature = 1.0 if auto_t else check_temperature(temperature)
+    alpha = 0.0 if auto_a else check_alpha(alpha)
+    augment = check_augment(augment)
+    assistant_spec = None
+    if assistant:
+        from distill2rules.kd.multistage import parse_assistant
+
+        assistant_spec = parse_assistant(assistant)
     if out is not None:
         from distill2rules.artifact import check_out_dir
 
@@ -188,6 +220,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
 
     ds = steps.run("load data", lambda: load_inputs(data, target, schema, sep=sep, encoding=encoding))
     from distill2rules.data import split_frame
+    from distill2rules.kd import softmax
 
     splits = split_frame(ds.frame, ds.target, seed=seed)
     feats = [c for c in ds.frame.columns if c != ds.target]
@@ -213,18 +246,49 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
 
     z = steps.run("score teacher", lambda: {k: teacher_logits(getattr(splits, k)[feats]) for k in ("train", "val", "test")})
     y_idx = {k: _class_index(getattr(splits, k)[ds.target], classes) for k in ("train", "val", "test")}
-    targets = soft_targets(z["train"], y_idx["train"], temperature=temperature, alpha=alpha)
-
     Xtr, Xva, Xte = splits.train[feats], splits.val[feats], splits.test[feats]
     ytr, yva = splits.train[ds.target], splits.val[ds.target]
-    est = steps.run(f"fit {student} student (KD)", lambda: fit_student(student, Xtr, ytr, targets, params=params, X_val=Xva, y_val=yva, calibrate=calibrate))
+    kd = _KDSources(Xtr, ytr, z["train"], y_idx["train"], z["val"])
+    extras: dict[str, Any] = {}
+    if augment:
+        extras["augment"] = steps.run(f"augment (+{augment} teacher-labelled rows)",
+                                      lambda: kd.augment(augment, ds.schema, seed, teacher_logits, classes))
+    if assistant_spec is not None:
+        extras["assistant"] = steps.run(f"fit assistant ({assistant_spec.text})",
+                                        lambda: kd.through_assistant(assistant_spec, Xva, yva, z, splits, feats, seed))
+
+    def fit_kd(tau: float, a: float, rows: str = "all") -> Any:
+        X_, y_, z_, yi_ = kd.rows(rows)
+        return fit_student(student, X_, y_, soft_targets(z_, yi_, temperature=tau, alpha=a), params=params, X_val=Xva,
+                           y_val=yva, calibrate=calibrate, kd=(tau, a), teacher_logits=(z_, kd.z_val),
+                           targets_val=soft_targets(kd.z_val, y_idx["val"], temperature=tau, alpha=a))
+
+    if auto_t or auto_a:
+        from distill2rules.experiments.autotune import ALPHA_GRID, TEMPERATURE_GRID, autotune_kd
+        from distill2rules.validation.metrics import fidelity as _fidelity
+
+        def val_score(e: Any) -> tuple[float, float]:
+            f = _fidelity(_score(e.spec_, Xva), softmax(z["val"]))
+            return f.agreement, f.kl
+
+        est, tuned = steps.run(f"autotune {student} student (KD)", lambda: autotune_kd(
+            fit_kd, val_score, temperatures=TEMPERATURE_GRID if auto_t else (temperature,),
+            alphas=ALPHA_GRID if auto_a else (alpha,),
+            searched=tuple(n for n, on in (("temperature", auto_t), ("alpha", auto_a)) if on)))
+        temperature, alpha = tuned.temperature, tuned.alpha
+        extras["autotune"] = tuned.to_dict()
+    else:
+        est = steps.run(f"fit {student} student (KD)", lambda: fit_kd(temperature, alpha))
     spec = est.spec_
+    if augment:
+        plain = steps.run(f"fit {student} student (KD, no augmentation)", lambda: fit_kd(temperature, alpha, rows="original"))
+        extras["augment"]["effect"] = {split: {"with": _fid_acc(_score(spec, X), z[split], y_idx[split]),
+                                               "without": _fid_acc(_score(plain.spec_, X), z[split], y_idx[split])}
+                                       for split, X in (("val", Xva), ("test", Xte))}
     base_spec = None
     if baseline:
         base = steps.run(f"fit {student} student (no KD)", lambda: fit_student(student, Xtr, ytr, None, params=params, X_val=Xva, y_val=yva, calibrate=calibrate))
         base_spec = base.spec_
-
-    from distill2rules.kd import softmax
 
     def measure() -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -245,6 +309,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         **measured,
         "size": {"student": spec_complexity(spec), "teacher_parameters": int(teacher_obj.n_parameters())},
         "calibration": spec.get("calibration"),
+        **extras,
     }
     for s_ in (spec, base_spec):
         if s_ is None:
@@ -259,9 +324,63 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         steps.run("write artifact", lambda: write_fit_artifact(out, result, ds, teacher_obj, splits, export_onnx=export_onnx,
                                                                 config={"student": student, "temperature": temperature, "alpha": alpha,
                                                                         "seed": seed, "student_params": params, "calibrate": calibrate,
+                                                                        **({"augment": augment} if augment else {}),
+                                                                        **({"assistant": assistant_spec.text} if assistant_spec else {}),
                                                                         **dict(provenance or {})}))
         result.out_dir = Path(out)
     return result
+
+
+def _fid_acc(p: np.ndarray, z: np.ndarray, y_idx: np.ndarray) -> dict[str, float]:
+    label = np.argmax(p, axis=1)
+    return {"fidelity": float(np.mean(label == np.argmax(z, axis=1))), "accuracy": float(np.mean(label == y_idx))}
+
+
+class _KDSources:
+    """What the KD student learns from: the training rows (+ synthetic ones) and the logits of
+    the teacher (or of the assistant, in multi-stage distillation)."""
+
+    def __init__(self, X: pd.DataFrame, y: pd.Series, z: np.ndarray, y_idx: np.ndarray, z_val: np.ndarray) -> None:
+        self.X, self.y, self.z, self.y_idx, self.z_val = X, y, z, y_idx, z_val
+        self.n_original = len(X)
+
+    def rows(self, which: str = "all") -> tuple[pd.DataFrame, pd.Series, np.ndarray, np.ndarray]:
+        if which == "original":
+            n = self.n_original
+            return self.X.iloc[:n], self.y.iloc[:n], self.z[:n], self.y_idx[:n]
+        return self.X, self.y, self.z, self.y_idx
+
+    def augment(self, n: int, schema: Any, seed: int, teacher_logits: Callable[[pd.DataFrame], np.ndarray],
+                classes: np.ndarray) -> dict[str, Any]:
+        """Append ``n`` synthetic rows scored by the teacher; their label is the teacher's class."""
+        from distill2rules.kd.augment import synthesize
+
+        cats = [c for c in getattr(schema, "categorical_columns", []) if c in self.X.columns]
+        syn = synthesize(self.X, n, categorical=cats, random_state=seed)
+        z_syn = teacher_logits(syn.frame)
+        lab = np.argmax(z_syn, axis=1)
+        y_syn = pd.Series(classes[lab], name=self.y.name)
+        self.X = pd.concat([self.X.reset_index(drop=True), syn.frame], ignore_index=True)
+        self.y = pd.concat([self.y.reset_index(drop=True), y_syn], ignore_index=True)
+        self.z = np.vstack([self.z, z_syn])
+        self.y_idx = np.concatenate([self.y_idx, lab])
+        return {"rows": int(n), "methods": syn.counts(), "labels": "teacher (its predicted class stands in for y when alpha > 0)",
+                "baseline_uses_synthetic_rows": False}
+
+    def through_assistant(self, a: Any, X_val: pd.DataFrame, y_val: pd.Series, z: Mapping[str, np.ndarray], splits: Any,
+                          feats: list[str], seed: int) -> dict[str, Any]:
+        """Distill the teacher into the assistant; the student then learns the assistant's logits."""
+        from distill2rules.kd.multistage import fit_assistant, spec_logits
+        from distill2rules.students import spec_complexity
+
+        est = fit_assistant(a, self.X, self.y, self.z, X_val=X_val, y_val=y_val, teacher_logits_val=z["val"], seed=seed)
+        self.z = spec_logits(est.spec_, self.X)
+        self.z_val = spec_logits(est.spec_, X_val)
+        z_test = spec_logits(est.spec_, splits.test[feats])
+        agree = {split: float(np.mean(np.argmax(zz, axis=1) == np.argmax(z[split], axis=1)))
+                 for split, zz in (("val", self.z_val), ("test", z_test))}
+        return {"spec": a.text, "kind": a.kind, "params": {k: list(v) if isinstance(v, tuple) else v for k, v in a.params.items()},
+                "size": spec_complexity(est.spec_), "fidelity_to_teacher": agree}
 
 
 def _teacher_info(teacher: Any) -> dict[str, Any]:

@@ -145,17 +145,36 @@ def _axis_size(axis: Mapping[str, Any], name: str) -> int:
     raise SpecError(f"term '{name}' has an axis of unknown kind {axis.get('kind')!r}.")
 
 
-def _category_codes(g: Graph, j: int, categories: list[str]) -> str:
-    """Float [N, 1] codes of categorical column ``j``: "" -> 0, listed -> 1..n, unseen -> n + 1."""
-    pos: dict[str, int] = {}
-    for i, c in enumerate(categories):
-        pos[c] = i + 1  # duplicates: the last position wins, as in the reference evaluator
-    pos[""] = 0
-    keys = list(pos)
-    col = g.columns(g.categorical, [j])  # type: ignore[arg-type]  # [N, 1]: no Unsqueeze needed
-    return g.op("LabelEncoder", [col], domain=ML_DOMAIN, keys_strings=keys,
-                values_floats=[float(pos[k]) for k in keys],
-                default_float=float(len(categories) + 1))
+def _category_code_block(g: Graph, groups: list[tuple[int, tuple[str, ...]]], n_cat: int) -> str:
+    """Float [N, G] codes, one column per (categorical column ``j``, categories) group:
+    "" -> 0, listed -> 1..n, unseen -> n + 1, without copying strings column by column.
+
+    One LabelEncoder maps every string of the ``[N, d_cat]`` input to its index in the union
+    of all groups' categories (``U`` for a string in none); a Gather from a ``[G, U + 1]``
+    table then gives each group's code for its column.
+    """
+    union: dict[str, int] = {}
+    for _, cats in groups:
+        for c in (*cats, ""):
+            union.setdefault(c, len(union))
+    u = len(union)
+    table = np.empty((len(groups), u + 1), dtype=np.float32)
+    for r, (_, cats) in enumerate(groups):
+        pos: dict[str, int] = {}
+        for i, c in enumerate(cats):
+            pos[c] = i + 1  # duplicates: the last position wins, as in the reference evaluator
+        pos[""] = 0
+        table[r, :] = len(cats) + 1  # unseen
+        for c, p in pos.items():
+            table[r, union[c]] = p
+    gid = g.op("LabelEncoder", [g.categorical], domain=ML_DOMAIN, keys_strings=list(union),  # type: ignore[list-item]
+               values_int64s=list(range(u)), default_int64=u)
+    cols = [j for j, _ in groups]
+    if cols != list(range(n_cat)):
+        gid = g.columns(gid, cols)
+    base = (np.arange(len(groups), dtype=np.int64) * (u + 1))[None, :]
+    index = g.op("Add", [gid, g.const(base, "base")])
+    return g.op("Gather", [g.const(table.ravel(), "codes"), index], axis=0)
 
 
 def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int) -> str:
@@ -205,8 +224,7 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
     if trees.n_trees:
         flat = trees.emit(g, g.numeric, len(terms))  # type: ignore[arg-type]
     if cat_groups:
-        codes = [_category_codes(g, j, list(cats)) for (j, cats) in cat_groups]
-        stack = codes[0] if len(codes) == 1 else g.op("Concat", codes, axis=1)
+        stack = _category_code_block(g, list(cat_groups), len(spec["inputs"].get("categorical", [])))
         stride_matrix = np.zeros((len(cat_groups), len(terms)), dtype=np.float32)
         for r, group in enumerate(cat_groups.values()):
             for t, stride in group.items():
@@ -241,7 +259,8 @@ def _linear_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, An
         if c.shape != (kp,):
             raise SpecError(f"{what} has {c.size} coefficient(s), expected {kp}.")
         coef.append(c)
-    x = g.cast(g.columns(g.numeric, cols), DOUBLE)  # type: ignore[arg-type]
+    every = cols == list(range(len(spec["inputs"].get("numeric", []))))  # all columns, in order: no Gather
+    x = g.cast(g.numeric if every else g.columns(g.numeric, cols), DOUBLE)  # type: ignore[arg-type]
     x = g.op("Where", [g.op("IsNaN", [x]), g.const(np.asarray(impute), "impute"), x])
     if np.any(np.isfinite(lo)):
         x = g.op("Max", [x, g.const(np.asarray(lo), "lo")])

@@ -111,6 +111,9 @@ def fit(
     encoding: Annotated[Optional[str], typer.Option(help="Text encoding of the data file (default: UTF-8), e.g. latin-1.")] = None,
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Student parameter KEY=VALUE (repeatable), e.g. -p interactions=5.")] = None,
     monotone: Annotated[Optional[str], typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")] = None,
+    augment: Annotated[int, typer.Option(help="Add N synthetic rows labelled by the teacher (jitter, mixup, marginal resampling) to the KD student's training rows.")] = 0,
+    assistant: Annotated[Optional[str], typer.Option(help="Multi-stage distillation through an assistant, e.g. 'mlp:128-64' (teacher → assistant → student).")] = None,
+    sizes: Annotated[Optional[str], typer.Option(help="Pilot student sizes instead of writing an artifact, e.g. '5,10,20' (rules: max_rules; logreg: max_terms or 'all'; mlp: widths '16,32-16'; ebm: interactions; tree: max_depth; or 'default').")] = None,
     adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card.")] = None,
     baseline: Annotated[bool, typer.Option(help="Also fit the student on hard labels (no KD) and report it side by side.")] = True,
     calibrate: Annotated[bool, typer.Option(help="Temperature-scale the student on the validation split (folded into the spec).")] = True,
@@ -130,11 +133,17 @@ def fit(
         from distill2rules.data import Schema
 
         schema_obj = Schema.load(schema)
+    if sizes:
+        _fit_sizes(teacher, data, student=student, sizes=sizes, target=target, temperature=temperature, alpha=alpha, seed=seed,
+                   params=params, schema=schema_obj, teacher_format=teacher_format, trust_pickle=trust_pickle, baseline=baseline,
+                   calibrate=calibrate, augment=augment, assistant=assistant, quiet=quiet, as_json=as_json)
+        return
     result = distill(
         teacher, data, target=target, student=student, temperature=parse_float_or_auto(temperature, "temperature"),
         alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=out, student_params=params, teacher_format=teacher_format,
         trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline, schema=schema_obj, export_onnx=onnx,
-        progress=not quiet and not as_json, adverse_class=adverse_class, sep=sep, encoding=encoding,
+        progress=not quiet and not as_json, adverse_class=adverse_class, sep=sep, encoding=encoding, augment=augment,
+        assistant=assistant,
     )
     if report:
         from distill2rules.report import report_after_fit
@@ -147,6 +156,37 @@ def fit(
         print_fit_table(result.metrics)
         if not quiet:
             console().print(f"artifact: [bold]{out}[/bold]" + (f"; report: [bold]{out / 'report.html'}[/bold]" if report else ""))
+
+
+def _complexity_text(c: dict[str, Any]) -> str:
+    if "rules" in c:
+        return f"{c['rules']} rules, {c['conditions']} conditions"
+    if "terms" in c:
+        return f"{c['terms']} terms" + (f", {c['pairs']} pairs" if c.get("pairs") else "")
+    return "-".join(map(str, c.get("layers", [])[:-1])) + f" ({c.get('parameters')} weights)"
+
+
+def _fit_sizes(teacher: Path, data: str, *, student: str, sizes: str, temperature: str, alpha: str, quiet: bool,
+               as_json: bool, params: dict[str, Any], **kw: Any) -> None:
+    """``fit --sizes``: one distillation per size; a table of fidelity and accuracy vs complexity."""
+    from rich.table import Table
+
+    from distill2rules.experiments.pilot import pilot_sizes
+
+    res = pilot_sizes(teacher, data, student=student, sizes=sizes, temperature=parse_float_or_auto(temperature, "temperature"),
+                      alpha=parse_float_or_auto(alpha, "alpha"), student_params=params, progress=False, **kw)
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), default=str, indent=1))
+        return
+    tau = {fmt(r["temperature"], 2) + " / " + fmt(r["alpha"], 2) for r in res.rows}
+    t = Table(title=f"{student} sizes ({res.param}), τ / α = {', '.join(sorted(tau))}: validation split to choose, test to report")
+    for col in ("size", "complexity", "val fid", "val acc", "test fid", "test acc", "val fid no KD"):
+        t.add_column(col, justify="left" if col in ("size", "complexity") else "right")
+    for r in res.rows:
+        g = lambda block, key: fmt((r.get(block) or {}).get(key))  # noqa: E731
+        t.add_row(r["size"], _complexity_text(r["complexity"]), g("val", "fidelity"), g("val", "accuracy"), g("test", "fidelity"),
+                  g("test", "accuracy"), g("val_no_kd", "fidelity"))
+    console().print(t)
 
 
 @app.command()

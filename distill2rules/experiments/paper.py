@@ -85,20 +85,22 @@ class PaperSettings:
     sigmas: tuple[float, ...] = (0.01, 0.05, 0.1)
     headline_sigma: float = 0.05
     n_permutations: int = 5
+    max_background: int = 100
     background_rows: int = 200
     mode: str = "full"
 
     @classmethod
     def preset(cls, *, quick: bool = False, seeds: int | None = None, smoke: bool = False) -> "PaperSettings":
         """``full`` (5 seeds, every row, 500 SHAP rows) or ``quick`` (2 seeds, Adult subsampled to
-        8,000 rows, teachers ≤ 10 epochs, students ≤ 60 epochs, 200 SHAP rows, 100 stability rows).
+        8,000 rows, teachers ≤ 10 epochs, students ≤ 60 epochs, 200 SHAP rows, 50 stability rows,
+        3 permutations and 50 background rows for permutation explainers).
         ``smoke`` (tests): breast_cancer only, 1 seed, τ curve {1, 4}, 60 SHAP rows."""
         if smoke:
             s = cls(seeds=(0,), datasets=("breast_cancer",), curve_temperatures=(1.0, 4.0), shap_rows=60,
                     stability_rows=30, mode="smoke")
         elif quick:
             s = cls(seeds=(0, 1), max_rows={"adult": 8000}, teacher_epochs=10, teacher_patience=3, student_epochs=60,
-                    shap_rows=200, stability_rows=100, mode="quick")
+                    shap_rows=200, stability_rows=50, n_permutations=3, max_background=50, mode="quick")
         else:
             s = cls()
         if seeds is not None:
@@ -143,6 +145,18 @@ def _student_params(case: PaperCase, settings: PaperSettings) -> dict[str, Any]:
     return params
 
 
+def _one_thread(fn: Any) -> Any:
+    """Run ``fn`` with torch on one thread (torch explainers slow down 10-40x when oversubscribed)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn()
+    finally:
+        torch.set_num_threads(before)
+
+
 def run_case_seed(case: PaperCase, seed: int, settings: PaperSettings, work: Path) -> tuple[dict[str, Any], Any]:
     """Teacher, KD student and no-KD student for one dataset and seed; returns (record, teacher)."""
     from distill2rules.data import split_frame
@@ -163,9 +177,9 @@ def run_case_seed(case: PaperCase, seed: int, settings: PaperSettings, work: Pat
     X_test = splits.test[order].reset_index(drop=True)
     bg = splits.train[order].iloc[sample_rows(len(splits.train), settings.background_rows, seed)].reset_index(drop=True)
     y_idx = class_indices(splits.test[ds.target], res.spec["classes"])
-    cmp_ = compare_students(teacher, {"kd": res.spec, "no_kd": res.baseline_spec}, X_test, y_idx, X_background=bg,
+    cmp_ = _one_thread(lambda: compare_students(teacher, {"kd": res.spec, "no_kd": res.baseline_spec}, X_test, y_idx, X_background=bg,
                             shap_rows=settings.shap_rows, sigmas=settings.sigmas, stability_rows=settings.stability_rows,
-                            n_permutations=settings.n_permutations, seed=seed)
+                            n_permutations=settings.n_permutations, max_background=settings.max_background, seed=seed))
     key = repr(float(settings.headline_sigma))
 
     def summary(block: Mapping[str, Any], with_alignment: bool) -> dict[str, Any]:

@@ -53,8 +53,8 @@ def _stability_key(sigma: float) -> str:
 
 def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_test: pd.DataFrame, y_idx: Any, *,
                      X_background: pd.DataFrame, shap_rows: int = 500, sigmas: Sequence[float] = (0.01, 0.05, 0.1),
-                     stability_rows: int = 200, n_permutations: int = 5, top_k: int = 5, seed: int = 0,
-                     teacher_stability: bool = True) -> dict[str, Any]:
+                     stability_rows: int = 200, n_permutations: int = 5, max_background: int = 100, top_k: int = 5,
+                     seed: int = 0, teacher_stability: bool = True) -> dict[str, Any]:
     """Score, explain and perturb several student specs against one teacher on the same rows.
 
     Parameters
@@ -74,6 +74,8 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
         draws them) and the first ``stability_rows`` of them for stability (0 skips it).
     sigmas : sequence of float
         Stability noise levels.
+    n_permutations, max_background : int
+        Permutations per row and background rows of the permutation/Deep explainers.
     teacher_stability : bool
         Also measure the teacher's stability (costly for permutation-explained teachers).
 
@@ -116,7 +118,8 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
     rows = sample_rows(len(X_test), shap_rows, seed)
     X_exp = X_test.iloc[rows]
     cls = p_t[rows].argmax(axis=1) if k > 2 else None
-    phi_t = teacher_attributions(teacher, X_exp, X_background, class_index=cls, n_permutations=n_permutations, seed=seed)
+    phi_t = teacher_attributions(teacher, X_exp, X_background, class_index=cls, n_permutations=n_permutations,
+                                max_background=max_background, seed=seed)
     out["teacher"]["attributions"] = phi_t.to_dict()
     secs["teacher"] = time.perf_counter() - t0
     n_st = min(stability_rows, len(X_exp)) if sigmas else 0
@@ -127,7 +130,7 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
 
         def fn_t(X: pd.DataFrame) -> np.ndarray:
             return teacher_attributions(teacher, X, X_background, class_index=cls_st, n_permutations=n_permutations,
-                                        seed=seed).values
+                                        max_background=max_background, seed=seed).values
 
         cols = stability_columns(teacher, next(iter(specs.values())), X_test) if specs else []
         out["teacher"]["stability"] = stability(fn_t, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed).to_dict()
@@ -136,7 +139,7 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
         t0 = time.perf_counter()
         p_s = evaluate(spec, X_test)["probabilities"]
         phi_s = student_attributions(spec, X_exp, X_background, class_index=cls, feature_names=phi_t.feature_names,
-                                     n_permutations=n_permutations, seed=seed)
+                                     n_permutations=n_permutations, max_background=max_background, seed=seed)
         n_s = int(n_parameters(spec))
         block: dict[str, Any] = {
             "predictive": predictive_metrics(y, p_s, teacher_proba=p_t).to_dict(),
@@ -151,7 +154,8 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
 
             def fn_s(X: pd.DataFrame, spec: Mapping[str, Any] = spec) -> np.ndarray:
                 return student_attributions(spec, X, X_background, class_index=cls_st, feature_names=names,
-                                            n_permutations=n_permutations, seed=seed).values
+                                            n_permutations=n_permutations, max_background=max_background,
+                                            seed=seed).values
 
             cols = stability_columns(teacher, spec, X_test)
             block["stability"] = stability(fn_s, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed).to_dict()
@@ -160,7 +164,7 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
         secs[name] = time.perf_counter() - t0
     out["seconds"] = secs
     out["config"] = {"shap_rows": int(len(rows)), "stability_rows": n_st, "sigmas": [float(s) for s in sigmas],
-                     "n_permutations": n_permutations, "top_k": top_k, "seed": seed}
+                     "n_permutations": n_permutations, "max_background": max_background, "top_k": top_k, "seed": seed}
     return out
 
 

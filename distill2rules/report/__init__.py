@@ -416,8 +416,10 @@ def _attribution(run: Mapping[str, Any]) -> str:
         si = al.get("student_importance")
         if si is None and sa.get("importance") is not None and sa.get("feature_names") == names:
             si = sa.get("importance")
+        base_al = ((run.get("evaluation") or {}).get("baseline") or {}).get("alignment") or {}
+        bi = base_al.get("student_importance") if base_al.get("feature_names") == names and name == "student" else None
         if names and ti and si:
-            png = figures.importance_figure(names, ti, si, output=str(ta.get("output") or ""))
+            png = figures.importance_figure(names, ti, si, baseline=bi, output=str(ta.get("output") or ""))
             parts.append(image(png, "teacher vs student feature importance",
                                f"Mean |SHAP| per feature as a share of each model's total (teacher: {_e(ta.get('method', '?'))}, "
                                f"student: {_e(sa.get('method', '?'))}; {_e(ta.get('n_rows', '?'))} test rows)."))

@@ -21,8 +21,10 @@ __all__ = [
     "pareto_figure",
     "reliability_figure",
     "shape_figure",
+    "shape_terms",
     "stability_figure",
     "temperature_figure",
+    "term_swing",
 ]
 
 #: one colour per role, the same in every figure
@@ -119,12 +121,12 @@ def _role_color(name: str, i: int) -> str:
 
 
 def importance_figure(feature_names: Sequence[str], teacher: Sequence[float], student: Sequence[float], *,
-                      top: int = 15, output: str = "") -> bytes:
+                      baseline: Sequence[float] | None = None, top: int = 15, output: str = "") -> bytes:
     """Teacher and student global SHAP importances side by side (the paper's Figure 3, left).
 
     Importances (mean |SHAP| per feature) are shown as shares of each model's total, so the two
     models are comparable even when their outputs have different scales; the ``top`` features
-    by teacher importance are drawn.
+    by teacher importance are drawn. ``baseline`` adds the no-KD student as a third bar.
     """
     plt = _plt()
     t = np.nan_to_num(np.asarray(teacher, dtype=float))
@@ -133,10 +135,15 @@ def importance_figure(feature_names: Sequence[str], teacher: Sequence[float], st
     s_share = s / s.sum() if s.sum() > 0 else s
     order = np.argsort(-(t_share + 1e-9 * s_share), kind="stable")[:top][::-1]
     y = np.arange(len(order))
-    fig, ax = plt.subplots(figsize=(7.2, 0.34 * len(order) + 1.4))
-    h = 0.4
-    ax.barh(y + h / 2, 100 * t_share[order], height=h, color=COLORS["teacher"], label="teacher")
-    ax.barh(y - h / 2, 100 * s_share[order], height=h, color=COLORS["student"], label="student")
+    bars = [("teacher", t_share, COLORS["teacher"]), ("student (KD)" if baseline is not None else "student", s_share,
+                                                         COLORS["student"])]
+    if baseline is not None:
+        b = np.nan_to_num(np.asarray(baseline, dtype=float))
+        bars.append(("student (no KD)", b / b.sum() if b.sum() > 0 else b, COLORS["baseline"]))
+    fig, ax = plt.subplots(figsize=(7.2, 0.12 * len(bars) * len(order) + 1.6))
+    h = 0.8 / len(bars)
+    for j, (name, share, color) in enumerate(bars):
+        ax.barh(y + 0.4 - h * (j + 0.5), 100 * share[order], height=h, color=color, label=name)
     ax.set_yticks(y, [_short(feature_names[j]) for j in order])
     ax.set_xlabel("share of total mean |SHAP| (%)" + (f" — output: {output}" if output else ""))
     ax.set_title(f"Global feature importance, teacher vs student (top {len(order)} by teacher)")

@@ -9,10 +9,19 @@ Loss, by what ``fit`` is given:
 * otherwise the soft cross-entropy ``−Σ_k t_k log p_S,k`` with ``soft_targets`` (or the one-hot
   labels: the no-KD baseline).
 
-Plus ``l1 · Σ|W|`` over the weight matrices and, for monotone constraints (two classes), a
-gradient penalty ``monotone_penalty · mean(relu(−s_f · ∂score/∂x_f))`` on each constrained
-input, evaluated at the batch rows and at copies of them with ``x_f`` redrawn uniformly over
-its training range (so the whole range is covered, not only where data are dense).
+Plus ``l1 · Σ|W|`` over the weight matrices.
+
+Monotone constraints (two classes), ``monotone_method``:
+
+* ``"constrained"`` (default, a guarantee): the first layer's weights from a constrained input
+  carry its sign, every later layer's weights are ≥ 0 (projected after each step) and hidden
+  units use ``tanh``; every path from the input to the score is then monotone, so the score
+  is monotone for any values of the other inputs. (With ReLU such a network would be convex
+  in its inputs; tanh keeps bumps in the unconstrained features possible.)
+* ``"penalty"``: an unconstrained network plus the gradient penalty
+  ``monotone_penalty · mean(relu(−s_f · ∂score/∂x_f))``, evaluated at the batch rows and at
+  copies with ``x_f`` redrawn uniformly over its training range. Usually monotone, not
+  guaranteed: the largest violation on a grid is recorded in ``meta.monotone_check``.
 Early stopping watches the same loss on the validation split (``X_val``; else an internal
 ``validation_fraction`` of the rows) and restores the best epoch.
 
@@ -37,7 +46,7 @@ from distill2rules.students._base import RawInputs, SoftTargetStudent
 def parse_hidden(hidden: Any) -> tuple[int, ...]:
     """``(64, 32)``, ``[64, 32]``, ``"64-32"`` or ``64`` → ``(64, 32)`` / ``(64,)``."""
     if isinstance(hidden, str):
-        parts = [p for p in hidden.replace(",", "-").replace("x", "-").split("-") if p.strip()]
+        parts = [p for p in hidden.replace(",", "-").split("-") if p.strip()]
         try:
             out = tuple(int(p) for p in parts)
         except ValueError:
@@ -103,9 +112,11 @@ class MLPStudent(SoftTargetStudent):
     temperature, alpha : float
         τ and α of the KD loss, used when ``fit`` gets ``teacher_logits``.
     monotone : dict or str or None
-        ``{"income": +1}``: gradient penalty on the constrained inputs (two classes).
+        ``{"income": +1}``: the score is monotone along these inputs (two classes).
+    monotone_method : {"constrained", "penalty"}
+        Sign-constrained weights (guaranteed) or a gradient penalty (see module docstring).
     monotone_penalty : float
-        Weight of that penalty.
+        Weight of the gradient penalty (``monotone_method="penalty"``).
     categorical_features : list of str or None
         Columns to one-hot; default: non-numeric dtypes.
     min_category_count : int
@@ -130,9 +141,10 @@ class MLPStudent(SoftTargetStudent):
 
     def __init__(self, *, hidden: Any = (64, 32), activation: str = "relu", epochs: int = 200, lr: float = 2e-3,
                  batch_size: int = 256, patience: int = 5, l1: float = 0.0, weight_decay: float = 0.0,
-                 temperature: float = 1.0, alpha: float = 0.0, monotone: Any = None, monotone_penalty: float = 10.0,
+                 temperature: float = 1.0, alpha: float = 0.0, monotone: Any = None, monotone_method: str = "constrained",
+                 monotone_penalty: float = 10.0,
                  categorical_features: Sequence[str] | None = None, min_category_count: int = 1,
-                 validation_fraction: float = 0.1, n_threads: int = 2, random_state: int | None = None) -> None:
+                 validation_fraction: float = 0.1, n_threads: int = 1, random_state: int | None = None) -> None:
         self.hidden = hidden
         self.activation = activation
         self.epochs = epochs
@@ -144,6 +156,7 @@ class MLPStudent(SoftTargetStudent):
         self.temperature = temperature
         self.alpha = alpha
         self.monotone = monotone
+        self.monotone_method = monotone_method
         self.monotone_penalty = monotone_penalty
         self.categorical_features = categorical_features
         self.min_category_count = min_category_count
@@ -179,6 +192,8 @@ class MLPStudent(SoftTargetStudent):
             raise ConfigError(f"lr must be > 0, got {self.lr}.")
         if self.l1 < 0 or self.weight_decay < 0 or self.monotone_penalty < 0:
             raise ConfigError("l1, weight_decay and monotone_penalty must be >= 0.")
+        if self.monotone_method not in ("constrained", "penalty"):
+            raise ConfigError(f"monotone_method must be 'constrained' or 'penalty', got {self.monotone_method!r}.")
         if not 0 < self.validation_fraction < 1:
             raise ConfigError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
         return hidden
@@ -227,15 +242,46 @@ class MLPStudent(SoftTargetStudent):
             net = self._train(train, valid, hidden, k, prep)
         finally:
             torch.set_num_threads(prev_threads)
-        return self._lower(net, prep, k, hidden)
+        spec = self._lower(net, prep, k, hidden)
+        if self.monotone_:
+            spec["meta"]["monotone_check"] = self._check_monotone(spec, inputs)
+        return spec
+
+    def _check_monotone(self, spec: dict, inputs: RawInputs, n_rows: int = 256, n_grid: int = 33) -> dict:
+        """Largest decrease (in the constrained direction) of the score along a grid of each
+        constrained feature, over up to ``n_rows`` training rows: 0 means monotone there."""
+        from distill2rules.spec._evaluate import mlp_scores
+
+        spec = {**spec, "inputs": {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns}}
+        rng = np.random.default_rng(0)
+        idx = rng.choice(inputs.n, size=min(n_rows, inputs.n), replace=False)
+        out = {}
+        for j, name in enumerate(inputs.numeric_columns):
+            sign = self.monotone_.get(name)
+            if not sign:
+                continue
+            x = inputs.numeric[:, j]
+            grid = np.linspace(np.nanmin(x), np.nanmax(x), n_grid)
+            num = np.repeat(inputs.numeric[idx], n_grid, axis=0)
+            num[:, j] = np.tile(grid, len(idx))
+            cat = np.repeat(inputs.categorical[idx], n_grid, axis=0)
+            s = mlp_scores(spec, num, cat)[:, 0].reshape(len(idx), n_grid)
+            out[name] = {"max_violation": float(max(0.0, -(sign * np.diff(s, axis=1)).min())), "grid_points": n_grid,
+                         "rows": int(len(idx))}
+        return out
+
+    def _hidden_activation(self) -> str:
+        constrained = bool(getattr(self, "monotone_", None)) and self.monotone_method == "constrained"
+        return "tanh" if constrained else self.activation
 
     def _build(self, d: int, hidden: tuple[int, ...], k_out: int):
         import torch
 
         layers: list = []
         width = d
+        act = self._hidden_activation()
         for h in hidden:
-            layers += [torch.nn.Linear(width, h), torch.nn.ReLU() if self.activation == "relu" else torch.nn.Tanh()]
+            layers += [torch.nn.Linear(width, h), torch.nn.ReLU() if act == "relu" else torch.nn.Tanh()]
             width = h
         layers.append(torch.nn.Linear(width, k_out))
         return torch.nn.Sequential(*layers)
@@ -299,6 +345,9 @@ class MLPStudent(SoftTargetStudent):
         tr, va = tensors(train), tensors(valid)
         mono_cols = [(j, int(self.monotone_[p["feature"]])) for j, p in enumerate(prep["numeric"]) if p["feature"] in self.monotone_]
         lows, highs = tr["x"].min(dim=0).values, tr["x"].max(dim=0).values
+        project = self._projector(net, mono_cols) if mono_cols and self.monotone_method == "constrained" else None
+        if project is not None:
+            project(init=True)
         opt = torch.optim.Adam(net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay))
         n = tr["x"].shape[0]
         bs = min(int(self.batch_size), n)
@@ -311,11 +360,13 @@ class MLPStudent(SoftTargetStudent):
                 idx = perm[start:start + bs]
                 batch = {key: (None if v is None else v[idx]) for key, v in tr.items()}
                 loss = self._loss(net, batch, k, train=True)
-                if mono_cols and self.monotone_penalty > 0:
+                if mono_cols and self.monotone_method == "penalty" and self.monotone_penalty > 0:
                     loss = loss + self.monotone_penalty * self._monotone_penalty(net, batch["x"], mono_cols, lows, highs, gen)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                if project is not None:
+                    project()
             net.eval()
             with torch.no_grad():
                 score = float(self._loss(net, va if va is not None else tr, k, train=False))
@@ -332,15 +383,34 @@ class MLPStudent(SoftTargetStudent):
         self.loss_curve_ = curve
         return net
 
+    @staticmethod
+    def _projector(net: Any, mono_cols: list[tuple[int, int]]):
+        """Projection keeping every input-to-score path monotone: constrained inputs' first-layer
+        weights carry their sign, all later weights are >= 0."""
+        import torch
+
+        linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+
+        def project(init: bool = False) -> None:
+            with torch.no_grad():
+                for c, sign in mono_cols:
+                    col = linears[0].weight[:, c]
+                    col.copy_(sign * (col * sign).abs() if init else sign * torch.clamp(col * sign, min=0.0))
+                for lin in linears[1:]:
+                    lin.weight.copy_(lin.weight.abs() if init else torch.clamp(lin.weight, min=0.0))
+
+        return project
+
     # ------------------------------------------------------------------ lowering
     def _lower(self, net: Any, prep: dict, k: int, hidden: tuple[int, ...]) -> dict:
         layers = []
         linears = [m for m in net if hasattr(m, "weight")]
         for i, lin in enumerate(linears):
-            act = "identity" if i == len(linears) - 1 else self.activation
+            act = "identity" if i == len(linears) - 1 else self._hidden_activation()
             layers.append({"weight": lin.weight.detach().cpu().numpy().astype(np.float64).tolist(),
                            "bias": lin.bias.detach().cpu().numpy().astype(np.float64).tolist(), "activation": act})
         return {"kind": "mlp", "link": "logistic" if k == 2 else "softmax", "preprocess": prep, "layers": layers,
                 "meta": {"hidden": list(hidden), "epochs_run": self.n_epochs_, "best_epoch": self.best_epoch_,
                          "early_stopping_on": self.validation_, "l1": float(self.l1), "loss": self.loss_,
+                         **({"monotone_method": self.monotone_method} if self.monotone_ else {}),
                          **({"temperature": float(self.temperature), "alpha": float(self.alpha)} if self.loss_ == "kd" else {})}}

@@ -10,21 +10,35 @@ import pytest
 from tests.conftest import data_dir
 
 
-@pytest.fixture(scope="session")
-def artifact(tmp_path_factory) -> Path:
-    if data_dir() is None:
-        pytest.skip("DISTILL2RULES_DATA does not point at ../shared/datasets")
+def _build_artifact(root: Path) -> Path:
     from distill2rules.experiments.runs import evaluate_artifact
     from distill2rules.pipeline import distill
     from distill2rules.quickstart import train_reference_teacher
 
-    root = tmp_path_factory.mktemp("report")
     teacher = root / "teacher" / "model.txt"
     train_reference_teacher("gbt", "breast_cancer", teacher, seed=0, progress=False)
     art = root / "lr"
     distill(teacher, "breast_cancer", student="logreg", temperature=2.0, seed=0, out=art, progress=False)
     evaluate_artifact(art, "breast_cancer", shap_rows=40, sigmas=(0.05,), latency_calls=10, progress=False)
     return art
+
+
+@pytest.fixture(scope="session")
+def artifact(tmp_path_factory, worker_id) -> Path:
+    """Built once per test run: pytest-xdist workers share it through a file lock (tests copy before changing it)."""
+    if data_dir() is None:
+        pytest.skip("DISTILL2RULES_DATA does not point at ../shared/datasets")
+    if worker_id == "master":
+        return _build_artifact(tmp_path_factory.mktemp("report"))
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / "report_artifact"
+    with FileLock(str(shared) + ".lock"):
+        done = shared / "lr" / "evaluation.json"
+        if not done.is_file():
+            shared.mkdir(exist_ok=True)
+            _build_artifact(shared)
+    return shared / "lr"
 
 
 @pytest.fixture(scope="session")

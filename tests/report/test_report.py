@@ -107,3 +107,32 @@ def test_shape_figure_covers_table_and_linear_terms():
     assert term_swing(terms[2], {"income": [0.0, 100.0]}) == pytest.approx(1.0, rel=0.1)
     png = shape_figure(spec, terms, ranges={"age": [18, 80], "income": [0, 100]})
     assert png.startswith(PNG) and len(png) > 10_000
+
+
+def test_fit_with_report_flag(artifact, tmp_path, cli):
+    teacher = artifact.parent / "teacher" / "model.txt"
+    out = tmp_path / "fit"
+    r = cli("fit", "--teacher", teacher, "--data", "breast_cancer", "--student", "logreg", "--out", out, "--report",
+            "--no-baseline", "--quiet")
+    assert r.code == 0, r.err
+    assert (out / "evaluation.json").is_file() and (out / "report.html").is_file()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="attribution">' in html and "No <code>evaluation.json</code>" not in html
+    assert cli("verify", out).code == 0
+
+
+def test_temperature_curve_from_benchmark_and_sweep(sweep_dir):
+    import json
+
+    from distill2rules.report import temperature_curve
+
+    paper = {"temperature_curve": [
+        {"dataset": "breast_cancer", "seed": 0, "temperature": 1.0, "alpha": 0.5, "accuracy": 0.98, "fidelity": 1.0},
+        {"dataset": "breast_cancer", "seed": 0, "temperature": 4.0, "alpha": 0.5, "accuracy": 0.97, "fidelity": 0.99}]}
+    rows, source = temperature_curve({"paper": paper})
+    assert "paper_results.json" in source
+    assert [(r["temperature"], r["accuracy"], r["series"]) for r in rows] == [(1.0, 0.98, "breast_cancer"), (4.0, 0.97, "breast_cancer")]
+    rows, source = temperature_curve({"sweep": json.loads((sweep_dir / "sweep.json").read_text())})
+    assert "sweep.json" in source and len(rows) == 6
+    assert {r["series"] for r in rows} == {"logreg α=0 size=3", "logreg α=0 size=10"}
+    assert all(r["accuracy_sd"] == 0.01 for r in rows)  # taken from the sweep summary, not recomputed

@@ -1,0 +1,100 @@
+"""Smoke test of the benchmarks: every section runs in quick mode on tiny inputs and renders a table.
+
+No timing assertions: the numbers of a shared CI machine mean nothing; only the plumbing is checked
+(real teachers, real ``distill2rules fit`` subprocess, real onnxruntime sessions).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import needs_data
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+pytestmark = needs_data
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory, torch_one_thread):
+    from _common import make_context
+
+    c = make_context(quick=True, workdir=tmp_path_factory.mktemp("bench"), students=["logreg"], quick_rows=1000)
+    c.rounds, c.n_calls, c.batch_rows = 1, 5, 200
+    c.shap_rows = 0  # the SHAP probe is a second interpreter importing shap: full runs only
+    return c
+
+
+def _table_rows(md: str, first_cell: str) -> list[str]:
+    return [ln for ln in md.splitlines() if ln.startswith(f"| {first_cell}")]
+
+
+def test_toolkit_cost_fits_in_a_subprocess_and_reports_stages(ctx):
+    import toolkit_cost
+
+    sec = toolkit_cost.run(ctx)
+    md = sec.markdown()
+    assert "## Toolkit cost" in md
+    row = _table_rows(md, "logreg")
+    assert len(row) == 1
+    assert "SHAP alignment cost not measured" in md
+    assert ctx.fits["logreg"]["peak_rss_bytes"] > 10_000_000
+    assert "fit logreg student (KD)" in ctx.fits["logreg"]["timings"]
+    assert {t.status for t in sec.targets} <= {"PASS", "MISS"}
+
+
+def test_inference_compares_student_teachers_peers_and_floor(ctx):
+    import inference
+
+    sec = inference.run(ctx)
+    md = sec.markdown()
+    for name in ("student logreg (ONNX)", "floor for logreg inputs", "teacher GBT (LightGBM native)",
+                 "teacher MLP (ONNX, torch.onnx)", "skl2onnx LogisticRegression"):
+        assert _table_rows(md, name), name
+    assert "End to end" in md
+    names = [t.name for t in sec.targets]
+    assert "logreg: 1-row p50 / floor" in names and any("batch speed-up" in n for n in names)
+    single = sec.data["single"]["student logreg (ONNX)"]
+    assert single["calls"] == 5 and single["cpu_p50_ms"] > 0
+
+
+def test_size_reports_parameters_bytes_and_memory(ctx):
+    import size
+
+    md = size.run(ctx).markdown()
+    row = _table_rows(md, "student logreg (ONNX)")
+    assert len(row) == 1 and "B" in row[0]
+    assert _table_rows(md, "teacher GBT")
+
+
+def test_scaling_and_run_all_document(ctx, tmp_path, monkeypatch):
+    import run_all
+    import scaling
+
+    monkeypatch.setattr(scaling, "QUICK_SIZES", (300, 600))
+    sec = scaling.run(ctx)
+    assert len(_table_rows(sec.markdown(), "logreg")) == 2
+    out = tmp_path / "perf.md"
+    monkeypatch.setattr(run_all, "SECTIONS", {"scaling": scaling.run})
+    assert run_all.main(["--quick", "--students", "logreg", "--workdir", str(ctx.workdir), "--out", str(out)]) == 0
+    doc = out.read_text()
+    assert doc.startswith("# Performance") and "load average" in doc and "## Scaling" in doc
+    assert "run_all.py --quick" in doc
+
+
+def test_target_status_and_tables():
+    from _common import Target, md_table, ratio
+
+    assert Target("a", 2.0, 1.5, "<=").status == "MISS"
+    assert Target("a", 4.0, 3.0).status == "PASS"
+    assert Target("a", None, 3.0).status == "SKIP"
+    assert ratio(1.0, 0.0) is None
+    assert md_table(["x"], [["a|b"]]).splitlines()[-1] == "| a\\|b |"
+    with pytest.raises(RuntimeError, match="exited 3"):
+        from _common import PY, run_measured
+
+        run_measured([PY, "-c", "import sys; sys.exit(3)"])
