@@ -167,7 +167,8 @@ def _category_code_block(g: Graph, groups: list[tuple[int, tuple[str, ...]]], n_
         table[r, :] = len(cats) + 1  # unseen
         for c, p in pos.items():
             table[r, union[c]] = p
-    gid = g.op("LabelEncoder", [g.categorical], domain=ML_DOMAIN, keys_strings=list(union),  # type: ignore[list-item]
+    strings: str = g.categorical  # type: ignore[assignment]
+    gid = g.op("LabelEncoder", [strings], domain=ML_DOMAIN, keys_strings=list(union),
                values_int64s=list(range(u)), default_int64=u)
     cols = [j for j, _ in groups]
     if cols != list(range(n_cat)):
@@ -224,7 +225,8 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
     if trees.n_trees:
         flat = trees.emit(g, g.numeric, len(terms))  # type: ignore[arg-type]
     if cat_groups:
-        stack = _category_code_block(g, list(cat_groups), len(spec["inputs"].get("categorical", [])))
+        n_cat = len(spec["inputs"].get("categorical", []))
+        stack = _category_code_block(g, list(cat_groups), n_cat)
         stride_matrix = np.zeros((len(cat_groups), len(terms)), dtype=np.float32)
         for r, group in enumerate(cat_groups.values()):
             for t, stride in group.items():
@@ -259,7 +261,7 @@ def _linear_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, An
         if c.shape != (kp,):
             raise SpecError(f"{what} has {c.size} coefficient(s), expected {kp}.")
         coef.append(c)
-    every = cols == list(range(len(spec["inputs"].get("numeric", []))))  # all columns, in order: no Gather
+    every = cols == list(range(len(spec["inputs"].get("numeric", []))))  # all, in order: no Gather
     x = g.cast(g.numeric if every else g.columns(g.numeric, cols), DOUBLE)  # type: ignore[arg-type]
     x = g.op("Where", [g.op("IsNaN", [x]), g.const(np.asarray(impute), "impute"), x])
     if np.any(np.isfinite(lo)):

@@ -45,6 +45,8 @@ def paper(
     if res["temperature_curve"]:
         typer.echo(f"Temperature curve (KD student, seed {s.curve_seed})\n")
         typer.echo(format_curve(res["temperature_curve"]))
+    for e in res["errors"]:
+        console(stderr=True).print(f"[red]failed[/red] {e['dataset']} seed {e['seed']}: {e['error']} (left out of the tables)")
     console().print(f"{res['seconds']:.0f} s; results in [bold]{out}[/bold]")
 
 

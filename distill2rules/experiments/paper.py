@@ -177,9 +177,11 @@ def run_case_seed(case: PaperCase, seed: int, settings: PaperSettings, work: Pat
     X_test = splits.test[order].reset_index(drop=True)
     bg = splits.train[order].iloc[sample_rows(len(splits.train), settings.background_rows, seed)].reset_index(drop=True)
     y_idx = class_indices(splits.test[ds.target], res.spec["classes"])
-    cmp_ = _one_thread(lambda: compare_students(teacher, {"kd": res.spec, "no_kd": res.baseline_spec}, X_test, y_idx, X_background=bg,
-                            shap_rows=settings.shap_rows, sigmas=settings.sigmas, stability_rows=settings.stability_rows,
-                            n_permutations=settings.n_permutations, max_background=settings.max_background, seed=seed))
+    specs = {"kd": res.spec, "no_kd": res.baseline_spec}
+    cmp_ = _one_thread(lambda: compare_students(
+        teacher, specs, X_test, y_idx, X_background=bg, shap_rows=settings.shap_rows, sigmas=settings.sigmas,
+        stability_rows=settings.stability_rows, n_permutations=settings.n_permutations,
+        max_background=settings.max_background, seed=seed))
     key = repr(float(settings.headline_sigma))
 
     def summary(block: Mapping[str, Any], with_alignment: bool) -> dict[str, Any]:
@@ -329,7 +331,8 @@ def run_paper_benchmark(settings: PaperSettings | None = None, *, out: str | Pat
     -------
     dict
         ``settings``, ``cases``, ``runs`` (one record per dataset and seed), ``table2``,
-        ``table3``, ``temperature_curve``, ``seconds``.
+        ``table3``, ``temperature_curve``, ``errors`` (runs that raised: dataset, seed,
+        message; they are left out of the tables), ``seconds``.
     """
     import tempfile
 
@@ -352,12 +355,20 @@ def run_paper_benchmark(settings: PaperSettings | None = None, *, out: str | Pat
     else:
         work = Path(out) / "teachers"
     try:
-        records, curve = [], []
+        records: list[dict[str, Any]] = []
+        curve: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
         for name in s.datasets:
             case = PAPER_CASES[name]
             for seed in s.seeds:
-                rec, ctx = _timed(log, f"{name} seed {seed}: {case.teacher_label} → {case.student_label}",
-                                  lambda: run_case_seed(case, seed, s, work))
+                label = f"{name} seed {seed}: {case.teacher_label} → {case.student_label}"
+                try:
+                    rec, ctx = _timed(log, label, lambda: run_case_seed(case, seed, s, work))
+                except Exception as exc:  # noqa: BLE001 - one failing run is reported, the rest still count
+                    errors.append({"dataset": name, "seed": seed, "error": f"{type(exc).__name__}: {exc}"})
+                    if log is not None:
+                        log.print(f"[red]✗[/red] {label}: {type(exc).__name__}: {exc}")
+                    continue
                 records.append(rec)
                 if seed == s.curve_seed and s.curve_temperatures:
                     curve += _timed(log, f"{name} temperature curve τ ∈ {list(s.curve_temperatures)}",
@@ -375,8 +386,10 @@ def run_paper_benchmark(settings: PaperSettings | None = None, *, out: str | Pat
             tmp.cleanup()
     tables = aggregate(records, s.datasets)
     result = jsonable({"settings": asdict(s), "cases": {d: asdict(PAPER_CASES[d]) for d in s.datasets},
-                       "runs": records, **tables, "temperature_curve": curve,
+                       "runs": records, **tables, "temperature_curve": curve, "errors": errors,
                        "seconds": round(time.perf_counter() - start, 1)})
+    if not records:
+        raise ConfigError(f"every benchmark run failed; first error: {errors[0]['error']}")
     if out is not None:
         write_paper_results(result, out)
     return result

@@ -261,7 +261,7 @@ class RuleListStudent(SoftTargetStudent):
             else:
                 spec = self._lower(rules, n)
         finally:
-            del self._binned, self._W, self._w
+            del self._binned, self._W, self._w, self._sign, self._min_rows
         return spec
 
     def _can_prune(self, val: tuple | None) -> bool:

@@ -98,3 +98,20 @@ def test_target_status_and_tables():
         from _common import PY, run_measured
 
         run_measured([PY, "-c", "import sys; sys.exit(3)"])
+
+
+def test_additive_graph_encodes_categoricals_in_one_pass(ctx):
+    """The inference hot-spot fix: one LabelEncoder for all categorical columns, exact parity."""
+    from _common import fit_student_cli
+
+    from distill2rules.exporters import to_onnx
+    from distill2rules.exporters.onnx import check_onnx_parity
+
+    fit_student_cli(ctx, "logreg")  # cached when the cost test ran first
+    spec = ctx.specs["logreg"]
+    assert spec["inputs"]["categorical"], "Adult has categorical columns"
+    model = to_onnx(spec)
+    ops = [n.op_type for n in model.graph.node]
+    assert ops.count("LabelEncoder") == 1 and "Unsqueeze" not in ops
+    report = check_onnx_parity(model, spec, n_rows=2000)
+    assert report.label_mismatches == 0 and report.max_abs_probability < 1e-5

@@ -49,7 +49,7 @@ def test_mlp_training_loss_is_the_exact_kd_loss(torch_one_thread, data):
     ref = kd_loss(np.column_stack([np.zeros(40), s]), z[:40], y[:40], temperature=3.0, alpha=0.3)
     assert loss == pytest.approx(ref, rel=1e-10)
     est.l1 = 0.01  # the L1 term is added on top, on weight matrices only
-    l1 = sum(float(p.abs().sum()) for n_, p in net.named_parameters() if n_.endswith("weight"))
+    l1 = sum(p.detach().abs().sum().item() for n_, p in net.named_parameters() if n_.endswith("weight"))
     assert est._loss(net, batch, 2, train=True).item() == pytest.approx(ref + 0.01 * l1, rel=1e-10)
 
 

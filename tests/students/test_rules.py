@@ -135,3 +135,13 @@ def test_same_data_same_rules(mixed):
     a = RuleListStudent(max_rules=4).fit(X, y, soft_targets=soft).to_spec()
     b = RuleListStudent(max_rules=4).fit(X, y, soft_targets=soft).to_spec()
     assert spec_mod.to_json(a) == spec_mod.to_json(b)
+
+
+@pytest.mark.parametrize("kind", ["rules", "tree", "mlp"])
+def test_sklearn_conventions(kind):
+    from sklearn.base import clone
+
+    est = make_student(kind, random_state=3)
+    twin = clone(est)
+    assert twin.get_params() == est.get_params()
+    assert not any(name.endswith("_") for name in vars(twin))  # nothing learned before fit
