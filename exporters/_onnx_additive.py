@@ -1,28 +1,24 @@
 """ONNX builder for additive specs (logistic regression, scorecards, EBM mains and pairs).
 
-Layout of the graph (all score arithmetic in float64, as in the reference evaluator)::
+Every table is one tree of one ``TreeEnsembleRegressor`` over ``[numeric, category codes]``
+(see :mod:`._onnx_trees`): a root sends NaN to bin 0 (``BRANCH_LT -inf`` with
+``missing_value_tracks_true``), then a balanced binary search over the edges rounded *up* to
+float32 (``x < e`` goes left), so a float32 ``x`` lands in ``1 + #{edges <= x}`` exactly;
+categorical axes search the codes of :func:`._onnx_trees.feature_matrix`.
 
-    numeric ──► TreeEnsembleRegressor (one binary-search tree per numeric table axis)
-                   │ flat table index per table term (bin * stride + offset)
-    categorical ─► LabelEncoder per column ─► MatMul(stride matrix) ─┤
-                                                                     ▼
-                                     Gather(all tables flattened) ─► [N, T_tab, K']
-    numeric ──► Gather cols ─► impute NaN ─► clip ─► × coef ────────► [N, T_lin, K']
-        Concat (+ reorder to spec term order) ─► contributions ─► ReduceSum + intercept
-        ─► Sigmoid / Softmax ─► probabilities, label   (K' = 1: 2-D [N, T] throughout)
-
-Numeric binning: each axis is one tree whose root sends NaN to bin 0
-(``BRANCH_LT -inf`` with ``missing_value_tracks_true``) and whose other nodes do a balanced
-binary search over the edges rounded *up* to float32 (``x < e`` goes left), so a float32
-``x`` lands in ``1 + #{edges <= x}`` exactly. A leaf holds ``bin * stride``; the trees of a
-pair term add up into one flat index (``i1 * n2 + i2``), and the per-term table offset rides
-in the leaves of the term's first tree (a one-leaf tree for purely categorical terms). All
-indices are integers below 2**24, hence exact in float32.
+* Logistic link, tables only (EBM): the leaves hold the scores (float64 weights, float64
+  input); targets are ``[contributions..., 0, score]``; ``Split`` → ``contributions`` and
+  ``[0, score]`` → ``Softmax`` (probabilities), ``ArgMax`` (label). 7 nodes.
+* Otherwise the leaves hold each term's flat index into one concatenated float64 table
+  (``bin * stride + offset``; a pair's two trees add up to ``i1 * n2 + i2``), one ``Gather``
+  fetches every table contribution, linear terms are ``Where(IsNaN) → Max/Min → Mul`` in
+  float64, and ``Gemm`` (``[0, score]``) + ``Softmax`` make the logistic link when no score
+  can be infinite (else ``ReduceSum`` + ``Sigmoid``). All indices are below 2**24, hence
+  exact in float32.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
@@ -32,7 +28,6 @@ from distill2rules.exporters._onnx_graph import (
     DOUBLE,
     FLOAT,
     INT64,
-    ML_DOMAIN,
     Graph,
     as_float,
     category_strings,
@@ -41,88 +36,9 @@ from distill2rules.exporters._onnx_graph import (
     link_and_label,
     round_up_f32,
 )
+from distill2rules.exporters._onnx_trees import Codes, Trees, code_thresholds, feature_matrix
 
 MAX_FLAT_INDEX = 2**24  # float32 represents every integer below this exactly
-
-
-@dataclass
-class _Trees:
-    """Attribute lists of one ai.onnx.ml TreeEnsembleRegressor under construction."""
-
-    nodes: dict[str, list] = field(default_factory=lambda: {k: [] for k in (
-        "treeids", "nodeids", "featureids", "modes", "values", "truenodeids", "falsenodeids",
-        "missing_value_tracks_true")})
-    targets: dict[str, list] = field(default_factory=lambda: {k: [] for k in (
-        "treeids", "nodeids", "ids", "weights")})
-    n_trees: int = 0
-
-    def add_axis(self, feature: int, thresholds: np.ndarray, bins: np.ndarray, target: int,
-                 stride: int, offset: int = 0) -> None:
-        """Add one tree: NaN -> leaf ``offset``, else binary search of ``thresholds``.
-
-        ``thresholds`` are distinct, increasing float32 values; region ``r`` (``0..len``) holds
-        ``thresholds[r-1] <= x < thresholds[r]`` and its leaf is ``bins[r] * stride + offset``.
-        """
-        tree = self.n_trees
-        self.n_trees += 1
-        rows: list[tuple] = []  # (node_id, mode, value, true_id, false_id, tracks_true, leaf_value)
-
-        def new_id() -> int:
-            rows.append(None)  # type: ignore[arg-type]
-            return len(rows) - 1
-
-        def build(lo: int, hi: int) -> int:
-            nid = new_id()
-            if lo == hi:
-                rows[nid] = (nid, "LEAF", 0.0, 0, 0, 0, float(bins[lo] * stride + offset))
-                return nid
-            mid = (lo + hi + 1) // 2  # regions lo..mid-1 are below thresholds[mid-1]
-            left = build(lo, mid - 1)
-            right = build(mid, hi)
-            rows[nid] = (nid, "BRANCH_LT", float(thresholds[mid - 1]), left, right, 0, None)
-            return nid
-
-        root = new_id()
-        missing = new_id()
-        rows[missing] = (missing, "LEAF", 0.0, 0, 0, 0, float(offset))
-        search = build(0, len(thresholds))
-        rows[root] = (root, "BRANCH_LT", float("-inf"), missing, search, 1, None)
-        for nid, mode, value, t_id, f_id, tracks, leaf in rows:  # listed in node-id order
-            n = self.nodes
-            n["treeids"].append(tree)
-            n["nodeids"].append(nid)
-            n["featureids"].append(feature)
-            n["modes"].append(mode)
-            n["values"].append(value)
-            n["truenodeids"].append(t_id)
-            n["falsenodeids"].append(f_id)
-            n["missing_value_tracks_true"].append(tracks)
-            if mode == "LEAF":
-                t = self.targets
-                t["treeids"].append(tree)
-                t["nodeids"].append(nid)
-                t["ids"].append(target)
-                t["weights"].append(leaf)
-
-    def add_constant(self, target: int, value: int) -> None:
-        """Add a one-leaf tree adding ``value`` to ``target`` (``base_values`` is not used:
-        onnxruntime ignores it for targets that no tree writes to)."""
-        tree = self.n_trees
-        self.n_trees += 1
-        for key, v in (("treeids", tree), ("nodeids", 0), ("featureids", 0), ("modes", "LEAF"),
-                       ("values", 0.0), ("truenodeids", 0), ("falsenodeids", 0),
-                       ("missing_value_tracks_true", 0)):
-            self.nodes[key].append(v)
-        for key, v in (("treeids", tree), ("nodeids", 0), ("ids", target),
-                       ("weights", float(value))):
-            self.targets[key].append(v)
-
-    def emit(self, g: Graph, x: str, n_targets: int) -> str:
-        """The TreeEnsembleRegressor node; returns its float32 [N, n_targets] output."""
-        attrs = {f"nodes_{k}": v for k, v in self.nodes.items()}
-        attrs.update({f"target_{k}": v for k, v in self.targets.items()})
-        return g.op("TreeEnsembleRegressor", [x], domain=ML_DOMAIN, n_targets=n_targets,
-                    aggregate_function="SUM", post_transform="NONE", **attrs)
 
 
 def _numeric_axis_bins(edges: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -145,49 +61,14 @@ def _axis_size(axis: Mapping[str, Any], name: str) -> int:
     raise SpecError(f"term '{name}' has an axis of unknown kind {axis.get('kind')!r}.")
 
 
-def _category_code_block(g: Graph, groups: list[tuple[int, tuple[str, ...]]], n_cat: int) -> str:
-    """Float [N, G] codes, one column per (categorical column ``j``, categories) group:
-    "" -> 0, listed -> 1..n, unseen -> n + 1, without copying strings column by column.
-
-    One LabelEncoder maps every string of the ``[N, d_cat]`` input to its index in the union
-    of all groups' categories (``U`` for a string in none); a Gather from a ``[G, U + 1]``
-    table then gives each group's code for its column.
-    """
-    union: dict[str, int] = {}
-    for _, cats in groups:
-        for c in (*cats, ""):
-            union.setdefault(c, len(union))
-    u = len(union)
-    table = np.empty((len(groups), u + 1), dtype=np.float32)
-    for r, (_, cats) in enumerate(groups):
-        pos: dict[str, int] = {}
-        for i, c in enumerate(cats):
-            pos[c] = i + 1  # duplicates: the last position wins, as in the reference evaluator
-        pos[""] = 0
-        table[r, :] = len(cats) + 1  # unseen
-        for c, p in pos.items():
-            table[r, union[c]] = p
-    strings: str = g.categorical  # type: ignore[assignment]
-    gid = g.op("LabelEncoder", [strings], domain=ML_DOMAIN, keys_strings=list(union),
-               values_int64s=list(range(u)), default_int64=u)
-    cols = [j for j, _ in groups]
-    if cols != list(range(n_cat)):
-        gid = g.columns(gid, cols)
-    base = (np.arange(len(groups), dtype=np.int64) * (u + 1))[None, :]
-    index = g.op("Add", [gid, g.const(base, "base")])
-    return g.op("Gather", [g.const(table.ravel(), "codes"), index], axis=0)
-
-
-def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int) -> str:
-    """Double contributions of the table terms: [N, T] if K' = 1, else [N, T, K']."""
+def _parse_tables(spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int,
+                  ) -> tuple[list[np.ndarray], list[list[tuple[Mapping[str, Any], int, int]]], list[str]]:
+    """Checked score arrays, wired axes ``(axis, column, stride)`` and category strings."""
     lookup = column_lookup(spec)
-    trees = _Trees()
-    offsets = np.zeros(len(terms), dtype=np.int64)
-    flat_tables = []
-    cat_groups: dict[tuple, dict] = {}  # (column, categories) -> {term: summed stride}
+    tables: list[np.ndarray] = []
+    axes_of: list[list[tuple[Mapping[str, Any], int, int]]] = []
+    strings: list[str] = []
     total = 0
-    # offsets ride in the trees when there are trees at all; otherwise one Add
-    use_trees = any(a.get("kind") == "numeric" for term in terms for a in term["axes"])
     for t, term in enumerate(terms):
         name = term.get("name", f"term {t}")
         axes = list(term["axes"])
@@ -199,49 +80,95 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
             raise SpecError(f"term '{name}' scores have shape {scores.shape}, "
                             f"expected {tuple(sizes + [kp])}.")
         strides = [int(np.prod(sizes[a + 1:], dtype=np.int64)) for a in range(len(axes))]
-        offsets[t] = total
-        total += int(np.prod(sizes))
-        flat_tables.append(scores.reshape(-1, kp))
-        offset_pending = use_trees  # the offset rides in the term's first tree
+        tables.append(scores)
+        wired = []
         for axis, stride in zip(axes, strides):
             what = f"term '{name}'"
             if axis["kind"] == "numeric":
-                j = column(lookup, axis["feature"], "numeric", what)
-                thresholds, bins = _numeric_axis_bins(axis["edges"], name)
-                offset = int(offsets[t]) if offset_pending else 0
-                trees.add_axis(j, thresholds, bins, t, stride, offset)
-                offset_pending = False
+                wired.append((axis, column(lookup, axis["feature"], "numeric", what), stride))
             else:
-                j = column(lookup, axis["feature"], "categorical", what)
-                cats = tuple(category_strings(axis["categories"], what))
-                group = cat_groups.setdefault((j, cats), {})
-                group[t] = group.get(t, 0) + stride
-        if offset_pending and offsets[t]:
-            trees.add_constant(t, int(offsets[t]))
+                strings += category_strings(axis["categories"], what)
+                wired.append((axis, column(lookup, axis["feature"], "categorical", what), stride))
+        axes_of.append(wired)
+        total += int(np.prod(sizes))
     if total >= MAX_FLAT_INDEX:
         raise SpecError(f"the additive tables hold {total} cells; the ONNX exporter supports "
                         "fewer than 2**24.", hint="Use fewer bins or fewer pair terms.")
-    flat = None
-    if trees.n_trees:
-        flat = trees.emit(g, g.numeric, len(terms))  # type: ignore[arg-type]
-    if cat_groups:
-        n_cat = len(spec["inputs"].get("categorical", []))
-        stack = _category_code_block(g, list(cat_groups), n_cat)
-        stride_matrix = np.zeros((len(cat_groups), len(terms)), dtype=np.float32)
-        for r, group in enumerate(cat_groups.values()):
-            for t, stride in group.items():
-                stride_matrix[r, t] = stride
-        cat_flat = g.op("MatMul", [stack, g.const(stride_matrix, "strides")])
-        if flat is None:  # no trees: add the offsets here
-            flat = g.op("Add", [cat_flat, g.const(offsets.astype(np.float32), "offsets")])
-        else:
-            flat = g.op("Add", [flat, cat_flat])
-    assert flat is not None
-    index = g.cast(flat, INT64)
-    table = np.concatenate(flat_tables, axis=0)
+    return tables, axes_of, strings
+
+
+def _features(g: Graph, spec: Mapping[str, Any], axes_of: list, strings: list[str],
+              ) -> tuple[str, Codes]:
+    """The tree input: numeric columns (only if a numeric axis reads them) and category codes."""
+    numeric_axes = any(a["kind"] == "numeric" for wired in axes_of for a, _, _ in wired)
+    d_num = len(spec["inputs"].get("numeric", [])) if numeric_axes else 0
+    return feature_matrix(g, d_num, strings)
+
+
+def _search_axis(axis: Mapping[str, Any], j: int, codes: Codes, name: str,
+                 ) -> tuple[int, np.ndarray, np.ndarray, int | None]:
+    """(feature, thresholds, bin of every region, NaN bin) of one table axis."""
+    if axis["kind"] == "numeric":
+        thresholds, bins = _numeric_axis_bins(axis["edges"], name)
+        return j, thresholds, bins, 0
+    return (codes.offset + j, code_thresholds(codes.n_codes),
+            _category_bins(axis["categories"], codes), None)
+
+
+def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int) -> str:
+    """Double contributions of the table terms: [N, T] if K' = 1, else [N, T, K']."""
+    tables, axes_of, strings = _parse_tables(spec, terms, kp)
+    x, codes = _features(g, spec, axes_of, strings)
+    trees = Trees()
+    offset = 0
+    for t, (term, wired) in enumerate(zip(terms, axes_of)):
+        name = term.get("name", f"term {t}")
+        for i, (axis, j, stride) in enumerate(wired):
+            base = offset if i == 0 else 0  # the term's table offset rides in its first tree
+            feature, thresholds, bins, nan_bin = _search_axis(axis, j, codes, name)
+            trees.add_search(feature, thresholds, [((t, float(b * stride + base)),) for b in bins],
+                             nan_leaf=None if nan_bin is None else ((t, float(base)),))
+        offset += tables[t].size // kp
+    index = g.cast(trees.emit(g, x, len(terms)), INT64)
+    table = np.concatenate([s.reshape(-1, kp) for s in tables], axis=0)
     if kp == 1:  # [N, T] directly: reductions over a last axis are much faster in onnxruntime
         table = table[:, 0]
     return g.op("Gather", [g.const(table, "tables"), index], axis=0)
+
+
+def _direct_tables(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]],
+                   intercept: float) -> tuple[str, str]:
+    """Logistic all-table specs: one tree ensemble emits the outputs' inputs directly.
+
+    Targets ``0..T-1`` are the terms' contributions (one leaf per term and row: a pair term
+    is one tree searching its second axis below every bin of its first), target ``T`` is 0
+    and target ``T + 1`` the score (intercept + every leaf), summed in float64 (float64
+    input and weights) and rounded once to float32. Returns (contributions, ``[0, score]``).
+    """
+    tables, axes_of, strings = _parse_tables(spec, terms, 1)
+    x, codes = _features(g, spec, axes_of, strings)
+    n = len(terms)
+    trees = Trees()
+    for t, (term, wired) in enumerate(zip(terms, axes_of)):
+        name = term.get("name", f"term {t}")
+        scores = tables[t][..., 0]
+        trees.add_grid([_search_axis(axis, j, codes, name) for axis, j, _ in wired],
+                       lambda bins, t=t, scores=scores: ((t, float(scores[bins])),
+                                                         (n + 1, float(scores[bins]))))
+    trees.add_constant(((n, 0.0), (n + 1, float(intercept))))
+    y = trees.emit(g, g.cast(x, DOUBLE), n + 2, double=True)
+    split = g.const(np.asarray([n, 2], dtype=np.int64), "split")
+    return tuple(g.op("Split", [y, split], out=["contributions", g.fresh("pair")], axis=1))  # type: ignore[return-value]
+
+
+def _category_bins(categories: Any, codes: Codes) -> np.ndarray:
+    """Bin of every category code: ``""`` -> 0, listed -> 1..n (last duplicate wins), else n + 1."""
+    cats = list(categories)
+    bins = np.full(codes.n_codes, len(cats) + 1, dtype=np.int64)
+    for i, c in enumerate(cats):
+        bins[codes.code[c]] = i + 1
+    bins[codes.code[""]] = 0
+    return bins
 
 
 def _linear_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]],
@@ -273,6 +200,24 @@ def _linear_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, An
     return g.op("Mul", [g.unsqueeze(x, 2), g.const(np.stack(coef), "coef")])
 
 
+def _bounded(terms: list[Mapping[str, Any]], intercept: np.ndarray) -> bool:
+    """True when every score stays far below the float64 overflow for any input
+    (finite tables, linear terms with finite coefficients, impute and clip bounds)."""
+    bound = float(np.abs(intercept).sum())
+    for term in terms:
+        if term["type"] == "table":
+            bound += float(np.abs(np.asarray(term["scores"], dtype=np.float64)).max(initial=0.0))
+            continue
+        clip = term.get("clip") or [None, None]
+        ends = [as_float(v, "clip") if v is not None else np.inf for v in clip]
+        impute = as_float(term.get("impute", 0.0), "impute")
+        coef = np.abs(np.asarray(term["coef"], dtype=np.float64))
+        if not np.isfinite(impute):
+            return False
+        bound += float(coef.max(initial=0.0)) * max(abs(ends[0]), abs(ends[1]))
+    return bool(np.isfinite(bound) and bound < 1e300)
+
+
 def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
     """Wire an additive spec; returns the graph outputs as (name, elem type, width or -1)."""
     kp = 1 if spec["link"] == "logistic" else len(spec["classes"])
@@ -286,6 +231,14 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
     # which costs more than the rest of the graph on large batches)
     tables_first = not (linear_ids and table_ids and linear_ids[-1] < table_ids[0])
     order = table_ids + linear_ids if tables_first else linear_ids + table_ids
+    intercept = np.asarray([as_float(v, "intercept") for v in spec["intercept"]], dtype=np.float64)
+    if kp == 1 and terms and not linear_ids and _bounded(terms, intercept):
+        _, pair = _direct_tables(g, spec, terms, float(intercept[0]))
+        g.op("Softmax", [pair], out="probabilities", axis=1)  # [1 - sigmoid(s), sigmoid(s)]
+        # label 1 iff s > 0; the float64 reference says 1 iff s > ~1.1e-16 (1 - p1 < p1)
+        g.op("ArgMax", [pair], out="label", axis=1, keepdims=0, select_last_index=0)
+        return [("probabilities", FLOAT, 2), ("label", INT64, -1),
+                ("contributions", FLOAT, len(terms))]
     blocks = []
     tables = [terms[t] for t in order if terms[t]["type"] == "table"]
     linears = [terms[t] for t in order if terms[t]["type"] == "linear"]
@@ -293,7 +246,6 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
         blocks.append(_table_block(g, spec, tables, kp))
     if linears:
         blocks.insert(len(blocks) if tables_first else 0, _linear_block(g, spec, linears, kp))
-    intercept = np.asarray([as_float(v, "intercept") for v in spec["intercept"]], dtype=np.float64)
     if not blocks:
         contrib = g.broadcast_rows(np.zeros((1, 0) if kp == 1 else (1, 0, kp)), "empty")
         scores = g.broadcast_rows(intercept[None, :], "intercept")
@@ -302,10 +254,23 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
         if order != sorted(order):  # back to the spec's term order
             inverse = np.argsort(np.asarray(order, dtype=np.int64)).astype(np.int64)
             contrib = g.op("Gather", [contrib, g.const(inverse, "order")], axis=1)
-        axes = g.const(np.asarray([1], np.int64), "axes")
-        total = g.op("ReduceSum", [contrib, axes], keepdims=int(kp == 1))
-        scores = g.op("Add", [g.const(intercept[None, :], "intercept"), total])
-    probs, label = link_and_label(g, scores, spec["link"])
+    if blocks and kp == 1 and _bounded(terms, intercept):
+        # [0, score] = contributions @ [[0, 1], ...] + [0, intercept] in one Gemm, and
+        # softmax([0, s]) = [1 - sigmoid(s), sigmoid(s)]: 2 nodes instead of 5. Only when no
+        # contribution can be infinite (0 * inf would make the zero column NaN).
+        weights = np.zeros((len(terms), 2), dtype=np.float64)
+        weights[:, 1] = 1.0
+        pair = g.op("Gemm", [contrib, g.const(weights, "ones"),
+                             g.const(np.asarray([0.0, intercept[0]]), "intercept")])
+        probs = g.op("Softmax", [pair], axis=1)
+        g.op("ArgMax", [probs], out="label", axis=1, keepdims=0, select_last_index=0)
+        label = "label"
+    else:
+        if blocks:
+            axes = g.const(np.asarray([1], np.int64), "axes")
+            total = g.op("ReduceSum", [contrib, axes], keepdims=int(kp == 1))
+            scores = g.op("Add", [g.const(intercept[None, :], "intercept"), total])
+        probs, label = link_and_label(g, scores, spec["link"])
     g.cast(probs, FLOAT, out="probabilities")
     if kp == 1:
         per_term = contrib

@@ -1,10 +1,13 @@
 """ONNX builder for shallow MLP specs.
 
 Input vector = ``(clip(impute(x)) - mean) / scale`` for the listed numerics, then one one-hot
-block per categorical (a ``LabelEncoder`` code gathers a row of an identity matrix whose extra
-last row is all zeros, for unseen values), then ``Gemm`` layers with ReLU / tanh, then the link.
-Arithmetic is float64 end to end, like the reference evaluator, so huge inputs (1e38) saturate
-the same way instead of overflowing float32.
+block per categorical. The one-hot blocks are never built: the first layer is
+``Gemm(numerics, W_num, C)`` where ``C`` is the bias plus, per categorical feature, the
+column of ``W`` its value selects (none for missing or unseen values), fetched from one
+``[features * codes, hidden]`` table by ``LabelEncoder`` + ``Add`` + ``Gather`` +
+``ReduceSum``. Then ``Gemm`` layers with ReLU / tanh, then the link (``softmax([0, s])`` for
+a logistic link when every activation is finite). Arithmetic is float64 end to end, like the
+reference evaluator, so huge inputs (1e38) saturate the same way instead of overflowing.
 """
 
 from __future__ import annotations
@@ -52,44 +55,73 @@ def _numeric_block(g: Graph, spec: Mapping[str, Any], preps: list[Mapping[str, A
     return g.op("Div", [x, g.const(np.asarray(scale), "scale")])
 
 
-def _one_hot(g: Graph, spec: Mapping[str, Any], p: Mapping[str, Any]) -> str:
+def _category_embedding(g: Graph, spec: Mapping[str, Any], preps: list[Mapping[str, Any]],
+                        weight: np.ndarray, bias: np.ndarray) -> str:
+    """Double ``[N, H]``: the first layer's bias plus its one-hot columns picked per row.
+
+    ``onehot @ W_cat.T`` is a sum of one column of ``W_cat`` per categorical feature (none for
+    missing or unseen values), so one ``LabelEncoder`` (codes of the union of all categories),
+    one ``Add`` (per-feature block offsets), one ``Gather`` from a ``[F * codes, H]`` table and
+    one ``ReduceSum`` replace the one-hot blocks. The bias rides in the first feature's rows.
+    """
     lookup = column_lookup(spec)
-    what = f"mlp preprocessing of '{p.get('feature')}'"
-    j = column(lookup, p["feature"], "categorical", what)
-    cats = category_strings(p["categories"], what)
-    pos: dict[str, int] = {}
-    for i, c in enumerate(cats):
-        pos[c] = i  # duplicates: the last position wins, as in the reference evaluator
-    n = len(cats)
-    eye = np.zeros((n + 1, n), dtype=np.float64)
-    used = np.asarray(list(pos.values()), dtype=np.int64)  # positions a string can reach
-    eye[used, used] = 1.0
-    if not pos:
-        code = g.broadcast_rows(np.zeros(1, dtype=np.int64), "zero")  # n == 0: a [N, 0] block
-    else:
-        col = g.column_1d(g.categorical, j)  # type: ignore[arg-type]
-        keys = list(pos)
-        code = g.op("LabelEncoder", [col], domain=ML_DOMAIN, keys_strings=keys,
-                    values_int64s=[pos[k] for k in keys], default_int64=n)
-    return g.op("Gather", [g.const(eye, "onehot"), code], axis=0)
+    cols, blocks, strings = [], [], []
+    for p in preps:
+        what = f"mlp preprocessing of '{p.get('feature')}'"
+        cols.append(column(lookup, p["feature"], "categorical", what))
+        cats = category_strings(p["categories"], what)
+        pos: dict[str, int] = {}
+        for i, c in enumerate(cats):
+            pos[c] = i  # duplicates: the last position wins, as in the reference evaluator
+        blocks.append(pos)
+        strings += cats
+    code: dict[str, int] = {}
+    for c in strings:
+        code.setdefault(c, len(code))
+    n_codes = len(code) + 1  # the last code: a string no feature lists
+    table = np.zeros((len(preps), n_codes, weight.shape[0]), dtype=np.float64)
+    start = 0
+    for f, (p, pos) in enumerate(zip(preps, blocks)):
+        for c, i in pos.items():
+            table[f, code[c]] = weight[:, start + i]
+        start += len(p["categories"])
+    table[0] += bias
+    strings_in = g.categorical if cols == list(range(len(spec["inputs"]["categorical"]))) \
+        else g.columns(g.categorical, cols)  # type: ignore[arg-type]
+    keys = list(code)
+    codes = g.op("LabelEncoder", [strings_in], domain=ML_DOMAIN, keys_strings=keys,
+                 values_int64s=[code[k] for k in keys], default_int64=len(code))
+    offsets = (np.arange(len(preps), dtype=np.int64) * n_codes)[None, :]
+    index = g.op("Add", [codes, g.const(offsets, "blocks")])
+    rows = g.op("Gather", [g.const(table.reshape(-1, weight.shape[0]), "embed"), index], axis=0)
+    return g.op("ReduceSum", [rows, g.const(np.asarray([1], np.int64), "axes")], keepdims=0)
+
+
+def _finite(preps: list[Mapping[str, Any]]) -> bool:
+    """True when every standardised numeric input is finite whatever the raw value."""
+    for p in preps:
+        clip = p.get("clip", [None, None]) or [None, None]
+        vals = [as_float(p.get("impute", 0.0), "impute"), as_float(p["mean"], "mean"),
+                as_float(p["scale"], "scale")]
+        vals += [as_float(v, "clip") if v is not None else np.inf for v in clip]
+        if not np.all(np.isfinite(vals)) or vals[2] == 0:
+            return False
+    return True
 
 
 def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
     """Wire an MLP spec; returns the graph outputs as (name, elem type, width or -1)."""
     pre = spec.get("preprocess", {}) or {}
-    blocks = []
-    width = 0
-    if pre.get("numeric"):
-        blocks.append(_numeric_block(g, spec, list(pre["numeric"])))
-        width += len(pre["numeric"])
-    for p in pre.get("categorical", []) or []:
-        blocks.append(_one_hot(g, spec, p))
-        width += len(p["categories"])
-    if not blocks:
-        h = g.broadcast_rows(np.zeros((1, 0)), "empty")
-    else:
-        h = blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, axis=1)
-    for i, layer in enumerate(spec["layers"]):
+    nums = list(pre.get("numeric") or [])
+    cats = [p for p in (pre.get("categorical") or []) if p["categories"]]  # [N, 0] blocks: no-op
+    width = len(nums) + sum(len(p["categories"]) for p in cats)
+    layers = list(spec["layers"])
+    kp = 1 if spec["link"] == "logistic" else len(spec["classes"])
+    h = None
+    finite = _finite(nums) and all(
+        np.all(np.isfinite(np.asarray(layer["weight"], dtype=np.float64)))
+        and np.all(np.isfinite(np.asarray(layer["bias"], dtype=np.float64))) for layer in layers)
+    for i, layer in enumerate(layers):
         W = np.asarray(layer["weight"], dtype=np.float64)
         b = np.asarray(layer["bias"], dtype=np.float64).ravel()
         if W.ndim != 2 or W.shape[1] != width or b.shape != (W.shape[0],):
@@ -99,17 +131,47 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
         if act not in _ACTIVATIONS:
             raise SpecError(f"unknown activation '{act}' in mlp layer {i}; "
                             "expected relu, tanh or identity.")
-        if width == 0:  # Gemm cannot take an empty inner dimension on every runtime
-            h = g.op("Add", [g.op("MatMul", [h, g.const(W.T.copy(), "w")]), g.const(b, "b")])
-        else:
+        last = i == len(layers) - 1
+        # logistic link on finite activations: the last layer emits [0, s] and a Softmax
+        # gives [1 - sigmoid(s), sigmoid(s)] (no Sigmoid / Sub / Concat)
+        pair = (last and kp == 1 and W.shape[0] == 1 and finite
+                and _ACTIVATIONS[act] in (None, "Relu", "Tanh"))  # act(0) = 0
+        if pair:
+            W = np.vstack([np.zeros_like(W), W])
+            b = np.concatenate([[0.0], b])
+        if i == 0:
+            h = _first_layer(g, spec, nums, cats, W, b)
+        elif h is not None:
             h = g.op("Gemm", [h, g.const(W, "w"), g.const(b, "b")], transB=1)
         if _ACTIVATIONS[act]:
             h = g.op(_ACTIVATIONS[act], [h])
-        width = W.shape[0]
-    kp = 1 if spec["link"] == "logistic" else len(spec["classes"])
+        width = W.shape[0] - int(pair)
+    if not layers:
+        h = g.broadcast_rows(np.zeros((1, 0)), "empty")
     if width != kp:
         raise SpecError(f"the last mlp layer outputs {width} score(s); a {spec['link']} link over "
                         f"{len(spec['classes'])} classes needs {kp}.")
-    probs, _ = link_and_label(g, h, spec["link"])
+    assert h is not None
+    if layers and pair:  # type: ignore[possibly-undefined]
+        probs = g.op("Softmax", [h], axis=1)
+        g.op("ArgMax", [probs], out="label", axis=1, keepdims=0, select_last_index=0)
+    else:
+        probs, _ = link_and_label(g, h, spec["link"])
     g.cast(probs, FLOAT, out="probabilities")
     return [("probabilities", FLOAT, len(spec["classes"])), ("label", INT64, -1)]
+
+
+def _first_layer(g: Graph, spec: Mapping[str, Any], nums: list[Mapping[str, Any]],
+                 cats: list[Mapping[str, Any]], W: np.ndarray, b: np.ndarray) -> str:
+    """Double ``[N, H]`` = standardised numerics @ W_num.T + one-hot @ W_cat.T + b."""
+    d = len(nums)
+    if cats:
+        rest = _category_embedding(g, spec, cats, W[:, d:], b)
+        if not d:
+            return rest
+        return g.op("Gemm", [_numeric_block(g, spec, nums), g.const(W[:, :d].copy(), "w"), rest],
+                    transB=1)
+    if not d:  # no inputs at all: every row gets the bias
+        return g.broadcast_rows(b[None, :], "bias")
+    return g.op("Gemm", [_numeric_block(g, spec, nums), g.const(W, "w"), g.const(b, "b")],
+                transB=1)

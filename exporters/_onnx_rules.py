@@ -1,18 +1,14 @@
 """ONNX builder for rule lists (ordered rules, tree surrogates).
 
-Every condition becomes one column of a boolean matrix ``fails [N, C]``:
-
-* numeric ``<=`` / ``>`` / ``is_missing`` / ``not_missing``: one batched
-  ``LessOrEqual(x[:, cols], thresholds)`` with ``Xor``/``And`` fix-ups for ``>`` and NaN rows;
-  thresholds are rounded *down* to float32, so ``x <= v`` is exact for float32 ``x``
-  (``is_missing`` / ``not_missing`` compare with NaN, which is never true);
-* categorical: one ``LabelEncoder`` per column maps a string to a code (``""`` -> 0, each value
-  named by some condition -> 1.., anything else -> unseen) and a ``Gather`` into a constant
-  table ``[codes, C_col]`` gives every condition on that column at once.
-
-The number of failed conditions per rule is ``MatMul(fails, incidence [C, R + 1])``; the
-default rule is an all-zero column, so ``ArgMin`` (first minimum) is the first rule with no
-failed condition. Probabilities and labels are gathered from per-rule constants.
+One ``TreeEnsembleRegressor`` over ``[numeric, category codes]`` (see :mod:`._onnx_trees`)
+counts the failed conditions of every rule: each condition is a small tree adding 1 to its
+rule's target when it fails. Numeric ``<=`` / ``>`` compare with the threshold rounded
+*down* to float32 (exact for float32 ``x``) below a root that sends NaN to a leaf holding
+the condition's ``missing`` value; ``is_missing`` / ``not_missing`` are that root alone;
+categorical conditions search the category code (``""`` has its own code, strings no
+condition names share the "unseen" code). A constant tree writes 0 for the default rule,
+so ``ArgMin`` (first minimum) is the first rule with no failed condition. Probabilities and
+labels are gathered from per-rule constants: 6 nodes in all.
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ from distill2rules.errors import SpecError
 from distill2rules.exporters._onnx_graph import (
     FLOAT,
     INT64,
-    ML_DOMAIN,
     Graph,
     as_float,
     category_strings,
@@ -33,66 +28,45 @@ from distill2rules.exporters._onnx_graph import (
     column_lookup,
     round_down_f32,
 )
+from distill2rules.exporters._onnx_trees import Codes, Trees, code_thresholds, feature_matrix
 
 _NUMERIC_OPS = ("<=", ">", "is_missing", "not_missing")
 _CATEGORICAL_OPS = ("in", "not_in", "is_missing", "not_missing")
 
 
-def _numeric_fails(g: Graph, conds: list[tuple[int, Mapping[str, Any]]]) -> str:
-    """Bool [N, len(conds)]: True where a numeric condition (given as (column, cond)) fails.
-
-    ``fails = (x <= t) xor not_flip xor (isnan(x) and (flip xor missing))``: for a present
-    ``x`` that is ``not (x <= t xor flip)``; for NaN (where ``x <= t`` is False) it is
-    ``not missing``. onnxruntime has no boolean ``Where``, hence the algebra.
-    """
-    cols, thr, flip, miss = [], [], [], []
-    for j, cond in conds:
-        op = cond["op"]
-        cols.append(j)
+def _condition_tree(trees: Trees, codes: Codes, kind: str, j: int, cond: Mapping[str, Any],
+                    target: int) -> None:
+    """Add the tree adding 1 to ``target`` where ``cond`` fails (0 where it holds)."""
+    op = cond["op"]
+    hold, fail = ((target, 0.0),), ((target, 1.0),)
+    if kind == "numeric":
         if op in ("<=", ">"):
-            thr.append(as_float(cond["value"], f"condition on '{cond['feature']}' value"))
-            flip.append(op == ">")
-            miss.append(bool(cond.get("missing", False)))
-        else:  # x <= NaN is never true: the comparison only decides non-missing rows
-            thr.append(np.nan)
-            flip.append(op == "not_missing")
-            miss.append(op == "is_missing")
-    flip_a, miss_a = np.asarray(flip, dtype=bool), np.asarray(miss, dtype=bool)
-    x = g.columns(g.numeric, cols)  # type: ignore[arg-type]
-    thresholds = round_down_f32(np.asarray(thr, dtype=np.float64))
-    le = g.op("LessOrEqual", [x, g.const(thresholds, "thr")])
-    present = g.op("Xor", [le, g.const(~flip_a, "notflip")])
-    nan_fix = g.op("And", [g.op("IsNaN", [x]), g.const(flip_a ^ miss_a, "nanfix")])
-    return g.op("Xor", [present, nan_fix])
-
-
-def _categorical_fails(g: Graph, j: int, conds: list[Mapping[str, Any]]) -> str:
-    """Bool [N, len(conds)]: True where a condition on categorical column ``j`` fails."""
-    mentioned: dict[str, int] = {}
-    for cond in conds:
-        if cond["op"] in ("in", "not_in"):
-            for v in category_strings(cond["values"], f"condition on '{cond['feature']}'"):
-                if v != "":
-                    mentioned.setdefault(v, len(mentioned) + 1)
-    unseen = len(mentioned) + 1
-    table = np.zeros((unseen + 1, len(conds)), dtype=bool)  # rows: missing, mentioned..., unseen
-    for c, cond in enumerate(conds):
-        op = cond["op"]
-        if op in ("in", "not_in"):
-            values = set(cond["values"])
-            inside = np.zeros(unseen + 1, dtype=bool)
-            for v, code in mentioned.items():
-                inside[code] = v in values
-            table[:, c] = inside if op == "in" else ~inside
-            table[0, c] = bool(cond.get("missing", False))
-        else:
-            table[:, c] = op == "not_missing"
-            table[0, c] = op == "is_missing"
-    keys = [""] + list(mentioned)
-    col = g.column_1d(g.categorical, j)  # type: ignore[arg-type]
-    code = g.op("LabelEncoder", [col], domain=ML_DOMAIN, keys_strings=keys,
-                values_int64s=[0] + list(mentioned.values()), default_int64=unseen)
-    return g.op("Gather", [g.const(~table, "fails"), code], axis=0)
+            v = as_float(cond["value"], f"condition on '{cond['feature']}' value")
+            thr = float(round_down_f32(v))  # x <= v iff x <= thr, float32 x
+            miss = hold if cond.get("missing", False) else fail
+            le, gt = (hold, fail) if op == "<=" else (fail, hold)
+            if np.isnan(thr):  # x <= NaN and x > NaN never hold
+                trees.add_search(j, [], [fail], nan_leaf=miss)
+            else:
+                trees.add_leq(j, thr, le, gt, miss)
+        else:  # is_missing / not_missing
+            present = fail if op == "is_missing" else hold
+            trees.add_search(j, [], [present], nan_leaf=hold if op == "is_missing" else fail)
+        return
+    f = codes.offset + j
+    truth = np.zeros(codes.n_codes, dtype=bool)  # by code: "" is 0, unseen is last
+    if op in ("in", "not_in"):
+        values = set(category_strings(cond["values"], f"condition on '{cond['feature']}'"))
+        for v in values:
+            if v in codes.code:
+                truth[codes.code[v]] = True
+        if op == "not_in":
+            truth = ~truth
+        truth[codes.code[""]] = bool(cond.get("missing", False))
+    else:
+        truth[:] = op == "not_missing"
+        truth[codes.code[""]] = op == "is_missing"
+    trees.add_search(f, code_thresholds(codes.n_codes), [hold if t else fail for t in truth])
 
 
 def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
@@ -124,19 +98,20 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
                 j = column(lookup, feature, "categorical", what)
                 categorical.setdefault(j, []).append(cond)
                 categorical_rule.setdefault(j, []).append(r)
-    blocks, owner = [], []
-    if numeric:
-        blocks.append(_numeric_fails(g, numeric))
-        owner += numeric_rule
-    for j, conds in categorical.items():
-        blocks.append(_categorical_fails(g, j, conds))
-        owner += categorical_rule[j]
-    if blocks:
-        fails = g.cast(blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, axis=1), FLOAT)
-        incidence = np.zeros((len(owner), len(rules) + 1), dtype=np.float32)
-        for c, r in enumerate(owner):
-            incidence[c, r] = 1.0
-        failed = g.op("MatMul", [fails, g.const(incidence, "incidence")])
+    strings = [v for conds in categorical.values() for c in conds if c["op"] in ("in", "not_in")
+               for v in category_strings(c["values"], f"condition on '{c['feature']}'")]
+    if numeric or categorical:
+        d_num = len(spec["inputs"].get("numeric", []))
+        x, codes = feature_matrix(g, d_num, strings)
+        trees = Trees()
+        for (j, cond), r in zip(numeric, numeric_rule):
+            _condition_tree(trees, codes, "numeric", j, cond, r)
+        for j, conds in categorical.items():
+            for cond, r in zip(conds, categorical_rule[j]):
+                _condition_tree(trees, codes, "categorical", j, cond, r)
+        # every target written at least once (the default rule and condition-free rules: 0)
+        trees.add_constant(tuple((r, 0.0) for r in range(len(rules) + 1)))
+        failed = trees.emit(g, x, len(rules) + 1)  # failed conditions per rule (exact counts)
         rule = g.op("ArgMin", [failed], out="rule", axis=1, keepdims=0, select_last_index=0)
     else:  # no conditions anywhere: the first rule (or the default) fires for every row
         rule = g.op("Identity", [g.broadcast_rows(np.zeros(1, dtype=np.int64), "zero")], out="rule")

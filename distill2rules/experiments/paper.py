@@ -131,9 +131,11 @@ def _train_teacher(case: PaperCase, splits: Any, feats: list[str], target: str, 
                    settings: PaperSettings) -> Any:
     from distill2rules.teachers import train_teacher
 
-    kw: dict[str, Any] = {}
+    # LightGBM on one thread: with two, an iteration can stall ~1 s on a busy 2-core machine
+    kw: dict[str, Any] = {"n_jobs": 1}
     if case.teacher_kind == "mlp":
-        kw = {"hidden": case.teacher_hidden, "max_epochs": settings.teacher_epochs, "patience": settings.teacher_patience}
+        kw = {"hidden": case.teacher_hidden, "max_epochs": settings.teacher_epochs, "patience": settings.teacher_patience,
+              "n_jobs": 2}
     return train_teacher(case.teacher_kind, splits.train[feats], splits.train[target], out=path, seed=seed,
                          X_val=splits.val[feats], y_val=splits.val[target], progress=False, **kw)
 

@@ -357,8 +357,11 @@ def run_sweep(teacher: str | Path, data: str | Path, *, student: str, target: st
     sizes = [parse_size(s, param) for s in sizes] if sizes else None
     grid = build_grid(seeds, temperatures, alphas, sizes)
     sp = dict(student_params or {})
-    if n_jobs > 1 and "n_jobs" in inspect.signature(student_class(student).__init__).parameters:
-        sp.setdefault("n_jobs", 1)  # one core per worker
+    accepted = inspect.signature(student_class(student).__init__).parameters
+    if n_jobs > 1 or backend == "dask":  # one core per worker
+        for key in ("n_jobs", "n_threads"):
+            if key in accepted:
+                sp.setdefault(key, 1)
     tpath = Path(teacher)
     if not tpath.exists():
         raise ConfigError(f"no teacher file at {tpath}.")

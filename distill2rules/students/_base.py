@@ -75,8 +75,12 @@ def raw_inputs(X: pd.DataFrame, numeric_columns: list[str], categorical_columns:
     return RawInputs(numeric_columns, categorical_columns, num, cat)
 
 
-def check_targets(y: Any, soft_targets: Any | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate labels/targets. Returns ``(classes, y_idx, targets)``."""
+def check_targets(y: Any, soft_targets: Any | None, n: int, *,
+                  classes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate labels/targets. Returns ``(classes, y_idx, targets)``.
+
+    ``classes`` (the training classes) indexes validation labels, which may lack a class.
+    """
     y_arr = np.asarray(y, dtype=object).ravel() if y is not None else None
     if y_arr is None:
         raise DataError("fit needs the class labels y (they fix classes_).")
@@ -84,14 +88,19 @@ def check_targets(y: Any, soft_targets: Any | None, n: int) -> tuple[np.ndarray,
         raise DataError(f"y has {len(y_arr)} labels for {n} rows.")
     if pd.isna(pd.Series(y_arr)).any():
         raise DataError("the labels contain missing values.", hint="Drop those rows before fitting.")
-    try:
-        classes = np.unique(np.asarray(y).ravel())
-    except TypeError:
-        classes = np.unique(y_arr.astype(str))
-        y_arr = y_arr.astype(str)
-    if len(classes) < 2:
-        raise DataError(f"the labels hold a single class ({classes[0]!r}); a classifier needs at least two.")
-    y_idx = np.searchsorted(classes, np.asarray(y_arr, dtype=classes.dtype))
+    if classes is not None:
+        y_idx = pd.Index([str(c) for c in classes]).get_indexer(pd.Index([str(v) for v in y_arr]))
+        if (y_idx < 0).any():
+            raise DataError(f"validation label {y_arr[np.flatnonzero(y_idx < 0)[0]]!r} is not a class of the training labels.")
+    else:
+        try:
+            classes = np.unique(np.asarray(y).ravel())
+        except TypeError:
+            classes = np.unique(y_arr.astype(str))
+            y_arr = y_arr.astype(str)
+        if len(classes) < 2:
+            raise DataError(f"the labels hold a single class ({classes[0]!r}); a classifier needs at least two.")
+        y_idx = np.searchsorted(classes, np.asarray(y_arr, dtype=classes.dtype))
     if soft_targets is None:
         targets = one_hot(y_idx, len(classes))
     else:
@@ -171,7 +180,8 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator):
         val = None
         if X_val is not None:
             Xv = as_frame(X_val)
-            _, yv_idx, tv = check_targets(y_val, soft_targets_val, len(Xv)) if y_val is not None else (None, None, None)
+            _, yv_idx, tv = (check_targets(y_val, soft_targets_val, len(Xv), classes=classes) if y_val is not None
+                            else (None, None, None))
             val = (raw_inputs(Xv, num, cat), yv_idx, tv)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         spec = self._fit_spec(inputs, targets, y_idx, classes, val=val, sample_weight=w)

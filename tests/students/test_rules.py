@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from distill2rules import spec as spec_mod
-from distill2rules.errors import ConfigError
+from distill2rules.errors import ConfigError, DataError
 from distill2rules.kd import one_hot
 from distill2rules.students import make_student
 from distill2rules.students.rules import RuleListStudent
@@ -145,3 +145,17 @@ def test_sklearn_conventions(kind):
     twin = clone(est)
     assert twin.get_params() == est.get_params()
     assert not any(name.endswith("_") for name in vars(twin))  # nothing learned before fit
+
+
+@pytest.mark.parametrize("kind", ["rules", "mlp"])
+def test_validation_rows_may_lack_a_class(kind):
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    val = (y != 2).to_numpy() & (np.arange(len(y)) % 3 == 0)
+    soft_val = one_hot(y[val].to_numpy(), 3)
+    est = make_student(kind, random_state=0, **({"epochs": 3} if kind == "mlp" else {}))
+    est.fit(X[~val], y[~val], X_val=X[val], y_val=y[val], soft_targets_val=soft_val)
+    assert est.classes_.tolist() == [0, 1, 2]
+    with pytest.raises(DataError, match="validation label 7 is not a class"):
+        make_student(kind).fit(X[~val], y[~val], X_val=X[val][:1], y_val=[7])
