@@ -34,6 +34,8 @@ from distill2rules.exporters._onnx_graph import (
     column,
     column_lookup,
     link_and_label,
+    logistic_tie,
+    round_down_f32,
     round_up_f32,
 )
 from distill2rules.exporters._onnx_trees import Codes, Trees, code_thresholds, feature_matrix
@@ -141,9 +143,10 @@ def _direct_tables(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, A
     """Logistic all-table specs: one tree ensemble emits the outputs' inputs directly.
 
     Targets ``0..T-1`` are the terms' contributions (one leaf per term and row: a pair term
-    is one tree searching its second axis below every bin of its first), target ``T`` is 0
-    and target ``T + 1`` the score (intercept + every leaf), summed in float64 (float64
-    input and weights) and rounded once to float32. Returns (contributions, ``[0, score]``).
+    is one tree searching its second axis below every bin of its first), target ``T`` is
+    the label threshold (:func:`logistic_tie`) and target ``T + 1`` the score (intercept +
+    every leaf), summed in float64 (float64 input and weights) and rounded once to float32.
+    Returns (contributions, ``[tie, score]``).
     """
     tables, axes_of, strings = _parse_tables(spec, terms, 1)
     x, codes = _features(g, spec, axes_of, strings)
@@ -155,7 +158,8 @@ def _direct_tables(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, A
         trees.add_grid([_search_axis(axis, j, codes, name) for axis, j, _ in wired],
                        lambda bins, t=t, scores=scores: ((t, float(scores[bins])),
                                                          (n + 1, float(scores[bins]))))
-    trees.add_constant(((n, 0.0), (n + 1, float(intercept))))
+    tie = float(round_down_f32(logistic_tie()))  # s > tie iff s > logistic_tie(), float32 s
+    trees.add_constant(((n, tie), (n + 1, float(intercept))))
     y = trees.emit(g, g.cast(x, DOUBLE), n + 2, double=True)
     split = g.const(np.asarray([n, 2], dtype=np.int64), "split")
     return tuple(g.op("Split", [y, split], out=["contributions", g.fresh("pair")], axis=1))  # type: ignore[return-value]
@@ -235,7 +239,6 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
     if kp == 1 and terms and not linear_ids and _bounded(terms, intercept):
         _, pair = _direct_tables(g, spec, terms, float(intercept[0]))
         g.op("Softmax", [pair], out="probabilities", axis=1)  # [1 - sigmoid(s), sigmoid(s)]
-        # label 1 iff s > 0; the float64 reference says 1 iff s > ~1.1e-16 (1 - p1 < p1)
         g.op("ArgMax", [pair], out="label", axis=1, keepdims=0, select_last_index=0)
         return [("probabilities", FLOAT, 2), ("label", INT64, -1),
                 ("contributions", FLOAT, len(terms))]
@@ -255,15 +258,16 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
             inverse = np.argsort(np.asarray(order, dtype=np.int64)).astype(np.int64)
             contrib = g.op("Gather", [contrib, g.const(inverse, "order")], axis=1)
     if blocks and kp == 1 and _bounded(terms, intercept):
-        # [0, score] = contributions @ [[0, 1], ...] + [0, intercept] in one Gemm, and
-        # softmax([0, s]) = [1 - sigmoid(s), sigmoid(s)]: 2 nodes instead of 5. Only when no
-        # contribution can be infinite (0 * inf would make the zero column NaN).
+        # [tie, score] = contributions @ [[0, 1], ...] + [tie, intercept] in one Gemm;
+        # softmax([tie, s]) = [1 - sigmoid(s - tie), sigmoid(s - tie)] and ArgMax gives the
+        # reference label (s > tie): 3 nodes instead of 6. Only when no contribution can be
+        # infinite (0 * inf would make the first column NaN).
         weights = np.zeros((len(terms), 2), dtype=np.float64)
         weights[:, 1] = 1.0
         pair = g.op("Gemm", [contrib, g.const(weights, "ones"),
-                             g.const(np.asarray([0.0, intercept[0]]), "intercept")])
+                             g.const(np.asarray([logistic_tie(), intercept[0]]), "intercept")])
         probs = g.op("Softmax", [pair], axis=1)
-        g.op("ArgMax", [probs], out="label", axis=1, keepdims=0, select_last_index=0)
+        g.op("ArgMax", [pair], out="label", axis=1, keepdims=0, select_last_index=0)
         label = "label"
     else:
         if blocks:

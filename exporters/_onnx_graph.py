@@ -199,6 +199,28 @@ class Graph:
 # ---------------------------------------------------------------------------- output tail
 
 
+def logistic_tie() -> float:
+    """Largest float64 score ``s`` whose reference label is ``classes[0]``.
+
+    The reference evaluator's label is 1 iff ``1 - p1 < p1`` with ``p1 = 1 / (1 + exp(-s))``
+    in float64, i.e. iff ``s > logistic_tie()`` (~1.1e-16, not 0). A logistic graph that
+    computes ``[tie, s]`` gets the label by ``ArgMax`` (first maximum) and the probabilities
+    by ``Softmax`` (``sigmoid(s - tie)``, within 3e-17 of ``sigmoid(s)``).
+    """
+
+    def label1(bits: int) -> bool:
+        v = np.asarray(bits, dtype=np.int64).view(np.float64)
+        p1 = 1.0 / (1.0 + np.exp(-v))
+        return bool((1.0 - p1) < p1)
+
+    lo = 0  # bits of 0.0: label 0
+    hi = int(np.asarray(1e-10, dtype=np.float64).view(np.int64))  # label 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if label1(mid) else (mid, hi)
+    return float(np.asarray(lo, dtype=np.int64).view(np.float64))
+
+
 def link_and_label(g: Graph, scores: str, link: str) -> tuple[str, str]:
     """Double scores [N, K'] -> (double probabilities [N, K], ``label`` int64 [N]).
 

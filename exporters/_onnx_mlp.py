@@ -28,9 +28,11 @@ from distill2rules.exporters._onnx_graph import (
     column,
     column_lookup,
     link_and_label,
+    logistic_tie,
 )
 
 _ACTIVATIONS = {"relu": "Relu", "tanh": "Tanh", "identity": None}
+_NUMPY_ACT = {"relu": lambda v: np.maximum(v, 0.0), "tanh": np.tanh, "identity": lambda v: v}
 
 
 def _numeric_block(g: Graph, spec: Mapping[str, Any], preps: list[Mapping[str, Any]]) -> str:
@@ -118,6 +120,7 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
     layers = list(spec["layers"])
     kp = 1 if spec["link"] == "logistic" else len(spec["classes"])
     h = None
+    tie = logistic_tie()
     finite = _finite(nums) and all(
         np.all(np.isfinite(np.asarray(layer["weight"], dtype=np.float64)))
         and np.all(np.isfinite(np.asarray(layer["bias"], dtype=np.float64))) for layer in layers)
@@ -134,11 +137,12 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
         last = i == len(layers) - 1
         # logistic link on finite activations: the last layer emits [0, s] and a Softmax
         # gives [1 - sigmoid(s), sigmoid(s)] (no Sigmoid / Sub / Concat)
+        # act(tie) = tie keeps the first column at tie through the last activation
         pair = (last and kp == 1 and W.shape[0] == 1 and finite
-                and _ACTIVATIONS[act] in (None, "Relu", "Tanh"))  # act(0) = 0
+                and float(_NUMPY_ACT[act](np.float64(tie))) == tie)
         if pair:
             W = np.vstack([np.zeros_like(W), W])
-            b = np.concatenate([[0.0], b])
+            b = np.concatenate([[tie], b])
         if i == 0:
             h = _first_layer(g, spec, nums, cats, W, b)
         elif h is not None:
@@ -153,8 +157,8 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
                         f"{len(spec['classes'])} classes needs {kp}.")
     assert h is not None
     if layers and pair:  # type: ignore[possibly-undefined]
-        probs = g.op("Softmax", [h], axis=1)
-        g.op("ArgMax", [probs], out="label", axis=1, keepdims=0, select_last_index=0)
+        probs = g.op("Softmax", [h], axis=1)  # [tie, s]: sigmoid(s - tie), label s > tie
+        g.op("ArgMax", [h], out="label", axis=1, keepdims=0, select_last_index=0)
     else:
         probs, _ = link_and_label(g, h, spec["link"])
     g.cast(probs, FLOAT, out="probabilities")

@@ -22,7 +22,7 @@ import pandas as pd
 
 from distill2rules.errors import ConfigError, DataError, SchemaError
 
-__all__ = ["EvalInputs", "HEADLINE_SIGMA", "class_indices", "compare_students", "evaluate_artifact",
+__all__ = ["EvalInputs", "HEADLINE_SIGMA", "class_indices", "compare_students", "evaluate_artifact", "kd_table",
            "prepare_eval_inputs", "sample_rows"]
 
 #: the noise level quoted in the side-by-side tables (all levels are kept in the JSON)
@@ -313,14 +313,21 @@ def evaluate_artifact(art_dir: str | Path, data: Any, *, target: str | None = No
 
         correct_s = evaluate(inp.spec, inp.X)["probabilities"].argmax(1) == inp.y_idx
         result["baseline"] = jsonable(base["students"]["baseline"])
-        headline = HEADLINE_SIGMA if HEADLINE_SIGMA in [float(s) for s in sigmas] else float(sigmas[len(sigmas) // 2]) if sigmas else HEADLINE_SIGMA
-        result["kd_vs_no_kd"] = jsonable(_side_by_side(result, base, headline))
+        result["kd_vs_no_kd"] = jsonable(_side_by_side(result, base, _headline_sigma(sigmas)))
         result["mcnemar"] = mcnemar(correct_s, base["correct"]["baseline"]).to_dict()
         result["mcnemar"]["a"], result["mcnemar"]["b"] = "student (KD)", "baseline (no KD)"
     result = jsonable(result)
     if save:
         update_artifact(art_dir, {"evaluation.json": _dump(result)})
     return result
+
+
+def _headline_sigma(sigmas: Sequence[float]) -> float:
+    """σ quoted in the side-by-side table: 0.05 if measured, else the middle level."""
+    levels = [float(x) for x in sigmas]
+    if not levels or HEADLINE_SIGMA in levels:
+        return HEADLINE_SIGMA
+    return levels[len(levels) // 2]
 
 
 def kd_table(result: Mapping[str, Any]) -> Any:
