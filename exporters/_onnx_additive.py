@@ -63,12 +63,15 @@ def _axis_size(axis: Mapping[str, Any], name: str) -> int:
     raise SpecError(f"term '{name}' has an axis of unknown kind {axis.get('kind')!r}.")
 
 
+_Wired = list[tuple[Mapping[str, Any], int, int]]  # (axis, input column, flat-index stride)
+
+
 def _parse_tables(spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int,
-                  ) -> tuple[list[np.ndarray], list[list[tuple[Mapping[str, Any], int, int]]], list[str]]:
+                  ) -> tuple[list[np.ndarray], list[_Wired], list[str]]:
     """Checked score arrays, wired axes ``(axis, column, stride)`` and category strings."""
     lookup = column_lookup(spec)
     tables: list[np.ndarray] = []
-    axes_of: list[list[tuple[Mapping[str, Any], int, int]]] = []
+    axes_of: list[_Wired] = []
     strings: list[str] = []
     total = 0
     for t, term in enumerate(terms):
@@ -103,8 +106,9 @@ def _features(g: Graph, spec: Mapping[str, Any], axes_of: list, strings: list[st
               ) -> tuple[str, Codes]:
     """The tree input: numeric columns (only if a numeric axis reads them) and category codes."""
     numeric_axes = any(a["kind"] == "numeric" for wired in axes_of for a, _, _ in wired)
+    categorical_axes = any(a["kind"] == "categorical" for wired in axes_of for a, _, _ in wired)
     d_num = len(spec["inputs"].get("numeric", [])) if numeric_axes else 0
-    return feature_matrix(g, d_num, strings)
+    return feature_matrix(g, d_num, strings, use_categorical=categorical_axes)
 
 
 def _search_axis(axis: Mapping[str, Any], j: int, codes: Codes, name: str,
@@ -162,7 +166,8 @@ def _direct_tables(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, A
     trees.add_constant(((n, tie), (n + 1, float(intercept))))
     y = trees.emit(g, g.cast(x, DOUBLE), n + 2, double=True)
     split = g.const(np.asarray([n, 2], dtype=np.int64), "split")
-    return tuple(g.op("Split", [y, split], out=["contributions", g.fresh("pair")], axis=1))  # type: ignore[return-value]
+    contributions, pair = g.op("Split", [y, split], out=["contributions", g.fresh("pair")], axis=1)
+    return contributions, pair
 
 
 def _category_bins(categories: Any, codes: Codes) -> np.ndarray:

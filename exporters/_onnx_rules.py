@@ -1,14 +1,15 @@
 """ONNX builder for rule lists (ordered rules, tree surrogates).
 
 One ``TreeEnsembleRegressor`` over ``[numeric, category codes]`` (see :mod:`._onnx_trees`)
-counts the failed conditions of every rule: each condition is a small tree adding 1 to its
-rule's target when it fails. Numeric ``<=`` / ``>`` compare with the threshold rounded
-*down* to float32 (exact for float32 ``x``) below a root that sends NaN to a leaf holding
-the condition's ``missing`` value; ``is_missing`` / ``not_missing`` are that root alone;
-categorical conditions search the category code (``""`` has its own code, strings no
-condition names share the "unseen" code). A constant tree writes 0 for the default rule,
-so ``ArgMin`` (first minimum) is the first rule with no failed condition. Probabilities and
-labels are gathered from per-rule constants: 6 nodes in all.
+counts failed conditions: one tree per rule adds 1 to the rule's target unless every
+condition holds. Its numeric conditions form a chain of ``BRANCH_LEQ`` / ``BRANCH_GT`` nodes
+on the threshold rounded *down* to float32 (exact for float32 ``x``), NaN taking the
+holding side iff the condition's ``missing`` flag (``missing_value_tracks_true``); the chain
+ends in a search over the first categorical condition's codes (``""`` has its own code,
+strings no condition names share the "unseen" code); further categorical conditions get a
+tree each. A constant tree writes 0 for the default rule, so ``ArgMin`` (first minimum) is
+the first rule with no failed condition. Probabilities and labels are gathered from
+per-rule constants: 6 nodes in all.
 """
 
 from __future__ import annotations
@@ -34,27 +35,27 @@ _NUMERIC_OPS = ("<=", ">", "is_missing", "not_missing")
 _CATEGORICAL_OPS = ("in", "not_in", "is_missing", "not_missing")
 
 
-def _condition_tree(trees: Trees, codes: Codes, kind: str, j: int, cond: Mapping[str, Any],
-                    target: int) -> None:
-    """Add the tree adding 1 to ``target`` where ``cond`` fails (0 where it holds)."""
+def _numeric_step(j: int, cond: Mapping[str, Any]) -> tuple[int, str, float, bool, bool]:
+    """The chain step (feature, mode, value, tracks_true, hold_if_true) of a numeric condition.
+
+    ``x <= v`` is ``BRANCH_LEQ round_down_f32(v)`` (exact for float32 ``x``), ``x > v`` is
+    ``BRANCH_GT`` of the same threshold; NaN takes the true branch iff ``missing`` (NaN never
+    compares true). ``is_missing`` / ``not_missing`` test ``x < -inf`` with NaN going true.
+    A NaN threshold (``x <= NaN`` never holds) compares false for every present ``x``.
+    """
     op = cond["op"]
-    hold, fail = ((target, 0.0),), ((target, 1.0),)
-    if kind == "numeric":
-        if op in ("<=", ">"):
-            v = as_float(cond["value"], f"condition on '{cond['feature']}' value")
-            thr = float(round_down_f32(v))  # x <= v iff x <= thr, float32 x
-            miss = hold if cond.get("missing", False) else fail
-            le, gt = (hold, fail) if op == "<=" else (fail, hold)
-            if np.isnan(thr):  # x <= NaN and x > NaN never hold
-                trees.add_search(j, [], [fail], nan_leaf=miss)
-            else:
-                trees.add_leq(j, thr, le, gt, miss)
-        else:  # is_missing / not_missing
-            present = fail if op == "is_missing" else hold
-            trees.add_search(j, [], [present], nan_leaf=hold if op == "is_missing" else fail)
-        return
-    f = codes.offset + j
-    truth = np.zeros(codes.n_codes, dtype=bool)  # by code: "" is 0, unseen is last
+    if op in ("<=", ">"):
+        v = as_float(cond["value"], f"condition on '{cond['feature']}' value")
+        thr = float(round_down_f32(v))
+        mode = "BRANCH_LEQ" if op == "<=" else "BRANCH_GT"
+        return j, mode, thr, bool(cond.get("missing", False)), True
+    return j, "BRANCH_LT", float("-inf"), True, op == "is_missing"
+
+
+def _category_truth(codes: Codes, cond: Mapping[str, Any]) -> np.ndarray:
+    """Whether a categorical condition holds, by category code (``""`` has its own code)."""
+    op = cond["op"]
+    truth = np.zeros(codes.n_codes, dtype=bool)
     if op in ("in", "not_in"):
         values = set(category_strings(cond["values"], f"condition on '{cond['feature']}'"))
         for v in values:
@@ -66,7 +67,23 @@ def _condition_tree(trees: Trees, codes: Codes, kind: str, j: int, cond: Mapping
     else:
         truth[:] = op == "not_missing"
         truth[codes.code[""]] = op == "is_missing"
-    trees.add_search(f, code_thresholds(codes.n_codes), [hold if t else fail for t in truth])
+    return truth
+
+
+def _rule_trees(trees: Trees, codes: Codes, r: int, conds: list[tuple[str, int, Any]]) -> None:
+    """Trees adding 1 to target ``r`` per failed block of conditions (0 when all hold).
+
+    The numeric conditions form one chain ending in the first categorical condition's
+    search (no subtree is duplicated); further categorical conditions get a tree each.
+    """
+    steps = [_numeric_step(j, c) for kind, j, c in conds if kind == "numeric"]
+    cats = [(codes.offset + j, _category_truth(codes, c)) for kind, j, c in conds
+            if kind == "categorical"]
+    thresholds = code_thresholds(codes.n_codes)
+    tail = (cats[0][0], thresholds, cats[0][1]) if cats else None
+    trees.add_chain(steps, r, tail)
+    for f, truth in cats[1:]:
+        trees.add_chain([], r, (f, thresholds, truth))
 
 
 def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
@@ -101,14 +118,17 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
     strings = [v for conds in categorical.values() for c in conds if c["op"] in ("in", "not_in")
                for v in category_strings(c["values"], f"condition on '{c['feature']}'")]
     if numeric or categorical:
-        d_num = len(spec["inputs"].get("numeric", []))
-        x, codes = feature_matrix(g, d_num, strings)
+        d_num = len(spec["inputs"].get("numeric", [])) if numeric else 0
+        x, codes = feature_matrix(g, d_num, strings, use_categorical=bool(categorical))
         trees = Trees()
+        per_rule: dict[int, list[tuple[str, int, Any]]] = {}
         for (j, cond), r in zip(numeric, numeric_rule):
-            _condition_tree(trees, codes, "numeric", j, cond, r)
+            per_rule.setdefault(r, []).append(("numeric", j, cond))
         for j, conds in categorical.items():
             for cond, r in zip(conds, categorical_rule[j]):
-                _condition_tree(trees, codes, "categorical", j, cond, r)
+                per_rule.setdefault(r, []).append(("categorical", j, cond))
+        for r in sorted(per_rule):
+            _rule_trees(trees, codes, r, per_rule[r])
         # every target written at least once (the default rule and condition-free rules: 0)
         trees.add_constant(tuple((r, 0.0) for r in range(len(rules) + 1)))
         failed = trees.emit(g, x, len(rules) + 1)  # failed conditions per rule (exact counts)

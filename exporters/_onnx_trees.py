@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from distill2rules.exporters._onnx_graph import FLOAT, ML_DOMAIN, Graph
+from distill2rules.exporters._onnx_graph import ML_DOMAIN, Graph
 
 Leaf = tuple[tuple[int, float], ...]  # ((target, weight), ...)
 
@@ -41,16 +41,19 @@ class Codes:
         return self.unseen + 1
 
 
-def feature_matrix(g: Graph, d_num: int, strings: Iterable[str]) -> tuple[str, Codes]:
+def feature_matrix(g: Graph, d_num: int, strings: Iterable[str],
+                   use_categorical: bool = True) -> tuple[str, Codes]:
     """Float32 ``[N, d_num + d_cat]``: numeric columns, then the code of every category cell.
 
+    ``d_num`` is 0 when no tree reads a numeric column (the matrix is then the codes alone);
     ``strings`` are the category strings the caller needs to tell apart (``""`` is always
-    added). Without a categorical input the matrix is the ``numeric`` input itself.
+    added). Without categorical input (or ``use_categorical=False``: no tree reads a
+    categorical column) the matrix is the ``numeric`` input itself.
     """
     code: dict[str, int] = {"": 0}
     for s in strings:
         code.setdefault(s, len(code))
-    if g.categorical is None:
+    if g.categorical is None or not use_categorical:
         return g.numeric, Codes(code, len(code), d_num)  # type: ignore[return-value]
     keys = list(code)
     codes = g.op("LabelEncoder", [g.categorical], domain=ML_DOMAIN, keys_strings=keys,
@@ -61,7 +64,7 @@ def feature_matrix(g: Graph, d_num: int, strings: Iterable[str]) -> tuple[str, C
 
 
 def code_thresholds(n_codes: int) -> np.ndarray:
-    """Thresholds ``0.5, 1.5, ...`` splitting integer codes ``0..n_codes-1`` into one region each."""
+    """Thresholds ``0.5, 1.5, ...``: one search region per integer code ``0..n_codes-1``."""
     return np.arange(n_codes - 1, dtype=np.float32) + np.float32(0.5)
 
 
@@ -189,14 +192,61 @@ class Trees:
         axis(0, ())
         self._emit_tree(rows)
 
-    def add_leq(self, feature: int, value: float, true_leaf: Leaf, false_leaf: Leaf,
-                nan_leaf: Leaf) -> None:
-        """Add one tree: NaN -> ``nan_leaf``; ``x <= value`` -> ``true_leaf``; else ``false_leaf``."""
-        rows = [(0, feature, "BRANCH_LT", float("-inf"), 1, 2, 1, None),
-                (1, feature, "LEAF", 0.0, 0, 0, 0, nan_leaf),
-                (2, feature, "BRANCH_LEQ", float(value), 3, 4, 0, None),
-                (3, feature, "LEAF", 0.0, 0, 0, 0, true_leaf),
-                (4, feature, "LEAF", 0.0, 0, 0, 0, false_leaf)]
+    def add_chain(self, steps: Sequence[tuple[int, str, float, bool, bool]], target: int,
+                  tail: tuple[int, Sequence[float], Sequence[bool]] | None = None) -> None:
+        """Add one tree adding 1 to ``target`` unless every step (and the tail) holds.
+
+        A step ``(feature, mode, value, tracks_true, hold_if_true)`` is one branch node whose
+        holding side continues the chain and whose other side is a leaf ``1``; ``tail``
+        ``(feature, thresholds, holds per region)`` ends the chain with a search whose
+        regions are leaves ``0`` (holds) or ``1``.
+        """
+        hold, fail = ((target, 0.0),), ((target, 1.0),)
+        rows: list[Any] = []
+
+        def new_id() -> int:
+            rows.append(None)
+            return len(rows) - 1
+
+        def leaf(value: Leaf, feature: int) -> int:
+            nid = new_id()
+            rows[nid] = (nid, feature, "LEAF", 0.0, 0, 0, 0, value)
+            return nid
+
+        def chain(k: int) -> int:
+            if k == len(steps):
+                if tail is None:
+                    return leaf(hold, 0)
+                feature, thresholds, holds = tail
+                return search(feature, thresholds, holds, 0, len(holds) - 1)
+            feature, mode, value, tracks, hold_if_true = steps[k]
+            nid = new_id()
+            rest, stop = chain(k + 1), leaf(fail, feature)
+            t_id, f_id = (rest, stop) if hold_if_true else (stop, rest)
+            rows[nid] = (nid, feature, mode, float(value), t_id, f_id, int(tracks), None)
+            return nid
+
+        def search(feature: int, thresholds: Sequence[float], holds: Sequence[bool],
+                   lo: int, hi: int) -> int:
+            if lo == hi:
+                return leaf(hold if holds[lo] else fail, feature)
+            nid = new_id()
+            mid = (lo + hi + 1) // 2
+            left = search(feature, thresholds, holds, lo, mid - 1)
+            right = search(feature, thresholds, holds, mid, hi)
+            value = float(thresholds[mid - 1])
+            rows[nid] = (nid, feature, "BRANCH_LT", value, left, right, 0, None)
+            return nid
+
+        if tail is not None:  # merge neighbouring regions that agree
+            feature, thresholds, holds = tail
+            thr, reg = [], [bool(holds[0])]
+            for t, h in zip(thresholds, holds[1:]):
+                if bool(h) != reg[-1]:
+                    thr.append(float(t))
+                    reg.append(bool(h))
+            tail = (feature, thr, reg)
+        chain(0)
         self._emit_tree(rows)
 
     def add_constant(self, leaf: Leaf) -> None:
@@ -224,4 +274,4 @@ class Trees:
                     aggregate_function="SUM", post_transform="NONE", **attrs)
 
 
-__all__ = ["Codes", "FLOAT", "Leaf", "Trees", "code_thresholds", "feature_matrix"]
+__all__ = ["Codes", "Leaf", "Trees", "code_thresholds", "feature_matrix"]
