@@ -98,7 +98,7 @@ def print_fit_table(metrics: dict[str, Any], title: str = "") -> None:
 def fit(
     teacher: Annotated[Path, typer.Option(help="Teacher file: LightGBM model.txt, TorchScript or state_dict .pt (+ sidecar .json), .onnx, .skops.")],
     data: Annotated[str, typer.Option(help="Dataset: a CSV/Parquet path or a registry name (adult, german_credit, breast_cancer, wine_quality, bank_marketing).")],
-    out: Annotated[Path, typer.Option(help="Artifact directory to write (atomically; replaced if it exists).")],
+    out: Annotated[Optional[Path], typer.Option(help="Artifact directory to write (atomically; replaced if it exists). Required unless --sizes.")] = None,
     student: Annotated[str, typer.Option(help=STUDENT_HELP)] = "ebm",
     target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
     temperature: Annotated[str, typer.Option(help="Softmax temperature τ > 0 for the teacher's soft labels, or 'auto'.")] = "1.0",
@@ -133,6 +133,10 @@ def fit(
         from distill2rules.data import Schema
 
         schema_obj = Schema.load(schema)
+    if not sizes and out is None:
+        from distill2rules.errors import ConfigError
+
+        raise ConfigError("fit needs --out DIR (where to write the artifact).", hint="Or pass --sizes to only pilot student sizes.")
     if sizes:
         _fit_sizes(teacher, data, student=student, sizes=sizes, target=target, temperature=temperature, alpha=alpha, seed=seed,
                    params=params, schema=schema_obj, teacher_format=teacher_format, trust_pickle=trust_pickle, baseline=baseline,
