@@ -45,9 +45,9 @@ def versions() -> dict[str, str]:
 
 
 def _dump(obj: Any) -> str:
-    from distill2rules.spec._format import _jsonable
+    from distill2rules.spec import jsonable
 
-    return json.dumps(_jsonable(obj), indent=1, sort_keys=True, allow_nan=False) + "\n"
+    return json.dumps(jsonable(obj), indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
 def write_artifact(out_dir: str | Path, files: Mapping[str, str | bytes | Callable[[Path], None]],

@@ -83,28 +83,7 @@ def fmt_value(x: Any) -> str:
     return f"'{x}'"
 
 
-def jsonable(obj: Any) -> Any:
-    """Plain JSON types: numpy scalars/arrays unwrapped, NaN -> None, ±inf -> ``"inf"``/``"-inf"``."""
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        if math.isnan(f):
-            return None
-        if math.isinf(f):
-            return "inf" if f > 0 else "-inf"
-        return f
-    if obj is None or isinstance(obj, str):
-        return obj
-    return str(obj)
+from distill2rules.spec import jsonable  # noqa: E402  (one JSON conversion for every rendering)
 
 
 def f32_value(x: float) -> float | None:

@@ -104,7 +104,7 @@ def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str],
               inputs: str) -> dict[str, str]:
     from distill2rules import __version__
     from distill2rules.spec import to_json
-    from distill2rules.spec._format import _jsonable
+    from distill2rules.spec import jsonable as _jsonable
 
     meta = {
         "producer": json.dumps({"name": "distill2rules", "version": __version__}),

@@ -26,13 +26,14 @@ SPEC_FORMAT = "distill2rules.spec/1"
 KINDS = ("additive", "rule_list", "mlp")
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
+    """Plain JSON types: numpy scalars/arrays unwrapped, NaN -> None, ±inf -> ``"inf"``/``"-inf"``."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (np.floating, float)):
@@ -61,7 +62,7 @@ def _unjson_inf(obj: Any) -> Any:
 
 def to_json(spec: Mapping[str, Any]) -> str:
     """Deterministic JSON text (sorted keys, fixed float repr) for byte-identical artifacts."""
-    return json.dumps(_jsonable(dict(spec)), indent=1, sort_keys=True, allow_nan=False) + "\n"
+    return json.dumps(jsonable(dict(spec)), indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
 def from_json(text: str) -> dict[str, Any]:
