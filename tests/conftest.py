@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# two xdist workers share two cores: one thread each for LightGBM/torch teacher training
+os.environ.setdefault("DISTILL2RULES_N_JOBS", "1")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 if "DISTILL2RULES_DATA" not in os.environ and SHARED.is_dir():
     os.environ["DISTILL2RULES_DATA"] = str(SHARED)

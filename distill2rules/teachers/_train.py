@@ -133,7 +133,7 @@ def train_teacher(
     patience: int = 5,
     batch_size: int = 256,
     learning_rate: float | None = None,
-    n_jobs: int = 2,
+    n_jobs: int | None = None,
     progress: bool = True,
 ) -> Teacher:
     """Train a reference teacher, save it, and return it loaded back from disk.
@@ -166,7 +166,8 @@ def train_teacher(
     batch_size : int, default 256
     learning_rate : float, optional
         0.05 for gbt, 1e-3 (Adam) for mlp.
-    n_jobs : int, default 2
+    n_jobs : int, optional
+        Threads (default 2, or ``$DISTILL2RULES_N_JOBS``).
         Threads for LightGBM / torch during training (torch's setting is restored after).
     progress : bool, default True
         Show a rich progress bar on stderr.
@@ -185,6 +186,10 @@ def train_teacher(
         raise ConfigError(f"unknown teacher kind {kind!r};", hint="use 'gbt' or 'mlp'.")
     if int(seed) < 0:
         raise ConfigError(f"seed must be >= 0, got {seed}.")
+    if n_jobs is None:  # threads for LightGBM/torch; DISTILL2RULES_N_JOBS lets test runners pin it to 1
+        import os
+
+        n_jobs = int(os.environ.get("DISTILL2RULES_N_JOBS", "2"))
     if int(n_jobs) < 1:
         raise ConfigError(f"n_jobs must be >= 1, got {n_jobs}.")
     X, y_arr = _check_inputs(X, y)
