@@ -230,7 +230,7 @@ def load_pickle(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> Teac
     import joblib
 
     try:
-        obj = joblib.load(str(path))
+        obj = joblib.load(str(path))  # safe: only reached with trust_pickle=True (checked above)
     except Exception as exc:
         raise TeacherError(f"could not unpickle {path.name} ({_one_line(exc)}).") from exc
     torch = sys.modules.get("torch")  # unpickling a torch module has imported torch

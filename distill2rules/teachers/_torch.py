@@ -285,7 +285,7 @@ def _torch_load(path: Path, trust_pickle: bool) -> Any:
             hint="the file may be truncated or corrupted.",
         ) from exc
     try:  # trusted by the caller
-        return torch.load(str(path), weights_only=False, map_location="cpu")
+        return torch.load(str(path), weights_only=False, map_location="cpu")  # safe: trust_pickle=True only
     except Exception as exc:
         raise TeacherError(f"PyTorch could not unpickle {path.name} ({_one_line(exc)}).") from exc
 
