@@ -29,6 +29,8 @@ def to_category_strings(values: Any) -> np.ndarray:
     Integers stay integers (``3`` -> ``"3"``), integral floats lose their ``.0`` so a column
     read as float because of missing values still matches (``3.0`` -> ``"3"``).
     """
+    import pandas as pd
+
     arr = np.asarray(values, dtype=object).ravel()
     out = np.empty(arr.shape[0], dtype=object)
     for i, v in enumerate(arr):
@@ -45,15 +47,9 @@ def to_category_strings(values: Any) -> np.ndarray:
             out[i] = str(bool(v))
         elif isinstance(v, (int, np.integer)):
             out[i] = str(int(v))
+        elif v is pd.NA or v is pd.NaT:
+            out[i] = MISSING_CATEGORY
         else:
-            try:
-                import pandas as pd
-
-                if v is pd.NA or v is pd.NaT:
-                    out[i] = MISSING_CATEGORY
-                    continue
-            except ImportError:  # pragma: no cover
-                pass
             out[i] = str(v).strip()
     return out
 
@@ -62,6 +58,11 @@ def to_numeric_float32(values: Any, column: str) -> np.ndarray:
     """Numeric column as float32; missing becomes NaN; non-numbers raise a clear error."""
     import pandas as pd
 
+    if isinstance(values, pd.Series) and pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        # fast path (a served row is usually already numeric): no per-value parsing
+        out = values.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(over="ignore"):
+            return out.astype(np.float32)
     s = pd.Series(np.asarray(values, dtype=object).ravel() if not isinstance(values, pd.Series) else values)
     if s.dtype == bool or str(s.dtype) == "boolean":
         s = s.astype("float64")
@@ -105,11 +106,20 @@ def prepare_inputs(spec: Mapping[str, Any], X: Any) -> tuple[np.ndarray, np.ndar
         )
     n = len(X)
     num = np.empty((n, len(num_cols)), dtype=np.float32)
-    for j, c in enumerate(num_cols):
-        num[:, j] = to_numeric_float32(X[c], c)
+    if num_cols:
+        block = X[num_cols]
+        if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in block.dtypes):
+            # one conversion for the whole block (the common case when serving rows)
+            with np.errstate(over="ignore"):
+                num[:] = block.to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            for j, c in enumerate(num_cols):
+                num[:, j] = to_numeric_float32(block.iloc[:, j], c)
     cat = np.empty((n, len(cat_cols)), dtype=object)
-    for j, c in enumerate(cat_cols):
-        cat[:, j] = to_category_strings(X[c].to_numpy(dtype=object))
+    if cat_cols:
+        raw = X[cat_cols].to_numpy(dtype=object)
+        for j in range(len(cat_cols)):
+            cat[:, j] = to_category_strings(raw[:, j])
     return num, cat
 
 
