@@ -75,6 +75,23 @@ def raw_inputs(X: pd.DataFrame, numeric_columns: list[str], categorical_columns:
     return RawInputs(numeric_columns, categorical_columns, num, cat)
 
 
+def numeric_standardisation(inputs: RawInputs) -> list[dict]:
+    """Per numeric column: median ``impute``, training-range ``clip``, then ``mean``/``scale`` of the
+    imputed, clipped values (the preprocessing of the linear and MLP students, kept in their specs)."""
+    out = []
+    for j, name in enumerate(inputs.numeric_columns):
+        x = inputs.numeric[:, j].astype(np.float64)
+        finite = x[np.isfinite(x)]
+        if finite.size == 0:
+            finite = np.zeros(1)
+        lo, hi = float(finite.min()), float(finite.max())
+        med = float(np.median(finite))
+        xc = np.clip(np.where(np.isnan(x), med, x), lo, hi)
+        sd = float(xc.std())
+        out.append({"feature": name, "impute": med, "clip": [lo, hi], "mean": float(xc.mean()), "scale": sd if sd > 1e-12 else 1.0})
+    return out
+
+
 def check_targets(y: Any, soft_targets: Any | None, n: int, *,
                   classes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate labels/targets. Returns ``(classes, y_idx, targets)``.

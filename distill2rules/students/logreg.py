@@ -18,7 +18,7 @@ from scipy.special import expit, log_expit
 
 from distill2rules.errors import ConfigError
 from distill2rules.kd import log_softmax
-from distill2rules.students._base import RawInputs, SoftTargetStudent
+from distill2rules.students._base import RawInputs, SoftTargetStudent, numeric_standardisation
 from distill2rules.spec import MISSING_CATEGORY
 
 
@@ -42,17 +42,7 @@ def _design(inputs: RawInputs, prep: dict) -> np.ndarray:
 
 
 def _prep(inputs: RawInputs, min_category_count: int) -> dict:
-    numeric = []
-    for j, name in enumerate(inputs.numeric_columns):
-        x = inputs.numeric[:, j].astype(np.float64)
-        finite = x[np.isfinite(x)]
-        if finite.size == 0:
-            finite = np.zeros(1)
-        lo, hi = float(finite.min()), float(finite.max())
-        med = float(np.median(finite))
-        xc = np.clip(np.where(np.isnan(x), med, x), lo, hi)
-        sd = float(xc.std())
-        numeric.append({"feature": name, "impute": med, "clip": [lo, hi], "mean": float(xc.mean()), "scale": sd if sd > 1e-12 else 1.0})
+    numeric = numeric_standardisation(inputs)
     categorical = []
     for j, name in enumerate(inputs.categorical_columns):
         vals, counts = np.unique(inputs.categorical[:, j].astype(str), return_counts=True)

@@ -40,7 +40,7 @@ import numpy as np
 
 from distill2rules.errors import ConfigError, DataError
 from distill2rules.spec import MISSING_CATEGORY
-from distill2rules.students._base import RawInputs, SoftTargetStudent
+from distill2rules.students._base import RawInputs, SoftTargetStudent, numeric_standardisation
 
 
 def parse_hidden(hidden: Any) -> tuple[int, ...]:
@@ -61,18 +61,7 @@ def parse_hidden(hidden: Any) -> tuple[int, ...]:
 
 
 def _preprocess(inputs: RawInputs, min_category_count: int) -> dict:
-    numeric = []
-    for j, name in enumerate(inputs.numeric_columns):
-        x = inputs.numeric[:, j].astype(np.float64)
-        finite = x[np.isfinite(x)]
-        if finite.size == 0:
-            finite = np.zeros(1)
-        lo, hi = float(finite.min()), float(finite.max())
-        med = float(np.median(finite))
-        xc = np.clip(np.where(np.isnan(x), med, x), lo, hi)
-        sd = float(xc.std())
-        numeric.append({"feature": name, "mean": float(xc.mean()), "scale": sd if sd > 1e-12 else 1.0,
-                        "impute": med, "clip": [lo, hi]})
+    numeric = numeric_standardisation(inputs)
     categorical = []
     for j, name in enumerate(inputs.categorical_columns):
         vals, counts = np.unique(inputs.categorical[:, j].astype(str), return_counts=True)

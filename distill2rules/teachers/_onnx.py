@@ -21,7 +21,7 @@ from distill2rules.teachers._base import (
     logits_from_probabilities,
     logits_from_raw,
 )
-from distill2rules.teachers._preprocess import Preprocessing
+from distill2rules.teachers._preprocess import PreprocessedInputs, Preprocessing
 from distill2rules.teachers._sidecar import Sidecar
 
 __all__ = ["OnnxTeacher"]
@@ -42,7 +42,7 @@ def _static(dim: Any) -> int | None:
     return int(dim) if isinstance(dim, (int, np.integer)) and dim > 0 else None
 
 
-class OnnxTeacher(Teacher):
+class OnnxTeacher(PreprocessedInputs, Teacher):
     """An ONNX classifier scored with onnxruntime.
 
     Attributes
@@ -257,24 +257,6 @@ class OnnxTeacher(Teacher):
         return "logits"
 
     # ------------------------------------------------------------------ the interface
-
-    @property
-    def model_input_names(self) -> list[str]:
-        return list(self.preprocessing.model_input_names)
-
-    @property
-    def feature_groups(self) -> dict[str, list[int]]:
-        return {f: list(i) for f, i in self.preprocessing.feature_groups.items()}
-
-    def _on_names_bound(self) -> None:
-        if not self.preprocessing.feature_names:
-            self.preprocessing = Preprocessing(self.feature_names)
-
-    def _on_names_renamed(self, mapping: dict[str, str]) -> None:
-        self.preprocessing = self.preprocessing.renamed(mapping)
-
-    def transform(self, X: Any) -> np.ndarray:
-        return self.preprocessing.transform(self.select(X), np.float32)
 
     def _run(self, Z: np.ndarray) -> np.ndarray:
         Z = np.ascontiguousarray(Z, dtype=self.input_dtype)

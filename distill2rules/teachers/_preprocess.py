@@ -284,3 +284,29 @@ class Preprocessing:
                 x = (x - p["mean"]) / p["scale"]
             out[:, idx[0]] = x
         return out.astype(dtype, copy=False)
+
+
+class PreprocessedInputs:
+    """Teacher interface members for adapters whose model input is ``self.preprocessing`` applied to
+    the raw columns (torch and ONNX teachers): one definition instead of one per adapter."""
+
+    preprocessing: "Preprocessing"
+
+    @property
+    def model_input_names(self) -> list[str]:
+        return list(self.preprocessing.model_input_names)
+
+    @property
+    def feature_groups(self) -> dict[str, list[int]]:
+        return {f: list(i) for f, i in self.preprocessing.feature_groups.items()}
+
+    def _on_names_bound(self) -> None:
+        if not self.preprocessing.feature_names:
+            self.preprocessing = Preprocessing(self.feature_names)  # type: ignore[attr-defined]
+
+    def _on_names_renamed(self, mapping: dict[str, str]) -> None:
+        self.preprocessing = self.preprocessing.renamed(mapping)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Float32 model input (standardised numerics, one-hot categoricals, pass-through)."""
+        return self.preprocessing.transform(self.select(X), np.float32)  # type: ignore[attr-defined]

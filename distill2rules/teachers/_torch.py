@@ -18,7 +18,7 @@ import numpy as np
 from distill2rules.errors import TeacherError, UnsafeFileError
 from distill2rules.teachers._base import Teacher, check_finite, logits_from_raw
 from distill2rules.teachers._detect import check_zip_members
-from distill2rules.teachers._preprocess import Preprocessing
+from distill2rules.teachers._preprocess import PreprocessedInputs, Preprocessing
 from distill2rules.teachers._sidecar import Sidecar
 
 __all__ = ["ACTIVATIONS", "TorchTeacher", "build_mlp"]
@@ -62,7 +62,7 @@ def _one_line(exc: BaseException) -> str:
     return lines[0][:200] if lines else type(exc).__name__
 
 
-class TorchTeacher(Teacher):
+class TorchTeacher(PreprocessedInputs, Teacher):
     """A PyTorch classifier plus its preprocessing.
 
     Attributes
@@ -104,25 +104,6 @@ class TorchTeacher(Teacher):
         self.preprocessing = preprocessing
 
     # ------------------------------------------------------------------ the interface
-
-    @property
-    def model_input_names(self) -> list[str]:
-        return list(self.preprocessing.model_input_names)
-
-    @property
-    def feature_groups(self) -> dict[str, list[int]]:
-        return {f: list(i) for f, i in self.preprocessing.feature_groups.items()}
-
-    def _on_names_bound(self) -> None:
-        if not self.preprocessing.feature_names:
-            self.preprocessing = Preprocessing(self.feature_names)
-
-    def _on_names_renamed(self, mapping: dict[str, str]) -> None:
-        self.preprocessing = self.preprocessing.renamed(mapping)
-
-    def transform(self, X: Any) -> np.ndarray:
-        """Float32 model input (standardised numerics, one-hot categoricals, pass-through)."""
-        return self.preprocessing.transform(self.select(X), np.float32)
 
     def _raw_logits_from_model_input(self, Z: np.ndarray) -> np.ndarray:
         import torch
