@@ -219,14 +219,17 @@ class Teacher(abc.ABC):
         """Size of the model (tree nodes, weights or initializer elements)."""
 
     @property
-    @abc.abstractmethod
     def model_input_names(self) -> list[str]:
-        """One name per column of :meth:`transform` (e.g. ``"workclass=Private"``)."""
+        """One name per column of :meth:`transform` (e.g. ``"workclass=Private"``).
+
+        Default: one model input per raw column (LightGBM, scikit-learn); preprocessed adapters override.
+        """
+        return list(self.feature_names)
 
     @property
-    @abc.abstractmethod
     def feature_groups(self) -> dict[str, list[int]]:
         """Raw column -> indices of its columns in the model input (a one-hot block is several)."""
+        return {f: [i] for i, f in enumerate(self.feature_names)}
 
     # ------------------------------------------------------------------ shared behaviour
 

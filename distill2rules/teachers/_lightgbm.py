@@ -205,14 +205,6 @@ class LightGBMTeacher(Teacher):
         names = self.feature_names or [f"x{j}" for j in range(self.booster.num_feature())]
         return {names[j]: list(c) for j, c in self._categorical.items()}
 
-    @property
-    def model_input_names(self) -> list[str]:
-        return list(self.feature_names)
-
-    @property
-    def feature_groups(self) -> dict[str, list[int]]:
-        return {f: [i] for i, f in enumerate(self.feature_names)}
-
     def _model_input(self, frame: Any, dtype: Any) -> np.ndarray:
         n, d = frame.shape
         out = np.empty((n, d), dtype=np.float64)

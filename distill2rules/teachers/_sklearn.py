@@ -122,14 +122,6 @@ class SklearnTeacher(Teacher):
 
     # ------------------------------------------------------------------ the interface
 
-    @property
-    def model_input_names(self) -> list[str]:
-        return list(self.feature_names)
-
-    @property
-    def feature_groups(self) -> dict[str, list[int]]:
-        return {f: [i] for i, f in enumerate(self.feature_names)}
-
     def _proba_logits(self, data: Any) -> np.ndarray:
         try:
             p = self.estimator.predict_proba(data)
