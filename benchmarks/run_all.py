@@ -1,7 +1,8 @@
 """Run every benchmark side by side and write ``docs/performance.md`` (``make bench``).
 
 Sections: toolkit cost (``distill2rules fit`` per student, SHAP alignment), inference (ONNX
-students vs teachers, peers and the onnxruntime floor), size, scaling. Teachers and artifacts
+students vs teachers, peers and the onnxruntime floor), EBM vs ebm2onnx (over data shape and
+bin count), size, scaling. Teachers and artifacts
 are cached under ``runs/bench`` (``--workdir``); delete it to retrain the teachers.
 
 Usage::
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ebm_peers  # noqa: E402
 import inference  # noqa: E402
 import scaling  # noqa: E402
 import size  # noqa: E402
@@ -40,6 +42,7 @@ from _common import (  # noqa: E402
 SECTIONS: dict[str, Callable[[Context], Section]] = {
     "cost": toolkit_cost.run,
     "inference": inference.run,
+    "ebm_peers": ebm_peers.run,
     "size": size.run,
     "scaling": scaling.run,
 }
@@ -62,7 +65,8 @@ def header(ctx: Context, argv: Sequence[str], started: dt.datetime, seconds: flo
             ["load average (1, 5, 15 min)", f"start {load_start}; end {m['load_average']}"],
             ["OS", m["os"]],
             ["threads", f"OMP_NUM_THREADS={m['OMP_NUM_THREADS']}; timing is single-threaded (see Inference)"],
-            ["data", "Adult (UCI), 70/15/15 split, seed 0" + (" — 3,000-row sample" if ctx.quick else "")],
+            ["data", "Adult (UCI), 70/15/15 split, seed 0" + (" — 3,000-row sample" if ctx.quick else "")
+             + "; EBM vs ebm2onnx also uses Wine Quality"],
             ["teachers", "GBT: LightGBM 200 trees (`teacher train --kind gbt`); MLP 512-256-128-64-32 "
                          "(`teacher train --kind mlp`)" if not ctx.quick else "tiny GBT (20 trees) and MLP (32-16)"],
             ["students", ", ".join(ctx.students) + " (registered in `distill2rules.students.STUDENTS`)"],
@@ -78,7 +82,7 @@ def summary(sections: list[Section]) -> str:
     rows = [[s.title, *t.row()] for s in sections for t in s.targets if "informative" not in t.note]
     if not rows:
         return ""
-    return "\n".join(["## Targets (issue 6)", "", md_table(["section", "target", "measured", "goal", "status", "note"],
+    return "\n".join(["## Targets (issues 6 and 7)", "", md_table(["section", "target", "measured", "goal", "status", "note"],
                                                             rows), ""])
 
 

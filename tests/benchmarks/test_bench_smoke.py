@@ -115,3 +115,22 @@ def test_additive_graph_encodes_categoricals_in_one_pass(ctx):
     assert ops.count("LabelEncoder") == 1 and "Unsqueeze" not in ops
     report = check_onnx_parity(model, spec, n_rows=2000)
     assert report.label_mismatches == 0 and report.max_abs_probability < 1e-5
+
+
+def test_ebm_peers_times_the_same_model_against_ebm2onnx_and_the_input_floor(ctx):
+    """Both graphs come from one interpret object and agree before timing; the ceiling is ebm2onnx ÷ floor."""
+    pytest.importorskip("ebm2onnx")
+    import ebm_peers
+
+    sec = ebm_peers.run(ctx)
+    md = sec.markdown()
+    assert "## EBM vs ebm2onnx" in md
+    adult, wine = _table_rows(md, "Adult, max_bins 256"), _table_rows(md, "Wine (good vs not), max_bins 256")
+    assert len(adult) == 1 and len(wine) == 1
+    assert "6 + 8" in adult[0] and "11 + 0" in wine[0]  # Adult feeds strings, Wine numbers only
+    for case in sec.data.values():
+        assert case["max_abs_dp"] <= 1e-5
+        assert set(case["batch"]) == {"ours", "ebm2onnx", "input floor"}
+    names = [t.name for t in sec.targets]
+    assert sum(n.startswith("batch speed-up vs ebm2onnx") for n in names) == 2
+    assert all("ceiling" in t.note for t in sec.targets if t.name.startswith("batch"))

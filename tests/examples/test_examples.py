@@ -46,6 +46,32 @@ def test_edge_inference_uses_onnxruntime_only(loan):
     assert stdout.rstrip().endswith("distill2rules imported: False")
 
 
+def test_edge_inference_runs_with_only_numpy_and_onnxruntime(loan, tmp_path):
+    """A sandbox holding numpy and onnxruntime alone (no site-packages: ``-S -E -s``): the
+    edge device's environment. Any other import in the example would fail here."""
+    import numpy
+    import onnxruntime
+
+    site = tmp_path / "site"
+    site.mkdir()
+    for mod in (numpy, onnxruntime):
+        pkg = Path(mod.__file__).parent
+        (site / pkg.name).symlink_to(pkg)
+        libs = pkg.parent / f"{pkg.name}.libs"  # vendored shared libraries of manylinux wheels
+        if libs.is_dir():
+            (site / libs.name).symlink_to(libs)
+    out, _ = loan
+    boot = ("import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv = sys.argv[1:]; "
+            "import importlib.util as u; assert u.find_spec('pandas') is None and u.find_spec('onnx') is None; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')")
+    cmd = [sys.executable, "-S", "-E", "-s", "-c", boot, str(site), str(EXAMPLES / "edge_inference.py"), "--small",
+           str(out / "ebm" / "student.onnx"), str(out / "declined_applicants.csv")]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "decision 'bad'" in p.stdout and "reason 1:" in p.stdout
+    assert p.stdout.rstrip().endswith("distill2rules imported: False")
+
+
 def test_edge_reasons_match_explain(loan):
     """The edge script's top reason per row is the one `distill2rules explain` gives (same spec, same reference)."""
     import re
