@@ -66,10 +66,16 @@ def export_artifact(art_dir: str | Path, *, format: str = "onnx", inputs: str = 
         update_artifact(art_dir, files)
         return [Path(art_dir) / n for n in files]
     out = Path(out)
-    if format == "onnx":
+    one = {".md": "rulecard.md", ".html": "rulecard.html", ".htm": "rulecard.html", ".json": "rulecard.json"}
+    if format == "onnx" or (out.suffix.lower() in one and not out.is_dir()):
+        # one file: the graph, or the rule card in the format the name asks for (card.md, card.html, card.json)
+        content = next(iter(files.values())) if format == "onnx" else files[one[out.suffix.lower()]]
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_bytes(next(iter(files.values())))
+        if isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
         tmp.replace(out)
         return [out]
     out.mkdir(parents=True, exist_ok=True)

@@ -68,6 +68,22 @@ def test_predict_writes_one_probability_column_per_class(cli, german_gbt, tmp_pa
     assert len(lines) == 25 and all(len(l["reasons"]) <= 3 for l in lines)
 
 
+def test_export_rulecard_to_one_named_file_or_a_directory(cli, german_gbt, tmp_path):
+    art = tmp_path / "art"
+    assert cli("fit", "--teacher", german_gbt, "--student", "logreg", "--data", "german_credit", "--out", art, "-q").code == 0
+    for name in ("card.md", "card.html", "card.json"):
+        r = cli("export", art, "--format", "rulecard", "--out", tmp_path / name)
+        assert r.code == 0, r.err
+        assert (tmp_path / name).is_file(), name
+    assert (tmp_path / "card.md").read_text().startswith("# Rule card")
+    assert (tmp_path / "card.html").read_text().lstrip().lower().startswith("<!doctype html")
+    assert "summary" in json.loads((tmp_path / "card.json").read_text())
+    r = cli("export", art, "--format", "rulecard", "--out", tmp_path / "cards")
+    assert r.code == 0 and sorted(p.name for p in (tmp_path / "cards").iterdir()) == [
+        "rulecard.html", "rulecard.json", "rulecard.md"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
 def test_tampered_artifact_fails_verification(cli, german_gbt, tmp_path):
     art = tmp_path / "art"
     assert cli("fit", "--teacher", german_gbt, "--student", "logreg", "--data", "german_credit", "--out", art, "-q").code == 0
