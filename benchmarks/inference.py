@@ -70,17 +70,25 @@ def floor_model(feeds: dict[str, np.ndarray]) -> bytes:
     return model.SerializeToString()
 
 
-def fresh_strings(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Copy string tensors into new ``str`` objects allocated in row order.
+#: one canonical ``str`` per distinct value, shared by every contestant's string tensors
+_STRINGS: dict[str, str] = {}
 
-    onnxruntime converts every Python string of an object array when it is fed; strings shared
-    with a shuffled DataFrame are scattered over the heap and made the floor 2.5× slower in a
-    probe. A client building a request allocates its strings together, as here.
+
+def fresh_strings(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """String tensors rebuilt from one canonical ``str`` object per distinct value.
+
+    onnxruntime converts every Python string of a fed object array (~40-50 ns a cell here), and
+    how long that takes depends on where the objects live: strings shared with a shuffled
+    DataFrame are scattered over the heap and made the floor 2.5x slower in a probe, and copies
+    allocated at different moments of a long run cost different contestants differently. Every
+    contestant's string tensors therefore reference the same canonical objects (what a pandas
+    categorical column hands out), so feeding the same cells costs every graph the same.
     """
     out = {}
     for k, v in feeds.items():
         if v.dtype == object:
-            flat = [x.encode("utf-8").decode("utf-8") if isinstance(x, str) else x for x in v.ravel()]
+            flat = [_STRINGS.setdefault(x, x.encode("utf-8").decode("utf-8")) if isinstance(x, str) else x
+                    for x in v.ravel()]
             v = np.array(flat, dtype=object).reshape(v.shape)
         out[k] = v
     return out
@@ -329,9 +337,9 @@ def report(ctx: Context, c: Contestants, single: dict, batch: dict, e2e: dict) -
                "calling thread, so its CPU time (`time.thread_time`) measures the work while the wall clock also "
                "counts time the shared machine gave to other processes. Speed-ups and targets use CPU time. "
                "Model only: inputs prepared before timing (the student's raw numeric/categorical tensors, the "
-               "teachers' encoded model-input matrix); string tensors are rebuilt with their strings allocated "
-               "in row order, as a client building a request would (strings shared with a shuffled DataFrame "
-               "made every string-fed graph, the floor included, ~2.5× slower in a probe)."),
+               "teachers' encoded model-input matrix); every contestant's string tensors reference the same "
+               "canonical string objects, one per distinct value, as a pandas categorical column gives (strings "
+               "scattered over the heap made every string-fed graph, the floor included, ~2.5× slower in a probe)."),
         tables=[("Model only (prepared inputs)", header, rows)],
         notes=list(c.notes),
         data={"single": single, "batch": batch, "end_to_end": e2e},
