@@ -9,7 +9,8 @@ measures, for each case:
 * our ``student.onnx`` (main effects: ebm2onnx 3.3 cannot convert pairs in the regressors
   the student fits, so both sides drop the same pair terms);
 * ebm2onnx on the same fitted EBM (``interpret`` object; parity checked to 1e-5);
-* the input floor: a graph returning only ``Shape`` of our inputs, i.e. feeding them.
+* the input floor: :func:`inference.floor_model` (our inputs in, the numeric one out as is),
+  i.e. feeding them.
 
 and reports the batch and single-row speed-ups plus the *ceiling*: ebm2onnx's batch time over
 the input floor, the best ratio any graph taking these inputs could reach.
@@ -32,7 +33,16 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Context, Section, Target, compare_latency, fmt_us, make_context, ratio
+from _common import (  # noqa: E402
+    Context,
+    Section,
+    Target,
+    compare_latency,
+    fmt_us,
+    make_context,
+    ratio,
+    student_params,
+)
 
 GOAL_BATCH = 5.0  # issue 7: >= 5x faster than ebm2onnx on a 10k batch, no slower single-row
 
@@ -56,8 +66,6 @@ def _wine(ctx: Context) -> tuple[Any, str, Path]:
 
 
 def _fit(teacher: Path, frame: Any, target: str, max_bins: int, ctx: Context) -> Any:
-    from _common import student_params
-
     from distill2rules.pipeline import distill
 
     params = {**student_params(ctx, "ebm"), "max_bins": max_bins}
@@ -65,26 +73,12 @@ def _fit(teacher: Path, frame: Any, target: str, max_bins: int, ctx: Context) ->
                    student_params=params).student
 
 
-def _shape_floor(feeds: dict[str, np.ndarray]) -> bytes:
-    """A graph that takes ``feeds`` and returns only the first one's shape: the cost of feeding them."""
-    from onnx import TensorProto, helper
-
-    elem = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
-            np.dtype(object): TensorProto.STRING}
-    ins = [helper.make_tensor_value_info(k, elem[v.dtype], ["N", *v.shape[1:]]) for k, v in feeds.items()]
-    out = helper.make_tensor_value_info("shape", TensorProto.INT64, [None])
-    nodes = [helper.make_node("Shape", [next(iter(feeds))], ["shape"])]
-    model = helper.make_model(helper.make_graph(nodes, "floor", ins, [out]),
-                              opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
-    return model.SerializeToString()
-
-
 def _case(name: str, est: Any, X: Any, n_rows: int) -> dict[str, Any]:
     """Build the three graphs for one fitted EBM; returns contestants and facts of the case."""
     import ebm2onnx
     from distill2rules.exporters import to_onnx
     from distill2rules.exporters.onnx import onnx_feeds
-    from inference import fresh_strings, session
+    from inference import floor_model, fresh_strings, session
 
     from distill2rules.spec import prepare_inputs
 
@@ -112,7 +106,7 @@ def _case(name: str, est: Any, X: Any, n_rows: int) -> dict[str, Any]:
     gap = float(np.max(np.abs(p_ours - p_peer)[complete]))
     if gap > 1e-5:
         raise RuntimeError(f"{name}: ebm2onnx and our graph disagree by {gap:.2e}; not the same model")
-    floor_sess = session(_shape_floor(ours_feeds))
+    floor_sess = session(floor_model(ours_feeds))
     runs = {"ours": (ours_sess, ours_feeds), "ebm2onnx": (peer_sess, peer_feeds), "input floor": (floor_sess, ours_feeds)}
     edges = [len(t["axes"][0]["edges"]) for t in spec["terms"] if t["type"] == "table" and t["axes"][0]["kind"] == "numeric"]
     return {"runs": runs, "gap": gap, "pairs": len(pairs), "n_num": len(num_cols), "n_cat": len(cat_cols),
@@ -132,7 +126,7 @@ def run(ctx: Context) -> Section:
     wine, wine_target, wine_teacher = _wine(ctx)
     bins = (256,) if ctx.quick else (256, 1024)
     datasets = [("Adult", ctx.frame, ctx.target, ctx.teacher_paths["gbt"]), ("Wine (good vs not)", wine, wine_target, wine_teacher)]
-    rows, targets, data = [], [], {}
+    rows, targets, data, per_cell = [], [], {}, []
     for label, frame, target, teacher in datasets:
         test = split_frame(frame, target, seed=0).test.drop(columns=[target])
         for b in bins:
@@ -156,6 +150,8 @@ def run(ctx: Context) -> Section:
                                   note=f"ceiling with these inputs {ceiling:.2f}×"))
             targets.append(Target(f"1-row speed-up vs ebm2onnx: {name}", one, 1.0))
             data[name] = {"batch": batch, "single": single, "max_abs_dp": case["gap"], "pairs_dropped": case["pairs"]}
+            if case["n_cat"]:
+                per_cell.append(floor_b * 1e6 / (n_rows * case["n_cat"]))  # ns per string cell
     header = ["case", "numeric + string columns", "edges per numeric term (median / max)", f"ours, batch {n_rows:,}",
               f"ebm2onnx, batch {n_rows:,}", "input floor (feeding only)", "batch speed-up", "ceiling (ebm2onnx ÷ floor)",
               "ours, 1 row", "ebm2onnx, 1 row", "1-row speed-up"]
@@ -166,13 +162,14 @@ def run(ctx: Context) -> Section:
                "to 1e-5 before timing (rows without missing values: ebm2onnx reads a missing string as an unseen "
                "category). CPU time of the calling thread, onnxruntime single-threaded, median of "
                f"{ctx.rounds} interleaved rounds; single-row p50 over 200 distinct rows. *Input floor*: a graph that "
-               "only takes our inputs (`numeric` float32, `categorical` strings) and returns their shape, i.e. what "
+               "only takes our inputs (`numeric` float32, `categorical` strings) and returns `numeric` as is, i.e. what "
                "onnxruntime spends converting them; ebm2onnx's inputs carry the same strings. *Ceiling*: ebm2onnx's "
                "batch time over that floor, the highest speed-up any graph fed these inputs can show."),
         tables=[("", header, rows)],
         targets=targets,
-        notes=[("String columns: onnxruntime converts every Python string of a fed array (~50 ns per cell here), "
-                "before any node runs, for both graphs; on Adult's 8 string columns that fixed cost is a large part "
+        notes=[("String columns: onnxruntime converts every Python string of a fed array (" +
+                (f"{min(per_cell):.0f}–{max(per_cell):.0f} ns per cell here: input floor ÷ string cells" if per_cell
+                 else "no string columns in this run") + "), before any node runs, for both graphs; on Adult's 8 string columns that fixed cost is a large part "
                 "of ebm2onnx's own time, so the 5× goal is out of reach for any graph with these inputs (see the "
                 "ceiling). Numeric inputs cost next to nothing to feed, and there the gap follows the bin count.")],
         data=data,

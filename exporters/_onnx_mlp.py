@@ -21,7 +21,6 @@ from distill2rules.exporters._onnx_graph import (
     DOUBLE,
     FLOAT,
     INT64,
-    ML_DOMAIN,
     Graph,
     as_float,
     category_strings,
@@ -30,6 +29,7 @@ from distill2rules.exporters._onnx_graph import (
     link_and_label,
     logistic_tie,
 )
+from distill2rules.exporters._onnx_trees import encode_strings, string_codes
 
 _ACTIVATIONS = {"relu": "Relu", "tanh": "Tanh", "identity": None}
 _NUMPY_ACT = {"relu": lambda v: np.maximum(v, 0.0), "tanh": np.tanh, "identity": lambda v: v}
@@ -78,26 +78,22 @@ def _category_embedding(g: Graph, spec: Mapping[str, Any], preps: list[Mapping[s
             pos[c] = i  # duplicates: the last position wins, as in the reference evaluator
         blocks.append(pos)
         strings += cats
-    code: dict[str, int] = {}
-    for c in strings:
-        code.setdefault(c, len(code))
-    n_codes = len(code) + 1  # the last code: a string no feature lists
+    codes = string_codes(strings)  # "" (missing) and unseen strings keep all-zero rows
+    n_codes = codes.n_codes
     table = np.zeros((len(preps), n_codes, weight.shape[0]), dtype=np.float64)
     start = 0
     for f, (p, pos) in enumerate(zip(preps, blocks)):
         for c, i in pos.items():
-            table[f, code[c]] = weight[:, start + i]
+            table[f, codes.code[c]] = weight[:, start + i]
         start += len(p["categories"])
     table[0] += bias
     strings_in = g.categorical if cols == list(range(len(spec["inputs"]["categorical"]))) \
         else g.columns(g.categorical, cols)  # type: ignore[arg-type]
-    keys = list(code)
-    codes = g.op("LabelEncoder", [strings_in], domain=ML_DOMAIN, keys_strings=keys,
-                 values_int64s=[code[k] for k in keys], default_int64=len(code))
+    ints = encode_strings(g, strings_in, codes, integer=True)
     # [F, N] indices: the gathered [F, N, H] rows are summed over the leading axis, i.e. F
     # contiguous [N, H] slabs (a middle-axis reduction is several times slower on batches)
     offsets = (np.arange(len(preps), dtype=np.int64) * n_codes)[:, None]
-    index = g.op("Add", [g.op("Transpose", [codes], perm=[1, 0]), g.const(offsets, "blocks")])
+    index = g.op("Add", [g.op("Transpose", [ints], perm=[1, 0]), g.const(offsets, "blocks")])
     rows = g.op("Gather", [g.const(table.reshape(-1, weight.shape[0]), "embed"), index], axis=0)
     return g.op("ReduceSum", [rows, g.const(np.asarray([0], np.int64), "axes")], keepdims=0)
 

@@ -15,7 +15,7 @@ of one ensemble, so a whole student costs one tree node instead of a chain of sm
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -41,6 +41,25 @@ class Codes:
         return self.unseen + 1
 
 
+def string_codes(strings: Iterable[str], offset: int = 0) -> Codes:
+    """Codes of the category strings a caller tells apart: ``""`` is 0, the others follow in
+    first-seen order and every string not named shares ``unseen``."""
+    code: dict[str, int] = {"": 0}
+    for s in strings:
+        code.setdefault(s, len(code))
+    return Codes(code, len(code), offset)
+
+
+def encode_strings(g: Graph, strings: str, codes: Codes, *, integer: bool = False) -> str:
+    """One ``LabelEncoder``: every cell of a string tensor -> its code (float32 or int64)."""
+    keys = list(codes.code)
+    if integer:
+        return g.op("LabelEncoder", [strings], domain=ML_DOMAIN, keys_strings=keys,
+                    values_int64s=[codes.code[k] for k in keys], default_int64=codes.unseen)
+    return g.op("LabelEncoder", [strings], domain=ML_DOMAIN, keys_strings=keys,
+                values_floats=[float(codes.code[k]) for k in keys], default_float=float(codes.unseen))
+
+
 def feature_matrix(g: Graph, d_num: int, strings: Iterable[str],
                    use_categorical: bool = True) -> tuple[str, Codes]:
     """Float32 ``[N, d_num + d_cat]``: numeric columns, then the code of every category cell.
@@ -50,17 +69,13 @@ def feature_matrix(g: Graph, d_num: int, strings: Iterable[str],
     added). Without categorical input (or ``use_categorical=False``: no tree reads a
     categorical column) the matrix is the ``numeric`` input itself.
     """
-    code: dict[str, int] = {"": 0}
-    for s in strings:
-        code.setdefault(s, len(code))
+    codes = string_codes(strings, d_num)
     if g.categorical is None or not use_categorical:
-        return g.numeric, Codes(code, len(code), d_num)  # type: ignore[return-value]
-    keys = list(code)
-    codes = g.op("LabelEncoder", [g.categorical], domain=ML_DOMAIN, keys_strings=keys,
-                 values_floats=[float(code[k]) for k in keys], default_float=float(len(code)))
+        return g.numeric, codes  # type: ignore[return-value]
+    encoded = encode_strings(g, g.categorical, codes)
     if g.numeric is None or d_num == 0:
-        return codes, Codes(code, len(code), 0)
-    return g.op("Concat", [g.numeric, codes], axis=1), Codes(code, len(code), d_num)
+        return encoded, replace(codes, offset=0)
+    return g.op("Concat", [g.numeric, encoded], axis=1), codes
 
 
 def code_thresholds(n_codes: int) -> np.ndarray:
@@ -274,4 +289,4 @@ class Trees:
                     aggregate_function="SUM", post_transform="NONE", **attrs)
 
 
-__all__ = ["Codes", "Leaf", "Trees", "code_thresholds", "feature_matrix"]
+__all__ = ["Codes", "Leaf", "Trees", "code_thresholds", "encode_strings", "feature_matrix", "string_codes"]

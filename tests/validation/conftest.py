@@ -16,17 +16,16 @@ from validation_helpers import (
 )
 
 
+def _split(X: Any, y: np.ndarray, tr: np.ndarray, te: np.ndarray) -> dict[str, Any]:
+    return {"X_train": X.iloc[tr].reset_index(drop=True), "y_train": y[tr],
+            "X_test": X.iloc[te].reset_index(drop=True), "y_test": y[te]}
+
+
 @pytest.fixture(scope="session")
 def mixed() -> dict[str, Any]:
     X, y = mixed_frame(1500, 0)
-    return {
-        "X_train": X.iloc[:1000].reset_index(drop=True),
-        "y_train": y[:1000],
-        "X_test": X.iloc[1000:].reset_index(drop=True),
-        "y_test": y[1000:],
-        "numeric": ["x1", "x2", "x3"],
-        "categorical": ["c1", "c2"],
-    }
+    return {**_split(X, y, np.arange(1000), np.arange(1000, 1500)), "numeric": ["x1", "x2", "x3"],
+            "categorical": ["c1", "c2"]}
 
 
 @pytest.fixture(scope="session")
@@ -35,16 +34,8 @@ def breast_cancer() -> dict[str, Any]:
 
     d = load_breast_cancer(as_frame=True)
     X, y = d.data, d.target.to_numpy()
-    rng = np.random.default_rng(0)
-    perm = rng.permutation(len(X))
-    tr, te = perm[:400], perm[400:]
-    return {
-        "X_train": X.iloc[tr].reset_index(drop=True),
-        "y_train": y[tr],
-        "X_test": X.iloc[te].reset_index(drop=True),
-        "y_test": y[te],
-        "numeric": list(X.columns),
-    }
+    perm = np.random.default_rng(0).permutation(len(X))
+    return {**_split(X, y, perm[:400], perm[400:]), "numeric": list(X.columns)}
 
 
 @pytest.fixture(scope="session")
@@ -54,14 +45,7 @@ def wine() -> dict[str, Any]:
     d = load_wine(as_frame=True)
     X, y = d.data, d.target.to_numpy()
     perm = np.random.default_rng(1).permutation(len(X))
-    tr, te = perm[:120], perm[120:]
-    return {
-        "X_train": X.iloc[tr].reset_index(drop=True),
-        "y_train": y[tr],
-        "X_test": X.iloc[te].reset_index(drop=True),
-        "y_test": y[te],
-        "numeric": list(X.columns),
-    }
+    return {**_split(X, y, perm[:120], perm[120:]), "numeric": list(X.columns)}
 
 
 @pytest.fixture(scope="session")
