@@ -8,8 +8,8 @@ Contestants, all on the same Adult test rows, timed side by side (interleaved ro
   model-input matrix;
 * the teachers exported to ONNX (torch via ``torch.onnx.export(dynamo=False)``; LightGBM via
   onnxmltools when importable, else skipped);
-* the same EBM converted by ebm2onnx, and a scikit-learn LogisticRegression on the same
-  one-hot design converted by skl2onnx;
+* a scikit-learn LogisticRegression on the same one-hot design converted by skl2onnx (the
+  EBM against ebm2onnx is ``ebm_peers.py``);
 * onnxruntime's floor: a one-node ``Identity`` graph with the student's inputs.
 
 Input preparation (``prepare_inputs`` / ``teacher.transform``) is done before timing for
@@ -176,65 +176,6 @@ def add_teachers(c: Contestants, ctx: Context, Xb: Any) -> None:
     c.add_onnx("teacher MLP (ONNX, torch.onnx)", buf.getvalue(), {"x": Zm}, "teacher-onnx")
 
 
-def _ebm_model(ctx: Context) -> Any:
-    """Refit the EBM student in-process (same data, seed, params: the same model) to get interpret's object."""
-    from _common import student_params
-
-    from distill2rules.pipeline import distill
-
-    res = distill(ctx.teacher_paths["gbt"], ctx.data_arg, target=ctx.target, student="ebm", seed=0, baseline=False,
-                  progress=False, student_params=student_params(ctx, "ebm"))
-    return res.student
-
-
-def add_ebm2onnx(c: Contestants, ctx: Context, Xb: Any) -> None:
-    """ebm2onnx of the same EBM (main effects only if ebm2onnx cannot convert its pairs)."""
-    if "ebm" not in ctx.specs:
-        return
-    try:
-        import ebm2onnx
-    except ImportError:
-        c.notes.append("ebm2onnx not installed: EBM peer row skipped.")
-        return
-    from distill2rules.exporters import to_onnx
-    from distill2rules.exporters.onnx import onnx_feeds
-    from distill2rules.spec import prepare_inputs
-
-    est = ctx.extra.get("ebm_estimator") or _ebm_model(ctx)
-    ctx.extra["ebm_estimator"] = est
-    if len(est.ebm_models_) != 1:
-        c.notes.append("ebm2onnx comparison skipped: multiclass EBM students are one regressor per class.")
-        return
-    model = est.ebm_models_[0]
-    spec = est.spec_
-    num_cols, cat_cols = list(spec["inputs"]["numeric"]), list(spec["inputs"]["categorical"])
-    dtype = {**{col: "double" for col in num_cols}, **{col: "str" for col in cat_cols}}
-    label = "ebm2onnx (same EBM)"
-    try:
-        peer = ebm2onnx.to_onnx(model, dtype=dtype)
-    except Exception as exc:  # noqa: BLE001 - pairs in regressors are not supported by ebm2onnx 3.3
-        import copy
-
-        pairs = [i for i, f in enumerate(model.term_features_) if len(f) > 1]
-        model = copy.deepcopy(model)
-        model.remove_terms([model.term_names_[i] for i in pairs])
-        peer = ebm2onnx.to_onnx(model, dtype=dtype)
-        spec = {**spec, "terms": [t for t in spec["terms"] if t["type"] != "table" or len(t["axes"]) == 1]}
-        label = "ebm2onnx (same EBM, main effects)"
-        c.notes.append(f"ebm2onnx could not convert the EBM's {len(pairs)} pair terms ({type(exc).__name__}); both "
-                       "EBM rows of the ebm2onnx comparison use the same EBM without its pairs.")
-        c.add_onnx("student ebm, main effects (ONNX)", to_onnx(spec), onnx_feeds(spec, Xb), "student")
-    num, cat = prepare_inputs(spec, Xb)
-    cols = [num[:, [j]].astype(np.float64) for j in range(len(num_cols))] + [cat[:, [j]] for j in range(len(cat_cols))]
-    ins = session(peer).get_inputs()  # ebm2onnx sanitises names ("capital-gain" -> "capital_gain"), same order
-    if len(ins) != len(cols):
-        raise RuntimeError(f"ebm2onnx graph has {len(ins)} inputs for {len(cols)} columns")
-    feeds = {i.name: (v if len(i.shape) == 2 else v[:, 0]) for i, v in zip(ins, cols)}
-    c.add_onnx(label, peer, feeds, "peer")
-    ctx.extra["ebm_peer_rows"] = ("student ebm, main effects (ONNX)" if "main effects" in label else "student ebm (ONNX)",
-                                  label)
-
-
 def add_skl2onnx_lr(c: Contestants, ctx: Context, Xb: Any) -> None:
     """A scikit-learn one-hot + LogisticRegression pipeline on the logreg student's columns, via skl2onnx."""
     if "logreg" not in ctx.specs:
@@ -284,7 +225,7 @@ def run(ctx: Context) -> Section:
     c = Contestants()
     add_students(c, ctx, Xb)
     add_teachers(c, ctx, Xb)
-    for add in (add_ebm2onnx, add_skl2onnx_lr):
+    for add in (add_skl2onnx_lr,):
         try:
             add(c, ctx, Xb)
         except Exception as exc:  # noqa: BLE001 - a peer that cannot be built is reported, not fatal
@@ -328,6 +269,8 @@ def report(ctx: Context, c: Contestants, single: dict, batch: dict, e2e: dict) -
                      f"{ratio(single[gbt_name][CLOCK], s[CLOCK]):.2f}×", f"{ratio(batch[gbt_name][CLOCK], b[CLOCK]):.2f}×"])
     header = ["model", "1-row p50 (CPU)", "1-row p99 (CPU)", "1-row p50 (wall)", f"batch {n:,} (CPU)",
               f"batch {n:,} (wall)", "rows/s (CPU)", "1-row speed-up vs GBT native", "batch speed-up vs GBT native"]
+    c.notes.append("The EBM against ebm2onnx (the same fitted model, over data shapes and bin counts, with the "
+                   "input floor) has its own section: \"EBM vs ebm2onnx\" (`benchmarks/ebm_peers.py`).")
     sec = Section(
         title="Inference",
         intro=(f"Adult test rows; single-row latency over {ctx.n_calls} calls × {ctx.rounds} interleaved rounds "
@@ -370,9 +313,6 @@ def report(ctx: Context, c: Contestants, single: dict, batch: dict, e2e: dict) -
         if goal is not None:
             sec.targets.append(Target(f"{s}: batch speed-up vs {trees}-tree GBT native",
                                       ratio(batch[gbt_name][CLOCK], batch[name][CLOCK]), goal))
-    if "ebm_peer_rows" in ctx.extra:  # the ebm2onnx targets live in ebm_peers.py (several data shapes and bins)
-        sec.notes.append("EBM vs ebm2onnx over data shapes and bin counts, with the input floor: section "
-                         "\"EBM vs ebm2onnx\".")
     return sec
 
 
