@@ -164,7 +164,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             teacher_format: str | None = None, trust_pickle: bool = False, calibrate: bool = True, baseline: bool = True,
             schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
             adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None, augment: int = 0,
-            assistant: str | None = None) -> DistillResult:
+            assistant: str | None = None, test_data: Any = None) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
 
     Parameters
@@ -193,6 +193,11 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     assistant : str, optional
         Multi-stage distillation, e.g. ``"mlp:128-64"``: teacher → assistant → student
         (:mod:`distill2rules.kd.multistage`); recorded under ``assistant``.
+    test_data : str, path or DataFrame, optional
+        Held-out rows (ideally ones the teacher never saw): the whole table is the test set and
+        ``data`` is split only into train/validation (85/15). Without it the test split is cut
+        from ``data``, which may hold the teacher's own training rows; ``metrics["data_sources"]``
+        says which it was.
     """
     from distill2rules.experiments.autotune import is_auto
     from distill2rules.kd.augment import check_augment
@@ -222,7 +227,12 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     from distill2rules.data import split_frame
     from distill2rules.kd import softmax
 
-    splits = split_frame(ds.frame, ds.target, seed=seed)
+    test_ds = None
+    if test_data is not None:
+        test_ds = steps.run("load test data", lambda: load_held_out(test_data, ds, sep=sep, encoding=encoding))
+    splits = split_frame(ds.frame, ds.target, seed=seed, sizes=(0.85, 0.15, 0.0) if test_ds else (0.7, 0.15, 0.15))
+    if test_ds is not None:
+        splits.test = test_ds.frame[list(ds.frame.columns)]
     feats = [c for c in ds.frame.columns if c != ds.target]
     y_all = ds.frame[ds.target]
     classes = np.unique(y_all.astype(str)) if y_all.dtype == object else np.unique(y_all)
@@ -306,6 +316,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         "seed": seed,
         "classes": [str(c) for c in classes],
         "split_sizes": {k: int(len(getattr(splits, k))) for k in ("train", "val", "test")},
+        "data_sources": data_sources(ds, test_ds, splits),
         **measured,
         "size": {"student": spec_complexity(spec), "teacher_parameters": int(teacher_obj.n_parameters())},
         "calibration": spec.get("calibration"),
@@ -325,10 +336,37 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
                                                                 config={"student": student, "temperature": temperature, "alpha": alpha,
                                                                         "seed": seed, "student_params": params, "calibrate": calibrate,
                                                                         **({"augment": augment} if augment else {}),
+                                                                        **({"test_data": str(getattr(test_ds, "source", "") or test_ds.name)} if test_ds is not None else {}),
                                                                         **({"assistant": assistant_spec.text} if assistant_spec else {}),
                                                                         **dict(provenance or {})}))
         result.out_dir = Path(out)
     return result
+
+
+def load_held_out(test_data: Any, ds: Any, *, sep: str | None = None, encoding: str | None = None) -> Any:
+    """Held-out rows read with the training data's schema and target (same columns required)."""
+    test_ds = load_inputs(test_data, ds.target, ds.schema, sep=sep, encoding=encoding)
+    missing = [c for c in ds.frame.columns if c not in test_ds.frame.columns]
+    if missing:
+        raise DataError(f"--test-data lacks {len(missing)} column(s) of the training data: {', '.join(map(str, missing[:6]))}.",
+                        hint="Give held-out rows with the same columns as --data.")
+    if len(test_ds.frame) == 0:
+        raise DataError("--test-data has no rows.")
+    return test_ds
+
+
+def data_sources(ds: Any, test_ds: Any, splits: Any) -> dict[str, Any]:
+    """Where each split's rows came from, so every reported metric can name its data."""
+    n = {k: int(len(getattr(splits, k))) for k in ("train", "val", "test")}
+    src = {k: {"data": ds.name, "rows": n[k], "split": f"{k} split of the given data"} for k in ("train", "val")}
+    if test_ds is not None:
+        src["test"] = {"data": test_ds.name, "rows": n["test"], "split": "all rows of --test-data", "held_out": True}
+    else:
+        src["test"] = {"data": ds.name, "rows": n["test"], "split": "test split of the given data", "held_out": False,
+                       "notice": ("Test figures come from an internal split of the given data, which may hold the teacher's "
+                                  "own training rows: teacher metrics may be optimistic and student fidelity may differ on "
+                                  "new rows. Pass --test-data with rows the teacher never saw.")}
+    return src
 
 
 def _fid_acc(p: np.ndarray, z: np.ndarray, y_idx: np.ndarray) -> dict[str, float]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -36,11 +36,29 @@ def predict_file(art_dir: str | Path, data: str | Path, out: str | Path, *, sep:
     return len(res)
 
 
-def export_artifact(art_dir: str | Path, *, format: str = "onnx", inputs: str = "tensors", out: str | Path | None = None) -> list[Path]:
-    """Export the artifact's student as ONNX or a rule card; into the artifact unless ``out`` is given."""
+def rulecard_files(art_dir: str | Path, spec: Mapping[str, Any],
+                   evaluation: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """``rulecard.md/.html/.json`` of an artifact: its spec, fit metrics, provenance and, when
+    present, the latest ``evaluate`` result (``evaluation`` or ``evaluation.json``)."""
     import json
 
-    from distill2rules.artifact import _dump, load_spec, read_manifest, update_artifact
+    from distill2rules.artifact import _dump, read_manifest
+    from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
+
+    d = Path(art_dir)
+    metrics = json.loads((d / "metrics.json").read_text()) if (d / "metrics.json").is_file() else None
+    if evaluation is None and (d / "evaluation.json").is_file():
+        evaluation = json.loads((d / "evaluation.json").read_text())
+    manifest = read_manifest(d)
+    card = rulecard(spec, metrics=metrics, evaluation=evaluation,
+                    provenance={"teacher": manifest.get("teacher"), "dataset": manifest.get("data", {}).get("name"),
+                                **manifest.get("config", {})})
+    return {"rulecard.md": render_markdown(card), "rulecard.html": render_html(card), "rulecard.json": _dump(card)}
+
+
+def export_artifact(art_dir: str | Path, *, format: str = "onnx", inputs: str = "tensors", out: str | Path | None = None) -> list[Path]:
+    """Export the artifact's student as ONNX or a rule card; into the artifact unless ``out`` is given."""
+    from distill2rules.artifact import load_spec, update_artifact
 
     spec = load_spec(art_dir)
     if inputs not in ("tensors", "columns"):
@@ -52,14 +70,7 @@ def export_artifact(art_dir: str | Path, *, format: str = "onnx", inputs: str = 
         name = "student.onnx" if inputs == "tensors" else "student.columns.onnx"
         files[name] = to_onnx(spec, inputs=inputs).SerializeToString(deterministic=True)
     elif format == "rulecard":
-        from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
-
-        d = Path(art_dir)
-        metrics = json.loads((d / "metrics.json").read_text()) if (d / "metrics.json").is_file() else None
-        manifest = read_manifest(d)
-        card = rulecard(spec, metrics=metrics, provenance={"teacher": manifest.get("teacher"), "dataset": manifest.get("data", {}).get("name"),
-                                                            **manifest.get("config", {})})
-        files = {"rulecard.md": render_markdown(card), "rulecard.html": render_html(card), "rulecard.json": _dump(card)}
+        files = rulecard_files(art_dir, spec)
     else:
         raise ConfigError(f"unknown export format {format!r}.", hint="Use --format onnx or --format rulecard.")
     if out is None:

@@ -50,6 +50,7 @@ def rulecard(
     metrics: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
     adverse_class: Any = None,
+    evaluation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Content of the rule card as plain JSON-able data.
 
@@ -66,6 +67,9 @@ def rulecard(
     adverse_class : class label, optional
         The adverse class (decides the favourable direction of scorecard points); default as in
         :func:`distill2rules.exporters.reasons.explain_rows`.
+    evaluation : mapping, optional
+        The result of ``distill2rules evaluate`` (``evaluation.json``); its headline figures are
+        shown as their own block naming the data and split they came from.
 
     Returns
     -------
@@ -85,10 +89,35 @@ def rulecard(
         "model": _model_section(spec, adverse),
         "monotone": _monotone(spec),
         "limits": _limits(spec, prov, metrics),
+        "evaluation": _evaluation(evaluation),
     }
     if metrics:
         card["metrics_all"] = jsonable(_flatten(metrics))
     return jsonable(card)
+
+
+def _evaluation(ev: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Headline figures of an ``evaluate`` run, with the data they came from."""
+    if not ev:
+        return None
+    flat = _flatten(ev)
+    keys = [("Accuracy (student)", "student.predictive.accuracy", True),
+            ("Accuracy (teacher)", "teacher.predictive.accuracy", True),
+            ("AUC (student)", "student.predictive.roc_auc", False),
+            ("AUC (teacher)", "teacher.predictive.roc_auc", False),
+            ("Fidelity (agreement with the teacher)", "fidelity.agreement", True),
+            ("Balanced fidelity", "fidelity.balanced_agreement", True),
+            ("Ranking fidelity (AUC vs the teacher's decision)", "fidelity.rank_auc", False),
+            ("SHAP alignment (mean cosine)", "alignment.cosine_mean", False)]
+    rows = []
+    for label, key, pct in keys:
+        v = _first(flat, (key,))
+        if v is not None:
+            rows.append({"label": label, "value": v, "text": f"{100 * v:.1f} %" if pct else f"{v:.3f}"})
+    d = ev.get("data") or {}
+    split = {"all": "all rows", "test": "the fit's test split"}.get(str(d.get("split")), str(d.get("split")))
+    source = f"{d.get('name')} ({split}, {fmt_num(d.get('n_rows') or 0)} rows)"
+    return {"source": source, "metrics": rows}
 
 
 def _size(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -203,9 +232,13 @@ _METRIC_KEYS: list[tuple[str, str, tuple[str, ...]]] = [
     ("auc", "Test AUC (student)", ("test.student.auc", "test.student.roc_auc", "test.auc", "student.auc", "auc")),
     ("teacher_auc", "Test AUC (teacher)", ("test.teacher.auc", "test.teacher.roc_auc", "teacher.auc")),
     ("ece", "Calibration error ECE (student)", ("test.student.ece", "test.ece", "student.ece", "ece")),
+    ("balanced_fidelity", "Balanced fidelity (mean agreement per teacher class, test)",
+     ("test.student.fidelity_detail.balanced_agreement",)),
+    ("rank_auc", "Ranking fidelity (AUC of the student's score vs the teacher's decision, test)",
+     ("test.student.fidelity_detail.rank_auc",)),
     ("n_test", "Test rows", ("test.n_rows", "test.n", "n_test")),
 ]
-_PERCENT = {"accuracy", "teacher_accuracy", "fidelity", "retention"}
+_PERCENT = {"accuracy", "teacher_accuracy", "fidelity", "retention", "balanced_fidelity"}
 
 
 def _metrics(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -229,6 +262,12 @@ def _metrics(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         else:
             text = f"{v:.3f}"
         out.append({"name": key, "label": label, "value": v, "text": text})
+    src = (metrics.get("data_sources") or {}).get("test")
+    if out and isinstance(src, Mapping):
+        held = "held out" if src.get("held_out") else "not held out: may include the teacher's training rows"
+        out.append({"name": "test_data", "label": "Test data (source of every test metric above)",
+                    "value": src.get("rows"), "text": f"{src.get('data')} — {src.get('split')}, "
+                                                      f"{fmt_num(src.get('rows') or 0)} rows ({held})"})
     return out
 
 
@@ -482,9 +521,16 @@ def _limits(spec: Mapping[str, Any], prov: Sequence[Mapping[str, str]], metrics:
                   "are outside what was checked.")
     n_test = _first(_flatten(metrics or {}), ("test.n_rows", "test.n", "n_test"))
     split = f" of {fmt_num(n_test)} rows" if n_test else ""
-    limits.append(f"Accuracy and fidelity (agreement with the teacher) were measured on a held-out test "
-                  f"split{split}; they are estimates with sampling error, and the student can differ from the "
-                  "teacher where fidelity is below 100 %.")
+    src = ((metrics or {}).get("data_sources") or {}).get("test") or {}
+    if src.get("held_out"):
+        where_test = f"held-out data ({src.get('data')}){split}"
+    else:
+        where_test = f"a test split{split} of the given data"
+    limits.append(f"Accuracy and fidelity (agreement with the teacher) were measured on {where_test}; they are "
+                  "estimates with sampling error, and the student can differ from the teacher where fidelity "
+                  "is below 100 %.")
+    if src.get("notice"):
+        limits.append(str(src["notice"]))
     kind = spec["kind"]
     if kind == "additive":
         limits += _additive_limits(spec)
@@ -625,6 +671,10 @@ def _blocks(card: Mapping[str, Any]) -> list[tuple]:
         b.append(("kv", [(m["label"], m["text"]) for m in card["metrics"]]))
     else:
         b.append(("p", "No metrics recorded."))
+    ev = card.get("evaluation")
+    if ev:
+        b.append(("h2", f"Evaluation on {ev['source']}"))
+        b.append(("kv", [(m["label"], m["text"]) for m in ev["metrics"]]))
     b.append(("h2", "How the model decides"))
     b += _model_blocks(card["model"])
     b.append(("h2", "Monotone constraints"))

@@ -78,7 +78,9 @@ def print_fit_table(metrics: dict[str, Any], title: str = "") -> None:
     from rich.table import Table
 
     test = metrics.get("test", {})
-    t = Table(title=title or f"{metrics.get('student')} student — test split ({test.get('n_rows', '?')} rows)")
+    src = (metrics.get("data_sources") or {}).get("test") or {}
+    where = f"{src['split']} '{src['data']}'" if src else "test split"
+    t = Table(title=title or f"{metrics.get('student')} student — {where} ({test.get('n_rows', '?')} rows)")
     t.add_column("model")
     for col in ("accuracy", "bal. acc", "ROC AUC", "log loss", "ECE", "fidelity", "retention"):
         t.add_column(col, justify="right")
@@ -89,6 +91,13 @@ def print_fit_table(metrics: dict[str, Any], title: str = "") -> None:
         t.add_row(name, fmt(m.get("accuracy")), fmt(m.get("balanced_accuracy")), fmt(m.get("roc_auc")), fmt(m.get("log_loss")),
                   fmt(m.get("ece")), fmt(m.get("fidelity")), fmt(m.get("retention")))
     console().print(t)
+    fd = (test.get("student") or {}).get("fidelity_detail") or {}
+    if fd.get("rank_auc") is not None or fd.get("balanced_agreement") is not None:
+        console().print(f"fidelity beyond the 0.5 cut (KD student): balanced {fmt(fd.get('balanced_agreement'))}, "
+                        f"ranking AUC vs the teacher's decision {fmt(fd.get('rank_auc'))}, "
+                        f"Spearman {fmt(fd.get('spearman'))}, Kendall {fmt(fd.get('kendall'))}")
+    if src.get("notice"):
+        console(stderr=True).print(f"[yellow]note:[/yellow] {src['notice']}")
 
 
 # ----------------------------------------------------------------------------- commands
@@ -121,6 +130,7 @@ def fit(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON instead of a table.")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also validate the student (SHAP alignment, stability, latency → evaluation.json) and write report.html into the artifact.")] = False,
+    test_data: Annotated[Optional[str], typer.Option("--test-data", help="Held-out rows the teacher never saw (CSV/Parquet path or registry name): the whole file is the test set; --data is then split only into train/validation.")] = None,
 ) -> None:
     """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
     from distill2rules.pipeline import distill
@@ -147,7 +157,7 @@ def fit(
         alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=out, student_params=params, teacher_format=teacher_format,
         trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline, schema=schema_obj, export_onnx=onnx,
         progress=not quiet and not as_json, adverse_class=adverse_class, sep=sep, encoding=encoding, augment=augment,
-        assistant=assistant,
+        assistant=assistant, test_data=test_data,
     )
     if report:
         from distill2rules.report import report_after_fit

@@ -235,6 +235,10 @@ def prepare_eval_inputs(art_dir: str | Path, data: Any, *, target: str | None = 
                           hint="Use a teacher whose classes are in sorted order (as `teacher train` writes).")
     same = ds.name == mdata.get("name") and len(ds.frame) == mdata.get("n_rows")
     seed = int((manifest.get("config") or {}).get("seed", 0))
+    held_out = (manifest.get("config") or {}).get("test_data")
+    if split == "test" and same and held_out:
+        raise ConfigError(f"this artifact was fitted with --test-data {held_out}: {ds.name} holds only its train and "
+                          "validation rows.", hint=f"Pass --data {held_out} (or new rows), or --split all.")
     if split == "test" and same:
         parts = split_frame(ds.frame, ds.target, seed=seed)
         rows, bg_pool, used = parts.test, parts.train, "test"
@@ -318,7 +322,12 @@ def evaluate_artifact(art_dir: str | Path, data: Any, *, target: str | None = No
         result["mcnemar"]["a"], result["mcnemar"]["b"] = "student (KD)", "baseline (no KD)"
     result = jsonable(result)
     if save:
-        update_artifact(art_dir, {"evaluation.json": _dump(result)})
+        from distill2rules.serve import rulecard_files
+
+        files: dict[str, Any] = {"evaluation.json": _dump(result)}
+        if any((Path(art_dir) / n).is_file() for n in ("rulecard.md", "rulecard.html", "rulecard.json")):
+            files.update(rulecard_files(art_dir, inp.spec, evaluation=result))  # the card shows the new figures
+        update_artifact(art_dir, files)
     return result
 
 

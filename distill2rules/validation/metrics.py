@@ -90,6 +90,15 @@ class Fidelity(Result):
     (``None`` when the teacher predicts ``k`` nowhere). ``boundary_agreement`` is measured on
     the ``boundary_quantile`` share of rows with the smallest teacher margin ``p_top1 - p_top2``.
     ``kl`` is the mean ``KL(teacher || student)`` in nats.
+
+    Agreement at ``p = 0.5`` misleads on imbalanced data (a constant student agrees with a
+    teacher that rarely predicts the event), so ranking and balanced measures sit beside it:
+    ``balanced_agreement`` is the mean of ``per_class`` (the balanced accuracy of the student's
+    class against the teacher's); for two classes ``rank_auc`` is the AUC of the student's
+    ``P(class 1)`` against the teacher's decision, and ``spearman`` / ``kendall`` are the rank
+    correlations of the two models' ``P(class 1)``. With a ``cutoff`` (the probability of class
+    1 at or above which a row is decided as class 1), ``agreement_at_cutoff`` compares both
+    models' decisions at that cutoff.
     """
 
     agreement: float
@@ -100,6 +109,12 @@ class Fidelity(Result):
     boundary_margin: float
     kl: float
     n: int
+    balanced_agreement: float | None = None
+    rank_auc: float | None = None
+    spearman: float | None = None
+    kendall: float | None = None
+    cutoff: float | None = None
+    agreement_at_cutoff: float | None = None
 
 
 def expected_calibration_error(
@@ -218,7 +233,8 @@ def predictive_metrics(
     )
 
 
-def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float = 0.1) -> Fidelity:
+def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float = 0.1,
+             cutoff: float | None = None) -> Fidelity:
     """Agreement of student and teacher predictions, overall, per class and near the boundary.
 
     Parameters
@@ -228,6 +244,9 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
     boundary_quantile : float in (0, 1]
         Share of rows, those with the smallest teacher margin ``p_(1) - p_(2)``, used for
         ``boundary_agreement`` (at least one row).
+    cutoff : float in (0, 1), optional
+        Binary only: decide class 1 when ``P(class 1) >= cutoff`` (for both models) and report
+        ``agreement_at_cutoff``.
 
     Returns
     -------
@@ -257,6 +276,11 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
     tc = np.clip(t, _EPS, 1.0)
     sc = np.clip(s, _EPS, 1.0)
     kl = np.sum(t * (np.log(tc) - np.log(sc)), axis=1)
+    seen = [a for a in per_class if a is not None]
+    ranking = _ranking_agreement(s, t, ts) if k == 2 else {}
+    at_cut = None
+    if cutoff is not None and k == 2:
+        at_cut = float(np.mean((s[:, 1] >= cutoff) == (t[:, 1] >= cutoff)))
     return Fidelity(
         agreement=float(same.mean()),
         per_class=per_class,
@@ -266,7 +290,27 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
         boundary_margin=float(margin[near].max()),
         kl=float(kl.mean()),
         n=int(n),
+        balanced_agreement=float(np.mean(seen)) if seen else None,
+        cutoff=float(cutoff) if cutoff is not None and k == 2 else None,
+        agreement_at_cutoff=at_cut,
+        **ranking,
     )
+
+
+def _ranking_agreement(s: np.ndarray, t: np.ndarray, t_label: np.ndarray) -> dict[str, float | None]:
+    """AUC of the student's score against the teacher's decision; rank correlations of scores."""
+    from scipy.stats import kendalltau, spearmanr
+    from sklearn.metrics import roc_auc_score
+
+    out: dict[str, float | None] = {"rank_auc": None, "spearman": None, "kendall": None}
+    if 0 < int(t_label.sum()) < len(t_label):
+        out["rank_auc"] = float(roc_auc_score(t_label, s[:, 1]))
+    if np.ptp(s[:, 1]) > 0 and np.ptp(t[:, 1]) > 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out["spearman"] = float(spearmanr(s[:, 1], t[:, 1]).statistic)
+            out["kendall"] = float(kendalltau(s[:, 1], t[:, 1]).statistic)
+    return out
 
 
 def retention(student_acc: float, teacher_acc: float) -> float:

@@ -78,7 +78,7 @@ def test_scorecard_markdown_reads_like_a_scorecard():
     assert "age (-1): the probability of 'bad' never increases as age increases (holds in the model)" in md
     assert "- Not validated for business loans over 20,000 DM." in md  # meta limits first
     assert "clipped at the training range: credit_amount to [250, 18424]" in md
-    assert "held-out test split of 150 rows" in md
+    assert "a test split of 150 rows of the given data" in md
 
 
 def test_provenance_argument_overrides_meta_and_unknown_keys_are_kept():
