@@ -6,7 +6,6 @@ import dataclasses
 import gzip
 import hashlib
 import re
-import time
 import zipfile
 from pathlib import Path
 
@@ -54,10 +53,7 @@ def test_load_shapes_and_class_counts(name: str, with_shared_data: Path) -> None
 
 
 def test_adult_details(with_shared_data: Path) -> None:
-    start = time.perf_counter()
-    ds = load_dataset("adult")
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0  # < 1 s on an idle machine; slack for a loaded CI
+    ds = load_dataset("adult")  # load time is measured in benchmarks, not asserted here
     assert list(ds.X.columns) == [
         "age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
         "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",
