@@ -25,6 +25,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "RecordError",
+    "Scorer",
     "ArtifactError",
     "ConfigError",
     "DataError",
@@ -34,3 +36,12 @@ __all__ = [
     "TeacherError",
     "UnsafeFileError",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``distill2rules.Scorer`` / ``RecordError`` on first use (imports onnxruntime lazily)."""
+    if name in ("Scorer", "RecordError", "Scores"):
+        from distill2rules import scoring
+
+        return getattr(scoring, name)
+    raise AttributeError(f"module 'distill2rules' has no attribute {name!r}")

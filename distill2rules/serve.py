@@ -61,13 +61,13 @@ def export_artifact(art_dir: str | Path, *, format: str = "onnx", inputs: str = 
     from distill2rules.artifact import load_spec, update_artifact
 
     spec = load_spec(art_dir)
-    if inputs not in ("tensors", "columns"):
-        raise ConfigError(f"--inputs must be 'tensors' or 'columns', got {inputs!r}.")
+    if inputs not in ("tensors", "columns", "codes"):
+        raise ConfigError(f"--inputs must be 'tensors', 'columns' or 'codes', got {inputs!r}.")
     files: dict[str, Any] = {}
     if format == "onnx":
         from distill2rules.exporters import to_onnx
 
-        name = "student.onnx" if inputs == "tensors" else "student.columns.onnx"
+        name = {"tensors": "student.onnx", "columns": "student.columns.onnx", "codes": "student.codes.onnx"}[inputs]
         files[name] = to_onnx(spec, inputs=inputs).SerializeToString(deterministic=True)
     elif format == "rulecard":
         files = rulecard_files(art_dir, spec)

@@ -117,7 +117,8 @@ class Graph:
         self._used: set[str] = set(reserved)
         self._count = 0
         self.numeric: str | None = None  # [N, d_num] float32 tensor, once inputs are wired
-        self.categorical: str | None = None  # [N, d_cat] string tensor
+        self.categorical: str | None = None  # [N, d_cat] string tensor (flat int64 codes if code_space)
+        self.code_space: Any = None  # _onnx_trees.CodeSpace of an inputs="codes" graph
         self._rows: str | None = None
 
     def fresh(self, base: str) -> str:

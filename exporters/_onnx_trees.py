@@ -50,8 +50,53 @@ def string_codes(strings: Iterable[str], offset: int = 0) -> Codes:
     return Codes(code, len(code), offset)
 
 
+@dataclass
+class CodeSpace:
+    """The int64 ``categorical`` input of an ``inputs="codes"`` graph, made one flat code space.
+
+    Column ``j``'s codes ``0..n_j + 1`` (missing, categories, unseen) become
+    ``offset_j + code``; ``strings[f]`` is the string flat code ``f`` stands for (``""`` for
+    missing) and ``unseen`` marks the flat codes of "any other value".
+    """
+
+    strings: list[str]
+    unseen: list[bool]
+
+
+def wire_codes(g: Graph, name: str, tables: Sequence[Sequence[str]]) -> None:
+    """Declare int64 input ``name`` [N, d_cat] and set ``g.categorical`` to its flat codes.
+
+    Codes are clamped to their column's range first (negative = missing, as pandas' ``-1``;
+    above ``n + 1`` = unseen) so no code can reach another column's slice of the space.
+    """
+    from onnx import TensorProto, helper
+
+    g.inputs.append(helper.make_tensor_value_info(name, TensorProto.INT64, ["N", len(tables)]))
+    strings: list[str] = []
+    unseen: list[bool] = []
+    offsets, top = [], []
+    for cats in tables:
+        offsets.append(len(strings))
+        top.append(len(cats) + 1)
+        strings += [""] + [str(c) for c in cats] + [""]
+        unseen += [False] * (len(cats) + 1) + [True]
+    x = g.op("Max", [name, g.const(np.zeros(len(tables), dtype=np.int64), "zero")])
+    x = g.op("Min", [x, g.const(np.asarray(top, dtype=np.int64), "top")])
+    g.categorical = g.op("Add", [x, g.const(np.asarray(offsets, dtype=np.int64), "offsets")])
+    g.code_space = CodeSpace(strings, unseen)
+
+
 def encode_strings(g: Graph, strings: str, codes: Codes, *, integer: bool = False) -> str:
-    """One ``LabelEncoder``: every cell of a string tensor -> its code (float32 or int64)."""
+    """One ``LabelEncoder``: every cell of a string tensor -> its code (float32 or int64).
+
+    In an ``inputs="codes"`` graph (``g.code_space`` set) the tensor holds flat input codes
+    and one ``Gather`` from a small table maps them to the caller's codes instead.
+    """
+    space = getattr(g, "code_space", None)
+    if space is not None:
+        local = [codes.unseen if u else codes.of(s) for s, u in zip(space.strings, space.unseen)]
+        table = np.asarray(local, dtype=np.int64 if integer else np.float32)
+        return g.op("Gather", [g.const(table, "recode"), strings], axis=0)
     keys = list(codes.code)
     if integer:
         return g.op("LabelEncoder", [strings], domain=ML_DOMAIN, keys_strings=keys,
@@ -289,4 +334,5 @@ class Trees:
                     aggregate_function="SUM", post_transform="NONE", **attrs)
 
 
-__all__ = ["Codes", "Leaf", "Trees", "code_thresholds", "encode_strings", "feature_matrix", "string_codes"]
+__all__ = ["CodeSpace", "Codes", "Leaf", "Trees", "code_thresholds", "encode_strings", "feature_matrix",
+           "string_codes", "wire_codes"]

@@ -51,7 +51,7 @@ __all__ = [
     "to_onnx",
 ]
 
-INPUT_MODES = ("tensors", "columns")
+INPUT_MODES = ("tensors", "columns", "codes")
 OPSETS = range(13, 22)  # default-domain opsets this exporter emits valid graphs for
 IR_VERSION = 10  # onnxruntime 1.31 reads IR <= 13; onnx >= 1.16 makes IR 10 by default
 ML_OPSET = 3  # ai.onnx.ml: TreeEnsembleRegressor-3, LabelEncoder-2
@@ -75,13 +75,27 @@ def _check_columns(spec: Mapping[str, Any], inputs: str) -> tuple[list[str], lis
     return num, cat
 
 
-def _wire_inputs(g: Any, num: list[str], cat: list[str], inputs: str) -> None:
-    """Declare the graph inputs and set ``g.numeric`` / ``g.categorical`` tensors."""
+def _wire_inputs(g: Any, num: list[str], cat: list[str], inputs: str,
+                 tables: Mapping[str, list[str]] | None = None) -> None:
+    """Declare the graph inputs and set ``g.numeric`` / ``g.categorical`` tensors.
+
+    ``inputs="codes"``: ``categorical`` is int64 ``[N, d_cat]`` holding each column's code in
+    ``tables[column]`` (see :mod:`._scorer_meta`); builders then read codes, never strings.
+    """
     from onnx import helper
 
     from distill2rules.exporters._onnx_graph import FLOAT, STRING
 
     has_num = bool(num) or not cat  # an input-less spec still needs a batch dimension
+    if inputs == "codes":
+        from distill2rules.exporters._onnx_trees import wire_codes
+
+        if has_num:
+            g.inputs.append(helper.make_tensor_value_info("numeric", FLOAT, ["N", len(num)]))
+            g.numeric = "numeric"
+        if cat:
+            wire_codes(g, "categorical", [tables[c] for c in cat])
+        return
     if inputs == "tensors":
         if has_num:
             g.inputs.append(helper.make_tensor_value_info("numeric", FLOAT, ["N", len(num)]))
@@ -127,6 +141,9 @@ def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str],
         rules = spec.get("rules", [])
         names = [str(r.get("name", f"R{i + 1}")) for i, r in enumerate(rules)]
         meta["rule_names"] = json.dumps(names)
+    from distill2rules.exporters._scorer_meta import METADATA_KEY, scorer_metadata
+
+    meta[METADATA_KEY] = json.dumps(scorer_metadata(spec, inputs), allow_nan=False)
     return meta
 
 
@@ -138,11 +155,14 @@ def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors",
     ----------
     spec : dict
         A valid ``distill2rules.spec/1`` spec (``additive``, ``rule_list`` or ``mlp``).
-    inputs : {"tensors", "columns"}, default "tensors"
+    inputs : {"tensors", "columns", "codes"}, default "tensors"
         ``"tensors"``: inputs ``numeric`` float32 ``[N, d_num]`` and (only when the spec reads
         categorical columns) ``categorical`` string ``[N, d_cat]``; ``numeric`` is omitted when
         the spec has categorical columns only. ``"columns"``: one ``[N, 1]`` input per raw
-        column, named as the column.
+        column, named as the column. ``"codes"``: as ``"tensors"`` but ``categorical`` is int64
+        ``[N, d_cat]``: per column ``0`` = missing, ``i`` = the i-th category of its code
+        table (metadata ``"scorer"`` → ``"categories"``), ``n + 1`` = unseen; no string
+        reaches the graph.
     opset : int, default 18
         Default-domain opset (13 to 21). ``ai.onnx.ml`` opset 3 is used for trees and label
         encoders; the IR version is 10.
@@ -153,7 +173,9 @@ def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors",
         Outputs ``probabilities`` float32 ``[N, K]``, ``label`` int64 ``[N]`` and
         ``contributions`` float32 ``[N, n_terms]`` (additive) or ``rule`` int64 ``[N]``
         (rule list). Metadata: ``numeric_columns``, ``categorical_columns``, ``classes``,
-        ``spec``, ``term_names`` / ``rule_names``, ``producer``, ``kind``, ``inputs``.
+        ``spec``, ``term_names`` / ``rule_names``, ``producer``, ``kind``, ``inputs`` and
+        ``scorer`` (one JSON object for :class:`distill2rules.Scorer`: feeds, code tables,
+        adverse class, reason references).
 
     Raises
     ------
@@ -172,14 +194,16 @@ def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors",
     from distill2rules.spec import validate
 
     if inputs not in INPUT_MODES:
-        raise ConfigError(f"inputs must be 'tensors' or 'columns', got {inputs!r}.")
+        raise ConfigError(f"inputs must be 'tensors', 'columns' or 'codes', got {inputs!r}.")
     if opset not in OPSETS:
         raise ConfigError(f"opset must be in {OPSETS.start}..{OPSETS.stop - 1}, got {opset!r}.")
     validate(spec)
     num, cat = _check_columns(spec, inputs)
     reserved = list(OUTPUT_NAMES) + ["numeric", "categorical"] + num + cat
     g = Graph(reserved)
-    _wire_inputs(g, num, cat, inputs)
+    from distill2rules.exporters._scorer_meta import column_categories
+
+    _wire_inputs(g, num, cat, inputs, column_categories(spec))
     builders = {"additive": build_additive, "rule_list": build_rule_list, "mlp": build_mlp}
     outputs = builders[spec["kind"]](g, spec)
     for name, elem, width in outputs:
@@ -250,7 +274,9 @@ def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None,
     X : pandas.DataFrame or mapping of columns, optional
         Raw rows; canonicalised like the Python student (``prepare_inputs``).
     numeric, categorical : array-like, optional
-        Already prepared tensors (``float32 [N, d_num]`` / ``str [N, d_cat]``) instead of ``X``.
+        Already prepared tensors (``float32 [N, d_num]`` / ``str [N, d_cat]``) instead of ``X``;
+        for an ``inputs="codes"`` graph, strings are turned into codes (integer arrays pass as
+        codes).
 
     Returns
     -------
@@ -269,13 +295,26 @@ def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None,
     n = len(numeric) if numeric is not None else len(categorical)
     num = np.asarray(numeric if numeric is not None else np.empty((n, 0)), dtype=np.float32)
     num = num.reshape(n, -1)
-    cat = np.asarray(categorical if categorical is not None else np.empty((n, 0)), dtype=object)
+    given_codes = categorical is not None and np.asarray(categorical).dtype.kind in "iu"
+    cat = np.asarray(categorical if categorical is not None else np.empty((n, 0)),
+                     dtype=np.int64 if given_codes else object)
     cat = cat.reshape(n, -1)
     if num.shape[1] != len(num_cols) or cat.shape[1] != len(cat_cols):
         raise SchemaError(
             f"got {num.shape[1]} numeric and {cat.shape[1]} categorical column(s); the model reads "
             f"{len(num_cols)} and {len(cat_cols)}."
         )
+    if mode == "codes" and cat_cols and not given_codes:
+        from distill2rules.exporters._scorer_meta import column_categories
+
+        tables = column_categories(spec)
+        codes = np.empty(cat.shape, dtype=np.int64)
+        for j, c in enumerate(cat_cols):
+            lookup = {s: i + 1 for i, s in enumerate(tables[c])}
+            lookup[""] = 0
+            unseen = len(tables[c]) + 1
+            codes[:, j] = [lookup.get(v, unseen) for v in cat[:, j]]
+        cat = codes
     if mode == "columns":
         feeds = {c: num[:, [j]] for j, c in enumerate(num_cols)}
         feeds.update({c: cat[:, [j]] for j, c in enumerate(cat_cols)})

@@ -260,7 +260,7 @@ def teacher_train(
 def export(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
     format: Annotated[str, typer.Option("--format", help="onnx or rulecard.")] = "onnx",
-    inputs: Annotated[str, typer.Option(help="ONNX inputs: 'tensors' (numeric [N,d] + categorical [N,d]) or 'columns' (one [N,1] input per column).")] = "tensors",
+    inputs: Annotated[str, typer.Option(help="ONNX inputs: 'tensors' (numeric [N,d] + categorical [N,d] strings), 'columns' (one [N,1] input per column) or 'codes' (categorical as int64 codes, tables in the metadata; student.codes.onnx, used by `serve` and Scorer.load).")] = "tensors",
     out: Annotated[Optional[Path], typer.Option(help="Write here instead of into the artifact: a file for onnx; for rulecard a directory (all three formats) or one file named .md, .html or .json.")] = None,
 ) -> None:
     """Export the student as an ONNX graph or as a rule card (Markdown, HTML, JSON)."""

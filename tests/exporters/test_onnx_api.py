@@ -158,7 +158,7 @@ def test_other_opsets_pass_checker_and_run(spec, opset):
 
 
 def test_bad_options_raise(spec):
-    with pytest.raises(ConfigError, match="inputs must be 'tensors' or 'columns'"):
+    with pytest.raises(ConfigError, match="inputs must be 'tensors', 'columns' or 'codes'"):
         to_onnx(spec, inputs="frame")
     with pytest.raises(ConfigError, match="opset must be in 13..21"):
         to_onnx(spec, opset=9)

@@ -1,0 +1,722 @@
+"""Score plain records with an exported student: numpy + onnxruntime + the standard library.
+
+:class:`Scorer` reads everything it needs from the graph's metadata (the ``"scorer"`` object
+:func:`distill2rules.exporters.to_onnx` writes: input order and dtypes, category code tables,
+classes, adverse class, reason references), keeps one ``InferenceSession`` and preallocated
+input buffers, validates each record and turns the graph's ``contributions`` / ``rule`` outputs
+into decisions and ranked reasons. No pandas, no spec evaluator: this module imports numpy,
+onnxruntime and the standard library only, so it works in the core install and on an edge CPU.
+
+Examples
+--------
+>>> from distill2rules import Scorer                                 # doctest: +SKIP
+>>> scorer = Scorer.load("runs/adult_ebm")                          # doctest: +SKIP
+>>> scorer.score({"age": 39, "workclass": "Private", ...})         # doctest: +SKIP
+{'decision': '<=50K', 'probability': 0.93, ...}
+>>> scorer.explain(record)["reasons"][0]["text"]                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from distill2rules.errors import ArtifactError, SchemaError, SpecError
+
+__all__ = ["RecordError", "Scorer", "Scores"]
+
+#: text cells that mean "missing" in a numeric field (as the spec evaluator reads them)
+NUMERIC_MISSING = frozenset({"", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-", "."})
+#: smallest impact that counts as a reason: contributions come out of the graph as float32
+#: (~1e-7 relative), so smaller differences from a reference are rounding, not a push
+_EPS = 1e-6
+_LOGIT_CLIP = 1e-12
+#: file names ``Scorer.load(DIR)`` looks for, fastest graph first
+GRAPH_FILES = ("student.codes.onnx", "student.onnx")
+
+
+class RecordError(SchemaError):
+    """A record cannot be scored: unknown or missing fields, or a value of the wrong type.
+
+    ``field`` names the offending field (None for a whole-record problem) and ``row`` the
+    record's position in a batch (None for a single record). A ``ValueError``.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, row: int | None = None,
+                 hint: str | None = None) -> None:
+        self.field = field
+        self.row = row
+        where = "" if row is None else f"record {row}: "
+        super().__init__(where + message, hint=hint)
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def _number(value: Any, field: str, row: int | None) -> float:
+    """A numeric field as float (NaN = missing), as the spec evaluator reads it."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text)
+        except ValueError:
+            if text in NUMERIC_MISSING:
+                return math.nan
+            raise RecordError(f"field '{field}' should be a number, got {value!r}.", field=field, row=row,
+                              hint="Send a number, or null when it is missing.") from None
+    raise RecordError(f"field '{field}' should be a number, got {type(value).__name__} {value!r:.60}.",
+                      field=field, row=row, hint="Send a number, or null when it is missing.")
+
+
+def category_string(value: Any, field: str = "?", row: int | None = None) -> str:
+    """A categorical field's canonical string (``""`` = missing), as the spec evaluator makes it:
+    integers and integral floats without ``.0``, other floats by ``repr``, strings stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if math.isnan(f):
+            return ""
+        return str(int(f)) if f.is_integer() else repr(f)
+    raise RecordError(f"field '{field}' should be a category (text or number), got {type(value).__name__} "
+                      f"{value!r:.60}.", field=field, row=row, hint="Send text, a number, or null when it is missing.")
+
+
+def _f32_display(x: float) -> float | None:
+    """A float32 value as the shortest float that prints like it; None for NaN."""
+    if math.isnan(x):
+        return None
+    return float(str(np.float32(x)))
+
+
+def _fmt_num(x: Any) -> str:
+    if x is None:
+        return "missing"
+    f = float(x)
+    if math.isnan(f):
+        return "missing"
+    if math.isinf(f):
+        return "∞" if f > 0 else "-∞"
+    if f.is_integer() and abs(f) < 1e15:
+        return str(int(f))
+    return f"{f:.6g}"
+
+
+def _fmt_value(x: Any) -> str:
+    if x is None or x == "":
+        return "missing"
+    if isinstance(x, str):
+        return f"'{x}'"
+    return _fmt_num(x)
+
+
+def _as_float(v: Any) -> float:
+    if v is None:
+        return math.nan
+    if isinstance(v, str):
+        return {"inf": math.inf, "-inf": -math.inf}.get(v.strip().lower(), math.nan)
+    return float(v)
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass
+class Scores:
+    """Decisions for a batch of records (:meth:`Scorer.score_many`).
+
+    ``label`` int64 [N] (index into ``classes``), ``probabilities`` float32 [N, K];
+    ``scores[i]`` is the same dict :meth:`Scorer.score` returns.
+    """
+
+    classes: list[Any]
+    label: np.ndarray
+    probabilities: np.ndarray
+    adverse_index: int | None = None
+
+    def __len__(self) -> int:
+        return int(self.label.shape[0])
+
+    @property
+    def decision(self) -> list[Any]:
+        """The decided class of every record."""
+        classes = self.classes
+        return [classes[k] for k in self.label.tolist()]
+
+    @property
+    def probability(self) -> np.ndarray:
+        """Probability of each record's decision, float32 [N]."""
+        return self.probabilities[np.arange(len(self)), self.label]
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return _score_dict(self.classes, int(self.label[i]), self.probabilities[i].tolist(), self.adverse_index)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for i in range(len(self)):
+            yield self[i]
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """One :meth:`Scorer.score` dict per record."""
+        classes, adverse = self.classes, self.adverse_index
+        return [_score_dict(classes, k, p, adverse)
+                for k, p in zip(self.label.tolist(), self.probabilities.tolist())]
+
+
+def _score_dict(classes: list[Any], k: int, probs: list[float], adverse: int | None) -> dict[str, Any]:
+    return {
+        "decision": classes[k],
+        "probability": probs[k],
+        "probabilities": {str(c): p for c, p in zip(classes, probs)},
+        "adverse": None if adverse is None else k == adverse,
+    }
+
+
+# ----------------------------------------------------------------------------- the scorer
+
+
+class Scorer:
+    """Decisions and reasons for plain records from an exported student graph.
+
+    Build it with :meth:`load`. Thread-safe: one ``InferenceSession`` is shared, each thread
+    gets its own input buffers.
+
+    Parameters
+    ----------
+    model : bytes or str or path-like
+        The ONNX graph (serialized bytes or a ``.onnx`` file) written by
+        :func:`distill2rules.exporters.to_onnx` (any input mode: ``tensors``, ``columns``,
+        ``codes``).
+    extra : {"error", "ignore"}, default "error"
+        What to do with record fields the model does not read.
+    threads : int, default 1
+        onnxruntime intra-op threads (1 is fastest for single records).
+
+    Attributes
+    ----------
+    columns : list of str
+        The fields a record must carry (numeric first, then categorical).
+    classes : list
+        Class labels; ``decision`` is one of them.
+    adverse_class : class label or None
+        The adverse (declined) class, when the model states or implies one.
+    kind : str
+        ``additive``, ``rule_list`` or ``mlp``.
+    metadata : dict
+        The graph's ``"scorer"`` metadata.
+    """
+
+    def __init__(self, model: bytes | str | os.PathLike[str], *, extra: str = "error", threads: int = 1,
+                 path: str | None = None) -> None:
+        if extra not in ("error", "ignore"):
+            raise SchemaError(f"extra must be 'error' or 'ignore', got {extra!r}.")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.log_severity_level = 3
+        source = model if isinstance(model, (bytes, bytearray)) else os.fspath(model)
+        try:
+            self._sess = ort.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail / InvalidGraph types
+            raise SpecError(f"cannot load the ONNX graph {path or ''}: {str(exc).splitlines()[0][:200]}",
+                            hint="Pass a student.onnx written by distill2rules.") from None
+        self.path = path
+        self.extra = extra
+        props = dict(self._sess.get_modelmeta().custom_metadata_map)
+        self.metadata = _scorer_metadata(props)
+        m = self.metadata
+        self.kind: str = m["kind"]
+        self.inputs: str = m.get("inputs", "tensors")
+        self.classes: list[Any] = list(m["classes"])
+        self.adverse_index: int | None = m.get("adverse_index")
+        self.adverse_class: Any = None if self.adverse_index is None else self.classes[self.adverse_index]
+        self.num_cols: list[str] = list(m.get("numeric", []))
+        self.cat_cols: list[str] = list(m.get("categorical", []))
+        self.columns: list[str] = self.num_cols + self.cat_cols
+        self._colset = frozenset(self.columns)
+        self._num_pos = {c: j for j, c in enumerate(self.num_cols)}
+        self.labels: dict[str, str] = dict(m.get("feature_labels") or {})
+        self.special_values = m.get("special_values")
+        self.decision_threshold = m.get("decision_threshold", m.get("threshold"))
+        self._codes = any(f.get("dtype") == "int64" for f in m.get("feeds", []))
+        tables = m.get("categories") or {}
+        self._tables: list[dict[str, Any]] = []
+        self._unseen: list[Any] = []
+        for c in self.cat_cols:
+            cats = [str(s) for s in tables.get(c, [])]
+            if self._codes:
+                t: dict[str, Any] = {s: i + 1 for i, s in enumerate(cats)}
+                t[""] = 0
+                self._unseen.append(len(cats) + 1)
+            else:  # string graphs: the canonical string objects themselves (one object per value)
+                t = {s: s for s in cats}
+                t[""] = ""
+                self._unseen.append(None)
+            self._tables.append(t)
+        self._feeds = _feed_layout(m, self.num_cols, self.cat_cols)
+        outs = [o.name for o in self._sess.get_outputs()]
+        self._score_outputs = ["probabilities", "label"]
+        self._explain_outputs = self._score_outputs + [o for o in ("contributions", "rule") if o in outs]
+        self._local = threading.local()
+        # onnxruntime's Python wrapper re-validates the feed names on every call (~2 µs a row);
+        # the feeds here are built from the graph's own input list, so call the session directly
+        inner = getattr(self._sess, "_sess", None)
+        self._run = (lambda names, feeds: inner.run(names, feeds, None)) if inner is not None else self._sess.run
+        self._prepare_reasons()
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, extra: str = "error", threads: int = 1) -> Scorer:
+        """A scorer for ``student.onnx``, or for an artifact directory.
+
+        A directory uses ``student.codes.onnx`` when present (``distill2rules export DIR
+        --inputs codes``; no string conversion in the graph), else ``student.onnx``, and checks
+        the file's sha256 against the artifact's ``manifest.json``.
+        """
+        p = Path(path)
+        if p.is_dir():
+            graph = next((p / n for n in GRAPH_FILES if (p / n).is_file()), None)
+            if graph is None:
+                raise ArtifactError(f"{p} holds no student.onnx.",
+                                    hint="Run `distill2rules export DIR --format onnx` (or fit with --onnx).")
+            data = graph.read_bytes()
+            _check_manifest(p, graph.name, data)
+        elif p.is_file():
+            data = p.read_bytes()
+        else:
+            raise ArtifactError(f"no such model file or artifact directory: {p}.")
+        return cls(data, extra=extra, threads=threads, path=str(p))
+
+    def _prepare_reasons(self) -> None:
+        m = self.metadata
+        self._logistic = m.get("link") == "logistic"
+        self._ppl = float(m.get("points_per_logodds", 20.0 / math.log(2.0)))
+        self._terms = []
+        for t, term in enumerate(m.get("terms") or []):
+            refs = [_as_float(v) for v in term.get("reference") or []]
+            self._terms.append((t, str(term["name"]), list(term.get("features", [])), refs,
+                                list(term.get("reference_text") or [""] * len(refs))))
+        self._rules = list(m.get("rules") or [])
+        self._default_rule = m.get("default") or {"name": "default", "text": "ELSE", "decision": None}
+        n_classes = len(self.classes)
+        self._refs = [[refs[k] if k < len(refs) else 0.0 for _, _, _, refs, _ in self._terms]
+                      for k in range(n_classes)]
+        occl = m.get("occlusion") or {}
+        self._occlusion = [(f, v) for f, v in occl.items() if f in self._colset]
+
+    # ------------------------------------------------------------------ inputs
+
+    def _buffers(self, n: int) -> dict[str, Any]:
+        """This thread's preallocated [n, d] buffers (n = 1: single records; n > 1: occlusion)."""
+        local = self._local
+        cache = getattr(local, "bufs", None)
+        if cache is None:
+            cache = local.bufs = {}
+        bufs = cache.get(n)
+        if bufs is None:
+            bufs = cache[n] = self._allocate(n)
+        return bufs
+
+    def _allocate(self, n: int) -> dict[str, Any]:
+        num = np.zeros((n, len(self.num_cols)), dtype=np.float32)
+        cat = np.zeros((n, len(self.cat_cols)), dtype=np.int64) if self._codes else \
+            np.full((n, len(self.cat_cols)), "", dtype=object)
+        return {"num": num, "cat": cat, "feeds": self._feeds(num, cat)}
+
+    def _check_fields(self, record: Any, row: int | None) -> None:
+        """Raise the one clear error for a record whose fields do not match (slow path)."""
+        if not isinstance(record, Mapping):
+            raise RecordError(f"a record must be a JSON object / mapping of field -> value, got "
+                              f"{type(record).__name__}.", row=row)
+        missing = [c for c in self.columns if c not in record]
+        if missing:
+            raise RecordError(f"missing field(s): {', '.join(map(repr, missing[:5]))}"
+                              f"{' ...' if len(missing) > 5 else ''}.", field=missing[0], row=row,
+                              hint="Send every field the model reads (null for a missing value).")
+        if self.extra == "error":
+            unknown = [str(k) for k in record if k not in self._colset]
+            if unknown:
+                raise RecordError(f"unknown field(s): {', '.join(map(repr, unknown[:5]))}"
+                                  f"{' ...' if len(unknown) > 5 else ''}; the model reads "
+                                  f"{', '.join(self.columns[:12])}{' ...' if len(self.columns) > 12 else ''}.",
+                                  field=unknown[0], row=row, hint="Drop them, or load the scorer with extra='ignore'.")
+
+    def _fill(self, record: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, i: int = 0,
+              row: int | None = None) -> None:
+        """Write one record into row ``i`` of the buffers (validated; fast path first)."""
+        try:
+            if self.extra == "error" and len(record) != len(self.columns):
+                raise LookupError
+            nums = [record[c] for c in self.num_cols]
+            cats = [record[c] for c in self.cat_cols]
+        except Exception:
+            self._check_fields(record, row)
+            raise  # pragma: no cover - _check_fields always raises here
+        for j, v in enumerate(nums):
+            if v.__class__ is not float and v.__class__ is not int:
+                nums[j] = _number(v, self.num_cols[j], row)
+        if nums:
+            with np.errstate(over="ignore"):
+                num[i] = nums
+        for j, v in enumerate(cats):
+            try:
+                code = self._tables[j].get(v)
+            except TypeError:  # unhashable
+                code = None
+            if code is None:
+                s = category_string(v, self.cat_cols[j], row)
+                code = self._tables[j].get(s, self._unseen[j] if self._codes else s)
+            cat[i, j] = code
+
+    # ------------------------------------------------------------------ scoring
+
+    def _run_one(self, record: Mapping[str, Any], outputs: list[str]) -> tuple[dict[str, Any], list[Any]]:
+        bufs = self._buffers(1)
+        self._fill(record, bufs["num"], bufs["cat"])
+        return bufs, self._run(outputs, bufs["feeds"])
+
+    def score(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Decision for one record.
+
+        Returns
+        -------
+        dict
+            ``decision`` (a class label), ``probability`` (of the decision), ``probabilities``
+            (class -> probability) and ``adverse`` (whether the decision is the adverse class;
+            None when the model has none).
+
+        Raises
+        ------
+        RecordError
+            Unknown or missing fields (``extra="error"``), or a value of the wrong type.
+        """
+        _, (probs, label) = self._run_one(record, self._score_outputs)
+        return _score_dict(self.classes, int(label[0]), probs[0].tolist(), self.adverse_index)
+
+    def score_many(self, records: Sequence[Mapping[str, Any]]) -> Scores:
+        """Decisions for many records in one graph call (column-wise conversion).
+
+        Returns
+        -------
+        Scores
+            ``label`` / ``probabilities`` arrays; ``to_list()`` gives one :meth:`score` dict each.
+        """
+        records = records if isinstance(records, (list, tuple)) else list(records)
+        num, cat = self.prepare(records)
+        probs, label = self._run(self._score_outputs, self._feeds(num, cat))
+        return Scores(self.classes, label, probs, self.adverse_index)
+
+    def prepare(self, records: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """The graph's input tensors for ``records``: float32 [N, d_num] and codes / strings [N, d_cat]."""
+        n = len(records)
+        num = np.empty((n, len(self.num_cols)), dtype=np.float32)
+        cat = np.empty((n, len(self.cat_cols)), dtype=np.int64 if self._codes else object)
+        if self.extra == "error":
+            k = len(self.columns)
+            for i, r in enumerate(records):
+                if len(r) != k:
+                    self._check_fields(r, i)
+        try:
+            cols = [[r[c] for r in records] for c in self.columns]
+        except Exception:
+            for i, r in enumerate(records):
+                self._check_fields(r, i)
+            raise
+        d = len(self.num_cols)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for j in range(d):
+                try:
+                    num[:, j] = cols[j]
+                except (TypeError, ValueError):
+                    num[:, j] = [_number(v, self.num_cols[j], i) if v.__class__ is not float else v
+                                 for i, v in enumerate(cols[j])]
+        for j in range(len(self.cat_cols)):
+            get, unseen = self._tables[j].get, self._unseen[j]
+            col = cols[d + j]
+            try:
+                vals = [get(v) for v in col]
+            except TypeError:
+                vals = [None] * n
+            for i, v in enumerate(vals):
+                if v is None:
+                    s = category_string(col[i], self.cat_cols[j], i)
+                    vals[i] = get(s, unseen if self._codes else s)
+            cat[:, j] = vals
+        return num, cat
+
+    # ------------------------------------------------------------------ explaining
+
+    def explain(self, record: Mapping[str, Any], top: int = 4) -> dict[str, Any]:
+        """Decision, probability and the top reasons for one record, from the graph's outputs.
+
+        Additive students: terms ranked by how far their ``contributions`` output moves the
+        score toward the decision compared with the term's reference (the reason codes of
+        ``distill2rules explain``, reference "best"). Rule lists: the conditions of the rule the
+        ``rule`` output names (for the default rule: why the rules with another outcome did not
+        apply). MLPs: occlusion (each feature set to its reference, one batched graph call).
+
+        Returns
+        -------
+        dict
+            The :meth:`score` keys plus ``reasons`` (each: ``rank``, ``term``, ``features``,
+            ``value``, ``impact``, ``text``, ...) and, for rule lists, ``rule``.
+        """
+        bufs, outs = self._run_one(record, self._explain_outputs)
+        bufs["record"] = record
+        probs, label = outs[0], outs[1]
+        k = int(label[0])
+        p = probs[0].tolist()
+        res = _score_dict(self.classes, k, p, self.adverse_index)
+        top = max(int(top), 1)
+        if self.kind == "additive" and len(outs) > 2:
+            res["reasons"] = self._additive_reasons(outs[2][0].tolist(), k, bufs, top)
+        elif self.kind == "rule_list" and len(outs) > 2:
+            rule, reasons = self._rule_reasons(int(outs[2][0]), bufs, top)
+            res["rule"] = rule
+            res["reasons"] = reasons
+        elif self.kind == "mlp":
+            res["reasons"] = self._mlp_reasons(bufs, k, p[k], top)
+        else:
+            res["reasons"] = []
+        return res
+
+    def _value(self, feature: str, bufs: Mapping[str, Any]) -> Any:
+        """The record's (prepared) value of ``feature``: float32 number, category string, or None."""
+        if feature in self._num_pos:
+            raw = bufs["record"][feature]
+            if raw.__class__ is float or raw.__class__ is int:  # as sent (the graph saw its float32)
+                return None if math.isnan(raw) else raw
+            return _f32_display(float(bufs["num"][0, self._num_pos[feature]]))
+        s = category_string(bufs["record"][feature], feature)
+        return None if s == "" else s
+
+    def _additive_reasons(self, contrib: list[float], k: int, bufs: Mapping[str, Any], top: int) -> list[dict[str, Any]]:
+        logistic = self._logistic
+        refs = self._refs[k]
+        if logistic and k == 0:  # contributions are log-odds of classes[1]
+            cands = [(-(-c - r), t) for t, (c, r) in enumerate(zip(contrib, refs)) if -c - r > _EPS]
+        else:
+            cands = [(-(c - r), t) for t, (c, r) in enumerate(zip(contrib, refs)) if c - r > _EPS]
+        cands.sort()
+        out = []
+        adverse = self.adverse_index is not None and k == self.adverse_index
+        sign = -1.0 if logistic and k == 0 else 1.0
+        units = "log-odds" if logistic else "score units"
+        for rank, (neg, t) in enumerate(cands[:top], 1):
+            _, name, feats, _, texts = self._terms[t]
+            impact = -neg
+            values = [self._value(f, bufs) for f in feats]
+            shown = " and ".join(f"{self.labels.get(f, f)} is {_fmt_value(v)}" for f, v in zip(feats, values))
+            amount = f"{impact:.2f} {units}"
+            if logistic:
+                amount += f", {impact * self._ppl:.0f} points"
+            if adverse:
+                text = f"{shown} (worse than best value {texts[k]} by {amount})"
+            elif logistic:
+                text = f"{shown} (better than worst value {texts[k]} by {amount})"
+            else:
+                text = f"{shown} (favours '{self.classes[k]}' by {amount} over {texts[k]})"
+            out.append({"rank": rank, "term": name, "term_index": t, "features": feats,
+                        "value": values[0] if len(values) == 1 else dict(zip(feats, values)),
+                        "reference": texts[k], "contribution": sign * contrib[t], "impact": impact,
+                        "points": impact * self._ppl if logistic else None, "text": text})
+        return out
+
+    def _holds(self, cond: Mapping[str, Any], bufs: Mapping[str, Any]) -> tuple[bool, Any]:
+        v = self._value(cond["feature"], bufs)
+        op = cond["op"]
+        missing = v is None
+        if op == "is_missing":
+            return missing, v
+        if op == "not_missing":
+            return not missing, v
+        if missing:
+            return bool(cond.get("missing", False)), v
+        if op in ("<=", ">"):
+            x = float(np.float32(v))
+            thr = _as_float(cond["value"])
+            return (x <= thr) if op == "<=" else (x > thr), v
+        inside = str(v) in {str(s) for s in cond.get("values", [])}
+        return (inside if op == "in" else not inside), v
+
+    def _rule_reasons(self, fired: int, bufs: Mapping[str, Any], top: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        is_default = fired >= len(self._rules)
+        rule = self._default_rule if is_default else self._rules[fired]
+        info = {"index": fired, "name": rule.get("name", "default"), "is_default": is_default,
+                "text": rule.get("text", "")}
+        reasons = []
+        if not is_default:
+            for cond in rule.get("conditions", []):
+                _, v = self._holds(cond, bufs)
+                label = self.labels.get(cond["feature"], cond["feature"])
+                reasons.append({"term": info["name"], "features": [cond["feature"]], "value": v,
+                                "condition": cond.get("text", ""), "impact": None, "points": None,
+                                "text": f"{cond.get('text', '')} ({label} is {_fmt_value(v)})"})
+        else:  # why the rules that decide otherwise did not apply
+            decided = rule.get("decision")
+            for r, earlier in enumerate(self._rules):
+                if earlier.get("decision") == decided:
+                    continue
+                for cond in earlier.get("conditions", []):
+                    ok, v = self._holds(cond, bufs)
+                    if not ok:
+                        label = self.labels.get(cond["feature"], cond["feature"])
+                        reasons.append({"term": earlier["name"], "features": [cond["feature"]], "value": v,
+                                        "condition": cond.get("text", ""), "impact": None, "points": None,
+                                        "text": f"{earlier['name']} does not apply: {label} is {_fmt_value(v)}, "
+                                                f"not {cond.get('text', '')}"})
+                        break
+        return info, [{"rank": i + 1, **r} for i, r in enumerate(reasons[:top])]
+
+    def _mlp_reasons(self, bufs: Mapping[str, Any], k: int, p: float, top: int) -> list[dict[str, Any]]:
+        refs = self._occlusion
+        if not refs:
+            return []
+        big = self._buffers(len(refs))
+        big["num"][:] = bufs["num"][0]
+        big["cat"][:] = bufs["cat"][0]
+        for i, (f, ref) in enumerate(refs):
+            if f in self._colset and f in self.num_cols:
+                big["num"][i, self.num_cols.index(f)] = math.nan if ref is None else _as_float(ref)
+            else:
+                big["cat"][i, self.cat_cols.index(f)] = 0 if self._codes else ""
+        probs = self._run(["probabilities"], big["feeds"])[0][:, k].tolist()
+        base = _logit(p)
+        cands = sorted((-(base - _logit(q)), i) for i, q in enumerate(probs))
+        out = []
+        for neg, i in cands:
+            if -neg <= _EPS or len(out) >= top:
+                break
+            f = refs[i][0]
+            v = self._value(f, bufs)
+            out.append({"rank": len(out) + 1, "term": f, "features": [f], "value": v,
+                        "reference": _fmt_value(refs[i][1]), "impact": -neg, "points": None,
+                        "text": f"{self.labels.get(f, f)} is {_fmt_value(v)} (occlusion: moves the log-odds of "
+                                f"'{self.classes[k]}' by {-neg:.2f} vs {_fmt_value(refs[i][1])})"})
+        return out
+
+    # ------------------------------------------------------------------ description
+
+    def schema(self) -> dict[str, Any]:
+        """The record a caller must send: fields with their kind and known categories."""
+        cats = self.metadata.get("categories") or {}
+        fields = [{"name": c, "type": "number", "label": self.labels.get(c, c)} for c in self.num_cols]
+        fields += [{"name": c, "type": "category", "label": self.labels.get(c, c), "categories": list(cats.get(c, []))}
+                   for c in self.cat_cols]
+        return {"fields": fields, "classes": self.classes, "adverse_class": self.adverse_class,
+                "extra_fields": self.extra}
+
+    def __repr__(self) -> str:
+        return (f"Scorer({self.metadata.get('model') or self.kind}, {len(self.columns)} fields, inputs={self.inputs!r}, "
+                f"classes={self.classes!r})")
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, _LOGIT_CLIP), 1 - _LOGIT_CLIP)
+    return math.log(p) - math.log1p(-p)
+
+
+def _feed_layout(m: Mapping[str, Any], num_cols: list[str], cat_cols: list[str]) -> Any:
+    """``fn(num, cat) -> feeds`` for the graph's input mode (views of the two buffers)."""
+    feeds = m.get("feeds")
+    if not feeds:  # graphs from before the "scorer" metadata: derive from the input mode
+        mode = m.get("inputs", "tensors")
+        feeds = [{"name": c, "columns": [c]} for c in num_cols + cat_cols] if mode == "columns" else \
+            ([{"name": "numeric", "columns": num_cols}] if num_cols or not cat_cols else []) + \
+            ([{"name": "categorical", "columns": cat_cols}] if cat_cols else [])
+    plan = []
+    for f in feeds:
+        cols = list(f.get("columns", []))
+        if cols == num_cols and f["name"] in ("numeric",) or (not cols and f["name"] == "numeric"):
+            plan.append((f["name"], "num", None))
+        elif cols == cat_cols and f["name"] == "categorical":
+            plan.append((f["name"], "cat", None))
+        elif len(cols) == 1 and cols[0] in num_cols:
+            plan.append((f["name"], "num", num_cols.index(cols[0])))
+        elif len(cols) == 1 and cols[0] in cat_cols:
+            plan.append((f["name"], "cat", cat_cols.index(cols[0])))
+        else:
+            raise SpecError(f"the graph input {f['name']!r} carries columns this scorer cannot lay out: {cols}.")
+
+    def make(num: np.ndarray, cat: np.ndarray) -> dict[str, np.ndarray]:
+        src = {"num": num, "cat": cat}
+        return {name: src[which] if j is None else src[which][:, j:j + 1] for name, which, j in plan}
+
+    return make
+
+
+def _scorer_metadata(props: Mapping[str, str]) -> dict[str, Any]:
+    """The graph's ``"scorer"`` object; rebuilt from the stored spec for older graphs."""
+    if "scorer" in props:
+        try:
+            meta = json.loads(props["scorer"])
+        except json.JSONDecodeError:
+            raise SpecError("the graph's 'scorer' metadata is not valid JSON.",
+                            hint="Re-export it with `distill2rules export DIR --format onnx`.") from None
+    elif "spec" in props:
+        from distill2rules.exporters._scorer_meta import (
+            scorer_metadata,  # older graph: numpy-only exporter code
+        )
+        from distill2rules.spec import from_json
+
+        meta = scorer_metadata(from_json(props["spec"]), props.get("inputs", "tensors"))
+    else:
+        raise SpecError("this ONNX graph has no distill2rules metadata ('scorer' / 'spec').",
+                        hint="Export the student with distill2rules (to_onnx / `distill2rules export`).")
+    for key in ("kind", "classes"):
+        if key not in meta:
+            raise SpecError(f"the graph's 'scorer' metadata lacks {key!r}.",
+                            hint="Re-export it with `distill2rules export DIR --format onnx`.")
+    if "model" not in meta and "model" in props:
+        meta["model"] = props["model"]
+    return meta
+
+
+def _check_manifest(art_dir: Path, name: str, data: bytes) -> None:
+    """The graph file must match its sha256 in the artifact's manifest (when there is one)."""
+    manifest = art_dir / "manifest.json"
+    if not manifest.is_file():
+        return
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        raise ArtifactError(f"{manifest} is not valid JSON; the artifact is corrupted.") from None
+    digest = files.get(name) if isinstance(files, dict) else None
+    if digest is None:
+        raise ArtifactError(f"{art_dir / name} is not listed in the artifact's manifest; refusing to serve it.",
+                            hint="Write it with `distill2rules export DIR` (which updates the manifest).")
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise ArtifactError(f"{art_dir / name} does not match its sha256 in the manifest (modified or corrupted).",
+                            hint="Re-export it, or run `distill2rules verify DIR`.")
+
+
+def load(path: str | os.PathLike[str], **kw: Any) -> Scorer:
+    """Shorthand for :meth:`Scorer.load`."""
+    return Scorer.load(path, **kw)
+
+
+def _iter_records(obj: Any) -> Iterable[Mapping[str, Any]]:  # pragma: no cover - helper for callers
+    return obj if isinstance(obj, list) else [obj]

@@ -1,0 +1,375 @@
+"""A small HTTP scoring service over :class:`distill2rules.Scorer` (standard library only).
+
+``distill2rules serve DIR`` runs it. Endpoints (JSON in, JSON out):
+
+* ``POST /score``: a record (JSON object) -> ``{"decision", "probability", "probabilities",
+  "adverse"}``; a JSON array of records -> ``{"results": [...]}`` (one graph call).
+* ``POST /explain`` (``?top=N``, default 4): the same plus ``reasons`` (and ``rule``).
+* ``GET /health``: ``{"status": "ok", ...}``; ``GET /model``: the rule card as JSON and the
+  record schema.
+
+Limits: bodies above ``max_body`` bytes get 413 (without being read), batches above
+``max_records`` records 413; malformed JSON 400; records that do not fit the model 422 naming
+the field (and the record's position in a batch); unknown paths 404, wrong methods 405. At most
+``workers`` requests are handled at once and ``queue`` more wait; beyond that a connection gets
+503 at once (``Retry-After: 1``), so a burst never piles up unbounded threads or memory.
+
+Built on :class:`http.server.ThreadingHTTPServer` with a fixed worker pool instead of a thread
+per connection; onnxruntime releases the GIL while the graph runs. HTTP/1.1 keep-alive is
+supported (idle connections are closed after ``idle_timeout`` seconds). No TLS and no
+authentication: bind to loopback (the default) or put it behind a reverse proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import sys
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from distill2rules.scoring import RecordError, Scorer
+
+__all__ = ["ScoringServer", "make_server", "serve"]
+
+MAX_BODY = 1 << 20  # 1 MiB
+MAX_RECORDS = 1000
+MAX_TOP = 50
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe: NaN / inf floats become null (strict JSON has no NaN)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _dumps(obj: Any) -> bytes:
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError:  # a NaN / inf somewhere (e.g. an MLP fed 1e39)
+        text = json.dumps(_clean(obj), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+class _HTTPError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, **{k: v for k, v in extra.items() if v is not None}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ScoringServer
+    protocol_version = "HTTP/1.1"
+    server_version = "distill2rules"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)
+        # small JSON answers: no Nagle delay (with the client's delayed ACK it costs ~40 ms a request)
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # pragma: no cover - not a TCP socket
+            pass
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.log:
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+
+    def _send(self, status: int, body: Any, *, close: bool = False, headers: Mapping[str, str] | None = None) -> None:
+        data = body if isinstance(body, bytes) else _dumps(body)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self._headers_buffer.append(b"\r\n" + data)  # headers and body in one write
+        self.flush_headers()
+
+    def _route(self) -> tuple[str, dict[str, list[str]]]:
+        parts = urlsplit(self.path)
+        return parts.path.rstrip("/") or "/", parse_qs(parts.query)
+
+    def _body(self) -> Any:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raise _HTTPError(411, "send the body with a Content-Length (chunked requests are not accepted).")
+        length = self.headers.get("Content-Length")
+        if length is None:
+            raise _HTTPError(411, "a Content-Length header is required.")
+        try:
+            n = int(length)
+        except ValueError:
+            raise _HTTPError(400, f"Content-Length {length!r} is not a number.") from None
+        if n < 0:
+            raise _HTTPError(400, "Content-Length must not be negative.")
+        if n > self.server.max_body:
+            raise _HTTPError(413, f"the body has {n} bytes; this server accepts at most {self.server.max_body}.",
+                             limit=self.server.max_body)
+        raw = self.rfile.read(n)
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _HTTPError(400, f"the body is not valid UTF-8 JSON: {exc}.") from None
+
+    def _fail(self, err: _HTTPError) -> None:
+        # a refused body (413/411/400 before reading) leaves bytes on the socket: close it
+        close = err.status in (400, 411, 413)
+        self._send(err.status, err.body, close=close)
+
+    # -- methods ----------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        path, _ = self._route()
+        if path == "/health":
+            self._send(200, self.server.health)
+        elif path == "/model":
+            self._send(200, self.server.model_json)
+        elif path in ("/score", "/explain"):
+            self._send(405, {"error": f"{path} takes POST with a JSON record or list of records."},
+                       headers={"Allow": "POST"})
+        else:
+            self._send(404, {"error": f"no endpoint {path}; try POST /score, POST /explain, GET /health, GET /model."})
+
+    def do_POST(self) -> None:
+        path, query = self._route()
+        if path not in ("/score", "/explain"):
+            self._send(404 if path not in ("/health", "/model") else 405,
+                       {"error": f"no POST endpoint {path}; try POST /score or POST /explain."}, close=True)
+            return
+        try:
+            body = self._body()
+            top = self._top(query) if path == "/explain" else 0
+            result = self._answer(path, body, top)
+        except _HTTPError as err:
+            self._fail(err)
+            return
+        except RecordError as exc:
+            self._send(422, _clean({"error": str(exc), "field": exc.field, "record": exc.row}))
+            return
+        except Exception as exc:  # noqa: BLE001 - never a traceback to the client
+            self.server.errors += 1
+            if self.server.log:
+                self.log_error("internal error: %s: %s", type(exc).__name__, exc)
+            self._send(500, {"error": f"internal error ({type(exc).__name__}); see the server log."})
+            return
+        self._send(200, result)
+
+    def do_PUT(self) -> None:
+        self._send(405, {"error": "use POST /score or POST /explain."}, close=True, headers={"Allow": "GET, POST"})
+
+    do_DELETE = do_PATCH = do_PUT
+
+    def _top(self, query: Mapping[str, list[str]]) -> int:
+        raw = (query.get("top") or [str(self.server.top)])[-1]
+        try:
+            top = int(raw)
+        except ValueError:
+            raise _HTTPError(400, f"top must be a whole number, got {raw!r}.") from None
+        if not 1 <= top <= MAX_TOP:
+            raise _HTTPError(400, f"top must be between 1 and {MAX_TOP}, got {top}.")
+        return top
+
+    def _answer(self, path: str, body: Any, top: int) -> Any:
+        scorer = self.server.scorer
+        if isinstance(body, dict):
+            return scorer.score(body) if path == "/score" else scorer.explain(body, top=top)
+        if not isinstance(body, list):
+            raise _HTTPError(400, f"send a JSON object (one record) or an array of records, got {type(body).__name__}.")
+        if len(body) > self.server.max_records:
+            raise _HTTPError(413, f"{len(body)} records in one request; this server accepts at most "
+                                  f"{self.server.max_records}.", limit=self.server.max_records)
+        if path == "/score":
+            return {"results": scorer.score_many(body).to_list() if body else []}
+        out = []
+        for i, record in enumerate(body):
+            try:
+                out.append(scorer.explain(record, top=top))
+            except RecordError as exc:
+                raise RecordError(exc.message, field=exc.field, row=i, hint=exc.hint) from None
+        return {"results": out}
+
+
+class ScoringServer(ThreadingHTTPServer):
+    """:class:`~http.server.ThreadingHTTPServer` with a bounded worker pool (see the module doc)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], scorer: Scorer, *, workers: int = 4, queue: int = 16,
+                 max_body: int = MAX_BODY, max_records: int = MAX_RECORDS, top: int = 4,
+                 idle_timeout: float = 5.0, model_json: Mapping[str, Any] | None = None, log: bool = False) -> None:
+        if workers < 1 or queue < 0:
+            raise ValueError(f"workers must be >= 1 and queue >= 0, got {workers} and {queue}.")
+        self.scorer = scorer
+        self.workers, self.queue = int(workers), int(queue)
+        self.max_body, self.max_records, self.top = int(max_body), int(max_records), int(top)
+        self.idle_timeout = float(idle_timeout)
+        self.log = log
+        self.errors = 0
+        self.rejected = 0
+        self._slots = threading.BoundedSemaphore(self.workers + self.queue)
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="distill2rules-serve")
+        self.health = {"status": "ok", "model": scorer.metadata.get("model") or scorer.kind, "kind": scorer.kind,
+                       "inputs": scorer.inputs, "classes": scorer.classes, "workers": self.workers}
+        self.model_json = _dumps({"schema": scorer.schema(), "rulecard": model_json})
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.rejected += 1
+            self._refuse(request)
+            return
+        try:
+            self._pool.submit(self._work, request, client_address)
+        except RuntimeError:  # pool shut down
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except (TimeoutError, ConnectionError):
+            pass
+        except Exception:  # noqa: BLE001 - one broken connection must not end the server
+            if self.log:
+                self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def _refuse(self, request: Any) -> None:
+        body = _dumps({"error": "the server is at capacity; retry shortly.", "workers": self.workers,
+                       "queue": self.queue})
+        head = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n").encode("ascii")
+        try:
+            request.settimeout(1.0)
+            request.sendall(head + body)
+        except OSError:
+            pass
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = f"[{host}]" if ":" in str(host) else host
+        return f"http://{host}:{port}"
+
+
+def _rulecard_json(path: Path, scorer: Scorer) -> Any:
+    """The artifact's rule card as JSON: ``rulecard.json`` if written, else built from the spec."""
+    d = path if path.is_dir() else path.parent
+    card = d / "rulecard.json"
+    if card.is_file():
+        return json.loads(card.read_text(encoding="utf-8"))
+    spec_text = None
+    if (d / "student.json").is_file():
+        spec_text = (d / "student.json").read_text(encoding="utf-8")
+    if spec_text is None:
+        return None
+    from distill2rules.exporters.rulecard import rulecard
+    from distill2rules.spec import from_json, jsonable
+
+    return jsonable(rulecard(from_json(spec_text)))
+
+
+def make_server(path: str | Path, *, host: str = "127.0.0.1", port: int = 8000, extra: str = "error",
+                **kw: Any) -> ScoringServer:
+    """A bound (not yet serving) :class:`ScoringServer` for an artifact directory or ``.onnx`` file.
+
+    ``port=0`` picks a free port (``server.server_address``). Other keywords: ``workers``,
+    ``queue``, ``max_body``, ``max_records``, ``top``, ``idle_timeout``, ``log``.
+    """
+    p = Path(path)
+    scorer = Scorer.load(p, extra=extra)
+    model_json = kw.pop("model_json", None)
+    if model_json is None:
+        model_json = _rulecard_json(p, scorer)
+    return ScoringServer((host, int(port)), scorer, model_json=model_json, **kw)
+
+
+def serve(path: str | Path, *, host: str = "127.0.0.1", port: int = 8000, **kw: Any) -> None:
+    """Serve until interrupted (Ctrl-C)."""
+    server = make_server(path, host=host, port=port, **kw)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+
+
+def load_test(url: str, records: list[Mapping[str, Any]], *, requests: int = 500, threads: int = 4,
+              path: str = "/explain", timeout: float = 30.0) -> dict[str, Any]:
+    """Fire ``requests`` POSTs (one record each, cycling through ``records``) from ``threads``
+    keep-alive clients; returns throughput, latency percentiles, status counts and the answers.
+
+    Meant for loopback checks of a running server (the test suite and the edge benchmark).
+    """
+    import http.client
+    import time
+
+    parts = urlsplit(url)
+    bodies = [_dumps(r) for r in records]
+    latencies: list[list[float]] = [[] for _ in range(threads)]
+    answers: dict[int, Any] = {}
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def client(t: int) -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        try:
+            for i in range(t, requests, threads):
+                body = bodies[i % len(bodies)]
+                t0 = time.perf_counter()
+                conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                data = resp.read()
+                latencies[t].append(time.perf_counter() - t0)
+                with lock:
+                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                    answers[i] = json.loads(data)
+                if resp.will_close:
+                    conn.close()
+                    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        finally:
+            conn.close()
+
+    start = time.perf_counter()
+    pool = [threading.Thread(target=client, args=(t,), daemon=True) for t in range(threads)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    wall = time.perf_counter() - start
+    lat = sorted(x for per in latencies for x in per)
+
+    def pct(q: float) -> float:
+        return lat[min(len(lat) - 1, round(q * (len(lat) - 1)))] * 1e3 if lat else math.nan
+
+    return {"requests": len(lat), "threads": threads, "path": path, "seconds": wall,
+            "throughput_rps": len(lat) / wall if wall > 0 else math.nan, "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+            "max_ms": pct(1.0), "statuses": statuses, "answers": answers}
