@@ -24,6 +24,7 @@ from typing import Callable, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ebm_peers  # noqa: E402
+import edge  # noqa: E402
 import inference  # noqa: E402
 import scaling  # noqa: E402
 import size  # noqa: E402
@@ -45,6 +46,7 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     "ebm_peers": ebm_peers.run,
     "size": size.run,
     "scaling": scaling.run,
+    "edge": edge.run,
 }
 
 

@@ -322,6 +322,11 @@ class Scorer:
         self._rules = list(m.get("rules") or [])
         self._default_rule = m.get("default") or {"name": "default", "text": "ELSE", "decision": None}
         n_classes = len(self.classes)
+        self._term_info = [(name, tuple(feats), tuple(self.labels.get(f, f) for f in feats), texts)
+                           for _, name, feats, _, texts in self._terms]
+        adverse = self.adverse_index
+        self._tails = ["worse than best value " if adverse is not None and k == adverse else
+                       "better than worst value " if self._logistic else None for k in range(n_classes)]
         self._refs = [[refs[k] if k < len(refs) else 0.0 for _, _, _, refs, _ in self._terms]
                       for k in range(n_classes)]
         occl = m.get("occlusion") or {}
@@ -503,46 +508,51 @@ class Scorer:
             res["reasons"] = []
         return res
 
-    def _value(self, feature: str, bufs: Mapping[str, Any]) -> Any:
+    def _value(self, feature: str, bufs: Mapping[str, Any], record: Mapping[str, Any] | None = None) -> Any:
         """The record's (prepared) value of ``feature``: float32 number, category string, or None."""
+        if record is None:
+            record = bufs["record"]
         if feature in self._num_pos:
-            raw = bufs["record"][feature]
+            raw = record[feature]
             if raw.__class__ is float or raw.__class__ is int:  # as sent (the graph saw its float32)
                 return None if math.isnan(raw) else raw
             return _f32_display(float(bufs["num"][0, self._num_pos[feature]]))
-        s = category_string(bufs["record"][feature], feature)
+        s = category_string(record[feature], feature)
         return None if s == "" else s
 
     def _additive_reasons(self, contrib: list[float], k: int, bufs: Mapping[str, Any], top: int) -> list[dict[str, Any]]:
-        logistic = self._logistic
         refs = self._refs[k]
-        if logistic and k == 0:  # contributions are log-odds of classes[1]
-            cands = [(-(-c - r), t) for t, (c, r) in enumerate(zip(contrib, refs)) if -c - r > _EPS]
+        if self._logistic and k == 0:  # contributions are log-odds of classes[1]
+            sign = -1.0
+            cands = [(r + c, t) for t, (c, r) in enumerate(zip(contrib, refs)) if -c - r > _EPS]
         else:
-            cands = [(-(c - r), t) for t, (c, r) in enumerate(zip(contrib, refs)) if c - r > _EPS]
-        cands.sort()
+            sign = 1.0
+            cands = [(r - c, t) for t, (c, r) in enumerate(zip(contrib, refs)) if c - r > _EPS]
+        if not cands:
+            return []
+        cands.sort()  # by -impact, then term index (as distill2rules explain)
+        tail = self._tails[k]
+        ppl = self._ppl if self._logistic else None
+        record = bufs["record"]
         out = []
-        adverse = self.adverse_index is not None and k == self.adverse_index
-        sign = -1.0 if logistic and k == 0 else 1.0
-        units = "log-odds" if logistic else "score units"
         for rank, (neg, t) in enumerate(cands[:top], 1):
-            _, name, feats, _, texts = self._terms[t]
+            name, feats, shown_labels, texts = self._term_info[t]
             impact = -neg
-            values = [self._value(f, bufs) for f in feats]
-            shown = " and ".join(f"{self.labels.get(f, f)} is {_fmt_value(v)}" for f, v in zip(feats, values))
-            amount = f"{impact:.2f} {units}"
-            if logistic:
-                amount += f", {impact * self._ppl:.0f} points"
-            if adverse:
-                text = f"{shown} (worse than best value {texts[k]} by {amount})"
-            elif logistic:
-                text = f"{shown} (better than worst value {texts[k]} by {amount})"
+            if len(feats) == 1:
+                value = self._value(feats[0], bufs, record)
+                shown = f"{shown_labels[0]} is {_fmt_value(value)}"
             else:
+                value = {f: self._value(f, bufs, record) for f in feats}
+                shown = " and ".join(f"{lb} is {_fmt_value(v)}" for lb, v in zip(shown_labels, value.values()))
+            amount = f"{impact:.2f} score units" if ppl is None else \
+                f"{impact:.2f} log-odds, {impact * ppl:.0f} points"
+            if tail is None:
                 text = f"{shown} (favours '{self.classes[k]}' by {amount} over {texts[k]})"
-            out.append({"rank": rank, "term": name, "term_index": t, "features": feats,
-                        "value": values[0] if len(values) == 1 else dict(zip(feats, values)),
+            else:
+                text = f"{shown} ({tail}{texts[k]} by {amount})"
+            out.append({"rank": rank, "term": name, "term_index": t, "features": list(feats), "value": value,
                         "reference": texts[k], "contribution": sign * contrib[t], "impact": impact,
-                        "points": impact * self._ppl if logistic else None, "text": text})
+                        "points": None if ppl is None else impact * ppl, "text": text})
         return out
 
     def _holds(self, cond: Mapping[str, Any], bufs: Mapping[str, Any]) -> tuple[bool, Any]:

@@ -1,14 +1,18 @@
 """Edge deployment: score rows with ``student.onnx`` using onnxruntime and numpy only.
 
-No distill2rules import: the ONNX file alone carries the input column order, the classes,
-the term names and the full student spec (``metadata_props``, see ``docs/onnx.md``), so an
-edge device can print the decision and its reason codes straight from the graph's outputs:
+No distill2rules import: the ONNX file alone carries everything (its ``"scorer"`` metadata: input
+order and dtypes, category code tables, classes, adverse class and each term's reason reference,
+see ``docs/onnx.md``), so an edge device prints the decision and its reason codes straight from
+the graph's outputs. This is ``distill2rules.Scorer`` (``docs/edge.md``) in a few lines:
 
 * additive students (logistic regression, EBM): ``contributions [N, n_terms]`` are each
   term's push on the log-odds of ``classes[1]``; a reason is how much a term pushes toward
-  the adverse class compared with that term's most favourable value (the way adverse-action
-  reason codes are derived);
+  the decision compared with that term's reference (for a declined applicant, the term's
+  most favourable well-defined value: the way adverse-action reason codes are derived);
 * rule lists: ``rule [N]`` is the index of the rule that fired; its conditions are the reason.
+
+Works with ``student.onnx`` and ``student.codes.onnx`` (``distill2rules export DIR --inputs
+codes``: categories go in as int64 codes, converted here with a dict).
 
 Run::
 
@@ -55,34 +59,25 @@ def load_rows(path: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def feeds(rows: list[dict[str, str]], num_cols: list[str], cat_cols: list[str]) -> dict[str, np.ndarray]:
+def feeds(rows: list[dict[str, str]], sc: dict) -> dict[str, np.ndarray]:
+    """The graph's inputs, as ``distill2rules.Scorer`` builds them (any of the three input modes)."""
+    num_cols, cat_cols = sc["numeric"], sc["categorical"]
+    num = np.array([[number(r.get(c, "")) for c in num_cols] for r in rows], dtype=np.float32).reshape(len(rows), len(num_cols))
+    cats = [[category(r.get(c, "")) for c in cat_cols] for r in rows]
+    if any(f["dtype"] == "int64" for f in sc["feeds"]):  # inputs="codes": 0 missing, i = i-th category, n+1 unseen
+        tables = [{s: i + 1 for i, s in enumerate(sc["categories"][c])} for c in cat_cols]
+        cat = np.array([[0 if v == "" else t.get(v, len(t) + 1) for v, t in zip(row, tables)] for row in cats],
+                       dtype=np.int64).reshape(len(rows), len(cat_cols))
+    else:
+        cat = np.array(cats, dtype=object).reshape(len(rows), len(cat_cols))
     out = {}
-    if num_cols or not cat_cols:
-        out["numeric"] = np.array([[number(r.get(c, "")) for c in num_cols] for r in rows],
-                                  dtype=np.float32).reshape(len(rows), len(num_cols))
-    if cat_cols:
-        out["categorical"] = np.array([[category(r.get(c, "")) for c in cat_cols] for r in rows], dtype=object)
+    for f in sc["feeds"]:
+        if sc["inputs"] != "columns" or not f["columns"]:
+            out[f["name"]] = num if f["name"] == "numeric" else cat
+        else:  # inputs="columns": one [N, 1] input per column
+            c = f["columns"][0]
+            out[f["name"]] = num[:, [num_cols.index(c)]] if c in num_cols else cat[:, [cat_cols.index(c)]]
     return out
-
-
-def favourable_reference(term: dict, toward_adverse: float) -> float:
-    """A term's contribution at its most favourable value (smallest push toward the adverse class)."""
-    if term["type"] == "table":
-        scores = np.asarray(term["scores"], dtype=float)[..., 0] * toward_adverse
-        return float(scores.min() / toward_adverse)
-    coef = float(np.ravel(term["coef"])[0]) * toward_adverse
-    lo, hi = (float(b) for b in term.get("clip", ["-inf", "inf"]))
-    ends = [coef * b for b in (lo, hi) if math.isfinite(b)]
-    return (min(ends) if ends else 0.0) / toward_adverse
-
-
-def condition_text(c: dict) -> str:
-    op = c["op"]
-    if op in ("<=", ">"):
-        return f"{c['feature']} {op} {c['value']:g}"
-    if op in ("in", "not_in"):
-        return f"{c['feature']} {'in' if op == 'in' else 'not in'} {{{', '.join(map(str, c['values']))}}}"
-    return f"{c['feature']} {op.replace('_', ' ')}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,41 +93,31 @@ def main(argv: list[str] | None = None) -> None:
     so.log_severity_level = 3
     sess = ort.InferenceSession(args.model, so, providers=["CPUExecutionProvider"])
     meta = sess.get_modelmeta().custom_metadata_map
-    num_cols = json.loads(meta.get("numeric_columns", "[]"))
-    cat_cols = json.loads(meta.get("categorical_columns", "[]"))
-    classes = json.loads(meta["classes"])
-    spec = json.loads(meta["spec"])
-    adverse = spec.get("meta", {}).get("adverse_class", classes[0])
-    adverse_k = [str(c) for c in classes].index(str(adverse))
+    if "scorer" not in meta:
+        sys.exit("this graph has no 'scorer' metadata: re-export it with `distill2rules export DIR --format onnx`.")
+    sc = json.loads(meta["scorer"])  # inputs, code tables, classes, adverse class, reason references
+    classes = sc["classes"]
 
     rows = load_rows(args.rows)
-    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds(rows, num_cols, cat_cols))))
-    print(f"model: {meta.get('model')} ({meta.get('kind')}), classes {classes}, adverse class {adverse!r}, {len(rows)} rows")
+    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds(rows, sc))))
+    print(f"model: {meta.get('model')} ({sc['kind']}, inputs={sc['inputs']}), classes {classes}, "
+          f"adverse class {sc.get('adverse_class')!r}, {len(rows)} rows")
     for i in range(len(rows)):
-        label = classes[int(out["label"][i])]
-        p = float(out["probabilities"][i, int(out["label"][i])])
-        print(f"\nrow {i}: decision {label!r} (p = {p:.2f})")
-        if "contributions" in out and spec.get("link") == "logistic":
-            names = json.loads(meta["term_names"])
-            sign = 1.0 if adverse_k == 1 else -1.0  # contributions are log-odds of classes[1]
-            terms = {t["name"]: t for t in spec["terms"]}
-            impact = [(sign * (float(c) - favourable_reference(terms[n], sign)), n)
-                      for n, c in zip(names, out["contributions"][i])]
-            for rank, (d, n) in enumerate(sorted(impact, reverse=True)[: args.top], 1):
-                if d > 1e-9:
-                    print(f"  reason {rank}: {n} pushes toward {adverse!r} by {d:.2f} log-odds vs its most favourable value")
-        elif "contributions" in out:
-            names = json.loads(meta["term_names"])
-            top = np.argsort(-out["contributions"][i])[: args.top]
-            for rank, j in enumerate(top, 1):
-                print(f"  reason {rank}: {names[j]} adds {out['contributions'][i, j]:+.2f} to the score of {label!r}")
+        k = int(out["label"][i])
+        print(f"\nrow {i}: decision {classes[k]!r} (p = {float(out['probabilities'][i, k]):.2f})")
+        if "contributions" in out:
+            # each term's push toward the decision, against the term's reference (as `distill2rules explain`)
+            sign = -1.0 if sc["link"] == "logistic" and k == 0 else 1.0  # logistic: log-odds of classes[1]
+            impact = [(sign * float(c) - t["reference"][k], t) for c, t in zip(out["contributions"][i], sc["terms"])]
+            ranked = sorted((x for x in impact if x[0] > 1e-6), key=lambda x: -x[0])[: args.top]
+            for rank, (d, t) in enumerate(ranked, 1):
+                print(f"  reason {rank}: {t['name']} pushes toward {classes[k]!r} by {d:.2f} "
+                      f"vs its reference {t['reference_text'][k]}")
         elif "rule" in out:
             r = int(out["rule"][i])
-            rules = spec["rules"]
-            if r < len(rules):
-                print(f"  rule {r + 1} fired: IF " + " AND ".join(condition_text(c) for c in rules[r]["conditions"]))
-            else:
-                print("  no rule fired: the default rule decided")
+            rules = sc["rules"]
+            print(f"  rule {r + 1} fired: {rules[r]['text']}" if r < len(rules) else
+                  f"  no rule fired: {sc['default']['text']}")
     if args.small:
         print(f"\ndistill2rules imported: {'distill2rules' in sys.modules}")
 

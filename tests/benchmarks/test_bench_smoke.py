@@ -135,3 +135,20 @@ def test_ebm_peers_times_the_same_model_against_ebm2onnx_and_the_input_floor(ctx
     assert sum(n.startswith("batch speed-up vs ebm2onnx") for n in names) == 2
     assert all("ceiling" in t.note for t in sec.targets if t.name.startswith("batch"))
     assert "ns per cell here: input floor ÷ string cells" in md  # measured, from Adult's string columns
+
+
+def test_edge_times_scorer_teacher_and_server(ctx):
+    import edge
+
+    sec = edge.run(ctx)
+    md = sec.markdown()
+    for name in ("logreg: bare ONNX (prepared tensors)", "logreg: Scorer.explain(dict), top 4",
+                 "teacher: dict → row → Booster.predict(pred_contrib)", "logreg: Scorer.score_many"):
+        assert _table_rows(md, name), name
+    assert "Adult (numeric + categorical): `distill2rules serve`" in md and "Wine Quality" in md
+    names = [t.name for t in sec.targets]
+    assert "Wine Quality logreg: end-to-end / bare ONNX" in names
+    assert any("score_many" in n for n in names)
+    for task in sec.data.values():
+        assert task["http"]["logreg"]["statuses"] == {200: task["http"]["logreg"]["requests"]}
+        assert task["cold"]["heavy_modules"] == []
