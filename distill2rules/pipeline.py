@@ -164,7 +164,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             teacher_format: str | None = None, trust_pickle: bool = False, calibrate: bool = True, baseline: bool = True,
             schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
             adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None, augment: int = 0,
-            assistant: str | None = None, test_data: Any = None) -> DistillResult:
+            assistant: str | None = None, test_data: Any = None, trust_code: bool | None = None) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
 
     Parameters
@@ -198,14 +198,20 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         ``data`` is split only into train/validation (85/15). Without it the test split is cut
         from ``data``, which may hold the teacher's own training rows; ``metrics["data_sources"]``
         says which it was.
+    trust_code : bool, optional
+        Skip the code checks on TorchScript/ONNX teacher files (docs/security.md); default False
+        or as set by :func:`distill2rules.teachers.trusting_code`.
     """
     from distill2rules.experiments.autotune import is_auto
     from distill2rules.kd.augment import check_augment
+    from distill2rules.limits import AUGMENT_ROWS
 
     auto_t, auto_a = is_auto(temperature), is_auto(alpha)
     temperature = 1.0 if auto_t else check_temperature(temperature)
     alpha = 0.0 if auto_a else check_alpha(alpha)
     augment = check_augment(augment)
+    if isinstance(augment, int) and augment > AUGMENT_ROWS.value():
+        raise AUGMENT_ROWS.exceeded(ConfigError, f"--augment {augment}", augment)
     assistant_spec = None
     if assistant:
         from distill2rules.kd.multistage import parse_assistant
@@ -242,7 +248,8 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     if isinstance(teacher, (str, Path)):
         from distill2rules.teachers import load_teacher
 
-        teacher_obj = steps.run("load teacher", lambda: load_teacher(teacher, format=teacher_format, trust_pickle=trust_pickle))
+        teacher_obj = steps.run("load teacher", lambda: load_teacher(teacher, format=teacher_format, trust_pickle=trust_pickle,
+                                                                          trust_code=trust_code))
     else:
         teacher_obj = teacher
     from distill2rules.teachers import check_features

@@ -32,6 +32,7 @@ def evaluate(
     latency_calls: Annotated[int, typer.Option(help="Single-row calls per latency measurement (0 skips latency).")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the SHAP row sample, explainers and noise.")] = 0,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow a pickle-based teacher (only files you trust).")] = False,
+    trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON instead of tables.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     save: Annotated[bool, typer.Option("--save/--no-save", help="Write evaluation.json into the artifact.")] = True,
@@ -46,9 +47,12 @@ def evaluate(
 
     if shap_rows < 1:
         raise ConfigError(f"--shap-rows must be >= 1, got {shap_rows}.")
-    result = evaluate_artifact(artifact, data, target=target, teacher=teacher, split=split, shap_rows=shap_rows,
-                               sigmas=parse_floats(sigmas, "--sigmas"), latency_calls=max(0, latency_calls), seed=seed,
-                               save=save, progress=not quiet and not as_json, trust_pickle=trust_pickle)
+    from distill2rules.teachers import trusting_code
+
+    with trusting_code(trust_code):
+        result = evaluate_artifact(artifact, data, target=target, teacher=teacher, split=split, shap_rows=shap_rows,
+                                   sigmas=parse_floats(sigmas, "--sigmas"), latency_calls=max(0, latency_calls), seed=seed,
+                                   save=save, progress=not quiet and not as_json, trust_pickle=trust_pickle)
     if as_json:
         typer.echo(json.dumps(result, indent=1))
         return

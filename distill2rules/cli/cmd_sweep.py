@@ -58,6 +58,7 @@ def sweep(
     top: Annotated[int, typer.Option(help="Configurations shown in the ranking.")] = 5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print top and Pareto front as JSON.")] = False,
+    trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
 ) -> None:
     """Sweep seeds × τ × α × student size; rank by J and print the Pareto front (accuracy ↑, params ↓, alignment ↑)."""
     import json
@@ -75,7 +76,8 @@ def sweep(
                     sizes=[s for s in sizes.split(",") if s.strip()] if sizes else None, size_param=size_param,
                     student_params=parse_params(param), weights=weights, performance=performance, cost=cost,
                     alignment_rows=alignment_rows, latency_calls=latency_calls, n_jobs=n_jobs, backend=backend,
-                    scheduler=scheduler, out=out, top=top, progress=not quiet and not as_json)
+                    scheduler=scheduler, out=out, top=top, progress=not quiet and not as_json,
+                    trust_code=trust_code)
     if as_json:
         typer.echo(json.dumps({"top": res["top"], "pareto": res["pareto"], "n_failed": res["n_failed"]}, indent=1, default=str))
         return

@@ -115,6 +115,7 @@ def fit(
     seed: Annotated[int, typer.Option(help="Seed of the 70/15/15 split and of the student.")] = 0,
     teacher_format: Annotated[Optional[str], typer.Option(help="Override format detection: lightgbm, torchscript, torch_state_dict, onnx, skops, pickle.")] = None,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow loading pickle-based teachers (can run code: only for files you trust).")] = False,
+    trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
     schema: Annotated[Optional[Path], typer.Option(help="Schema JSON (column types, missing markers) instead of inference.")] = None,
     sep: Annotated[Optional[str], typer.Option(help="Delimiter of a CSV/text data file (default: sniffed among , ; tab | spaces).")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Text encoding of the data file (default: UTF-8), e.g. latin-1.")] = None,
@@ -150,20 +151,22 @@ def fit(
     if sizes:
         _fit_sizes(teacher, data, student=student, sizes=sizes, target=target, temperature=temperature, alpha=alpha, seed=seed,
                    params=params, schema=schema_obj, teacher_format=teacher_format, trust_pickle=trust_pickle, baseline=baseline,
-                   calibrate=calibrate, augment=augment, assistant=assistant, quiet=quiet, as_json=as_json)
+                   trust_code=trust_code, calibrate=calibrate, augment=augment, assistant=assistant, quiet=quiet, as_json=as_json)
         return
     result = distill(
         teacher, data, target=target, student=student, temperature=parse_float_or_auto(temperature, "temperature"),
         alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=out, student_params=params, teacher_format=teacher_format,
         trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline, schema=schema_obj, export_onnx=onnx,
         progress=not quiet and not as_json, adverse_class=adverse_class, sep=sep, encoding=encoding, augment=augment,
-        assistant=assistant, test_data=test_data,
+        assistant=assistant, test_data=test_data, trust_code=trust_code,
     )
     if report:
         from distill2rules.report import report_after_fit
+        from distill2rules.teachers import trusting_code
 
-        report_after_fit(out, data, target=target, teacher=teacher, trust_pickle=trust_pickle, seed=seed,
-                         progress=not quiet and not as_json)
+        with trusting_code(trust_code):
+            report_after_fit(out, data, target=target, teacher=teacher, trust_pickle=trust_pickle, seed=seed,
+                             progress=not quiet and not as_json)
     if as_json:
         typer.echo(json.dumps(result.metrics, default=str, indent=1))
     else:

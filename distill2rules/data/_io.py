@@ -13,9 +13,11 @@ import gzip
 import io
 import lzma
 import re
+import zipfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Union
+from typing import IO, Union
 
 import numpy as np
 import pandas as pd
@@ -37,7 +39,12 @@ _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
 _DECIMAL_DOT = re.compile(r"^[-+]?\d*\.\d+$")
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
-_DECOMPRESSORS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
+_OPENERS: dict[str, Callable[[Path], IO[bytes]]] = {
+    ".gz": lambda p: gzip.open(p, "rb"),  # noqa: SIM115 - closed by _read_bytes
+    ".bz2": lambda p: bz2.open(p, "rb"),  # noqa: SIM115
+    ".xz": lambda p: lzma.open(p, "rb"),  # noqa: SIM115
+}
+_CHUNK = 1 << 20
 
 
 def read_table(
@@ -52,7 +59,8 @@ def read_table(
     ----------
     source : str, Path or DataFrame
         A CSV/TSV/text file (``.csv``, ``.tsv``, ``.txt``, ... optionally ``.gz``,
-        ``.bz2`` or ``.xz`` compressed), a Parquet file (``.parquet``/``.pq``), or a
+        ``.bz2``, ``.xz`` or single-member ``.zip`` compressed, decompressed as a stream under
+        the caps of :mod:`distill2rules.limits`), a Parquet file (``.parquet``/``.pq``), or a
         DataFrame (copied, never modified). Text files must have a header row.
     sep : str, optional
         Field delimiter. ``None`` sniffs one of ``,`` ``;`` tab ``|`` or runs of spaces.
@@ -83,10 +91,13 @@ def read_table(
         frame.columns = [str(c).strip() for c in frame.columns]
         _check_unique_columns(list(frame.columns), "the DataFrame")
         return _clean(frame)
+    from distill2rules.limits import DATA_BYTES, check_file_size, check_regular_file
+
     path = Path(source)
-    if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "not found"
-        raise DataError(f"{path}: {what}.", hint="Check the path (or pass a DataFrame).")
+    if not path.exists() and not path.is_symlink():
+        raise DataError(f"{path}: not found.", hint="Check the path (or pass a DataFrame).")
+    st = check_regular_file(path, DataError, "data file", "Check the path (or pass a DataFrame).")
+    check_file_size(st, DATA_BYTES, DataError, f"data file {path.name}")
     if path.suffix.lower() in _PARQUET_SUFFIXES:
         frame = _read_parquet(path)
     else:
@@ -163,19 +174,57 @@ def _uses_decimal_comma(rows: list[str], sep: str) -> bool:
     return commas > 0 and dots == 0
 
 
+def _open_compressed(path: Path) -> IO[bytes] | None:
+    """A streaming reader of the decompressed bytes, or None for an uncompressed file."""
+    suffix = path.suffix.lower()
+    if suffix == ".zip" or (suffix not in _OPENERS and zipfile.is_zipfile(path)):
+        zf = zipfile.ZipFile(path)
+        members = [i for i in zf.infolist() if not i.is_dir()]
+        if len(members) != 1:
+            zf.close()
+            raise DataError(
+                f"{path} holds {len(members)} files; a zipped table must hold exactly one.",
+                hint="Unzip it and pass the table file.",
+            )
+        return zf.open(members[0])
+    opener = _OPENERS.get(suffix)
+    if opener is None:
+        with open(path, "rb") as fh:
+            if fh.read(2) == b"\x1f\x8b":
+                opener = _OPENERS[".gz"]
+    return opener(path) if opener is not None else None
+
+
 def _read_bytes(path: Path) -> bytes:
-    raw = path.read_bytes()
-    decompress = _DECOMPRESSORS.get(path.suffix.lower())
-    if decompress is None and raw[:2] == b"\x1f\x8b":
-        decompress = gzip.decompress
-    if decompress is None:
-        return raw
+    """The file's bytes, decompressed in 1 MiB chunks under the size and ratio caps."""
+    from distill2rules.limits import DECOMPRESSED_BYTES, DECOMPRESSION_RATIO, RATIO_FLOOR_BYTES
+
     try:
-        return decompress(raw)
-    except (OSError, EOFError, lzma.LZMAError) as err:
+        stream = _open_compressed(path)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise DataError(f"cannot read {path}: {err}.", hint="Check the file.") from err
+    if stream is None:
+        return path.read_bytes()
+    size_cap, ratio_cap = DECOMPRESSED_BYTES.value(), DECOMPRESSION_RATIO.value()
+    stored = max(path.stat().st_size, 1)
+    parts: list[bytes] = []
+    total = 0
+    try:
+        with stream:
+            while chunk := stream.read(_CHUNK):
+                total += len(chunk)
+                if total > size_cap:
+                    raise DECOMPRESSED_BYTES.exceeded(DataError, f"decompressing {path.name}", total)
+                if total > RATIO_FLOOR_BYTES and total / stored > ratio_cap:
+                    raise DECOMPRESSION_RATIO.exceeded(
+                        DataError, f"decompressing {path.name}", round(total / stored)
+                    )
+                parts.append(chunk)
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:
         raise DataError(
             f"cannot decompress {path}: {err}.", hint="Check that the file is not truncated."
         ) from err
+    return b"".join(parts)
 
 
 def _decode(path: Path, raw: bytes, encoding: str | None) -> str:

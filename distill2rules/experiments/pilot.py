@@ -111,12 +111,13 @@ def pilot_sizes(teacher: Any, data: Any, *, student: str, sizes: str | Sequence[
                 temperature: float | str = 1.0, alpha: float | str = 0.0, seed: int = 0,
                 student_params: Mapping[str, Any] | None = None, schema: Any = None, teacher_format: str | None = None,
                 trust_pickle: bool = False, baseline: bool = True, calibrate: bool = True, augment: int = 0,
-                assistant: str | None = None, progress: bool = False) -> PilotResult:
+                assistant: str | None = None, progress: bool = False,
+                trust_code: bool | None = None) -> PilotResult:
     """Distill one student per size (same data, teacher, split and KD settings) and tabulate.
 
     Parameters
     ----------
-    teacher, data, target, temperature, alpha, seed, schema, teacher_format, trust_pickle, augment, assistant
+    teacher, data, target, temperature, alpha, seed, schema, teacher_format, trust_pickle, augment, assistant, trust_code
         As in :func:`distill2rules.pipeline.distill`.
     student : str
         Student kind; its size knob is ``SIZE_PARAMS[student]``.
@@ -136,7 +137,7 @@ def pilot_sizes(teacher: Any, data: Any, *, student: str, sizes: str | Sequence[
     if isinstance(teacher, (str, Path)):
         from distill2rules.teachers import load_teacher
 
-        teacher = load_teacher(teacher, format=teacher_format, trust_pickle=trust_pickle)
+        teacher = load_teacher(teacher, format=teacher_format, trust_pickle=trust_pickle, trust_code=trust_code)
     result = PilotResult(student=student, param=param,
                          config={"dataset": ds.name, "target": ds.target, "seed": seed, "temperature": temperature,
                                  "alpha": alpha, "augment": augment, "assistant": assistant, "split_for_choice": "val"})

@@ -90,21 +90,22 @@ def build_grid(seeds: Sequence[int], temperatures: Sequence[float], alphas: Sequ
 
 
 @functools.lru_cache(maxsize=4)
-def _load(teacher: str, data: str, target: str | None) -> tuple[Any, Any]:
+def _load(teacher: str, data: str, target: str | None, trust_code: bool = False) -> tuple[Any, Any]:
     from distill2rules.pipeline import load_inputs
     from distill2rules.teachers import load_teacher
 
-    return load_teacher(teacher), load_inputs(data, target)
+    return load_teacher(teacher, trust_code=trust_code), load_inputs(data, target)
 
 
 @functools.lru_cache(maxsize=16)
-def _seed_context(teacher: str, data: str, target: str | None, seed: int, rows: int) -> dict[str, Any]:
+def _seed_context(teacher: str, data: str, target: str | None, seed: int, rows: int,
+                  trust_code: bool = False) -> dict[str, Any]:
     """Split by seed; explain the teacher once on ``rows`` test rows (kept for every config of the seed)."""
     from distill2rules.data import split_frame
     from distill2rules.experiments.runs import sample_rows
     from distill2rules.validation import teacher_attributions
 
-    t, ds = _load(teacher, data, target)
+    t, ds = _load(teacher, data, target, trust_code)
     parts = split_frame(ds.frame, ds.target, seed=seed)
     feats = list(t.feature_names or [c for c in ds.frame.columns if c != ds.target])
     X_test = parts.test[feats].reset_index(drop=True)
@@ -167,7 +168,7 @@ def _measure(ctx: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any]:
     from distill2rules.pipeline import distill
     from distill2rules.validation import alignment, n_parameters, student_attributions
 
-    teacher, ds = _load(ctx["teacher"], ctx["data"], ctx.get("target"))
+    teacher, ds = _load(ctx["teacher"], ctx["data"], ctx.get("target"), bool(ctx.get("trust_code")))
     seed = int(task["seed"])
     params = dict(ctx.get("student_params") or {})
     if task.get("size") is not None:
@@ -178,7 +179,8 @@ def _measure(ctx: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any]:
     m = res.metrics["test"]["student"]
     out = {"accuracy": m["accuracy"], "balanced_accuracy": m.get("balanced_accuracy"), "fidelity": m["fidelity"],
            "ece": m.get("ece"), "params": int(n_parameters(res.spec))}
-    sc = _seed_context(ctx["teacher"], ctx["data"], ctx.get("target"), seed, int(ctx.get("alignment_rows", 200)))
+    sc = _seed_context(ctx["teacher"], ctx["data"], ctx.get("target"), seed, int(ctx.get("alignment_rows", 200)),
+                       bool(ctx.get("trust_code")))
     out["latency_ms"] = _latency_ms(res.spec, sc["X_test"], int(ctx.get("latency_calls", 200)))
     if sc["phi_t"] is not None:
         phi_s = student_attributions(res.spec, sc["X_exp"], sc["X_bg"], class_index=sc["cls"],
@@ -300,13 +302,22 @@ def _progress(it: Any, enabled: bool, total: int | None = None) -> Any:
             bar.advance(task)
 
 
+def _trust_code(flag: bool | None) -> bool:
+    """``flag``, or the :func:`~distill2rules.teachers.trusting_code` setting (workers cannot see it)."""
+    if flag is not None:
+        return bool(flag)
+    from distill2rules.teachers._load import _TRUST_CODE
+
+    return _TRUST_CODE.get()
+
+
 def run_sweep(teacher: str | Path, data: str | Path, *, student: str, target: str | None = None,
               seeds: Sequence[int] = (0, 1, 2), temperatures: Sequence[float] = (1, 2, 4), alphas: Sequence[float] = (0, 0.5),
               sizes: Sequence[Any] | None = None, size_param: str | None = None,
               student_params: Mapping[str, Any] | None = None, weights: Sequence[float] | str = (1.0, 0.5, 0.5),
               performance: str = "accuracy", cost: str = "params", alignment_rows: int = 200, latency_calls: int = 200,
               n_jobs: int = 2, backend: str = "joblib", scheduler: Any = None, out: str | Path | None = None,
-              top: int = 5, progress: bool = True) -> SweepResult:
+              top: int = 5, progress: bool = True, trust_code: bool | None = None) -> SweepResult:
     """Distill every grid configuration, score J, find the Pareto front and (optionally) write files.
 
     Parameters
@@ -367,7 +378,8 @@ def run_sweep(teacher: str | Path, data: str | Path, *, student: str, target: st
         raise ConfigError(f"no teacher file at {tpath}.")
     ctx = {"teacher": str(tpath.resolve()), "data": str(data), "target": target, "student": student, "size_param": param,
            "student_params": sp, "alignment_rows": int(alignment_rows), "latency_calls": int(latency_calls),
-           "threads": 1 if (n_jobs > 1 or backend == "dask") else None}
+           "threads": 1 if (n_jobs > 1 or backend == "dask") else None,
+           "trust_code": _trust_code(trust_code)}
     start = time.perf_counter()
     runs = _execute(ctx, grid, backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
     failed = [r for r in runs if r.get("error")]

@@ -66,10 +66,20 @@ def to_json(spec: Mapping[str, Any]) -> str:
 
 
 def from_json(text: str) -> dict[str, Any]:
+    from distill2rules.limits import SPEC_BYTES, SPEC_DEPTH, json_depth
+
+    if len(text) > SPEC_BYTES.value():  # characters >= bytes/4: a cheap first cap
+        raise SPEC_BYTES.exceeded(SpecError, "the student spec", len(text))
     try:
-        spec = _unjson_inf(json.loads(text))
+        raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SpecError(f"student spec is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+    except RecursionError:
+        raise SPEC_DEPTH.exceeded(SpecError, "the student spec", float("inf")) from None
+    depth = json_depth(raw, SPEC_DEPTH.value())
+    if depth > SPEC_DEPTH.value():
+        raise SPEC_DEPTH.exceeded(SpecError, "the student spec", depth)
+    spec = _unjson_inf(raw)
     validate(spec)
     return spec
 
@@ -79,9 +89,14 @@ def save(spec: Mapping[str, Any], path: str | Path) -> None:
 
 
 def load(path: str | Path) -> dict[str, Any]:
+    from distill2rules.limits import SPEC_BYTES
+
     p = Path(path)
     if not p.is_file():
         raise SpecError(f"no student spec at {p}.", hint="Point at an artifact directory written by `distill2rules fit`.")
+    size = p.stat().st_size
+    if size > SPEC_BYTES.value():
+        raise SPEC_BYTES.exceeded(SpecError, f"student spec {p.name}", size)
     return from_json(p.read_text(encoding="utf-8"))
 
 

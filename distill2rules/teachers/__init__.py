@@ -4,7 +4,9 @@ One adapter per format (LightGBM ``model.txt``, TorchScript, state_dict + sideca
 ONNX, skops, trusted pickles); each owns the teacher's own preprocessing and yields
 ``logits(X_raw)`` of shape ``(n, K)``. ``train_teacher`` builds the reference teachers.
 
-Loading never unpickles untrusted bytes: pickles need ``trust_pickle=True``.
+Loading never unpickles untrusted bytes: pickles need ``trust_pickle=True``. Model files that
+are programs (TorchScript, ONNX control flow and custom operators) are vetted first unless
+``trust_code=True`` (docs/security.md).
 Heavy libraries (torch, lightgbm, onnxruntime, skops) are imported only when a teacher of
 that kind is loaded or trained.
 """
@@ -17,7 +19,7 @@ from distill2rules.teachers._base import (
     softmax,
 )
 from distill2rules.teachers._detect import FORMATS, check_zip_members, detect_format
-from distill2rules.teachers._load import check_features, load_teacher
+from distill2rules.teachers._load import check_features, load_teacher, trusting_code
 from distill2rules.teachers._preprocess import Preprocessing
 from distill2rules.teachers._sidecar import (
     SIDECAR_FORMAT,
@@ -51,6 +53,7 @@ __all__ = [
     "read_sidecar",
     "softmax",
     "train_teacher",
+    "trusting_code",
     "write_sidecar",
 ]
 

@@ -43,14 +43,14 @@ def _unknown(path: Path) -> TeacherError:
 
 
 def require_file(path: str | Path) -> Path:
-    """``path`` as a Path, or a one-line TeacherError if it is missing or a directory."""
+    """``path`` as a Path, or a one-line TeacherError if it is missing, a directory, not a
+    regular file (FIFO, device: checked with ``os.stat``, never opened) or over the size limit
+    (:data:`distill2rules.limits.TEACHER_BYTES`)."""
+    from distill2rules.limits import TEACHER_BYTES, check_file_size, check_regular_file
+
     p = Path(path)
-    if not p.exists():
-        raise TeacherError(f"teacher file {p} does not exist.", hint="Check the --teacher path.")
-    if p.is_dir():
-        raise TeacherError(
-            f"teacher path {p} is a directory;", hint="pass the model file inside it."
-        )
+    st = check_regular_file(p, TeacherError, "teacher file", "Check the --teacher path.")
+    check_file_size(st, TEACHER_BYTES, TeacherError, f"teacher file {p.name}")
     return p
 
 

@@ -1,8 +1,18 @@
 """Structural check of a LightGBM ``model.txt`` before LightGBM parses it.
 
 LightGBM's C++ loader aborts or segfaults on some damaged files (a tree cut short, a
-truncated ``[param: value]`` line), taking the whole Python process with it. This module
-re-checks the structure in Python first, so a damaged file gives a one-line TeacherError.
+truncated ``[param: value]`` line, ``num_tree_per_iteration`` edited from 1 to 2: "double free
+or corruption"), and a tree whose child indices loop makes it hang. This module re-checks the
+structure in Python first, so a damaged file gives a one-line TeacherError:
+
+* header: ``num_class``, ``num_tree_per_iteration`` (must equal ``num_class``),
+  ``max_feature_idx`` vs ``feature_names`` / ``feature_infos``, and the objective line
+  (``binary``/``cross_entropy`` need ``num_class=1``, ``multiclass``/``multiclassova`` need
+  ``num_class >= 2`` and agree with its ``num_class:K``; ``sigmoid:k`` finite and > 0);
+* trees: count a multiple of ``num_tree_per_iteration``, ``tree_sizes`` matching, every array
+  of the length ``num_leaves`` implies, feature indices below ``max_feature_idx + 1``, child
+  indices in range and forming a tree (every node and leaf reached exactly once from the root:
+  no cycle, no sharing, nothing unreachable).
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ import re
 
 from distill2rules.errors import TeacherError
 
-__all__ = ["check_model_text"]
+__all__ = ["check_model_text", "objective_params"]
 
 _PARAM_LINE = re.compile(r"^\[[^\[\]:]+:[^\n]*\]$")
 
@@ -119,9 +129,12 @@ def _check_tree(block: dict[str, str], n_features: int) -> None:
             raise _Bad("split_feature out of range")
         thresholds = _floats(block, "threshold", n_split)
         dtypes = _ints(block, "decision_type", n_split)
+        children = {}
         for key in ("left_child", "right_child"):
-            if any(c < -n_leaves or c > n_split - 1 for c in _ints(block, key, n_split)):
+            children[key] = _ints(block, key, n_split)
+            if any(c < -n_leaves or c > n_split - 1 for c in children[key]):
                 raise _Bad(f"{key} out of range")
+        _check_shape(children["left_child"], children["right_child"], n_leaves)
         for key in ("split_gain", "internal_value", "internal_weight", "internal_count"):
             _floats(block, key, n_split)
         for key in ("leaf_weight", "leaf_count"):
@@ -145,6 +158,69 @@ def _check_tree(block: dict[str, str], n_features: int) -> None:
         if any(f < 0 or f >= n_features for f in feats):
             raise _Bad("leaf_features out of range")
         _floats(block, "leaf_coeff", sum(counts))
+
+
+def _check_shape(left: list[int], right: list[int], n_leaves: int) -> None:
+    """Every internal node and leaf is reached exactly once from node 0 (a tree: no cycle)."""
+    seen_nodes = [False] * len(left)
+    seen_leaves = [False] * n_leaves
+    stack = [0]
+    while stack:
+        node = stack.pop()
+        if seen_nodes[node]:
+            raise _Bad(f"node {node} is reached twice (the child indices loop or share nodes)")
+        seen_nodes[node] = True
+        for child in (left[node], right[node]):
+            if child >= 0:
+                stack.append(child)
+            else:
+                leaf = ~child
+                if seen_leaves[leaf]:
+                    raise _Bad(f"leaf {leaf} is reached twice")
+                seen_leaves[leaf] = True
+    if not all(seen_nodes) or not all(seen_leaves):
+        raise _Bad("some nodes or leaves are not reachable from the root")
+
+
+def objective_params(line: str) -> tuple[str, dict[str, str]]:
+    """``"binary sigmoid:2"`` -> ``("binary", {"sigmoid": "2"})``."""
+    tokens = line.split()
+    if not tokens:
+        return "", {}
+    params: dict[str, str] = {}
+    for tok in tokens[1:]:
+        key, sep, value = tok.partition(":")
+        if not sep or not key:
+            raise _Bad(f"malformed objective parameter {tok[:40]!r}")
+        params[key] = value
+    return tokens[0], params
+
+
+_BINARY = {"binary", "cross_entropy", "xentropy", "cross_entropy_lambda", "xentlambda"}
+_MULTI = {"multiclass", "softmax", "multiclassova", "multiclass_ova", "ova", "ovr"}
+
+
+def _check_objective(header: dict[str, str], num_class: int, per_iter: int) -> None:
+    if per_iter != num_class:
+        raise _Bad(
+            f"num_tree_per_iteration={per_iter} disagrees with num_class={num_class} "
+            "(LightGBM grows one tree per class and iteration)"
+        )
+    name, params = objective_params(header.get("objective", ""))
+    if name in _BINARY and num_class != 1:
+        raise _Bad(f"objective {name} with num_class={num_class} (a binary model has 1)")
+    if name in _MULTI:
+        if num_class < 2:
+            raise _Bad(f"objective {name} with num_class={num_class} (needs >= 2)")
+        if "num_class" in params and params["num_class"] != str(num_class):
+            raise _Bad(f"objective says num_class:{params['num_class']} but num_class={num_class}")
+    if "sigmoid" in params:
+        try:
+            k = float(params["sigmoid"])
+        except ValueError:
+            raise _Bad(f"objective sigmoid:{params['sigmoid'][:20]} is not a number") from None
+        if not (math.isfinite(k) and k > 0):
+            raise _Bad(f"objective sigmoid:{params['sigmoid'][:20]} must be finite and > 0")
 
 
 def _check_tail(lines: list[str]) -> None:
@@ -200,6 +276,7 @@ def _check(text: str) -> None:
     (max_idx,) = _ints(header, "max_feature_idx", 1)
     if num_class < 1 or per_iter < 1 or max_idx < 0:
         raise _Bad("num_class, num_tree_per_iteration or max_feature_idx out of range")
+    _check_objective(header, num_class, per_iter)
     n_features = max_idx + 1
     if len(header["feature_names"].split()) != n_features:
         raise _Bad("feature_names does not match max_feature_idx")

@@ -1,5 +1,8 @@
 """LightGBM ``model.txt`` teachers.
 
+A binary objective's ``sigmoid:k`` (``objective=binary sigmoid:2``) is honoured: LightGBM's
+probability is ``sigmoid(k * raw)``, so the teacher's logit is ``k * raw`` (:attr:`raw_scale`).
+
 Categorical columns are mapped to codes exactly as LightGBM's pandas layer did at training
 time: the ``pandas_categorical:`` list stored at the end of the file gives each categorical
 column's categories, a value's code is its position there, and an unknown or missing value
@@ -17,7 +20,7 @@ import numpy as np
 
 from distill2rules.errors import TeacherError
 from distill2rules.teachers._base import Teacher, logits_from_raw
-from distill2rules.teachers._lgb_check import check_model_text
+from distill2rules.teachers._lgb_check import check_model_text, objective_params
 from distill2rules.teachers._preprocess import canonical_categories, category_codes, numeric_column
 from distill2rules.teachers._sidecar import Sidecar
 
@@ -99,6 +102,7 @@ class LightGBMTeacher(Teacher):
         categorical: dict[int, list[Any]],
         files: Sequence[str | Path] = (),
         info: dict[str, Any] | None = None,
+        raw_scale: float = 1.0,
     ) -> None:
         n_features = booster.num_feature()
         super().__init__(
@@ -112,6 +116,8 @@ class LightGBMTeacher(Teacher):
             info=info,
         )
         self.booster = booster
+        #: logit = raw_scale * LightGBM's raw score (``sigmoid:k`` of a binary objective)
+        self.raw_scale = float(raw_scale)
         self._categorical = dict(categorical)
         self._lookups = {
             j: {c: i for i, c in enumerate(canonical_categories(cats))}
@@ -146,7 +152,8 @@ class LightGBMTeacher(Teacher):
                 f"LightGBM could not read {path.name} ({_first_line(exc)});",
                 hint="the file may be truncated or corrupted: re-save it with booster.save_model.",
             ) from exc
-        objective = header.get("objective", "").split(" ")[0] or "custom"
+        objective_name, objective_args = objective_params(header.get("objective", ""))
+        objective = objective_name or "custom"
         if objective in {"multiclassova", "multiclass_ova", "ova", "ovr"}:
             raise TeacherError(
                 f"{path.name} uses objective {objective}, whose per-class scores are not "
@@ -159,6 +166,9 @@ class LightGBMTeacher(Teacher):
             )
         num_class = int(header.get("num_class", "1") or 1)
         n_classes = 2 if num_class == 1 else num_class
+        raw_scale = 1.0
+        if objective == "binary" and "sigmoid" in objective_args:
+            raw_scale = float(objective_args["sigmoid"])  # checked finite and > 0
         pandas_cats = booster.pandas_categorical or []
         cat_idx = _categorical_indices(booster, header, len(pandas_cats)) if pandas_cats else []
         names = list(booster.feature_name())
@@ -185,6 +195,8 @@ class LightGBMTeacher(Teacher):
             "categorical_features": [names[j] if names else f"x{j}" for j in cat_idx],
             "output": "logits",
         }
+        if raw_scale != 1.0:
+            info["sigmoid"] = raw_scale
         if sidecar is not None and sidecar.meta:
             info["meta"] = sidecar.meta
         return cls(
@@ -196,6 +208,7 @@ class LightGBMTeacher(Teacher):
             categorical={j: list(c) for j, c in zip(cat_idx, pandas_cats)},
             files=files,
             info=info,
+            raw_scale=raw_scale,
         )
 
     # ------------------------------------------------------------------ the interface
@@ -221,6 +234,8 @@ class LightGBMTeacher(Teacher):
     def _predict(self, Z: np.ndarray) -> np.ndarray:
         threads = 1 if Z.shape[0] <= _SMALL_BATCH else 0
         raw = self.booster.predict(Z, raw_score=True, num_threads=threads)
+        if self.raw_scale != 1.0:
+            raw = self.raw_scale * np.asarray(raw, dtype=np.float64)
         return logits_from_raw(raw, self.n_classes, what="LightGBM teacher")
 
     def transform(self, X: Any) -> np.ndarray:

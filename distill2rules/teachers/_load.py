@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,23 @@ from distill2rules.teachers._base import Teacher, _short_list, resolve_columns
 from distill2rules.teachers._detect import detect_format, normalise_format, require_file
 from distill2rules.teachers._sidecar import find_sidecar
 
-__all__ = ["check_features", "load_teacher"]
+__all__ = ["check_features", "load_teacher", "trusting_code"]
+
+_TRUST_CODE: ContextVar[bool] = ContextVar("distill2rules_trust_code", default=False)
+
+
+@contextmanager
+def trusting_code(enabled: bool = True) -> Iterator[None]:
+    """Within the block, ``load_teacher(trust_code=None)`` means ``trust_code=enabled``.
+
+    The CLI's ``--trust-code`` uses it so that every teacher a command loads (fit, its
+    ``--report``, ``--sizes``, evaluate, sweep) gets the same answer.
+    """
+    token = _TRUST_CODE.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _TRUST_CODE.reset(token)
 
 
 def load_teacher(
@@ -19,6 +37,7 @@ def load_teacher(
     *,
     format: str | None = None,
     trust_pickle: bool = False,
+    trust_code: bool | None = None,
     feature_names: Sequence[str] | None = None,
     classes: Sequence[Any] | None = None,
     sidecar: str | Path | None = None,
@@ -53,7 +72,8 @@ def load_teacher(
     TeacherError
         Missing, unreadable or corrupted file, unknown format, unusable outputs.
     UnsafeFileError
-        The file is a pickle and ``trust_pickle`` is False.
+        The file is a pickle and ``trust_pickle`` is False, or a program (TorchScript, ONNX)
+        that fails the checks in docs/security.md and ``trust_code`` is False.
 
     Examples
     --------
@@ -61,10 +81,12 @@ def load_teacher(
     >>> teacher.logits(X).shape                         # doctest: +SKIP
     (1000, 2)
     """
+    if trust_code is None:
+        trust_code = _TRUST_CODE.get()
     p = require_file(path)
     fmt = normalise_format(format) if format is not None else detect_format(p)
     side = find_sidecar(p, sidecar)
-    teacher = _dispatch(fmt, p, side, trust_pickle)
+    teacher = _dispatch(fmt, p, side, trust_pickle, trust_code)
     if feature_names is not None:
         teacher.bind_feature_names(list(feature_names))
     if classes is not None:
@@ -72,7 +94,9 @@ def load_teacher(
     return teacher
 
 
-def _dispatch(fmt: str, path: Path, sidecar: Any, trust_pickle: bool) -> Teacher:
+def _dispatch(
+    fmt: str, path: Path, sidecar: Any, trust_pickle: bool, trust_code: bool = False
+) -> Teacher:
     if fmt == "lightgbm":
         from distill2rules.teachers._lightgbm import LightGBMTeacher
 
@@ -80,7 +104,7 @@ def _dispatch(fmt: str, path: Path, sidecar: Any, trust_pickle: bool) -> Teacher
     if fmt == "torchscript":
         from distill2rules.teachers._torch import load_torchscript
 
-        return load_torchscript(path, sidecar)
+        return load_torchscript(path, sidecar, trust_code)
     if fmt == "torch_state_dict":
         from distill2rules.teachers._torch import load_state_dict
 
@@ -88,7 +112,7 @@ def _dispatch(fmt: str, path: Path, sidecar: Any, trust_pickle: bool) -> Teacher
     if fmt == "onnx":
         from distill2rules.teachers._onnx import OnnxTeacher
 
-        return OnnxTeacher.load(path, sidecar)
+        return OnnxTeacher.load(path, sidecar, trust_code=trust_code)
     if fmt == "skops":
         from distill2rules.teachers._sklearn import load_skops
 

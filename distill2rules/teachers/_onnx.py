@@ -95,9 +95,14 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
     # ------------------------------------------------------------------ loading
 
     @classmethod
-    def load(cls, path: Path, sidecar: Sidecar | None = None) -> OnnxTeacher:
+    def load(
+        cls, path: Path, sidecar: Sidecar | None = None, *, trust_code: bool = False
+    ) -> OnnxTeacher:
         import onnxruntime as ort
 
+        from distill2rules.teachers._onnx_check import check_onnx_model, run_with_time_limit
+
+        check_onnx_model(path, trust_code)  # custom domains, Loop/Scan: before onnxruntime runs it
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         try:
@@ -157,8 +162,16 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
                 )
             try:
                 probe = np.asarray(
-                    session.run([output.name], {inp.name: rows.astype(dtype)})[0], dtype=np.float64
+                    run_with_time_limit(
+                        session,
+                        [output.name],
+                        {inp.name: rows.astype(dtype)},
+                        f"probing {path.name} at load",
+                    )[0],
+                    dtype=np.float64,
                 )
+            except TeacherError:
+                raise
             except Exception as exc:
                 raise TeacherError(
                     f"{path.name} failed on a float input of shape [{len(rows)}, {width}] "

@@ -1,8 +1,9 @@
 """PyTorch teachers: TorchScript archives, state_dicts with a sidecar JSON, trusted pickles.
 
-Nothing here unpickles untrusted bytes: TorchScript is read by ``torch.jit.load`` (its own
-format, no user classes), a state_dict by ``torch.load(weights_only=True)``. A whole pickled
-module is refused (:class:`UnsafeFileError`) unless ``trust_pickle=True``.
+Nothing here unpickles untrusted bytes: a state_dict is read by ``torch.load(weights_only=True)``
+and a whole pickled module is refused (:class:`UnsafeFileError`) unless ``trust_pickle=True``.
+TorchScript is code (``torch.jit.load`` compiles it and may run ``__setstate__``): it is vetted
+against a tensor-math allowlist first (``_torch_check``) unless ``trust_code=True``.
 """
 
 from __future__ import annotations
@@ -212,15 +213,23 @@ def _module_teacher(
     )
 
 
-def load_torchscript(path: Path, sidecar: Sidecar | None) -> TorchTeacher:
-    """Load a TorchScript archive (``torch.jit.save``) after checking its member paths."""
+def load_torchscript(path: Path, sidecar: Sidecar | None, trust_code: bool = False) -> TorchTeacher:
+    """Load a TorchScript archive (``torch.jit.save``) after checking its member paths and,
+    unless ``trust_code``, that its code is tensor math only (see ``_torch_check``)."""
     import torch
+
+    from distill2rules.teachers._torch_check import (
+        check_torchscript_archive,
+        check_torchscript_graph,
+    )
 
     if not zipfile.is_zipfile(path):
         raise TeacherError(
             f"{path.name} is not a TorchScript archive (not a zip file); it may be corrupted."
         )
     check_zip_members(path)
+    if not trust_code:
+        check_torchscript_archive(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -230,7 +239,10 @@ def load_torchscript(path: Path, sidecar: Sidecar | None) -> TorchTeacher:
             f"torch.jit.load could not read {path.name} ({_one_line(exc)});",
             hint="the file may be corrupted: re-save it with torch.jit.save.",
         ) from exc
-    return _module_teacher(module, kind="torchscript", path=path, sidecar=sidecar, info={})
+    if not trust_code:
+        check_torchscript_graph(module, path)
+    info = {"trusted_code": True} if trust_code else {}
+    return _module_teacher(module, kind="torchscript", path=path, sidecar=sidecar, info=info)
 
 
 def _unsafe_torch(path: Path) -> UnsafeFileError:

@@ -365,6 +365,8 @@ def _teacher_tree(
     base = np.asarray(explainer.expected_value, dtype=np.float64)
     if vals.ndim == 3 and vals.shape[2] == 2:  # two-output binary: log-odds of class 1
         vals, base = vals[:, :, 1] - vals[:, :, 0], base[..., 1] - base[..., 0]
+    scale = float(getattr(teacher, "raw_scale", 1.0))  # LightGBM sigmoid:k -> logit = k * raw
+    vals, base = vals * scale, base * scale
     v, b = _select(vals, base, int(teacher.n_classes), idx)
     return (
         v @ _group_matrix(teacher, Z.shape[1]),
