@@ -76,9 +76,9 @@ class Limit:
     def exceeded(self, error: type[Distill2RulesError], subject: str, amount: float) -> Exception:
         """The one-line error for ``subject`` being ``amount`` over this limit."""
         cap = self.value()
+        over = "" if amount == float("inf") else f"{_fmt(amount, self.unit)} > "
         return error(
-            f"{subject} exceeds the {self.what} limit ({_fmt(amount, self.unit)} > "
-            f"{_fmt(cap, self.unit)});",
+            f"{subject} exceeds the {self.what} limit ({over}{_fmt(cap, self.unit)});",
             hint=f"raise it with the environment variable {self.env} (0 = no limit) if you "
             "trust the input.",
         )

@@ -195,6 +195,8 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
             "n_outputs": n_outputs,
             "preprocessing": "sidecar" if prep.feature_names and not prep.is_identity else "none",
         }
+        if trust_code:
+            info["trusted_code"] = True
         if sidecar is not None and sidecar.meta:
             info["meta"] = sidecar.meta
         files: list[Path] = [path] + ([sidecar.path] if sidecar is not None else [])

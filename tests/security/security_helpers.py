@@ -1,0 +1,52 @@
+"""Helpers for the attack tests: the real CLI in a subprocess (a crash or hang is caught), zip edits."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def cli_command() -> list[str]:
+    """The installed ``distill2rules`` script next to this interpreter (else ``python -m``)."""
+    script = Path(sys.executable).with_name("distill2rules")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "distill2rules.cli.main"]
+
+
+def cli_subprocess(*args: object, timeout: float = 120, env: dict[str, str] | None = None,
+                   stdin: int | None = subprocess.DEVNULL) -> subprocess.CompletedProcess:
+    """Run ``distill2rules ARGS`` in a child process (exit 134 or a hang cannot take pytest down)."""
+    cmd = cli_command()
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True, timeout=timeout, check=False,
+                          env=full_env, stdin=stdin)
+
+
+def one_line_error(stderr: str) -> str:
+    """The single non-empty stderr line of a refused input (no traceback)."""
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def rewrite_zip(src: Path, dst: Path, edit: Callable[[str, bytes], bytes]) -> Path:
+    """Copy a zip archive, passing each member's bytes through ``edit(name, data)``."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, edit(info.filename, zin.read(info.filename)))
+    return dst
+
+
+def fix_tree_sizes(text: str) -> str:
+    """Recompute a LightGBM model.txt's ``tree_sizes`` after its trees were edited."""
+    first, end = text.find("\nTree="), text.find("\nend of trees")
+    body = text[first + 1 : end + 1]
+    starts = [m.start() for m in re.finditer(r"^Tree=", body, flags=re.MULTILINE)] + [len(body)]
+    sizes = [len(body[starts[i] : starts[i + 1]].encode()) for i in range(len(starts) - 1)]
+    return re.sub(r"^tree_sizes=.*$", "tree_sizes=" + " ".join(map(str, sizes)), text, count=1,
+                  flags=re.MULTILINE)
