@@ -75,7 +75,7 @@ def rulecard(
     -------
     dict
         ``format``, ``title``, ``summary``, ``provenance``, ``metrics``, ``model`` (layout
-        ``scorecard``, ``score_tables``, ``rules`` or ``network``), ``monotone``, ``limits``.
+        ``points_table``, ``scorecard``, ``score_tables``, ``rules`` or ``network``), ``monotone``, ``limits``.
     """
     spec = dict(spec)
     adverse = adverse_index(spec, adverse_class)
@@ -280,6 +280,10 @@ def _model_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
         return _rules_section(spec)
     if kind == "mlp":
         return _network_section(spec)
+    from distill2rules.exporters._scorecard_card import is_points_table, points_section
+
+    if is_points_table(spec):
+        return points_section(spec, adverse)
     one_axis = all(t["type"] == "linear" or len(t["axes"]) == 1 for t in spec["terms"])
     if spec.get("link") == "logistic" and one_axis and spec.get("model") != "ebm":
         return _scorecard_section(spec, adverse)
@@ -696,7 +700,11 @@ def _blocks(card: Mapping[str, Any]) -> list[tuple]:
 def _model_blocks(m: Mapping[str, Any]) -> list[tuple]:
     layout = m["layout"]
     b: list[tuple] = []
-    if layout == "scorecard":
+    if layout == "points_table":
+        from distill2rules.exporters._scorecard_card import points_blocks
+
+        b += points_blocks(m)
+    elif layout == "scorecard":
         b.append(("p", m["scaling"]["text"]))
         b.append(("table", ["", "points"], [["Base points", f"{m['base_points']:.1f}"]], None))
         for e in m["features"]:

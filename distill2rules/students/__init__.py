@@ -12,6 +12,7 @@ from distill2rules.students._size import spec_complexity, spec_size
 # name -> "module:Class"; imported lazily so `import distill2rules` stays cheap
 STUDENTS: dict[str, str] = {
     "logreg": "distill2rules.students.logreg:LogRegStudent",
+    "scorecard": "distill2rules.students.scorecard:ScorecardStudent",
     "ebm": "distill2rules.students.ebm:EBMStudent",
     "rules": "distill2rules.students.rules:RuleListStudent",
     "tree": "distill2rules.students.tree:TreeStudent",

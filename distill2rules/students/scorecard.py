@@ -1,0 +1,453 @@
+"""Binned points scorecard student (the credit-scoring classic), learning from a teacher.
+
+How it is fitted:
+
+1. **Binning on the teacher's soft labels.** Each numeric feature is cut by a regression tree
+   on the teacher's probability of ``classes[1]`` (optimal-style, greedy best-first, at most
+   ``max_bins`` bins, every bin holding at least ``min_bin_share`` of the training rows). With
+   ``--monotone`` the bins of a constrained feature are pooled (adjacent violators) until their
+   mean teacher probability is monotone. Missing values get their own bin. Categorical levels
+   rarer than the minimum share are pooled into one "other" group (which also scores unseen
+   levels); the remaining levels are grouped by the same tree over their order of teacher
+   probability.
+2. **One coefficient per bin, L1 for sparsity.** A logistic regression over the bins (numeric
+   features as step ("thermometer") indicators, so L1 fuses adjacent bins whose scores do not
+   differ and a monotone constraint is a sign constraint; categorical groups one-hot), fitted by
+   default on the teacher's **decisions** (the argmax of the targets): for linear and binned
+   students hard teacher decisions give higher fidelity than soft targets (measured, see
+   ``docs/students.md``); ``targets="soft"`` fits the soft cross-entropy instead.
+3. **Lowering.** Every feature becomes a one-axis ``table`` term of the additive spec (so ONNX
+   export, reason codes and ``verify`` work unchanged), centred on its training-row average; the
+   term also stores each bin's training row count, the teacher's event rate and the observed
+   label rate (``bin_counts``, ``event_rates``, ``label_rates``, and ``bin_groups`` for grouped
+   categories) so the rule card's points table is a rendering of the spec.
+
+``logreg`` stays the linear (unbinned) variant.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from distill2rules.errors import ConfigError
+from distill2rules.spec import MISSING_CATEGORY
+from distill2rules.students._base import RawInputs, SoftTargetStudent
+from distill2rules.students.logreg import fit_soft_logistic
+
+#: default points scaling of the rule card: PDO points double the odds; ``base_score`` at ``base_odds``
+DEFAULT_POINTS = {"pdo": 20.0, "base_score": 600.0, "base_odds": 50.0}
+EVENT_RATE_BASIS = "teacher decision"
+
+
+# ----------------------------------------------------------------------------- binning
+
+
+def _tree_edges(x: np.ndarray, t: np.ndarray, w: np.ndarray, max_bins: int, min_count: int,
+                seed: int | None, max_groups: int = 1024) -> list[float]:
+    """Cut points of a best-first regression tree of ``t`` on ``x`` (each leaf >= min_count rows).
+
+    The tree is grown on the distinct values of ``x`` (at most ``max_groups`` quantile groups), each
+    weighted by its rows, so its cost does not grow with the number of rows; cut points are the
+    midpoints between the neighbouring groups' extreme values.
+    """
+    from sklearn.tree import DecisionTreeRegressor
+
+    if max_bins < 2 or len(x) < 2 * min_count:
+        return []
+    vals, inv = np.unique(x, return_inverse=True)
+    if vals.size < 2:
+        return []
+    if vals.size > max_groups:  # quantile groups of the distinct values (by rows)
+        cum = np.cumsum(np.bincount(inv, minlength=vals.size))
+        grp_of_val = np.minimum((cum - 1) * max_groups // cum[-1], max_groups - 1)
+        _, grp_of_val = np.unique(grp_of_val, return_inverse=True)
+        inv = grp_of_val[inv]
+        n_groups = int(grp_of_val.max()) + 1
+        lo = np.full(n_groups, np.inf)
+        hi = np.full(n_groups, -np.inf)
+        np.minimum.at(lo, grp_of_val, vals)
+        np.maximum.at(hi, grp_of_val, vals)
+    else:
+        n_groups, lo, hi = vals.size, vals, vals
+    cnt = np.bincount(inv, minlength=n_groups).astype(np.float64)
+    wsum = np.bincount(inv, weights=w, minlength=n_groups)
+    t2 = t.reshape(len(t), -1)
+    tm = np.column_stack([np.bincount(inv, weights=w * t2[:, c], minlength=n_groups) for c in range(t2.shape[1])])
+    tm = tm / np.where(wsum > 0, wsum, 1.0)[:, None]
+    # leaf size in rows: weight each distinct value by its row count (the targets' mean already holds w)
+    tree = DecisionTreeRegressor(max_leaf_nodes=max_bins, min_weight_fraction_leaf=min(0.5, min_count / cnt.sum()),
+                                 random_state=seed)
+    tree.fit(np.arange(n_groups, dtype=np.float64).reshape(-1, 1), tm if tm.shape[1] > 1 else tm[:, 0],
+             sample_weight=cnt)
+    thr = tree.tree_.threshold[tree.tree_.feature >= 0]
+    cuts = np.unique(np.floor(thr).astype(np.int64))  # split between group g and g + 1
+    return [float((hi[g] + lo[g + 1]) / 2.0) for g in cuts]
+
+
+def _bin_of(x: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """Spec bin index of numeric values: 0 missing, else ``1 + #{edges <= x}``."""
+    idx = 1 + np.searchsorted(np.asarray(edges, dtype=np.float64), x.astype(np.float64), side="right")
+    idx[np.isnan(x)] = 0
+    return idx.astype(np.int64)
+
+
+def _pool_monotone(edges: list[float], means: np.ndarray, counts: np.ndarray, direction: int) -> list[float]:
+    """Drop edges between adjacent bins whose means violate ``direction`` (pool adjacent violators)."""
+    blocks = [[float(m), float(c), i] for i, (m, c) in enumerate(zip(means, counts))]  # mean, weight, first bin
+    out: list[list[float]] = []
+    for b in blocks:
+        out.append(b)
+        while len(out) > 1 and direction * (out[-1][0] - out[-2][0]) < 0:
+            m2, c2, _ = out.pop()
+            m1, c1, i1 = out.pop()
+            c = c1 + c2
+            out.append([(m1 * c1 + m2 * c2) / c if c > 0 else m1, c, i1])
+    starts = [int(b[2]) for b in out[1:]]  # the first bin of each later block keeps its lower edge
+    return [edges[s - 1] for s in starts]
+
+
+def _weighted_means(idx: np.ndarray, t: np.ndarray, w: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    wsum = np.bincount(idx, weights=w, minlength=n_bins)
+    tsum = np.bincount(idx, weights=w * t, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(wsum > 0, tsum / np.where(wsum > 0, wsum, 1), np.nan), wsum
+
+
+class _Feature:
+    """The binning of one feature: how rows map to bins and design columns."""
+
+    def __init__(self, name: str, kind: str) -> None:
+        self.name = name
+        self.kind = kind  # "numeric" | "categorical"
+        self.edges: list[float] = []
+        self.categories: list[str] = []  # categorical: listed levels (spec bins 1..n)
+        self.group_of: dict[str, int] = {}  # categorical: level -> group
+        self.groups: list[list[str]] = []
+        self.other_group: int | None = None  # group of pooled rare levels (also scores unseen)
+        self.missing_column = False
+        self.sign = 0
+
+    # -- spec bins
+    def n_spec_bins(self) -> int:
+        return len(self.edges) + 2 if self.kind == "numeric" else len(self.categories) + 2
+
+    def spec_bins(self, col: np.ndarray) -> np.ndarray:
+        if self.kind == "numeric":
+            return _bin_of(col, self.edges)
+        pos = {c: i + 1 for i, c in enumerate(self.categories)}
+        unseen = len(self.categories) + 1
+        return np.fromiter((0 if v == MISSING_CATEGORY else pos.get(v, unseen) for v in col), dtype=np.int64,
+                           count=len(col))
+
+    # -- design columns
+    def n_columns(self) -> int:
+        body = len(self.edges) if self.kind == "numeric" else len(self.groups)
+        return body + int(self.missing_column)
+
+    def design(self, col: np.ndarray) -> np.ndarray:
+        b = self.spec_bins(col)
+        cols = []
+        if self.kind == "numeric":
+            for j in range(len(self.edges)):  # step j: x >= edges[j]  <=>  bin >= j + 2
+                cols.append((b >= j + 2).astype(np.float64))
+        else:
+            g = self.bin_group(b)
+            for j in range(len(self.groups)):
+                cols.append((g == j).astype(np.float64))
+        if self.missing_column:
+            cols.append((b == 0).astype(np.float64))
+        return np.column_stack(cols) if cols else np.zeros((len(col), 0))
+
+    def bin_group(self, b: np.ndarray) -> np.ndarray:
+        """Group of each categorical spec bin (-1: missing, or unseen without an 'other' group)."""
+        table = self.group_table()
+        return table[b]
+
+    def group_table(self) -> np.ndarray:
+        n = len(self.categories)
+        table = np.full(n + 2, -1, dtype=np.int64)
+        for i, c in enumerate(self.categories):
+            table[i + 1] = self.group_of[c]
+        if self.other_group is not None:
+            table[n + 1] = self.other_group
+        return table
+
+    def bin_scores(self, coef: np.ndarray, kp: int) -> np.ndarray:
+        """Scores ``[n_spec_bins, K']`` of this feature from its design coefficients ``[n_columns, K']``."""
+        out = np.zeros((self.n_spec_bins(), kp))
+        if self.kind == "numeric":
+            steps = coef[: len(self.edges)]
+            out[1:] = np.vstack([np.zeros((1, kp)), np.cumsum(steps, axis=0)]) if len(self.edges) else 0.0
+        else:
+            table = self.group_table()
+            for b, g in enumerate(table):
+                if g >= 0:
+                    out[b] = coef[g]
+        if self.missing_column:
+            out[0] = coef[-1]
+        return out
+
+
+def _bin_numeric(name: str, x: np.ndarray, t1: np.ndarray, tree_t: np.ndarray, w: np.ndarray, *, max_bins: int,
+                 min_count: int, min_missing: int, direction: int, seed: int | None) -> _Feature:
+    f = _Feature(name, "numeric")
+    ok = ~np.isnan(x)
+    xf = x[ok].astype(np.float64)
+    if xf.size:
+        fin = xf[np.isfinite(xf)]
+        if fin.size:
+            xf = np.clip(xf, fin.min(), fin.max())  # the tree cannot take inf: clamp to the observed range
+        edges = _tree_edges(xf, tree_t[ok], w[ok], max_bins, min_count, seed)
+        if direction and edges:
+            b = _bin_of(x[ok], edges)
+            means, counts = _weighted_means(b - 1, t1[ok], w[ok], len(edges) + 1)
+            edges = _pool_monotone(edges, means, counts, direction)
+        f.edges = edges
+    f.missing_column = int((~ok).sum()) >= min_missing
+    f.sign = direction
+    return f
+
+
+def _bin_categorical(name: str, col: np.ndarray, t1: np.ndarray | None, tree_t: np.ndarray, w: np.ndarray, *,
+                     max_bins: int, min_count: int, min_missing: int, seed: int | None) -> _Feature:
+    f = _Feature(name, "categorical")
+    miss = col == MISSING_CATEGORY
+    vals, inv, counts = np.unique(col[~miss].astype(str), return_inverse=True, return_counts=True)
+    f.categories = [str(v) for v in vals]
+    rare = counts < min_count
+    big = np.flatnonzero(~rare)
+    group_of_level = np.full(len(vals), -1, dtype=np.int64)
+    if big.size:
+        if t1 is not None and big.size > 1:
+            # group the frequent levels: a tree over their order of mean teacher probability
+            rows = np.isin(inv, big)
+            means, _ = _weighted_means(inv[rows], t1[~miss][rows], w[~miss][rows], len(vals))
+            order = big[np.argsort(means[big], kind="stable")]
+            rank = np.empty(len(vals), dtype=np.float64)
+            rank[order] = np.arange(order.size)
+            xr = rank[inv[rows]]
+            edges = _tree_edges(xr, tree_t[~miss][rows], w[~miss][rows], max_bins, min_count, seed)
+            grp = np.searchsorted(np.asarray(edges), rank[order], side="right")
+            group_of_level[order] = grp
+        else:
+            group_of_level[big] = np.arange(big.size)
+    n_groups = int(group_of_level.max()) + 1 if big.size else 0
+    if rare.any():
+        f.other_group = n_groups
+        group_of_level[rare] = n_groups
+        n_groups += 1
+    f.groups = [[f.categories[i] for i in np.flatnonzero(group_of_level == g)] for g in range(n_groups)]
+    f.group_of = {c: int(g) for c, g in zip(f.categories, group_of_level)}
+    f.missing_column = int(miss.sum()) >= min_missing
+    return f
+
+
+# ----------------------------------------------------------------------------- student
+
+
+class ScorecardStudent(SoftTargetStudent):
+    """Binned points scorecard: optimal-style bins on the teacher's soft labels, one L1-penalised
+    coefficient per bin, fitted on the teacher's decisions.
+
+    Parameters
+    ----------
+    max_bins : int
+        At most this many bins per numeric feature (groups per categorical), missing not counted.
+    min_bin_share : float
+        Every numeric bin and categorical group holds at least this share of the training rows
+        (rarer categorical levels are pooled into "other").
+    targets : {"auto", "decision", "soft"}
+        Fit on the argmax of the targets (the teacher's decisions), on the soft targets, or
+        (``auto``, default) on whichever agrees more with the teacher on validation rows (the
+        validation split when given, else a fifth of the training rows); ties go to decisions.
+    l1, l2 : float
+        Penalties on the mean cross-entropy (L1 fuses adjacent numeric bins and zeroes groups).
+    min_missing_count : int
+        Missing values get their own coefficient from this many training rows on; rarer missing
+        values score as the feature's average (0 before the points shift).
+    monotone : dict or str or None
+        ``{"income": +1}`` / ``"income:+"``: monotone bins and points (binary targets).
+    points : dict or None
+        Scaling of the rule card's points, default ``{"pdo": 20, "base_score": 600, "base_odds": 50}``
+        (600 points at odds 50:1 of the favourable class, 20 more points double the odds).
+    categorical_features : list of str or None
+        Columns to treat as categorical; default: non-numeric dtypes.
+    """
+
+    student_name = "scorecard"
+
+    def __init__(self, *, max_bins: int = 20, min_bin_share: float = 0.05, targets: str = "auto",
+                 l1: float = 2e-4, l2: float = 1e-4, min_missing_count: int = 30, monotone: Any = None,
+                 points: dict | None = None, categorical_features: Sequence[str] | None = None,
+                 max_iter: int = 1000, random_state: int | None = 0) -> None:
+        self.max_bins = max_bins
+        self.min_bin_share = min_bin_share
+        self.targets = targets
+        self.l1 = l1
+        self.l2 = l2
+        self.min_missing_count = min_missing_count
+        self.monotone = monotone
+        self.points = points
+        self.categorical_features = categorical_features
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _check(self) -> dict:
+        if self.targets not in ("auto", "decision", "soft"):
+            raise ConfigError(f"targets must be 'auto', 'decision' or 'soft', got {self.targets!r}.")
+        if not (0.0 < float(self.min_bin_share) < 0.5):
+            raise ConfigError(f"min_bin_share must be in (0, 0.5), got {self.min_bin_share}.")
+        if int(self.max_bins) < 1:
+            raise ConfigError(f"max_bins must be >= 1, got {self.max_bins}.")
+        if self.l1 < 0 or self.l2 < 0:
+            raise ConfigError(f"l1 and l2 must be >= 0, got l1={self.l1}, l2={self.l2}.")
+        pts = {**DEFAULT_POINTS, **dict(self.points or {})}
+        unknown = set(pts) - set(DEFAULT_POINTS)
+        if unknown:
+            raise ConfigError(f"unknown points setting(s): {', '.join(sorted(unknown))}.",
+                              hint="Use pdo, base_score and base_odds.")
+        if not (float(pts["pdo"]) > 0 and float(pts["base_odds"]) > 0):
+            raise ConfigError("points pdo and base_odds must be > 0.")
+        return {k: float(v) for k, v in pts.items()}
+
+    def _fit_spec(self, inputs: RawInputs, targets: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, *,
+                  val: tuple | None, sample_weight: np.ndarray | None) -> dict:
+        points = self._check()
+        k = len(classes)
+        if self.monotone_ and k != 2:
+            raise ConfigError("monotone constraints on a scorecard need a binary target.")
+        n = inputs.n
+        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        min_count = max(1, math.ceil(float(self.min_bin_share) * n))
+        t1 = targets[:, 1] if k == 2 else None
+        tree_t = targets[:, 1] if k == 2 else targets
+        features: list[_Feature] = []
+        for j, name in enumerate(inputs.numeric_columns):
+            x = inputs.numeric[:, j]
+            features.append(_bin_numeric(name, x, tree_t if k == 2 else targets[:, 0], tree_t, w,
+                                         max_bins=int(self.max_bins), min_count=min_count,
+                                         min_missing=int(self.min_missing_count),
+                                         direction=int(self.monotone_.get(name, 0)), seed=self.random_state))
+        for j, name in enumerate(inputs.categorical_columns):
+            col = inputs.categorical[:, j].astype(object)
+            features.append(_bin_categorical(name, col, t1, tree_t, w, max_bins=int(self.max_bins),
+                                             min_count=min_count, min_missing=int(self.min_missing_count),
+                                             seed=self.random_state))
+        cols = [self._column(inputs, f) for f in features]
+        Z = np.hstack([f.design(c) for f, c in zip(features, cols)]) if features else np.zeros((n, 0))
+        sign = np.concatenate([np.r_[np.full(len(f.edges), f.sign), np.zeros(int(f.missing_column))]
+                               if f.kind == "numeric" else np.zeros(f.n_columns()) for f in features]) \
+            if features else np.zeros(0)
+        hard = np.eye(k)[np.argmax(targets, axis=1)]
+        mode = self.targets
+        if mode == "auto":
+            mode = self._choose_targets(features, Z, targets, hard, w, sign, val)
+        self.targets_used_ = mode
+        W, b, _ = fit_soft_logistic(Z, targets if mode == "soft" else hard, l1=float(self.l1), l2=float(self.l2),
+                                    sample_weight=w, sign=sign, max_iter=int(self.max_iter))
+        decision = np.argmax(targets, axis=1)
+        return self._lower(features, cols, W, b, k, w, decision, y_idx, classes, points)
+
+    def _choose_targets(self, features: list[_Feature], Z: np.ndarray, soft: np.ndarray, hard: np.ndarray,
+                        w: np.ndarray, sign: np.ndarray, val: tuple | None) -> str:
+        """``decision`` or ``soft``: whichever agrees more with the teacher on validation rows (the
+        given validation split, else a seeded fifth of the training rows); ties go to ``decision``."""
+        if val is not None and val[2] is not None:
+            vin, _, tv = val
+            cols = [self._column(vin, f) for f in features]
+            Zv = np.hstack([f.design(c) for f, c in zip(features, cols)]) if features else np.zeros((vin.n, 0))
+            fit_rows, Zfit, Zcheck, want = slice(None), Z, Zv, np.argmax(tv, axis=1)
+        else:
+            rng = np.random.default_rng(self.random_state)
+            held = rng.random(len(Z)) < 0.2
+            fit_rows, Zfit, Zcheck, want = ~held, Z[~held], Z[held], np.argmax(soft[held], axis=1)
+        agree = {}
+        for mode, t in (("decision", hard), ("soft", soft)):
+            W, b, _ = fit_soft_logistic(Zfit, t[fit_rows], l1=float(self.l1), l2=float(self.l2),
+                                        sample_weight=w[fit_rows], sign=sign, max_iter=int(self.max_iter))
+            s = Zcheck @ W + b
+            pred = (s[:, 0] > 0).astype(int) if s.shape[1] == 1 else np.argmax(s, axis=1)
+            agree[mode] = float((pred == want).mean())
+        self.target_agreement_ = agree
+        return "soft" if agree["soft"] > agree["decision"] else "decision"
+
+    @staticmethod
+    def _column(inputs: RawInputs, f: _Feature) -> np.ndarray:
+        if f.kind == "numeric":
+            return inputs.numeric[:, inputs.numeric_columns.index(f.name)]
+        return inputs.categorical[:, inputs.categorical_columns.index(f.name)].astype(object)
+
+    def _lower(self, features: list[_Feature], cols: list[np.ndarray], W: np.ndarray, b: np.ndarray, k: int,
+               w: np.ndarray, decision: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, points: dict) -> dict:
+        kp = W.shape[1]
+        intercept = np.array(b, dtype=np.float64)
+        terms = []
+        start = 0
+        for f, col in zip(features, cols):
+            coef = W[start: start + f.n_columns()]
+            start += f.n_columns()
+            scores = f.bin_scores(coef, kp)
+            if f.kind == "numeric":
+                scores, f = _fuse_equal_bins(f, scores)
+            bins = f.spec_bins(col)
+            nb = f.n_spec_bins()
+            counts = np.bincount(bins, minlength=nb).astype(np.int64)
+            wsum = np.bincount(bins, weights=w, minlength=nb)
+            # centre on the training-row average; bins without rows (and rare missing) score the average
+            avg = (scores * wsum[:, None]).sum(axis=0) / max(wsum.sum(), 1e-12)
+            scores = scores - avg
+            intercept += avg
+            if not f.missing_column:
+                scores[0] = 0.0
+            if f.kind == "categorical" and f.other_group is None:
+                scores[-1] = 0.0
+            if not np.any(np.abs(np.ptp(scores[counts > 0], axis=0)) > 1e-12):
+                continue  # L1 dropped the feature: no term
+            if f.kind == "numeric":
+                axis = {"feature": f.name, "kind": "numeric", "edges": [float(e) for e in f.edges]}
+            else:
+                axis = {"feature": f.name, "kind": "categorical", "categories": list(f.categories)}
+            term: dict[str, Any] = {"name": f.name, "type": "table", "axes": [axis], "scores": scores.tolist(),
+                                    "bin_counts": counts.tolist()}
+            if k == 2:
+                term["event_rates"] = _rates(bins, decision == 1, nb)
+                term["label_rates"] = _rates(bins, y_idx == 1, nb)
+            if f.kind == "categorical":
+                term["bin_groups"] = [None if g < 0 else int(g) for g in f.group_table()]
+            terms.append(term)
+        n_bins = sum(len(t["scores"]) for t in terms)
+        return {"kind": "additive", "link": "logistic" if kp == 1 else "softmax", "intercept": intercept.tolist(),
+                "terms": terms,
+                "meta": {"scorecard": {
+                    "points": points, "event_class": _jsonable_class(classes[1]) if k == 2 else None,
+                    "event_rate_basis": EVENT_RATE_BASIS, "targets": self.targets_used_,
+                    "min_bin_share": float(self.min_bin_share), "max_bins": int(self.max_bins),
+                    "n_rows": len(decision), "n_bins": int(n_bins),
+                    "penalty": {"l1": float(self.l1), "l2": float(self.l2)}}}}
+
+
+def _jsonable_class(c: Any) -> Any:
+    from distill2rules.students._base import jsonable_class
+
+    return jsonable_class(c)
+
+
+def _rates(bins: np.ndarray, event: np.ndarray, nb: int) -> list[float | None]:
+    n = np.bincount(bins, minlength=nb)
+    e = np.bincount(bins, weights=event.astype(np.float64), minlength=nb)
+    return [float(e[i] / n[i]) if n[i] else None for i in range(nb)]
+
+
+def _fuse_equal_bins(f: _Feature, scores: np.ndarray) -> tuple[np.ndarray, _Feature]:
+    """Drop numeric edges between adjacent bins that L1 gave the same score (fused bins)."""
+    body = scores[1:]
+    keep = [j for j in range(len(f.edges)) if np.abs(body[j + 1] - body[j]).max() > 1e-9]
+    if len(keep) == len(f.edges):
+        return scores, f
+    rows = [0, 1] + [j + 2 for j in keep]
+    f.edges = [f.edges[j] for j in keep]
+    return scores[rows], f
