@@ -27,6 +27,7 @@ import ebm_peers  # noqa: E402
 import edge  # noqa: E402
 import inference  # noqa: E402
 import scaling  # noqa: E402
+import scorecard  # noqa: E402
 import size  # noqa: E402
 import toolkit_cost  # noqa: E402
 from _common import (  # noqa: E402
@@ -47,6 +48,7 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     "size": size.run,
     "scaling": scaling.run,
     "edge": edge.run,
+    "scorecard": scorecard.run,
 }
 
 

@@ -72,6 +72,15 @@ class EBMStudent(SoftTargetStudent):
         How soft targets are learned (see module docstring).
     monotone : dict or str or None
         ``{"income": +1}``: EBM's native monotone constraints.
+    min_bin_share : float
+        Smooth shapes after the fit: adjacent numeric bins are merged (row-weighted scores) until
+        each holds at least this share of the training rows, and rarer categorical levels share a
+        pooled score, so no bin a reason can cite rests on a handful of rows (0 turns it off; see
+        :mod:`distill2rules.students._smooth`). Bin counts are stored in the spec (``bin_counts``).
+    merge_tol : float
+        Also merge adjacent numeric bins whose scores differ by at most this (log-odds).
+    smoothing_rounds, min_samples_leaf, greedy_ratio : int, int, float
+        interpret's own smoothing settings (passed through).
     """
 
     student_name = "ebm"
@@ -79,7 +88,9 @@ class EBMStudent(SoftTargetStudent):
     def __init__(self, *, interactions: int = 10, max_bins: int = 256, max_interaction_bins: int = 32,
                  outer_bags: int = 2, learning_rate: float = 0.05, max_rounds: int = 5000,
                  categorical_features: Sequence[str] | None = None, monotone: Any = None,
-                 soft_method: str = "auto", n_jobs: int = -1, random_state: int | None = 0) -> None:
+                 soft_method: str = "auto", min_bin_share: float = 0.01, merge_tol: float = 0.01,
+                 smoothing_rounds: int = 75, min_samples_leaf: int = 4, greedy_ratio: float = 10.0,
+                 n_jobs: int = -1, random_state: int | None = 0) -> None:
         self.interactions = interactions
         self.max_bins = max_bins
         self.max_interaction_bins = max_interaction_bins
@@ -89,6 +100,11 @@ class EBMStudent(SoftTargetStudent):
         self.categorical_features = categorical_features
         self.monotone = monotone
         self.soft_method = soft_method
+        self.min_bin_share = min_bin_share
+        self.merge_tol = merge_tol
+        self.smoothing_rounds = smoothing_rounds
+        self.min_samples_leaf = min_samples_leaf
+        self.greedy_ratio = greedy_ratio
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -103,6 +119,8 @@ class EBMStudent(SoftTargetStudent):
             interactions=int(self.interactions) if n_classes == 2 else 0,
             max_bins=self.max_bins, max_interaction_bins=self.max_interaction_bins, outer_bags=self.outer_bags,
             learning_rate=self.learning_rate, max_rounds=self.max_rounds, monotone_constraints=mono,
+            smoothing_rounds=self.smoothing_rounds, min_samples_leaf=self.min_samples_leaf,
+            greedy_ratio=self.greedy_ratio,
             n_jobs=self.n_jobs, random_state=self.random_state,
         )
 
@@ -142,7 +160,15 @@ class EBMStudent(SoftTargetStudent):
                     models.append((reg, c if z.shape[1] > 1 else None))
                 self.method_ = "regression on target log-odds (IRLS weights)"
         self.ebm_models_ = [m for m, _ in models]
-        return self._lower(models, k)
+        from distill2rules.students._smooth import smooth_tables
+
+        if not 0.0 <= float(self.min_bin_share) < 0.5 or float(self.merge_tol) < 0:
+            raise ConfigError(f"min_bin_share must be in [0, 0.5) and merge_tol >= 0, got {self.min_bin_share}, "
+                              f"{self.merge_tol}.")
+        spec = smooth_tables(self._lower(models, k), inputs.numeric, inputs.categorical, inputs.numeric_columns,
+                             inputs.categorical_columns, min_share=float(self.min_bin_share), tol=float(self.merge_tol))
+        spec["meta"].update(min_bin_share=float(self.min_bin_share), merge_tol=float(self.merge_tol))
+        return spec
 
     def _lower(self, models: list[tuple[Any, int | None]], k: int) -> dict:
         kp = 1 if k == 2 else k
