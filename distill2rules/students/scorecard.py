@@ -237,9 +237,18 @@ def _bin_categorical(name: str, col: np.ndarray, t1: np.ndarray | None, tree_t: 
             group_of_level[big] = np.arange(big.size)
     n_groups = int(group_of_level.max()) + 1 if big.size else 0
     if rare.any():
-        f.other_group = n_groups
-        group_of_level[rare] = n_groups
-        n_groups += 1
+        rare_rows = np.isin(inv, np.flatnonzero(rare))
+        if counts[rare].sum() >= min_count or n_groups == 0:
+            f.other_group = n_groups
+            n_groups += 1
+        else:  # the pooled rare levels are still too few: they join the group whose mean is closest
+            tm = t1[~miss] if t1 is not None else tree_t[~miss].reshape(len(inv), -1)[:, 0]
+            wm = w[~miss]
+            mean_rare = float(np.average(tm[rare_rows], weights=wm[rare_rows]))
+            g_rows = group_of_level[inv]
+            means = [float(np.average(tm[g_rows == g], weights=wm[g_rows == g])) for g in range(n_groups)]
+            f.other_group = int(np.argmin(np.abs(np.asarray(means) - mean_rare)))
+        group_of_level[rare] = f.other_group
     f.groups = [[f.categories[i] for i in np.flatnonzero(group_of_level == g)] for g in range(n_groups)]
     f.group_of = {c: int(g) for c, g in zip(f.categories, group_of_level)}
     f.missing_column = int(miss.sum()) >= min_missing
