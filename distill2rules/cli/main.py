@@ -28,7 +28,7 @@ app = typer.Typer(
 teacher_app = typer.Typer(no_args_is_help=True, help="Train or inspect teachers.")
 app.add_typer(teacher_app, name="teacher")
 
-STUDENT_HELP = "Student kind: logreg (sparse scorecard), ebm (Explainable Boosting Machine), rules, tree, mlp."
+STUDENT_HELP = "Student kind: scorecard (binned points scorecard), logreg (sparse linear scorecard), ebm (Explainable Boosting Machine), rules, tree, mlp."
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -123,7 +123,7 @@ def fit(
     monotone: Annotated[Optional[str], typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")] = None,
     augment: Annotated[int, typer.Option(help="Add N synthetic rows labelled by the teacher (jitter, mixup, marginal resampling) to the KD student's training rows.")] = 0,
     assistant: Annotated[Optional[str], typer.Option(help="Multi-stage distillation through an assistant, e.g. 'mlp:128-64' (teacher → assistant → student).")] = None,
-    sizes: Annotated[Optional[str], typer.Option(help="Pilot student sizes instead of writing an artifact, e.g. '5,10,20' (rules: max_rules; logreg: max_terms or 'all'; mlp: widths '16,32-16'; ebm: interactions; tree: max_depth; or 'default').")] = None,
+    sizes: Annotated[Optional[str], typer.Option(help="Pilot student sizes instead of writing an artifact, e.g. '5,10,20' (rules: max_rules; logreg: max_terms or 'all'; scorecard: max_bins; mlp: widths '16,32-16'; ebm: interactions; tree: max_depth; or 'default').")] = None,
     adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card.")] = None,
     baseline: Annotated[bool, typer.Option(help="Also fit the student on hard labels (no KD) and report it side by side.")] = True,
     calibrate: Annotated[bool, typer.Option(help="Temperature-scale the student on the validation split (folded into the spec).")] = True,

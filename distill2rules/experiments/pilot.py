@@ -17,9 +17,9 @@ from distill2rules.errors import ConfigError
 
 __all__ = ["DEFAULT_SIZES", "SIZE_PARAMS", "PilotResult", "parse_sizes", "pilot_sizes"]
 
-SIZE_PARAMS: dict[str, str] = {"rules": "max_rules", "logreg": "max_terms", "mlp": "hidden", "ebm": "interactions",
+SIZE_PARAMS: dict[str, str] = {"rules": "max_rules", "logreg": "max_terms", "scorecard": "max_bins", "mlp": "hidden", "ebm": "interactions",
                                "tree": "max_depth"}
-DEFAULT_SIZES: dict[str, str] = {"rules": "5,10,20", "logreg": "5,10,all", "mlp": "16,32-16,64-32", "ebm": "0,5,10",
+DEFAULT_SIZES: dict[str, str] = {"rules": "5,10,20", "logreg": "5,10,all", "scorecard": "4,8,20", "mlp": "16,32-16,64-32", "ebm": "0,5,10",
                                  "tree": "2,3,4,6"}
 
 

@@ -33,7 +33,7 @@ from distill2rules.experiments.pareto import composite_objective, normalise_cost
 __all__ = ["MEASURES", "SIZE_PARAMS", "SweepResult", "build_grid", "parse_size", "run_config", "run_sweep", "summarise"]
 
 #: the student parameter ``--sizes`` sets, per student (override with ``size_param=``)
-SIZE_PARAMS: dict[str, str] = {"logreg": "max_terms", "ebm": "interactions", "rules": "max_rules", "tree": "max_depth",
+SIZE_PARAMS: dict[str, str] = {"logreg": "max_terms", "scorecard": "max_bins", "ebm": "interactions", "rules": "max_rules", "tree": "max_depth",
                                "mlp": "hidden"}
 #: per-run measures averaged over seeds in the summary
 MEASURES = ("accuracy", "fidelity", "ece", "params", "latency_ms", "cosine", "cosine_row", "cost", "J")

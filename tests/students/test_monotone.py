@@ -17,6 +17,7 @@ needs_data = pytest.mark.skipif(not os.environ.get("DISTILL2RULES_DATA"), reason
 MONOTONE = {"duration_months": -1, "age": +1}
 FAST = {
     "logreg": {},
+    "scorecard": {},
     "ebm": {"interactions": 0, "outer_bags": 1, "max_rounds": 300},
     "rules": {"max_rules": 8},
     "tree": {"max_depth": 4},
@@ -56,7 +57,7 @@ def test_monotone_on_a_grid(kind, german, torch_one_thread):
         assert all(v["max_violation"] <= 1e-6 for v in spec["meta"]["monotone_check"].values())
 
 
-@pytest.mark.parametrize("kind", ["rules", "tree", "mlp"])
+@pytest.mark.parametrize("kind", ["rules", "tree", "mlp", "scorecard"])
 def test_monotone_needs_a_numeric_feature_and_two_classes(kind, torch_one_thread):
     import pandas as pd
 
