@@ -52,6 +52,10 @@ def _rate(rates: Any, b: int, adverse: int) -> float | None:
     return r if adverse == 1 else 1.0 - r
 
 
+def _code_rate(r: Any, adverse: int) -> float | None:
+    return None if r is None else (float(r) if adverse == 1 else 1.0 - float(r))
+
+
 def _pooled(values: list[float | None], counts: list[int]) -> float | None:
     num = sum(v * c for v, c in zip(values, counts) if v is not None and c)
     den = sum(c for v, c in zip(values, counts) if v is not None and c)
@@ -88,7 +92,9 @@ def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
         counts = [int(c) for c in term["bin_counts"]]
         total = n_rows or sum(counts)
         populated = [b for b, c in enumerate(counts) if c > 0] or list(range(len(s)))
-        low = float(min(s[b] for b in populated))
+        codes = dict(term.get("special") or {})  # special values: {key: {"label", "score", "count", ...}}
+        code_s = {key: sign * float(e["score"][0]) for key, e in codes.items()}
+        low = float(min([s[b] for b in populated] + [code_s[key] for key, e in codes.items() if e.get("count")]))
         base_logodds += low
 
         row = functools.partial(_row, term=term, s=s, counts=counts, total=total, low=low, adverse=adverse,
@@ -121,6 +127,15 @@ def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
             else:
                 for b in range(1, unseen + 1):
                     rows.append(row(bin_label(ax, b, name), [b]))
+        for key, e in codes.items():
+            n = int(e.get("count") or 0)
+            rows.append({"value": f"{e.get('label') or key} (code {key})", "bins": [], "special": key, "count": n,
+                         "share": n / total if total else None,
+                         "event_rate": _code_rate(e.get("event_rate"), adverse),
+                         "observed_rate": _code_rate(e.get("label_rate"), adverse),
+                         "points": sc["factor"] * (code_s[key] - low),
+                         "note": "special value: its own row" if n else "special value without training rows: "
+                                                                        "scored as the average applicant"})
         miss_note = "" if counts[0] else "no training rows: scored as the average applicant"
         rows.append(row("missing", [0], miss_note))
         pts = [r["points"] for r in rows if r["count"] > 0]

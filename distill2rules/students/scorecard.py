@@ -130,6 +130,8 @@ class _Feature:
         self.other_group: int | None = None  # group of pooled rare levels (also scores unseen)
         self.missing_column = False
         self.sign = 0
+        # special values (numeric codes declared in the schema): (key, label, own coefficient?) each
+        self.codes: list[tuple[str, str, bool]] = []
 
     # -- spec bins
     def n_spec_bins(self) -> int:
@@ -146,10 +148,13 @@ class _Feature:
     # -- design columns
     def n_columns(self) -> int:
         body = len(self.edges) if self.kind == "numeric" else len(self.groups)
-        return body + int(self.missing_column)
+        return body + int(self.missing_column) + sum(own for _, _, own in self.codes)
 
-    def design(self, col: np.ndarray) -> np.ndarray:
+    def design(self, col: np.ndarray, code: np.ndarray | None = None) -> np.ndarray:
+        """Design columns; ``code[i]`` = index of row i's special value in ``self.codes`` (-1: none)."""
         b = self.spec_bins(col)
+        if code is not None and self.codes:
+            b = np.where(code >= 0, -1, b)  # a special row is in no bin (its NaN is not 'missing')
         cols = []
         if self.kind == "numeric":
             for j in range(len(self.edges)):  # step j: x >= edges[j]  <=>  bin >= j + 2
@@ -160,6 +165,9 @@ class _Feature:
                 cols.append((g == j).astype(np.float64))
         if self.missing_column:
             cols.append((b == 0).astype(np.float64))
+        for i, (_, _, own) in enumerate(self.codes):
+            if own:
+                cols.append((code == i).astype(np.float64) if code is not None else np.zeros(len(col)))
         return np.column_stack(cols) if cols else np.zeros((len(col), 0))
 
     def bin_group(self, b: np.ndarray) -> np.ndarray:
@@ -188,12 +196,26 @@ class _Feature:
                 if g >= 0:
                     out[b] = coef[g]
         if self.missing_column:
-            out[0] = coef[-1]
+            out[0] = coef[self._missing_at()]
+        return out
+
+    def _missing_at(self) -> int:
+        return (len(self.edges) if self.kind == "numeric" else len(self.groups))
+
+    def code_scores(self, coef: np.ndarray, kp: int) -> np.ndarray:
+        """Scores ``[n_codes, K']`` of the special values (0 for codes without a coefficient)."""
+        out = np.zeros((len(self.codes), kp))
+        at = self._missing_at() + int(self.missing_column)
+        for i, (_, _, own) in enumerate(self.codes):
+            if own:
+                out[i] = coef[at]
+                at += 1
         return out
 
 
 def _bin_numeric(name: str, x: np.ndarray, t1: np.ndarray, tree_t: np.ndarray, w: np.ndarray, *, max_bins: int,
-                 min_count: int, min_missing: int, direction: int, seed: int | None) -> _Feature:
+                 min_count: int, min_missing: int, direction: int, seed: int | None,
+                 coded: np.ndarray | None = None) -> _Feature:
     f = _Feature(name, "numeric")
     ok = ~np.isnan(x)
     xf = x[ok].astype(np.float64)
@@ -207,7 +229,8 @@ def _bin_numeric(name: str, x: np.ndarray, t1: np.ndarray, tree_t: np.ndarray, w
             means, counts = _weighted_means(b - 1, t1[ok], w[ok], len(edges) + 1)
             edges = _pool_monotone(edges, means, counts, direction)
         f.edges = edges
-    f.missing_column = int((~ok).sum()) >= min_missing
+    missing = ~ok if coded is None else (~ok & ~coded)
+    f.missing_column = int(missing.sum()) >= min_missing
     f.sign = direction
     return f
 
@@ -285,6 +308,10 @@ class ScorecardStudent(SoftTargetStudent):
         (600 points at odds 50:1 of the favourable class, 20 more points double the odds).
     categorical_features : list of str or None
         Columns to treat as categorical; default: non-numeric dtypes.
+    special_values : dict or str or None
+        Numeric codes that are levels, not numbers (``{"months_since": {"-9": "no record"}}``, see
+        ``docs/spec.md``): each gets its own row of points (its own coefficient from
+        ``min_missing_count`` rows on), outside the bins, the edges and the monotone trend.
     """
 
     student_name = "scorecard"
@@ -292,7 +319,7 @@ class ScorecardStudent(SoftTargetStudent):
     def __init__(self, *, max_bins: int = 20, min_bin_share: float = 0.05, targets: str = "auto",
                  l1: float = 2e-4, l2: float = 1e-4, min_missing_count: int = 30, monotone: Any = None,
                  points: dict | None = None, categorical_features: Sequence[str] | None = None,
-                 max_iter: int = 1000, random_state: int | None = 0) -> None:
+                 special_values: Any = None, max_iter: int = 1000, random_state: int | None = 0) -> None:
         self.max_bins = max_bins
         self.min_bin_share = min_bin_share
         self.targets = targets
@@ -302,6 +329,7 @@ class ScorecardStudent(SoftTargetStudent):
         self.monotone = monotone
         self.points = points
         self.categorical_features = categorical_features
+        self.special_values = special_values
         self.max_iter = max_iter
         self.random_state = random_state
 
@@ -335,20 +363,27 @@ class ScorecardStudent(SoftTargetStudent):
         t1 = targets[:, 1] if k == 2 else None
         tree_t = targets[:, 1] if k == 2 else targets
         features: list[_Feature] = []
+        special = getattr(inputs, "special", None) or {}
         for j, name in enumerate(inputs.numeric_columns):
             x = inputs.numeric[:, j]
-            features.append(_bin_numeric(name, x, tree_t if k == 2 else targets[:, 0], tree_t, w,
-                                         max_bins=int(self.max_bins), min_count=min_count,
-                                         min_missing=int(self.min_missing_count),
-                                         direction=int(self.monotone_.get(name, 0)), seed=self.random_state))
+            code = _codes_of(inputs, j)
+            f = _bin_numeric(name, x, tree_t if k == 2 else targets[:, 0], tree_t, w,
+                             max_bins=int(self.max_bins), min_count=min_count,
+                             min_missing=int(self.min_missing_count),
+                             direction=int(self.monotone_.get(name, 0)), seed=self.random_state,
+                             coded=None if code is None else code >= 0)
+            for i, (key, label) in enumerate((special.get(name) or {}).items()):
+                n_code = 0 if code is None else int((code == i).sum())
+                f.codes.append((str(key), str(label), n_code >= int(self.min_missing_count)))
+            features.append(f)
         for j, name in enumerate(inputs.categorical_columns):
             col = inputs.categorical[:, j].astype(object)
             features.append(_bin_categorical(name, col, t1, tree_t, w, max_bins=int(self.max_bins),
                                              min_count=min_count, min_missing=int(self.min_missing_count),
                                              seed=self.random_state))
         cols = [self._column(inputs, f) for f in features]
-        Z = np.hstack([f.design(c) for f, c in zip(features, cols)]) if features else np.zeros((n, 0))
-        sign = np.concatenate([np.r_[np.full(len(f.edges), f.sign), np.zeros(int(f.missing_column))]
+        Z = np.hstack([f.design(*c) for f, c in zip(features, cols)]) if features else np.zeros((n, 0))
+        sign = np.concatenate([np.r_[np.full(len(f.edges), f.sign), np.zeros(f.n_columns() - len(f.edges))]
                                if f.kind == "numeric" else np.zeros(f.n_columns()) for f in features]) \
             if features else np.zeros(0)
         hard = np.eye(k)[np.argmax(targets, axis=1)]
@@ -359,7 +394,7 @@ class ScorecardStudent(SoftTargetStudent):
         W, b, _ = fit_soft_logistic(Z, targets if mode == "soft" else hard, l1=float(self.l1), l2=float(self.l2),
                                     sample_weight=w, sign=sign, max_iter=int(self.max_iter))
         decision = np.argmax(targets, axis=1)
-        return self._lower(features, cols, W, b, k, w, decision, y_idx, classes, points)
+        return self._lower(features, cols, W, b, k, w, decision, y_idx, classes, points, targets)
 
     def _choose_targets(self, features: list[_Feature], Z: np.ndarray, soft: np.ndarray, hard: np.ndarray,
                         w: np.ndarray, sign: np.ndarray, val: tuple | None) -> str:
@@ -368,7 +403,7 @@ class ScorecardStudent(SoftTargetStudent):
         if val is not None and val[2] is not None:
             vin, _, tv = val
             cols = [self._column(vin, f) for f in features]
-            Zv = np.hstack([f.design(c) for f, c in zip(features, cols)]) if features else np.zeros((vin.n, 0))
+            Zv = np.hstack([f.design(*c) for f, c in zip(features, cols)]) if features else np.zeros((vin.n, 0))
             fit_rows, Zfit, Zcheck, want = slice(None), Z, Zv, np.argmax(tv, axis=1)
         else:
             rng = np.random.default_rng(self.random_state)
@@ -385,36 +420,49 @@ class ScorecardStudent(SoftTargetStudent):
         return "soft" if agree["soft"] > agree["decision"] else "decision"
 
     @staticmethod
-    def _column(inputs: RawInputs, f: _Feature) -> np.ndarray:
+    def _column(inputs: RawInputs, f: _Feature) -> tuple[np.ndarray, np.ndarray | None]:
+        """A feature's values (special values as NaN) and each row's special-value index (or None)."""
         if f.kind == "numeric":
-            return inputs.numeric[:, inputs.numeric_columns.index(f.name)]
-        return inputs.categorical[:, inputs.categorical_columns.index(f.name)].astype(object)
+            j = inputs.numeric_columns.index(f.name)
+            return inputs.numeric[:, j], _codes_of(inputs, j)
+        return inputs.categorical[:, inputs.categorical_columns.index(f.name)].astype(object), None
 
     def _lower(self, features: list[_Feature], cols: list[np.ndarray], W: np.ndarray, b: np.ndarray, k: int,
-               w: np.ndarray, decision: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, points: dict) -> dict:
+               w: np.ndarray, decision: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, points: dict,
+               targets_of: np.ndarray) -> dict:
         kp = W.shape[1]
         intercept = np.array(b, dtype=np.float64)
         terms = []
         start = 0
-        for f, col in zip(features, cols):
+        for f, (col, code) in zip(features, cols):
             coef = W[start: start + f.n_columns()]
             start += f.n_columns()
             scores = f.bin_scores(coef, kp)
+            cscores = f.code_scores(coef, kp)
             if f.kind == "numeric":
                 scores, f = _fuse_equal_bins(f, scores)
+            coded = code is not None and bool(f.codes)
             bins = f.spec_bins(col)
+            if coded:
+                bins = np.where(code >= 0, -1, bins)
             nb = f.n_spec_bins()
-            counts = np.bincount(bins, minlength=nb).astype(np.int64)
-            wsum = np.bincount(bins, weights=w, minlength=nb)
-            # centre on the training-row average; bins without rows (and rare missing) score the average
-            avg = (scores * wsum[:, None]).sum(axis=0) / max(wsum.sum(), 1e-12)
+            inbin = bins >= 0
+            counts = np.bincount(bins[inbin], minlength=nb).astype(np.int64)
+            wsum = np.bincount(bins[inbin], weights=w[inbin], minlength=nb)
+            cw = np.asarray([w[code == i].sum() for i in range(len(f.codes))]) if coded else np.zeros(len(f.codes))
+            # centre on the training-row average; bins without rows (and rare missing/codes) score the average
+            avg = ((scores * wsum[:, None]).sum(axis=0) + (cscores * cw[:, None]).sum(axis=0)) \
+                / max(wsum.sum() + cw.sum(), 1e-12)
             scores = scores - avg
+            cscores = np.where(np.asarray([own for _, _, own in f.codes], dtype=bool)[:, None], cscores - avg, 0.0) \
+                if f.codes else cscores
             intercept += avg
             if not f.missing_column:
                 scores[0] = 0.0
             if f.kind == "categorical" and f.other_group is None:
                 scores[-1] = 0.0
-            if not np.any(np.abs(np.ptp(scores[counts > 0], axis=0)) > 1e-12):
+            populated = np.vstack([scores[counts > 0], cscores[cw > 0]])
+            if not np.any(np.abs(np.ptp(populated, axis=0)) > 1e-12):
                 continue  # L1 dropped the feature: no term
             if f.kind == "numeric":
                 axis = {"feature": f.name, "kind": "numeric", "edges": [float(e) for e in f.edges]}
@@ -423,10 +471,14 @@ class ScorecardStudent(SoftTargetStudent):
             term: dict[str, Any] = {"name": f.name, "type": "table", "axes": [axis], "scores": scores.tolist(),
                                     "bin_counts": counts.tolist()}
             if k == 2:
-                term["event_rates"] = _rates(bins, decision == 1, nb)
-                term["label_rates"] = _rates(bins, y_idx == 1, nb)
+                term["event_rates"] = _rates(bins[inbin], decision[inbin] == 1, nb)
+                term["label_rates"] = _rates(bins[inbin], y_idx[inbin] == 1, nb)
             if f.kind == "categorical":
                 term["bin_groups"] = [None if g < 0 else int(g) for g in f.group_table()]
+            if f.codes:
+                term["special"] = {key: _code_entry(label, cscores[i], code == i if coded else None, targets_of,
+                                                    decision, y_idx, k)
+                                   for i, (key, label, _) in enumerate(f.codes)}
             terms.append(term)
         n_bins = sum(len(t["scores"]) for t in terms)
         return {"kind": "additive", "link": "logistic" if kp == 1 else "softmax", "intercept": intercept.tolist(),
@@ -437,6 +489,25 @@ class ScorecardStudent(SoftTargetStudent):
                     "min_bin_share": float(self.min_bin_share), "max_bins": int(self.max_bins),
                     "n_rows": len(decision), "n_bins": int(n_bins),
                     "penalty": {"l1": float(self.l1), "l2": float(self.l2)}}}}
+
+
+def _codes_of(inputs: RawInputs, j: int) -> np.ndarray | None:
+    """Index of each row's declared special value of numeric column ``j`` (-1: none), or None."""
+    idx = (getattr(inputs, "special_index", None) or {}).get(j)
+    return None if idx is None else np.asarray(idx, dtype=np.int64)
+
+
+def _code_entry(label: str, score: np.ndarray, rows: np.ndarray | None, targets: np.ndarray, decision: np.ndarray,
+                y_idx: np.ndarray, k: int) -> dict[str, Any]:
+    """The spec's ``special`` entry of one code (see docs/spec.md), with the points table's rates."""
+    n = 0 if rows is None else int(rows.sum())
+    entry: dict[str, Any] = {"label": label, "score": [float(v) for v in score], "count": n}
+    if n:
+        entry["class_shares"] = [float(v) for v in targets[rows].mean(axis=0)]
+        if k == 2:
+            entry["event_rate"] = float((decision[rows] == 1).mean())
+            entry["label_rate"] = float((y_idx[rows] == 1).mean())
+    return entry
 
 
 def _jsonable_class(c: Any) -> Any:
