@@ -14,7 +14,8 @@ labels. Every student learns from the same teacher probabilities:
   teacher's decisions, when optbinning is installed (``pip install '.[bench]'``).
 
     python benchmarks/run_all.py --only scorecard --out /tmp/scorecard.md
-    python benchmarks/scorecard.py --datasets german_credit   # stand-alone, prints the table
+    python benchmarks/scorecard.py --markdown /tmp/scorecard.md  # the same section, stand-alone
+    python benchmarks/scorecard.py --datasets german_credit   # stand-alone, prints the rows
 """
 
 from __future__ import annotations
@@ -267,9 +268,21 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--markdown", type=Path, default=None,
+                    help="write this section's Markdown (as run_all.py renders it) here, without run_all's "
+                         "Adult teachers; ignores --datasets/--student")
     ap.add_argument("--student", action="append", default=[],
                     help="KEY=STUDENT[:JSON params], e.g. 'sc8=scorecard:{\"max_bins\": 8}' (repeatable)")
     args = ap.parse_args()
+    if args.markdown is not None:
+        ctx = Context(quick=args.quick, workdir=DEFAULT_WORKDIR / ("quick" if args.quick else ""), rounds=0,
+                      n_calls=0, batch_rows=0, students=[])
+        sec = run(ctx)
+        args.markdown.write_text(sec.markdown(), encoding="utf-8")
+        (ctx.workdir / "scorecard" / "results.json").write_text(json_dump(sec.data))
+        for t in sec.targets:
+            print(f"  {t.status:4}  {t.name}: {t.row()[1]} (goal {t.op} {t.threshold:g}{t.unit})", file=sys.stderr)
+        raise SystemExit(0)
     studs: dict[str, dict] | None = None
     if args.student:
         studs = {}
