@@ -2,7 +2,7 @@
 
 Sections: toolkit cost (``distill2rules fit`` per student, SHAP alignment), inference (ONNX
 students vs teachers, peers and the onnxruntime floor), EBM vs ebm2onnx (over data shape and
-bin count), size, scaling. Teachers and artifacts
+bin count), size, scaling, streaming predict (peak memory on 1M rows). Teachers and artifacts
 are cached under ``runs/bench`` (``--workdir``); delete it to retrain the teachers.
 
 Usage::
@@ -29,6 +29,7 @@ import inference  # noqa: E402
 import scaling  # noqa: E402
 import scorecard  # noqa: E402
 import size  # noqa: E402
+import streaming  # noqa: E402
 import toolkit_cost  # noqa: E402
 from _common import (  # noqa: E402
     REPO,
@@ -49,6 +50,7 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     "scaling": scaling.run,
     "edge": edge.run,
     "scorecard": scorecard.run,
+    "streaming": streaming.run,
 }
 
 

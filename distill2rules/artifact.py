@@ -2,8 +2,12 @@
 
 ``write_artifact`` builds everything in a hidden sibling temp directory and renames it into
 place, so an interrupted run (even SIGKILL) leaves the previous artifact or none, never a
-half-written one. ``manifest.json`` records the sha256 of every file and the versions used;
-``verify_artifact`` re-checks hashes, the spec and ONNX parity.
+half-written one. ``manifest.json`` records the sha256 of every file and the versions used.
+
+Every reader checks the hashes first (:func:`check_hashes`, :func:`load_spec`) and refuses a
+changed artifact; :func:`update_artifact` never re-blesses one. :func:`verify_artifact` adds
+cross-part consistency (classes, inputs, adverse class, calibration), ONNX parity and, with a
+key, an HMAC-SHA256 signature (:func:`sign_artifact`).
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ import os
 import platform
 import shutil
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from distill2rules.errors import ArtifactError
 
 MANIFEST = "manifest.json"
 ARTIFACT_FORMAT = "distill2rules.artifact/1"
+KNOWN_FORMATS = (ARTIFACT_FORMAT,)  # manifests this version may replace or read
+MAX_MANIFEST_BYTES = 64 << 20
 _VERSIONED = ("numpy", "pandas", "scikit-learn", "scipy", "interpret-core", "lightgbm", "torch", "onnx", "onnxruntime", "shap")
 
 
@@ -96,18 +103,103 @@ def write_artifact(out_dir: str | Path, files: Mapping[str, str | bytes | Callab
 
 
 def check_out_dir(out_dir: str | Path) -> None:
-    """Refuse to replace an existing path that is not an artifact (a file, or a non-empty folder).
+    """Refuse to replace an existing path that is not one of our artifacts.
 
-    ``fit``/``export`` replace an old artifact in place; this guards ``--out ~/Documents`` and
-    the like from being swapped out and deleted.
+    ``fit``/``export`` replace an old artifact in place; anything else is refused and nothing is
+    deleted: a file or device, a non-empty folder without a manifest, a folder whose
+    ``manifest.json`` is not ours (another format key or version: web extensions and PWAs have
+    one too), or whose file list does not match the folder's contents (extra, missing or
+    non-regular files).
     """
     out = Path(out_dir)
-    if not out.exists():
+    if not out.exists() and not out.is_symlink():
         return
-    if out.is_dir() and ((out / MANIFEST).is_file() or not any(out.iterdir())):
+    problem = _foreign_reason(out)
+    if problem is None:
         return
-    raise ArtifactError(f"{out} exists and is not a distill2rules artifact; refusing to replace it.",
+    raise ArtifactError(f"--out {out} exists and {problem}; refusing to replace it (nothing was deleted).",
                         hint="Choose a new --out directory (or remove that one yourself).")
+
+
+def _foreign_reason(out: Path) -> str | None:
+    """Why ``out`` is not a replaceable artifact directory, or None when it is (or is empty)."""
+    if out.is_symlink() or not out.is_dir():
+        return "is not a directory"
+    entries = list(out.iterdir())
+    if not entries:
+        return None
+    m = out / MANIFEST
+    if m.is_symlink() or not m.is_file():
+        return "is not a distill2rules artifact (no manifest.json)"
+    try:
+        if m.stat().st_size > MAX_MANIFEST_BYTES:
+            return "has a manifest.json too large to be ours"
+        manifest = json.loads(m.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return "has a manifest.json that is not ours (not valid JSON)"
+    if not isinstance(manifest, dict) or manifest.get("format") not in KNOWN_FORMATS:
+        fmt = manifest.get("format") if isinstance(manifest, dict) else None
+        return f"has a manifest.json that is not a distill2rules artifact's (format {fmt!r})"
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(_safe_member(n) for n in files):
+        return "has a manifest.json without a valid file list"
+    listed = set(files)
+    present: set[str] = set()
+    for p in out.rglob("*"):
+        rel = p.relative_to(out).as_posix()
+        if p.is_symlink() or not (p.is_file() or p.is_dir()):
+            return f"holds {rel}, which is not a regular file"
+        if p.is_file() and rel != MANIFEST:
+            present.add(rel)
+        if p.is_dir() and not any(n.startswith(rel + "/") for n in listed):
+            return f"holds a folder {rel}/ its manifest does not list"
+    if present != listed:
+        extra, missing = sorted(present - listed), sorted(listed - present)
+        what = (f"files its manifest does not list ({', '.join(extra[:3])})" if extra
+                else f"lacks files its manifest lists ({', '.join(missing[:3])})")
+        return f"is not (only) a distill2rules artifact: it has {what}"
+    return None
+
+
+def write_file(path: str | Path, content: str | bytes | Callable[[Path], None]) -> Path:
+    """Write one output file atomically (temp file + rename), never renaming over a special file.
+
+    An existing character device or FIFO (``--out /dev/stdout``) is written to directly; a
+    directory, block device or socket is refused.
+    """
+    import stat
+
+    out = Path(path)
+    try:
+        st = os.stat(out)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise ArtifactError(f"cannot write {out}: {exc.strerror}.") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            if callable(content):
+                content(out)
+                return out
+            with open(out, "wb" if isinstance(content, bytes) else "w", **({} if isinstance(content, bytes) else {"encoding": "utf-8"})) as f:
+                f.write(content)
+            return out
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise ArtifactError(f"--out {out} is {kind}; refusing to replace it.", hint="Pass a file path.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        if callable(content):
+            content(tmp)
+        elif isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out
 
 
 def _pid_alive(pid: int) -> bool:
@@ -186,10 +278,15 @@ def read_manifest(art_dir: str | Path) -> dict[str, Any]:
     m = d / MANIFEST
     if not m.is_file():
         raise ArtifactError(f"{d} has no {MANIFEST}; it is not a distill2rules artifact (or is incomplete).")
+    if m.stat().st_size > MAX_MANIFEST_BYTES:
+        raise ArtifactError(f"{m} is larger than {MAX_MANIFEST_BYTES >> 20} MB; it is not a manifest this version wrote.")
     try:
         manifest = json.loads(m.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ArtifactError(f"{m} is not valid JSON; the artifact is corrupted.", hint="Re-run `distill2rules fit`.") from None
+    if isinstance(manifest, dict) and manifest.get("format") not in KNOWN_FORMATS:
+        raise ArtifactError(f"{m} is not a distill2rules artifact manifest (format {manifest.get('format')!r}; "
+                            f"this version reads {ARTIFACT_FORMAT!r}).", hint="Re-run `distill2rules fit`.")
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, dict):
         raise ArtifactError(f"{m} has no 'files' table; the artifact is corrupted.", hint="Re-run `distill2rules fit`.")
@@ -210,51 +307,353 @@ def _safe_member(name: Any) -> bool:
     return not name.startswith("/") and ".." not in parts and not (len(name) > 1 and name[1] == ":")
 
 
-def load_spec(art_dir: str | Path) -> dict[str, Any]:
-    from distill2rules import spec as spec_mod
-
-    read_manifest(art_dir)
-    return spec_mod.load(Path(art_dir) / "student.json")
+# ============================================================================ integrity
 
 
-def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 10_000, seed: int = 0) -> dict[str, Any]:
-    """Check hashes, the spec, and ONNX parity. Returns a report; raises ArtifactError on any mismatch."""
-    import numpy as np
-
-    from distill2rules import spec as spec_mod
-
-    d = Path(art_dir)
-    manifest = read_manifest(d)
+def _hash_problems(d: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """Missing, modified, unlisted or non-regular files of the artifact (empty list: all intact)."""
     problems: list[str] = []
     listed = manifest.get("files", {})
     for name, digest in sorted(listed.items()):
         p = d / name
-        if not p.is_file():
-            problems.append(f"{name} is missing")
+        if p.is_symlink() or not p.is_file():
+            problems.append(f"{name} is missing" if not p.exists() else f"{name} is not a regular file")
         elif sha256_file(p) != digest:
             problems.append(f"{name} does not match its sha256 in the manifest")
-    extra = sorted(p.relative_to(d).as_posix() for p in d.rglob("*") if p.is_file() and p.name != MANIFEST and p.relative_to(d).as_posix() not in listed)
+    extra = []
+    for p in sorted(d.rglob("*")):
+        rel = p.relative_to(d).as_posix()
+        if rel == MANIFEST or rel in listed or (p.is_dir() and not p.is_symlink()):
+            continue
+        extra.append(rel)
     if extra:
         problems.append(f"unlisted file(s): {', '.join(extra[:5])}")
+    return problems
+
+
+def check_hashes(art_dir: str | Path) -> dict[str, Any]:
+    """The manifest, after checking that every file is exactly the one it lists (no more, no less).
+
+    Every command that reads an artifact calls this first, so a file edited after ``fit`` (even
+    with a re-hashed manifest, which :func:`verify_artifact` catches through cross-part checks)
+    is refused rather than silently used or re-blessed.
+
+    Raises
+    ------
+    ArtifactError
+        A missing, modified, unlisted or non-regular file.
+    """
+    d = Path(art_dir)
+    manifest = read_manifest(d)
+    problems = _hash_problems(d, manifest)
+    if problems:
+        raise ArtifactError(f"artifact {d} was changed after it was written ({'; '.join(problems[:3])}); refusing to use it.",
+                            hint="Re-run `distill2rules fit` (`distill2rules verify DIR` lists every problem).")
+    return manifest
+
+
+def read_member(art_dir: str | Path, manifest: Mapping[str, Any], name: str) -> bytes:
+    """The bytes of one listed file, checked against the manifest's sha256 as they are read."""
+    p = Path(art_dir) / name
+    digest = manifest.get("files", {}).get(name)
+    if digest is None:
+        raise ArtifactError(f"{Path(art_dir)} has no {name} in its manifest.", hint="Re-run `distill2rules fit`.")
+    data = p.read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise ArtifactError(f"{p} does not match its sha256 in the manifest; refusing to use it.",
+                            hint="Re-run `distill2rules fit` (`distill2rules verify DIR` lists every problem).")
+    return data
+
+
+def load_spec(art_dir: str | Path) -> dict[str, Any]:
+    """The student spec of an artifact, after checking every file's hash (tampered → ArtifactError)."""
+    from distill2rules import spec as spec_mod
+
+    manifest = check_hashes(art_dir)
+    return spec_mod.from_json(read_member(art_dir, manifest, "student.json").decode("utf-8"))
+
+
+def _json_member(d: Path, manifest: Mapping[str, Any], name: str) -> Any:
+    try:
+        return json.loads(read_member(d, manifest, name).decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ArtifactError(f"{name} is not valid JSON.") from None
+
+
+def _canon(obj: Any) -> str:
+    from distill2rules.spec import jsonable
+
+    return json.dumps(jsonable(obj), sort_keys=True, allow_nan=False, default=str)
+
+
+def _inputs_of(obj: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    inp = obj.get("inputs") or {}
+    return [str(c) for c in inp.get("numeric", [])], [str(c) for c in inp.get("categorical", [])]
+
+
+def consistency_problems(art_dir: str | Path, manifest: Mapping[str, Any], spec: Mapping[str, Any]) -> list[str]:
+    """Where the artifact's parts disagree with its spec: classes, inputs, adverse class, calibration.
+
+    Checked against ``student.json``: ``metrics.json`` (classes, calibration), every ONNX graph's
+    metadata (the embedded spec, classes, input columns) and probability width, ``baseline.json``
+    (classes, inputs), ``rulecard.json`` (classes, adverse class, inputs, calibration),
+    ``schema.json`` (every input is a column of the schema, the target is not an input) and the
+    manifest (target, the teacher's classes, the configured adverse class).
+    """
+    d = Path(art_dir)
+    files = manifest.get("files", {})
+    classes = [str(c) for c in spec.get("classes", [])]
+    num, cat = _inputs_of(spec)
+    meta = spec.get("meta") or {}
+    adverse = meta.get("adverse_class", spec.get("adverse_class"))
+    p: list[str] = []
+
+    def same_classes(where: str, other: Any) -> None:
+        if other is not None and [str(c) for c in other] != classes:
+            p.append(f"{where} says classes {[str(c) for c in other]}, student.json says {classes}")
+
+    if len(set(classes)) != len(classes) or len(classes) < 2:
+        p.append(f"student.json has invalid classes {classes}")
+    if adverse is not None and str(adverse) not in classes:
+        p.append(f"student.json's adverse class {adverse!r} is not one of its classes {classes}")
+    if "metrics.json" in files:
+        m = _json_member(d, manifest, "metrics.json")
+        if isinstance(m, Mapping):
+            same_classes("metrics.json", m.get("classes"))
+            if "calibration" in m and _canon(m.get("calibration")) != _canon(spec.get("calibration")):
+                p.append("metrics.json and student.json record different calibrations")
+    if "baseline.json" in files:
+        b = _json_member(d, manifest, "baseline.json")
+        if isinstance(b, Mapping):
+            same_classes("baseline.json", b.get("classes"))
+            if _inputs_of(b) != (num, cat):
+                p.append("baseline.json reads other input columns than student.json")
+    if "rulecard.json" in files:
+        card = _json_member(d, manifest, "rulecard.json")
+        summ = card.get("summary") if isinstance(card, Mapping) else None
+        if isinstance(summ, Mapping):
+            same_classes("rulecard.json", summ.get("classes"))
+            if adverse is not None and summ.get("adverse_class") is not None and str(summ["adverse_class"]) != str(adverse):
+                p.append(f"rulecard.json's adverse class {summ['adverse_class']!r} differs from student.json's {adverse!r}")
+            if summ.get("inputs") is not None and _inputs_of(summ) != (num, cat):
+                p.append("rulecard.json describes other input columns than student.json")
+            if "calibration" in summ and _canon(summ.get("calibration")) != _canon(spec.get("calibration")):
+                p.append("rulecard.json and student.json record different calibrations")
+    if "schema.json" in files:
+        sch = _json_member(d, manifest, "schema.json")
+        feats = sch.get("features") if isinstance(sch, Mapping) else None
+        if isinstance(feats, list):
+            cols = {str(f.get("name")) for f in feats if isinstance(f, Mapping)}
+            missing = [c for c in num + cat if c not in cols]
+            if missing:
+                p.append(f"student.json reads column(s) schema.json does not have: {', '.join(missing[:5])}")
+    target = (manifest.get("data") or {}).get("target")
+    if target is not None and meta.get("target") is not None and str(meta["target"]) != str(target):
+        p.append(f"manifest target {target!r} differs from student.json's {meta['target']!r}")
+    if target is not None and str(target) in num + cat:
+        p.append(f"the target {target!r} is one of the student's inputs")
+    tclasses = (manifest.get("teacher") or {}).get("classes")
+    if isinstance(tclasses, list) and tclasses and sorted(map(str, tclasses)) != sorted(classes):
+        p.append(f"the teacher's classes {[str(c) for c in tclasses]} are not student.json's {classes}")
+    cfg_adverse = (manifest.get("config") or {}).get("adverse_class")
+    if cfg_adverse is not None and adverse is not None and str(cfg_adverse) != str(adverse):
+        p.append(f"manifest adverse class {cfg_adverse!r} differs from student.json's {adverse!r}")
+    for name in sorted(n for n in files if n.endswith(".onnx")):
+        p += _onnx_consistency(d, manifest, name, spec, classes, num, cat)
+    return p
+
+
+def _onnx_consistency(d: Path, manifest: Mapping[str, Any], name: str, spec: Mapping[str, Any], classes: list[str],
+                      num: list[str], cat: list[str]) -> list[str]:
+    import onnx
+
+    from distill2rules import spec as spec_mod
+
+    p: list[str] = []
+    try:
+        model = onnx.load_from_string(read_member(d, manifest, name))
+    except Exception as exc:  # noqa: BLE001 - reported as a problem
+        return [f"{name} is not a readable ONNX model ({type(exc).__name__})"]
+    props = {q.key: q.value for q in model.metadata_props}
+    if "spec" in props:
+        try:
+            embedded = spec_mod.from_json(props["spec"])
+        except Exception:  # noqa: BLE001 - reported as a problem
+            p.append(f"{name}'s embedded spec is not valid")
+        else:
+            if _canon(embedded) != _canon(spec):
+                p.append(f"{name} was exported from another spec than student.json")
+    if "classes" in props:
+        try:
+            onnx_classes = [str(c) for c in json.loads(props["classes"])]
+        except (json.JSONDecodeError, TypeError):
+            onnx_classes = None
+        if onnx_classes != classes:
+            p.append(f"{name} says classes {onnx_classes}, student.json says {classes}")
+    for key, cols in (("numeric_columns", num), ("categorical_columns", cat)):
+        if key in props:
+            try:
+                got = [str(c) for c in json.loads(props[key])]
+            except (json.JSONDecodeError, TypeError):
+                got = None
+            if got != cols:
+                p.append(f"{name} reads {key.replace('_', ' ')} {got}, student.json {cols}")
+    for out in model.graph.output:
+        if out.name == "probabilities":
+            dims = out.type.tensor_type.shape.dim
+            width = dims[-1].dim_value if dims and dims[-1].HasField("dim_value") else None
+            if width is not None and width != len(classes):
+                p.append(f"{name} outputs {width} probabilities, student.json has {len(classes)} classes")
+    return p
+
+
+# ============================================================================ signing
+
+SIGNATURE_ALG = "hmac-sha256"
+MAX_KEY_BYTES = 1 << 20
+
+
+def read_sign_key(path: str | Path) -> bytes:
+    """The HMAC key in ``path`` (a regular file, 16 bytes to 1 MB; one trailing newline is ignored)."""
+    import stat
+
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        raise ArtifactError(f"--sign-key {p}: {exc.strerror}.") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ArtifactError(f"--sign-key {p} is not a regular file.")
+    if st.st_size > MAX_KEY_BYTES:
+        raise ArtifactError(f"--sign-key {p} is larger than 1 MB; it does not look like a key.")
+    key = p.read_bytes()
+    key = key[:-2] if key.endswith(b"\r\n") else key[:-1] if key.endswith(b"\n") else key
+    if len(key) < 16:
+        raise ArtifactError(f"--sign-key {p} holds {len(key)} bytes; a key needs at least 16.",
+                            hint="Create one with: python -c \"import secrets; print(secrets.token_hex(32))\" > key.")
+    return key
+
+
+def key_id(key: bytes) -> str:
+    """A public identifier of a key (not the key): lets verify say 'signed with another key'."""
+    return hashlib.sha256(b"distill2rules-key-id\0" + key).hexdigest()[:16]
+
+
+def _signed_bytes(manifest: Mapping[str, Any], names: list[str], fields: list[str]) -> bytes:
+    payload = {"alg": SIGNATURE_ALG, "fields": {k: manifest.get(k) for k in fields},
+               "files": {n: manifest.get("files", {}).get(n) for n in names}}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+
+
+def sign_artifact(art_dir: str | Path, key: bytes) -> dict[str, Any]:
+    """Add an HMAC-SHA256 signature over the manifest (every file's hash and the descriptive fields).
+
+    The artifact's hashes are checked first. ``versions`` is not signed (re-written when a file
+    is added); files added later (``report.html``, ``evaluation.json``) are listed as unsigned
+    by ``verify``, and changing a signed file through ``export``/``report`` is refused.
+    """
+    import hmac
+
+    d = Path(art_dir)
+    manifest = check_hashes(d)
+    names = sorted(manifest["files"])
+    fields = sorted(k for k in manifest if k not in ("files", "signature", "versions"))
+    mac = hmac.new(key, _signed_bytes(manifest, names, fields), hashlib.sha256).hexdigest()
+    manifest["signature"] = {"alg": SIGNATURE_ALG, "key_id": key_id(key), "files": names, "fields": fields, "mac": mac}
+    tmp = d / f".{MANIFEST}.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(_dump(manifest), encoding="utf-8")
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, d / MANIFEST)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_entry(d)
+    return manifest
+
+
+def signature_problems(manifest: Mapping[str, Any], key: bytes | None) -> tuple[dict[str, Any], list[str]]:
+    """(signature report, problems). Without a key a signature is reported but not checked."""
+    import hmac
+
+    sig = manifest.get("signature")
+    if not isinstance(sig, Mapping):
+        info = {"signed": False}
+        return info, (["the artifact is not signed (fit --sign-key signs it)"] if key is not None else [])
+    names, fields = sig.get("files"), sig.get("fields")
+    info = {"signed": True, "alg": sig.get("alg"), "key_id": sig.get("key_id"), "checked": key is not None}
+    if not isinstance(names, list) or not isinstance(fields, list) or sig.get("alg") != SIGNATURE_ALG:
+        return info, ["the signature block is malformed"]
+    info["unsigned_files"] = sorted(set(manifest.get("files", {})) - set(names))
+    if key is None:
+        return info, []
+    if sig.get("key_id") != key_id(key):
+        return info, ["the artifact was signed with another key"]
+    missing = [n for n in names if n not in manifest.get("files", {})]
+    if missing:
+        return info, [f"signed file(s) no longer in the manifest: {', '.join(missing[:5])}"]
+    mac = hmac.new(key, _signed_bytes(manifest, names, fields), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(mac, str(sig.get("mac", ""))):
+        return info, ["the signature does not match the manifest (a signed hash or field was changed)"]
+    info["valid"] = True
+    return info, []
+
+
+# ============================================================================ verify / update
+
+
+def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 10_000, seed: int = 0,
+                    sign_key: bytes | None = None) -> dict[str, Any]:
+    """Check hashes, the spec, cross-part consistency, ONNX parity and (with a key) the signature.
+
+    Returns a report; raises ArtifactError listing every problem on any mismatch.
+    """
+    from distill2rules import spec as spec_mod
+
+    d = Path(art_dir)
+    manifest = read_manifest(d)
+    problems = _hash_problems(d, manifest)
+    listed = manifest.get("files", {})
     report: dict[str, Any] = {"artifact": str(d), "files_checked": len(listed)}
+    checks = ["hashes"]
     spec = None
     if not problems:
+        if "student.json" not in listed:
+            problems.append("student.json is not in the manifest")
+        else:
+            try:
+                spec = spec_mod.from_json(read_member(d, manifest, "student.json").decode("utf-8"))
+                checks.append("spec")
+            except Exception as exc:  # noqa: BLE001 - reported as a problem
+                problems.append(f"student.json: {exc}")
+    if spec is not None:
         try:
-            spec = spec_mod.load(d / "student.json")
+            problems += consistency_problems(d, manifest, spec)
+            checks.append("consistency")
         except Exception as exc:  # noqa: BLE001 - reported as a problem
-            problems.append(f"student.json: {exc}")
-    if spec is not None and (d / "student.onnx").is_file():
-        try:
-            from distill2rules.exporters.onnx import check_onnx_parity
+            problems.append(f"cross-part check failed: {exc}")
+    if spec is not None:
+        for name in sorted(n for n in listed if n.endswith(".onnx")):
+            try:
+                from distill2rules.exporters.onnx import check_onnx_parity
 
-            parity = check_onnx_parity(d / "student.onnx", spec, n_rows=n_parity_rows, random_state=seed)
-            report["onnx_parity"] = parity.to_dict()
-            report["onnx_max_abs_diff"] = parity.max_abs_probability
-            if not parity.ok:
-                problems.append(f"student.onnx disagrees with student.json (max |dp| = {parity.max_abs_probability:.2e}, "
-                                f"{parity.label_mismatches} label mismatches)")
-        except Exception as exc:  # noqa: BLE001 - reported as a problem
-            problems.append(f"student.onnx could not be checked: {exc}")
+                parity = check_onnx_parity(d / name, spec, n_rows=n_parity_rows, random_state=seed)
+                if name == "student.onnx":
+                    report["onnx_parity"] = parity.to_dict()
+                    report["onnx_max_abs_diff"] = parity.max_abs_probability
+                if not parity.ok:
+                    problems.append(f"{name} disagrees with student.json (max |dp| = {parity.max_abs_probability:.2e}, "
+                                    f"{parity.label_mismatches} label mismatches)")
+            except Exception as exc:  # noqa: BLE001 - reported as a problem
+                problems.append(f"{name} could not be checked: {exc}")
+        checks.append("onnx_parity")
+    sig_info, sig_problems = signature_problems(manifest, sign_key)
+    report["signature"] = sig_info
+    if sign_key is not None:
+        checks.append("signature")
+    problems += sig_problems
+    report["checks"] = checks
     report["problems"] = problems
     report["ok"] = not problems
     if problems:
@@ -263,14 +662,22 @@ def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 10_000, seed: i
 
 
 def update_artifact(art_dir: str | Path, files: Mapping[str, str | bytes | Callable[[Path], None]]) -> Path:
-    """Add or replace files in an existing artifact, atomically, re-hashing the manifest."""
+    """Add or replace files in an existing artifact, atomically, re-hashing the manifest.
+
+    The artifact's hashes are checked first and every carried-over file is re-checked as it is
+    read, so a tampered artifact is refused, never re-blessed. Files covered by a signature
+    cannot be replaced (that would void it).
+    """
     d = Path(art_dir)
-    manifest = read_manifest(d)
-    current: dict[str, Any] = {}
-    for name in manifest.get("files", {}):
-        p = d / name
-        if p.is_file():
-            current[name] = p.read_bytes()
+    manifest = check_hashes(d)
+    sig = manifest.get("signature")
+    if isinstance(sig, Mapping):
+        touched = sorted(set(files) & set(sig.get("files") or []))
+        if touched:
+            raise ArtifactError(f"artifact {d} is signed and {', '.join(touched)} is covered by the signature; "
+                                "replacing it would void the signature.",
+                                hint="Write to another place with --out, or re-run `distill2rules fit --sign-key`.")
+    current: dict[str, Any] = {name: read_member(d, manifest, name) for name in manifest.get("files", {}) if name not in files}
     current.update(files)
     descriptive = {k: v for k, v in manifest.items() if k not in ("format", "versions", "files")}
     return write_artifact(d, current, descriptive)

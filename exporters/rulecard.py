@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -752,8 +753,17 @@ def _model_blocks(m: Mapping[str, Any]) -> list[tuple]:
 # ============================================================================ renderers
 
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_CONTROL = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], " ")  # ANSI/CSI escapes, NUL, CR...
+
+
 def _md_cell(text: Any) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("\n", " ")
+    """Data as inert Markdown text: control characters (ANSI escapes) dropped, HTML and Markdown syntax escaped."""
+    t = str(text).translate(_CONTROL)
+    t = _TAG_START.sub("&lt;", t)  # '<' that could open a tag, comment or autolink; "x < 36" stays readable
+    for ch in ("\\", "|", "*", "`"):
+        t = t.replace(ch, "\\" + ch)
+    return t.replace("](", "]\\(")  # no [text](url) links from data
 
 
 def render_markdown(card: Mapping[str, Any]) -> str:
@@ -827,6 +837,7 @@ def render_html(card: Mapping[str, Any]) -> str:
         elif kind == "ol":
             body.append('<ol class="rules">' + "".join(f"<li>{e(str(x))}</li>" for x in block[1]) + "</ol>")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'none'; style-src 'unsafe-inline'\">\n"
             f"<title>{e(card['title'])}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 

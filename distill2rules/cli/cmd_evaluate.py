@@ -30,7 +30,7 @@ def evaluate(
     shap_rows: Annotated[int, typer.Option(help="Test rows explained with SHAP for the alignment.")] = 500,
     sigmas: Annotated[str, typer.Option(help="Noise levels (in column sd) for the stability index.")] = "0.01,0.05,0.1",
     latency_calls: Annotated[int, typer.Option(help="Single-row calls per latency measurement (0 skips latency).")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the SHAP row sample, explainers and noise.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the SHAP row sample, explainers and noise.")] = 0,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow a pickle-based teacher (only files you trust).")] = False,
     trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON instead of tables.")] = False,

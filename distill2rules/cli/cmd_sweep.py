@@ -12,9 +12,12 @@ def _ints(text: str, option: str) -> list[int]:
     from distill2rules.errors import ConfigError
 
     try:
-        return [int(v) for v in text.split(",") if v.strip()]
+        vals = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise ConfigError(f"{option} expects comma-separated integers, got {text!r}.") from None
+    if not vals or min(vals) < 0:
+        raise ConfigError(f"{option} expects integers >= 0, got {text!r}.")
+    return vals
 
 
 def _table(rows: list[dict[str, Any]], title: str, performance: str) -> Any:
@@ -64,7 +67,7 @@ def sweep(
     import json
 
     from distill2rules.cli.cmd_evaluate import parse_floats
-    from distill2rules.cli.main import console, parse_params
+    from distill2rules.cli.main import check_student_params, console, parse_params
     from distill2rules.experiments.sweep import run_sweep
 
     if backend != "dask" and scheduler:
@@ -74,7 +77,7 @@ def sweep(
     res = run_sweep(teacher, data, student=student, target=target, seeds=_ints(seeds, "--seeds"),
                     temperatures=parse_floats(temperatures, "--temperatures"), alphas=parse_floats(alphas, "--alphas"),
                     sizes=[s for s in sizes.split(",") if s.strip()] if sizes else None, size_param=size_param,
-                    student_params=parse_params(param), weights=weights, performance=performance, cost=cost,
+                    student_params=check_student_params(student, parse_params(param)), weights=weights, performance=performance, cost=cost,
                     alignment_rows=alignment_rows, latency_calls=latency_calls, n_jobs=n_jobs, backend=backend,
                     scheduler=scheduler, out=out, top=top, progress=not quiet and not as_json,
                     trust_code=trust_code)

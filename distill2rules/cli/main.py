@@ -55,6 +55,13 @@ def parse_params(params: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def check_student_params(student: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``-p`` values checked against the student's signature (unknown key, type, range): exit 2 otherwise."""
+    from distill2rules.students._params import check_student_params as check
+
+    return check(student, params)
+
+
 def parse_float_or_auto(value: str, name: str) -> float | str:
     from distill2rules.errors import ConfigError
 
@@ -112,7 +119,7 @@ def fit(
     target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
     temperature: Annotated[str, typer.Option(help="Softmax temperature τ > 0 for the teacher's soft labels, or 'auto'.")] = "1.0",
     alpha: Annotated[str, typer.Option(help="Weight α in [0, 1] of the true labels (1 = no distillation), or 'auto'.")] = "0.0",
-    seed: Annotated[int, typer.Option(help="Seed of the 70/15/15 split and of the student.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the 70/15/15 split and of the student.")] = 0,
     teacher_format: Annotated[Optional[str], typer.Option(help="Override format detection: lightgbm, torchscript, torch_state_dict, onnx, skops, pickle.")] = None,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow loading pickle-based teachers (can run code: only for files you trust).")] = False,
     trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
@@ -132,11 +139,17 @@ def fit(
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON instead of a table.")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also validate the student (SHAP alignment, stability, latency → evaluation.json) and write report.html into the artifact.")] = False,
     test_data: Annotated[Optional[str], typer.Option("--test-data", help="Held-out rows the teacher never saw (CSV/Parquet path or registry name): the whole file is the test set; --data is then split only into train/validation.")] = None,
+    sign_key: Annotated[Optional[Path], typer.Option(help="Sign the artifact's manifest with the HMAC-SHA256 key in this file (check it with verify --sign-key).")] = None,
 ) -> None:
     """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
     from distill2rules.pipeline import distill
 
-    params = parse_params(param)
+    params = check_student_params(student, parse_params(param))
+    key = None
+    if sign_key is not None:
+        from distill2rules.artifact import read_sign_key
+
+        key = read_sign_key(sign_key)  # before fitting: a bad key fails fast
     if monotone:
         params["monotone"] = monotone
     schema_obj = None
@@ -167,6 +180,10 @@ def fit(
         with trusting_code(trust_code):
             report_after_fit(out, data, target=target, teacher=teacher, trust_pickle=trust_pickle, seed=seed,
                              progress=not quiet and not as_json)
+    if key is not None:
+        from distill2rules.artifact import sign_artifact
+
+        sign_artifact(out, key)
     if as_json:
         typer.echo(json.dumps(result.metrics, default=str, indent=1))
     else:
@@ -224,7 +241,7 @@ def predict(
 @app.command()
 def quickstart(
     out: Annotated[Path, typer.Option(help="Where to write the teacher and the artifacts.")] = Path("distill2rules-quickstart"),
-    seed: Annotated[int, typer.Option(help="Seed for the split, teacher and students.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed for the split, teacher and students.")] = 0,
     temperature: Annotated[float, typer.Option(help="Distillation temperature τ.")] = 2.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -249,7 +266,7 @@ def teacher_train(
     data: Annotated[str, typer.Option(help="CSV/Parquet path or registry name.")],
     out: Annotated[Path, typer.Option(help="Output file: model.txt for gbt, model.pt (+ model.json sidecar) for mlp.")],
     target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed; the teacher trains on the same 70% split `fit --seed` uses.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed; the teacher trains on the same 70% split `fit --seed` uses.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Train a reference teacher (the paper's MLP or a 200-tree LightGBM) on the train split."""
@@ -278,16 +295,26 @@ def export(
 def verify(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    sign_key: Annotated[Optional[Path], typer.Option(help="Also check the artifact's HMAC-SHA256 signature with the key in this file (from fit --sign-key).")] = None,
 ) -> None:
-    """Check an artifact: file hashes, the spec, and ONNX parity with the spec. Exit 2 on any mismatch."""
-    from distill2rules.artifact import verify_artifact
+    """Check an artifact: file hashes, the spec, cross-part consistency, ONNX parity (and its signature). Exit 2 on any mismatch."""
+    from distill2rules.artifact import read_sign_key, verify_artifact
 
-    report = verify_artifact(artifact)
+    key = read_sign_key(sign_key) if sign_key is not None else None
+    report = verify_artifact(artifact, sign_key=key)
     if as_json:
         typer.echo(json.dumps(report, indent=1))
+        return
+    sig = report.get("signature") or {}
+    if sig.get("valid"):
+        unsigned = sig.get("unsigned_files") or []
+        signed = f"; signature valid (key {sig.get('key_id')})" + (f", unsigned: {', '.join(unsigned)}" if unsigned else "")
+    elif sig.get("signed"):
+        signed = "; signed (not checked: pass --sign-key)"
     else:
-        typer.echo(f"ok: {report['files_checked']} files match the manifest" +
-                   (f"; ONNX parity max |Δp| = {report['onnx_max_abs_diff']:.2e}" if "onnx_max_abs_diff" in report else ""))
+        signed = "; not signed"
+    typer.echo(f"ok: {report['files_checked']} files match the manifest; parts consistent" +
+               (f"; ONNX parity max |Δp| = {report['onnx_max_abs_diff']:.2e}" if "onnx_max_abs_diff" in report else "") + signed)
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -307,24 +334,52 @@ def _register_optional_commands() -> None:
 _register_optional_commands()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: maps library errors to one line on stderr and exit code 2."""
-    import click
+def _click_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(ClickException, Exit, Abort) classes of typer's vendored click copy and of click itself.
 
+    typer 0.29 raises its own copy's exceptions (``typer._click``), which do not subclass
+    ``click.ClickException``; an installed ``click`` may still raise its own from plug-ins.
+    """
+    import typer.exceptions as texc
+
+    errors: list[type] = []
+    exits: list[type] = [texc.Exit]
+    aborts: list[type] = [texc.Abort]
+    try:
+        from typer._click import exceptions as tce
+
+        errors.append(tce.ClickException)
+    except ImportError:  # pragma: no cover - older typer re-exports click itself
+        pass
+    try:
+        import click
+
+        errors.append(click.ClickException)
+        exits.append(click.exceptions.Exit)
+        aborts.append(click.exceptions.Abort)
+    except ImportError:
+        pass
+    return tuple(errors), tuple(exits), tuple(aborts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: maps usage and library errors to one message on stderr and exit code 2."""
+    click_errors, exits, aborts = _click_types()
     try:
         rv = app(args=argv, standalone_mode=False, prog_name="distill2rules")
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except exits as exc:
+        sys.exit(getattr(exc, "exit_code", 0))
+    except aborts:
         print("aborted", file=sys.stderr)
         sys.exit(130)
-    except click.ClickException as exc:  # usage errors: exit 2 with click's message
+    except click_errors as exc:  # usage errors (unknown/missing option, bad value, no command): click's message, exit 2
         exc.show()
-        sys.exit(exc.exit_code)
+        code = getattr(exc, "exit_code", 2)
+        sys.exit(code if isinstance(code, int) and code != 1 else 2)
     except Distill2RulesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:

@@ -56,24 +56,28 @@ def load_run(artifact: str | Path, sweep: str | Path | None = None) -> dict[str,
     Returns
     -------
     dict
-        ``metrics``, ``spec`` (required); ``baseline``, ``manifest``, ``evaluation``,
-        ``paper``, ``rulecard_html``, ``sweep``, ``pareto`` when present.
+        ``metrics``, ``spec``, ``manifest`` (required; every file's hash is checked first);
+        ``baseline``, ``evaluation``, ``paper``, ``sweep``, ``pareto`` when present.
     """
+    from distill2rules.artifact import check_hashes, read_member
+
     d = Path(artifact)
     if not d.is_dir():
         raise ArtifactError(f"no artifact directory at {d}.", hint="Run `distill2rules fit ... --out DIR` first.")
-    run: dict[str, Any] = {"dir": d}
+    manifest = check_hashes(d)  # a changed artifact is refused, never reported on (or re-blessed)
+    listed = manifest.get("files", {})
+    run: dict[str, Any] = {"dir": d, "manifest": manifest}
     for key, name, required in (("metrics", "metrics.json", True), ("spec", "student.json", True),
-                                ("baseline", "baseline.json", False), ("manifest", "manifest.json", False),
-                                ("evaluation", "evaluation.json", False), ("paper", "paper_results.json", False)):
-        p = d / name
-        if p.is_file():
-            run[key] = _read_json(p)
+                                ("baseline", "baseline.json", False), ("evaluation", "evaluation.json", False),
+                                ("paper", "paper_results.json", False)):
+        if name in listed:
+            try:
+                run[key] = json.loads(read_member(d, manifest, name).decode("utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ArtifactError(f"{d / name} is not valid JSON ({exc}).", hint="Re-create it with the command that wrote it.") from None
         elif required:
             raise ArtifactError(f"{d} has no {name}; it is not a complete distill2rules artifact.",
                                 hint="Run `distill2rules fit ... --out DIR` to create one.")
-    if (d / "rulecard.html").is_file():
-        run["rulecard_html"] = (d / "rulecard.html").read_text(encoding="utf-8")
     if sweep is not None:
         s = Path(sweep)
         if not (s / "sweep.json").is_file():
@@ -421,8 +425,8 @@ def _attribution(run: Mapping[str, Any]) -> str:
         if names and ti and si:
             png = figures.importance_figure(names, ti, si, baseline=bi, output=str(ta.get("output") or ""))
             parts.append(image(png, "teacher vs student feature importance",
-                               f"Mean |SHAP| per feature as a share of each model's total (teacher: {_e(ta.get('method', '?'))}, "
-                               f"student: {_e(sa.get('method', '?'))}; {_e(ta.get('n_rows', '?'))} test rows)."))
+                               f"Mean |SHAP| per feature as a share of each model's total (teacher: {ta.get('method', '?')}, "
+                               f"student: {sa.get('method', '?')}; {ta.get('n_rows', '?')} test rows)."))
         if al:
             parts.append(image(figures.cosine_figure(al, _per_row_cosines(b)), "per-row SHAP cosine",
                                "Cosine between the teacher's and the student's attribution vectors, row by row."))
@@ -515,7 +519,7 @@ def _temperature(run: Mapping[str, Any]) -> str:
         return ""
     png = figures.temperature_figure(curve, labels={"accuracy": "test accuracy", "fidelity": "fidelity",
                                                     "cosine": "SHAP alignment"})
-    return image(png, "temperature curve", f"Source: {_e(source)}. Error bars: sd over seeds where available.")
+    return image(png, "temperature curve", f"Source: {source}. Error bars: sd over seeds where available.")
 
 
 def _model(run: Mapping[str, Any]) -> str:
@@ -554,17 +558,18 @@ def _model(run: Mapping[str, Any]) -> str:
 
 
 def _rulecard(run: Mapping[str, Any]) -> str:
-    from distill2rules.report.html import embed_body
+    """The rule card rendered from the spec (never pasted from ``rulecard.html``), through an autoescaped template."""
+    from distill2rules.report.html import rulecard_section
 
-    doc = run.get("rulecard_html")
-    if not doc:
-        try:
-            from distill2rules.exporters.rulecard import render_html, rulecard
-
-            doc = render_html(rulecard(run["spec"], metrics=run["metrics"]))
-        except ImportError:
-            return "<p>No rule card available.</p>"
-    return f'<div class="rulecard">{embed_body(doc)}</div>'
+    try:
+        from distill2rules.exporters.rulecard import _blocks, rulecard
+    except ImportError:
+        return "<p>No rule card available.</p>"
+    manifest = run.get("manifest") or {}
+    provenance = {"teacher": manifest.get("teacher"), "dataset": (manifest.get("data") or {}).get("name"),
+                  **(manifest.get("config") or {})}
+    card = rulecard(run["spec"], metrics=run["metrics"], provenance=provenance)
+    return rulecard_section([b for b in _blocks(card) if b[0] != "footer"])
 
 
 # ============================================================================ assembly
@@ -608,11 +613,13 @@ def render_report(artifact: str | Path, *, sweep: str | Path | None = None, prog
             if body:
                 sections.append((anchor, title, section(anchor, title, body, lead)))
             bar.advance()
-    title, sub = _title(run)
+    from markupsafe import Markup
+
+    title, sub = _title(run)  # sub: our markup, every data value escaped by _e
     version = ((run.get("manifest") or {}).get("versions") or {}).get("distill2rules", "")
     footer = (f"Generated by distill2rules {_e(version)} from the files in {_e(Path(artifact).name)}/"
               + (f" and {_e(Path(sweep).name)}/" if sweep else "") + ". Self-contained: no external assets.")
-    return page(title, sections, subtitle=sub, footer=footer)
+    return page(title, sections, subtitle=Markup(sub), footer=Markup(footer))
 
 
 def build_report(artifact: str | Path, *, sweep: str | Path | None = None, out: str | Path | None = None,
@@ -630,14 +637,12 @@ def build_report(artifact: str | Path, *, sweep: str | Path | None = None, out: 
 
         update_artifact(artifact, {REPORT_FILE: doc})
         return Path(artifact) / REPORT_FILE
+    from distill2rules.artifact import write_file
+
     path = Path(out)
     if path.is_dir():
         path = path / REPORT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(doc, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_file(path, doc)
 
 
 class _Progress:

@@ -1,15 +1,25 @@
-"""Self-contained HTML building blocks: inline CSS, images as base64 ``data:`` URIs, no external assets."""
+"""Self-contained HTML building blocks rendered by jinja2 templates with autoescaping.
+
+Every value from data (feature names, categories, labels, metric names) reaches the page
+through an autoescaped template variable; only HTML our own templates produced is passed on as
+:class:`markupsafe.Markup`. The page carries a strict Content-Security-Policy (no scripts, no
+external loads, images only as ``data:`` URIs, inline styles only). Images are base64 ``data:``
+URIs: the report has no external assets.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
 import math
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["CSS", "esc", "fmt", "image", "page", "section", "table", "embed_body"]
+__all__ = ["CSP", "CSS", "esc", "fmt", "image", "page", "render", "section", "table"]
+
+#: No scripts, frames, forms, plug-ins or network loads; images only as data: URIs; inline CSS.
+CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; object-src 'none'; "
+       "frame-src 'none'; base-uri 'none'; form-action 'none'")
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:72rem;margin:1.5rem auto;
@@ -59,52 +69,110 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+_TEMPLATES = {
+    "table.html": (
+        '<table{% if cls %} class="{{ cls }}"{% endif %}><thead><tr>{% for h in headers %}<th>{{ h }}</th>{% endfor %}'
+        '</tr></thead><tbody>{% for row in rows %}<tr>{% for num, text in row %}'
+        '{% if num %}<td class="num">{{ text }}</td>{% else %}<td>{{ text }}</td>{% endif %}'
+        '{% endfor %}</tr>{% endfor %}</tbody></table>'
+    ),
+    "figure.html": (
+        '<figure><img alt="{{ alt }}" src="data:image/png;base64,{{ b64 }}">'
+        '{% if caption %}<figcaption>{{ caption }}</figcaption>{% endif %}</figure>'
+    ),
+    "section.html": (
+        '<section id="{{ anchor }}"><h2>{{ title }}</h2>{% if lead %}<p class="lead">{{ lead }}</p>{% endif %}'
+        '{{ body }}</section>'
+    ),
+    "page.html": (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta http-equiv="Content-Security-Policy" content="{{ csp }}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{{ title }}</title>\n'
+        '<style>{{ css }}</style>\n</head>\n<body>\n<h1>{{ title }}</h1>'
+        '{% if subtitle %}<p class="lead">{{ subtitle }}</p>{% endif %}\n'
+        '<nav><ul>{% for anchor, text in toc %}<li><a href="#{{ anchor }}">{{ text }}</a></li>{% endfor %}</ul></nav>\n'
+        '{% for body in sections %}{{ body }}{% endfor %}\n'
+        '{% if footer %}<footer>{{ footer }}</footer>{% endif %}\n</body>\n</html>\n'
+    ),
+    "rulecard.html": (
+        '<div class="rulecard">{% for b in blocks %}'
+        '{% if b.kind in ("h1", "h2", "h3", "h4") %}<{{ b.kind }}>{{ b.text }}</{{ b.kind }}>'
+        '{% elif b.kind == "p" %}<p>{{ b.text }}</p>'
+        '{% elif b.kind == "kv" %}<table class="kv">{% for k, v in b.entries %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>'
+        '{% endfor %}</table>'
+        '{% elif b.kind == "table" %}<table><thead><tr>{% for h in b.head %}<th>{{ h }}</th>{% endfor %}</tr></thead>'
+        '<tbody>{% for r in b.rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>'
+        '{% elif b.kind == "ul" %}<ul>{% for x in b.entries %}<li>{{ x }}</li>{% endfor %}</ul>'
+        '{% elif b.kind == "ol" %}<ol class="rules">{% for x in b.entries %}<li>{{ x }}</li>{% endfor %}</ol>'
+        '{% endif %}{% endfor %}</div>'
+    ),
+}
+_ENV: Any = None
+
+
+def _env() -> Any:
+    global _ENV
+    if _ENV is None:
+        import jinja2
+
+        _ENV = jinja2.Environment(loader=jinja2.DictLoader(_TEMPLATES), autoescape=True,
+                                  undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return _ENV
+
+
+def render(name: str, **context: Any) -> str:
+    """Render one of the report's templates (autoescaped: pass our own HTML as ``markupsafe.Markup``)."""
+    return _env().get_template(name).render(**context)
+
+
+def _trusted(fragment: Any) -> Any:
+    """HTML that our builders produced (every data value in it went through a template or ``esc``)."""
+    from markupsafe import Markup
+
+    return Markup(fragment) if isinstance(fragment, str) else fragment
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, digits: int = 4, cls: str = "") -> str:
-    """An HTML table; numeric cells are formatted and right-aligned, strings are escaped."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(f'<td class="num">{esc(fmt(c, digits))}</td>' if _is_num(c) or c is None else f"<td>{esc(c)}</td>"
-                        for c in row)
-        body.append(f"<tr>{cells}</tr>")
-    c = f' class="{esc(cls)}"' if cls else ""
-    return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    """An HTML table; numeric cells are formatted and right-aligned; every cell is escaped."""
+    cells = [[(True, fmt(c, digits)) if _is_num(c) or c is None else (False, str(c)) for c in row] for row in rows]
+    return render("table.html", headers=[str(h) for h in headers], rows=cells, cls=cls)
 
 
-def image(png: bytes, alt: str, caption: str = "") -> str:
-    """A ``<figure>`` with the PNG inlined as a base64 data URI."""
-    b64 = base64.b64encode(png).decode("ascii")
-    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{b64}">{cap}</figure>'
+def image(png: bytes, alt: str, caption: Any = "") -> str:
+    """A ``<figure>`` with the PNG inlined as a base64 data URI; ``caption`` is escaped unless it is ``Markup``."""
+    return render("figure.html", alt=alt, b64=base64.b64encode(png).decode("ascii"), caption=caption)
 
 
-def section(anchor: str, title: str, body: str, lead: str = "") -> str:
-    """An ``<h2>`` section with an anchor (linked from the table of contents)."""
-    lead_html = f'<p class="lead">{lead}</p>' if lead else ""
-    return f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>{lead_html}{body}</section>'
+def section(anchor: str, title: str, body: str, lead: Any = "") -> str:
+    """An ``<h2>`` section with an anchor; ``body`` is HTML our builders produced, ``lead`` is text."""
+    return render("section.html", anchor=anchor, title=title, body=_trusted(body), lead=lead)
 
 
-_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S | re.I)
-_UNSAFE = re.compile(r"<(script|link|iframe|object|embed)\b.*?(</\1>|>)", re.S | re.I)
+def rulecard_section(blocks: Sequence[tuple]) -> str:
+    """The rule card rendered from its layout blocks (``exporters.rulecard._blocks``): data only, escaped."""
+    items = []
+    for b in blocks:
+        kind = b[0]
+        if kind in ("h1", "h2", "h3", "h4", "p"):
+            items.append({"kind": kind, "text": str(b[1])})
+        elif kind == "kv":
+            items.append({"kind": "kv", "entries": [(str(k), str(v)) for k, v in b[1]]})
+        elif kind == "table":
+            items.append({"kind": "table", "head": [str(h) for h in b[1]], "rows": [[str(c) for c in r] for r in b[2]]})
+        elif kind in ("ul", "ol"):
+            items.append({"kind": kind, "entries": [str(x) for x in b[1]]})
+    return render("rulecard.html", blocks=items)
 
 
-def embed_body(document: str) -> str:
-    """The ``<body>`` content of an HTML document (e.g. ``rulecard.html``), scripts and links removed."""
-    m = _BODY.search(document)
-    inner = m.group(1) if m else document
-    inner = re.sub(r"<footer.*?</footer>", "", inner, flags=re.S | re.I)
-    return _UNSAFE.sub("", inner)
+def page(title: str, sections: Sequence[tuple[str, str, str]], *, subtitle: Any = "", footer: Any = "") -> str:
+    """The whole document: title, table of contents and ``(anchor, title, html)`` sections.
 
-
-def page(title: str, sections: Sequence[tuple[str, str, str]], *, subtitle: str = "", footer: str = "") -> str:
-    """The whole document: title, table of contents and ``(anchor, title, html)`` sections."""
-    toc = "".join(f'<li><a href="#{esc(a)}">{esc(t)}</a></li>' for a, t, _ in sections)
-    body = "".join(h for _, _, h in sections)
-    sub = f'<p class="lead">{subtitle}</p>' if subtitle else ""
-    foot = f"<footer>{footer}</footer>" if footer else ""
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{esc(title)}</title>\n"
-        f"<style>{CSS}</style>\n</head>\n<body>\n<h1>{esc(title)}</h1>{sub}\n"
-        f"<nav><ul>{toc}</ul></nav>\n{body}\n{foot}\n</body>\n</html>\n"
-    )
+    ``subtitle`` and ``footer`` are escaped unless passed as ``Markup``.
+    """
+    return render("page.html", title=title, subtitle=subtitle, footer=footer, css=_trusted(CSS), csp=CSP,
+                  toc=[(a, t) for a, t, _ in sections], sections=[_trusted(h) for _, _, h in sections])

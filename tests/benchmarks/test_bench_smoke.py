@@ -152,3 +152,14 @@ def test_edge_times_scorer_teacher_and_server(ctx):
     for task in sec.data.values():
         assert task["http"]["logreg"]["statuses"] == {200: task["http"]["logreg"]["requests"]}
         assert task["cold"]["heavy_modules"] == []
+
+
+def test_streaming_predict_measures_peak_memory_and_writes_every_row(ctx):
+    import streaming
+
+    sec = streaming.run(ctx, n_rows=3000)
+    md = sec.markdown()
+    assert "## Streaming predict" in md
+    assert sec.data["rows_written"] == 3000
+    assert sec.data["stream"]["peak_rss_bytes"] > 10_000_000
+    assert {t.status for t in sec.targets} <= {"PASS", "MISS"}

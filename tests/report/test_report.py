@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shutil
 
@@ -61,7 +62,10 @@ def test_report_without_evaluation_points_to_evaluate(artifact, tmp_path):
 
     art = tmp_path / "bare"
     shutil.copytree(artifact, art)
-    (art / "evaluation.json").unlink()
+    (art / "evaluation.json").unlink()  # an artifact that was never evaluated: its manifest does not list the file
+    manifest = json.loads((art / "manifest.json").read_text())
+    del manifest["files"]["evaluation.json"]
+    (art / "manifest.json").write_text(json.dumps(manifest))
     html = render_report(art, progress=False)
     assert "distill2rules evaluate" in html
     assert '<section id="tradeoff">' not in html
@@ -71,7 +75,7 @@ def test_report_errors_are_one_line(tmp_path, cli):
     r = cli("report", tmp_path / "nope")
     assert r.code == 2 and "no artifact directory" in r.err
     (tmp_path / "half").mkdir()
-    with pytest.raises(ArtifactError, match="metrics.json"):
+    with pytest.raises(ArtifactError, match="manifest.json"):
         from distill2rules.report import load_run
 
         load_run(tmp_path / "half")

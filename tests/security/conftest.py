@@ -1,7 +1,8 @@
-"""Fixtures for the attack tests: a small real data set and a real LightGBM teacher on it."""
+"""Fixtures for the attack tests: a small real data set and a real LightGBM teacher on it; a small real artifact."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -37,3 +38,34 @@ def train_lgb(frame: pd.DataFrame, path: Path, **params) -> Path:
 @pytest.fixture(scope="session")
 def lgb_txt(tmp_path_factory, small_frame) -> Path:
     return train_lgb(small_frame, tmp_path_factory.mktemp("sec_lgb") / "model.txt")
+
+
+# `cli` and `german_gbt` live in tests/conftest.py.
+
+
+@pytest.fixture(scope="session")
+def logreg_artifact(tmp_path_factory, german_gbt) -> Path:
+    """A logreg artifact on german_credit with adverse class 'bad' (read-only: use `art` to change it)."""
+    from distill2rules.pipeline import distill
+
+    out = tmp_path_factory.mktemp("sec_art") / "logreg"
+    distill(german_gbt, "german_credit", student="logreg", out=out, progress=False, adverse_class="bad")
+    return out
+
+
+@pytest.fixture
+def art(logreg_artifact, tmp_path) -> Path:
+    """A private copy of the artifact, free to tamper with."""
+    dst = tmp_path / "art"
+    shutil.copytree(logreg_artifact, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def rows_csv(tmp_path_factory) -> Path:
+    from distill2rules.data import load_dataset
+
+    frame = load_dataset("german_credit").frame
+    p = tmp_path_factory.mktemp("sec_rows") / "rows.csv"
+    frame.drop(columns=["credit_risk"]).head(40).to_csv(p, index=False)
+    return p

@@ -1,7 +1,9 @@
-"""Helpers for the attack tests: the real CLI in a subprocess (a crash or hang is caught), zip edits."""
+"""Helpers for the attack tests: the real CLI in a subprocess (a crash or hang is caught), zip edits, artifact edits."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import subprocess
@@ -50,3 +52,17 @@ def fix_tree_sizes(text: str) -> str:
     sizes = [len(body[starts[i] : starts[i + 1]].encode()) for i in range(len(starts) - 1)]
     return re.sub(r"^tree_sizes=.*$", "tree_sizes=" + " ".join(map(str, sizes)), text, count=1,
                   flags=re.MULTILINE)
+
+
+def rehash(art: Path) -> None:
+    """What an attacker does after editing a file: recompute the manifest's sha256 entries."""
+    m = json.loads((art / "manifest.json").read_text())
+    for name in m["files"]:
+        m["files"][name] = hashlib.sha256((art / name).read_bytes()).hexdigest()
+    (art / "manifest.json").write_text(json.dumps(m, indent=1, sort_keys=True) + "\n")
+
+
+def edit_json(path: Path, fn) -> None:
+    obj = json.loads(path.read_text())
+    fn(obj)
+    path.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n")
