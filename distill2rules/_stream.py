@@ -15,7 +15,7 @@ import bz2
 import gzip
 import io
 import lzma
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 from distill2rules.errors import ArtifactError, DataError
 
-__all__ = ["CHUNK_ROWS", "iter_table", "predict_file"]
+__all__ = ["CHUNK_ROWS", "explain_stream", "iter_table", "predict_file"]
 
 CHUNK_ROWS = 50_000
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
@@ -103,6 +103,7 @@ def iter_table(source: str | Path, *, sep: str | None = None, encoding: str | No
                                  engine="python" if len(sep) > 1 and sep != _io._WHITESPACE else "c")
             for chunk in reader:
                 chunk.columns = [str(c).strip() for c in chunk.columns]
+                chunk.index = pd.RangeIndex(n, n + len(chunk))  # the row's number in the whole file
                 n += len(chunk)
                 yield _io._clean(chunk)
         except (pd.errors.ParserError, ValueError) as err:
@@ -132,6 +133,7 @@ def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         frame = batch.to_pandas()
         frame.columns = [str(c).strip() for c in frame.columns]
         _io._check_unique_columns(list(frame.columns), str(path))
+        frame.index = pd.RangeIndex(n, n + len(frame))
         n += len(frame)
         yield _io._clean(frame)
     if n == 0:
@@ -172,6 +174,53 @@ def predict_file(art_dir: str | Path, data: str | Path, out: str | Path, *, sep:
 
     write_file(out, write)
     return n
+
+
+def explain_stream(data: str | Path, explain_chunk: Callable[[pd.DataFrame], list[dict[str, Any]]], *,
+                   out: str | Path | None = None, echo: Callable[[str], None] | None = None, keep: int = 20,
+                   sep: str | None = None, encoding: str | None = None,
+                   chunk_rows: int = CHUNK_ROWS) -> tuple[list[dict[str, Any]], int]:
+    """Explain a data file chunk by chunk, so memory stays flat.
+
+    ``explain_chunk(X)`` returns one result dict per row of ``X`` (e.g. a partial of
+    :func:`distill2rules.exporters.reasons.explain_rows`); each chunk's JSON lines go to ``out``
+    (a temp file renamed into place at the end) and/or to ``echo`` as they are made. ``row`` is
+    renumbered across chunks (``index`` is already the row's number in the file). Returns the first
+    ``keep`` results (for a table) and the number of rows.
+    """
+    from distill2rules.artifact import write_file
+    from distill2rules.exporters.reasons import reasons_to_jsonl
+
+    head: list[dict[str, Any]] = []
+    chunks = iter_table(data, sep=sep, encoding=encoding, chunk_rows=chunk_rows)
+    first = next(chunks)  # data errors surface before anything is written
+    n = 0
+
+    def run(f: IO[str] | None) -> None:
+        nonlocal n
+        for X in _chain(first, chunks):
+            res = explain_chunk(X)
+            for r in res:
+                if isinstance(r.get("row"), int):
+                    r["row"] += n
+            text = reasons_to_jsonl(res)
+            if f is not None:
+                f.write(text)
+            if echo is not None and text:
+                echo(text.rstrip("\n"))
+            if len(head) < keep:
+                head.extend(res[: keep - len(head)])
+            n += len(X)
+
+    if out is not None:
+        def write(path: Path) -> None:
+            with open(path, "w", encoding="utf-8") as f:
+                run(f)
+
+        write_file(out, write)
+    else:
+        run(None)
+    return head, n
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:

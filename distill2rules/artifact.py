@@ -560,7 +560,7 @@ def sign_artifact(art_dir: str | Path, key: bytes) -> dict[str, Any]:
     fields = sorted(k for k in manifest if k not in ("files", "signature", "versions"))
     mac = hmac.new(key, _signed_bytes(manifest, names, fields), hashlib.sha256).hexdigest()
     manifest["signature"] = {"alg": SIGNATURE_ALG, "key_id": key_id(key), "files": names, "fields": fields, "mac": mac}
-    tmp = d / f".{MANIFEST}.tmp-{os.getpid()}"
+    tmp = d.parent / f".{d.name}.manifest.tmp-{os.getpid()}"  # beside the artifact: never an unlisted file inside it
     try:
         tmp.write_text(_dump(manifest), encoding="utf-8")
         with open(tmp, "rb") as f:

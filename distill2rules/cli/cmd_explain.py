@@ -19,26 +19,22 @@ def explain(
     limit: Annotated[int, typer.Option(help="Rows shown in the table (all rows go to JSON).")] = 20,
 ) -> None:
     """Explain decisions: probability, ranked reason codes, the rule that fired, a counterfactual."""
+    from distill2rules._stream import explain_stream
     from distill2rules.artifact import load_spec
-    from distill2rules.data import read_table
     from distill2rules.errors import ConfigError
-    from distill2rules.exporters.reasons import explain_rows, reasons_table, reasons_to_jsonl
+    from distill2rules.exporters.reasons import explain_rows, reasons_table
 
     if top < 1:
         raise ConfigError(f"--top must be >= 1, got {top}.")
     spec = load_spec(artifact)
-    X = read_table(data)
-    results = explain_rows(spec, X, top=top, adverse_class=adverse_class, counterfactuals=counterfactuals)
-    jsonl = reasons_to_jsonl(results)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(jsonl, encoding="utf-8")
+    head, n = explain_stream(  # chunk by chunk: memory stays flat on large files
+        data, lambda X: explain_rows(spec, X, top=top, adverse_class=adverse_class, counterfactuals=counterfactuals),
+        out=out, echo=typer.echo if as_json else None, keep=max(limit, 0))
     if as_json:
-        typer.echo(jsonl.rstrip("\n"))
         return
-    typer.echo(reasons_table(results[:limit]))
-    if len(results) > limit:
-        typer.echo(f"... {len(results) - limit} more row(s); use --json or --out for all of them")
+    typer.echo(reasons_table(head))
+    if n > limit:
+        typer.echo(f"... {n - limit} more row(s); use --json or --out for all of them")
     if out is not None:
         typer.echo(f"JSON lines written to {out}")
 
