@@ -568,7 +568,7 @@ def _rulecard(run: Mapping[str, Any]) -> str:
     manifest = run.get("manifest") or {}
     provenance = {"teacher": manifest.get("teacher"), "dataset": (manifest.get("data") or {}).get("name"),
                   **(manifest.get("config") or {})}
-    card = rulecard(run["spec"], metrics=run["metrics"], provenance=provenance)
+    card = rulecard(run["spec"], metrics=run["metrics"], evaluation=run.get("evaluation"), provenance=provenance)
     return rulecard_section([b for b in _blocks(card) if b[0] != "footer"])
 
 
