@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from security_helpers import train_lgb
 
 
 @pytest.fixture(scope="session")
@@ -23,16 +24,6 @@ def small_csv(tmp_path_factory, small_frame) -> Path:
     p = tmp_path_factory.mktemp("sec_data") / "data.csv"
     small_frame.to_csv(p, index=False)
     return p
-
-
-def train_lgb(frame: pd.DataFrame, path: Path, **params) -> Path:
-    import lightgbm as lgb
-
-    X, y = frame[list("abcd")], frame["y"]
-    base = {"objective": "binary", "num_leaves": 4, "verbose": -1, "num_threads": 1, "seed": 0}
-    booster = lgb.train({**base, **params}, lgb.Dataset(X, y), num_boost_round=6)
-    booster.save_model(str(path))
-    return path
 
 
 @pytest.fixture(scope="session")

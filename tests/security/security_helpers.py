@@ -11,6 +11,7 @@ import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def cli_command() -> list[str]:
@@ -66,3 +67,13 @@ def edit_json(path: Path, fn) -> None:
     obj = json.loads(path.read_text())
     fn(obj)
     path.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n")
+
+
+def train_lgb(frame: Any, path: Path, **params) -> Path:
+    import lightgbm as lgb
+
+    X, y = frame[list("abcd")], frame["y"]
+    base = {"objective": "binary", "num_leaves": 4, "verbose": -1, "num_threads": 1, "seed": 0}
+    booster = lgb.train({**base, **params}, lgb.Dataset(X, y), num_boost_round=6)
+    booster.save_model(str(path))
+    return path

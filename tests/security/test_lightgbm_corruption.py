@@ -14,8 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import train_lgb
-from security_helpers import cli_subprocess, fix_tree_sizes, one_line_error
+from security_helpers import cli_subprocess, fix_tree_sizes, one_line_error, train_lgb
 
 
 def _edit(src, dst, old: str, new: str, *, count: int = 1):

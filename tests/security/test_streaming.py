@@ -38,10 +38,11 @@ def test_chunked_predict_equals_whole_file(logreg_artifact, rows, tmp_path, name
 
 
 def test_chunked_explain_equals_whole_file(logreg_artifact, rows, tmp_path):
+    from distill2rules.exporters.reasons import explain_rows, reasons_to_jsonl
+
     from distill2rules._stream import explain_stream
     from distill2rules.artifact import load_spec
     from distill2rules.data import read_table
-    from distill2rules.exporters.reasons import explain_rows, reasons_to_jsonl
 
     spec = load_spec(logreg_artifact)
 
