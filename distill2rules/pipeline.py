@@ -114,7 +114,14 @@ def fit_student(student: str, X: pd.DataFrame, y: pd.Series, targets: np.ndarray
     from distill2rules.students import calibrate_spec, make_student
     from distill2rules.students._base import raw_inputs
 
-    est = make_student(student, **dict(params))
+    from distill2rules.students import student_class
+
+    params = dict(params)
+    # a student without a special_values parameter still gets the codes: the base class masks them
+    sv = None if "special_values" in student_class(student)().get_params() else params.pop("special_values", None)
+    est = make_student(student, **params)
+    if sv:
+        est.special_values = sv
     kw: dict[str, Any] = {}
     if teacher_logits is not None and getattr(est, "accepts_teacher_logits", False):
         if kd is not None:
@@ -164,7 +171,8 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             teacher_format: str | None = None, trust_pickle: bool = False, calibrate: bool = True, baseline: bool = True,
             schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
             adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None, augment: int = 0,
-            assistant: str | None = None, test_data: Any = None, trust_code: bool | None = None) -> DistillResult:
+            assistant: str | None = None, test_data: Any = None, trust_code: bool | None = None,
+            special_values: Any = None) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
 
     Parameters
@@ -201,6 +209,12 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     trust_code : bool, optional
         Skip the code checks on TorchScript/ONNX teacher files (docs/security.md); default False
         or as set by :func:`distill2rules.teachers.trusting_code`.
+    special_values : str or dict, optional
+        Codes in numeric columns that are levels, not numbers (``"-9=no record,-8=no usable
+        trades"`` for every numeric column, ``"col:-9=no record;other:-1=n/a"``, or
+        ``{"col": {"-9": "no record"}}``), added to the schema's ``special_values``. Each gets
+        its own level in the student. Without any, numeric columns that look like they carry
+        codes raise a :class:`~distill2rules.data._special.SpecialValuesWarning`.
     """
     from distill2rules.experiments.autotune import is_auto
     from distill2rules.kd.augment import check_augment
@@ -230,6 +244,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     params.setdefault("random_state", seed)
 
     ds = steps.run("load data", lambda: load_inputs(data, target, schema, sep=sep, encoding=encoding))
+    data_warnings = _declare_special_values(ds, special_values, params)
     from distill2rules.data import split_frame
     from distill2rules.kd import softmax
 
@@ -328,6 +343,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         "size": {"student": spec_complexity(spec), "teacher_parameters": int(teacher_obj.n_parameters())},
         "calibration": spec.get("calibration"),
         **extras,
+        **({"warnings": data_warnings} if data_warnings else {}),
     }
     for s_ in (spec, base_spec):
         if s_ is None:
@@ -374,6 +390,38 @@ def data_sources(ds: Any, test_ds: Any, splits: Any) -> dict[str, Any]:
                                   "own training rows: teacher metrics may be optimistic and student fidelity may differ on "
                                   "new rows. Pass --test-data with rows the teacher never saw.")}
     return src
+
+
+def _declare_special_values(ds: Any, special_values: Any, params: dict[str, Any]) -> list[str]:
+    """Merge ``special_values`` into the dataset's schema, hand them to the student (as the
+    ``special_values`` parameter) and warn about numeric columns that look like they carry
+    undeclared codes. Returns the warnings."""
+    import warnings
+
+    from distill2rules.data._special import (
+        SpecialValuesWarning,
+        codes_warning,
+        merge_special_values,
+        normalise_special_values,
+        parse_special_values,
+        undeclared_codes,
+    )
+
+    for given in (params.get("special_values"), special_values):  # -p special_values=..., then the argument
+        if given:
+            extra = (parse_special_values(given) if isinstance(given, str)
+                     else normalise_special_values(given, "special_values"))
+            ds.schema.special_values = merge_special_values(ds.schema.special_values, extra)
+    resolved = ds.schema.special_values_by_column()
+    if resolved:
+        params["special_values"] = resolved
+    numeric = [f.name for f in ds.schema.features if f.type == "numeric"]
+    flagged = undeclared_codes(ds.frame, numeric, resolved)
+    if not flagged:
+        return []
+    message = codes_warning(flagged)
+    warnings.warn(message, SpecialValuesWarning, stacklevel=3)
+    return [message]
 
 
 def _fid_acc(p: np.ndarray, z: np.ndarray, y_idx: np.ndarray) -> dict[str, float]:

@@ -276,7 +276,10 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
     tables_first = not (linear_ids and table_ids and linear_ids[-1] < table_ids[0])
     order = table_ids + linear_ids if tables_first else linear_ids + table_ids
     intercept = np.asarray([as_float(v, "intercept") for v in spec["intercept"]], dtype=np.float64)
-    if kp == 1 and terms and not linear_ids and _bounded(terms, intercept):
+    from distill2rules.exporters._onnx_special import override_terms, wire_specials
+
+    specials = wire_specials(g, spec)  # g.numeric now holds special values as NaN
+    if kp == 1 and terms and not linear_ids and specials is None and _bounded(terms, intercept):
         _, pair = _direct_tables(g, spec, terms, float(intercept[0]))
         g.op("Softmax", [pair], out="probabilities", axis=1)  # [1 - sigmoid(s), sigmoid(s)]
         g.op("ArgMax", [pair], out="label", axis=1, keepdims=0, select_last_index=0)
@@ -297,6 +300,8 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
         if order != sorted(order):  # back to the spec's term order
             inverse = np.argsort(np.asarray(order, dtype=np.int64)).astype(np.int64)
             contrib = g.op("Gather", [contrib, g.const(inverse, "order")], axis=1)
+        if specials is not None:
+            contrib = override_terms(g, spec, specials, contrib, kp)
     if blocks and kp == 1 and _bounded(terms, intercept):
         # [tie, score] = contributions @ [[0, 1], ...] + [tie, intercept] in one Gemm;
         # softmax([tie, s]) = [1 - sigmoid(s - tie), sigmoid(s - tie)] and ArgMax gives the

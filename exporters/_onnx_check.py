@@ -103,6 +103,11 @@ def adversarial_inputs(spec: Mapping[str, Any], n_rows: int = 10_000, *,
         random_part = rng.uniform(lo - 0.25 * span, hi + 0.25 * span, n_rows).astype(np.float32)
         pick = rng.random(n_rows) < 0.5
         numeric[:, j] = np.where(pick, rng.choice(pool, n_rows), random_part)
+        codes = [float(k) for k in (spec.get("special_values") or {}).get(c, {})]
+        if codes:  # special values (and their float32 neighbours) on a tenth of the rows
+            near = _neighbours(codes)
+            hit = rng.random(n_rows) < 0.1
+            numeric[hit, j] = rng.choice(np.concatenate([np.asarray(codes, np.float32)] * 4 + [near]), int(hit.sum()))
     categorical = np.empty((n_rows, len(cat_cols)), dtype=object)
     for j, c in enumerate(cat_cols):
         pool = list(dict.fromkeys(cats.get(c, []) + _ODD_STRINGS))

@@ -115,7 +115,11 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
     pre = spec.get("preprocess", {}) or {}
     nums = list(pre.get("numeric") or [])
     cats = [p for p in (pre.get("categorical") or []) if p["categories"]]  # [N, 0] blocks: no-op
-    width = len(nums) + sum(len(p["categories"]) for p in cats)
+    sp = list(pre.get("special") or [])  # 0/1 inputs of special values, after the one-hot blocks
+    width = len(nums) + sum(len(p["categories"]) for p in cats) + len(sp)
+    from distill2rules.exporters._onnx_special import special_inputs, wire_specials
+
+    specials = wire_specials(g, spec)  # g.numeric now holds special values as NaN
     layers = list(spec["layers"])
     kp = 1 if spec["link"] == "logistic" else len(spec["classes"])
     h = None
@@ -143,7 +147,10 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
             W = np.vstack([np.zeros_like(W), W])
             b = np.concatenate([[tie], b])
         if i == 0:
-            h = _first_layer(g, spec, nums, cats, W, b)
+            h = _first_layer(g, spec, nums, cats, W[:, :width - len(sp)], b)
+            if sp:
+                ind = special_inputs(g, spec, sp, specials)
+                h = g.op("Add", [h, g.op("MatMul", [ind, g.const(W[:, width - len(sp):].T.copy(), "w_special")])])
         elif h is not None:
             h = g.op("Gemm", [h, g.const(W, "w"), g.const(b, "b")], transB=1)
         if _ACTIVATIONS[act]:

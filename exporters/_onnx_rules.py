@@ -29,9 +29,10 @@ from distill2rules.exporters._onnx_graph import (
     column_lookup,
     round_down_f32,
 )
+from distill2rules.exporters._onnx_special import condition_search
 from distill2rules.exporters._onnx_trees import Codes, Trees, code_thresholds, feature_matrix
 
-_NUMERIC_OPS = ("<=", ">", "is_missing", "not_missing")
+_NUMERIC_OPS = ("<=", ">", "is_missing", "not_missing", "is_special", "not_special")
 _CATEGORICAL_OPS = ("in", "not_in", "is_missing", "not_missing")
 
 
@@ -95,6 +96,9 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
     numeric_rule: list[int] = []
     categorical: dict[int, list[Mapping[str, Any]]] = {}
     categorical_rule: dict[int, list[int]] = {}
+    from distill2rules.spec import special_codes
+
+    coded: list[tuple[int, Mapping[str, Any], int, list[float]]] = []  # on columns with special values
     for r, rule in enumerate(rules):
         for cond in rule.get("conditions", []):
             feature, op = cond.get("feature"), cond.get("op")
@@ -106,6 +110,10 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
                 if op not in _NUMERIC_OPS:
                     raise SpecError(
                         f"operator '{op}' does not apply to numeric feature '{feature}'.")
+                points = [v for v, _, _ in special_codes(spec, feature)]
+                if points or op in ("is_special", "not_special"):
+                    coded.append((column(lookup, feature, "numeric", what), cond, r, points))
+                    continue
                 numeric.append((column(lookup, feature, "numeric", what), cond))
                 numeric_rule.append(r)
             else:
@@ -117,8 +125,8 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
                 categorical_rule.setdefault(j, []).append(r)
     strings = [v for conds in categorical.values() for c in conds if c["op"] in ("in", "not_in")
                for v in category_strings(c["values"], f"condition on '{c['feature']}'")]
-    if numeric or categorical:
-        d_num = len(spec["inputs"].get("numeric", [])) if numeric else 0
+    if numeric or categorical or coded:
+        d_num = len(spec["inputs"].get("numeric", [])) if numeric or coded else 0
         x, codes = feature_matrix(g, d_num, strings, use_categorical=bool(categorical))
         trees = Trees()
         per_rule: dict[int, list[tuple[str, int, Any]]] = {}
@@ -129,6 +137,10 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
                 per_rule.setdefault(r, []).append(("categorical", j, cond))
         for r in sorted(per_rule):
             _rule_trees(trees, codes, r, per_rule[r])
+        for j, cond, r, specials in coded:  # one search over the raw value, codes as points
+            thresholds, holds, nan_holds = condition_search(cond, specials)
+            trees.add_search(j, thresholds, [((r, 0.0 if h else 1.0),) for h in holds],
+                             nan_leaf=((r, 0.0 if nan_holds else 1.0),))
         # every target written at least once (the default rule and condition-free rules: 0)
         trees.add_constant(tuple((r, 0.0) for r in range(len(rules) + 1)))
         failed = trees.emit(g, x, len(rules) + 1)  # failed conditions per rule (exact counts)

@@ -46,6 +46,10 @@ __all__ = [
     "representative_values",
     "rule_decision",
     "rule_text",
+    "special_labels",
+    "special_points",
+    "special_text",
+    "value_text",
 ]
 
 
@@ -183,10 +187,29 @@ def _value_set(values: Sequence[Any]) -> str:
     return "{" + ", ".join(shown) + "}"
 
 
-def condition_text(cond: Mapping[str, Any], name: str | None = None) -> str:
-    """One rule condition as text, e.g. ``duration > 24`` or ``purpose in {car, radio/tv}``."""
+def special_text(values: Sequence[Any], labels: Mapping[str, str] | None) -> str:
+    """Special values by their labels: ``'no record'`` or ``{'no record', 'no usable trades'}``."""
+    from distill2rules.spec import special_key
+
+    shown = [f"'{(labels or {}).get(special_key(v), 'code ' + special_key(v))}'" for v in values]
+    return shown[0] if len(shown) == 1 else "{" + ", ".join(shown) + "}"
+
+
+def condition_text(cond: Mapping[str, Any], name: str | None = None,
+                   labels: Mapping[str, str] | None = None) -> str:
+    """One rule condition as text, e.g. ``duration > 24`` or ``purpose in {car, radio/tv}``.
+
+    ``labels`` (code key -> label) names the feature's special values: ``X is 'no record'``.
+    """
     name = name or str(cond["feature"])
     op = cond["op"]
+    if op in ("is_special", "not_special"):
+        values = list(cond.get("values", []))
+        if not values:
+            return f"{name} is {'never' if op == 'is_special' else 'any'} special value"
+        many = len(values) > 1
+        verb = ("is one of " if many else "is ") if op == "is_special" else ("is none of " if many else "is not ")
+        return f"{name} {verb}{special_text(values, labels)}"
     if op == "is_missing":
         return f"{name} is missing"
     if op == "not_missing":
@@ -202,18 +225,27 @@ def condition_text(cond: Mapping[str, Any], name: str | None = None) -> str:
             text = f"{name} {'in' if op == 'in' else 'not in'} {_value_set(values)}"
     else:
         text = f"{name} {op} {cond.get('value', cond.get('values'))}"
-    if cond.get("missing", False):
-        text += " (or missing)"
+    extra = (["missing"] if cond.get("missing", False) else []) + (
+        [special_text(cond["special"], labels)] if cond.get("special") else [])
+    if extra:
+        text += f" (or {', or '.join(extra)})"
     return text
 
 
-def condition_holds_for(cond: Mapping[str, Any], value: Any) -> bool:
+def condition_holds_for(cond: Mapping[str, Any], value: Any, specials: Sequence[float] = ()) -> bool:
     """Whether one condition holds for one prepared value (float32 number or canonical string).
 
-    Mirrors :func:`distill2rules.spec.evaluate`: a missing value takes ``cond["missing"]``.
+    Mirrors :func:`distill2rules.spec.evaluate`: a missing value takes ``cond["missing"]``, a
+    special value (one of the feature's ``specials``) is in ``cond["special"]`` or fails.
     """
     op = cond["op"]
     missing = _is_missing(value)
+    if op in ("is_special", "not_special") or (len(specials) and not missing and op in ("<=", ">")
+                                                and _among(value, specials)):
+        if op in ("<=", ">"):
+            return _among(value, cond.get("special", []))
+        inside = not missing and _among(value, cond.get("values", []))
+        return inside if op == "is_special" else not inside
     if op == "is_missing":
         return missing
     if op == "not_missing":
@@ -228,20 +260,68 @@ def condition_holds_for(cond: Mapping[str, Any], value: Any) -> bool:
     return inside if op == "in" else not inside
 
 
+def _label_of(value: Any, labels: Mapping[str, str] | None) -> str | None:
+    if not labels or _is_missing(value) or not isinstance(value, (int, float, np.number)):
+        return None
+    from distill2rules.spec import special_key
+
+    return labels.get(special_key(value))
+
+
+def _among(value: Any, values: Sequence[Any]) -> bool:
+    try:
+        x = np.float32(float(value))
+    except (TypeError, ValueError):
+        return False
+    return bool(np.any(np.asarray([float(v) for v in values], dtype=np.float32) == x))
+
+
 def _is_missing(value: Any) -> bool:
     if value is None or (isinstance(value, str) and value == ""):
         return True
     return isinstance(value, (float, np.floating)) and math.isnan(float(value))
 
 
-def condition_with_value(cond: Mapping[str, Any], value: Any, name: str | None = None) -> str:
+def special_labels(spec: Mapping[str, Any], feature: str) -> dict[str, str]:
+    """``{code key: label}`` of a feature's special values (empty when it has none)."""
+    from distill2rules.spec import special_values
+
+    return special_values(spec).get(feature, {})
+
+
+def special_points(spec: Mapping[str, Any], feature: str) -> list[float]:
+    """A feature's special values as floats (for :func:`condition_holds_for`)."""
+    return [float(k) for k in special_labels(spec, feature)]
+
+
+def value_text(spec: Mapping[str, Any], feature: str, value: Any) -> str:
+    """An applicant's value as shown: a special value by its label (``'no record'``), never the code."""
+    from distill2rules.spec import special_label
+
+    label = special_label(spec, feature, value) if isinstance(value, (int, float, np.number)) else None
+    return f"'{label}'" if label is not None else fmt_value(value)
+
+
+def condition_with_value(cond: Mapping[str, Any], value: Any, name: str | None = None,
+                         labels: Mapping[str, str] | None = None) -> str:
     """A condition with the applicant's value, true as stated: ``duration = 36 > 24``.
 
     When the condition fails the text states what is true instead (``duration = 12 ≤ 24``).
+    ``labels`` (code key -> label) names the feature's special values.
     """
     name = name or str(cond["feature"])
     op = cond["op"]
-    holds = condition_holds_for(cond, value)
+    label = _label_of(value, labels)
+    points = [float(k) for k in (labels or {})]
+    holds = condition_holds_for(cond, value, points)
+    if label is not None:  # a special value: by its label, never as a number
+        if op == "is_special" and holds:
+            return f"{name} is '{label}'"
+        verdict = "meets" if holds else "does not meet"
+        return f"{name} is '{label}', which {verdict} '{condition_text(cond, name, labels)}'"
+    if op in ("is_special", "not_special"):
+        verdict = "meets" if holds else "does not meet"
+        return f"{name} = {fmt_value(value)}, which {verdict} '{condition_text(cond, name, labels)}'"
     if op in ("is_missing", "not_missing") or _is_missing(value):
         if _is_missing(value):
             if op in ("is_missing", "not_missing"):
@@ -277,7 +357,11 @@ def rule_text(spec: Mapping[str, Any], rule: Mapping[str, Any], *, default: bool
     outcome += ")"
     if default:
         return f"ELSE {outcome}"
-    conds = [condition_text(c, feature_label(spec, c["feature"])) for c in rule.get("conditions", [])]
+    from distill2rules.spec import special_values
+
+    sv = special_values(spec)
+    conds = [condition_text(c, feature_label(spec, c["feature"]), sv.get(c["feature"]))
+             for c in rule.get("conditions", [])]
     if not conds:
         return f"ALWAYS {outcome}"
     return "IF " + " AND ".join(conds) + f" THEN {outcome}"

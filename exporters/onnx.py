@@ -131,6 +131,8 @@ def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str],
         "classes": json.dumps(_jsonable(list(spec["classes"]))),
         "spec": to_json(spec),
     }
+    if spec.get("special_values"):  # codes that are levels, with their labels (docs/onnx.md)
+        meta["special_values"] = json.dumps(spec["special_values"], sort_keys=True)
     if spec["kind"] in ("additive", "mlp"):
         meta["link"] = spec["link"]
     if spec["kind"] == "additive":

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from distill2rules.errors import ConfigError, SpecError
-from distill2rules.spec import evaluate, prepare_inputs
+from distill2rules.spec import evaluate, is_special_value, prepare_inputs
 
 from distill2rules.exporters._render import (
     BASE_SCORE,
@@ -44,6 +44,9 @@ from distill2rules.exporters._render import (
     representative_values,
     rule_decision,
     rule_text,
+    special_labels,
+    special_points,
+    value_text,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -344,6 +347,9 @@ def _term_value_text(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray
         v = ctx.raw_value(num_row, cat_row, f)
         raw[f] = v
         name = ctx.label(f)
+        if v is not None and is_special_value(ctx.spec, f, v):
+            parts.append(f"{name} is {value_text(ctx.spec, f, v)}")  # a level of its own, not a number
+            continue
         if v is None:
             text = f"{name} is missing"
             if term["type"] == "linear":
@@ -444,17 +450,20 @@ def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Map
         if ordered or is_default:
             for r, earlier in enumerate(rules[:fired]):
                 failed = next((c for c in earlier["conditions"]
-                               if not condition_holds_for(c, ctx.raw_value(num[i], cat[i], c["feature"]))), None)
+                               if not condition_holds_for(c, ctx.raw_value(num[i], cat[i], c["feature"]),
+                                                          special_points(spec, c["feature"]))), None)
                 if failed is not None:
                     value = ctx.raw_value(num[i], cat[i], failed["feature"])
                     skipped.append({"rule": str(earlier.get("name") or f"R{r + 1}"), "index": r,
-                                    "failed": condition_with_value(failed, value, ctx.label(failed["feature"]))})
+                                    "failed": condition_with_value(failed, value, ctx.label(failed["feature"]),
+                                                                   special_labels(spec, failed["feature"]))})
         row["rule"] = {
             "index": fired,
             "name": name,
             "is_default": is_default,
             "text": rule_text(spec, rule, default=is_default),
-            "conditions": [condition_text(c, ctx.label(c["feature"])) for c in rule.get("conditions", [])],
+            "conditions": [condition_text(c, ctx.label(c["feature"]), special_labels(spec, c["feature"]))
+                           for c in rule.get("conditions", [])],
             "probability": rule_decision(spec, rule)[1],
             "probabilities": {str(c): float(p) for c, p in zip(ctx.classes, rule["probabilities"])},
             "support": rule.get("support"),
@@ -467,10 +476,10 @@ def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Map
                 "term": name,
                 "features": [cond["feature"]],
                 "value": value,
-                "condition": condition_text(cond, ctx.label(cond["feature"])),
+                "condition": condition_text(cond, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])),
                 "impact": None,
                 "points": None,
-                "text": condition_with_value(cond, value, ctx.label(cond["feature"])),
+                "text": condition_with_value(cond, value, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])),
             })
         if is_default:
             # nothing matched: the reasons are why each rule did not apply
@@ -535,7 +544,7 @@ def _explain_mlp(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[s
                 "reference": ref_text,
                 "impact": impact,
                 "points": None,
-                "text": (f"{ctx.label(f)} is {fmt_value(value)} (pushes toward '{ctx.classes[k]}' by "
+                "text": (f"{ctx.label(f)} is {value_text(ctx.spec, f, value)} (pushes toward '{ctx.classes[k]}' by "
                          f"{impact:.2f} log-odds compared with {ref_text}; approximate, by occlusion)"),
             })
         reasons.sort(key=lambda r: -r["impact"])
@@ -703,7 +712,8 @@ class _Searcher:
             probes.add(float(np.float32(far)))
         best = None
         for side in self._allowed_sides(f):
-            pts = sorted((p for p in probes if (p - x0) * side > 0 and math.isfinite(p)), key=lambda p: abs(p - x0))
+            pts = sorted((p for p in probes if (p - x0) * side > 0 and math.isfinite(p)
+                          and not is_special_value(self.spec, f, p)), key=lambda p: abs(p - x0))
             if not pts:
                 continue
             labels, probs = self._numeric_batch(num_row, cat_row, j, pts)
@@ -714,6 +724,8 @@ class _Searcher:
             inner = x0 if first == 0 else pts[first - 1]
             to = self._bisect(num_row, cat_row, j, inner, pts[first])
             to = self._nicen(num_row, cat_row, j, to, side, spread, integral=float(x0).is_integer())
+            if is_special_value(self.spec, f, to):  # never propose a code (a level, not a number)
+                continue
             lab, pr = self._numeric_batch(num_row, cat_row, j, [to])
             cand = self._result(f, f32_value(x0), f32_value(to), abs(to - x0) / spread, int(lab[0]), pr[0])
             if best is None or cand["distance"] < best["distance"]:
@@ -777,7 +789,7 @@ class _Searcher:
     def _result(self, f: str, old: Any, new: Any, distance: float, label: int, probs: np.ndarray) -> dict[str, Any]:
         cls = self.ctx.classes[label]
         p = float(probs[label])
-        text = (f"If {self.ctx.label(f)} were {fmt_value(new)} instead of {fmt_value(old)}, "
+        text = (f"If {self.ctx.label(f)} were {fmt_value(new)} instead of {value_text(self.spec, f, old)}, "
                 f"the decision would be '{cls}' (p = {p:.2f}).")
         return {"feature": f, "from": old, "to": new, "distance": float(distance), "new_decision": jsonable(cls),
                 "new_probability": p, "text": text}

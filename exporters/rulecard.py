@@ -33,6 +33,7 @@ from distill2rules.exporters._render import (
     representative_values,
     rule_decision,
     rule_text,
+    special_labels,
 )
 
 __all__ = ["CARD_FORMAT", "render_html", "render_markdown", "rulecard", "write_rulecard"]
@@ -314,6 +315,17 @@ def _axis_rows(axis: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _special_rows(spec: Mapping[str, Any], term: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per special value of a term, shown by its label (never the code), with its
+    training row count; ``score`` is the term's score for it (the caller converts it)."""
+    out = []
+    for entry in (term.get("special") or {}).values():
+        note = "special value" + (f", {fmt_num(entry['count'])} training rows" if entry.get("count") is not None else "")
+        out.append({"value": f"'{entry['label']}'", "special": True, "note": note,
+                    "score": [float(v) for v in entry["score"]]})
+    return out
+
+
 def _scorecard_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, Any]:
     fav = 1 if adverse is None else 1 - adverse
     fav_label = spec["classes"][fav]
@@ -333,6 +345,8 @@ def _scorecard_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str
             imp = float(term.get("impute", 0.0))
             rows.append({"value": "missing", "points": POINTS_PER_LOGODDS * float(_toward(spec, coef * imp, fav)),
                          "note": f"counted as {fmt_num(imp)}"})
+            rows += [{**r, "points": POINTS_PER_LOGODDS * float(_toward(spec, r.pop("score"), fav))}
+                     for r in _special_rows(spec, term)]
             entry.update(type="linear", features=[f], per_unit=per_unit, clip=[lo, hi], rows=rows,
                          description=(f"{fmt_num(round(per_unit, 4))} points per unit of {feature_label(spec, f)}, "
                                       f"values clipped to [{fmt_num(lo)}, {fmt_num(hi)}]"))
@@ -343,6 +357,8 @@ def _scorecard_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str
             rows = _axis_rows(ax, feature_label(spec, f))
             for r in rows:
                 r["points"] = POINTS_PER_LOGODDS * float(scores[r["bin"]])
+            rows += [{**r, "points": POINTS_PER_LOGODDS * float(_toward(spec, r.pop("score"), fav))}
+                     for r in _special_rows(spec, term)]
             entry.update(type="bins" if ax["kind"] == "numeric" else "categories", features=[f], rows=rows)
         entry["labels"] = [feature_label(spec, x) for x in entry["features"]]
         pts = [r["points"] for r in entry["rows"] if r["value"] not in ("missing", "other (unseen)")]
@@ -378,6 +394,7 @@ def _tables_section(spec: Mapping[str, Any]) -> dict[str, Any]:
             lo, hi = clip_bounds(term)
             rows = [{"value": f"{feature_label(spec, f)} = {fmt_num(v)}",
                      "scores": [float(s) for s in coef * min(max(v, lo), hi)]} for v in representative_values(term)]
+            rows += [{**r, "scores": r.pop("score")} for r in _special_rows(spec, term)]
             rng = float(np.ptp(np.asarray([r["scores"] for r in rows]), axis=0).max()) if rows else 0.0
             mains.append({"term": name, "type": "linear", "features": [f], "labels": [feature_label(spec, f)],
                           "rows": rows, "range": rng,
@@ -394,6 +411,7 @@ def _tables_section(spec: Mapping[str, Any]) -> dict[str, Any]:
             rows = _axis_rows(ax, feature_label(spec, ax["feature"]))
             for r in rows:
                 r["scores"] = [float(s) for s in scores[r["bin"]]]
+            rows += [{**r, "scores": r.pop("score")} for r in _special_rows(spec, term)]
             mains.append({"term": name, "type": "table", "features": feats,
                           "labels": [feature_label(spec, x) for x in feats], "rows": rows, "range": rng})
         else:
@@ -443,7 +461,8 @@ def _rules_section(spec: Mapping[str, Any]) -> dict[str, Any]:
         rules.append({
             "number": r + 1, "index": r, "name": rule.get("name") or f"R{r + 1}",
             "text": rule_text(spec, rule),
-            "conditions": [condition_text(c, feature_label(spec, c["feature"])) for c in rule["conditions"]],
+            "conditions": [condition_text(c, feature_label(spec, c["feature"]), special_labels(spec, c["feature"]))
+                           for c in rule["conditions"]],
             "decision": classes[k], "probability": p,
             "probabilities": {str(c): float(v) for c, v in zip(classes, rule["probabilities"])},
             "support": rule.get("support"), "class_counts": rule.get("class_counts"),
@@ -463,6 +482,7 @@ def _rules_section(spec: Mapping[str, Any]) -> dict[str, Any]:
 def _network_section(spec: Mapping[str, Any]) -> dict[str, Any]:
     pre = spec.get("preprocess", {})
     n_in = len(pre.get("numeric", [])) + sum(len(p["categories"]) for p in pre.get("categorical", []))
+    n_in += len(pre.get("special") or [])
     sizes = [n_in] + [len(l["bias"]) for l in spec["layers"]]
     acts = [l.get("activation", "identity") for l in spec["layers"]]
     return {
@@ -471,10 +491,14 @@ def _network_section(spec: Mapping[str, Any]) -> dict[str, Any]:
         "activations": acts,
         "standardised": [p["feature"] for p in pre.get("numeric", [])],
         "one_hot": {p["feature"]: len(p["categories"]) for p in pre.get("categorical", [])},
+        "special_inputs": [f"{feature_label(spec, p['feature'])} is '{p['label']}'" for p in pre.get("special") or []],
         "text": (f"A neural network with layer sizes {' → '.join(map(str, sizes))} "
                  f"(activations: {', '.join(acts)}). It is not directly readable: its decisions cannot be "
                  "written as a table or a list of rules. Reason codes for it use occlusion attributions "
-                 "(each feature replaced by its training mean / by 'missing') and are approximate."),
+                 "(each feature replaced by its training mean / by 'missing') and are approximate."
+                 + (" Special values are inputs of their own (0/1), outside the standardised numbers: "
+                    + "; ".join(f"{feature_label(spec, p['feature'])} is '{p['label']}'" for p in pre["special"]) + "."
+                    if pre.get("special") else "")),
     }
 
 
@@ -510,6 +534,9 @@ def _monotone(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
         else:
             text = f"monotone {word} in {feature_label(spec, f)}"
         holds = _monotone_holds(spec, f, d)
+        labels = list(special_labels(spec, f).values())
+        if labels:  # codes are levels of their own: outside the trend
+            text += f" (special values {', '.join(repr(x) for x in labels)} are levels of their own, outside the trend)"
         out.append({"feature": f, "direction": d, "text": text, "holds": holds})
     return out
 

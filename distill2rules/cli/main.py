@@ -128,6 +128,7 @@ def fit(
     encoding: Annotated[Optional[str], typer.Option(help="Text encoding of the data file (default: UTF-8), e.g. latin-1.")] = None,
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Student parameter KEY=VALUE (repeatable), e.g. -p interactions=5.")] = None,
     monotone: Annotated[Optional[str], typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")] = None,
+    special_values: Annotated[Optional[str], typer.Option(help="Codes in numeric columns that are levels, not numbers: '-9=no record,-8=no usable trades' (every numeric column) or 'col:-9=no record;other:-1=n/a' (see docs/data.md).")] = None,
     augment: Annotated[int, typer.Option(help="Add N synthetic rows labelled by the teacher (jitter, mixup, marginal resampling) to the KD student's training rows.")] = 0,
     assistant: Annotated[Optional[str], typer.Option(help="Multi-stage distillation through an assistant, e.g. 'mlp:128-64' (teacher → assistant → student).")] = None,
     sizes: Annotated[Optional[str], typer.Option(help="Pilot student sizes instead of writing an artifact, e.g. '5,10,20' (rules: max_rules; logreg: max_terms or 'all'; scorecard: max_bins; mlp: widths '16,32-16'; ebm: interactions; tree: max_depth; or 'default').")] = None,
@@ -152,6 +153,8 @@ def fit(
         key = read_sign_key(sign_key)  # before fitting: a bad key fails fast
     if monotone:
         params["monotone"] = monotone
+    if special_values:
+        params["special_values"] = special_values
     schema_obj = None
     if schema is not None:
         from distill2rules.data import Schema
@@ -166,13 +169,22 @@ def fit(
                    params=params, schema=schema_obj, teacher_format=teacher_format, trust_pickle=trust_pickle, baseline=baseline,
                    trust_code=trust_code, calibrate=calibrate, augment=augment, assistant=assistant, quiet=quiet, as_json=as_json)
         return
-    result = distill(
-        teacher, data, target=target, student=student, temperature=parse_float_or_auto(temperature, "temperature"),
-        alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=out, student_params=params, teacher_format=teacher_format,
-        trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline, schema=schema_obj, export_onnx=onnx,
-        progress=not quiet and not as_json, adverse_class=adverse_class, sep=sep, encoding=encoding, augment=augment,
-        assistant=assistant, test_data=test_data, trust_code=trust_code,
-    )
+    import warnings
+
+    from distill2rules.data._special import SpecialValuesWarning
+
+    with warnings.catch_warnings():  # shown once below, as one line
+        warnings.simplefilter("ignore", SpecialValuesWarning)
+        result = distill(
+            teacher, data, target=target, student=student, temperature=parse_float_or_auto(temperature, "temperature"),
+            alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=out, student_params=params,
+            teacher_format=teacher_format, trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline,
+            schema=schema_obj, export_onnx=onnx, progress=not quiet and not as_json, adverse_class=adverse_class,
+            sep=sep, encoding=encoding, augment=augment, assistant=assistant, test_data=test_data,
+            trust_code=trust_code,
+        )
+    for message in result.metrics.get("warnings", []):
+        print(f"warning: {message}", file=sys.stderr)
     if report:
         from distill2rules.report import report_after_fit
         from distill2rules.teachers import trusting_code

@@ -468,7 +468,8 @@ def _resolve_schema(schema: Schema | PathLike | None, frame: pd.DataFrame, targe
             f"the schema's target {schema.target!r} differs from the dataset's {target!r}.",
             hint="Use a schema written for this dataset.",
         )
-    return Schema(schema.features, target)
+    return Schema(schema.features, target, special_values=schema.special_values,
+                  missing_values=schema.missing_values)
 
 
 def _stem(path: Path) -> str:

@@ -15,6 +15,12 @@ import numpy as np
 import pandas as pd
 
 from distill2rules.data._io import MISSING_MARKERS, PathLike, _strip_cells
+from distill2rules.data._special import (
+    ALL_NUMERIC,
+    normalise_missing_values,
+    normalise_special_values,
+    resolve_special_values,
+)
 from distill2rules.errors import DataError, SchemaError
 
 __all__ = [
@@ -29,6 +35,7 @@ __all__ = [
 FeatureType = Literal["numeric", "categorical", "boolean"]
 FEATURE_TYPES: tuple[str, ...] = get_args(FeatureType)
 SCHEMA_VERSION = 1
+_SCHEMA_KEYS = {"version", "target", "features", "special_values", "missing_values"}
 
 _TRUE = {"true", "yes", "1", "1.0"}
 _FALSE = {"false", "no", "0", "0.0"}
@@ -75,6 +82,12 @@ class Schema:
         Input columns in file order.
     target : str, optional
         Name of the label column (not a feature).
+    special_values : dict, optional
+        Codes in numeric columns that are levels, not quantities:
+        ``{"months_since_delinq": {"-9": "no record"}}``, or ``{"*": {...}}`` for every numeric
+        column (see :mod:`distill2rules.data._special`).
+    missing_values : dict, optional
+        Extra missing markers: ``{"*": ["-1"]}`` (every column) or ``{"income": ["-1"]}``.
 
     Examples
     --------
@@ -87,9 +100,19 @@ class Schema:
 
     features: list[Feature] = field(default_factory=list)
     target: str | None = None
+    special_values: dict[str, dict[str, str]] = field(default_factory=dict)
+    missing_values: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.features = list(self.features)
+        self.special_values = normalise_special_values(self.special_values)
+        self.missing_values = normalise_missing_values(self.missing_values)
+        self.special_values_by_column()  # unknown / non-numeric columns fail here
+        names = set(self.names)
+        bad = [c for c in self.missing_values if c != ALL_NUMERIC and c not in names]
+        if bad:
+            raise SchemaError(f"missing_values names unknown column(s) {_preview(bad)}.",
+                              hint="Name schema features, or give a list for every column.")
         names = [f.name for f in self.features]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -115,13 +138,23 @@ class Schema:
         """Categorical features, in order."""
         return [f.name for f in self.features if f.type == "categorical"]
 
+    def special_values_by_column(self) -> dict[str, dict[str, str]]:
+        """Declared special values per numeric (non-boolean) column, ``"*"`` resolved."""
+        numeric = [f.name for f in self.features if f.type == "numeric"]
+        return resolve_special_values(self.special_values, numeric, self.names)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-serialisable)."""
-        return {
+        out: dict[str, Any] = {
             "version": SCHEMA_VERSION,
             "target": self.target,
             "features": [{"name": f.name, "type": f.type} for f in self.features],
         }
+        if self.special_values:
+            out["special_values"] = {c: dict(m) for c, m in self.special_values.items()}
+        if self.missing_values:
+            out["missing_values"] = {c: list(m) for c, m in self.missing_values.items()}
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
@@ -130,6 +163,12 @@ class Schema:
             raise SchemaError(
                 "a schema must be an object with a 'features' list.",
                 hint='Expected {"target": ..., "features": [{"name": ..., "type": ...}]}.',
+            )
+        unknown = sorted(set(data) - _SCHEMA_KEYS)
+        if unknown:
+            raise SchemaError(
+                f"unknown schema key(s) {_preview([str(k) for k in unknown])}.",
+                hint=f"A schema has only {', '.join(sorted(_SCHEMA_KEYS))} (see docs/data.md).",
             )
         version = data.get("version", SCHEMA_VERSION)
         if version != SCHEMA_VERSION:
@@ -143,9 +182,18 @@ class Schema:
                 raise SchemaError(
                     f"schema feature #{i} must have 'name' and 'type', got {item!r}."
                 )
+            extra = sorted(set(item) - {"name", "type"})
+            if extra:
+                raise SchemaError(
+                    f"schema feature #{i} ({item['name']!r}) has unknown key(s) {_preview(extra)}.",
+                    hint="A feature has only 'name' and 'type'; declare codes under the "
+                         "top-level 'special_values' and markers under 'missing_values'.",
+                )
             features.append(Feature(str(item["name"]), item["type"]))
         target = data.get("target")
-        return cls(features, None if target is None else str(target))
+        return cls(features, None if target is None else str(target),
+                   special_values=data.get("special_values") or {},
+                   missing_values=data.get("missing_values") or {})
 
     def save(self, path: PathLike) -> None:
         """Write the schema as JSON."""
@@ -294,6 +342,20 @@ def _to_float(series: pd.Series, feature: Feature) -> pd.Series:
     return values
 
 
+def _mask_markers(series: pd.Series, markers: list[str]) -> pd.Series:
+    """Cells equal to a declared missing marker (as stripped text, or as a number) -> missing."""
+    text = series.astype(object).map(lambda v: None if v is None else str(v).strip())
+    hit = text.isin(markers)
+    numbers = pd.to_numeric(pd.Series(markers), errors="coerce").dropna()
+    if len(numbers) and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        hit |= series.isin(numbers.tolist())
+    if not hit.any():
+        return series
+    out = series.astype(object) if not pd.api.types.is_float_dtype(series.dtype) else series.copy()
+    out[hit.to_numpy()] = np.nan
+    return out
+
+
 def _cell_to_text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
@@ -339,6 +401,9 @@ def coerce_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}
     for feature in schema.features:
         column = frame[feature.name]
+        markers = schema.missing_values.get(ALL_NUMERIC, []) + schema.missing_values.get(feature.name, [])
+        if markers:
+            column = _mask_markers(column, markers)
         if feature.type == "categorical":
             out[feature.name] = _to_text(column)
         else:

@@ -28,6 +28,14 @@ from distill2rules.spec._format import (
     to_json,
     validate,
 )
+from distill2rules.spec._special import (
+    is_special_value,
+    mask_specials,
+    special_codes,
+    special_key,
+    special_label,
+    special_values,
+)
 
 __all__ = [
     "KINDS",
@@ -38,13 +46,19 @@ __all__ = [
     "evaluate",
     "fired_rule",
     "from_json",
+    "is_special_value",
     "jsonable",
     "link_probabilities",
     "load",
+    "mask_specials",
     "n_scores",
     "predict_proba",
     "prepare_inputs",
     "save",
+    "special_codes",
+    "special_key",
+    "special_label",
+    "special_values",
     "term_names",
     "to_category_strings",
     "to_json",

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from distill2rules.errors import SchemaError, SpecError
+from distill2rules.spec._special import mask_specials, special_codes, values_mask
 
 MISSING_CATEGORY = ""
 
@@ -185,8 +186,10 @@ def axis_index(axis: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, lookup
 
 
 def additive_contributions(spec: Mapping[str, Any], num: np.ndarray, cat: np.ndarray) -> np.ndarray:
-    """Per-term contributions ``[n, n_terms, K']`` of an additive spec."""
+    """Per-term contributions ``[n, n_terms, K']`` of an additive spec (special values: see
+    :mod:`distill2rules.spec._special`)."""
     lookup = _column_lookup(spec)
+    num, codes = mask_specials(spec, num)
     k = len(spec["intercept"])
     n = num.shape[0] if num.size or num.shape[0] else cat.shape[0]
     terms = spec["terms"]
@@ -207,20 +210,44 @@ def additive_contributions(spec: Mapping[str, Any], num: np.ndarray, cat: np.nda
             out[:, t, :] = scores[idx]
         else:
             raise SpecError(f"unknown additive term type '{term['type']}'.")
+        if term.get("special"):
+            _special_scores(spec, term, out[:, t, :], codes, lookup)
     return out
+
+
+def _special_scores(spec: Mapping[str, Any], term: Mapping[str, Any], out: np.ndarray,
+                    codes: Mapping[int, np.ndarray], lookup: Mapping[str, tuple[str, int]]) -> None:
+    """Rows holding a special value get the term's score for it (in place)."""
+    feature = term["feature"] if term["type"] == "linear" else term["axes"][0]["feature"]
+    j = lookup[feature][1]
+    idx = codes.get(j)
+    if idx is None:
+        return
+    for i, (_, key, _) in enumerate(special_codes(spec, feature)):
+        entry = term["special"].get(key)
+        if entry is not None:
+            out[idx == i] = np.asarray(entry["score"], dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------- rule lists
 
 
-def condition_holds(cond: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, lookup: Mapping[str, tuple[str, int]]) -> np.ndarray:
-    """Boolean mask of rows satisfying one condition (missing rows get ``cond["missing"]``)."""
+def condition_holds(cond: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, lookup: Mapping[str, tuple[str, int]],
+                    specials: Sequence[float] = ()) -> np.ndarray:
+    """Boolean mask of rows satisfying one condition (missing rows get ``cond["missing"]``).
+
+    ``specials`` are the feature's special values: a comparison holds for them iff they are
+    listed in ``cond["special"]`` (see :mod:`distill2rules.spec._special`).
+    """
     kind, j = lookup[cond["feature"]]
     op = cond["op"]
     miss_value = bool(cond.get("missing", False))
     if kind == "numeric":
         x = num[:, j].astype(np.float64)
         isnan = np.isnan(x)
+        if op in ("is_special", "not_special"):
+            inside = values_mask(x, cond.get("values", []))
+            return inside if op == "is_special" else ~inside
         if op == "<=":
             res = x <= cond["value"]
         elif op == ">":
@@ -231,7 +258,10 @@ def condition_holds(cond: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, l
             return ~isnan
         else:
             raise SpecError(f"operator '{op}' does not apply to numeric feature '{cond['feature']}'.")
-        return np.where(isnan, miss_value, res)
+        res = np.where(isnan, miss_value, res)
+        if len(specials):
+            res = np.where(values_mask(x, specials), values_mask(x, cond.get("special", [])), res)
+        return res
     col = cat[:, j]
     ismiss = np.fromiter((v == MISSING_CATEGORY for v in col), dtype=bool, count=len(col))
     if op in ("in", "not_in"):
@@ -257,7 +287,7 @@ def fired_rule(spec: Mapping[str, Any], num: np.ndarray, cat: np.ndarray) -> np.
     for r, rule in enumerate(rules):
         m = open_.copy()
         for cond in rule["conditions"]:
-            m &= condition_holds(cond, num, cat, lookup)
+            m &= condition_holds(cond, num, cat, lookup, [v for v, _, _ in special_codes(spec, cond["feature"])])
         fired[m] = r
         open_ &= ~m
     return fired
@@ -267,8 +297,11 @@ def fired_rule(spec: Mapping[str, Any], num: np.ndarray, cat: np.ndarray) -> np.
 
 
 def mlp_design_matrix(spec: Mapping[str, Any], num: np.ndarray, cat: np.ndarray) -> np.ndarray:
-    """The MLP's input vector: standardised numerics, then one-hot categoricals."""
+    """The MLP's input vector: standardised numerics, one-hot categoricals, then one 0/1
+    input per ``preprocess.special`` entry (special values are missing for the numerics)."""
     lookup = _column_lookup(spec)
+    raw = num
+    num, _ = mask_specials(spec, num)
     blocks = []
     for p in spec["preprocess"].get("numeric", []):
         _, j = lookup[p["feature"]]
@@ -288,6 +321,9 @@ def mlp_design_matrix(spec: Mapping[str, Any], num: np.ndarray, cat: np.ndarray)
             if k is not None:
                 onehot[i, k] = 1.0
         blocks.append(onehot)
+    for p in spec["preprocess"].get("special", []) or []:
+        _, j = lookup[p["feature"]]
+        blocks.append(values_mask(raw[:, j], [p["value"]]).astype(np.float64)[:, None])
     n = num.shape[0] if num.ndim == 2 else cat.shape[0]
     return np.hstack(blocks) if blocks else np.zeros((n, 0))
 

@@ -123,6 +123,9 @@ def validate(spec: Mapping[str, Any]) -> None:
         raise SpecError("spec 'inputs' must have 'numeric' and 'categorical' column lists.")
     known = set(inputs["numeric"]) | set(inputs["categorical"])
     k = len(classes)
+    from distill2rules.spec._special import validate_specials
+
+    validate_specials(spec, n_scores(spec) if kind == "additive" else None)
     if kind in ("additive", "mlp"):
         link = spec.get("link")
         if link not in ("logistic", "softmax"):

@@ -56,23 +56,42 @@ def split_columns(X: pd.DataFrame, categorical_features: Sequence[str] | None) -
 
 @dataclass
 class RawInputs:
-    """The student's view of the raw rows: float32 numerics and canonical category strings."""
+    """The student's view of the raw rows: float32 numerics and canonical category strings.
+
+    With declared special values, ``numeric`` holds them as NaN (so a student that ignores
+    them treats them as missing, never as numbers), ``raw_numeric`` keeps them, and
+    ``special`` / ``special_index`` say which row holds which code (see
+    :mod:`distill2rules.students._special`).
+    """
 
     numeric_columns: list[str]
     categorical_columns: list[str]
-    numeric: np.ndarray  # (n, d_num) float32, NaN = missing
+    numeric: np.ndarray  # (n, d_num) float32, NaN = missing (or special)
     categorical: np.ndarray  # (n, d_cat) object str, "" = missing
     extra: dict = field(default_factory=dict)
+    special: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> {code key: label}
+    special_index: dict[int, np.ndarray] = field(default_factory=dict)  # numeric j -> code index or -1
+    raw_numeric: np.ndarray | None = None  # numeric with the special values kept
 
     @property
     def n(self) -> int:
         return self.numeric.shape[0] if self.numeric.shape[1] else self.categorical.shape[0]
 
+    @property
+    def raw(self) -> np.ndarray:
+        """The numerics as given (special values kept): what spec evaluation takes."""
+        return self.numeric if self.raw_numeric is None else self.raw_numeric
 
-def raw_inputs(X: pd.DataFrame, numeric_columns: list[str], categorical_columns: list[str]) -> RawInputs:
+
+def raw_inputs(X: pd.DataFrame, numeric_columns: list[str], categorical_columns: list[str],
+               special: dict[str, dict[str, str]] | None = None) -> RawInputs:
     spec_like = {"inputs": {"numeric": numeric_columns, "categorical": categorical_columns}}
     num, cat = spec_mod.prepare_inputs(spec_like, X)
-    return RawInputs(numeric_columns, categorical_columns, num, cat)
+    if not special:
+        return RawInputs(numeric_columns, categorical_columns, num, cat)
+    masked, index = spec_mod.mask_specials({**spec_like, "special_values": special}, num)
+    return RawInputs(numeric_columns, categorical_columns, masked, cat, special=dict(special),
+                     special_index=index, raw_numeric=num)
 
 
 def numeric_standardisation(inputs: RawInputs) -> list[dict]:
@@ -193,19 +212,24 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        inputs = raw_inputs(X, num, cat)
+        from distill2rules.students._special import resolve_student_specials
+
+        self.special_values_ = resolve_student_specials(getattr(self, "special_values", None), num, num + cat)
+        inputs = raw_inputs(X, num, cat, self.special_values_)
         val = None
         if X_val is not None:
             Xv = as_frame(X_val)
             _, yv_idx, tv = (check_targets(y_val, soft_targets_val, len(Xv), classes=classes) if y_val is not None
                             else (None, None, None))
-            val = (raw_inputs(Xv, num, cat), yv_idx, tv)
+            val = (raw_inputs(Xv, num, cat, self.special_values_), yv_idx, tv)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         spec = self._fit_spec(inputs, targets, y_idx, classes, val=val, sample_weight=w)
         spec.setdefault("format", spec_mod.SPEC_FORMAT)
         spec.setdefault("model", self.student_name)
         spec["classes"] = [jsonable_class(c) for c in classes]
         spec["inputs"] = {"numeric": list(num), "categorical": list(cat)}
+        if self.special_values_:
+            spec["special_values"] = {c: dict(m) for c, m in self.special_values_.items()}
         if monotone:
             spec["monotone"] = dict(monotone)
         spec_mod.validate(spec)

@@ -21,6 +21,22 @@ from distill2rules.errors import ConfigError
 from distill2rules.kd import as_logit_targets, as_weighted_rows, is_hard
 from distill2rules.spec import MISSING_CATEGORY
 from distill2rules.students._base import RawInputs, SoftTargetStudent
+from distill2rules.students._special import special_entry, special_levels
+
+_SPECIAL_SUFFIX = " [special]"  # the nominal column of a feature's codes, merged back into its term
+
+
+def _special_columns(inputs: RawInputs) -> dict[str, str]:
+    """Nominal companion column name -> numeric feature, for features with special values."""
+    taken = set(inputs.numeric_columns) | set(inputs.categorical_columns)
+    out = {}
+    for name in inputs.numeric_columns:
+        if name in inputs.special:
+            col = name + _SPECIAL_SUFFIX
+            while col in taken:
+                col += "_"
+            out[col] = name
+    return out
 
 
 def _ebm_frame(inputs: RawInputs) -> pd.DataFrame:
@@ -35,6 +51,11 @@ def _ebm_frame(inputs: RawInputs) -> pd.DataFrame:
         col = inputs.categorical[:, j].astype(object)
         data[c] = np.where(col == MISSING_CATEGORY, None, col)
     cols = inputs.numeric_columns + inputs.categorical_columns
+    for col, name in _special_columns(inputs).items():  # the codes as a small nominal feature
+        j = inputs.numeric_columns.index(name)
+        keys = np.asarray([None, *inputs.special[name]], dtype=object)
+        data[col] = keys[inputs.special_index[j] + 1]
+        cols.append(col)
     return pd.DataFrame(data, columns=cols)
 
 
@@ -81,6 +102,9 @@ class EBMStudent(SoftTargetStudent):
         Also merge adjacent numeric bins whose scores differ by at most this (log-odds).
     smoothing_rounds, min_samples_leaf, greedy_ratio : int, int, float
         interpret's own smoothing settings (passed through).
+    special_values : dict or str or None
+        Codes that are levels, not numbers: the numeric shape is fitted with them as missing
+        plus a small nominal feature of the codes, merged into one term with a score per code.
     """
 
     student_name = "ebm"
@@ -90,7 +114,8 @@ class EBMStudent(SoftTargetStudent):
                  categorical_features: Sequence[str] | None = None, monotone: Any = None,
                  soft_method: str = "auto", min_bin_share: float = 0.01, merge_tol: float = 0.01,
                  smoothing_rounds: int = 75, min_samples_leaf: int = 4, greedy_ratio: float = 10.0,
-                 n_jobs: int = -1, random_state: int | None = 0) -> None:
+                 n_jobs: int = -1, random_state: int | None = 0, special_values: Any = None) -> None:
+        self.special_values = special_values
         self.interactions = interactions
         self.max_bins = max_bins
         self.max_interaction_bins = max_interaction_bins
@@ -109,13 +134,17 @@ class EBMStudent(SoftTargetStudent):
         self.random_state = random_state
 
     def _params(self, inputs: RawInputs, n_classes: int) -> dict:
-        cols = inputs.numeric_columns + inputs.categorical_columns
+        specials = list(_special_columns(inputs))
+        cols = inputs.numeric_columns + inputs.categorical_columns + specials
         mono = None
         if self.monotone_:
             mono = [int(self.monotone_.get(c, 0)) for c in cols]
+        extra = {"exclude": [(c, o) for c in specials for o in cols if o != c]} if specials else {}
         return dict(
+            **extra,
             feature_names=cols,
-            feature_types=["continuous"] * len(inputs.numeric_columns) + ["nominal"] * len(inputs.categorical_columns),
+            feature_types=["continuous"] * len(inputs.numeric_columns)
+            + ["nominal"] * (len(inputs.categorical_columns) + len(specials)),
             interactions=int(self.interactions) if n_classes == 2 else 0,
             max_bins=self.max_bins, max_interaction_bins=self.max_interaction_bins, outer_bags=self.outer_bags,
             learning_rate=self.learning_rate, max_rounds=self.max_rounds, monotone_constraints=mono,
@@ -165,7 +194,10 @@ class EBMStudent(SoftTargetStudent):
         if not 0.0 <= float(self.min_bin_share) < 0.5 or float(self.merge_tol) < 0:
             raise ConfigError(f"min_bin_share must be in [0, 0.5) and merge_tol >= 0, got {self.min_bin_share}, "
                               f"{self.merge_tol}.")
-        spec = smooth_tables(self._lower(models, k), inputs.numeric, inputs.categorical, inputs.numeric_columns,
+        spec = self._lower(models, k)
+        if inputs.special:  # codes' own bins first (smoothing keeps them)
+            spec["terms"] = _merge_specials(spec["terms"], inputs, targets)
+        spec = smooth_tables(spec, inputs.numeric, inputs.categorical, inputs.numeric_columns,
                              inputs.categorical_columns, min_share=float(self.min_bin_share), tol=float(self.merge_tol))
         spec["meta"].update(min_bin_share=float(self.min_bin_share), merge_tol=float(self.merge_tol))
         return spec
@@ -204,3 +236,35 @@ class EBMStudent(SoftTargetStudent):
         return {"kind": "additive", "link": "logistic" if kp == 1 else "softmax", "intercept": intercept.tolist(),
                 "terms": terms, "meta": {"soft_method": self.method_, "interactions": self.interactions,
                                          "outer_bags": self.outer_bags, "max_bins": self.max_bins}}
+
+
+def _merge_specials(terms: list[dict], inputs: RawInputs, targets: np.ndarray) -> list[dict]:
+    """Fold each feature's nominal code term into its numeric term as ``special`` scores.
+
+    EBM saw special rows as missing in the numeric column plus their code in the companion
+    column: a non-special row scores ``numeric[bin] + codes[none]``, a row holding code ``c``
+    ``numeric[missing] + codes[c]``.
+    """
+    companion = _special_columns(inputs)
+    out = []
+    for t in terms:
+        feats = [a["feature"] for a in t["axes"]]
+        if any(f in companion for f in feats):
+            continue  # merged below (pairs with the companion column are excluded at fit time)
+        out.append(t)
+    for col, name in companion.items():
+        code_term = next((t for t in terms if [a["feature"] for a in t["axes"]] == [col]), None)
+        main = next((t for t in out if len(t["axes"]) == 1 and t["axes"][0]["feature"] == name), None)
+        if code_term is None or main is None:
+            continue
+        codes = np.asarray(code_term["scores"], dtype=np.float64)
+        cats = code_term["axes"][0]["categories"]
+        scores = np.asarray(main["scores"], dtype=np.float64)
+        main["scores"] = (scores + codes[0]).tolist()
+        j = inputs.numeric_columns.index(name)
+        special = {}
+        for lv in special_levels(inputs, j):
+            c = codes[1 + cats.index(lv.key)] if lv.key in cats else codes[-1]
+            special[lv.key] = special_entry(lv, scores[0] + c, targets)
+        main["special"] = special
+    return out

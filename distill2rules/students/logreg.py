@@ -19,6 +19,7 @@ from scipy.special import expit, log_expit
 from distill2rules.errors import ConfigError
 from distill2rules.kd import log_softmax
 from distill2rules.students._base import RawInputs, SoftTargetStudent, numeric_standardisation
+from distill2rules.students._special import indicator_column, special_entry, special_levels
 from distill2rules.spec import MISSING_CATEGORY
 
 
@@ -38,6 +39,8 @@ def _design(inputs: RawInputs, prep: dict) -> np.ndarray:
         ok = idx >= 0
         oh[np.flatnonzero(ok), idx[ok]] = 1.0
         blocks.append(oh)
+    for lv in prep["special"]:  # one indicator per special value (the numeric part sees them as missing)
+        blocks.append(indicator_column(inputs, lv.feature, lv.key)[:, None])
     return np.hstack(blocks) if blocks else np.zeros((inputs.n, 0))
 
 
@@ -48,18 +51,22 @@ def _prep(inputs: RawInputs, min_category_count: int) -> dict:
         vals, counts = np.unique(inputs.categorical[:, j].astype(str), return_counts=True)
         levels = sorted(v for v, c in zip(vals, counts) if c >= min_category_count or v == MISSING_CATEGORY)
         categorical.append({"feature": name, "levels": levels})
-    return {"numeric": numeric, "categorical": categorical}
+    return {"numeric": numeric, "categorical": categorical, "special": special_levels(inputs)}
 
 
-def _feature_slices(prep: dict) -> list[slice]:
+def _feature_slices(prep: dict) -> list[np.ndarray]:
+    """Design columns of every feature (a numeric column's special indicators come last)."""
     slices, start = [], 0
-    for _ in prep["numeric"]:
-        slices.append(slice(start, start + 1))
+    for p in prep["numeric"]:
+        slices.append([start])
         start += 1
     for p in prep["categorical"]:
-        slices.append(slice(start, start + len(p["levels"])))
+        slices.append(list(range(start, start + len(p["levels"]))))
         start += len(p["levels"])
-    return slices
+    for lv in prep["special"]:
+        slices[lv.j].append(start)
+        start += 1
+    return [np.asarray(s, dtype=np.int64) for s in slices]
 
 
 def fit_soft_logistic(Z: np.ndarray, T: np.ndarray, *, l1: float, l2: float, sample_weight: np.ndarray | None = None,
@@ -134,6 +141,9 @@ class LogRegStudent(SoftTargetStudent):
         ``{"income": +1, "debt": -1}`` or ``"income:+,debt:-"``: signed coefficients (binary).
     min_category_count : int
         Categories seen fewer times get no coefficient of their own (scored as unseen, 0).
+    special_values : dict or str or None
+        Codes that are levels, not numbers (``{"months_since_delinq": {"-9": "no record"}}``):
+        the numeric part is fitted on the other rows, each code gets its own coefficient.
 
     Examples
     --------
@@ -147,7 +157,9 @@ class LogRegStudent(SoftTargetStudent):
 
     def __init__(self, *, l1: float = 1e-3, l2: float = 1e-4, max_terms: int | None = None,
                  categorical_features: Sequence[str] | None = None, monotone: Any = None,
-                 min_category_count: int = 5, max_iter: int = 500, random_state: int | None = None) -> None:
+                 min_category_count: int = 5, max_iter: int = 500, random_state: int | None = None,
+                 special_values: Any = None) -> None:
+        self.special_values = special_values
         self.l1 = l1
         self.l2 = l2
         self.max_terms = max_terms
@@ -174,7 +186,7 @@ class LogRegStudent(SoftTargetStudent):
         if self.max_terms is not None:
             W, b = self._limit_terms(Z, targets, sample_weight, sign, slices, W, b, x)
         self.n_iter_ = None
-        return self._lower(prep, W, b, k)
+        return self._lower(prep, W, b, k, targets)
 
     def _limit_terms(self, Z, T, sw, sign, slices, W, b, x):
         def n_active(W):
@@ -204,21 +216,27 @@ class LogRegStudent(SoftTargetStudent):
         Wfull[keep] = Wk
         return Wfull, bk
 
-    def _lower(self, prep: dict, W: np.ndarray, b: np.ndarray, k: int) -> dict:
+    def _lower(self, prep: dict, W: np.ndarray, b: np.ndarray, k: int, targets: np.ndarray | None = None) -> dict:
         kp = W.shape[1]
         intercept = np.array(b, dtype=np.float64)
         terms = []
         row = 0
+        n_plain = len(prep["numeric"]) + sum(len(p["levels"]) for p in prep["categorical"])
+        special_w = {(lv.feature, lv.key): (lv, W[n_plain + i]) for i, lv in enumerate(prep["special"])}
         for p in prep["numeric"]:
             w = W[row]
             row += 1
-            if not np.any(w != 0):
+            own = [(lv, ws) for (f, _), (lv, ws) in special_w.items() if f == p["feature"]]
+            if not np.any(w != 0) and not any(np.any(ws != 0) for _, ws in own):
                 continue
             coef = w / p["scale"]
             intercept -= w * p["mean"] / p["scale"]
             terms.append({"name": p["feature"], "type": "linear", "feature": p["feature"], "coef": coef.tolist(),
                           "impute": p["impute"], "clip": list(p["clip"]),
                           "display": {"mean": p["mean"], "scale": p["scale"]}})
+            if own:  # a special row scores coef * impute (its numeric part) + its own indicator weight
+                base = coef * float(np.clip(p["impute"], *p["clip"]))
+                terms[-1]["special"] = {lv.key: special_entry(lv, base + ws, targets) for lv, ws in own}
         for p in prep["categorical"]:
             levels = p["levels"]
             w = W[row: row + len(levels)]

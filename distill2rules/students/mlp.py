@@ -41,6 +41,7 @@ import numpy as np
 from distill2rules.errors import ConfigError, DataError
 from distill2rules.spec import MISSING_CATEGORY
 from distill2rules.students._base import RawInputs, SoftTargetStudent, numeric_standardisation
+from distill2rules.students._special import special_levels
 
 
 def parse_hidden(hidden: Any) -> tuple[int, ...]:
@@ -67,14 +68,16 @@ def _preprocess(inputs: RawInputs, min_category_count: int) -> dict:
         vals, counts = np.unique(inputs.categorical[:, j].astype(str), return_counts=True)
         cats = sorted(str(v) for v, c in zip(vals, counts) if c >= min_category_count and v != MISSING_CATEGORY)
         categorical.append({"feature": name, "categories": cats})
-    return {"numeric": numeric, "categorical": categorical}
+    special = [{"feature": lv.feature, "value": lv.value, "label": lv.label} for lv in special_levels(inputs)]
+    return {"numeric": numeric, "categorical": categorical, **({"special": special} if special else {})}
 
 
 def _design(inputs: RawInputs, prep: dict) -> np.ndarray:
     from distill2rules.spec._evaluate import mlp_design_matrix
 
-    spec_like = {"inputs": {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns}, "preprocess": prep}
-    return mlp_design_matrix(spec_like, inputs.numeric, inputs.categorical).astype(np.float32)
+    spec_like = {"inputs": {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns}, "preprocess": prep,
+                 "special_values": inputs.special}
+    return mlp_design_matrix(spec_like, inputs.raw, inputs.categorical).astype(np.float32)
 
 
 class MLPStudent(SoftTargetStudent):
@@ -110,6 +113,9 @@ class MLPStudent(SoftTargetStudent):
         Columns to one-hot; default: non-numeric dtypes.
     min_category_count : int
         Categories seen fewer times get no input (scored as unseen: all zeros).
+    special_values : dict or str or None
+        Codes that are levels, not numbers: one 0/1 input each; the numeric input is imputed
+        (and standardised on the other rows) there, so codes are never on a monotone path.
     validation_fraction : float
         Share of the training rows held out for early stopping when no ``X_val`` is given.
     n_threads : int
@@ -133,7 +139,9 @@ class MLPStudent(SoftTargetStudent):
                  temperature: float = 1.0, alpha: float = 0.0, monotone: Any = None, monotone_method: str = "constrained",
                  monotone_penalty: float = 10.0,
                  categorical_features: Sequence[str] | None = None, min_category_count: int = 1,
-                 validation_fraction: float = 0.1, n_threads: int = 1, random_state: int | None = None) -> None:
+                 validation_fraction: float = 0.1, n_threads: int = 1, random_state: int | None = None,
+                 special_values: Any = None) -> None:
+        self.special_values = special_values
         self.hidden = hidden
         self.activation = activation
         self.epochs = epochs

@@ -39,7 +39,7 @@ and the probabilities are clipped to these bounds from the last rule to the firs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -47,6 +47,7 @@ import numpy as np
 from distill2rules.errors import ConfigError
 from distill2rules.spec import MISSING_CATEGORY
 from distill2rules.students._base import RawInputs, SoftTargetStudent
+from distill2rules.students._special import special_levels
 
 _TINY = 1e-12
 
@@ -63,9 +64,12 @@ class _Binned:
     codes: list[np.ndarray]  # (n,) int64 per feature
     thresholds: list[np.ndarray]  # numeric: sorted thresholds t_0 < ... < t_{m-1}; categorical: empty
     levels: list[list[str]]  # categorical levels (may include ""); numeric: []
+    specials: list[list[float]] = field(default_factory=list)  # numeric: special values (codes m + 2 + i)
 
     def n_codes(self, j: int) -> int:
-        return len(self.thresholds[j]) + 2 if self.is_numeric[j] else len(self.levels[j])
+        if not self.is_numeric[j]:
+            return len(self.levels[j])
+        return len(self.thresholds[j]) + 2 + len(self.specials[j])
 
 
 def _numeric_thresholds(x: np.ndarray, max_bins: int) -> np.ndarray:
@@ -83,19 +87,24 @@ def _numeric_thresholds(x: np.ndarray, max_bins: int) -> np.ndarray:
 
 
 def _bin(inputs: RawInputs, max_bins: int) -> _Binned:
-    names, is_num, codes, thr, levels = [], [], [], [], []
+    names, is_num, codes, thr, levels, specials = [], [], [], [], [], []
     for j, name in enumerate(inputs.numeric_columns):
-        x = inputs.numeric[:, j].astype(np.float64)
+        x = inputs.numeric[:, j].astype(np.float64)  # special values are NaN here
         t = _numeric_thresholds(x, max_bins)
         c = np.searchsorted(t, x, side="left").astype(np.int64)  # x <= t_b  <=>  code <= b
         c[np.isnan(x)] = len(t) + 1
+        own = special_levels(inputs, j)
+        for i, lv in enumerate(own):  # each special value is a code of its own, off the grid
+            c[lv.rows] = len(t) + 2 + i
+        specials.append([lv.value for lv in own])
         names.append(name), is_num.append(True), codes.append(c), thr.append(t), levels.append([])
     for j, name in enumerate(inputs.categorical_columns):
         col = inputs.categorical[:, j].astype(str)
         lv, c = np.unique(col, return_inverse=True)
         names.append(name), is_num.append(False), codes.append(c.astype(np.int64)), thr.append(np.zeros(0))
         levels.append([str(v) for v in lv])
-    return _Binned(names, is_num, codes, thr, levels)
+        specials.append([])
+    return _Binned(names, is_num, codes, thr, levels, specials)
 
 
 # ----------------------------------------------------------------------------- scores
@@ -123,7 +132,8 @@ def _rule_scores(S: np.ndarray, NS: np.ndarray, rest: np.ndarray, ce_weight: flo
 
 @dataclass(frozen=True)
 class _Cond:
-    """One condition in code space. ``kind``: le/gt (bin b), set (frozenset of codes), miss/nomiss."""
+    """One condition in code space. ``kind``: le/gt (bin b), set (frozenset of codes), miss/nomiss,
+    isp/nsp (is / is not one of the special values ``codes``, indices into ``specials[j]``)."""
 
     j: int
     kind: str
@@ -140,7 +150,10 @@ class _Cond:
                 return is_miss
             if self.kind == "nomiss":
                 return ~is_miss
-            res = c <= self.b if self.kind == "le" else c > self.b
+            if self.kind in ("isp", "nsp"):
+                inside = np.isin(c, [miss_code + 1 + i for i in self.codes])
+                return inside if self.kind == "isp" else ~inside
+            res = c <= self.b if self.kind == "le" else (c > self.b) & (c < miss_code)  # specials: never
             return np.where(is_miss, self.missing, res)
         return np.isin(c, np.fromiter(self.codes, dtype=np.int64, count=len(self.codes)))
 
@@ -151,6 +164,9 @@ class _Cond:
                 return {"feature": name, "op": "is_missing"}
             if self.kind == "nomiss":
                 return {"feature": name, "op": "not_missing"}
+            if self.kind in ("isp", "nsp"):
+                values = sorted(binned.specials[self.j][i] for i in self.codes)
+                return {"feature": name, "op": "is_special" if self.kind == "isp" else "not_special", "values": values}
             return {"feature": name, "op": "<=" if self.kind == "le" else ">",
                     "value": float(binned.thresholds[self.j][self.b]), "missing": bool(self.missing)}
         levels = binned.levels[self.j]
@@ -197,6 +213,9 @@ class RuleListStudent(SoftTargetStudent):
     prune : bool
         With a validation split, keep the shortest prefix of the list (default rule re-fitted)
         with the best validation agreement with the targets' argmax.
+    special_values : dict or str or None
+        Codes that are levels, not numbers: rules test them as ``X is 'no record'`` (or
+        ``is not``), never with a threshold; comparisons do not hold for them.
     random_state : int or None
         Accepted for API symmetry; the search is deterministic.
 
@@ -215,7 +234,8 @@ class RuleListStudent(SoftTargetStudent):
     def __init__(self, *, max_rules: int = 10, max_conditions: int = 3, min_support: float | int = 0.01,
                  categorical_features: Sequence[str] | None = None, monotone: Any = None, beam_width: int = 5,
                  max_bins: int = 64, ce_weight: float = 0.1, smoothing: float = 1.0, prune: bool = True,
-                 random_state: int | None = None) -> None:
+                 random_state: int | None = None, special_values: Any = None) -> None:
+        self.special_values = special_values
         self.max_rules = max_rules
         self.max_conditions = max_conditions
         self.min_support = min_support
@@ -276,7 +296,9 @@ class RuleListStudent(SoftTargetStudent):
         scores = []
         for sp in specs:
             sp["inputs"] = {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns}
-            label = spec_mod.evaluate(sp, numeric=inputs.numeric, categorical=inputs.categorical)["label"]
+            if inputs.special:
+                sp["special_values"] = inputs.special
+            label = spec_mod.evaluate(sp, numeric=inputs.raw, categorical=inputs.categorical)["label"]
             scores.append(float(np.mean(label == want)))
         best = int(np.argmax(scores))  # first maximum = fewest rules
         spec = specs[best]
@@ -382,11 +404,33 @@ class RuleListStudent(SoftTargetStudent):
                 for b in np.argsort(-g)[:3]:
                     if np.isfinite(g[b]) and g[b] > 0:
                         out.append((float(g[b]), _Cond(j, kind, b=int(b), missing=bool(missing)), new_role or role))
+        hs, ns = H[miss + 1:], N[miss + 1:]  # special values: their own codes after the missing one
         if self._min_rows <= cm < n_mask:  # missing / not missing: off the grid, neutral for monotonicity
-            for kind, S, NS in (("miss", hm, nm), ("nomiss", aH, aN)):
+            for kind, S, NS in (("miss", hm, nm), ("nomiss", aH + hs.sum(axis=0), aN + ns.sum())):
                 g = float(self._scores(S[None], np.asarray([NS]), rest)[0])
                 if g > 0:
                     out.append((g, _Cond(j, kind), role))
+        out.extend(self._special_candidates(j, H, N, cnt, n_mask, rest, role))
+        return out
+
+    def _special_candidates(self, j, H, N, cnt, n_mask, rest, role):
+        """``X is 'code'`` / ``X is not 'code'`` (each code, and all of them): neutral for monotonicity."""
+        first = len(self._binned.thresholds[j]) + 2
+        n_sp = len(self._binned.specials[j])
+        if not n_sp:
+            return []
+        sets = [frozenset([i]) for i in range(n_sp)] + ([frozenset(range(n_sp))] if n_sp > 1 else [])
+        tot_S, tot_N = H.sum(axis=0), N.sum()
+        out = []
+        for codes in sets:
+            rows = [first + i for i in codes]
+            S_in, N_in, C_in = H[rows].sum(axis=0), N[rows].sum(), cnt[rows].sum()
+            for kind, S, NS, C in (("isp", S_in, N_in, C_in), ("nsp", tot_S - S_in, tot_N - N_in, n_mask - C_in)):
+                if not self._min_rows <= C < n_mask:
+                    continue
+                g = float(self._scores(S[None], np.asarray([NS]), rest)[0])
+                if g > 0:
+                    out.append((g, _Cond(j, kind, codes=codes), role))
         return out
 
     def _categorical_candidates(self, j, H, N, cnt, n_mask, rest):

@@ -26,6 +26,7 @@ import numpy as np
 from distill2rules.errors import ConfigError
 from distill2rules.spec import MISSING_CATEGORY
 from distill2rules.students._base import RawInputs, SoftTargetStudent
+from distill2rules.students._special import special_levels
 
 
 class _Encoding:
@@ -50,6 +51,29 @@ class _Encoding:
                     self.columns.append(("onehot", j, str(lv)))
             self.levels.append([str(v) for v in levels])
         self.categorical = list(inputs.categorical_columns)
+        # special values: per numeric feature, one code column ("" = not special), like a categorical
+        self.special: dict[int, list[str]] = {}  # numeric j -> code levels in code order
+        self.special_values: dict[int, dict[str, float]] = {}
+        for j, name in enumerate(self.numeric):
+            own = special_levels(inputs, j)
+            if not own:
+                continue
+            col = self._special_text(inputs, j)
+            levels, inv = np.unique(col, return_inverse=True)
+            if self.k == 2:
+                means = np.bincount(inv, weights=targets[:, 1]) / np.maximum(np.bincount(inv), 1)
+                levels = levels[np.argsort(means, kind="stable")]
+                self.columns.append(("sord", j, None))
+            else:
+                for lv in levels:
+                    self.columns.append(("sonehot", j, str(lv)))
+            self.special[j] = [str(v) for v in levels]
+            self.special_values[j] = {lv.key: lv.value for lv in own}
+
+    @staticmethod
+    def _special_text(inputs: RawInputs, j: int) -> np.ndarray:
+        keys = np.asarray(["", *inputs.special[inputs.numeric_columns[j]]], dtype=object)
+        return keys[inputs.special_index[j] + 1].astype(str)
 
     def matrix(self, inputs: RawInputs) -> np.ndarray:
         n = inputs.n
@@ -60,6 +84,11 @@ class _Encoding:
             elif kind == "ord":
                 pos = {v: i for i, v in enumerate(self.levels[j])}
                 out[:, c] = np.fromiter((pos.get(v, -1) for v in inputs.categorical[:, j]), dtype=np.float32, count=n)
+            elif kind == "sord":
+                pos = {v: i for i, v in enumerate(self.special[j])}
+                out[:, c] = np.fromiter((pos[v] for v in self._special_text(inputs, j)), dtype=np.float32, count=n)
+            elif kind == "sonehot":
+                out[:, c] = (self._special_text(inputs, j) == lv).astype(np.float32)
             else:
                 out[:, c] = (inputs.categorical[:, j] == lv).astype(np.float32)
         return out
@@ -82,6 +111,9 @@ class TreeStudent(SoftTargetStudent):
         ``{"income": +1}``: scikit-learn ``monotonic_cst`` (two classes only).
     random_state : int or None
         Seed of scikit-learn's feature permutation (ties between equally good splits).
+    special_values : dict or str or None
+        Codes that are levels, not numbers: split on as a small categorical of their own
+        (rules read ``X is 'no record'``); numeric splits see them as missing.
 
     Examples
     --------
@@ -95,7 +127,8 @@ class TreeStudent(SoftTargetStudent):
 
     def __init__(self, *, max_depth: int = 4, min_samples_leaf: int | float = 5, max_leaf_nodes: int | None = None,
                  categorical_features: Sequence[str] | None = None, monotone: Any = None,
-                 random_state: int | None = 0) -> None:
+                 random_state: int | None = 0, special_values: Any = None) -> None:
+        self.special_values = special_values
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
         self.max_leaf_nodes = max_leaf_nodes
@@ -166,8 +199,17 @@ class TreeStudent(SoftTargetStudent):
     def _conditions(path: list, enc: _Encoding) -> list[dict]:
         num_bounds: dict[int, list] = {}  # feature -> [lo, hi, missing_ok]
         cat_allowed: dict[int, list] = {}  # feature -> [set of allowed levels, unseen_ok]
+        spc_allowed: dict[int, set] = {}  # numeric feature -> allowed special codes ("" = not special)
         for col, thr, left, miss_ok in path:
             kind, j, lv = enc.columns[col]
+            if kind in ("sord", "sonehot"):
+                a = spc_allowed.setdefault(j, set(enc.special[j]))
+                if kind == "sord":
+                    low = {v for i, v in enumerate(enc.special[j]) if i <= thr}
+                    spc_allowed[j] = a & low if left else a - low
+                else:
+                    spc_allowed[j] = a - {lv} if left else a & {lv}
+                continue
             if kind == "num":
                 b = num_bounds.setdefault(j, [-np.inf, np.inf, True])
                 if left:
@@ -186,13 +228,29 @@ class TreeStudent(SoftTargetStudent):
                 a[0] = a[0] - {lv} if left else a[0] & {lv}
                 a[1] = a[1] and left
         out: list[dict] = []
-        for j in sorted(num_bounds):
-            lo, hi, miss_ok = num_bounds[j]
+        for j in sorted(set(num_bounds) | set(spc_allowed)):
             name = enc.numeric[j]
+            special: list[float] = []
+            if j in enc.special:  # special rows went with the missing ones on numeric splits
+                allowed = spc_allowed.get(j, set(enc.special[j]))
+                codes = enc.special_values[j]
+                bounds = num_bounds.get(j)
+                passing = {k for k in allowed if k} if bounds is None or bounds[2] else set()
+                special = sorted(codes[k] for k in passing)
+                if "" not in allowed:  # only special rows reach this leaf
+                    out.append({"feature": name, "op": "is_special", "values": special})
+                    continue
+                if bounds is None:
+                    if len(passing) < len(codes):
+                        out.append({"feature": name, "op": "not_special",
+                                    "values": sorted(v for k, v in codes.items() if k not in passing)})
+                    continue
+            lo, hi, miss_ok = num_bounds[j]
+            extra = {"special": special} if special else {}
             if np.isfinite(lo):
-                out.append({"feature": name, "op": ">", "value": float(lo), "missing": bool(miss_ok)})
+                out.append({"feature": name, "op": ">", "value": float(lo), "missing": bool(miss_ok), **extra})
             if np.isfinite(hi):
-                out.append({"feature": name, "op": "<=", "value": float(hi), "missing": bool(miss_ok)})
+                out.append({"feature": name, "op": "<=", "value": float(hi), "missing": bool(miss_ok), **extra})
         for j in sorted(cat_allowed):
             allowed, unseen_ok = cat_allowed[j]
             name = enc.categorical[j]
