@@ -448,8 +448,13 @@ class _KDSources:
         """Append ``n`` synthetic rows scored by the teacher; their label is the teacher's class."""
         from distill2rules.kd.augment import synthesize
 
+        from distill2rules.data._special import join_codes, split_codes
+
         cats = [c for c in getattr(schema, "categorical_columns", []) if c in self.X.columns]
-        syn = synthesize(self.X, n, categorical=cats, random_state=seed)
+        special = schema.special_values_by_column() if hasattr(schema, "special_values_by_column") else {}
+        X, companions = split_codes(self.X, special)  # special values are drawn as levels, never jittered
+        syn = synthesize(X, n, categorical=cats + companions, random_state=seed)
+        syn.frame = join_codes(syn.frame, special, companions)
         z_syn = teacher_logits(syn.frame)
         lab = np.argmax(z_syn, axis=1)
         y_syn = pd.Series(classes[lab], name=self.y.name)

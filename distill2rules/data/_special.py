@@ -219,3 +219,37 @@ def codes_warning(flagged: Mapping[str, list[float]]) -> str:
             "in an otherwise non-negative column) but no special values were declared, so they are "
             f"modelled as numbers; declare them, e.g. --special-values '{first}:{example}' or the "
             "schema's \"special_values\", if they are codes.")
+
+
+def split_codes(frame: pd.DataFrame, special: Mapping[str, Mapping[str, str]]) -> tuple[pd.DataFrame, list[str]]:
+    """Each coded column as its numbers (codes -> NaN) plus a companion text column of its codes.
+
+    For code-unaware row generators (augmentation): they then never jitter, mix or clip a code
+    as a number. :func:`join_codes` puts the codes back.
+    """
+    out = frame.copy()
+    companions = []
+    for col, codes in special.items():
+        if col not in out.columns:
+            continue
+        x = pd.to_numeric(out[col], errors="coerce").astype("float64")
+        key = x.map(lambda v: code_key(v) if np.isfinite(v) else None)
+        is_code = key.isin(list(codes))
+        name = f"{col} [special]"
+        while name in out.columns:
+            name += "_"
+        out[col] = x.mask(is_code)
+        out[name] = key.where(is_code, None).astype(object)
+        companions.append(name)
+    return out, companions
+
+
+def join_codes(frame: pd.DataFrame, special: Mapping[str, Mapping[str, str]], companions: list[str]) -> pd.DataFrame:
+    """Inverse of :func:`split_codes`: the code where the companion holds one, else the number."""
+    out = frame.copy()
+    cols = [c for c in special if c in out.columns]
+    for col, name in zip(cols, companions):
+        code = pd.to_numeric(out[name], errors="coerce")
+        out[col] = code.where(code.notna(), out[col])
+        out = out.drop(columns=[name])
+    return out

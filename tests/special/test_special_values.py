@@ -20,7 +20,7 @@ FAST = {
     "ebm": {"interactions": 2, "outer_bags": 1, "max_bins": 64, "n_jobs": 1},
     "rules": {"max_rules": 8},
     "tree": {"max_depth": 4},
-    "mlp": {"hidden": [8], "epochs": 30, "patience": 5},
+    "mlp": {"hidden": [8], "epochs": 20, "patience": 5},
 }
 
 
