@@ -50,6 +50,8 @@ def fold_scale(spec: dict[str, Any], a: float) -> dict[str, Any]:
                 t["coef"] = [a * v for v in t["coef"]]
             else:
                 t["scores"] = (a * np.asarray(t["scores"], dtype=float)).tolist()
+            for e in (t.get("special") or {}).values():  # special values' own scores
+                e["score"] = [a * v for v in e["score"]]
     elif kind == "mlp":
         last = s["layers"][-1]
         last["weight"] = (a * np.asarray(last["weight"], dtype=float)).tolist()

@@ -15,6 +15,7 @@ def spec_size(spec: Mapping[str, Any]) -> int:
         for t in spec["terms"]:
             arr = np.asarray(t["coef"] if t["type"] == "linear" else t["scores"], dtype=float)
             n += int(np.count_nonzero(arr))
+            n += sum(int(np.count_nonzero(e["score"])) for e in (t.get("special") or {}).values())
         return n
     if kind == "rule_list":
         k = len(spec["classes"])

@@ -755,7 +755,7 @@ def _student_permutation(
         return _spec_outputs(spec, evaluate(spec, numeric=num, categorical=cat))
 
     raw_fn = slow
-    if spec["kind"] in ("additive", "rule_list", "mlp"):
+    if spec["kind"] in ("additive", "rule_list", "mlp") and not spec.get("special_values"):  # codes: reference path
         fast = _CodeSpaceSpec(spec, codec)
         probe = np.vstack([R, R_bg])
         if np.allclose(fast.outputs(probe), slow(probe), rtol=1e-9, atol=1e-9):

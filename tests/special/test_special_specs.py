@@ -104,3 +104,12 @@ def test_is_special_value_hook():
     assert spec_mod.is_special_value(spec, "m", -9) and spec_mod.is_special_value(spec, "m", np.float32(-8.0))
     assert not spec_mod.is_special_value(spec, "m", -7) and not spec_mod.is_special_value(spec, "x", -9)
     assert spec_mod.special_label(spec, "m", -9.0) == "no record"
+
+
+def test_calibration_scales_special_scores_too():
+    from distill2rules.students import fold_scale
+
+    spec = _additive3()
+    before = spec_mod.evaluate(spec, ROWS)["scores"]
+    after = spec_mod.evaluate(fold_scale(spec, 0.5), ROWS)["scores"]
+    np.testing.assert_allclose(after, 0.5 * before)
