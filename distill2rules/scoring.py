@@ -132,6 +132,19 @@ def _fmt_value(x: Any) -> str:
     return _fmt_num(x)
 
 
+def _special_label(table: Any, feature: str, v: Any) -> str | None:
+    """The label of ``v`` if it is a declared special value of ``feature`` (metadata ``special_values``)."""
+    if not table or v is None or isinstance(v, str):
+        return None
+    from distill2rules.spec._special import special_label
+
+    return special_label({"special_values": table}, feature, v)
+
+
+def _among(v: Any, values: Any) -> bool:
+    return any(np.float32(v) == np.float32(float(x)) for x in values)
+
+
 def _as_float(v: Any) -> float:
     if v is None:
         return math.nan
@@ -540,10 +553,10 @@ class Scorer:
             impact = -neg
             if len(feats) == 1:
                 value = self._value(feats[0], bufs, record)
-                shown = f"{shown_labels[0]} is {_fmt_value(value)}"
+                shown = f"{shown_labels[0]} is {self._shown(feats[0], value)}"
             else:
                 value = {f: self._value(f, bufs, record) for f in feats}
-                shown = " and ".join(f"{lb} is {_fmt_value(v)}" for lb, v in zip(shown_labels, value.values()))
+                shown = " and ".join(f"{lb} is {self._shown(f, v)}" for lb, (f, v) in zip(shown_labels, value.items()))
             amount = f"{impact:.2f} score units" if ppl is None else \
                 f"{impact:.2f} log-odds, {impact * ppl:.0f} points"
             if tail is None:
@@ -555,10 +568,21 @@ class Scorer:
                         "points": None if ppl is None else impact * ppl, "text": text})
         return out
 
+    def _shown(self, feature: str, v: Any) -> str:
+        """A value as shown: a special value by its label ('no record'), never the code."""
+        label = _special_label(self.special_values, feature, v)
+        return f"'{label}'" if label is not None else _fmt_value(v)
+
     def _holds(self, cond: Mapping[str, Any], bufs: Mapping[str, Any]) -> tuple[bool, Any]:
         v = self._value(cond["feature"], bufs)
         op = cond["op"]
         missing = v is None
+        coded = _special_label(self.special_values, cond["feature"], v) is not None
+        if op in ("is_special", "not_special") or (coded and op in ("<=", ">")):  # codes are levels
+            if op in ("<=", ">"):
+                return _among(v, cond.get("special", [])), v
+            inside = not missing and _among(v, cond.get("values", []))
+            return (inside if op == "is_special" else not inside), v
         if op == "is_missing":
             return missing, v
         if op == "not_missing":
@@ -584,7 +608,7 @@ class Scorer:
                 label = self.labels.get(cond["feature"], cond["feature"])
                 reasons.append({"term": info["name"], "features": [cond["feature"]], "value": v,
                                 "condition": cond.get("text", ""), "impact": None, "points": None,
-                                "text": f"{cond.get('text', '')} ({label} is {_fmt_value(v)})"})
+                                "text": f"{cond.get('text', '')} ({label} is {self._shown(cond['feature'], v)})"})
         else:  # why the rules that decide otherwise did not apply
             decided = rule.get("decision")
             for r, earlier in enumerate(self._rules):
@@ -596,7 +620,7 @@ class Scorer:
                         label = self.labels.get(cond["feature"], cond["feature"])
                         reasons.append({"term": earlier["name"], "features": [cond["feature"]], "value": v,
                                         "condition": cond.get("text", ""), "impact": None, "points": None,
-                                        "text": f"{earlier['name']} does not apply: {label} is {_fmt_value(v)}, "
+                                        "text": f"{earlier['name']} does not apply: {label} is {self._shown(cond['feature'], v)}, "
                                                 f"not {cond.get('text', '')}"})
                         break
         return info, [{"rank": i + 1, **r} for i, r in enumerate(reasons[:top])]
@@ -624,7 +648,7 @@ class Scorer:
             v = self._value(f, bufs)
             out.append({"rank": len(out) + 1, "term": f, "features": [f], "value": v,
                         "reference": _fmt_value(refs[i][1]), "impact": -neg, "points": None,
-                        "text": f"{self.labels.get(f, f)} is {_fmt_value(v)} (occlusion: moves the log-odds of "
+                        "text": f"{self.labels.get(f, f)} is {self._shown(f, v)} (occlusion: moves the log-odds of "
                                 f"'{self.classes[k]}' by {-neg:.2f} vs {_fmt_value(refs[i][1])})"})
         return out
 

@@ -106,6 +106,7 @@ def _additive_reasons(spec: Mapping[str, Any], adverse: int | None) -> list[dict
 def _rule_reasons(spec: Mapping[str, Any]) -> dict[str, Any]:
     from distill2rules.exporters._render import (
         condition_text,
+        special_labels,
         feature_label,
         rule_decision,
         rule_text,
@@ -119,7 +120,8 @@ def _rule_reasons(spec: Mapping[str, Any]) -> dict[str, Any]:
             "name": str(rule.get("name") or f"R{r + 1}"),
             "text": rule_text(spec, rule),
             "decision": rule_decision(spec, rule)[0],
-            "conditions": [{**jsonable(dict(c)), "text": condition_text(c, feature_label(spec, c["feature"]))}
+            "conditions": [{**jsonable(dict(c)), "text": condition_text(c, feature_label(spec, c["feature"]),
+                                                                   special_labels(spec, c["feature"]))}
                            for c in rule.get("conditions", [])],
         })
     default = spec["default"]

@@ -202,3 +202,27 @@ def test_cli_special_values_flow_into_the_artifact(cli, coded, tmp_path):
             "purpose:-9=x", "--out", tmp_path / "bad", "--quiet")
     assert r.code == 2 and "not numeric" in r.err and "Traceback" not in r.err
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("student", ["logreg", "rules", "tree"])
+def test_scorer_shows_labels_and_follows_the_graph(coded, student):
+    """The pandas-free Scorer (ONNX + its metadata) decides like the spec and names codes by label."""
+    from distill2rules.exporters import to_onnx
+    from distill2rules.scoring import Scorer
+
+    teacher, frame, target = coded
+    res = _fit(coded, student)
+    scorer = Scorer(to_onnx(res.spec).SerializeToString())
+    X = frame.drop(columns=[target])
+    rows = X[X[COLUMN].isin([-9.0, -8.0])].head(15)
+    want = res.student.predict(rows)
+    code = re.compile(r"(?<![\d.])-[789](?![\d.])")
+    texts = []
+    for (_, row), decision in zip(rows.iterrows(), want):
+        record = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        out = scorer.explain(record, top=5)
+        assert str(out["decision"]) == str(decision)
+        texts += [r["text"] for r in out["reasons"]]
+    assert any(label in t for t in texts for label in CODES.values())
+    for t in texts:
+        assert not code.search(t), t
