@@ -5,18 +5,14 @@ Each limit has a default and an environment variable that raises (or lowers) it;
 :class:`~distill2rules.errors.Distill2RulesError` subclass (exit 2 in the CLI) that names the
 limit and the variable.
 
-=================================  ======================================  ==============
-limit                              environment variable                    default
-=================================  ======================================  ==============
-teacher file size                  ``DISTILL2RULES_MAX_TEACHER_BYTES``     2 GiB
-data file size (as stored)         ``DISTILL2RULES_MAX_DATA_BYTES``        4 GiB
-decompressed data size             ``DISTILL2RULES_MAX_DECOMPRESSED_BYTES`` 2 GiB
-decompression ratio                ``DISTILL2RULES_MAX_DECOMPRESSION_RATIO`` 100 (past 64 MiB)
-``--augment`` rows                 ``DISTILL2RULES_MAX_AUGMENT_ROWS``      5,000,000
-student spec size                  ``DISTILL2RULES_MAX_SPEC_BYTES``        64 MiB
-student spec nesting depth         ``DISTILL2RULES_MAX_SPEC_DEPTH``        64
-teacher probe time at load         ``DISTILL2RULES_PROBE_SECONDS``         60 s
-=================================  ======================================  ==============
+* teacher file size: ``DISTILL2RULES_MAX_TEACHER_BYTES``, 2 GiB
+* data file size (as stored): ``DISTILL2RULES_MAX_DATA_BYTES``, 4 GiB
+* decompressed data size: ``DISTILL2RULES_MAX_DECOMPRESSED_BYTES``, 2 GiB
+* decompression ratio (once 64 MiB are out): ``DISTILL2RULES_MAX_DECOMPRESSION_RATIO``, 100
+* ``--augment`` rows: ``DISTILL2RULES_MAX_AUGMENT_ROWS``, 5,000,000
+* student spec size: ``DISTILL2RULES_MAX_SPEC_BYTES``, 64 MiB
+* student spec nesting depth: ``DISTILL2RULES_MAX_SPEC_DEPTH``, 64
+* teacher probe time at load (ONNX, TorchScript): ``DISTILL2RULES_PROBE_SECONDS``, 60 s
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ against a tensor-math allowlist first (``_torch_check``) unless ``trust_code=Tru
 
 from __future__ import annotations
 
+import threading
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,65 @@ def _input_width(module: Any) -> int | None:
     return None
 
 
+_HARD_EXIT_REGISTERED = False
+
+
+def _exit_hard_at_exit() -> None:
+    global _HARD_EXIT_REGISTERED
+    if _HARD_EXIT_REGISTERED:
+        return
+    _HARD_EXIT_REGISTERED = True
+    import atexit
+    import os
+    import sys
+
+    def hard_exit() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001, S110 - best effort before _exit
+                pass
+        os._exit(2)
+
+    atexit.register(hard_exit)
+
+
+def call_with_time_limit(fn: Callable[[], Any], what: str) -> Any:
+    """``fn()``, or a TeacherError once :data:`~distill2rules.limits.PROBE_SECONDS` have passed.
+
+    torch cannot interrupt a running module, so ``fn`` runs in a daemon thread that is abandoned
+    (not stopped) on timeout. C++ static destructors racing that thread at interpreter exit would
+    abort the process, so once a probe has been abandoned the process ends with ``os._exit(2)``
+    (after flushing stdout/stderr) instead of a normal exit.
+    """
+    from distill2rules.limits import PROBE_SECONDS
+
+    seconds = PROBE_SECONDS.value()
+    if seconds == float("inf"):
+        return fn()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["out"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["exc"] = exc
+
+    worker = threading.Thread(target=target, name="distill2rules-probe", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        _exit_hard_at_exit()
+        raise TeacherError(
+            f"{what} did not finish within the {PROBE_SECONDS.what} limit ({seconds:g} s);",
+            hint=f"raise it with the environment variable {PROBE_SECONDS.env} (0 = no limit) "
+            "if you trust the model.",
+        )
+    if "exc" in box:
+        raise box["exc"]
+    return box["out"]
+
+
 def _module_teacher(
     module: Any, *, kind: str, path: Path, sidecar: Sidecar | None, info: dict[str, Any]
 ) -> TorchTeacher:
@@ -163,12 +223,17 @@ def _module_teacher(
             f"cannot tell how many inputs {path.name} takes;",
             hint=f"add a sidecar JSON {path.with_suffix('.json').name} with 'feature_names'.",
         )
-    try:
+    def probe() -> Any:
         with torch.inference_mode():
-            out = module(torch.zeros(2, width, dtype=torch.float32))
+            return module(torch.zeros(2, width, dtype=torch.float32))
+
+    try:
+        out = call_with_time_limit(probe, f"probing {path.name} at load")
         if isinstance(out, (tuple, list)):
             out = out[0]
         shape = tuple(out.shape)
+    except TeacherError:
+        raise
     except Exception as exc:
         raise TeacherError(
             f"{path.name} failed on a float32 input of shape [2, {width}] ({_one_line(exc)});",

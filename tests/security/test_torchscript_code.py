@@ -258,3 +258,37 @@ def test_trust_code_loads_an_op_outside_the_allowlist(tmp_path, cli, small_csv):
     r = cli("fit", "--teacher", path, "--data", small_csv, "--target", "y", "--student", "logreg",
             "--out", tmp_path / "art", "-q", "--no-baseline", "--no-onnx", "--trust-code")
     assert r.code == 0, r.err
+
+
+class Spin(nn.Module):
+    """Tensor math only, so it passes the allowlist, but its loop runs for hours."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 2)
+        self.n = 10**12
+
+    def forward(self, x):
+        s = torch.zeros(1)
+        for _ in range(self.n):
+            s = s + 1.0
+        return self.lin(x) + s * 0
+
+
+def test_load_probe_has_a_time_limit(tmp_path, small_csv):
+    """In a child process: the abandoned probe thread dies with it."""
+    import subprocess
+
+    from security_helpers import cli_subprocess, one_line_error
+
+    teacher = _save(Spin(), tmp_path / "spin.pt")
+    try:
+        proc = cli_subprocess("fit", "--teacher", teacher, "--data", small_csv, "--target", "y",
+                              "--student", "logreg", "--out", tmp_path / "art", "-q",
+                              env={"DISTILL2RULES_PROBE_SECONDS": "2"}, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the probe of an endless TorchScript loop was not time-limited")
+    assert proc.returncode == 2, proc.stderr[-400:]
+    line = one_line_error(proc.stderr)
+    assert "did not finish within the teacher probe time limit (2 s)" in line
+    assert "DISTILL2RULES_PROBE_SECONDS" in line
