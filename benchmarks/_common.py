@@ -278,7 +278,7 @@ def registered_students() -> list[str]:
 
 
 def make_context(*, quick: bool, workdir: Path | None = None, students: Sequence[str] | None = None,
-                 quick_rows: int = 3000) -> Context:
+                 quick_rows: int = 3000, teachers: Sequence[str] = ("gbt", "mlp")) -> Context:
     """Load Adult (a ``quick_rows`` sample when ``quick``) and train or reuse the teachers."""
     os.environ.update(data_env())
     wd = Path(workdir or (DEFAULT_WORKDIR if not quick else DEFAULT_WORKDIR / "quick"))
@@ -297,15 +297,18 @@ def make_context(*, quick: bool, workdir: Path | None = None, students: Sequence
     ctx.features = [c for c in frame.columns if c != ds.target]
     splits = split_frame(frame, ds.target, seed=0)
     ctx.train, ctx.test = splits.train, splits.test
-    ensure_teachers(ctx)
+    ensure_teachers(ctx, teachers)
     return ctx
 
 
-def ensure_teachers(ctx: Context) -> None:
-    """Train the GBT and MLP teachers on the context's data (reused if already on disk)."""
+def ensure_teachers(ctx: Context, kinds: Sequence[str] = ("gbt", "mlp")) -> None:
+    """Train the GBT and MLP teachers on the context's data (reused if already on disk);
+    ``kinds`` limits it to the teachers the chosen sections use (a module's ``TEACHERS``)."""
     from distill2rules.teachers import load_teacher, train_teacher
 
     for kind, fname in (("gbt", "model.txt"), ("mlp", "model.pt")):
+        if kind not in kinds:
+            continue
         path = ctx.workdir / "teachers" / kind / fname
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

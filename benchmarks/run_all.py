@@ -106,7 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from _common import load_average
 
     load_start = load_average()
-    ctx = make_context(quick=args.quick, workdir=args.workdir, students=args.students)
+    chosen = args.only or list(SECTIONS)
+    # teachers the chosen sections use (a section module may declare TEACHERS; default both)
+    teachers = sorted({t for n in chosen for t in getattr(sys.modules[SECTIONS[n].__module__], "TEACHERS", ("gbt", "mlp"))})
+    ctx = make_context(quick=args.quick, workdir=args.workdir, students=args.students, teachers=teachers)
     sections: list[Section] = []
     for name in args.only or list(SECTIONS):
         print(f"[bench] {name} …", file=sys.stderr, flush=True)
