@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import operator
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -272,6 +273,8 @@ class Scorer:
         self.columns: list[str] = self.num_cols + self.cat_cols
         self._colset = frozenset(self.columns)
         self._num_pos = {c: j for j, c in enumerate(self.num_cols)}
+        self._num_getter = _tuple_getter(self.num_cols)
+        self._cat_getter = _tuple_getter(self.cat_cols)
         self.labels: dict[str, str] = dict(m.get("feature_labels") or {})
         self.special_values = m.get("special_values")
         self.decision_threshold = m.get("decision_threshold", m.get("threshold"))
@@ -501,40 +504,47 @@ class Scorer:
         return Scores(self.classes, label, probs, self.adverse_index)
 
     def prepare(self, records: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-        """The graph's input tensors for ``records``: float32 [N, d_num] and codes / strings [N, d_cat]."""
-        n = len(records)
-        num = np.empty((n, len(self.num_cols)), dtype=np.float32)
+        """The graph's input tensors for ``records``: float32 [N, d_num] and codes / strings [N, d_cat].
+
+        Column-wise and mostly in C: one ``itemgetter`` call per record, one numpy conversion
+        per block, one ``map(dict.get)`` per categorical column; a record that does not fit
+        (or a value needing conversion) falls back to the per-value path, which names it.
+        """
+        n, d = len(records), len(self.num_cols)
+        num = np.empty((n, d), dtype=np.float32)
         cat = np.empty((n, len(self.cat_cols)), dtype=np.int64 if self._codes else object)
-        if self.extra == "error":
-            k = len(self.columns)
+        if not n:
+            return num, cat
+        if self.extra == "error" and set(map(len, records)) != {len(self.columns)}:
             for i, r in enumerate(records):
-                if len(r) != k:
-                    self._check_fields(r, i)
+                self._check_fields(r, i)
         try:
-            cols = [[r[c] for r in records] for c in self.columns]
-        except Exception:
+            num_rows = list(map(self._num_getter, records)) if d else []
+            cols = list(zip(*map(self._cat_getter, records))) if self.cat_cols else []
+        except Exception:  # noqa: BLE001 - not a mapping, or a missing field: say which record
             for i, r in enumerate(records):
                 self._check_fields(r, i)
             raise
-        d = len(self.num_cols)
-        with np.errstate(over="ignore", invalid="ignore"):
-            for j in range(d):
+        if d:
+            with np.errstate(over="ignore", invalid="ignore"):
                 try:
-                    num[:, j] = cols[j]
-                except (TypeError, ValueError):
-                    num[:, j] = [_number(v, self.num_cols[j], i) if v.__class__ is not float else v
-                                 for i, v in enumerate(cols[j])]
+                    num[:] = np.array(num_rows, dtype=np.float64).reshape(n, d)
+                except (TypeError, ValueError):  # text, markers, odd types: per value, naming the bad one
+                    for j in range(d):
+                        num[:, j] = [v if v.__class__ is float else _number(v, self.num_cols[j], i)
+                                     for i, v in enumerate(r[j] for r in num_rows)]
         for j in range(len(self.cat_cols)):
-            get, unseen = self._tables[j].get, self._unseen[j]
-            col = cols[d + j]
+            table, unseen = self._tables[j], self._unseen[j]
+            col = cols[j]
             try:
-                vals = [get(v) for v in col]
-            except TypeError:
+                vals = list(map(table.get, col))
+            except TypeError:  # an unhashable value somewhere
                 vals = [None] * n
-            for i, v in enumerate(vals):
-                if v is None:
-                    s = category_string(col[i], self.cat_cols[j], i)
-                    vals[i] = get(s, unseen if self._codes else s)
+            if None in vals:
+                for i, v in enumerate(vals):
+                    if v is None:
+                        s = category_string(col[i], self.cat_cols[j], i)
+                        vals[i] = table.get(s, unseen if self._codes else s)
             cat[:, j] = vals
         return num, cat
 
@@ -758,6 +768,14 @@ class Scorer:
     def __repr__(self) -> str:
         return (f"Scorer({self.metadata.get('model') or self.kind}, {len(self.columns)} fields, inputs={self.inputs!r}, "
                 f"classes={self.classes!r})")
+
+
+def _tuple_getter(keys: list[str]) -> Any:
+    """``record -> tuple of record[k]`` in C (``itemgetter`` returns a bare value for one key)."""
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda r: (r[key],)
+    return operator.itemgetter(*keys)
 
 
 def _logit(p: float) -> float:
