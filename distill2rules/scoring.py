@@ -521,7 +521,7 @@ class Scorer:
         try:
             num_rows = list(map(self._num_getter, records)) if d else []
             cols = list(zip(*map(self._cat_getter, records))) if self.cat_cols else []
-        except Exception:  # noqa: BLE001 - not a mapping, or a missing field: say which record
+        except Exception:  # not a mapping, or a missing field: say which record
             for i, r in enumerate(records):
                 self._check_fields(r, i)
             raise
