@@ -168,3 +168,21 @@ def test_cli_serve_validates_options_and_reports_a_taken_port(cli, artifact):
     assert run.code == 2 and "cannot listen on 127.0.0.1" in run.err
     run = cli("serve", artifact.parent / "missing")
     assert run.code == 2 and "no such model file" in run.err
+
+
+def test_cli_export_codes_then_verify_and_load(cli, tmp_path):
+    from distill2rules.artifact import write_artifact
+    from distill2rules.spec import to_json
+
+    spec = hs.rule_list_spec()
+    art = write_artifact(tmp_path / "art", {"student.json": to_json(spec), "student.onnx": to_onnx(spec).SerializeToString()},
+                         {"config": {}})
+    run = cli("export", art, "--inputs", "codes")
+    assert run.code == 0 and run.out.strip().endswith("student.codes.onnx")
+    assert cli("verify", art).code == 0  # the manifest lists and hashes the new graph
+    scorer = Scorer.load(art)
+    assert scorer.inputs == "codes"
+    r = {"duration": 30, "credit_amount": 12000.0, "checking_status": "< 0 DM", "purpose": "car"}
+    assert scorer.explain(r)["rule"]["name"] == "R1" == Scorer.load(art / "student.onnx").explain(r)["rule"]["name"]
+    run = cli("export", art, "--inputs", "strings")
+    assert run.code == 2 and "--inputs must be 'tensors', 'columns' or 'codes'" in run.err
