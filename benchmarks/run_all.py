@@ -84,6 +84,22 @@ def header(ctx: Context, argv: Sequence[str], started: dt.datetime, seconds: flo
     return "\n".join(lines)
 
 
+def reuse_fits(ctx: Context) -> None:
+    """Fill ``ctx.specs`` / ``ctx.onnx`` / ``ctx.fits`` from artifacts a previous run wrote."""
+    import json
+
+    from distill2rules.spec import from_json
+
+    for s in ctx.students:
+        d = ctx.workdir / "fit" / s
+        if (d / "student.json").is_file() and (d / "student.onnx").is_file():
+            ctx.specs[s] = from_json((d / "student.json").read_text())
+            ctx.onnx[s] = (d / "student.onnx").read_bytes()
+            metrics = json.loads((d / "metrics.json").read_text()) if (d / "metrics.json").is_file() else {}
+            ctx.fits[s] = {"wall_s": float("nan"), "cpu_s": float("nan"), "peak_rss_bytes": float("nan"),
+                           "timings": {}, "command": "(reused artifact)", "metrics": metrics}
+
+
 def summary(sections: list[Section]) -> str:
     rows = [[s.title, *t.row()] for s in sections for t in s.targets if "informative" not in t.note]
     if not rows:
@@ -100,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=None, help="cache of teachers and artifacts (default runs/bench)")
     ap.add_argument("--only", nargs="*", choices=list(SECTIONS), default=None, help="run these sections only")
     ap.add_argument("--students", nargs="*", default=None, help="students to benchmark (default: all registered)")
+    ap.add_argument("--reuse-fits", action="store_true",
+                    help="use the student artifacts already in WORKDIR/fit instead of refitting (for sections that "
+                         "time inference, not fitting: the cost section then has no fit measurements)")
     args = ap.parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
     started, t0 = dt.datetime.now(dt.timezone.utc), time.perf_counter()
@@ -110,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # teachers the chosen sections use (a section module may declare TEACHERS; default both)
     teachers = sorted({t for n in chosen for t in getattr(sys.modules[SECTIONS[n].__module__], "TEACHERS", ("gbt", "mlp"))})
     ctx = make_context(quick=args.quick, workdir=args.workdir, students=args.students, teachers=teachers)
+    if args.reuse_fits:
+        reuse_fits(ctx)
     sections: list[Section] = []
     for name in args.only or list(SECTIONS):
         print(f"[bench] {name} …", file=sys.stderr, flush=True)

@@ -772,6 +772,8 @@ class Scorer:
 
 def _tuple_getter(keys: list[str]) -> Any:
     """``record -> tuple of record[k]`` in C (``itemgetter`` returns a bare value for one key)."""
+    if not keys:
+        return lambda r: ()
     if len(keys) == 1:
         key = keys[0]
         return lambda r: (r[key],)

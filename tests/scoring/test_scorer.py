@@ -25,7 +25,7 @@ from tests.conftest import needs_data
 from tests.exporters import hand_specs as hs
 
 SPECS = {"scorecard": hs.scorecard_spec, "ebm": hs.ebm_spec, "rules": hs.rule_list_spec,
-         "softmax": hs.softmax_spec, "mlp": hs.mlp_spec}
+         "softmax": hs.softmax_spec, "mlp": hs.mlp_spec, "numeric_only": lambda: hs.monotone_spec(None)}
 
 
 def _records(spec: dict, n: int = 60, seed: int = 0) -> list[dict]:
