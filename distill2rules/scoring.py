@@ -340,7 +340,7 @@ class Scorer:
         self._rules = list(m.get("rules") or [])
         self._default_rule = m.get("default") or {"name": "default", "text": "ELSE", "decision": None}
         n_classes = len(self.classes)
-        self._shown: dict[Any, tuple[Any, str]] = {}
+        self._shown_cache: dict[Any, tuple[Any, str]] = {}
         self._term_info = [(name, tuple(feats), tuple(self.labels.get(f, f) for f in feats), texts)
                            for _, name, feats, _, texts in self._terms]
         adverse = self.adverse_index
@@ -610,7 +610,7 @@ class Scorer:
         tail = self._tails[k]
         ppl = self._ppl if self._logistic else None
         record = bufs["record"]
-        cache = self._shown
+        cache = self._shown_cache
         out = []
         for rank, (neg, t) in enumerate(cands[:top], 1):
             name, feats, shown_labels, texts = self._term_info[t]
