@@ -215,7 +215,10 @@ s = Scorer.load(sys.argv[1])
 r = json.loads(sys.argv[2])
 s.explain(r)
 mods = sorted(m for m in ("pandas", "scipy", "sklearn", "torch", "lightgbm", "onnx") if sys.modules.get(m))
-print(json.dumps({"seconds": time.perf_counter() - t0, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork + exec, so it would report the parent's size
+hwm = [int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+print(json.dumps({"seconds": time.perf_counter() - t0,
+                  "peak_rss_bytes": hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                   "heavy_modules": mods}))
 """
 
