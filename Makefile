@@ -12,12 +12,12 @@ export OMP_NUM_THREADS ?= 2
 export MPLBACKEND ?= Agg
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench install clean lint
+.PHONY: demo test bench install clean lint wheel-smoke
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -c constraints.txt -e '.[test,peers,dask,bench]'
+	$(PIP) install --quiet -c constraints.txt -e '.[all,test,peers,bench]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -31,8 +31,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+# Build the wheel, install it as users do (core only, then [all]) in fresh venvs outside the
+# source tree, and smoke-test the CLI on the committed fixture artifact (see .ci/wheel-smoke.sh).
+# SMOKE_ALL_VENV=.venv reuses the dev venv for the [all] part instead of a fresh one.
+wheel-smoke:
+	PYTHON=$(PYTHON) .ci/wheel-smoke.sh
+
 lint: $(STAMP)
 	$(PY) -m ruff check distill2rules exporters tests || true
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info
+	rm -rf $(VENV) runs build dist *.egg-info

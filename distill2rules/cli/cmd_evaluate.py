@@ -38,7 +38,6 @@ def evaluate(
     save: Annotated[bool, typer.Option("--save/--no-save", help="Write evaluation.json into the artifact.")] = True,
 ) -> None:
     """Validate an artifact's student against its teacher: accuracy, fidelity, SHAP alignment, stability, size, latency."""
-    import json
 
     from distill2rules.cli.main import console
     from distill2rules.errors import ConfigError
@@ -54,7 +53,9 @@ def evaluate(
                                    sigmas=parse_floats(sigmas, "--sigmas"), latency_calls=max(0, latency_calls), seed=seed,
                                    save=save, progress=not quiet and not as_json, trust_pickle=trust_pickle)
     if as_json:
-        typer.echo(json.dumps(result, indent=1))
+        from distill2rules.cli._io import echo_json
+
+        echo_json("evaluation", result, default=None)
         return
     con = console()
     con.print(format_table(result))

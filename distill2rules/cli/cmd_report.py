@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -26,7 +25,9 @@ def report(
 
         text = path.read_text(encoding="utf-8")
         sections = re.findall(r'<section id="([^"]+)"', text)
-        typer.echo(json.dumps({"report": str(path), "bytes": len(text.encode("utf-8")), "sections": sections}))
+        from distill2rules.cli._io import echo_json
+
+        echo_json("report", {"report": str(path), "bytes": len(text.encode("utf-8")), "sections": sections}, indent=None)
     elif not quiet:
         typer.echo(str(path))
     if open_:

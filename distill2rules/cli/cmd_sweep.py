@@ -7,6 +7,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from distill2rules.cli._choices import StudentName
+
 
 def _ints(text: str, option: str) -> list[int]:
     from distill2rules.errors import ConfigError
@@ -41,7 +43,7 @@ def _table(rows: list[dict[str, Any]], title: str, performance: str) -> Any:
 def sweep(
     teacher: Annotated[Path, typer.Option(help="Teacher file (LightGBM model.txt, .pt + sidecar, .onnx, ...).")],
     data: Annotated[str, typer.Option(help="Registry name or CSV/Parquet path.")],
-    student: Annotated[str, typer.Option(help="Student kind (scorecard, logreg, ebm, rules, tree, mlp).")],
+    student: Annotated[StudentName, typer.Option(help="Student kind.")],
     out: Annotated[Path, typer.Option(help="Directory for sweep.csv, sweep.json and pareto.json.")],
     target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
     seeds: Annotated[str, typer.Option(help="Seeds (split and student), comma-separated.")] = "0,1,2",
@@ -64,7 +66,6 @@ def sweep(
     trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
 ) -> None:
     """Sweep seeds × τ × α × student size; rank by J and print the Pareto front (accuracy ↑, params ↓, alignment ↑)."""
-    import json
 
     from distill2rules.cli.cmd_evaluate import parse_floats
     from distill2rules.cli.main import check_student_params, console, parse_params
@@ -82,7 +83,9 @@ def sweep(
                     scheduler=scheduler, out=out, top=top, progress=not quiet and not as_json,
                     trust_code=trust_code)
     if as_json:
-        typer.echo(json.dumps({"top": res["top"], "pareto": res["pareto"], "n_failed": res["n_failed"]}, indent=1, default=str))
+        from distill2rules.cli._io import echo_json
+
+        echo_json("sweep", {"top": res["top"], "pareto": res["pareto"], "n_failed": res["n_failed"]})
         return
     con = console()
     n = len(res["runs"])

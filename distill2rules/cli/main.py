@@ -14,12 +14,15 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from distill2rules import __version__
+from distill2rules.cli._choices import StudentName
+from distill2rules.cli._io import echo_json, input_path, is_stdio, output_path, stdin_to_file
 from distill2rules.errors import Distill2RulesError
 
 app = typer.Typer(
     name="distill2rules",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     help="Distill a black-box classifier into a readable, auditable, deployable student.\n\n"
@@ -29,6 +32,20 @@ teacher_app = typer.Typer(no_args_is_help=True, help="Train or inspect teachers.
 app.add_typer(teacher_app, name="teacher")
 
 STUDENT_HELP = "Student kind: scorecard (binned points scorecard), logreg (sparse linear scorecard), ebm (Explainable Boosting Machine), rules, tree, mlp."
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"distill2rules {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+) -> None:
+    """Distill a black-box classifier into a readable, auditable, deployable student."""
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -113,9 +130,9 @@ def print_fit_table(metrics: dict[str, Any], title: str = "") -> None:
 @app.command()
 def fit(
     teacher: Annotated[Path, typer.Option(help="Teacher file: LightGBM model.txt, TorchScript or state_dict .pt (+ sidecar .json), .onnx, .skops.")],
-    data: Annotated[str, typer.Option(help="Dataset: a CSV/Parquet path or a registry name (adult, german_credit, breast_cancer, wine_quality, bank_marketing).")],
+    data: Annotated[str, typer.Option(help="Dataset: a CSV/Parquet path ('-': stdin) or a registry name (adult, german_credit, breast_cancer, wine_quality, bank_marketing).")],
     out: Annotated[Optional[Path], typer.Option(help="Artifact directory to write (atomically; replaced if it exists). Required unless --sizes.")] = None,
-    student: Annotated[str, typer.Option(help=STUDENT_HELP)] = "ebm",
+    student: Annotated[StudentName, typer.Option(help=STUDENT_HELP)] = "ebm",
     target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
     temperature: Annotated[str, typer.Option(help="Softmax temperature τ > 0 for the teacher's soft labels, or 'auto'.")] = "1.0",
     alpha: Annotated[str, typer.Option(help="Weight α in [0, 1] of the true labels (1 = no distillation), or 'auto'.")] = "0.0",
@@ -145,6 +162,7 @@ def fit(
     """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
     from distill2rules.pipeline import distill
 
+    data = stdin_to_file(data)
     params = check_student_params(student, parse_params(param))
     key = None
     if sign_key is not None:
@@ -197,7 +215,7 @@ def fit(
 
         sign_artifact(out, key)
     if as_json:
-        typer.echo(json.dumps(result.metrics, default=str, indent=1))
+        echo_json("fit", result.metrics)
     else:
         print_fit_table(result.metrics)
         if not quiet:
@@ -222,7 +240,7 @@ def _fit_sizes(teacher: Path, data: str, *, student: str, sizes: str, temperatur
     res = pilot_sizes(teacher, data, student=student, sizes=sizes, temperature=parse_float_or_auto(temperature, "temperature"),
                       alpha=parse_float_or_auto(alpha, "alpha"), student_params=params, progress=False, **kw)
     if as_json:
-        typer.echo(json.dumps(res.to_dict(), default=str, indent=1))
+        echo_json("sizes", res.to_dict())
         return
     tau = {fmt(r["temperature"], 2) + " / " + fmt(r["alpha"], 2) for r in res.rows}
     t = Table(title=f"{student} sizes ({res.param}), τ / α = {', '.join(sorted(tau))}: validation split to choose, test to report")
@@ -238,16 +256,17 @@ def _fit_sizes(teacher: Path, data: str, *, student: str, sizes: str, temperatur
 @app.command()
 def predict(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
-    data: Annotated[Path, typer.Option(help="CSV/Parquet with the raw feature columns.")],
-    out: Annotated[Path, typer.Option(help="CSV to write: one probability column per class (p_<class>).")],
+    data: Annotated[Path, typer.Option(help="CSV/Parquet with the raw feature columns ('-': read CSV or Parquet from stdin).")],
+    out: Annotated[Path, typer.Option(help="CSV to write: one probability column per class (p_<class>); '-' writes to stdout.")],
     sep: Annotated[Optional[str], typer.Option(help="Delimiter of a CSV/text data file (default: sniffed).")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Text encoding of the data file (default: UTF-8).")] = None,
 ) -> None:
     """Score rows with a fitted student: one probability column per class."""
     from distill2rules.serve import predict_file
 
-    n = predict_file(artifact, data, out, sep=sep, encoding=encoding)
-    console(stderr=True).print(f"wrote {n} rows to {out}")
+    with input_path(data) as src, output_path(out, name="predictions.csv") as dst:
+        n = predict_file(artifact, src, dst, sep=sep, encoding=encoding)
+    console(stderr=True).print(f"wrote {n} rows to {'stdout' if is_stdio(out) else out}")
 
 
 @app.command()
@@ -293,11 +312,15 @@ def export(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
     format: Annotated[str, typer.Option("--format", help="onnx or rulecard.")] = "onnx",
     inputs: Annotated[str, typer.Option(help="ONNX inputs: 'tensors' (numeric [N,d] + categorical [N,d] strings), 'columns' (one [N,1] input per column) or 'codes' (categorical as int64 codes, tables in the metadata; student.codes.onnx, used by `serve` and Scorer.load).")] = "tensors",
-    out: Annotated[Optional[Path], typer.Option(help="Write here instead of into the artifact: a file for onnx; for rulecard a directory (all three formats) or one file named .md, .html or .json.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write here instead of into the artifact: a file for onnx; for rulecard a directory (all three formats) or one file named .md, .html or .json; '-' writes the graph (onnx) or the Markdown card to stdout.")] = None,
 ) -> None:
     """Export the student as an ONNX graph or as a rule card (Markdown, HTML, JSON)."""
     from distill2rules.serve import export_artifact
 
+    if is_stdio(out):
+        with output_path(out, name="student.onnx" if format == "onnx" else "rulecard.md") as dst:
+            export_artifact(artifact, format=format, inputs=inputs, out=dst)
+        return
     written = export_artifact(artifact, format=format, inputs=inputs, out=out)
     for p in written:
         typer.echo(str(p))
@@ -315,7 +338,7 @@ def verify(
     key = read_sign_key(sign_key) if sign_key is not None else None
     report = verify_artifact(artifact, sign_key=key)
     if as_json:
-        typer.echo(json.dumps(report, indent=1))
+        echo_json("verify", report)
         return
     sig = report.get("signature") or {}
     if sig.get("valid"):
@@ -398,6 +421,11 @@ def main(argv: list[str] | None = None) -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last resort: no traceback unless asked
+        from distill2rules._optional import is_optional, missing_dependency
+
+        if is_optional(exc):  # an optional dependency: name the extra that installs it
+            print(f"error: {missing_dependency(exc)}", file=sys.stderr)
+            sys.exit(2)
         if os.environ.get("DISTILL2RULES_DEBUG"):
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (set DISTILL2RULES_DEBUG=1 for a traceback; please report it)", file=sys.stderr)

@@ -153,6 +153,9 @@ def _decode_german(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _breast_cancer() -> pd.DataFrame:
+    from distill2rules._optional import require
+
+    require("sklearn", purpose="the breast_cancer dataset")
     from sklearn.datasets import load_breast_cancer
 
     bunch = load_breast_cancer(as_frame=True)

@@ -255,10 +255,11 @@ def _execute(ctx: dict[str, Any], grid: list[dict[str, Any]], *, backend: str, n
 
 def _execute_dask(ctx: dict[str, Any], grid: list[dict[str, Any]], *, n_jobs: int, scheduler: Any,
                   progress: bool) -> list[dict[str, Any]]:
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise ConfigError("the dask backend needs dask.distributed.", hint="pip install 'dask[distributed]'.") from None
+    from distill2rules._optional import require
+
+    require("distributed", purpose="the dask backend")
+    from distributed import Client, LocalCluster, as_completed
+
     own_cluster = None
     if scheduler is None:
         own_cluster = LocalCluster(n_workers=max(1, n_jobs), threads_per_worker=1, processes=True, host="127.0.0.1",

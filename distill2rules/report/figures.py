@@ -33,7 +33,9 @@ DPI = 100
 
 
 def _plt() -> Any:
-    import matplotlib
+    from distill2rules._optional import require
+
+    matplotlib = require("matplotlib")
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt

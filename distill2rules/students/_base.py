@@ -17,8 +17,14 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.utils.validation import check_is_fitted
+except ModuleNotFoundError as _exc:  # students need the [fit] extra
+    from distill2rules._optional import missing_dependency
+
+    raise missing_dependency(_exc, purpose="fitting students") from None
 
 from distill2rules import spec as spec_mod
 from distill2rules.errors import ConfigError, DataError, SchemaError

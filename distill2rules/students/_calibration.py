@@ -14,7 +14,13 @@ import copy
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
+
+try:
+    from scipy.optimize import minimize_scalar
+except ModuleNotFoundError as _exc:  # students need the [fit] extra
+    from distill2rules._optional import missing_dependency
+
+    raise missing_dependency(_exc, purpose="fitting students") from None
 
 from distill2rules import spec as spec_mod
 from distill2rules.kd import log_softmax

@@ -156,6 +156,9 @@ class EBMStudent(SoftTargetStudent):
     def _fit_spec(self, inputs, targets, y_idx, classes, *, val, sample_weight):
         import warnings
 
+        from distill2rules._optional import require
+
+        require("interpret", purpose="the EBM student")
         from interpret.glassbox import ExplainableBoostingClassifier, ExplainableBoostingRegressor
 
         if self.soft_method not in ("auto", "logit", "weighted"):

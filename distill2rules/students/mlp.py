@@ -206,7 +206,9 @@ class MLPStudent(SoftTargetStudent):
         return z
 
     def _fit_spec(self, inputs, targets, y_idx, classes, *, val, sample_weight):
-        import torch
+        from distill2rules._optional import require
+
+        torch = require("torch", purpose="the MLP student")
 
         hidden = self._check_params()
         n, k = targets.shape

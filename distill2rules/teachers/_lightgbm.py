@@ -130,7 +130,9 @@ class LightGBMTeacher(Teacher):
     @classmethod
     def load(cls, path: Path, sidecar: Sidecar | None = None) -> LightGBMTeacher:
         """Load ``model.txt`` (and its optional sidecar for classes / original column names)."""
-        import lightgbm as lgb
+        from distill2rules._optional import require
+
+        lgb = require("lightgbm", purpose="LightGBM teachers")
 
         try:
             text = path.read_bytes().decode("utf-8").replace("\r\n", "\n")

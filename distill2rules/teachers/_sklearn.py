@@ -190,7 +190,9 @@ def _count_sklearn_parameters(est: Any) -> int:
 
 def load_skops(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> SklearnTeacher:
     """Load a ``.skops`` file, refusing types skops does not trust unless ``trust_pickle``."""
-    import skops.io as sio
+    from distill2rules._optional import require
+
+    sio = require("skops.io", purpose="skops teachers")
 
     check_zip_members(path)
     try:
@@ -219,8 +221,9 @@ def load_pickle(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> Teac
             f"{path.name} is a pickle, which can run code when loaded;",
             hint="re-export it with skops or ONNX, or pass --trust-pickle if you trust its origin.",
         )
-    import joblib
+    from distill2rules._optional import require
 
+    joblib = require("joblib", purpose="pickled teachers")
     try:
         obj = joblib.load(str(path))  # safe: only reached with trust_pickle=True (checked above)
     except Exception as exc:

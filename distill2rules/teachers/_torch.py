@@ -44,6 +44,9 @@ def build_mlp(layers: Sequence[int], activation: str = "relu") -> Any:
     Activations are ``nn.Module`` instances (``nn.ReLU``...), which SHAP's DeepExplainer needs.
     State-dict keys are ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...
     """
+    from distill2rules._optional import require
+
+    require("torch", purpose="PyTorch teachers")
     from torch import nn
 
     if activation not in ACTIVATIONS:
@@ -281,7 +284,9 @@ def _module_teacher(
 def load_torchscript(path: Path, sidecar: Sidecar | None, trust_code: bool = False) -> TorchTeacher:
     """Load a TorchScript archive (``torch.jit.save``) after checking its member paths and,
     unless ``trust_code``, that its code is tensor math only (see ``_torch_check``)."""
-    import torch
+    from distill2rules._optional import require
+
+    torch = require("torch", purpose="PyTorch teachers")
 
     from distill2rules.teachers._torch_check import (
         check_torchscript_archive,

@@ -293,7 +293,9 @@ def _train_gbt(
     n_jobs: int,
     progress: bool,
 ) -> None:
-    import lightgbm as lgb
+    from distill2rules._optional import require
+
+    lgb = require("lightgbm", purpose="training a LightGBM teacher")
 
     frame, cats = _gbt_frame(X, None)
     names = _lgb_safe_names(frame.columns)
@@ -381,7 +383,9 @@ def _train_mlp(
     n_jobs: int,
     progress: bool,
 ) -> None:
-    import torch
+    from distill2rules._optional import require
+
+    torch = require("torch", purpose="training an MLP teacher")
 
     from distill2rules.teachers._torch import build_mlp
 

@@ -145,7 +145,9 @@ def _shap() -> Any:
     """``import shap`` without its import-time plotting warnings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import shap  # noqa: F401
+        from distill2rules._optional import require
+
+        shap = require("shap", purpose="SHAP alignment")
     return shap
 
 
