@@ -21,12 +21,15 @@ from distill2rules.errors import (
     UnsafeFileError,
 )
 
+#: the one version source (pyproject.toml reads it: ``[tool.setuptools.dynamic]``)
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
     "RecordError",
     "Scorer",
+    "distill",
+    "load",
     "ArtifactError",
     "ConfigError",
     "DataError",
@@ -37,11 +40,18 @@ __all__ = [
     "UnsafeFileError",
 ]
 
+_LAZY = {"distill": "distill2rules.pipeline", "load": "distill2rules._api"}
+
 
 def __getattr__(name: str) -> object:
-    """``distill2rules.Scorer`` / ``RecordError`` on first use (imports onnxruntime lazily)."""
+    """``distill2rules.Scorer`` / ``RecordError`` (imports onnxruntime lazily), ``distill`` and
+    ``load`` (without importing the pipeline up front) on first use (PEP 562)."""
     if name in ("Scorer", "RecordError", "Scores"):
         from distill2rules import scoring
 
         return getattr(scoring, name)
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'distill2rules' has no attribute {name!r}")

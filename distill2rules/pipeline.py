@@ -16,15 +16,21 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from distill2rules._api import StudentMethods
 from distill2rules.errors import ConfigError, DataError, SchemaError, TeacherError
 from distill2rules.kd import check_alpha, check_temperature, soft_targets
 
 __all__ = ["DistillResult", "align_teacher_classes", "distill", "fit_student", "load_inputs"]
 
 
-@dataclass
-class DistillResult:
-    """What ``distill`` produced: the spec, metrics, timings, and where the artifact went."""
+@dataclass(repr=False)
+class DistillResult(StudentMethods):
+    """What ``distill`` produced: the spec, metrics, timings, and where the artifact went.
+
+    Also what :func:`distill2rules.load` returns for an artifact directory. Methods (see
+    ``docs/python-api.md``): ``predict_proba``, ``predict``, ``to_onnx``, ``explain``,
+    ``rule_card``, ``save``; in a notebook it displays as a rule card summary.
+    """
 
     spec: dict[str, Any]
     metrics: dict[str, Any]
@@ -32,9 +38,48 @@ class DistillResult:
     out_dir: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
     student: Any = None
+    provenance: dict[str, Any] | None = None
+    _writer: Callable[[Path], Path] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"metrics": self.metrics, "timings": self.timings, "out_dir": str(self.out_dir) if self.out_dir else None}
+
+    def _api_spec(self) -> dict[str, Any]:
+        return self.spec
+
+    def _api_metrics(self) -> dict[str, Any] | None:
+        return self.metrics or None
+
+    def _api_provenance(self) -> dict[str, Any] | None:
+        return self.provenance
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.asarray(self.spec["classes"])
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, K)`` of the student for raw rows ``X`` (columns follow ``classes_``)."""
+        return _score(self.spec, X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The student's class for each raw row of ``X``."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def save(self, path: str | Path) -> Path:
+        """Write the artifact directory (what ``fit --out`` writes) and return its path."""
+        if self._writer is not None:
+            out = self._writer(Path(path))
+            return Path(out)
+        from distill2rules._api import save_spec_artifact
+
+        return save_spec_artifact(path, self.spec, metrics=self.metrics or None, provenance=self.provenance,
+                                  baseline_spec=self.baseline_spec)
+
+    def __repr__(self) -> str:
+        fid = (self.metrics.get("test", {}).get("student") or {}).get("fidelity") if self.metrics else None
+        return (f"DistillResult(student={self.spec.get('model')!r}, classes={self.spec.get('classes')!r}"
+                + (f", test fidelity={fid:.3f}" if isinstance(fid, float) else "")
+                + (f", out_dir={str(self.out_dir)!r}" if self.out_dir else "") + ")")
 
 
 class _Steps:
@@ -172,13 +217,16 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
             adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None, augment: int = 0,
             assistant: str | None = None, test_data: Any = None, trust_code: bool | None = None,
-            special_values: Any = None) -> DistillResult:
+            special_values: Any = None, teacher_features: list[str] | None = None) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
 
     Parameters
     ----------
-    teacher : path or Teacher
-        A teacher file (LightGBM ``model.txt``, TorchScript/state_dict ``.pt``, ONNX, ...) or a loaded teacher.
+    teacher : path, model object or Teacher
+        A teacher file (LightGBM ``model.txt``, TorchScript/state_dict ``.pt``, ONNX, ...), a loaded
+        teacher, or a model in memory: a LightGBM ``LGBMClassifier``/``Booster``, a
+        ``torch.nn.Module`` (with ``teacher_features``), a fitted classifier with
+        ``predict_proba``, an ``onnx.ModelProto`` or ``onnxruntime.InferenceSession``.
     data : str, path or DataFrame
         A registry name (``adult``, ``breast_cancer``...), a CSV/Parquet path or a DataFrame.
     target : str
@@ -215,6 +263,9 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         ``{"col": {"-9": "no record"}}``), added to the schema's ``special_values``. Each gets
         its own level in the student. Without any, numeric columns that look like they carry
         codes raise a :class:`~distill2rules.data._special.SpecialValuesWarning`.
+    teacher_features : list of str, optional
+        The input columns of an in-memory teacher, in its input order (required for a
+        ``torch.nn.Module``, which does not record them).
     """
     from distill2rules.experiments.autotune import is_auto
     from distill2rules.kd.augment import check_augment
@@ -266,7 +317,9 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         teacher_obj = steps.run("load teacher", lambda: load_teacher(teacher, format=teacher_format, trust_pickle=trust_pickle,
                                                                           trust_code=trust_code))
     else:
-        teacher_obj = teacher
+        from distill2rules.teachers._memory import as_teacher
+
+        teacher_obj = as_teacher(teacher, feature_names=teacher_features)
     from distill2rules.teachers import check_features
 
     check_features(teacher_obj, feats)
@@ -354,14 +407,18 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             s_["meta"]["adverse_class"] = next(c for c in s_["classes"] if str(c) == str(adverse_class))
     metrics["timings"] = steps.timings  # the same dict: stages after this point appear in the result only
     result = DistillResult(spec=spec, metrics=metrics, baseline_spec=base_spec, timings=steps.timings, student=est)
+    fit_config = {"student": student, "temperature": temperature, "alpha": alpha,
+                  "seed": seed, "student_params": params, "calibrate": calibrate,
+                  **({"augment": augment} if augment else {}),
+                  **({"test_data": str(getattr(test_ds, "source", "") or test_ds.name)} if test_ds is not None else {}),
+                  **({"assistant": assistant_spec.text} if assistant_spec else {}),
+                  **dict(provenance or {})}
+    result.provenance = {"teacher": _teacher_info(teacher_obj), "dataset": ds.name, "target": ds.target,
+                         **{k: v for k, v in fit_config.items() if k != "student_params"}}
+    result._writer = lambda path: write_fit_artifact(path, result, ds, teacher_obj, splits, export_onnx=True, config=fit_config)
     if out is not None:
         steps.run("write artifact", lambda: write_fit_artifact(out, result, ds, teacher_obj, splits, export_onnx=export_onnx,
-                                                                config={"student": student, "temperature": temperature, "alpha": alpha,
-                                                                        "seed": seed, "student_params": params, "calibrate": calibrate,
-                                                                        **({"augment": augment} if augment else {}),
-                                                                        **({"test_data": str(getattr(test_ds, "source", "") or test_ds.name)} if test_ds is not None else {}),
-                                                                        **({"assistant": assistant_spec.text} if assistant_spec else {}),
-                                                                        **dict(provenance or {})}))
+                                                                config=fit_config))
         result.out_dir = Path(out)
     return result
 

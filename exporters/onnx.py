@@ -44,6 +44,7 @@ __all__ = [
     "OPSETS",
     "ParityReport",
     "adversarial_inputs",
+    "as_spec",
     "assert_onnx_parity",
     "check_onnx_parity",
     "onnx_feeds",
@@ -149,14 +150,15 @@ def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str],
     return meta
 
 
-def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors",
+def to_onnx(spec: Any, *, inputs: str = "tensors",
             opset: int = 18) -> "onnx_pkg.ModelProto":
     """Build the ONNX graph of a student spec.
 
     Parameters
     ----------
-    spec : dict
-        A valid ``distill2rules.spec/1`` spec (``additive``, ``rule_list`` or ``mlp``).
+    spec : dict, fitted student or DistillResult
+        A valid ``distill2rules.spec/1`` spec (``additive``, ``rule_list`` or ``mlp``), or an
+        object that has one: a fitted student (``to_spec()``) or a ``distill``/``load`` result.
     inputs : {"tensors", "columns", "codes"}, default "tensors"
         ``"tensors"``: inputs ``numeric`` float32 ``[N, d_num]`` and (only when the spec reads
         categorical columns) ``categorical`` string ``[N, d_cat]``; ``numeric`` is omitted when
@@ -195,6 +197,7 @@ def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors",
     from distill2rules.exporters._onnx_rules import build_rule_list
     from distill2rules.spec import validate
 
+    spec = as_spec(spec)
     if inputs not in INPUT_MODES:
         raise ConfigError(f"inputs must be 'tensors', 'columns' or 'codes', got {inputs!r}.")
     if opset not in OPSETS:
@@ -225,6 +228,18 @@ def to_onnx(spec: Mapping[str, Any], *, inputs: str = "tensors",
     helper.set_model_props(model, _metadata(spec, num, cat, inputs))
     onnx.checker.check_model(model, full_check=True)
     return model
+
+
+def as_spec(obj: Any) -> Mapping[str, Any]:
+    """The spec of ``obj``: a spec mapping itself, a fitted student (``to_spec()``) or a result (``.spec``)."""
+    if isinstance(obj, Mapping):
+        return obj
+    if callable(getattr(obj, "to_spec", None)):
+        return obj.to_spec()
+    if isinstance(getattr(obj, "spec", None), Mapping):
+        return obj.spec
+    raise SpecError(f"to_onnx needs a student spec or a fitted student, got a {type(obj).__name__}.",
+                    hint="Pass student.spec_, a fitted distill2rules student, or the result of distill().")
 
 
 def _version() -> str:

@@ -11,7 +11,7 @@ Knows nothing about models. Typical use::
 from __future__ import annotations
 
 from distill2rules.data._io import read_table
-from distill2rules.data._registry import DATASETS, Dataset, download_dataset, load_dataset
+from distill2rules.data._registry import DATASETS, Dataset, download_dataset, load_dataset, locate_dataset
 from distill2rules.data._schema import Feature, Schema, coerce_frame, infer_schema, validate_target
 from distill2rules.data._split import Splits, split_frame
 
@@ -25,6 +25,7 @@ __all__ = [
     "download_dataset",
     "infer_schema",
     "load_dataset",
+    "locate_dataset",
     "read_table",
     "split_frame",
     "validate_target",

@@ -582,3 +582,31 @@ def _build(
     if _is_text(frame[target]):
         frame[target] = _to_text(frame[target])
     return Dataset(name, frame, target, resolved, source, description, positive_class)
+
+
+def locate_dataset(name: str, data_dir: PathLike | None = None) -> dict[str, Any]:
+    """Where a registry dataset would be read from, and whether its files are there.
+
+    Returns ``{"name", "status", "where", "missing", "data_dir", "data_dir_from"}``: ``status``
+    is ``"found"``, ``"missing"`` (``missing`` lists the absent files) or ``"bundled"`` (shipped
+    with a library); ``where`` the files found (or expected); ``data_dir_from`` says where the
+    folder came from (``argument``, ``$DISTILL2RULES_DATA`` or ``user cache``).
+    """
+    info = _get_info(name)
+    root = _data_home(data_dir)
+    origin = ("argument" if data_dir is not None
+              else f"${DATA_ENV_VAR}" if os.environ.get(DATA_ENV_VAR, "").strip() else "user cache")
+    out: dict[str, Any] = {"name": info.name, "data_dir": str(root), "data_dir_from": origin}
+    if info.builtin is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("sklearn") is None:
+            return {**out, "status": "missing", "where": "scikit-learn: pip install 'distill2rules[fit]'",
+                    "missing": ["scikit-learn"]}
+        return {**out, "status": "bundled", "where": "scikit-learn (bundled)", "missing": []}
+    found, missing = [], []
+    for rel, _ in info.parts:
+        p = _find_file(root, rel)
+        (found.append(str(p)) if p is not None else missing.append(str(root / f"{rel}.gz")))
+    return {**out, "status": "missing" if missing else "found", "where": ", ".join(found or missing),
+            "missing": missing}

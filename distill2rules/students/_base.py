@@ -27,6 +27,7 @@ except ModuleNotFoundError as _exc:  # students need the [fit] extra
     raise missing_dependency(_exc, purpose="fitting students") from None
 
 from distill2rules import spec as spec_mod
+from distill2rules._api import StudentMethods
 from distill2rules.errors import ConfigError, DataError, SchemaError
 from distill2rules.kd import one_hot
 
@@ -192,8 +193,12 @@ def parse_monotone(monotone: Any) -> dict[str, int]:
     return out
 
 
-class SoftTargetStudent(ClassifierMixin, BaseEstimator):
-    """Base class. Subclasses implement ``_fit_spec(inputs, targets, y_idx, classes) -> spec``."""
+class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
+    """Base class. Subclasses implement ``_fit_spec(inputs, targets, y_idx, classes) -> spec``.
+
+    A fitted student also has ``to_onnx(path=None)``, ``explain(X)``, ``rule_card(format=...)``,
+    ``save(dir)`` and displays as its rule card summary in a notebook (see ``docs/python-api.md``).
+    """
 
     student_name: str = "student"
 
@@ -266,6 +271,16 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator):
     def to_spec(self) -> dict:
         check_is_fitted(self, "spec_")
         return self.spec_
+
+    def _api_spec(self) -> dict:
+        return self.to_spec()
+
+    @property
+    def _repr_html_(self) -> Any:
+        """Fitted: the rule card summary; unfitted: scikit-learn's estimator display."""
+        if hasattr(self, "spec_"):
+            return lambda: StudentMethods._repr_html_(self)
+        return BaseEstimator._repr_html_.fget(self)  # type: ignore[attr-defined]
 
     def _frame(self, X: Any) -> pd.DataFrame:
         X = as_frame(X)
