@@ -33,12 +33,21 @@ from distill2rules.kd import one_hot
 
 
 def as_frame(X: Any) -> pd.DataFrame:
-    """Raw rows as a DataFrame (numpy input → numeric columns ``x0..``)."""
+    """Raw rows as a DataFrame (2-D numpy input → numeric columns ``x0..``; column names as text,
+    so a frame with integer column names fits and predicts alike). A 1-D array is refused, as in
+    scikit-learn: it could be one row or one column."""
     if isinstance(X, pd.DataFrame):
+        if any(not isinstance(c, str) for c in X.columns):
+            X = X.set_axis([str(c) for c in X.columns], axis=1)
         return X
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise DataError("sparse input is not supported; pass a dense array or a DataFrame of raw columns.")
     arr = np.asarray(X)
+    if arr.dtype.kind == "c":
+        raise DataError("Complex data not supported; pass real numbers or category values.")
     if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
+        raise DataError("expected 2-D input rows, got a 1-D array.",
+                        hint="Reshape your data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one row.")
     if arr.ndim != 2:
         raise DataError(f"expected 2-D input rows, got an array of shape {arr.shape}.")
     return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
@@ -126,7 +135,16 @@ def check_targets(y: Any, soft_targets: Any | None, n: int, *,
     """
     y_arr = np.asarray(y, dtype=object).ravel() if y is not None else None
     if y_arr is None:
-        raise DataError("fit needs the class labels y (they fix classes_).")
+        raise DataError("this student requires y to be passed, but the target y is None.",
+                        hint="Pass the class labels y (they fix classes_).")
+    y_shape = np.shape(np.asarray(y, dtype=object)) if y is not None else ()
+    if len(y_shape) == 2 and y_shape[1] == 1:
+        import warnings
+
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn("A column-vector y was passed when a 1d array was expected; it was raveled.",
+                      DataConversionWarning, stacklevel=3)
     if len(y_arr) != n:
         raise DataError(f"y has {len(y_arr)} labels for {n} rows.")
     if pd.isna(pd.Series(y_arr)).any():
@@ -136,13 +154,14 @@ def check_targets(y: Any, soft_targets: Any | None, n: int, *,
         if (y_idx < 0).any():
             raise DataError(f"validation label {y_arr[np.flatnonzero(y_idx < 0)[0]]!r} is not a class of the training labels.")
     else:
+        _check_label_type(y_arr)
         try:
             classes = np.unique(np.asarray(y).ravel())
         except TypeError:
             classes = np.unique(y_arr.astype(str))
             y_arr = y_arr.astype(str)
         if len(classes) < 2:
-            raise DataError(f"the labels hold a single class ({classes[0]!r}); a classifier needs at least two.")
+            raise DataError(f"the labels hold a single class ({classes[0]!r}), one class only; a classifier needs at least two.")
         y_idx = np.searchsorted(classes, np.asarray(y_arr, dtype=classes.dtype))
     if soft_targets is None:
         targets = one_hot(y_idx, len(classes))
@@ -156,6 +175,35 @@ def check_targets(y: Any, soft_targets: Any | None, n: int, *,
         if np.abs(sums - 1.0).max() > 1e-6:
             raise DataError("each row of soft_targets must sum to 1.")
     return classes, y_idx, targets
+
+
+def _check_label_type(y_arr: np.ndarray) -> None:
+    """Refuse continuous or multi-output targets, as scikit-learn classifiers do."""
+    from sklearn.utils.multiclass import type_of_target
+
+    try:
+        kind = type_of_target(np.asarray(list(y_arr)))
+    except ValueError:
+        return  # mixed label types: np.unique below sorts them as text
+    if kind.startswith("continuous"):
+        raise DataError(f"Unknown label type: {kind!r}; a classifier needs class labels.",
+                        hint="Pass the class of each row as y (a continuous target needs a regressor).")
+
+
+def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
+    """``sample_weight`` as float64 ``(n,)``: finite, non-negative, not all zero."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    if w.shape != (n,):
+        raise DataError(f"sample_weight must have shape ({n},), got {w.shape}.")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise DataError("sample_weight must be finite and non-negative.")
+    if not (w > 0).any():
+        raise DataError("Sample weights must contain at least one non-zero number (all are zero).")
+    return w
 
 
 def jsonable_class(c: Any) -> Any:
@@ -209,6 +257,8 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         X = as_frame(X)
         if len(X) == 0:
             raise DataError("cannot fit a student on zero rows.")
+        if X.shape[1] == 0:
+            raise DataError(f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
         classes, y_idx, targets = check_targets(y, soft_targets, len(X))
         num, cat = split_columns(X, getattr(self, "categorical_features", None))
         monotone = parse_monotone(getattr(self, "monotone", None))
@@ -233,7 +283,7 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
             _, yv_idx, tv = (check_targets(y_val, soft_targets_val, len(Xv), classes=classes) if y_val is not None
                             else (None, None, None))
             val = (raw_inputs(Xv, num, cat, self.special_values_), yv_idx, tv)
-        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        w = check_sample_weight(sample_weight, len(X))
         spec = self._fit_spec(inputs, targets, y_idx, classes, val=val, sample_weight=w)
         spec.setdefault("format", spec_mod.SPEC_FORMAT)
         spec.setdefault("model", self.student_name)
@@ -275,6 +325,13 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
     def _api_spec(self) -> dict:
         return self.to_spec()
 
+    def __sklearn_tags__(self) -> Any:
+        """Missing values and string (categorical) columns are part of the contract."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
     @property
     def _repr_html_(self) -> Any:
         """Fitted: the rule card summary; unfitted: scikit-learn's estimator display."""
@@ -286,7 +343,8 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         X = as_frame(X)
         if not isinstance(X, pd.DataFrame) or list(map(str, X.columns)) == [f"x{j}" for j in range(X.shape[1])]:
             if X.shape[1] != self.n_features_in_:
-                raise SchemaError(f"X has {X.shape[1]} features, but this student was fitted with {self.n_features_in_}.")
+                raise SchemaError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                                  f"{self.n_features_in_} features as input.")
         return X
 
     def n_parameters(self) -> int:
