@@ -284,6 +284,16 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
                             else (None, None, None))
             val = (raw_inputs(Xv, num, cat, self.special_values_), yv_idx, tv)
         w = check_sample_weight(sample_weight, len(X))
+        if w is not None and not (w > 0).all():  # a zero weight is an absent row (EBM refuses zeros)
+            keep = w > 0
+            if len(np.unique(y_idx[keep])) < 2:
+                raise DataError("sample_weight leaves rows of only one class (all others weigh zero); "
+                                "a classifier needs at least two classes.")
+        if w is not None and not (w > 0).all() and not getattr(self, "accepts_teacher_logits", False):
+            # (students given per-row teacher logits keep every row and weigh them as given)
+            inputs = RawInputs(inputs.numeric_columns, inputs.categorical_columns, inputs.numeric[keep],
+                               inputs.categorical[keep], inputs.extra)
+            targets, y_idx, w = targets[keep], y_idx[keep], w[keep]
         spec = self._fit_spec(inputs, targets, y_idx, classes, val=val, sample_weight=w)
         spec.setdefault("format", spec_mod.SPEC_FORMAT)
         spec.setdefault("model", self.student_name)

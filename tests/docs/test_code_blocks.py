@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```([A-Za-z]*)\s*$")
-SKIP = re.compile(r"<!--\s*docs-test:\s*skip\b(.*?)-->", re.S)
-SETUP = re.compile(r"<!--\s*docs-test:\s*setup\s*\n(.*?)-->", re.S)
+SKIP = re.compile(r"<!--\s*docs-test:\s*skip\b(.*?)-->", re.DOTALL)
+SETUP = re.compile(r"<!--\s*docs-test:\s*setup\s*\n(.*?)-->", re.DOTALL)
 RUN = {"python", "bash", "sh", "json"}
 
 
