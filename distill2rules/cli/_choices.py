@@ -1,12 +1,23 @@
-"""Fixed choice lists of CLI options, generated from the registries (not typed by hand)."""
+"""Choice lists of CLI options, generated from the registries (not typed by hand).
+
+``--student`` completes (shell completion) and documents exactly the registered students
+(:data:`distill2rules.students.STUDENTS`); an unknown name is refused by the library with one
+line naming the choices (exit 2), like any other bad input.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from distill2rules.students import STUDENTS
 
-#: ``--student`` accepts exactly the registered students (:data:`distill2rules.students.STUDENTS`)
-StudentName = Literal[tuple(STUDENTS)]  # type: ignore[valid-type]
+__all__ = ["STUDENT_CHOICES", "complete_student", "student_help"]
 
-__all__ = ["StudentName"]
+STUDENT_CHOICES: tuple[str, ...] = tuple(STUDENTS)
+
+
+def complete_student(incomplete: str) -> list[str]:
+    """Shell completion for ``--student``."""
+    return [s for s in STUDENT_CHOICES if s.startswith(incomplete)]
+
+
+def student_help(text: str = "Student kind") -> str:
+    return f"{text}: one of {', '.join(STUDENT_CHOICES)}."

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from distill2rules.cli._choices import StudentName
+from distill2rules.cli._choices import complete_student, student_help
 
 
 def _ints(text: str, option: str) -> list[int]:
@@ -43,7 +43,7 @@ def _table(rows: list[dict[str, Any]], title: str, performance: str) -> Any:
 def sweep(
     teacher: Annotated[Path, typer.Option(help="Teacher file (LightGBM model.txt, .pt + sidecar, .onnx, ...).")],
     data: Annotated[str, typer.Option(help="Registry name or CSV/Parquet path.")],
-    student: Annotated[StudentName, typer.Option(help="Student kind.")],
+    student: Annotated[str, typer.Option(help=student_help(), autocompletion=complete_student)],
     out: Annotated[Path, typer.Option(help="Directory for sweep.csv, sweep.json and pareto.json.")],
     target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
     seeds: Annotated[str, typer.Option(help="Seeds (split and student), comma-separated.")] = "0,1,2",

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from distill2rules import __version__
-from distill2rules.cli._choices import StudentName
+from distill2rules.cli._choices import complete_student, student_help
 from distill2rules.cli._io import echo_json, input_path, is_stdio, output_path, stdin_to_file
 from distill2rules.errors import Distill2RulesError
 
@@ -132,7 +132,7 @@ def fit(
     teacher: Annotated[Path, typer.Option(help="Teacher file: LightGBM model.txt, TorchScript or state_dict .pt (+ sidecar .json), .onnx, .skops.")],
     data: Annotated[str, typer.Option(help="Dataset: a CSV/Parquet path ('-': stdin) or a registry name (adult, german_credit, breast_cancer, wine_quality, bank_marketing).")],
     out: Annotated[Optional[Path], typer.Option(help="Artifact directory to write (atomically; replaced if it exists). Required unless --sizes.")] = None,
-    student: Annotated[StudentName, typer.Option(help=STUDENT_HELP)] = "ebm",
+    student: Annotated[str, typer.Option(help=STUDENT_HELP, autocompletion=complete_student)] = "ebm",
     target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
     temperature: Annotated[str, typer.Option(help="Softmax temperature τ > 0 for the teacher's soft labels, or 'auto'.")] = "1.0",
     alpha: Annotated[str, typer.Option(help="Weight α in [0, 1] of the true labels (1 = no distillation), or 'auto'.")] = "0.0",
