@@ -291,8 +291,12 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
                                 "a classifier needs at least two classes.")
         if w is not None and not (w > 0).all() and not getattr(self, "accepts_teacher_logits", False):
             # (students given per-row teacher logits keep every row and weigh them as given)
-            inputs = RawInputs(inputs.numeric_columns, inputs.categorical_columns, inputs.numeric[keep],
-                               inputs.categorical[keep], inputs.extra)
+            import dataclasses
+
+            inputs = dataclasses.replace(
+                inputs, numeric=inputs.numeric[keep], categorical=inputs.categorical[keep],
+                special_index={j: idx[keep] for j, idx in inputs.special_index.items()},
+                raw_numeric=None if inputs.raw_numeric is None else inputs.raw_numeric[keep])
             targets, y_idx, w = targets[keep], y_idx[keep], w[keep]
         spec = self._fit_spec(inputs, targets, y_idx, classes, val=val, sample_weight=w)
         spec.setdefault("format", spec_mod.SPEC_FORMAT)
