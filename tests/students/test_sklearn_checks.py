@@ -28,6 +28,8 @@ COMMON: dict[str, str] = {}
 PER_STUDENT: dict[str, dict[str, str]] = {
     "logreg": {"check_non_transformer_estimators_n_iter": "max_iter bounds scipy's optimizer; no n_iter_ is kept",
                "check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS},
+    "scorecard": {"check_non_transformer_estimators_n_iter": "max_iter bounds scipy's optimizer; no n_iter_ is kept",
+                  "check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS + " (and bins are quantiles)"},
     "ebm": {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS + " (and EBM bags rows at random)"},
     "tree": {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS},
     "mlp": {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS + " (and minibatches are shuffled)"},
