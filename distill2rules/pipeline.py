@@ -180,21 +180,25 @@ def fit_student(student: str, X: pd.DataFrame, y: pd.Series, targets: np.ndarray
     return est
 
 
-def _score(student_spec: Mapping[str, Any], X: pd.DataFrame) -> np.ndarray:
+def _scored(student_spec: Mapping[str, Any], X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``(probabilities, label)``: the label is the spec's decision (argmax or decision threshold)."""
     from distill2rules import spec as spec_mod
 
-    return spec_mod.evaluate(student_spec, X)["probabilities"]
+    out = spec_mod.evaluate(student_spec, X)
+    return out["probabilities"], out["label"]
 
 
-def _metrics_block(y_idx: np.ndarray, p_teacher: np.ndarray, p_student: np.ndarray, p_base: np.ndarray | None) -> dict[str, Any]:
+def _metrics_block(y_idx: np.ndarray, p_teacher: np.ndarray, p_student: tuple[np.ndarray, np.ndarray],
+                   p_base: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
     from distill2rules.validation.metrics import fidelity, predictive_metrics
 
-    def pm(p: np.ndarray, with_teacher: bool) -> dict[str, Any]:
-        d = predictive_metrics(y_idx, p, teacher_proba=p_teacher if with_teacher else None)
+    def pm(p: Any, with_teacher: bool) -> dict[str, Any]:
+        p, lab = p if isinstance(p, tuple) else (p, None)
+        d = predictive_metrics(y_idx, p, teacher_proba=p_teacher if with_teacher else None, label=lab)
         return d.to_dict() if hasattr(d, "to_dict") else dict(d)
 
-    def fid(p: np.ndarray) -> dict[str, Any]:
-        d = fidelity(p, p_teacher)
+    def fid(p: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
+        d = fidelity(p[0], p_teacher, student_label=p[1])
         return d.to_dict() if hasattr(d, "to_dict") else dict(d)
 
     teacher = pm(p_teacher, False)
@@ -211,11 +215,11 @@ def _metrics_block(y_idx: np.ndarray, p_teacher: np.ndarray, p_student: np.ndarr
     return block
 
 
-def distill(teacher: Any, data: Any, *, target: str | None = None, student: str = "ebm", temperature: float | str = 1.0,
+def distill(teacher: Any, data: Any, *, target: str | None = None, student: str = "ebm", temperature: float | str | None = None,
             alpha: float | str = 0.0, seed: int = 0, out: str | Path | None = None, student_params: Mapping[str, Any] | None = None,
             teacher_format: str | None = None, trust_pickle: bool = False, calibrate: bool = True, baseline: bool = True,
             schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
-            adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None, augment: int = 0,
+            adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None, augment: int | str = 0,
             assistant: str | None = None, test_data: Any = None, trust_code: bool | None = None,
             special_values: Any = None, teacher_features: list[str] | None = None) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
@@ -234,18 +238,24 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     student : str
         ``logreg``, ``ebm`` (and any other registered student).
     temperature, alpha : float or "auto"
-        τ > 0 and α in [0, 1] of the soft targets ``α·onehot(y) + (1 − α)·softmax(z_T / τ)``.
-        ``"auto"`` picks τ from {1, 2, 3, 5, 8} (α from {0, 0.25, 0.5}) by validation fidelity to
-        the teacher (see :mod:`distill2rules.experiments.autotune`); recorded under ``autotune``.
+        τ >= 0 and α in [0, 1] of the soft targets ``α·onehot(y) + (1 − α)·softmax(z_T / τ)``;
+        ``τ = 0`` is the teacher's decisions (one-hot of its argmax). ``temperature=None``: the
+        student's default (:mod:`distill2rules.kd.recipes`: 0 for logreg and scorecard, 1
+        otherwise). ``"auto"`` picks τ from {0, 1, 2, 4} (α from {0, 0.25, 0.5}) by validation
+        fidelity to the teacher (see :mod:`distill2rules.experiments.autotune`); recorded under
+        ``autotune``.
     seed : int
         Fixes the 70/15/15 split and every random choice: same inputs and seed → same artifact.
     baseline : bool
         Also fit the same student on hard labels (no KD) and report it side by side.
     sep, encoding : str, optional
         Delimiter and text encoding of a data file (default: sniffed delimiter, UTF-8).
-    augment : int
-        Extra synthetic rows labelled by the teacher (:mod:`distill2rules.kd.augment`), appended
-        to the KD student's training rows; the effect on fidelity is recorded under ``augment``.
+    augment : int or str
+        Extra synthetic rows near the training rows, labelled by the teacher
+        (:mod:`distill2rules.kd.augment`), appended to the KD student's training rows: a number
+        of rows, ``"5x"`` (× the training rows) or ``"auto"`` (0, 5× or 20×, whichever gives the
+        best validation fidelity). Never used for calibration or reported metrics; the effect on
+        fidelity per split is recorded under ``augment``.
     assistant : str, optional
         Multi-stage distillation, e.g. ``"mlp:128-64"``: teacher → assistant → student
         (:mod:`distill2rules.kd.multistage`); recorded under ``assistant``.
@@ -268,15 +278,20 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         ``torch.nn.Module``, which does not record them).
     """
     from distill2rules.experiments.autotune import is_auto
-    from distill2rules.kd.augment import check_augment
+    from distill2rules.kd.augment import parse_augment
+    from distill2rules.kd.recipes import default_temperature, targets_text
     from distill2rules.limits import AUGMENT_ROWS
 
+    t_source = "given"
+    if temperature is None:
+        temperature, t_source = default_temperature(student), f"default for {student}"
     auto_t, auto_a = is_auto(temperature), is_auto(alpha)
+    t_source = "auto (validation fidelity)" if auto_t else t_source
     temperature = 1.0 if auto_t else check_temperature(temperature)
     alpha = 0.0 if auto_a else check_alpha(alpha)
-    augment = check_augment(augment)
-    if isinstance(augment, int) and augment > AUGMENT_ROWS.value():
-        raise AUGMENT_ROWS.exceeded(ConfigError, f"--augment {augment}", augment)
+    aug = parse_augment(augment)
+    if aug.rows > AUGMENT_ROWS.value():
+        raise AUGMENT_ROWS.exceeded(ConfigError, f"--augment {aug.rows}", aug.rows)
     assistant_spec = None
     if assistant:
         from distill2rules.kd.multistage import parse_assistant
@@ -335,40 +350,54 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     ytr, yva = splits.train[ds.target], splits.val[ds.target]
     kd = _KDSources(Xtr, ytr, z["train"], y_idx["train"], z["val"])
     extras: dict[str, Any] = {}
-    if augment:
-        extras["augment"] = steps.run(f"augment (+{augment} teacher-labelled rows)",
-                                      lambda: kd.augment(augment, ds.schema, seed, teacher_logits, classes))
+    if aug:
+        n_syn = aug.n_rows(len(Xtr))
+        if n_syn > AUGMENT_ROWS.value():
+            raise AUGMENT_ROWS.exceeded(ConfigError, f"--augment {aug.text()} ({n_syn} rows)", n_syn)
+        extras["augment"] = steps.run(f"augment (+{n_syn} teacher-labelled rows)",
+                                      lambda: kd.augment(n_syn, ds.schema, seed, teacher_logits, classes))
+        extras["augment"]["requested"] = aug.text()
     if assistant_spec is not None:
         extras["assistant"] = steps.run(f"fit assistant ({assistant_spec.text})",
                                         lambda: kd.through_assistant(assistant_spec, Xva, yva, z, splits, feats, seed))
 
-    def fit_kd(tau: float, a: float, rows: str = "all") -> Any:
+    def fit_kd(tau: float, a: float, rows: str | int = "all") -> Any:
         X_, y_, z_, yi_ = kd.rows(rows)
         return fit_student(student, X_, y_, soft_targets(z_, yi_, temperature=tau, alpha=a), params=params, X_val=Xva,
                            y_val=yva, calibrate=calibrate, kd=(tau, a), teacher_logits=(z_, kd.z_val),
                            targets_val=soft_targets(kd.z_val, y_idx["val"], temperature=tau, alpha=a))
 
-    if auto_t or auto_a:
-        from distill2rules.experiments.autotune import ALPHA_GRID, TEMPERATURE_GRID, autotune_kd
+    def val_score(e: Any) -> tuple[float, float]:
         from distill2rules.validation.metrics import fidelity as _fidelity
 
-        def val_score(e: Any) -> tuple[float, float]:
-            f = _fidelity(_score(e.spec_, Xva), softmax(z["val"]))
-            return f.agreement, f.kl
+        p, lab = _scored(e.spec_, Xva)
+        f = _fidelity(p, softmax(z["val"]), student_label=lab)
+        return f.agreement, f.kl
+
+    if auto_t or auto_a:
+        from distill2rules.experiments.autotune import ALPHA_GRID, TEMPERATURE_GRID, autotune_kd
 
         est, tuned = steps.run(f"autotune {student} student (KD)", lambda: autotune_kd(
-            fit_kd, val_score, temperatures=TEMPERATURE_GRID if auto_t else (temperature,),
+            (lambda t, a: fit_kd(t, a, "original")) if aug.auto else fit_kd, val_score, temperatures=TEMPERATURE_GRID if auto_t else (temperature,),
             alphas=ALPHA_GRID if auto_a else (alpha,),
             searched=tuple(n for n, on in (("temperature", auto_t), ("alpha", auto_a)) if on)))
         temperature, alpha = tuned.temperature, tuned.alpha
         extras["autotune"] = tuned.to_dict()
-    else:
+    elif not aug.auto:
         est = steps.run(f"fit {student} student (KD)", lambda: fit_kd(temperature, alpha))
+    if aug.auto:
+        from distill2rules.kd.augment import choose_rows
+
+        tried: dict[int, Any] = {0: est} if (auto_t or auto_a) else {}  # τ was tuned without synthetic rows
+        est, _, extras["augment"]["auto"] = steps.run(f"choose --augment for {student} (validation fidelity)", lambda: choose_rows(
+            lambda r: tried[r] if r in tried else tried.setdefault(r, fit_kd(temperature, alpha, r)),
+            lambda e: val_score(e)[0], aug.candidates(len(Xtr)), len(Xtr)))
     spec = est.spec_
-    if augment:
-        plain = steps.run(f"fit {student} student (KD, no augmentation)", lambda: fit_kd(temperature, alpha, rows="original"))
-        extras["augment"]["effect"] = {split: {"with": _fid_acc(_score(spec, X), z[split], y_idx[split]),
-                                               "without": _fid_acc(_score(plain.spec_, X), z[split], y_idx[split])}
+    if aug:
+        plain = (tried[0] if aug.auto else
+                 steps.run(f"fit {student} student (KD, no augmentation)", lambda: fit_kd(temperature, alpha, rows="original")))
+        extras["augment"]["effect"] = {split: {"with": _fid_acc(_scored(spec, X), z[split], y_idx[split]),
+                                               "without": _fid_acc(_scored(plain.spec_, X), z[split], y_idx[split])}
                                        for split, X in (("val", Xva), ("test", Xte))}
     base_spec = None
     if baseline:
@@ -378,7 +407,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     def measure() -> dict[str, Any]:
         out: dict[str, Any] = {}
         for split, X in (("val", Xva), ("test", Xte)):
-            out[split] = _metrics_block(y_idx[split], softmax(z[split]), _score(spec, X), _score(base_spec, X) if base_spec else None)
+            out[split] = _metrics_block(y_idx[split], softmax(z[split]), _scored(spec, X), _scored(base_spec, X) if base_spec else None)
         return out
 
     measured = steps.run("measure", measure)
@@ -388,6 +417,8 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         "student": student,
         "temperature": temperature,
         "alpha": alpha,
+        "temperature_source": t_source,
+        "targets": targets_text(temperature, alpha),
         "seed": seed,
         "classes": [str(c) for c in classes],
         "split_sizes": {k: int(len(getattr(splits, k))) for k in ("train", "val", "test")},
@@ -402,6 +433,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         if s_ is None:
             continue
         s_.setdefault("meta", {}).update({"temperature": temperature, "alpha": alpha, "seed": seed, "dataset": ds.name,
+                                          "targets": targets_text(temperature, alpha) if s_ is spec else "the true labels (no KD)",
                                           "target": ds.target, "teacher": _teacher_info(teacher_obj)})
         if adverse_class is not None:
             s_["meta"]["adverse_class"] = next(c for c in s_["classes"] if str(c) == str(adverse_class))
@@ -409,7 +441,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     result = DistillResult(spec=spec, metrics=metrics, baseline_spec=base_spec, timings=steps.timings, student=est)
     fit_config = {"student": student, "temperature": temperature, "alpha": alpha,
                   "seed": seed, "student_params": params, "calibrate": calibrate,
-                  **({"augment": augment} if augment else {}),
+                  **({"augment": aug.text()} if aug else {}),
                   **({"test_data": str(getattr(test_ds, "source", "") or test_ds.name)} if test_ds is not None else {}),
                   **({"assistant": assistant_spec.text} if assistant_spec else {}),
                   **dict(provenance or {})}
@@ -481,8 +513,8 @@ def _declare_special_values(ds: Any, special_values: Any, params: dict[str, Any]
     return [message]
 
 
-def _fid_acc(p: np.ndarray, z: np.ndarray, y_idx: np.ndarray) -> dict[str, float]:
-    label = np.argmax(p, axis=1)
+def _fid_acc(scored: tuple[np.ndarray, np.ndarray], z: np.ndarray, y_idx: np.ndarray) -> dict[str, float]:
+    label = scored[1]
     return {"fidelity": float(np.mean(label == np.argmax(z, axis=1))), "accuracy": float(np.mean(label == y_idx))}
 
 
@@ -494,11 +526,12 @@ class _KDSources:
         self.X, self.y, self.z, self.y_idx, self.z_val = X, y, z, y_idx, z_val
         self.n_original = len(X)
 
-    def rows(self, which: str = "all") -> tuple[pd.DataFrame, pd.Series, np.ndarray, np.ndarray]:
-        if which == "original":
-            n = self.n_original
-            return self.X.iloc[:n], self.y.iloc[:n], self.z[:n], self.y_idx[:n]
-        return self.X, self.y, self.z, self.y_idx
+    def rows(self, which: str | int = "all") -> tuple[pd.DataFrame, pd.Series, np.ndarray, np.ndarray]:
+        """All rows, the ``"original"`` ones, or the original ones + the first ``which`` synthetic rows."""
+        if which == "all":
+            return self.X, self.y, self.z, self.y_idx
+        n = self.n_original + (0 if which == "original" else int(which))
+        return self.X.iloc[:n], self.y.iloc[:n], self.z[:n], self.y_idx[:n]
 
     def augment(self, n: int, schema: Any, seed: int, teacher_logits: Callable[[pd.DataFrame], np.ndarray],
                 classes: np.ndarray) -> dict[str, Any]:
@@ -520,7 +553,7 @@ class _KDSources:
         self.z = np.vstack([self.z, z_syn])
         self.y_idx = np.concatenate([self.y_idx, lab])
         return {"rows": int(n), "methods": syn.counts(), "labels": "teacher (its predicted class stands in for y when alpha > 0)",
-                "baseline_uses_synthetic_rows": False}
+                "baseline_uses_synthetic_rows": False, "used_for": "fitting the KD student only (not calibration, not metrics)"}
 
     def through_assistant(self, a: Any, X_val: pd.DataFrame, y_val: pd.Series, z: Mapping[str, np.ndarray], splits: Any,
                           feats: list[str], seed: int) -> dict[str, Any]:

@@ -279,7 +279,8 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
     from distill2rules.exporters._onnx_special import override_terms, wire_specials
 
     specials = wire_specials(g, spec)  # g.numeric now holds special values as NaN
-    if kp == 1 and terms and not linear_ids and specials is None and _bounded(terms, intercept):
+    thr = spec.get("decision_threshold")  # the label's own rule: the [tie, s] pair paths assume 0.5
+    if kp == 1 and terms and not linear_ids and specials is None and _bounded(terms, intercept) and thr is None:
         _, pair = _direct_tables(g, spec, terms, float(intercept[0]))
         g.op("Softmax", [pair], out="probabilities", axis=1)  # [1 - sigmoid(s), sigmoid(s)]
         g.op("ArgMax", [pair], out="label", axis=1, keepdims=0, select_last_index=0)
@@ -302,7 +303,7 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
             contrib = g.op("Gather", [contrib, g.const(inverse, "order")], axis=1)
         if specials is not None:
             contrib = override_terms(g, spec, specials, contrib, kp)
-    if blocks and kp == 1 and _bounded(terms, intercept):
+    if blocks and kp == 1 and _bounded(terms, intercept) and thr is None:
         # [tie, score] = contributions @ [[0, 1], ...] + [tie, intercept] in one Gemm;
         # softmax([tie, s]) = [1 - sigmoid(s - tie), sigmoid(s - tie)] and ArgMax gives the
         # reference label (s > tie): 3 nodes instead of 6. Only when no contribution can be
@@ -319,7 +320,7 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
             axes = g.const(np.asarray([1], np.int64), "axes")
             total = g.op("ReduceSum", [contrib, axes], keepdims=int(kp == 1))
             scores = g.op("Add", [g.const(intercept[None, :], "intercept"), total])
-        probs, label = link_and_label(g, scores, spec["link"])
+        probs, label = link_and_label(g, scores, spec["link"], thr)
     g.cast(probs, FLOAT, out="probabilities")
     if kp == 1:
         per_term = contrib

@@ -222,11 +222,51 @@ def logistic_tie() -> float:
     return float(np.asarray(lo, dtype=np.int64).view(np.float64))
 
 
-def link_and_label(g: Graph, scores: str, link: str) -> tuple[str, str]:
+def _ordered(v: float) -> int:
+    """float64 -> int64 key with the same order (for bisection over representable values)."""
+    b = int(np.asarray(v, dtype=np.float64).view(np.int64))
+    return b if b >= 0 else -(b & 0x7FFFFFFFFFFFFFFF)
+
+
+def _unordered(k: int) -> float:
+    b = k if k >= 0 else (-k) | -0x8000000000000000
+    return float(np.asarray(b, dtype=np.int64).view(np.float64))
+
+
+def threshold_tie(threshold: float) -> float:
+    """Largest float64 score ``s`` whose reference label is ``classes[0]`` under a binary
+    ``decision_threshold`` ``t``: the reference label is 1 iff ``sigmoid(s) > t`` (as
+    :func:`distill2rules.spec.link_probabilities` computes it), i.e. iff ``s > threshold_tie(t)``."""
+    from distill2rules.spec import link_probabilities
+
+    def label1(key: int) -> bool:
+        return bool(link_probabilities(np.asarray([[_unordered(key)]]), "logistic")[0, 1] > threshold)
+
+    lo, hi = _ordered(-1000.0), _ordered(1000.0)  # sigmoid: exactly 0 and 1 in float64
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if label1(mid) else (mid, hi)
+    return _unordered(lo)
+
+
+def link_and_label(g: Graph, scores: str, link: str, threshold: float | None = None) -> tuple[str, str]:
     """Double scores [N, K'] -> (double probabilities [N, K], ``label`` int64 [N]).
 
-    The label is the first maximum of the double probabilities, as in the reference evaluator.
+    The label is the first maximum of the double probabilities, as in the reference evaluator;
+    with a binary ``decision_threshold`` (logistic link) it is ``score > threshold_tie(t)``.
     """
+    if threshold is not None and link == "logistic":
+        p1 = g.op("Sigmoid", [scores])
+        p0 = g.op("Sub", [g.const(np.asarray(1.0, np.float64), "one"), p1])
+        probs = g.op("Concat", [p0, p1], axis=1)
+        above = g.op("Greater", [scores, g.const(np.asarray([[threshold_tie(threshold)]]), "tie")])
+        flat = g.op("Reshape", [above, g.const(np.asarray([-1], np.int64), "flat")])
+        return probs, g.op("Cast", [flat], out="label", to=7)  # INT64
+    if threshold is not None:  # softmax link over two classes: compare p1 in float64
+        probs = g.op("Softmax", [scores], axis=1)
+        p1 = g.op("Gather", [probs, g.const(np.asarray(1, np.int64), "one_idx")], axis=1)
+        above = g.op("Greater", [p1, g.const(np.asarray(float(threshold), np.float64), "thr")])
+        return probs, g.op("Cast", [above], out="label", to=7)
     if link == "logistic":
         p1 = g.op("Sigmoid", [scores])
         p0 = g.op("Sub", [g.const(np.asarray(1.0, np.float64), "one"), p1])

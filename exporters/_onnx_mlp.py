@@ -141,7 +141,7 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
         # logistic link on finite activations: the last layer emits [0, s] and a Softmax
         # gives [1 - sigmoid(s), sigmoid(s)] (no Sigmoid / Sub / Concat)
         # act(tie) = tie keeps the first column at tie through the last activation
-        pair = (last and kp == 1 and W.shape[0] == 1 and finite
+        pair = (last and kp == 1 and W.shape[0] == 1 and finite and spec.get("decision_threshold") is None
                 and float(_NUMPY_ACT[act](np.float64(tie))) == tie)
         if pair:
             W = np.vstack([np.zeros_like(W), W])
@@ -166,7 +166,7 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
         probs = g.op("Softmax", [h], axis=1)  # [tie, s]: sigmoid(s - tie), label s > tie
         g.op("ArgMax", [h], out="label", axis=1, keepdims=0, select_last_index=0)
     else:
-        probs, _ = link_and_label(g, h, spec["link"])
+        probs, _ = link_and_label(g, h, spec["link"], spec.get("decision_threshold"))
     g.cast(probs, FLOAT, out="probabilities")
     return [("probabilities", FLOAT, len(spec["classes"])), ("label", INT64, -1)]
 

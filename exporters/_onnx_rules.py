@@ -31,6 +31,7 @@ from distill2rules.exporters._onnx_graph import (
 )
 from distill2rules.exporters._onnx_special import condition_search
 from distill2rules.exporters._onnx_trees import Codes, Trees, code_thresholds, feature_matrix
+from distill2rules.spec import decide
 
 _NUMERIC_OPS = ("<=", ">", "is_missing", "not_missing", "is_special", "not_special")
 _CATEGORICAL_OPS = ("in", "not_in", "is_missing", "not_missing")
@@ -152,6 +153,6 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
     if probs.shape != (len(rules) + 1, k):
         raise SpecError(f"every rule needs {k} class probabilities.")
     g.op("Gather", [g.const(probs.astype(np.float32), "probs"), rule], out="probabilities", axis=0)
-    labels = g.const(np.argmax(probs, axis=1).astype(np.int64), "labels")  # first maximum
+    labels = g.const(decide(spec, probs), "labels")  # first maximum, or the decision threshold
     g.op("Gather", [labels, rule], out="label", axis=0)
     return [("probabilities", FLOAT, k), ("label", INT64, -1), ("rule", INT64, -1)]

@@ -342,9 +342,11 @@ def condition_with_value(cond: Mapping[str, Any], value: Any, name: str | None =
 
 
 def rule_decision(spec: Mapping[str, Any], rule: Mapping[str, Any]) -> tuple[int, float]:
-    """Class index a rule predicts (first maximum) and its probability."""
+    """Class index a rule predicts (first maximum, or the spec's ``decision_threshold``) and its probability."""
+    from distill2rules.spec import decide
+
     probs = np.asarray(rule["probabilities"], dtype=np.float64)
-    k = int(np.argmax(probs))
+    k = int(decide(spec, probs[None, :])[0])
     return k, float(probs[k])
 
 

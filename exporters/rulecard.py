@@ -152,6 +152,7 @@ def _summary(spec: Mapping[str, Any], adverse: int | None) -> dict[str, Any]:
         "adverse_class": None if adverse is None else classes[adverse],
         "favourable_class": classes[1 - adverse] if adverse is not None and len(classes) == 2 else None,
         "calibration": spec.get("calibration"),
+        "decision_threshold": spec.get("decision_threshold"),
         "spec_format": spec.get("format"),
     }
     return out
@@ -689,6 +690,10 @@ def _blocks(card: Mapping[str, Any]) -> list[tuple]:
         kv.append(("Adverse class", str(s["adverse_class"])))
     kv.append(("Inputs", f"{len(s['inputs']['numeric'])} numeric, {len(s['inputs']['categorical'])} categorical: "
                          + ", ".join(s["inputs"]["numeric"] + s["inputs"]["categorical"])))
+    if s.get("decision_threshold") is not None:
+        c1 = s["classes"][1]
+        kv.append(("Decision", f"'{c1}' when P('{c1}') > {s['decision_threshold']:.4g} (the threshold that keeps the "
+                               "uncalibrated student's decisions; probabilities are calibrated)"))
     if s.get("calibration"):
         kv.append(("Calibration", _fmt_any(s["calibration"]) if not isinstance(s["calibration"], Mapping)
                    else ", ".join(f"{k}={_fmt_any(v)}" for k, v in s["calibration"].items())))

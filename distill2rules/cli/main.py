@@ -79,9 +79,11 @@ def check_student_params(student: str, params: dict[str, Any]) -> dict[str, Any]
     return check(student, params)
 
 
-def parse_float_or_auto(value: str, name: str) -> float | str:
+def parse_float_or_auto(value: str | None, name: str) -> float | str | None:
     from distill2rules.errors import ConfigError
 
+    if value is None:  # the library's default (e.g. the student's default temperature)
+        return None
     if value.strip().lower() == "auto":
         return "auto"
     try:
@@ -134,7 +136,7 @@ def fit(
     out: Annotated[Optional[Path], typer.Option(help="Artifact directory to write (atomically; replaced if it exists). Required unless --sizes.")] = None,
     student: Annotated[str, typer.Option(help=STUDENT_HELP, autocompletion=complete_student)] = "ebm",
     target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
-    temperature: Annotated[str, typer.Option(help="Softmax temperature τ > 0 for the teacher's soft labels, or 'auto'.")] = "1.0",
+    temperature: Annotated[Optional[str], typer.Option(help="Temperature τ >= 0 of the teacher's soft labels: 0 = its decisions (one-hot argmax), 1 = its probabilities, or 'auto' (searches 0, 1, 2, 4 on validation fidelity). Default: 0 for logreg and scorecard, 1 otherwise.")] = None,
     alpha: Annotated[str, typer.Option(help="Weight α in [0, 1] of the true labels (1 = no distillation), or 'auto'.")] = "0.0",
     seed: Annotated[int, typer.Option(min=0, help="Seed of the 70/15/15 split and of the student.")] = 0,
     teacher_format: Annotated[Optional[str], typer.Option(help="Override format detection: lightgbm, torchscript, torch_state_dict, onnx, skops, pickle.")] = None,
@@ -146,7 +148,7 @@ def fit(
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Student parameter KEY=VALUE (repeatable), e.g. -p interactions=5.")] = None,
     monotone: Annotated[Optional[str], typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")] = None,
     special_values: Annotated[Optional[str], typer.Option(help="Codes in numeric columns that are levels, not numbers: '-9=no record,-8=no usable trades' (every numeric column) or 'col:-9=no record;other:-1=n/a' (see docs/data.md).")] = None,
-    augment: Annotated[int, typer.Option(help="Add N synthetic rows labelled by the teacher (jitter, mixup, marginal resampling) to the KD student's training rows.")] = 0,
+    augment: Annotated[str, typer.Option(help="Add synthetic rows near the training rows (0.3-sd jitter, neighbour codes, near-neighbour mixup), labelled by the teacher, to the KD student's training rows: N rows, 'Kx' (K × the training rows) or 'auto' (0, 5x or 20x by validation fidelity).")] = "0",
     assistant: Annotated[Optional[str], typer.Option(help="Multi-stage distillation through an assistant, e.g. 'mlp:128-64' (teacher → assistant → student).")] = None,
     sizes: Annotated[Optional[str], typer.Option(help="Pilot student sizes instead of writing an artifact, e.g. '5,10,20' (rules: max_rules; logreg: max_terms or 'all'; scorecard: max_bins; mlp: widths '16,32-16'; ebm: interactions; tree: max_depth; or 'default').")] = None,
     adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card.")] = None,
@@ -230,7 +232,7 @@ def _complexity_text(c: dict[str, Any]) -> str:
     return "-".join(map(str, c.get("layers", [])[:-1])) + f" ({c.get('parameters')} weights)"
 
 
-def _fit_sizes(teacher: Path, data: str, *, student: str, sizes: str, temperature: str, alpha: str, quiet: bool,
+def _fit_sizes(teacher: Path, data: str, *, student: str, sizes: str, temperature: str | None, alpha: str, quiet: bool,
                as_json: bool, params: dict[str, Any], **kw: Any) -> None:
     """``fit --sizes``: one distillation per size; a table of fidelity and accuracy vs complexity."""
     from rich.table import Table

@@ -24,7 +24,9 @@ from distill2rules.errors import ConfigError
 
 __all__ = ["ALPHA_GRID", "TEMPERATURE_GRID", "AutotuneResult", "autotune_kd", "is_auto"]
 
-TEMPERATURE_GRID: tuple[float, ...] = (1.0, 2.0, 3.0, 5.0, 8.0)
+# 0 = the teacher's decisions (one-hot argmax), the best targets for fidelity for linear and
+# additive students; 1 = its probabilities; 2, 4 = softened (the paper's regime)
+TEMPERATURE_GRID: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0)
 ALPHA_GRID: tuple[float, ...] = (0.0, 0.25, 0.5)
 OBJECTIVE = ("max validation fidelity to the teacher; ties within tie_tolerance broken by the lowest "
              "validation KL(teacher || calibrated student), then the smaller temperature and alpha")

@@ -108,9 +108,9 @@ def _row(student: str, size: Any, metrics: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def pilot_sizes(teacher: Any, data: Any, *, student: str, sizes: str | Sequence[Any], target: str | None = None,
-                temperature: float | str = 1.0, alpha: float | str = 0.0, seed: int = 0,
+                temperature: float | str | None = None, alpha: float | str = 0.0, seed: int = 0,
                 student_params: Mapping[str, Any] | None = None, schema: Any = None, teacher_format: str | None = None,
-                trust_pickle: bool = False, baseline: bool = True, calibrate: bool = True, augment: int = 0,
+                trust_pickle: bool = False, baseline: bool = True, calibrate: bool = True, augment: int | str = 0,
                 assistant: str | None = None, progress: bool = False,
                 trust_code: bool | None = None) -> PilotResult:
     """Distill one student per size (same data, teacher, split and KD settings) and tabulate.

@@ -9,7 +9,13 @@ from distill2rules.kd._core import (
     soft_targets,
     softmax,
 )
-from distill2rules.kd._targets import WeightedRows, as_logit_targets, as_weighted_rows, is_hard
+from distill2rules.kd._targets import (
+    WeightedRows,
+    as_logit_targets,
+    as_weighted_rows,
+    is_hard,
+    is_near_hard,
+)
 
 __all__ = [
     "WeightedRows",
@@ -18,6 +24,7 @@ __all__ = [
     "check_alpha",
     "check_temperature",
     "is_hard",
+    "is_near_hard",
     "kd_loss",
     "log_softmax",
     "one_hot",

@@ -3,6 +3,12 @@
 Notation follows the paper: ``p^τ = softmax(z / τ)``; soft targets
 ``t = α·onehot(y) + (1 − α)·p_T^τ``; loss
 ``L = α·CE(y, p_S) + (1 − α)·τ²·KL(p_T^τ ‖ p_S^τ)``.
+
+``τ = 0`` is the limit taken exactly, not a tiny τ: ``p_T^0`` is the one-hot of the teacher's
+argmax (its *decision*; ties go to the first class, like ``argmax``), and the KD term becomes
+the cross-entropy against that decision, ``CE(argmax z_T, p_S)`` (the ``τ²`` factor, which only
+keeps gradient scales comparable across τ > 0, is dropped). Decision targets are the best
+targets for fidelity for linear and additive students (see ``docs/concepts.md``).
 """
 
 from __future__ import annotations
@@ -26,13 +32,14 @@ __all__ = [
 
 
 def check_temperature(temperature: Any) -> float:
-    """Validate τ: a finite number > 0."""
+    """Validate τ: a finite number >= 0 (0 = the teacher's decisions as one-hot targets)."""
     try:
         t = float(temperature)
     except (TypeError, ValueError):
-        raise ConfigError(f"temperature must be a number > 0, got {temperature!r}.", hint="Try --temperature 2.") from None
-    if not math.isfinite(t) or t <= 0:
-        raise ConfigError(f"temperature must be > 0, got {temperature}.", hint="Use a value such as 1 (no softening) to 5.")
+        raise ConfigError(f"temperature must be a number >= 0, got {temperature!r}.", hint="Try --temperature 2.") from None
+    if not math.isfinite(t) or t < 0:
+        raise ConfigError(f"temperature must be >= 0, got {temperature}.",
+                          hint="Use 0 (the teacher's decisions), 1 (its probabilities) or a softer 2 to 5.")
     return t
 
 
@@ -48,13 +55,18 @@ def check_alpha(alpha: Any) -> float:
 
 
 def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise ``log softmax(z / τ)``; ``τ = 0`` gives ``log onehot(argmax z)`` (0 and −inf)."""
+    if temperature == 0:
+        z = np.asarray(logits, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            return np.log(one_hot(np.argmax(z, axis=1), z.shape[1]))
     z = np.asarray(logits, dtype=np.float64) / temperature
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """``p^τ = softmax(z / τ)`` row-wise, numerically stable."""
+    """``p^τ = softmax(z / τ)`` row-wise, numerically stable; ``τ = 0``: one-hot of the argmax."""
     return np.exp(log_softmax(logits, temperature))
 
 
@@ -81,7 +93,10 @@ def _check_logits(teacher_logits: np.ndarray) -> np.ndarray:
 
 def soft_targets(teacher_logits: np.ndarray, y_idx: np.ndarray | None = None, *, temperature: float = 1.0,
                  alpha: float = 0.0) -> np.ndarray:
-    """Targets ``α·onehot(y) + (1 − α)·softmax(z_T / τ)``, shape (n, K); rows sum to 1."""
+    """Targets ``α·onehot(y) + (1 − α)·softmax(z_T / τ)``, shape (n, K); rows sum to 1.
+
+    ``temperature=0``: ``softmax(z_T / 0)`` is exactly ``onehot(argmax z_T)``, the teacher's decisions.
+    """
     temperature = check_temperature(temperature)
     alpha = check_alpha(alpha)
     z = _check_logits(teacher_logits)
@@ -98,13 +113,19 @@ def soft_targets(teacher_logits: np.ndarray, y_idx: np.ndarray | None = None, *,
 
 def kd_loss(student_logits: np.ndarray, teacher_logits: np.ndarray, y_idx: np.ndarray, *,
             temperature: float = 1.0, alpha: float = 0.0) -> float:
-    """Mean ``α·CE(y, p_S) + (1 − α)·τ²·KL(p_T^τ ‖ p_S^τ)`` (paper eq. 4)."""
+    """Mean ``α·CE(y, p_S) + (1 − α)·τ²·KL(p_T^τ ‖ p_S^τ)`` (paper eq. 4).
+
+    ``τ = 0``: ``α·CE(y, p_S) + (1 − α)·CE(argmax z_T, p_S)`` (the exact limit, without τ²).
+    """
     temperature = check_temperature(temperature)
     alpha = check_alpha(alpha)
     zs = np.asarray(student_logits, dtype=np.float64)
     zt = _check_logits(teacher_logits)
     y_idx = np.asarray(y_idx, dtype=np.int64)
     ce = -log_softmax(zs)[np.arange(len(y_idx)), y_idx]
+    if temperature == 0:
+        ce_t = -log_softmax(zs)[np.arange(len(zt)), np.argmax(zt, axis=1)]
+        return float(np.mean(alpha * ce + (1.0 - alpha) * ce_t))
     log_pt = log_softmax(zt, temperature)
     log_ps = log_softmax(zs, temperature)
     kl = (np.exp(log_pt) * (log_pt - log_ps)).sum(axis=1)

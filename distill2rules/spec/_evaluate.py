@@ -382,8 +382,21 @@ def evaluate(spec: Mapping[str, Any], X: Any = None, *, numeric: np.ndarray | No
     else:
         raise SpecError(f"unknown spec kind '{kind}'.")
     out["probabilities"] = probs
-    out["label"] = np.argmax(probs, axis=1).astype(np.int64)
+    out["label"] = decide(spec, probs)
     return out
+
+
+def decide(spec: Mapping[str, Any], probs: np.ndarray) -> np.ndarray:
+    """Class index per row: the first maximum of ``probs``, or, when the spec records a binary
+    ``decision_threshold`` ``t``, class 1 iff ``probs[:, 1] > t`` (float64).
+
+    Calibration that shifts log-odds (Platt) records the threshold that keeps the uncalibrated
+    student's decisions: it changes the probabilities, never the decisions.
+    """
+    t = spec.get("decision_threshold")
+    if t is None:
+        return np.argmax(probs, axis=1).astype(np.int64)
+    return (np.asarray(probs, dtype=np.float64)[:, 1] > float(t)).astype(np.int64)
 
 
 def predict_proba(spec: Mapping[str, Any], X: Any) -> np.ndarray:

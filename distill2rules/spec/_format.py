@@ -126,6 +126,10 @@ def validate(spec: Mapping[str, Any]) -> None:
     from distill2rules.spec._special import validate_specials
 
     validate_specials(spec, n_scores(spec) if kind == "additive" else None)
+    if spec.get("decision_threshold") is not None:
+        t = spec["decision_threshold"]
+        if k != 2 or isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 < float(t) < 1.0:
+            raise SpecError("'decision_threshold' must be a probability in (0, 1) of a binary spec's second class.")
     if kind in ("additive", "mlp"):
         link = spec.get("link")
         if link not in ("logistic", "softmax"):

@@ -168,7 +168,7 @@ def _roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
 
 
 def predictive_metrics(
-    y_true_idx: Any, proba: Any, *, teacher_proba: Any = None, n_bins: int = 10
+    y_true_idx: Any, proba: Any, *, teacher_proba: Any = None, n_bins: int = 10, label: Any = None
 ) -> PredictiveMetrics:
     """Accuracy, balanced accuracy, ROC AUC, log loss, Brier score and ECE.
 
@@ -182,6 +182,9 @@ def predictive_metrics(
         If given, ``agreement_with_teacher`` (argmax agreement) is filled in.
     n_bins : int
         Number of equal-width confidence bins for the ECE.
+    label : array of int, shape (n,), optional
+        The model's decisions when they are not the argmax of ``proba`` (a spec with a
+        ``decision_threshold``: :func:`distill2rules.spec.decide`); accuracy and agreement use them.
 
     Returns
     -------
@@ -200,7 +203,7 @@ def predictive_metrics(
     if n == 0:
         raise DataError("cannot compute metrics on zero rows.")
     y = _as_labels(y_true_idx, n, k)
-    pred = p.argmax(axis=1)
+    pred = p.argmax(axis=1) if label is None else _as_labels(label, n, k)
     labels = list(range(k))
     pc = np.clip(p, _EPS, 1.0)
     pc = pc / pc.sum(axis=1, keepdims=True)
@@ -234,7 +237,7 @@ def predictive_metrics(
 
 
 def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float = 0.1,
-             cutoff: float | None = None) -> Fidelity:
+             cutoff: float | None = None, student_label: Any = None) -> Fidelity:
     """Agreement of student and teacher predictions, overall, per class and near the boundary.
 
     Parameters
@@ -247,6 +250,9 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
     cutoff : float in (0, 1), optional
         Binary only: decide class 1 when ``P(class 1) >= cutoff`` (for both models) and report
         ``agreement_at_cutoff``.
+    student_label : array of int, shape (n,), optional
+        The student's decisions when they are not the argmax of its probabilities (a spec with
+        a ``decision_threshold``).
 
     Returns
     -------
@@ -261,7 +267,7 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
     n, k = t.shape
     if n == 0:
         raise DataError("cannot compute fidelity on zero rows.")
-    ts, ss = t.argmax(axis=1), s.argmax(axis=1)
+    ts, ss = t.argmax(axis=1), (s.argmax(axis=1) if student_label is None else _as_labels(student_label, n, k))
     same = ts == ss
     per_class: list[float | None] = []
     counts: list[int] = []

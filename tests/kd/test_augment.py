@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from distill2rules.errors import ConfigError, DataError
-from distill2rules.kd.augment import METHODS, check_augment, synthesize
+from distill2rules.kd.augment import METHODS, AugmentRequest, check_augment, parse_augment, synthesize
 from distill2rules.kd.multistage import parse_assistant, spec_logits
 
 
@@ -27,7 +27,7 @@ def frame():
 
 
 def test_synthetic_rows_look_like_the_data(frame):
-    syn = synthesize(frame, 1000, random_state=0)
+    syn = synthesize(frame, 1000, random_state=0, shares=(0.4, 0.4, 0.2))
     out = syn.frame
     assert out.shape == (1000, 4) and list(out.columns) == list(frame.columns)
     assert out["age"].dtype == frame["age"].dtype and out["owner"].dtype == bool
@@ -61,6 +61,57 @@ def test_bad_augment_counts(bad):
     with pytest.raises(ConfigError, match="augment must be a number of rows >= 0"):
         check_augment(bad)
     assert check_augment(0) == 0 and check_augment(12.0) == 12
+
+
+def test_parse_augment():
+    assert parse_augment("auto") == AugmentRequest(auto=True) and parse_augment("AUTO").candidates(100) == [0, 500, 2000]
+    assert parse_augment("auto").candidates(50_000) == [0, 200_000, 250_000][:2]  # capped at MAX_AUTO_ROWS
+    assert parse_augment("5x").n_rows(300) == 1500 and parse_augment(" 0.5X ").n_rows(300) == 150
+    assert parse_augment("250").n_rows(10) == 250 and parse_augment(0).rows == 0 and not parse_augment(None)
+    for bad in ("-2x", "manyx", "nanx"):
+        with pytest.raises(ConfigError, match="multiplier"):
+            parse_augment(bad)
+    with pytest.raises(ConfigError, match="'<k>x' or 'auto'"):
+        parse_augment("lots")
+
+
+def test_default_samplers_stay_on_the_data():
+    """Issue 18: no marginal draws; codes move to neighbouring observed codes only; continuous
+    columns get 0.3-sd noise; categories rarely change; missing and special values are kept."""
+    rng = np.random.default_rng(1)
+    n = 400
+    X = pd.DataFrame({
+        "pay_status": rng.choice([-2, -1, 0, 2, 3, 5], n),  # ordinal codes with gaps; -2 is special
+        "amount": rng.normal(1000, 200, n),
+        "grade": rng.choice(["A", "B", "C"], n).astype(object),
+    })
+    X.loc[::20, "amount"] = np.nan
+    syn = synthesize(X, 4000, random_state=0, special={"pay_status": [-2]})
+    out, a = syn.frame, syn.method
+    assert syn.counts()["marginal"] == 0 and syn.counts()["jitter"] == syn.counts()["mixup"] == 2000
+    assert set(out["pay_status"]) <= {-2, -1, 0, 2, 3, 5} and out["pay_status"].dtype == X["pay_status"].dtype
+    # nearest rows of each synthetic row (by amount and status) are close: none far off the data
+    sd = X["amount"].std()
+    amt = out["amount"].dropna().to_numpy()
+    nearest = np.min(np.abs(amt[:, None] - X["amount"].dropna().to_numpy()[None, :]), axis=1)
+    assert np.quantile(nearest, 0.99) < 0.5 * sd
+    assert 0.02 < out["amount"].isna().mean() < 0.09  # missing kept (5 % of the rows), never created
+    changed = out["grade"][a == 0].value_counts(normalize=True)
+    assert set(changed.index) <= {"A", "B", "C"}
+
+
+def test_special_values_are_neither_moved_nor_produced():
+    X = pd.DataFrame({"months": np.r_[np.full(50, 999), np.arange(150) % 30], "x": np.arange(200.0)})
+    out = synthesize(X, 3000, random_state=0, special={"months": [999]}).frame
+    share = (out["months"] == 999).mean()
+    assert 0.15 < share < 0.35  # a quarter of the rows: copied, not jittered towards 0..29
+    assert out.loc[out["months"] != 999, "months"].between(0, 29).all()
+
+
+def test_mixup_partners_are_near_neighbours():
+    X = pd.DataFrame({"a": np.r_[np.zeros(100), np.full(100, 100.0)] + np.arange(200) * 0.01})
+    out = synthesize(X, 2000, random_state=0, shares=(0, 1, 0)).frame["a"]
+    assert ((out < 2.0) | (out > 99.0)).all()  # never half-way between the two clusters
 
 
 def test_synthesize_refuses_empty_tables():

@@ -53,6 +53,21 @@ def test_augment_records_its_effect(teacher):
     assert res.metrics["test"]["student"]["fidelity"] == pytest.approx(aug["effect"]["test"]["with"]["fidelity"])
 
 
+def test_augment_auto_picks_the_multiplier_on_validation_fidelity(teacher):
+    res = _distill(teacher, student="logreg", augment="auto", baseline=False)
+    aug = res.metrics["augment"]
+    n_train = res.metrics["split_sizes"]["train"]
+    grid = aug["auto"]["grid"]
+    assert [g["rows"] for g in grid] == [0, 5 * n_train, 20 * n_train] and aug["rows"] == 20 * n_train
+    chosen = [g for g in grid if g["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["val_fidelity"] >= max(g["val_fidelity"] for g in grid) - 0.001
+    assert res.metrics["val"]["student"]["fidelity"] == pytest.approx(chosen[0]["val_fidelity"])
+    assert res.metrics["val"]["n_rows"] == res.metrics["split_sizes"]["val"]  # real rows only
+    assert aug["methods"]["marginal"] == 0 and aug["requested"] == "auto"
+    assert set(aug["effect"]) == {"val", "test"}
+    assert res.metrics["temperature"] == 0.0 and res.metrics["temperature_source"] == "default for logreg"
+
+
 def test_assistant_is_a_middle_stage(teacher, torch_one_thread):
     res = _distill(teacher, student="tree", assistant="mlp:16-8", student_params={"max_depth": 3},
                    baseline=False)
@@ -66,7 +81,7 @@ def test_temperature_and_alpha_auto(teacher):
     res = _distill(teacher, student="tree", temperature="auto", alpha="auto", student_params={"max_depth": 3},
                    baseline=False)
     tuned = res.metrics["autotune"]
-    assert tuned["searched"] == ["temperature", "alpha"] and len(tuned["grid"]) == 15
+    assert tuned["searched"] == ["temperature", "alpha"] and len(tuned["grid"]) == 12  # τ ∈ {0, 1, 2, 4} × 3 α
     chosen = [g for g in tuned["grid"] if g["chosen"]]
     assert len(chosen) == 1
     best = max(g["val_fidelity"] for g in tuned["grid"])
@@ -79,7 +94,7 @@ def test_mlp_student_gets_the_exact_loss_and_autotuned_temperature(teacher, torc
     res = _distill(teacher, student="mlp", temperature="auto", student_params={"hidden": [8], "epochs": 10},
                    baseline=False)
     assert res.spec["meta"]["loss"] == "kd"
-    assert res.spec["meta"]["temperature"] == res.metrics["temperature"] in (1.0, 2.0, 3.0, 5.0, 8.0)
+    assert res.spec["meta"]["temperature"] == res.metrics["temperature"] in (0.0, 1.0, 2.0, 4.0)
 
 
 def test_pilot_sizes(teacher):
