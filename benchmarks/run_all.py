@@ -2,7 +2,8 @@
 
 Sections: toolkit cost (``distill2rules fit`` per student, SHAP alignment), inference (ONNX
 students vs teachers, peers and the onnxruntime floor), EBM vs ebm2onnx (over data shape and
-bin count), size, scaling, streaming predict (peak memory on 1M rows). Teachers and artifacts
+bin count), size, scaling, streaming predict (peak memory on 1M rows), fidelity (our recipes vs
+plain ones on four data sets, issue 18). Teachers and artifacts
 are cached under ``runs/bench`` (``--workdir``); delete it to retrain the teachers.
 
 Usage::
@@ -25,6 +26,7 @@ from typing import Callable, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ebm_peers  # noqa: E402
 import edge  # noqa: E402
+import fidelity  # noqa: E402
 import inference  # noqa: E402
 import scaling  # noqa: E402
 import scorecard  # noqa: E402
@@ -51,6 +53,7 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     "edge": edge.run,
     "scorecard": scorecard.run,
     "streaming": streaming.run,
+    "fidelity": fidelity.run,
 }
 
 

@@ -163,3 +163,18 @@ def test_streaming_predict_measures_peak_memory_and_writes_every_row(ctx):
     assert sec.data["rows_written"] == 3000
     assert sec.data["stream"]["peak_rss_bytes"] > 10_000_000
     assert {t.status for t in sec.targets} <= {"PASS", "MISS"}
+
+
+def test_fidelity_compares_our_recipes_with_plain_ones(ctx):
+    import fidelity
+
+    s = fidelity.Settings.quick()
+    sec = fidelity.run(ctx, s)
+    md = sec.markdown()
+    assert "## Fidelity (issue 18)" in md
+    for recipe in ("before (τ = 1, no augmentation)", "new default", "sklearn LR, argmax (plain)", "sklearn tree depth 4"):
+        assert any(recipe in ln for ln in md.splitlines() if ln.startswith("| ")), recipe
+    rows = sec.data["rows"]
+    assert {r["student"] for r in rows} == {"logreg", "tree"} and all(0.5 < r["fidelity"] <= 1 for r in rows)
+    assert {t.status for t in sec.targets} <= {"PASS", "MISS"}
+    assert any(t.name.startswith("validation decisions moved") and t.status == "PASS" for t in sec.targets)

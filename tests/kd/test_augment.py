@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from distill2rules.errors import ConfigError, DataError
-from distill2rules.kd.augment import METHODS, AugmentRequest, check_augment, parse_augment, synthesize
+from distill2rules.kd.augment import (
+    METHODS,
+    AugmentRequest,
+    check_augment,
+    parse_augment,
+    synthesize,
+)
 from distill2rules.kd.multistage import parse_assistant, spec_logits
 
 

@@ -135,3 +135,13 @@ def test_cli_fit_with_the_new_options(teacher, tmp_path, capsys):
     code, cap = run("fit", "--teacher", teacher, "--data", "german_credit", "--out", tmp_path / "bad", "--student", "rules",
                     "--assistant", "forest")
     assert code == 2 and "unknown assistant kind" in cap.err
+    code, cap = run("fit", "--teacher", teacher, "--data", "german_credit", "--out", tmp_path / "t0", "--student", "tree",
+                    "--temperature", "0", "--augment", "1x", "--json", "--quiet", "--no-baseline")
+    assert code == 0, cap.err
+    metrics = json.loads((tmp_path / "t0" / "metrics.json").read_text())
+    assert metrics["temperature"] == 0 and metrics["temperature_source"] == "given" and "decisions" in metrics["targets"]
+    assert metrics["augment"]["rows"] == metrics["split_sizes"]["train"] and metrics["augment"]["requested"] == "1x"
+    card = (tmp_path / "t0" / "rulecard.md").read_text()
+    assert "teacher's decisions" in card
+    code, cap = run("fit", "--teacher", teacher, "--data", "german_credit", "--out", tmp_path / "bad2", "--augment", "lots")
+    assert code == 2 and "--augment 5x" in cap.err

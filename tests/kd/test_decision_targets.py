@@ -11,7 +11,15 @@ import os
 import numpy as np
 import pytest
 
-from distill2rules.kd import is_hard, is_near_hard, kd_loss, log_softmax, one_hot, soft_targets, softmax
+from distill2rules.kd import (
+    is_hard,
+    is_near_hard,
+    kd_loss,
+    log_softmax,
+    one_hot,
+    soft_targets,
+    softmax,
+)
 
 needs_data = pytest.mark.skipif(not os.environ.get("DISTILL2RULES_DATA"), reason="needs DISTILL2RULES_DATA (adult)")
 
@@ -95,7 +103,7 @@ def test_calibration_never_moves_a_decision(adult):
     """Issue 18: at τ = 0.01 Platt scaling on the true labels moved the tree student's decisions."""
     from distill2rules import spec as spec_mod
 
-    teacher, frame, target = adult
+    _, frame, target = adult
     with_cal = _fit(adult, "tree", temperature=0.01)
     without = _fit(adult, "tree", temperature=0.01, calibrate=False)
     for split in ("val", "test"):
@@ -141,10 +149,10 @@ def test_platt_records_the_threshold_that_keeps_every_decision(kind):
     """A Platt shift fitted on labels that disagree with the student would move decisions; the
     recorded ``decision_threshold`` keeps them in the reference evaluator, ONNX and the rule card."""
     import onnxruntime as ort
-
-    from distill2rules import spec as spec_mod
     from distill2rules.exporters.onnx import onnx_feeds, to_onnx
     from distill2rules.exporters.rulecard import render_markdown, rulecard
+
+    from distill2rules import spec as spec_mod
     from distill2rules.students import calibrate_spec
 
     spec = _hand_specs()[kind]
