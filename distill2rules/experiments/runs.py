@@ -137,13 +137,14 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
         secs["teacher stability"] = time.perf_counter() - t0
     for name, spec in specs.items():
         t0 = time.perf_counter()
-        p_s = evaluate(spec, X_test)["probabilities"]
+        ev = evaluate(spec, X_test)
+        p_s, lab_s = ev["probabilities"], ev["label"]  # decisions: argmax or the spec's decision_threshold
         phi_s = student_attributions(spec, X_exp, X_background, class_index=cls, feature_names=phi_t.feature_names,
                                      n_permutations=n_permutations, max_background=max_background, seed=seed)
         n_s = int(n_parameters(spec))
         block: dict[str, Any] = {
-            "predictive": predictive_metrics(y, p_s, teacher_proba=p_t).to_dict(),
-            "fidelity": fidelity(p_s, p_t).to_dict(),
+            "predictive": predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s).to_dict(),
+            "fidelity": fidelity(p_s, p_t, student_label=lab_s).to_dict(),
             "attributions": phi_s.to_dict(),
             "alignment": alignment(phi_t, phi_s, top_k=top_k).to_dict(),
             "n_parameters": n_s,
@@ -160,7 +161,7 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
             cols = stability_columns(teacher, spec, X_test)
             block["stability"] = stability(fn_s, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed).to_dict()
         out["students"][name] = block
-        out["correct"][name] = p_s.argmax(1) == y
+        out["correct"][name] = lab_s == y
         secs[name] = time.perf_counter() - t0
     out["seconds"] = secs
     out["config"] = {"shap_rows": int(len(rows)), "stability_rows": n_st, "sigmas": [float(s) for s in sigmas],
@@ -315,7 +316,7 @@ def evaluate_artifact(art_dir: str | Path, data: Any, *, target: str | None = No
                                 shap_rows=shap_rows, sigmas=sigmas, seed=seed, teacher_stability=False)
         from distill2rules.spec import evaluate
 
-        correct_s = evaluate(inp.spec, inp.X)["probabilities"].argmax(1) == inp.y_idx
+        correct_s = evaluate(inp.spec, inp.X)["label"] == inp.y_idx
         result["baseline"] = jsonable(base["students"]["baseline"])
         result["kd_vs_no_kd"] = jsonable(_side_by_side(result, base, _headline_sigma(sigmas)))
         result["mcnemar"] = mcnemar(correct_s, base["correct"]["baseline"]).to_dict()

@@ -170,13 +170,14 @@ def evaluate_student(
     with _Steps(steps, progress) as run:
         with run.step("predict"):
             p_t = np.asarray(teacher.predict_proba(X_test), dtype=np.float64)
-            p_s = evaluate(spec, X_test)["probabilities"]
+            ev = evaluate(spec, X_test)
+            p_s, lab_s = ev["probabilities"], ev["label"]  # decisions: argmax or the spec's decision_threshold
         with run.step("metrics"):
             m_t = predictive_metrics(y, p_t)
-            m_s = predictive_metrics(y, p_s, teacher_proba=p_t)
+            m_s = predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s)
             out["teacher"]["predictive"] = m_t.to_dict()
             out["student"]["predictive"] = m_s.to_dict()
-            out["fidelity"] = fidelity(p_s, p_t).to_dict()
+            out["fidelity"] = fidelity(p_s, p_t, student_label=lab_s).to_dict()
             out["retention"] = retention(m_s.accuracy, m_t.accuracy)
         rows = _sample(X_test, shap_rows, seed)
         X_exp = X_test.iloc[rows]

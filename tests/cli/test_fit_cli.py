@@ -130,7 +130,7 @@ def test_bad_inputs_exit_2_with_one_line(cli, german_gbt, german_csv, tmp_path):
     assert "class" in _bad(cli, tmp_path, "--teacher", t, "--data", tmp_path / "one.csv", "--target", "credit_risk")
     df.drop(columns=["duration_months"]).to_csv(tmp_path / "fewer.csv", index=False)
     assert "duration_months" in _bad(cli, tmp_path, "--teacher", t, "--data", tmp_path / "fewer.csv", "--target", "credit_risk")
-    assert "temperature" in _bad(cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--temperature", "0")
+    assert "temperature" in _bad(cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--temperature", "-1")
     assert "alpha" in _bad(cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--alpha", "1.5")
     assert "student" in _bad(cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--student", "forest")
     assert "teacher" in _bad(cli, tmp_path, "--teacher", tmp_path / "missing.txt", "--data", p, "--target", "credit_risk")
