@@ -290,7 +290,6 @@ def _categorical(s: pd.Series, method: np.ndarray, a: np.ndarray, category_p: fl
     return res
 
 
-
 def choose_rows(fit: Any, score: Any, candidates: Sequence[int], n_train: int, *,
                 tie_tolerance: float = 0.001) -> tuple[Any, int, dict[str, Any]]:
     """``--augment auto``: fit with each candidate count of synthetic rows; keep the best.
