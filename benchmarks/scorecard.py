@@ -32,6 +32,8 @@ from _common import Context, Section, Target
 
 OPTBINNING_MISSING = ("not installed: optbinning 1.0.0 needs ortools >= 9.15, which needs protobuf < 6.34, and this "
                       "machine's pip constraints pin protobuf 7.36.2 (`pip install optbinning` fails to resolve)")
+TARGETS_CAPTION = ("Scorecard targets: what `targets=auto` chose, and fidelity/AUC when forced to the teacher's "
+                   "decisions or its soft probabilities")
 SMOOTH_CAPTION = ("EBM smoothing (one EBM fit per dataset, its main numeric shapes merged post-fit by "
                   "`distill2rules.students._smooth.smooth_tables`; the default row is the `ebm` student above)")
 DATASETS = ("adult", "german_credit", "bank_marketing")
@@ -135,12 +137,13 @@ def evaluate_dataset(name: str, work: Path, *, quick: bool = False, students: di
 
     quick_p = {"ebm": {"interactions": 0, "outer_bags": 1, "max_rounds": 300}} if quick else {}
     smoothing: dict[str, Any] = {}
-    for key, params in (students or {"scorecard": {}, "scorecard@2%": {"min_bin_share": 0.02}, "ebm": {},
-                                     "logreg": {}}).items():
+    for key, params in (students or {"scorecard": {}, "scorecard@2%": {"min_bin_share": 0.02},
+                                     "scorecard@decision": {"targets": "decision"},
+                                     "scorecard@soft": {"targets": "soft"}, "ebm": {}, "logreg": {}}).items():
         student = key.split("@")[0]
-        smooth_ebm = student == "ebm" and not params
-        if smooth_ebm:  # fit once unsmoothed; the default student is this fit + smooth_tables(defaults)
-            params = {"min_bin_share": 0.0, "merge_tol": 0.0}
+        smooth_ebm = student == "ebm" and "min_bin_share" not in params and "merge_tol" not in params
+        if smooth_ebm:  # fit once unsmoothed; the student is this fit + smooth_tables(its defaults)
+            params = {**params, "min_bin_share": 0.0, "merge_tol": 0.0}
         t0 = time.perf_counter()
         est = make_student(student, **{**quick_p.get(student, {}), **params}).fit(tr_s[feats], y_s, soft_targets=p_s)
         secs = time.perf_counter() - t0
@@ -153,13 +156,15 @@ def evaluate_dataset(name: str, work: Path, *, quick: bool = False, students: di
                 sm = smooth_tables(copy.deepcopy(spec), inp.numeric, inp.categorical, inp.numeric_columns,
                                    inp.categorical_columns, min_share=share, tol=0.01 if share else 0.0)
                 p_te[label] = spec_mod.evaluate(sm, te[feats])["probabilities"][:, 1]
-                smoothing[label] = {**shape_stats(sm, len(tr_s)), "fidelity": float(((p_te[label] >= 0.5) == dec_t).mean()),
+                smoothing.setdefault(key, {})[label] = {**shape_stats(sm, len(tr_s)), "fidelity": float(((p_te[label] >= 0.5) == dec_t).mean()),
                                     "auc": float(roc_auc_score(y_te, p_te[label]))}
                 if share == 0.01:
                     spec = sm
             record(key, p_te["default: 1 % share, tol 0.01"], secs, spec_complexity(spec))
             continue
         record(key, est.predict_proba(te[feats])[:, 1], secs, spec_complexity(spec))
+        if student == "scorecard":
+            rows[key]["targets_used"] = est.targets_used_
     p, secs = _qbin_lr(tr_s[feats], dec_s, te[feats])
     record("qbin-LR", p, secs)
     try:
@@ -229,7 +234,11 @@ def run(ctx: Context) -> Section:
     smooth_rows = [[name, label, f"{100 * v['fidelity']:.1f} %", f"{v['auc']:.3f}", v["numeric_bins"],
                     v["max_bins_one_feature"], v["bins_under_30_rows"], v["bins_under_1pct"], v["slope_reversals"]]
                    for name, res in results.items() if name in ("adult", "german_credit")
-                   for label, v in res["ebm_smoothing"].items()]
+                   for label, v in res["ebm_smoothing"].get("ebm", {}).items()]
+    target_rows = [[name, res["rows"]["scorecard"].get("targets_used", "n/a"),
+                    *(_fmt(res["rows"].get(f"scorecard@{m}", {}).get("fidelity"), True) for m in ("decision", "soft")),
+                    *(_fmt(res["rows"].get(f"scorecard@{m}", {}).get("auc")) for m in ("decision", "soft"))]
+                   for name, res in results.items()]
     errors = sorted({res["rows"]["optbinning"]["error"] for res in results.values()
                      if "error" in res["rows"].get("optbinning", {})})
     notes = [f"optbinning: {e}" for e in errors]
@@ -247,6 +256,8 @@ def run(ctx: Context) -> Section:
                 ("Size (spec complexity / optbinning bins) and fit time", ["dataset", "scorecard", "ebm", "logreg",
                                                                           "optbinning", "scorecard fit", "ebm fit",
                                                                           "logreg fit"], sizes),
+                (TARGETS_CAPTION, ["dataset", "auto chose", "decision fidelity",
+                                                         "soft fidelity", "decision AUC", "soft AUC"], target_rows),
                 (SMOOTH_CAPTION,
                  ["dataset", "EBM shapes", "fidelity", "AUC", "numeric bins", "most bins in one feature",
                   "bins < 30 rows", "bins < 1 % of rows", "slope reversals"], smooth_rows)],
@@ -294,3 +305,5 @@ if __name__ == "__main__":
         res = evaluate_dataset(name, DEFAULT_WORKDIR / "scorecard", quick=args.quick, students=studs)
         for k, v in res["rows"].items():
             print(name, k, json_dump(v).replace("\n", ""), file=sys.stdout, flush=True)
+        for k, v in res["ebm_smoothing"].items():
+            print(name, k, "smoothing", json_dump(v).replace("\n", ""), file=sys.stdout, flush=True)

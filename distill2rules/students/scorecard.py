@@ -41,6 +41,7 @@ from distill2rules.students.logreg import fit_soft_logistic
 #: default points scaling of the rule card: PDO points double the odds; ``base_score`` at ``base_odds``
 DEFAULT_POINTS = {"pdo": 20.0, "base_score": 600.0, "base_odds": 50.0}
 EVENT_RATE_BASIS = "teacher decision"
+_MIN_CHECK_ROWS = 2000  # fewer validation rows than this: choose the targets out-of-fold
 
 
 # ----------------------------------------------------------------------------- binning
@@ -236,7 +237,12 @@ def _bin_numeric(name: str, x: np.ndarray, t1: np.ndarray, tree_t: np.ndarray, w
 
 
 def _bin_categorical(name: str, col: np.ndarray, t1: np.ndarray | None, tree_t: np.ndarray, w: np.ndarray, *,
-                     max_bins: int, min_count: int, min_missing: int, seed: int | None) -> _Feature:
+                     max_bins: int, min_count: int, min_missing: int, seed: int | None,
+                     min_other: int | None = None) -> _Feature:
+    """Groups of a categorical: frequent levels grouped by the tree, rare ones pooled in "other"
+    (its own row from ``min_other`` rows on, like missing and special values; else it joins the
+    group with the closest mean teacher probability)."""
+    min_other = min_count if min_other is None else min_other
     f = _Feature(name, "categorical")
     miss = col == MISSING_CATEGORY
     vals, inv, counts = np.unique(col[~miss].astype(str), return_inverse=True, return_counts=True)
@@ -261,10 +267,10 @@ def _bin_categorical(name: str, col: np.ndarray, t1: np.ndarray | None, tree_t: 
     n_groups = int(group_of_level.max()) + 1 if big.size else 0
     if rare.any():
         rare_rows = np.isin(inv, np.flatnonzero(rare))
-        if counts[rare].sum() >= min_count or n_groups == 0:
+        if counts[rare].sum() >= min(min_count, min_other) or n_groups == 0:
             f.other_group = n_groups
             n_groups += 1
-        else:  # the pooled rare levels are still too few: they join the group whose mean is closest
+        else:  # the pooled rare levels are too few even for their own row: join the closest group
             tm = t1[~miss] if t1 is not None else tree_t[~miss].reshape(len(inv), -1)[:, 0]
             wm = w[~miss]
             mean_rare = float(np.average(tm[rare_rows], weights=wm[rare_rows]))
@@ -295,12 +301,15 @@ class ScorecardStudent(SoftTargetStudent):
     targets : {"auto", "decision", "soft"}
         Fit on the argmax of the targets (the teacher's decisions), on the soft targets, or
         (``auto``, default) on whichever agrees more with the teacher on validation rows (the
-        validation split when given, else a fifth of the training rows); ties go to decisions.
+        validation split or a fifth of the training rows when they hold 2,000 rows, else
+        out-of-fold over five folds of the training rows); ties go to decisions.
     l1, l2 : float
         Penalties on the mean cross-entropy (L1 fuses adjacent numeric bins and zeroes groups).
     min_missing_count : int
-        Missing values get their own coefficient from this many training rows on; rarer missing
-        values score as the feature's average (0 before the points shift).
+        Missing values, each special value and the pooled rare categorical levels ("other") get
+        their own coefficient from this many training rows on (even under ``min_bin_share``:
+        they are levels, not ranges); rarer missing values and codes score as the feature's
+        average, a rarer "other" pool joins the group with the closest teacher probability.
     monotone : dict or str or None
         ``{"income": +1}`` / ``"income:+"``: monotone bins and points (binary targets).
     points : dict or None
@@ -380,7 +389,7 @@ class ScorecardStudent(SoftTargetStudent):
             col = inputs.categorical[:, j].astype(object)
             features.append(_bin_categorical(name, col, t1, tree_t, w, max_bins=int(self.max_bins),
                                              min_count=min_count, min_missing=int(self.min_missing_count),
-                                             seed=self.random_state))
+                                             seed=self.random_state, min_other=int(self.min_missing_count)))
         cols = [self._column(inputs, f) for f in features]
         Z = np.hstack([f.design(*c) for f, c in zip(features, cols)]) if features else np.zeros((n, 0))
         sign = np.concatenate([np.r_[np.full(len(f.edges), f.sign), np.zeros(f.n_columns() - len(f.edges))]
@@ -398,24 +407,33 @@ class ScorecardStudent(SoftTargetStudent):
 
     def _choose_targets(self, features: list[_Feature], Z: np.ndarray, soft: np.ndarray, hard: np.ndarray,
                         w: np.ndarray, sign: np.ndarray, val: tuple | None) -> str:
-        """``decision`` or ``soft``: whichever agrees more with the teacher on validation rows (the
-        given validation split, else a seeded fifth of the training rows); ties go to ``decision``."""
-        if val is not None and val[2] is not None:
+        """``decision`` or ``soft``: whichever agrees more with the teacher's decisions on validation
+        rows: the given validation split when it has at least ``_MIN_CHECK_ROWS`` rows, else a
+        seeded fifth of the training rows when those are that many, else out-of-fold over five
+        folds of the training rows (small data: one held-out fifth is too noisy to choose by).
+        Ties go to ``decision``."""
+        agree = {"decision": 0.0, "soft": 0.0}
+
+        def score(fit_rows: Any, Zfit: np.ndarray, Zcheck: np.ndarray, want: np.ndarray) -> None:
+            for mode, t in (("decision", hard), ("soft", soft)):
+                W, b, _ = fit_soft_logistic(Zfit, t[fit_rows], l1=float(self.l1), l2=float(self.l2),
+                                            sample_weight=w[fit_rows], sign=sign, max_iter=int(self.max_iter))
+                sc = Zcheck @ W + b
+                pred = (sc[:, 0] > 0).astype(int) if sc.shape[1] == 1 else np.argmax(sc, axis=1)
+                agree[mode] += float((pred == want).sum())
+
+        n = len(Z)
+        if val is not None and val[2] is not None and val[0].n >= _MIN_CHECK_ROWS:
             vin, _, tv = val
             cols = [self._column(vin, f) for f in features]
             Zv = np.hstack([f.design(*c) for f, c in zip(features, cols)]) if features else np.zeros((vin.n, 0))
-            fit_rows, Zfit, Zcheck, want = slice(None), Z, Zv, np.argmax(tv, axis=1)
+            score(slice(None), Z, Zv, np.argmax(tv, axis=1))
         else:
             rng = np.random.default_rng(self.random_state)
-            held = rng.random(len(Z)) < 0.2
-            fit_rows, Zfit, Zcheck, want = ~held, Z[~held], Z[held], np.argmax(soft[held], axis=1)
-        agree = {}
-        for mode, t in (("decision", hard), ("soft", soft)):
-            W, b, _ = fit_soft_logistic(Zfit, t[fit_rows], l1=float(self.l1), l2=float(self.l2),
-                                        sample_weight=w[fit_rows], sign=sign, max_iter=int(self.max_iter))
-            s = Zcheck @ W + b
-            pred = (s[:, 0] > 0).astype(int) if s.shape[1] == 1 else np.argmax(s, axis=1)
-            agree[mode] = float((pred == want).mean())
+            fold = rng.integers(0, 5, n)
+            for f in (range(1) if n * 0.2 >= _MIN_CHECK_ROWS else range(5)):
+                held = fold == f
+                score(~held, Z[~held], Z[held], np.argmax(soft[held], axis=1))
         self.target_agreement_ = agree
         return "soft" if agree["soft"] > agree["decision"] else "decision"
 

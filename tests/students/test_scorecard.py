@@ -36,16 +36,18 @@ def card_student(german):
     return make_student("scorecard", monotone="duration_months:-,credit_amount:-").fit(X, y, soft_targets=p)
 
 
-def _group_counts(term: dict) -> list[int]:
-    """Rows per scored unit of a term: numeric bins 1.., categorical groups (bin_groups)."""
+def _group_counts(term: dict) -> tuple[list[int], int | None]:
+    """Rows per scored unit of a term: numeric bins 1.., categorical groups (bin_groups), and the
+    rows of the pooled rare levels' own group ("other": the group that scores unseen levels)."""
     counts = term["bin_counts"]
     if term["axes"][0]["kind"] == "numeric":
-        return list(counts[1:])
+        return list(counts[1:]), None
     by: dict[int, int] = {}
     for b, g in enumerate(term["bin_groups"]):
         if b > 0 and g is not None:
             by[g] = by.get(g, 0) + counts[b]
-    return list(by.values())
+    other = term["bin_groups"][-1]
+    return [c for g, c in by.items() if g != other], by.get(other)
 
 
 def test_scorecard_fits_german_credit_with_fidelity(german):
@@ -75,8 +77,9 @@ def test_bins_respect_the_minimum_share(german):
         spec = make_student("scorecard", min_bin_share=share).fit(X, y, soft_targets=p).to_spec()
         need = math.ceil(share * len(X))
         for t in spec["terms"]:
-            sizes = _group_counts(t)
+            sizes, other = _group_counts(t)
             assert min(sizes) >= need, (t["name"], sizes, need)
+            assert other is None or other >= 30  # rare levels pooled: a row of their own from 30 rows
             if t["axes"][0]["kind"] == "numeric":
                 assert len(t["axes"][0]["edges"]) + 1 <= 20
 
