@@ -17,6 +17,7 @@ pytestmark = pytest.mark.slow
 
 FAST = {
     "logreg": {},
+    "scorecard": {},
     "ebm": {"interactions": 2, "outer_bags": 1, "max_bins": 64, "n_jobs": 1},
     "rules": {"max_rules": 8},
     "tree": {"max_depth": 4},
@@ -144,7 +145,7 @@ def test_rule_card_and_reasons_show_labels_never_codes(coded, torch_one_thread, 
             assert c["feature"] != COLUMN or c["to"] not in (-9.0, -8.0, -7.0)
 
 
-@pytest.mark.parametrize("student", ["logreg", "ebm", "rules", "tree", "mlp"])
+@pytest.mark.parametrize("student", ["logreg", "scorecard", "ebm", "rules", "tree", "mlp"])
 def test_monotone_trend_leaves_the_codes_out(coded, torch_one_thread, student):
     """``months_since_delinq:+`` (more months -> more 'good'): as numbers, -9 "no record" would
     be forced below every month; as a level it keeps its own, favourable score."""
