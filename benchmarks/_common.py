@@ -294,6 +294,7 @@ def make_context(*, quick: bool, workdir: Path | None = None, students: Sequence
         frame = frame.sample(n=min(quick_rows, len(frame)), random_state=0).reset_index(drop=True)
         frame.to_csv(ctx.data_arg, index=False)
     ctx.frame, ctx.target = frame, ds.target
+    ctx.extra["adverse_class"] = ds.positive_class  # the event class (>50K): a CSV's labels do not say it
     ctx.features = [c for c in frame.columns if c != ds.target]
     splits = split_frame(frame, ds.target, seed=0)
     ctx.train, ctx.test = splits.train, splits.test
@@ -347,7 +348,8 @@ def fit_student_cli(ctx: Context, student: str) -> dict[str, Any]:
         return ctx.fits[student]
     out = ctx.workdir / "fit" / student
     cmd = cli("fit", "--teacher", str(ctx.teacher_paths["gbt"]), "--data", ctx.data_arg, "--target", ctx.target,
-              "--student", student, "--out", str(out), "--seed", "0", "--json", *param_args(student_params(ctx, student)))
+              "--student", student, "--out", str(out), "--seed", "0", "--json", *param_args(student_params(ctx, student)),
+              *(["--adverse-class", str(ctx.extra["adverse_class"])] if ctx.extra.get("adverse_class") else []))
     res = run_measured(cmd, env=data_env())
     metrics = json.loads(res["stdout"])
     info = {"wall_s": res["wall_s"], "cpu_s": res["cpu_s"], "peak_rss_bytes": res["peak_rss_bytes"], "timings": metrics.get("timings", {}),

@@ -3,7 +3,7 @@
 Sections: toolkit cost (``distill2rules fit`` per student, SHAP alignment), inference (ONNX
 students vs teachers, peers and the onnxruntime floor), EBM vs ebm2onnx (over data shape and
 bin count), size, scaling, streaming predict (peak memory on 1M rows), fidelity (our recipes vs
-plain ones on four data sets, issue 18). Teachers and artifacts
+plain ones on four data sets, issue 18), credit decisions (issue 14). Teachers and artifacts
 are cached under ``runs/bench`` (``--workdir``); delete it to retrain the teachers.
 
 Usage::
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import decisions  # noqa: E402
 import ebm_peers  # noqa: E402
 import edge  # noqa: E402
 import fidelity  # noqa: E402
@@ -54,6 +55,7 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     "scorecard": scorecard.run,
     "streaming": streaming.run,
     "fidelity": fidelity.run,
+    "decisions": decisions.run,
 }
 
 

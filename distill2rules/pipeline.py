@@ -221,7 +221,8 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             schema: Any = None, export_onnx: bool = True, progress: bool = True, provenance: Mapping[str, Any] | None = None,
             adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None, augment: int | str = 0,
             assistant: str | None = None, test_data: Any = None, trust_code: bool | None = None,
-            special_values: Any = None, teacher_features: list[str] | None = None) -> DistillResult:
+            special_values: Any = None, teacher_features: list[str] | None = None, labels: Any = None,
+            protected: Any = None, exclude_features: Any = None, require_adverse_class: bool = False) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
 
     Parameters
@@ -276,6 +277,22 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     teacher_features : list of str, optional
         The input columns of an in-memory teacher, in its input order (required for a
         ``torch.nn.Module``, which does not record them).
+    adverse_class : str, optional
+        The adverse (declined) class of a binary target. Default: the event class (``1`` of 0/1
+        labels, ``True``, a negative-looking label such as ``bad``), else the registry dataset's
+        positive class; two arbitrary labels raise :class:`ConfigError`. Recorded in the spec.
+    labels : path or mapping, optional
+        A reason catalogue (``labels.csv`` / ``labels.json``, see
+        :mod:`distill2rules.exporters._catalogue`), stored in the spec.
+    protected : None, str or list of str
+        Protected columns (default: the name list of :mod:`distill2rules.exporters._protected`;
+        ``"none"`` switches the guard off); recorded in the spec and flagged on the rule card.
+    exclude_features : str or list of str, optional
+        Columns the student must not read (the teacher still does). The student is also fitted
+        with every column, and the fidelity cost is recorded under ``excluded_features``.
+    require_adverse_class : bool, default False
+        Raise (instead of warning) when a binary target's adverse class cannot be inferred
+        (the CLI's ``fit`` does).
     """
     from distill2rules.experiments.autotune import is_auto
     from distill2rules.kd.augment import parse_augment
@@ -325,6 +342,10 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     classes = np.unique(y_all.astype(str)) if y_all.dtype == object else np.unique(y_all)
     if adverse_class is not None and str(adverse_class) not in {str(c) for c in classes}:
         raise ConfigError(f"--adverse-class {adverse_class!r} is not a class of '{ds.target}' ({', '.join(map(str, classes))}).")
+    guard = _decision_setup(classes, ds, feats, adverse_class, labels, protected, exclude_features,
+                            require_adverse_class)
+    adverse_class = guard["adverse_class"]
+    student_feats = [c for c in feats if c not in guard["excluded"]]
 
     if isinstance(teacher, (str, Path)):
         from distill2rules.teachers import load_teacher
@@ -361,9 +382,12 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         extras["assistant"] = steps.run(f"fit assistant ({assistant_spec.text})",
                                         lambda: kd.through_assistant(assistant_spec, Xva, yva, z, splits, feats, seed))
 
+    use_feats = student_feats
+
     def fit_kd(tau: float, a: float, rows: str | int = "all") -> Any:
         X_, y_, z_, yi_ = kd.rows(rows)
-        return fit_student(student, X_, y_, soft_targets(z_, yi_, temperature=tau, alpha=a), params=params, X_val=Xva,
+        X_ = X_[[c for c in X_.columns if c in use_feats]]
+        return fit_student(student, X_, y_, soft_targets(z_, yi_, temperature=tau, alpha=a), params=params, X_val=Xva[use_feats],
                            y_val=yva, calibrate=calibrate, kd=(tau, a), teacher_logits=(z_, kd.z_val),
                            targets_val=soft_targets(kd.z_val, y_idx["val"], temperature=tau, alpha=a))
 
@@ -401,7 +425,7 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
                                        for split, X in (("val", Xva), ("test", Xte))}
     base_spec = None
     if baseline:
-        base = steps.run(f"fit {student} student (no KD)", lambda: fit_student(student, Xtr, ytr, None, params=params, X_val=Xva, y_val=yva, calibrate=calibrate))
+        base = steps.run(f"fit {student} student (no KD)", lambda: fit_student(student, Xtr[student_feats], ytr, None, params=params, X_val=Xva[student_feats], y_val=yva, calibrate=calibrate))
         base_spec = base.spec_
 
     def measure() -> dict[str, Any]:
@@ -411,6 +435,15 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         return out
 
     measured = steps.run("measure", measure)
+    if guard["excluded"]:
+        use_feats = feats
+        full = steps.run(f"fit {student} student (KD, all features: the cost of excluding)", lambda: fit_kd(temperature, alpha))
+        extras["excluded_features"] = _exclusion_cost(guard["excluded"], spec, full.spec_, z, {"val": Xva, "test": Xte})
+    from distill2rules.exporters._support import attach_support
+
+    attach_support(spec, kd.rows("original")[0])
+    if base_spec is not None:
+        attach_support(base_spec, Xtr)
     from distill2rules.students import spec_complexity
 
     metrics: dict[str, Any] = {
@@ -437,6 +470,16 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
                                           "target": ds.target, "teacher": _teacher_info(teacher_obj)})
         if adverse_class is not None:
             s_["meta"]["adverse_class"] = next(c for c in s_["classes"] if str(c) == str(adverse_class))
+        s_["meta"]["protected"] = list(guard["protected"])
+        if guard["catalogue"] is not None:
+            s_["meta"]["reason_catalogue"] = guard["catalogue"]
+            s_["meta"]["feature_labels"] = {f: e["label"] for f, e in guard["catalogue"]["features"].items() if e.get("label")}
+    if adverse_class is not None:
+        metrics["adverse_class"] = str(adverse_class)
+    if guard["protected"]:
+        from distill2rules.exporters._protected import protected_usage
+
+        metrics["protected"] = {"features": list(guard["protected"]), "used": protected_usage(spec, guard["protected"])}
     metrics["timings"] = steps.timings  # the same dict: stages after this point appear in the result only
     result = DistillResult(spec=spec, metrics=metrics, baseline_spec=base_spec, timings=steps.timings, student=est)
     fit_config = {"student": student, "temperature": temperature, "alpha": alpha,
@@ -511,6 +554,58 @@ def _declare_special_values(ds: Any, special_values: Any, params: dict[str, Any]
     message = codes_warning(flagged)
     warnings.warn(message, SpecialValuesWarning, stacklevel=3)
     return [message]
+
+
+def _decision_setup(classes: np.ndarray, ds: Any, feats: list[str], adverse_class: Any, labels: Any, protected: Any,
+                    exclude_features: Any, require_adverse_class: bool = False) -> dict[str, Any]:
+    """Adverse class, reason catalogue, protected and excluded columns of a credit decision."""
+    from distill2rules.exporters._catalogue import load_catalogue, normalise_catalogue
+    from distill2rules.exporters._protected import resolve_protected
+    from distill2rules.exporters._render import infer_adverse_class
+
+    if adverse_class is None and len(classes) == 2:
+        adverse_class = infer_adverse_class(list(classes))
+        positive = getattr(ds, "positive_class", None)
+        if adverse_class is None and positive is not None and str(positive) in {str(c) for c in classes}:
+            adverse_class = positive
+        if adverse_class is None and require_adverse_class:
+            raise ConfigError(f"cannot tell which class of '{ds.target}' is adverse: {classes[0]!r} or {classes[1]!r}.",
+                              hint=f"Pass --adverse-class (e.g. --adverse-class {classes[0]}).")
+        if adverse_class is None:
+            import warnings
+
+            warnings.warn(f"no adverse class for '{ds.target}' ({classes[0]!r} / {classes[1]!r}): the rule card says "
+                          "so and explain will ask for one; pass adverse_class=.", UserWarning, stacklevel=3)
+    catalogue = None
+    if labels is not None:
+        catalogue = normalise_catalogue(labels) if isinstance(labels, Mapping) else load_catalogue(labels)
+        unknown = sorted(set(catalogue["features"]) - set(feats))
+        if unknown:
+            raise ConfigError(f"the reason catalogue names unknown column(s): {', '.join(unknown[:5])}.",
+                              hint="Use the data's column names in the 'feature' field.")
+    if isinstance(exclude_features, str):
+        exclude_features = [c for c in exclude_features.split(",")]
+    excluded = [str(c).strip() for c in (exclude_features or []) if str(c).strip()]
+    unknown = [c for c in excluded if c not in feats]
+    if unknown:
+        raise ConfigError(f"--exclude-features names unknown column(s): {', '.join(unknown)}.",
+                          hint=f"Columns: {', '.join(feats[:12])}{' ...' if len(feats) > 12 else ''}.")
+    if len(excluded) >= len(feats):
+        raise ConfigError("--exclude-features leaves the student no column to read.")
+    return {"adverse_class": adverse_class, "catalogue": catalogue, "excluded": excluded,
+            "protected": resolve_protected(feats, protected)}
+
+
+def _exclusion_cost(excluded: list[str], spec: Mapping[str, Any], full_spec: Mapping[str, Any],
+                    z: Mapping[str, np.ndarray], frames: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """Fidelity to the teacher of the student without ``excluded`` vs with every column."""
+    out: dict[str, Any] = {"features": list(excluded)}
+    for split, X in frames.items():
+        t = np.argmax(z[split], axis=1)
+        without = float(np.mean(_scored(spec, X)[1] == t))
+        with_all = float(np.mean(_scored(full_spec, X)[1] == t))
+        out[split] = {"fidelity_without": without, "fidelity_with_all": with_all, "cost": with_all - without}
+    return out
 
 
 def _fid_acc(scored: tuple[np.ndarray, np.ndarray], z: np.ndarray, y_idx: np.ndarray) -> dict[str, float]:
@@ -619,7 +714,7 @@ def write_fit_artifact(out: str | Path, result: DistillResult, ds: Any, teacher:
     try:
         from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
 
-        card = rulecard(result.spec, metrics=result.metrics, provenance=provenance)
+        card = rulecard(result.spec, metrics=result.metrics, provenance=provenance, strict=False)
         files["rulecard.md"] = render_markdown(card)
         files["rulecard.html"] = render_html(card)
         files["rulecard.json"] = _dump(card)

@@ -267,6 +267,7 @@ class Scorer:
         self.inputs: str = m.get("inputs", "tensors")
         self.classes: list[Any] = list(m["classes"])
         self.adverse_index: int | None = m.get("adverse_index")
+        self._protected = set(m.get("protected") or [])  # never cited (fair-lending guard, as explain)
         self.adverse_class: Any = None if self.adverse_index is None else self.classes[self.adverse_index]
         self.num_cols: list[str] = list(m.get("numeric", []))
         self.cat_cols: list[str] = list(m.get("categorical", []))
@@ -604,6 +605,8 @@ class Scorer:
         else:
             sign = 1.0
             cands = [(r - c, t) for t, (c, r) in enumerate(zip(contrib, refs)) if c - r > _EPS]
+        if self._protected:
+            cands = [x for x in cands if not self._protected & set(self._term_info[x[1]][1])]
         if not cands:
             return []
         cands.sort()  # by -impact, then term index (as distill2rules explain)
@@ -747,6 +750,8 @@ class Scorer:
             if -neg <= _EPS or len(out) >= top:
                 break
             f = refs[i][0]
+            if f in self._protected:
+                continue
             v = self._value(f, bufs)
             out.append({"rank": len(out) + 1, "term": f, "features": [f], "value": v,
                         "reference": _fmt_value(refs[i][1]), "impact": -neg, "points": None,

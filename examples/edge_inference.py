@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> None:
             # each term's push toward the decision, against the term's reference (as `distill2rules explain`)
             sign = -1.0 if sc["link"] == "logistic" and k == 0 else 1.0  # logistic: log-odds of classes[1]
             impact = [(sign * float(c) - t["reference"][k], t) for c, t in zip(out["contributions"][i], sc["terms"])]
-            ranked = sorted((x for x in impact if x[0] > 1e-6), key=lambda x: -x[0])[: args.top]
+            protected = set(sc.get("protected") or [])  # never cited (fair-lending guard, as `explain`)
+            ranked = sorted((x for x in impact if x[0] > 1e-6 and not protected & set(x[1]["features"])),
+                            key=lambda x: -x[0])[: args.top]
             for rank, (d, t) in enumerate(ranked, 1):
                 print(f"  reason {rank}: {t['name']} pushes toward {classes[k]!r} by {d:.2f} "
                       f"vs its reference {t['reference_text'][k]}")

@@ -8,7 +8,8 @@ is :func:`distill2rules.spec.evaluate`.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,7 @@ __all__ = [
     "feature_label",
     "fmt_num",
     "fmt_value",
+    "infer_adverse_class",
     "jsonable",
     "representative_values",
     "rule_decision",
@@ -87,7 +89,7 @@ def fmt_value(x: Any) -> str:
     return f"'{x}'"
 
 
-from distill2rules.spec import jsonable  # noqa: E402  (one JSON conversion for every rendering)
+from distill2rules.spec import jsonable
 
 
 def f32_value(x: float) -> float | None:
@@ -122,12 +124,32 @@ def class_index(spec: Mapping[str, Any], label: Any) -> int:
     )
 
 
-def adverse_index(spec: Mapping[str, Any], adverse_class: Any = None) -> int | None:
+def infer_adverse_class(classes: Sequence[Any]) -> Any:
+    """The adverse class of a binary target when the labels say which one it is, else None.
+
+    The event class is adverse: ``1`` for 0/1 labels, ``True`` for booleans (``true``/``false``
+    text too), otherwise the one label that reads as negative (``bad``, ``default``,
+    ``declined``, ``no``, ``fraud``, ``churn``, ...). Two arbitrary labels give None.
+    """
+    classes = list(classes)
+    if len(classes) != 2:
+        return None
+    text = [str(c).strip().lower() for c in classes]
+    for pair, event in (({"0", "1"}, "1"), ({"0.0", "1.0"}, "1.0"), ({"false", "true"}, "true")):
+        if set(text) == pair:
+            return classes[text.index(event)]
+    negative = [c for c, t in zip(classes, text) if t in NEGATIVE_LABELS]
+    return negative[0] if len(negative) == 1 else None
+
+
+def adverse_index(spec: Mapping[str, Any], adverse_class: Any = None, *, strict: bool = True) -> int | None:
     """Index of the adverse (declined) class, or None when the decision has no adverse side.
 
     Order: the ``adverse_class`` argument; ``spec["meta"]["adverse_class"]``; for two classes,
-    the first label that reads as negative (``bad``, ``default``, ``no``, ``rejected``, ...),
-    else ``classes[0]``. Multiclass specs have no adverse class unless one is given.
+    :func:`infer_adverse_class` (the event class: ``1`` of 0/1, ``True``, the negative-looking
+    label). Two arbitrary labels raise :class:`ConfigError` asking for ``--adverse-class``
+    (``strict=False``: None, no adverse side). Multiclass specs have no adverse class unless
+    one is given.
     """
     if adverse_class is not None:
         return class_index(spec, adverse_class)
@@ -137,10 +159,15 @@ def adverse_index(spec: Mapping[str, Any], adverse_class: Any = None) -> int | N
     classes = list(spec["classes"])
     if len(classes) != 2:
         return None
-    for i, c in enumerate(classes):
-        if str(c).strip().lower() in NEGATIVE_LABELS:
-            return i
-    return 0
+    inferred = infer_adverse_class(classes)
+    if inferred is None:
+        if not strict:
+            return None
+        raise ConfigError(
+            f"cannot tell which class is adverse: {classes[0]!r} or {classes[1]!r}.",
+            hint=f"Pass --adverse-class (e.g. --adverse-class {classes[0]}).",
+        )
+    return class_index(spec, inferred)
 
 
 def bin_label(axis: Mapping[str, Any], index: int, name: str | None = None) -> str:

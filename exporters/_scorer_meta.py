@@ -169,10 +169,14 @@ def scorer_metadata(spec: Mapping[str, Any], inputs: str = "tensors") -> dict[st
         "points_per_logodds": POINTS_PER_LOGODDS,
     }
     # facts other wings add to the spec travel along when present (read tolerantly)
-    for key in ("labels", "reason_labels", "special_values", "decision_threshold", "threshold"):
+    for key in ("labels", "reason_labels", "reason_catalogue", "protected", "special_values", "decision_threshold",
+                "threshold"):
         value = meta.get(key, spec.get(key))
         if value is not None:
             out[key] = jsonable(value)
+    from distill2rules.exporters.reasons import _protected_for
+
+    out["protected"] = _protected_for(spec, None)  # the columns explain never cites
     special = spec["inputs"].get("special_values")
     if special is not None and "special_values" not in out:
         out["special_values"] = jsonable(special)

@@ -1,32 +1,36 @@
-"""Reason codes and one-feature counterfactuals for individual decisions.
+"""Reason codes and counterfactuals for individual decisions (adverse-action ready).
 
 Every number here is computed from :func:`distill2rules.spec.evaluate`, the same semantics the
 ONNX graph implements, so a reason code can never disagree with the deployed model:
 
 * additive students: each term's contribution (the ONNX ``contributions`` output) is compared
-  with the term's *reference* value. With ``reference="best"`` the reference is the value that
-  argues most strongly against the decision (for a declined applicant: the most favourable
-  value of that term, the classic adverse-action reference); the impact is how far the
-  applicant's value moved the score toward the decision, in log-odds (and scorecard points).
-* rule lists: the rule that fired (its index equals the ONNX ``rule`` output) and its
-  conditions with the applicant's values.
-* MLP students: occlusion (each feature replaced by its reference value); approximate.
+  with the term's *reference*. The default reference (``reference="best"``) is the most
+  favourable value among the bins that hold at least ``min_share`` of the training rows (never
+  missing, unseen or a special value); ``"mean"`` / ``"median"`` compare with the average /
+  median applicant. Only terms that push toward the decision are reasons.
+* rule lists: the conditions of the rule that fired (its index equals the ONNX ``rule``
+  output); a decline by the default rule cites the nearest rules that would have approved and
+  which of their conditions failed.
+* MLP students: occlusion (each feature replaced by its training mean); approximate.
 
-See ``docs/explanations.md``.
+Reasons read in the applicant's language from a reason catalogue (:mod:`._catalogue`);
+numbers (log-odds, points, references) stay in the JSON fields. Protected features
+(:mod:`._protected`) are never cited and never changed by a counterfactual. Counterfactuals
+are checked against the teacher when one is given. See ``docs/explanations.md``.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from distill2rules.errors import ConfigError, SpecError
-from distill2rules.spec import evaluate, is_special_value, prepare_inputs
-
+from distill2rules.exporters._catalogue import catalogue_of, render_template
+from distill2rules.exporters._protected import resolve_protected
 from distill2rules.exporters._render import (
     BASE_SCORE,
     POINTS_PER_LOGODDS,
@@ -48,15 +52,24 @@ from distill2rules.exporters._render import (
     special_points,
     value_text,
 )
+from distill2rules.exporters._support import data_support, term_counts
+
+from distill2rules.errors import ConfigError, SpecError
+from distill2rules.spec import evaluate, is_special_value, prepare_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["counterfactual", "explain_rows", "reasons_table", "reasons_to_jsonl"]
+__all__ = ["DEFAULT_MIN_SHARE", "REFERENCES", "counterfactual", "explain_rows", "reasons_table", "reasons_to_jsonl"]
 
-REFERENCES = ("best", "zero")
+REFERENCES = ("best", "mean", "median", "zero")
+#: Default minimum share of training rows a bin must hold to serve as a reason's reference.
+DEFAULT_MIN_SHARE = 0.05
 _EPS = 1e-12
 _MARGIN = 1e-6  # a counterfactual must beat the adverse class by more than this probability
+
+#: ``teacher(frame) -> class indices`` in the spec's class order (see ``explain_rows``).
+TeacherFn = Callable[["pd.DataFrame"], np.ndarray]
 
 
 # ============================================================================ front door
@@ -64,13 +77,17 @@ _MARGIN = 1e-6  # a counterfactual must beat the adverse class by more than this
 
 def explain_rows(
     spec: Mapping[str, Any],
-    X: "pd.DataFrame",
+    X: pd.DataFrame,
     *,
     top: int = 4,
     adverse_class: Any = None,
     reference: str = "best",
     counterfactuals: bool = True,
     immutable: Sequence[str] = (),
+    min_share: float = DEFAULT_MIN_SHARE,
+    protected: Any = None,
+    labels: Mapping[str, Any] | None = None,
+    teacher: TeacherFn | None = None,
 ) -> list[dict[str, Any]]:
     """Reason codes for every row of ``X``.
 
@@ -79,30 +96,43 @@ def explain_rows(
     spec : mapping
         A student spec (see ``docs/spec.md``).
     X : DataFrame
-        Raw rows with the columns the student reads.
+        Raw rows with the columns the student reads (and, with ``teacher``, the teacher's).
     top : int, default 4
         Maximum number of reasons per row.
     adverse_class : class label, optional
         The adverse (declined) class. Default: ``spec["meta"]["adverse_class"]``; for two
-        classes, the label that reads as negative (``bad``, ``no``, ``default``...), else
-        ``classes[0]``; multiclass specs have none unless given.
-    reference : {"best", "zero"}, default "best"
+        classes the event class (``1`` of 0/1, ``True``, a negative-looking label such as
+        ``bad``); two arbitrary labels raise :class:`ConfigError`. Multiclass: none.
+    reference : {"best", "mean", "median", "zero"}, default "best"
         Reference of additive terms. ``"best"``: per term, the value least supportive of the
-        decision (for a declined row, the most favourable value). ``"zero"``: the raw
-        contribution (for centred models such as EBMs, relative to the average row).
+        decision among bins holding at least ``min_share`` of the training rows (for a declined
+        row, the most favourable well-supported value). ``"mean"`` / ``"median"``: the average
+        / median applicant's contribution. ``"zero"``: the raw contribution.
     counterfactuals : bool, default True
-        Search a one-feature change that flips each adverse decision (see :func:`counterfactual`).
+        Search a change of one or two actionable features that flips each adverse decision.
     immutable : sequence of str
-        Features the counterfactual search must not change (e.g. age).
+        Features the counterfactual search must not change (protected ones never change).
+    min_share : float, default 0.05
+        Minimum share of training rows of a reference bin (``spec`` must carry bin counts,
+        which ``fit`` stores; without them every bin qualifies).
+    protected : None, "none" or list of str
+        Protected features (never cited, never changed). Default: ``spec["meta"]["protected"]``
+        when recorded, else the default name list of :mod:`distill2rules.exporters._protected`.
+    labels : mapping, optional
+        A reason catalogue (:func:`~distill2rules.exporters._catalogue.load_catalogue`);
+        default: the one stored in the spec.
+    teacher : callable, optional
+        ``teacher(frame) -> class indices`` (spec class order) on raw rows: each row reports
+        the teacher's decision, and counterfactuals are searched so the teacher's flips too.
 
     Returns
     -------
     list of dict
         One dict per row: ``row``, ``index``, ``decision``, ``probability`` (of the decision),
         ``adverse``, ``method``, ``approximate``, ``reasons`` (ranked; each with ``rank``,
-        ``term``, ``features``, ``value``, ``reference``, ``impact``, ``points``, ``text``),
-        ``contributions`` (additive: the ONNX ``contributions`` row), ``rule`` (rule lists:
-        the fired rule, ``rule["index"]`` = ONNX ``rule``) and ``counterfactual``.
+        ``term``, ``features``, ``value``, ``reference``, ``reference_share``, ``impact``,
+        ``points``, ``code``, ``text`` in plain language, ``detail`` with the numbers),
+        ``contributions`` (additive), ``rule`` (rule lists), ``teacher`` and ``counterfactual``.
 
     Examples
     --------
@@ -113,6 +143,8 @@ def explain_rows(
         raise ConfigError(f"reference must be one of {', '.join(REFERENCES)}, got {reference!r}.")
     if int(top) < 1:
         raise ConfigError(f"top must be a positive number of reasons, got {top!r}.")
+    if not 0.0 <= float(min_share) < 0.5:
+        raise ConfigError(f"min_share must be in [0, 0.5), got {min_share!r}.")
     import pandas as pd  # lazy: keeps `import distill2rules.exporters` light
 
     if isinstance(X, pd.Series):
@@ -121,7 +153,8 @@ def explain_rows(
         X = pd.DataFrame(X)
     num, cat = prepare_inputs(spec, X)
     out = evaluate(spec, numeric=num, categorical=cat)
-    ctx = _Context(spec, adverse_index(spec, adverse_class))
+    ctx = _Context(spec, adverse_index(spec, adverse_class), min_share=float(min_share), reference=reference,
+                   protected=_protected_for(spec, protected), catalogue=labels)
     kind = spec["kind"]
     if kind == "additive":
         rows = _explain_additive(ctx, num, cat, out, int(top), reference)
@@ -132,12 +165,22 @@ def explain_rows(
     else:  # pragma: no cover - validate() refuses unknown kinds
         raise SpecError(f"unknown spec kind '{kind}'.")
     index = list(X.index)
-    searcher = _Searcher(ctx, immutable) if counterfactuals else None
+    t_labels = None
+    if teacher is not None:
+        t_labels = np.asarray(teacher(X), dtype=np.int64)
+    searcher = _CounterfactualSearch(ctx, immutable, teacher=teacher, columns=list(X.columns)) if counterfactuals else None
     for i, row in enumerate(rows):
         row["index"] = jsonable(index[i])
+        if t_labels is not None:
+            tk = int(t_labels[i])
+            row["teacher"] = {"decision": jsonable(ctx.classes[tk]), "decision_index": tk,
+                              "agrees": tk == row["decision_index"],
+                              "adverse": ctx.adverse is not None and tk == ctx.adverse}
+        else:
+            row["teacher"] = None
         row["counterfactual"] = None
         if searcher is not None and row["adverse"]:
-            row["counterfactual"] = searcher.search(num[i], cat[i])
+            row["counterfactual"] = searcher.search(num[i], cat[i], X.iloc[[i]])
     return rows
 
 
@@ -148,46 +191,39 @@ def counterfactual(
     adverse_class: Any = None,
     immutable: Sequence[str] = (),
     n_alternatives: int = 3,
+    protected: Any = None,
+    teacher: TeacherFn | None = None,
 ) -> dict[str, Any] | None:
-    """Smallest change to ONE feature that turns an adverse decision into another one.
+    """Smallest change to one (else two) actionable features that turns an adverse decision.
 
-    Candidate values are the places where the model can change its mind: table bin edges,
-    rule thresholds, clip bounds and categories, each probed just below/at/above, then refined
-    by bisection (for linear pieces) and rounded to a readable number. Every candidate is
-    checked with :func:`distill2rules.spec.evaluate`. Monotone constraints (``spec["monotone"]``,
-    two-class specs) restrict a feature to the direction that improves the outcome. Distance is
-    ``|to - from| / spread`` for numbers (spread = the feature's known range) and 1 for a change
-    of category; the smallest wins.
-
-    Parameters
-    ----------
-    spec : mapping
-        A student spec.
-    row : DataFrame (one row), Series or mapping
-        The applicant's raw values.
-    adverse_class : class label, optional
-        As in :func:`explain_rows`.
-    immutable : sequence of str
-        Features not to change.
-    n_alternatives : int, default 3
-        How many next-best changes (other features) to list under ``alternatives``.
+    Candidate values are the places where the student can change its mind (table bin edges,
+    rule thresholds, clip bounds, categories; refined by bisection and rounded) and the
+    training quantiles, kept within the values training rows hold (1st to 99th percentile,
+    categories with at least 1 % of the rows), never a special value, and, for a feature with a
+    monotone constraint, only in the improving direction. Every candidate is checked with
+    :func:`distill2rules.spec.evaluate` and, when ``teacher`` is given, with the teacher: a
+    change that flips the student but not the teacher is returned only when nothing flips
+    both, marked ``student_only``. Distance is ``|to - from| / spread`` for numbers (spread =
+    the 5th to 95th percentile range) and 1 per changed category; the smallest wins.
 
     Returns
     -------
     dict or None
-        ``{"feature", "from", "to", "distance", "new_decision", "new_probability", "text",
-        "alternatives"}`` (``new_probability`` = probability of ``new_decision``), or None
-        when the row is not adverse or no single change flips it.
+        ``{"feature", "from", "to", "changes", "distance", "new_decision", "new_probability",
+        "teacher_decision", "teacher_flips", "student_only", "text", "alternatives"}``, or None
+        when the row is not adverse or no change of one or two features flips it.
     """
     frame = _one_row_frame(row)
     num, cat = prepare_inputs(spec, frame)
-    ctx = _Context(spec, adverse_index(spec, adverse_class))
+    ctx = _Context(spec, adverse_index(spec, adverse_class), protected=_protected_for(spec, protected))
     if ctx.adverse is None:
         return None
     out = evaluate(spec, numeric=num, categorical=cat)
     if int(out["label"][0]) != ctx.adverse:
         return None
-    return _Searcher(ctx, immutable, n_alternatives=n_alternatives).search(num[0], cat[0])
+    search = _CounterfactualSearch(ctx, immutable, teacher=teacher, n_alternatives=n_alternatives,
+                                   columns=list(frame.columns))
+    return search.search(num[0], cat[0], frame)
 
 
 def reasons_to_jsonl(results: Iterable[Mapping[str, Any]]) -> str:
@@ -202,14 +238,19 @@ def reasons_table(results: Sequence[Mapping[str, Any]]) -> str:
     extra: dict[int, list[str]] = {}
     for r in results:
         reasons = r.get("reasons") or []
-        first = (str(r.get("index", r.get("row"))), str(r.get("decision")), f"{r.get('probability', float('nan')):.2f}")
+        decision = str(r.get("decision"))
+        t = r.get("teacher")
+        if t is not None and not t.get("agrees"):
+            decision += f" (teacher: {t['decision']})"
+        first = (str(r.get("index", r.get("row"))), decision, f"{r.get('probability', float('nan')):.2f}")
         if r.get("rule") is not None:
             lines.append(first + ("rule", r["rule"]["text"]))
             first = ("", "", "")
         if not reasons:
             lines.append(first + ("-", "no reason above the reference"))
         for j, reason in enumerate(reasons):
-            lines.append((first if j == 0 else ("", "", "")) + (str(reason["rank"]), reason["text"]))
+            code = f"[{reason['code']}] " if reason.get("code") else ""
+            lines.append((first if j == 0 else ("", "", "")) + (str(reason["rank"]), code + reason["text"]))
         cf = r.get("counterfactual")
         if cf:
             extra[len(lines) - 1] = [f"counterfactual: {cf['text']}"]
@@ -229,18 +270,42 @@ def reasons_table(results: Sequence[Mapping[str, Any]]) -> str:
 # ============================================================================ context
 
 
+def _protected_for(spec: Mapping[str, Any], protected: Any) -> list[str]:
+    """Protected columns of a spec: the argument, else ``meta["protected"]``, else the default list."""
+    cols = list(spec["inputs"].get("numeric", [])) + list(spec["inputs"].get("categorical", []))
+    if protected is None:
+        recorded = (spec.get("meta") or {}).get("protected")
+        if isinstance(recorded, list):
+            return [str(c) for c in recorded]
+        return resolve_protected(cols)
+    if isinstance(protected, str):
+        if protected.strip().lower() in ("", "none"):
+            return []
+        protected = protected.split(",")
+    lower = {c.lower(): c for c in cols}
+    return [lower.get(str(p).strip().lower(), str(p).strip()) for p in protected if str(p).strip()]
+
+
 @dataclass
 class _Context:
     """A spec plus the derived facts every explanation needs."""
 
     spec: Mapping[str, Any]
     adverse: int | None
+    min_share: float = DEFAULT_MIN_SHARE
+    reference: str = "best"
+    protected: Sequence[str] = ()
+    catalogue: Mapping[str, Any] | None = None
     num_cols: list[str] = field(init=False)
     cat_cols: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.num_cols = list(self.spec["inputs"].get("numeric", []))
         self.cat_cols = list(self.spec["inputs"].get("categorical", []))
+        self.protected = [str(p) for p in self.protected]
+        if self.catalogue is None:
+            self.catalogue = catalogue_of(self.spec)
+        self.support = data_support(self.spec)
 
     @property
     def classes(self) -> list[Any]:
@@ -250,8 +315,19 @@ class _Context:
     def logistic(self) -> bool:
         return self.spec.get("link") == "logistic"
 
+    def entry(self, feature: str) -> Mapping[str, Any]:
+        return ((self.catalogue or {}).get("features") or {}).get(feature) or {}
+
     def label(self, feature: str) -> str:
-        return feature_label(self.spec, feature)
+        return str(self.entry(feature).get("label") or feature_label(self.spec, feature))
+
+    def decision_word(self, k: int) -> str:
+        words = (self.catalogue or {}).get("decisions") or {}
+        cls = self.classes[k]
+        return str(words.get(str(cls), f"'{cls}'"))
+
+    def is_protected(self, features: Iterable[str]) -> bool:
+        return any(f in self.protected for f in features)
 
     def raw_value(self, num_row: np.ndarray, cat_row: np.ndarray, feature: str) -> Any:
         """The applicant's (prepared) value: float, category string, or None when missing."""
@@ -266,6 +342,12 @@ class _Context:
         if self.logistic:
             return values[..., 0] if k == 1 else -values[..., 0]
         return values[..., k]
+
+    def quantile(self, feature: str, q: float) -> float | None:
+        qs = (self.support.get("quantiles") or {}).get(feature)
+        if not qs:
+            return None
+        return float(np.interp(q * 100.0, np.linspace(0.0, 100.0, len(qs)), np.asarray(qs, dtype=np.float64)))
 
     def base_row(self, k: int, p: float, label: Any, approximate: bool, method: str) -> dict[str, Any]:
         return {
@@ -282,6 +364,61 @@ class _Context:
         }
 
 
+# ============================================================================ applicant language
+
+
+def _special_label(spec: Mapping[str, Any], feature: str, value: Any) -> str | None:
+    """Label of a declared special value (``spec["special_values"]``), else None."""
+    codes = (spec.get("special_values") or {}).get(feature)
+    if not codes or value is None or isinstance(value, str):
+        return None
+    f = float(np.float32(float(value)))
+    if not math.isfinite(f):
+        return None
+    key = str(int(f)) if f.is_integer() else repr(f)
+    return codes.get(key)
+
+
+def _statement(ctx: _Context, feature: str, value: Any, direction: str | None, reference: str = "") -> str:
+    """One feature's part of a reason, in the applicant's language (no log-odds).
+
+    ``direction``: ``"high"`` / ``"low"`` (a number above / below the reference), ``"category"``
+    or None (a favourable statement: just the value).
+    """
+    entry = ctx.entry(feature)
+    label = ctx.label(feature)
+    special = _special_label(ctx.spec, feature, value)
+    if special is not None:
+        key = fmt_num(value)
+        text = (entry.get("special") or {}).get(key)
+        return render_template(text, value=special, label=label, reference=reference) if text else f"{label}: {special}"
+    if value is None:
+        text = entry.get("missing")
+        return render_template(text, value="", label=label, reference=reference) if text else f"{label}: not provided"
+    shown = fmt_num(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+    if direction in ("high", "low"):
+        text = entry.get(direction)
+        if text:
+            return render_template(text, value=shown, label=label, reference=reference)
+        return f"{label} too {direction} ({shown})"
+    text = entry.get("category") if direction == "category" else None
+    if text:
+        return render_template(text, value=shown, label=label, reference=reference)
+    return f"{label}: {shown}"
+
+
+def _direction(value: Any, lo: float | None, hi: float | None) -> str:
+    """``high`` when a number lies above the reference interval ``[lo, hi)``, else ``low``."""
+    if value is None or isinstance(value, str):
+        return "category"
+    if hi is not None and float(value) >= hi:
+        return "high"
+    if lo is not None and float(value) < lo:
+        return "low"
+    mid = None if lo is None or hi is None else (lo + hi) / 2.0
+    return "high" if mid is None or float(value) >= mid else "low"
+
+
 # ============================================================================ additive
 
 
@@ -289,6 +426,8 @@ class _Context:
 class _Reference:
     value: float  # score toward the class at the reference value
     text: str  # the reference value, readable
+    share: float | None = None  # share of training rows in the reference bin (None: unknown / not a bin)
+    intervals: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # numeric features
 
 
 def _term_features(term: Mapping[str, Any]) -> list[str]:
@@ -297,49 +436,110 @@ def _term_features(term: Mapping[str, Any]) -> list[str]:
     return [ax["feature"] for ax in term["axes"]]
 
 
-def _linear_reference(ctx: _Context, term: Mapping[str, Any], k: int) -> _Reference:
+def _linear_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: str = "best") -> _Reference:
     lo, hi = clip_bounds(term)
-    cands = [b for b in (lo, hi) if math.isfinite(b)]
-    if len(cands) < 2:
-        disp = representative_values(term)
-        cands += [v for v in (min(disp), max(disp)) if lo <= v <= hi]
-    cands = sorted(set(cands)) or [float(term.get("impute", 0.0))]
     coef = np.asarray(term["coef"], dtype=np.float64)
-    vals = [float(ctx.toward(coef * np.clip(c, lo, hi), k)) for c in cands]
+    f = term["feature"]
+
+    def at(v: float) -> float:
+        return float(ctx.toward(coef * np.clip(v, lo, hi), k))
+
+    if reference in ("mean", "median"):
+        v = ctx.quantile(f, 0.5)
+        if reference == "mean":
+            qs = (ctx.support.get("quantiles") or {}).get(f)
+            v = float(np.mean(qs)) if qs else None
+        if v is None:
+            v = float(term.get("impute", 0.0))
+        word = "average" if reference == "mean" else "median"
+        return _Reference(at(v), f"the {word} applicant ({fmt_num(round(v, 4))})", None, {f: (v, v)})
+    q_lo, q_hi = ctx.quantile(f, ctx.min_share), ctx.quantile(f, 1.0 - ctx.min_share)
+    if q_lo is not None and q_hi is not None:
+        cands = [q_lo, q_hi]
+    else:
+        cands = [b for b in (lo, hi) if math.isfinite(b)]
+        if len(cands) < 2:
+            disp = representative_values(term)
+            cands += [v for v in (min(disp), max(disp)) if lo <= v <= hi]
+        cands = sorted(set(cands)) or [float(term.get("impute", 0.0))]
+    vals = [at(c) for c in cands]
     j = int(np.argmin(vals))
-    return _Reference(vals[j], fmt_num(cands[j]))
+    share = ctx.min_share if q_lo is not None else None
+    return _Reference(vals[j], fmt_num(round(cands[j], 4)), share, {f: (cands[j], cands[j])})
 
 
-def _table_reference(ctx: _Context, term: Mapping[str, Any], k: int) -> _Reference:
+def _cell_intervals(axes: Sequence[Mapping[str, Any]], cell: Sequence[int]) -> dict[str, tuple[float | None, float | None]]:
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for ax, i in zip(axes, cell):
+        if ax["kind"] != "numeric" or int(i) == 0:
+            continue
+        edges = [float(e) for e in ax["edges"]]
+        i = int(i)
+        lo = edges[i - 2] if i >= 2 else None
+        hi = edges[i - 1] if i - 1 < len(edges) else None
+        out[ax["feature"]] = (lo, hi)
+    return out
+
+
+def _table_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: str = "best") -> _Reference:
     axes = term["axes"]
     tw = ctx.toward(np.asarray(term["scores"], dtype=np.float64), k)
+    counts = term_counts(term)
     mask = np.ones(tw.shape, dtype=bool)
     for a, ax in enumerate(axes):
         valid = np.ones(tw.shape[a], dtype=bool)
-        valid[0] = False  # missing is not a value an applicant can have as "best"
+        valid[0] = False  # missing is not a value an applicant can have as a reference
         if ax["kind"] == "categorical":
             valid[-1] = False  # nor is an unseen category
         shape = [1] * tw.ndim
         shape[a] = -1
         mask &= valid.reshape(shape)
+    names = [ctx.label(ax["feature"]) for ax in axes]
+    if reference in ("mean", "median"):
+        w = counts if counts is not None and counts.sum() > 0 else mask.astype(np.float64)
+        flat_w, flat_v = w.ravel(), tw.ravel()
+        if reference == "mean":
+            value = float(np.sum(flat_w * flat_v) / max(np.sum(flat_w), _EPS))
+        else:
+            order = np.argsort(flat_v, kind="stable")
+            cum = np.cumsum(flat_w[order])
+            value = float(flat_v[order][int(np.searchsorted(cum, cum[-1] / 2.0))])
+        word = "average" if reference == "mean" else "median"
+        return _Reference(value, f"the {word} applicant", None, {})
+    share = None
+    if counts is not None and counts.sum() > 0:
+        shares = counts / counts.sum()
+        supported = mask & (shares >= ctx.min_share - 1e-12)
+        if not supported.any():  # no bin is that common: the most common real bin
+            best = np.unravel_index(int(np.argmax(np.where(mask, counts, -1))), counts.shape)
+            supported = np.zeros_like(mask)
+            supported[best] = True
+        mask = supported
     if not mask.any():
         mask[:] = True
     cell = np.unravel_index(int(np.argmin(np.where(mask, tw, np.inf))), tw.shape)
-    names = [ctx.label(ax["feature"]) for ax in axes]
-    return _Reference(float(tw[cell]), cell_label(axes, [int(c) for c in cell], names))
+    if counts is not None and counts.sum() > 0:
+        share = float(counts[cell] / counts.sum())
+    cell_i = [int(c) for c in cell]
+    return _Reference(float(tw[cell]), cell_label(axes, cell_i, names), share, _cell_intervals(axes, cell_i))
 
 
-def _term_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: str) -> _Reference:
+def _term_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: str | None = None) -> _Reference:
+    reference = reference or ctx.reference
     if reference == "zero":
         return _Reference(0.0, "zero (the term's baseline)")
     if term["type"] == "linear":
-        return _linear_reference(ctx, term, k)
-    return _table_reference(ctx, term, k)
+        return _linear_reference(ctx, term, k, reference)
+    return _table_reference(ctx, term, k, reference)
+
+
+def _term_values(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray, cat_row: np.ndarray) -> dict[str, Any]:
+    return {f: ctx.raw_value(num_row, cat_row, f) for f in _term_features(term)}
 
 
 def _term_value_text(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray,
                      cat_row: np.ndarray) -> tuple[Any, str]:
-    """The applicant's value(s) for a term, raw and as text."""
+    """The applicant's value(s) for a term, raw and as (reviewer) text."""
     feats = _term_features(term)
     parts = []
     raw = {}
@@ -368,18 +568,38 @@ def _term_value_text(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray
     return (raw[feats[0]] if len(feats) == 1 else raw), " and ".join(parts)
 
 
-def _additive_text(ctx: _Context, k: int, value_text: str, ref: _Reference, impact: float, reference: str) -> str:
+def _additive_detail(ctx: _Context, k: int, value_text: str, ref: _Reference, impact: float, reference: str) -> str:
+    """Reviewer text with the numbers (log-odds, points); not for the applicant."""
     units = "log-odds" if ctx.logistic else "score units"
     amount = f"{impact:.2f} {units}"
     if ctx.logistic:
         amount += f", {impact * POINTS_PER_LOGODDS:.0f} points"
     if reference == "zero":
         return f"{value_text} (pushes toward '{ctx.classes[k]}' by {amount})"
+    share = "" if ref.share is None else f", held by {ref.share:.0%} of training rows"
+    if reference in ("mean", "median"):
+        return f"{value_text} (pushes toward '{ctx.classes[k]}' by {amount} compared with {ref.text})"
     if ctx.adverse is not None and k == ctx.adverse:
-        return f"{value_text} (worse than best value {ref.text} by {amount})"
-    if ctx.logistic:
-        return f"{value_text} (better than worst value {ref.text} by {amount})"
-    return f"{value_text} (favours '{ctx.classes[k]}' by {amount} over {ref.text})"
+        return f"{value_text} (worse than reference {ref.text}{share} by {amount})"
+    return f"{value_text} (favours '{ctx.classes[k]}' by {amount} over {ref.text}{share})"
+
+
+def _additive_statement(ctx: _Context, term: Mapping[str, Any], values: Mapping[str, Any], ref: _Reference,
+                        adverse: bool) -> tuple[str, list[str]]:
+    parts, dirs = [], []
+    for f, v in values.items():
+        if not adverse:
+            d = None
+        elif f in ref.intervals:
+            d = _direction(v, *ref.intervals[f])
+        elif isinstance(v, str) or v is None:
+            d = "category"
+        else:
+            med = ctx.quantile(f, 0.5)
+            d = _direction(v, med, med) if med is not None else "high"
+        dirs.append(d or "")
+        parts.append(_statement(ctx, f, v, d, ref.text))
+    return " and ".join(parts), dirs
 
 
 def _explain_additive(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[str, np.ndarray],
@@ -390,10 +610,11 @@ def _explain_additive(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapp
     labels = out["label"]
     probs = out["probabilities"]
     refs: dict[tuple[int, int], _Reference] = {}
+    method = f"additive, reference={reference}" + (f" (min share {ctx.min_share:g})" if reference == "best" else "")
     rows = []
     for i in range(len(labels)):
         k = int(labels[i])
-        row = ctx.base_row(k, probs[i, k], ctx.classes[k], False, f"additive, reference={reference}")
+        row = ctx.base_row(k, probs[i, k], ctx.classes[k], False, method)
         row["row"] = i
         row["contributions"] = [float(v) for v in (contrib[i, :, 0] if ctx.logistic else contrib[i, :, k])]
         toward = ctx.toward(contrib[i], k)  # [T]
@@ -410,18 +631,28 @@ def _explain_additive(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapp
             ref = refs[key]
             impact = float(toward[t]) - ref.value
             if impact <= _EPS:
-                continue
+                continue  # does not push toward the decision
+            feats = _term_features(term)
+            if ctx.is_protected(feats):
+                continue  # protected characteristics are never cited
             value, value_text = _term_value_text(ctx, term, num[i], cat[i])
+            values = _term_values(ctx, term, num[i], cat[i])
+            text, dirs = _additive_statement(ctx, term, values, ref, bool(row["adverse"]))
+            codes = [str(ctx.entry(f)["code"]) for f in feats if ctx.entry(f).get("code")]
             reasons.append({
                 "term": term.get("name", f"term {t}"),
                 "term_index": t,
-                "features": _term_features(term),
+                "features": feats,
                 "value": value,
                 "reference": ref.text,
+                "reference_share": ref.share,
                 "contribution": float(toward[t]),
                 "impact": impact,
                 "points": impact * POINTS_PER_LOGODDS if ctx.logistic else None,
-                "text": _additive_text(ctx, k, value_text, ref, impact, reference),
+                "direction": dirs[0] if len(dirs) == 1 else dirs,
+                "code": "/".join(codes) or None,
+                "text": text,
+                "detail": _additive_detail(ctx, k, value_text, ref, impact, reference),
             })
         reasons.sort(key=lambda r: (-r["impact"], r["term_index"]))
         row["reasons"] = [{"rank": j + 1, **r} for j, r in enumerate(reasons[:top])]
@@ -432,11 +663,25 @@ def _explain_additive(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapp
 # ============================================================================ rule lists
 
 
+def _condition_direction(cond: Mapping[str, Any], holds: bool) -> str:
+    """The direction of the applicant's value that makes ``cond`` hold (or fail)."""
+    op = cond["op"]
+    if op in ("<=", ">"):
+        high = (op == ">") == holds
+        return "high" if high else "low"
+    return "category"
+
+
+def _rule_name(rule: Mapping[str, Any], r: int) -> str:
+    return str(rule.get("name") or f"R{r + 1}")
+
+
 def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[str, np.ndarray],
                        top: int) -> list[dict[str, Any]]:
     spec = ctx.spec
     rules = list(spec["rules"])
     ordered = bool((spec.get("meta") or {}).get("ordered", True))
+    decisions = [rule_decision(spec, r)[0] for r in rules]
     rows = []
     for i, fired in enumerate(out["rule"]):
         fired = int(fired)
@@ -445,18 +690,34 @@ def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Map
         row["row"] = i
         is_default = fired == len(rules)
         rule = spec["default"] if is_default else rules[fired]
-        name = "default" if is_default else str(rule.get("name") or f"R{fired + 1}")
+        name = "default" if is_default else _rule_name(rule, fired)
+
+        def value_of(c: Mapping[str, Any], i: int = i) -> Any:
+            return ctx.raw_value(num[i], cat[i], c["feature"])
+
         skipped = []
         if ordered or is_default:
             for r, earlier in enumerate(rules[:fired]):
-                failed = next((c for c in earlier["conditions"]
-                               if not condition_holds_for(c, ctx.raw_value(num[i], cat[i], c["feature"]),
-                                                          special_points(spec, c["feature"]))), None)
+                failed = next((c for c in earlier["conditions"] if not condition_holds_for(c, value_of(c), special_points(spec, c["feature"]))), None)
                 if failed is not None:
-                    value = ctx.raw_value(num[i], cat[i], failed["feature"])
-                    skipped.append({"rule": str(earlier.get("name") or f"R{r + 1}"), "index": r,
-                                    "failed": condition_with_value(failed, value, ctx.label(failed["feature"]),
+                    skipped.append({"rule": _rule_name(earlier, r), "index": r,
+                                    "failed": condition_with_value(failed, value_of(failed), ctx.label(failed["feature"]),
                                                                    special_labels(spec, failed["feature"]))})
+        # nearest rules that would have given another decision (for a decline: approve)
+        nearest = []
+        if row["adverse"] or is_default:
+            for r, other in enumerate(rules):
+                if r == fired or decisions[r] == k:
+                    continue  # a rule pointing the same way is no reason
+                failed = [c for c in other["conditions"] if not condition_holds_for(c, value_of(c), special_points(spec, c["feature"]))]
+                if not failed:
+                    continue
+                nearest.append({"rule": _rule_name(other, r), "index": r, "text": rule_text(spec, other),
+                                "decision": jsonable(ctx.classes[decisions[r]]),
+                                "failed": [condition_with_value(c, value_of(c), ctx.label(c["feature"]), special_labels(spec, c["feature"]))
+                                           for c in failed],
+                                "_failed": failed, "_support": float(other.get("support") or 0)})
+            nearest.sort(key=lambda d: (len(d["_failed"]), -d["_support"], d["index"]))
         row["rule"] = {
             "index": fired,
             "name": name,
@@ -468,10 +729,14 @@ def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Map
             "probabilities": {str(c): float(p) for c, p in zip(ctx.classes, rule["probabilities"])},
             "support": rule.get("support"),
             "skipped": skipped,
+            "nearest": [{k_: v for k_, v in d.items() if not k_.startswith("_")} for d in nearest[:3]],
         }
-        reasons = []
+        reasons: list[dict[str, Any]] = []
+        adverse = bool(row["adverse"])
         for cond in rule.get("conditions", []):
-            value = ctx.raw_value(num[i], cat[i], cond["feature"])
+            if ctx.is_protected([cond["feature"]]):
+                continue
+            value = value_of(cond)
             reasons.append({
                 "term": name,
                 "features": [cond["feature"]],
@@ -479,12 +744,37 @@ def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Map
                 "condition": condition_text(cond, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])),
                 "impact": None,
                 "points": None,
-                "text": condition_with_value(cond, value, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])),
+                "direction": _condition_direction(cond, True) if adverse else None,
+                "code": ctx.entry(cond["feature"]).get("code"),
+                "text": _statement(ctx, cond["feature"], value, _condition_direction(cond, True) if adverse else None,
+                                   condition_text(cond, ctx.label(cond["feature"]), special_labels(spec, cond["feature"]))),
+                "detail": condition_with_value(cond, value, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])),
             })
         if is_default:
-            # nothing matched: the reasons are why each rule did not apply
-            reasons = [{"term": s["rule"], "features": [], "value": None, "condition": None, "impact": None,
-                        "points": None, "text": f"{s['rule']} does not apply: {s['failed']}"} for s in skipped]
+            # nothing matched: the reasons are the failed conditions of the nearest rules that
+            # would have decided otherwise (never rules pointing the same way)
+            seen: set[str] = set()
+            for d in nearest:
+                for cond in d["_failed"]:
+                    f = cond["feature"]
+                    if f in seen or ctx.is_protected([f]):
+                        continue
+                    seen.add(f)
+                    value = value_of(cond)
+                    direction = _condition_direction(cond, False)
+                    reasons.append({
+                        "term": d["rule"],
+                        "features": [f],
+                        "value": value,
+                        "condition": condition_text(cond, ctx.label(f), special_labels(spec, f)),
+                        "impact": None,
+                        "points": None,
+                        "direction": direction if adverse else None,
+                        "code": ctx.entry(f).get("code"),
+                        "text": _statement(ctx, f, value, direction if adverse else None, condition_text(cond, ctx.label(f), special_labels(spec, f))),
+                        "detail": f"{d['rule']} ({d['decision']}) does not apply: "
+                                  + condition_with_value(cond, value, ctx.label(f), special_labels(spec, f)),
+                    })
         row["reasons"] = [{"rank": j + 1, **r} for j, r in enumerate(reasons[:top])]
         rows.append(row)
     return rows
@@ -532,11 +822,14 @@ def _explain_mlp(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[s
         reasons = []
         for f, imp in impacts.items():
             impact = float(imp[i])
-            if impact <= _EPS:
+            if impact <= _EPS or ctx.is_protected([f]):
                 continue
             value = ctx.raw_value(num[i], cat[i], f)
             ref = refs[f]
             ref_text = "missing/other" if ref == "" else f"the training mean {fmt_num(ref)}"
+            direction = None
+            if row["adverse"]:
+                direction = "category" if ref == "" or isinstance(value, str) else _direction(value, ref, ref)
             reasons.append({
                 "term": f,
                 "features": [f],
@@ -544,8 +837,11 @@ def _explain_mlp(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[s
                 "reference": ref_text,
                 "impact": impact,
                 "points": None,
-                "text": (f"{ctx.label(f)} is {value_text(ctx.spec, f, value)} (pushes toward '{ctx.classes[k]}' by "
-                         f"{impact:.2f} log-odds compared with {ref_text}; approximate, by occlusion)"),
+                "direction": direction,
+                "code": ctx.entry(f).get("code"),
+                "text": _statement(ctx, f, value, direction, ref_text),
+                "detail": (f"{ctx.label(f)} is {value_text(ctx.spec, f, value)} (pushes toward '{ctx.classes[k]}' by "
+                           f"{impact:.2f} log-odds compared with {ref_text}; approximate, by occlusion)"),
             })
         reasons.sort(key=lambda r: -r["impact"])
         row["reasons"] = [{"rank": j + 1, **r} for j, r in enumerate(reasons[:top])]
@@ -556,7 +852,7 @@ def _explain_mlp(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[s
 # ============================================================================ counterfactuals
 
 
-def _one_row_frame(row: Any) -> "pd.DataFrame":
+def _one_row_frame(row: Any) -> pd.DataFrame:
     import pandas as pd
 
     if isinstance(row, pd.DataFrame):
@@ -812,3 +1108,209 @@ class _Searcher:
         best = dict(found[0])
         best["alternatives"] = found[1:1 + self.n_alternatives]
         return best
+
+
+# ---------------------------------------------------------------- teacher-aware search (1-2 features)
+
+_GRID = (1, 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 99)  # percentiles proposed
+_MIN_CATEGORY_SHARE = 0.01  # a proposed category is held by at least this share of training rows
+_PAIR_VALUES = 6  # candidate values per feature combined in two-feature changes
+_MAX_PAIR_ROWS = 20_000
+
+
+@dataclass
+class _Change:
+    feature: str
+    kind: str  # "numeric" | "categorical"
+    j: int
+    old: Any
+    new: Any
+    distance: float
+
+
+class _CounterfactualSearch:
+    """Counterfactuals over actionable features, within supported values, checked with the teacher."""
+
+    def __init__(self, ctx: _Context, immutable: Sequence[str] = (), *, teacher: TeacherFn | None = None,
+                 n_alternatives: int = 3, columns: Sequence[str] = ()) -> None:
+        known = set(ctx.num_cols) | set(ctx.cat_cols) | {str(c) for c in columns}
+        unknown = set(immutable) - known
+        if unknown:
+            raise ConfigError(f"immutable names unknown feature(s): {', '.join(sorted(unknown))}.")
+        frozen = (set(immutable) | set(ctx.protected)) & (set(ctx.num_cols) | set(ctx.cat_cols))
+        self.ctx = ctx
+        self.student = _Searcher(ctx, sorted(frozen), n_alternatives=n_alternatives)
+        self.immutable = frozen
+        self.teacher = teacher
+        self.n_alternatives = int(n_alternatives)
+        self.support = ctx.support
+        self.n_rows = int(self.support.get("n_rows") or 0)
+
+    # -------------------------------------------------------------- candidates
+    def _spread(self, f: str, x0: float) -> float:
+        q5, q95 = self.ctx.quantile(f, 0.05), self.ctx.quantile(f, 0.95)
+        if q5 is not None and q95 is not None and q95 > q5:
+            return float(q95 - q5)
+        return self.student.spread(f, x0)
+
+    def _numeric_candidates(self, num_row: np.ndarray, cat_row: np.ndarray, f: str) -> list[_Change]:
+        j = self.ctx.num_cols.index(f)
+        x0 = float(num_row[j])
+        if math.isnan(x0) or f not in self.student.used or _special_label(self.ctx.spec, f, x0) is not None:
+            return []
+        sides = self.student._allowed_sides(f)
+        qs = (self.support.get("quantiles") or {}).get(f)
+        values: set[float] = set()
+        boundary = self.student._search_numeric(num_row, cat_row, f)
+        if boundary is not None:
+            values.add(float(boundary["to"]))
+        if qs:
+            lo, hi = self.ctx.quantile(f, 0.01), self.ctx.quantile(f, 0.99)
+            values.update(float(qs[p]) for p in _GRID)
+            values = {v for v in values if lo - 1e-9 <= v <= hi + 1e-9}
+        spread = self._spread(f, x0)
+        out = []
+        for v in sorted(values):
+            v32 = f32_value(v)
+            if v32 is None or v32 == f32_value(x0) or not any((v32 - x0) * s > 0 for s in sides):
+                continue
+            if _special_label(self.ctx.spec, f, v32) is not None:
+                continue  # never propose a special value
+            out.append(_Change(f, "numeric", j, f32_value(x0), v32, abs(v32 - x0) / spread))
+        return out
+
+    def _categorical_candidates(self, cat_row: np.ndarray, f: str) -> list[_Change]:
+        j = self.ctx.cat_cols.index(f)
+        current = cat_row[j]
+        counts = (self.support.get("categories") or {}).get(f)
+        cands = list(self.student.cats[f])
+        if counts:
+            total = max(1, sum(counts.values()))
+            cands = [c for c in cands if counts.get(c, 0) / total >= _MIN_CATEGORY_SHARE]
+        return [_Change(f, "categorical", j, None if current == "" else str(current), c, 1.0)
+                for c in cands if c != current]
+
+    def _candidates(self, num_row: np.ndarray, cat_row: np.ndarray) -> dict[str, list[_Change]]:
+        out: dict[str, list[_Change]] = {}
+        for f in self.ctx.num_cols:
+            if f not in self.immutable:
+                c = self._numeric_candidates(num_row, cat_row, f)
+                if c:
+                    out[f] = c
+        for f in self.ctx.cat_cols:
+            if f not in self.immutable:
+                c = self._categorical_candidates(cat_row, f)
+                if c:
+                    out[f] = c
+        return out
+
+    # -------------------------------------------------------------- scoring
+    def _apply(self, num_row: np.ndarray, cat_row: np.ndarray, combos: Sequence[Sequence[_Change]]):
+        m = len(combos)
+        N = np.repeat(num_row[None, :], m, axis=0).astype(np.float32)
+        C = np.repeat(cat_row[None, :], m, axis=0)
+        for i, combo in enumerate(combos):
+            for ch in combo:
+                if ch.kind == "numeric":
+                    N[i, ch.j] = ch.new
+                else:
+                    C[i, ch.j] = ch.new
+        return N, C
+
+    def _teacher_labels(self, frame: pd.DataFrame, combos: Sequence[Sequence[_Change]]) -> np.ndarray:
+        import pandas as pd
+
+        m = len(combos)
+        F = frame.iloc[np.zeros(m, dtype=np.int64)].reset_index(drop=True)
+        changed: dict[str, list[tuple[int, Any]]] = {}
+        for i, combo in enumerate(combos):
+            for ch in combo:
+                changed.setdefault(ch.feature, []).append((i, ch.new))
+        for f, items in changed.items():
+            if f not in F.columns:
+                continue
+            col = F[f].astype(object).to_numpy(copy=True)
+            for i, v in items:
+                col[i] = v
+            if any(isinstance(v, str) for _, v in items):
+                F[f] = pd.Series(col, dtype=object)
+            else:
+                F[f] = pd.to_numeric(pd.Series(col), errors="coerce")
+        return np.asarray(self.teacher(F), dtype=np.int64)  # type: ignore[misc]
+
+    def _score(self, num_row: np.ndarray, cat_row: np.ndarray, frame: pd.DataFrame,
+               combos: list[list[_Change]]) -> list[dict[str, Any]]:
+        """Combos that flip the student, with the teacher's verdict."""
+        if not combos:
+            return []
+        labels, probs = self.student._eval(*self._apply(num_row, cat_row, combos))
+        flips = np.flatnonzero(self.student._flips(labels, probs))
+        hits = [{"combo": combos[i], "label": int(labels[i]), "probs": probs[i]} for i in flips]
+        if self.teacher is not None and hits:
+            t = self._teacher_labels(frame, [h["combo"] for h in hits])
+            for h, tk in zip(hits, t):
+                h["teacher"] = int(tk)
+                h["teacher_flips"] = int(tk) != self.ctx.adverse
+        return hits
+
+    # -------------------------------------------------------------- the search
+    def search(self, num_row: np.ndarray, cat_row: np.ndarray, frame: pd.DataFrame) -> dict[str, Any] | None:
+        cands = self._candidates(num_row, cat_row)
+        singles = [[c] for cs in cands.values() for c in cs]
+        hits = self._score(num_row, cat_row, frame, singles)
+        need_pairs = not any(h.get("teacher_flips", True) for h in hits)
+        if need_pairs and len(cands) >= 2:
+            near = {f: sorted(cs, key=lambda c: c.distance)[:_PAIR_VALUES] for f, cs in cands.items()}
+            pairs: list[list[_Change]] = []
+            for f, g in itertools.combinations(near, 2):
+                pairs.extend([a, b] for a in near[f] for b in near[g])
+                if len(pairs) >= _MAX_PAIR_ROWS:
+                    break
+            hits += self._score(num_row, cat_row, frame, pairs[:_MAX_PAIR_ROWS])
+        if not hits:
+            return None
+
+        def key(h: dict[str, Any]) -> tuple:
+            d = sum(c.distance for c in h["combo"])
+            return (not h.get("teacher_flips", True), len(h["combo"]), d, -float(h["probs"][h["label"]]),
+                    tuple(c.feature for c in h["combo"]))
+
+        hits.sort(key=key)
+        best = self._result(hits[0])
+        alts, seen = [], {tuple(c.feature for c in hits[0]["combo"])}
+        for h in hits[1:]:
+            feats = tuple(c.feature for c in h["combo"])
+            if feats in seen or h.get("teacher_flips", True) is False and hits[0].get("teacher_flips", True):
+                continue
+            seen.add(feats)
+            alts.append(self._result(h))
+            if len(alts) >= self.n_alternatives:
+                break
+        best["alternatives"] = alts
+        return best
+
+    def _result(self, h: Mapping[str, Any]) -> dict[str, Any]:
+        ctx = self.ctx
+        combo: list[_Change] = h["combo"]
+        label = int(h["label"])
+        cls = ctx.classes[label]
+        parts = [f"{ctx.label(c.feature)} were {fmt_value(c.new)} instead of {fmt_value(c.old)}" for c in combo]
+        text = f"If {' and '.join(parts)}, the decision would be {ctx.decision_word(label)}"
+        teacher_flips = h.get("teacher_flips")
+        if teacher_flips is False:
+            text += " (student only: the teacher's decision would not change)"
+        text += "."
+        first = combo[0]
+        return {
+            "feature": first.feature,
+            "from": first.old,
+            "to": first.new,
+            "changes": [{"feature": c.feature, "from": c.old, "to": c.new, "distance": float(c.distance)} for c in combo],
+            "distance": float(sum(c.distance for c in combo)),
+            "new_decision": jsonable(cls),
+            "new_probability": float(h["probs"][label]),
+            "teacher_decision": None if "teacher" not in h else jsonable(ctx.classes[int(h["teacher"])]),
+            "teacher_flips": teacher_flips,
+            "student_only": teacher_flips is False,
+            "text": text,
+        }

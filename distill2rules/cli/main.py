@@ -151,7 +151,10 @@ def fit(
     augment: Annotated[str, typer.Option(help="Add synthetic rows near the training rows (0.3-sd jitter, neighbour codes, near-neighbour mixup), labelled by the teacher, to the KD student's training rows: N rows, 'Kx' (K × the training rows) or 'auto' (0, 5x or 20x by validation fidelity).")] = "0",
     assistant: Annotated[Optional[str], typer.Option(help="Multi-stage distillation through an assistant, e.g. 'mlp:128-64' (teacher → assistant → student).")] = None,
     sizes: Annotated[Optional[str], typer.Option(help="Pilot student sizes instead of writing an artifact, e.g. '5,10,20' (rules: max_rules; logreg: max_terms or 'all'; scorecard: max_bins; mlp: widths '16,32-16'; ebm: interactions; tree: max_depth; or 'default').")] = None,
-    adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card.")] = None,
+    adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card. Default: the event class (1 of 0/1, True, a negative-looking label).")] = None,
+    labels: Annotated[Optional[Path], typer.Option(help="Reason catalogue labels.csv|json (plain labels, adverse-action codes, statements), stored in the artifact.")] = None,
+    protected: Annotated[Optional[str], typer.Option(help="Protected columns 'col,...' flagged on the rule card and never cited (default: common names such as sex, race, age, marital status; 'none' to switch off).")] = None,
+    exclude_features: Annotated[Optional[str], typer.Option(help="Columns the student must not read, 'col,...' (the teacher still does); the fidelity cost is recorded.")] = None,
     baseline: Annotated[bool, typer.Option(help="Also fit the student on hard labels (no KD) and report it side by side.")] = True,
     calibrate: Annotated[bool, typer.Option(help="Temperature-scale the student on the validation split (folded into the spec).")] = True,
     onnx: Annotated[bool, typer.Option(help="Write student.onnx into the artifact.")] = True,
@@ -201,7 +204,8 @@ def fit(
             teacher_format=teacher_format, trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline,
             schema=schema_obj, export_onnx=onnx, progress=not quiet and not as_json, adverse_class=adverse_class,
             sep=sep, encoding=encoding, augment=augment, assistant=assistant, test_data=test_data,
-            trust_code=trust_code,
+            trust_code=trust_code, labels=labels, protected=protected, exclude_features=exclude_features,
+            require_adverse_class=True,
         )
     for message in result.metrics.get("warnings", []):
         print(f"warning: {message}", file=sys.stderr)
@@ -221,6 +225,9 @@ def fit(
     else:
         print_fit_table(result.metrics)
         if not quiet:
+            from distill2rules.cli.cmd_explain import print_decision_facts
+
+            print_decision_facts(result.metrics)
             console().print(f"artifact: [bold]{out}[/bold]" + (f"; report: [bold]{out / 'report.html'}[/bold]" if report else ""))
 
 

@@ -87,7 +87,7 @@ def test_edge_reasons_match_explain(loan):
     rows = explain_rows(load_spec(out / "ebm"), pd.read_csv(out / "declined_applicants.csv"), top=1, adverse_class="bad",
                         counterfactuals=False)
     assert edge_top and len(edge_top) == len(rows)
-    assert all(top in r["reasons"][0]["text"] for top, r in zip(edge_top, rows))
+    assert all(top == r["reasons"][0]["term"] for top, r in zip(edge_top, rows))
 
 
 def test_healthcare_writes_a_report(tmp_path):

@@ -42,7 +42,7 @@ def _with(X: pd.DataFrame, i: int, feature: str, value) -> dict:
 
 
 def test_scorecard_reasons_rank_terms_by_distance_from_best_value():
-    rows = explain_rows(scorecard_spec(), applicants())
+    rows = explain_rows(scorecard_spec(), applicants(), protected="none")  # age is protected by default
     r0 = rows[0]
     assert r0["decision"] == "bad" and r0["adverse"] and r0["adverse_class"] == "bad"
     assert [r["term"] for r in r0["reasons"]] == ["checking_status", "duration", "credit_amount", "age"]
@@ -57,7 +57,9 @@ def test_scorecard_reasons_rank_terms_by_distance_from_best_value():
                     "credit_amount": "250", "age": "age ≥ 50"}
     first = r0["reasons"][0]
     assert first["value"] == "< 0 DM" and first["features"] == ["checking_status"]
-    assert "Checking" not in first["text"] and "'< 0 DM'" in first["text"] and "worse than best value" in first["text"]
+    assert "Checking" not in first["detail"] and "'< 0 DM'" in first["detail"] and "worse than reference" in first["detail"]
+    assert first["text"] == "checking_status: < 0 DM" and "log-odds" not in first["text"]  # applicant language
+    assert r0["reasons"][1]["text"] == "duration too high (36)" and r0["reasons"][1]["direction"] == "high"
     assert first["points"] == pytest.approx(1.7 * 20 / np.log(2))
 
 
@@ -101,9 +103,9 @@ def test_approved_and_missing_rows():
     rows = explain_rows(scorecard_spec(), applicants())
     good = rows[2]
     assert good["decision"] == "good" and not good["adverse"] and good["counterfactual"] is None
-    assert all("better than worst value" in r["text"] for r in good["reasons"])
+    assert all("favours 'good'" in r["detail"] for r in good["reasons"])
     odd = rows[3]
-    texts = " | ".join(r["text"] for r in odd["reasons"])
+    texts = " | ".join(r["detail"] for r in odd["reasons"])
     assert "credit_amount is 30000, counted as 18424" in texts
     assert "checking_status is missing" in texts
     assert "'vacation', unseen in training" in texts
@@ -118,7 +120,7 @@ def test_top_limits_reasons_and_zero_reference():
     # reference zero: impact is the raw contribution toward 'bad'; purpose 'car' (+0.3) now counts
     impacts = {r["term"]: r["impact"] for r in zero["reasons"]}
     assert impacts["purpose"] == pytest.approx(out["contributions"][0, 3, 0])
-    assert "pushes toward 'bad'" in zero["reasons"][0]["text"]
+    assert "pushes toward 'bad'" in zero["reasons"][0]["detail"]
 
 
 def test_pair_terms_name_both_features():
@@ -158,7 +160,7 @@ def test_softmax_reasons_use_the_predicted_class_scores():
 def test_counterfactual_flips_the_decision_with_the_smallest_change():
     spec = scorecard_spec()
     X = applicants()
-    cf = counterfactual(spec, X.iloc[[1]])
+    cf = counterfactual(spec, X.iloc[[1]], protected="none")
     assert cf is not None
     # 0.1 log-odds above even: lowering the amount to < 4000 is the cheapest single change
     assert cf["feature"] == "credit_amount" and cf["from"] == 5000.0
@@ -224,15 +226,19 @@ def test_rule_list_reasons_are_the_fired_rule_with_applicant_values():
     assert r0["rule"]["name"] == "R1" and r0["rule"]["probability"] == pytest.approx(0.71)
     assert r0["rule"]["text"] == ("IF checking_status in {< 0 DM, 0 <= X < 200 DM} AND duration > 24 "
                                   "THEN bad (p = 0.71, support 83)")
-    assert [r["text"] for r in r0["reasons"]] == [
+    assert [r["detail"] for r in r0["reasons"]] == [
         "checking_status = '< 0 DM', which is one of {< 0 DM, 0 <= X < 200 DM}", "duration = 36 > 24"]
-    assert "counts as meeting" in rows[2]["reasons"][0]["text"]  # missing amount, missing=True
+    assert [r["text"] for r in r0["reasons"]] == ["checking_status: < 0 DM", "duration too high (36)"]
+    assert "counts as meeting" in rows[2]["reasons"][0]["detail"]  # missing amount, missing=True
     assert rows[1]["rule"]["skipped"][0]["failed"] == (
         "checking_status = '>= 200 DM', which is not one of {< 0 DM, 0 <= X < 200 DM}")
     default = rows[3]
     assert default["rule"]["is_default"] and default["decision"] == "good"
-    assert [r["term"] for r in default["reasons"]] == ["R1", "R2", "R3"]
-    assert "R2 does not apply: credit_amount = 500 ≤ 10000" in [r["text"] for r in default["reasons"]]
+    # an approval by the default rule: the nearest rules that would have declined, never rules
+    # pointing the same way (good)
+    nearest = default["rule"]["nearest"]
+    assert nearest and all(n["decision"] != "good" for n in nearest)
+    assert {r["term"] for r in default["reasons"]} <= {n["rule"] for n in nearest}
     # counterfactual: the fired rule stops firing at duration 24 and the default says good
     cf = r0["counterfactual"]
     assert cf["feature"] == "duration" and cf["to"] == 24.0
@@ -253,7 +259,7 @@ def test_mlp_reasons_are_approximate_occlusion():
     assert [r["term"] for r in r0["reasons"]] == ["a", "c"]
     assert r0["reasons"][0]["impact"] == pytest.approx(4.0, rel=1e-6)
     assert r0["reasons"][1]["impact"] == pytest.approx(1.0, rel=1e-6)
-    assert "approximate" in r0["reasons"][0]["text"]
+    assert "approximate" in r0["reasons"][0]["detail"]
     r1 = rows[1]
     assert r1["decision"] == "no" and r1["adverse"]
     assert r1["reasons"][0]["term"] == "a" and r1["reasons"][0]["impact"] == pytest.approx(4.0, rel=1e-6)
@@ -274,14 +280,16 @@ def test_jsonl_and_table():
     table = reasons_table(rows)
     assert table.splitlines()[0].split() == ["row", "decision", "p", "#", "reason"]
     assert "counterfactual: If credit_amount were" in table
-    assert table.count("worse than best value") == sum(len(r["reasons"]) for r in rows if r["adverse"])
+    assert "log-odds" not in table  # the table shows the applicant-facing text
+    assert sum("worse than reference" in x["detail"] for r in rows if r["adverse"] for x in r["reasons"]) == \
+        sum(len(r["reasons"]) for r in rows if r["adverse"])
 
 
 def test_bad_arguments_raise_clear_errors():
     spec = scorecard_spec()
     X = applicants()
     with pytest.raises(ConfigError, match="reference must be one of"):
-        explain_rows(spec, X, reference="median")
+        explain_rows(spec, X, reference="largest")
     with pytest.raises(ConfigError, match="adverse class 'rejected' is not one of"):
         explain_rows(spec, X, adverse_class="rejected")
     with pytest.raises(ConfigError, match="top must be a positive"):
@@ -296,8 +304,13 @@ def test_adverse_class_defaults():
     rows = explain_rows(spec, applicants(), counterfactuals=False)
     assert [r["adverse"] for r in rows] == [False, False, True, False]
     spec2 = monotone_spec(None)
-    spec2["classes"] = ["A", "B"]  # no negative-sounding label: classes[0]
-    assert explain_rows(spec2, pd.DataFrame({"income": [5.0]}))[0]["adverse_class"] == "A"
+    spec2["classes"] = ["A", "B"]  # no negative-sounding label: ask for one
+    with pytest.raises(ConfigError, match="--adverse-class"):
+        explain_rows(spec2, pd.DataFrame({"income": [5.0]}))
+    assert explain_rows(spec2, pd.DataFrame({"income": [5.0]}), adverse_class="A")[0]["adverse_class"] == "A"
+    for classes, adverse in (([0, 1], 1), ([False, True], True), (["no", "yes"], "no"), (["1", "0"], "1")):
+        spec2["classes"] = classes
+        assert explain_rows(spec2, pd.DataFrame({"income": [5.0]}))[0]["adverse_class"] == adverse
 
 
 # ----------------------------------------------------------------------------- ONNX agreement

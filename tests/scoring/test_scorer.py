@@ -274,7 +274,7 @@ def adult_fits(tmp_path_factory):
                   n_jobs=1, progress=False)
     X = split_frame(frame, ds.target, seed=0).test.drop(columns=[ds.target]).head(300)
     specs = {s: distill(path, frame, target=ds.target, student=s, seed=0, baseline=False, calibrate=False,
-                        progress=False, student_params=p).spec for s, p in FAST.items()}
+                        progress=False, student_params=p, adverse_class=">50K").spec for s, p in FAST.items()}
     return specs, X
 
 

@@ -1,0 +1,158 @@
+"""Explain decisions of an artifact: reason codes checked against the teacher (``distill2rules explain``).
+
+:func:`explain_artifact` is the one library call behind the CLI command: it reads the
+artifact's spec, loads the reason catalogue and the teacher (``--teacher PATH``, default: the
+teacher recorded in the manifest when that file is still there, unchanged and loadable) and
+calls :func:`distill2rules.exporters.reasons.explain_rows`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from distill2rules.errors import ConfigError, Distill2RulesError
+
+__all__ = ["ExplainResult", "Explainer", "explain_artifact", "teacher_decider"]
+
+
+@dataclass
+class ExplainResult:
+    """Explained rows plus where the teacher came from (``teacher`` is None when unused)."""
+
+    rows: list[dict[str, Any]]
+    teacher: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts: adverse rows, teacher agreement, counterfactuals that flip the teacher."""
+        adverse = [r for r in self.rows if r.get("adverse")]
+        cfs = [r["counterfactual"] for r in adverse if r.get("counterfactual")]
+        out: dict[str, Any] = {"rows": len(self.rows), "adverse": len(adverse), "counterfactuals": len(cfs)}
+        if self.teacher is not None:
+            out["teacher_agrees"] = sum(bool((r.get("teacher") or {}).get("agrees")) for r in self.rows)
+            out["counterfactuals_flipping_teacher"] = sum(bool(c.get("teacher_flips")) for c in cfs)
+        return out
+
+
+def teacher_decider(teacher: Any, classes: Sequence[Any], *, trust_pickle: bool = False):
+    """``frame -> class index`` (in ``classes`` order) for a teacher file or loaded teacher."""
+    from distill2rules.pipeline import align_teacher_classes
+
+    if isinstance(teacher, (str, Path)):
+        from distill2rules.teachers import load_teacher
+
+        teacher = load_teacher(teacher, trust_pickle=trust_pickle)
+    perm = align_teacher_classes(teacher, np.asarray(list(classes), dtype=object))
+    names = list(teacher.feature_names or [])
+
+    def decide(frame: Any) -> np.ndarray:
+        cols = names or list(frame.columns)
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise ConfigError(f"the teacher needs column(s) the data lacks: {', '.join(missing[:5])}.",
+                              hint="Pass rows with every column of the training data, or --teacher none.")
+        z = np.asarray(teacher.logits(frame[cols]), dtype=np.float64)[:, perm]
+        return np.argmax(z, axis=1)
+
+    return decide
+
+
+def _manifest_teacher(artifact: Path) -> tuple[str | None, str | None]:
+    from distill2rules.artifact import read_manifest
+
+    info = read_manifest(artifact).get("teacher") or {}
+    return info.get("source"), info.get("fingerprint")
+
+
+class Explainer:
+    """``explainer(X) -> rows`` for an artifact: spec, catalogue and teacher loaded once.
+
+    Usable chunk by chunk (``distill2rules explain`` streams large files); ``summary`` counts
+    every row seen so far. See :func:`explain_artifact` for the parameters.
+    """
+
+    def __init__(self, artifact: str | Path, *, teacher: str | Path | None = None, trust_pickle: bool = False,
+                 labels: str | Path | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        from distill2rules.artifact import load_spec
+        from distill2rules.exporters._catalogue import load_catalogue, normalise_catalogue
+
+        art = Path(artifact)
+        self.spec = load_spec(art)
+        self.notes: list[str] = []
+        self.catalogue = None
+        if labels is not None:
+            self.catalogue = normalise_catalogue(labels) if isinstance(labels, Mapping) else load_catalogue(labels)
+        self.decide, self.teacher = None, None
+        if isinstance(teacher, str) and teacher.strip().lower() == "none":
+            self.notes.append("teacher: not used (--teacher none)")
+        elif teacher is not None:
+            self.decide = teacher_decider(teacher, self.spec["classes"], trust_pickle=trust_pickle)
+            self.teacher = str(teacher)
+        else:
+            self._manifest_teacher(art, trust_pickle)
+        self.kwargs = kwargs
+        self.result = ExplainResult(rows=[], teacher=self.teacher, notes=self.notes)
+        self._counts = {"rows": 0, "adverse": 0, "counterfactuals": 0, "teacher_agrees": 0,
+                        "counterfactuals_flipping_teacher": 0}
+
+    def _manifest_teacher(self, art: Path, trust_pickle: bool) -> None:
+        path, fingerprint = _manifest_teacher(art)
+        if not (path and Path(path).is_file()):
+            self.notes.append("teacher: the manifest's teacher file is not available; pass --teacher PATH to check "
+                              "decisions and counterfactuals against it")
+            return
+        try:
+            from distill2rules.teachers import load_teacher
+
+            t = load_teacher(path, trust_pickle=trust_pickle)
+        except Distill2RulesError as exc:
+            self.notes.append(f"teacher: {path} could not be loaded ({exc}); pass --teacher PATH")
+            return
+        if fingerprint and t.fingerprint() != fingerprint:
+            self.notes.append(f"teacher: {path} changed since fit (fingerprint differs); not used")
+            return
+        self.decide, self.teacher = teacher_decider(t, self.spec["classes"]), str(path)
+
+    def __call__(self, X: Any) -> list[dict[str, Any]]:
+        from distill2rules.exporters.reasons import explain_rows
+
+        rows = explain_rows(self.spec, X, labels=self.catalogue, teacher=self.decide, **self.kwargs)
+        part = ExplainResult(rows=rows, teacher=self.teacher).summary()
+        for key in self._counts:
+            self._counts[key] += int(part.get(key, 0))
+        return rows
+
+    def summary(self) -> dict[str, Any]:
+        out = dict(self._counts)
+        if self.teacher is None:
+            out.pop("teacher_agrees")
+            out.pop("counterfactuals_flipping_teacher")
+        return out
+
+
+def explain_artifact(artifact: str | Path, X: Any, *, teacher: str | Path | None = None, trust_pickle: bool = False,
+                     labels: str | Path | Mapping[str, Any] | None = None, **kwargs: Any) -> ExplainResult:
+    """Reason codes (and teacher-checked counterfactuals) for rows ``X`` of an artifact.
+
+    Parameters
+    ----------
+    artifact : path
+        Artifact directory written by ``fit``.
+    X : DataFrame
+        Raw rows (every training column, so the teacher can score them too).
+    teacher : path, "none" or None
+        The teacher to check decisions and counterfactuals against. None: the manifest's
+        teacher when its file is still there with the same fingerprint; ``"none"``: no teacher.
+    labels : path or mapping, optional
+        A reason catalogue overriding the one stored at fit time.
+    **kwargs
+        Passed to :func:`distill2rules.exporters.reasons.explain_rows` (``top``,
+        ``adverse_class``, ``reference``, ``min_share``, ``immutable``, ``protected``, ...).
+    """
+    ex = Explainer(artifact, teacher=teacher, trust_pickle=trust_pickle, labels=labels, **kwargs)
+    return ExplainResult(rows=ex(X), teacher=ex.teacher, notes=ex.notes)
