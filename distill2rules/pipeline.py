@@ -59,11 +59,12 @@ class DistillResult(StudentMethods):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n, K)`` of the student for raw rows ``X`` (columns follow ``classes_``)."""
-        return _score(self.spec, X)
+        return _scored(self.spec, X)[0]
 
     def predict(self, X: Any) -> np.ndarray:
-        """The student's class for each raw row of ``X``."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        """The student's class for each raw row of ``X`` (the spec's decision: argmax or its
+        ``decision_threshold``)."""
+        return self.classes_[_scored(self.spec, X)[1]]
 
     def save(self, path: str | Path) -> Path:
         """Write the artifact directory (what ``fit --out`` writes) and return its path."""
