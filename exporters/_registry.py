@@ -1,96 +1,145 @@
-"""The exporter registry: format name -> function ``fn(spec, **options)``.
+"""The exporter registry: format name -> :class:`Exporter` (``fn(spec, **options)`` + its files).
 
-Exporters are looked up by name (``"onnx"``, ``"rulecard"``, ...) so the CLI and the artifact
-writer never hard-code a list. Registering a name twice is refused unless ``overwrite=True``
-is passed explicitly, so two plug-ins cannot silently shadow each other.
+Exporters are looked up by name (``"onnx"``, ``"rulecard"``, ...) so the CLI (``export
+--format``) and the artifact writers never hard-code a list. Registering a name twice is refused
+unless ``overwrite=True`` is passed explicitly, so two plug-ins cannot silently shadow each
+other. Built-in exporters are registered by ``"module:attr"`` reference: importing the registry
+imports neither ``onnx`` nor any exporter module.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from distill2rules.errors import ConfigError
+from distill2rules.registry import Registry, resolve
 
-__all__ = ["EXPORTERS", "ExporterRegistry", "get_exporter", "register"]
+__all__ = ["EXPORTERS", "Exporter", "ExporterRegistry", "get_exporter", "register"]
 
-Exporter = Callable[..., Any]
+Files = Mapping[str, "str | bytes"]
 
 
-class ExporterRegistry(dict):
-    """A ``dict`` of exporters that refuses to rebind an existing name.
+@dataclass(frozen=True)
+class Exporter:
+    """A registered exporter and the facts about it.
 
-    ``registry[name] = fn`` raises :class:`~distill2rules.errors.ConfigError` when ``name``
-    is taken; use :func:`register` with ``overwrite=True`` to replace an exporter on purpose.
+    Parameters
+    ----------
+    target : callable or str
+        ``fn(spec, **options)`` returning the exported object, or ``"module:fn"`` imported on
+        first use.
+    file_names : tuple of str
+        The artifact files it can write (first = the default one); empty for an exporter that
+        writes no artifact file (``reasons``).
+    files : callable or str, optional
+        ``files(spec, **context) -> {file name: text or bytes}``: what ``export --format NAME``
+        writes. ``context`` holds ``inputs``, ``metrics``, ``evaluation``, ``provenance``;
+        a ``files`` function takes what it needs and ignores the rest (``**_``).
+    help : str
+        One line for ``--help``.
     """
 
-    def __setitem__(self, name: str, fn: Exporter) -> None:
-        if name in self:
-            raise ConfigError(
-                f"an exporter named '{name}' is already registered ({_describe(self[name])}).",
-                hint="Pick another name, or call register(name, fn, overwrite=True) to replace it.",
-            )
-        super().__setitem__(name, fn)
+    target: Callable[..., Any] | str
+    file_names: tuple[str, ...] = ()
+    files: Callable[..., Files] | str | None = None
+    help: str = ""
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102 - as __setitem__
-        for name, fn in dict(*args, **kwargs).items():
-            self[name] = fn
+    @property
+    def fn(self) -> Callable[..., Any]:
+        """The export function (imported on first use)."""
+        fn = resolve(self.target)
+        if not callable(fn):
+            raise ConfigError(f"exporter {self.target!r} is not callable.")
+        return fn
 
-    def setdefault(self, name: str, fn: Exporter | None = None) -> Exporter:  # noqa: D102
-        if name not in self and fn is not None:
-            self[name] = fn
-        return self[name]
+    def __call__(self, spec: Any, **options: Any) -> Any:
+        return self.fn(spec, **options)
 
-
-def _describe(fn: Exporter) -> str:
-    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
-
-
-EXPORTERS: ExporterRegistry = ExporterRegistry()
+    def write_files(self, spec: Any, **context: Any) -> dict[str, str | bytes]:
+        """``{file name: content}`` this exporter writes for ``spec``."""
+        if self.files is None:
+            raise ConfigError(f"exporter {self.target!r} writes no files.")
+        return dict(resolve(self.files)(spec, **context))
 
 
-def register(name: str, fn: Exporter, *, overwrite: bool = False) -> Exporter:
+def _unknown(name: str, choices: tuple[str, ...]) -> ConfigError:
+    known = ", ".join(sorted(choices)) or "none"
+    return ConfigError(f"no exporter named '{name}'; available: {known}.")
+
+
+#: kept for code that names the registry's type
+ExporterRegistry = Registry
+
+#: format name -> :class:`Exporter`
+EXPORTERS: Registry[Exporter] = Registry("exporter", unknown=_unknown)
+
+
+def register(
+    name: str,
+    fn: Exporter | Callable[..., Any] | str,
+    *,
+    overwrite: bool = False,
+    file_names: tuple[str, ...] = (),
+    files: Callable[..., Files] | str | None = None,
+    help: str = "",
+) -> Exporter:
     """Register exporter ``fn`` under the format ``name``.
 
     Parameters
     ----------
     name : str
         Format name, e.g. ``"onnx"``.
-    fn : callable
-        ``fn(spec, **options)`` returning the exported object.
+    fn : Exporter, callable or str
+        ``fn(spec, **options)`` returning the exported object (or ``"module:fn"``), or a
+        ready :class:`Exporter`.
     overwrite : bool, default False
         Replace an existing exporter of the same name instead of raising.
+    file_names, files, help
+        The facts of :class:`Exporter` (ignored when ``fn`` is an Exporter).
 
     Returns
     -------
-    callable
-        ``fn``, so ``register`` can be used as a plain call or inside a decorator.
+    Exporter
 
     Raises
     ------
     ConfigError
         If ``name`` is already taken and ``overwrite`` is False, or ``fn`` is not callable.
     """
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"an exporter name must be a non-empty string, got {name!r}.")
-    if not callable(fn):
-        raise ConfigError(f"exporter '{name}' must be callable, got {type(fn).__name__}.")
-    if overwrite:
-        dict.__setitem__(EXPORTERS, name, fn)
+    if isinstance(fn, Exporter):
+        exporter = fn
     else:
-        EXPORTERS[name] = fn
-    return fn
+        if not callable(fn) and not (isinstance(fn, str) and ":" in fn):
+            raise ConfigError(f"exporter '{name}' must be callable, got {type(fn).__name__}.")
+        exporter = Exporter(fn, file_names=tuple(file_names), files=files, help=help)
+    return EXPORTERS.register(name, exporter, overwrite=overwrite)
 
 
 def get_exporter(name: str) -> Exporter:
-    """The exporter registered under ``name``.
+    """The exporter registered under ``name`` (call it as ``get_exporter(name)(spec)``).
 
     Raises
     ------
     ConfigError
         If no exporter has that name (the message lists the available ones).
     """
-    try:
-        return EXPORTERS[name]
-    except KeyError:
-        known = ", ".join(sorted(EXPORTERS)) or "none"
-        raise ConfigError(f"no exporter named '{name}'; available: {known}.") from None
+    return EXPORTERS.get(name)
+
+
+register(
+    "onnx",
+    "distill2rules.exporters.onnx:to_onnx",
+    file_names=("student.onnx", "student.columns.onnx", "student.codes.onnx"),
+    files="distill2rules.exporters.onnx:onnx_files",
+    help="the ONNX graph (student.onnx; --inputs columns/codes: student.columns/codes.onnx)",
+)
+register(
+    "rulecard",
+    "distill2rules.exporters.rulecard:rulecard",
+    file_names=("rulecard.md", "rulecard.html", "rulecard.json"),
+    files="distill2rules.exporters.rulecard:rulecard_files",
+    help="the rule card as Markdown, HTML and JSON",
+)
+register("reasons", "distill2rules.exporters.reasons:explain_rows", help="reason codes of rows")

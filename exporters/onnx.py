@@ -48,6 +48,7 @@ __all__ = [
     "assert_onnx_parity",
     "check_onnx_parity",
     "onnx_feeds",
+    "onnx_files",
     "save_onnx",
     "to_onnx",
 ]
@@ -277,6 +278,16 @@ def save_onnx(spec: Mapping[str, Any], path: str | os.PathLike[str], *, inputs: 
         Path(tmp).unlink(missing_ok=True)
         raise
     return dest
+
+
+#: the artifact file of each ONNX input layout (``inputs=``)
+ONNX_FILE_NAMES = {"tensors": "student.onnx", "columns": "student.columns.onnx", "codes": "student.codes.onnx"}
+
+
+def onnx_files(spec: Mapping[str, Any], *, inputs: str = "tensors", **_: Any) -> dict[str, bytes]:
+    """The ``onnx`` exporter's artifact file: ``{"student.onnx": graph bytes}`` (deterministic
+    serialisation; ``student.columns.onnx`` / ``student.codes.onnx`` for the other layouts)."""
+    return {ONNX_FILE_NAMES[inputs]: to_onnx(spec, inputs=inputs).SerializeToString(deterministic=True)}
 
 
 def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None,

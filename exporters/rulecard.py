@@ -36,7 +36,7 @@ from distill2rules.exporters._render import (
     special_labels,
 )
 
-__all__ = ["CARD_FORMAT", "render_html", "render_markdown", "rulecard", "write_rulecard"]
+__all__ = ["CARD_FORMAT", "card_json", "render_html", "render_markdown", "rulecard", "rulecard_files", "write_rulecard"]
 
 CARD_FORMAT = "distill2rules.rulecard/1"
 MAX_TABLE_ROWS = 16  # longer bin tables are condensed when rendered (the JSON keeps every bin)
@@ -908,6 +908,26 @@ def render_html(card: Mapping[str, Any]) -> str:
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'none'; style-src 'unsafe-inline'\">\n"
             f"<title>{e(card['title'])}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def card_json(card: Mapping[str, Any]) -> str:
+    """The rule card as the artifact's ``rulecard.json`` text (sorted keys, one-space indent)."""
+    return json.dumps(jsonable(card), indent=1, sort_keys=True, allow_nan=False) + "\n"
+
+
+def rulecard_files(
+    spec: Mapping[str, Any],
+    *,
+    metrics: Mapping[str, Any] | None = None,
+    evaluation: Mapping[str, Any] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    strict: bool = True,
+    **_: Any,
+) -> dict[str, str]:
+    """The ``rulecard`` exporter's artifact files: ``rulecard.md``, ``rulecard.html``,
+    ``rulecard.json`` (arguments as in :func:`rulecard`)."""
+    card = rulecard(spec, metrics=metrics, evaluation=evaluation, provenance=provenance, strict=strict)
+    return {"rulecard.md": render_markdown(card), "rulecard.html": render_html(card), "rulecard.json": card_json(card)}
 
 
 def write_rulecard(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from distill2rules.cli._choices import complete_student, student_help
+from distill2rules.cli._choices import complete_student, sizes_help, student_help
 
 
 def _ints(text: str, option: str) -> list[int]:
@@ -49,7 +49,7 @@ def sweep(
     seeds: Annotated[str, typer.Option(help="Seeds (split and student), comma-separated.")] = "0,1,2",
     temperatures: Annotated[str, typer.Option(help="Temperatures τ, comma-separated.")] = "1,2,4",
     alphas: Annotated[str, typer.Option(help="Weights α of the true labels (1 = no KD), comma-separated.")] = "0,0.5",
-    sizes: Annotated[Optional[str], typer.Option(help="Student size values, comma-separated: logreg max_terms (5,10), scorecard max_bins (4,8), ebm interactions, rules max_rules, mlp hidden (32,64-32).")] = None,
+    sizes: Annotated[Optional[str], typer.Option(help=sizes_help("Student size values, comma-separated"))] = None,
     size_param: Annotated[Optional[str], typer.Option(help="Student parameter that --sizes sets (default per student).")] = None,
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Fixed student parameter KEY=VALUE (repeatable).")] = None,
     weights: Annotated[str, typer.Option(help="α_P,β_C,γ_I of J = α_P·P − β_C·C + γ_I·I.")] = "1,0.5,0.5",

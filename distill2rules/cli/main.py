@@ -15,9 +15,16 @@ from typing import Annotated, Any, Optional
 import typer
 
 from distill2rules import __version__
-from distill2rules.cli._choices import complete_student, student_help
+from distill2rules.cli._choices import (
+    complete_student,
+    export_format_help,
+    sizes_help,
+    student_help,
+    teacher_format_help,
+)
 from distill2rules.cli._io import echo_json, input_path, is_stdio, output_path, stdin_to_file
 from distill2rules.errors import Distill2RulesError
+from distill2rules.exporters import EXPORTERS
 
 app = typer.Typer(
     name="distill2rules",
@@ -31,7 +38,7 @@ app = typer.Typer(
 teacher_app = typer.Typer(no_args_is_help=True, help="Train or inspect teachers.")
 app.add_typer(teacher_app, name="teacher")
 
-STUDENT_HELP = "Student kind: scorecard (binned points scorecard), logreg (sparse linear scorecard), ebm (Explainable Boosting Machine), rules, tree, mlp."
+STUDENT_HELP = student_help()
 
 
 def _version_callback(value: bool) -> None:
@@ -139,7 +146,7 @@ def fit(
     temperature: Annotated[Optional[str], typer.Option(help="Temperature τ >= 0 of the teacher's soft labels: 0 = its decisions (one-hot argmax), 1 = its probabilities, or 'auto' (searches 0, 1, 2, 4 on validation fidelity). Default: 0 for logreg and scorecard, 1 otherwise.")] = None,
     alpha: Annotated[str, typer.Option(help="Weight α in [0, 1] of the true labels (1 = no distillation), or 'auto'.")] = "0.0",
     seed: Annotated[int, typer.Option(min=0, help="Seed of the 70/15/15 split and of the student.")] = 0,
-    teacher_format: Annotated[Optional[str], typer.Option(help="Override format detection: lightgbm, torchscript, torch_state_dict, onnx, skops, pickle.")] = None,
+    teacher_format: Annotated[Optional[str], typer.Option(help=teacher_format_help())] = None,
     trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow loading pickle-based teachers (can run code: only for files you trust).")] = False,
     trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
     schema: Annotated[Optional[Path], typer.Option(help="Schema JSON (column types, missing markers) instead of inference.")] = None,
@@ -150,7 +157,7 @@ def fit(
     special_values: Annotated[Optional[str], typer.Option(help="Codes in numeric columns that are levels, not numbers: '-9=no record,-8=no usable trades' (every numeric column) or 'col:-9=no record;other:-1=n/a' (see docs/data.md).")] = None,
     augment: Annotated[str, typer.Option(help="Add synthetic rows near the training rows (0.3-sd jitter, neighbour codes, near-neighbour mixup), labelled by the teacher, to the KD student's training rows: N rows, 'Kx' (K × the training rows) or 'auto' (0, 5x or 20x by validation fidelity).")] = "0",
     assistant: Annotated[Optional[str], typer.Option(help="Multi-stage distillation through an assistant, e.g. 'mlp:128-64' (teacher → assistant → student).")] = None,
-    sizes: Annotated[Optional[str], typer.Option(help="Pilot student sizes instead of writing an artifact, e.g. '5,10,20' (rules: max_rules; logreg: max_terms or 'all'; scorecard: max_bins; mlp: widths '16,32-16'; ebm: interactions; tree: max_depth; or 'default').")] = None,
+    sizes: Annotated[Optional[str], typer.Option(help=sizes_help("Pilot student sizes instead of writing an artifact, e.g. '5,10,20'"))] = None,
     adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card. Default: the event class (1 of 0/1, True, a negative-looking label).")] = None,
     labels: Annotated[Optional[Path], typer.Option(help="Reason catalogue labels.csv|json (plain labels, adverse-action codes, statements), stored in the artifact.")] = None,
     protected: Annotated[Optional[str], typer.Option(help="Protected columns 'col,...' flagged on the rule card and never cited (default: common names such as sex, race, age, marital status; 'none' to switch off).")] = None,
@@ -319,7 +326,7 @@ def teacher_train(
 @app.command()
 def export(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
-    format: Annotated[str, typer.Option("--format", help="onnx or rulecard.")] = "onnx",
+    format: Annotated[str, typer.Option("--format", help=export_format_help())] = "onnx",
     inputs: Annotated[str, typer.Option(help="ONNX inputs: 'tensors' (numeric [N,d] + categorical [N,d] strings), 'columns' (one [N,1] input per column) or 'codes' (categorical as int64 codes, tables in the metadata; student.codes.onnx, used by `serve` and Scorer.load).")] = "tensors",
     out: Annotated[Optional[Path], typer.Option(help="Write here instead of into the artifact: a file for onnx; for rulecard a directory (all three formats) or one file named .md, .html or .json; '-' writes the graph (onnx) or the Markdown card to stdout.")] = None,
 ) -> None:
@@ -327,7 +334,8 @@ def export(
     from distill2rules.serve import export_artifact
 
     if is_stdio(out):
-        with output_path(out, name="student.onnx" if format == "onnx" else "rulecard.md") as dst:
+        names = EXPORTERS[format].file_names if format in EXPORTERS else ()
+        with output_path(out, name=names[0] if names else "export") as dst:  # an unknown format: refused below
             export_artifact(artifact, format=format, inputs=inputs, out=dst)
         return
     written = export_artifact(artifact, format=format, inputs=inputs, out=out)

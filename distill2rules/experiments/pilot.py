@@ -1,7 +1,7 @@
 """``fit --sizes``: pilot several student sizes in one call.
 
-One size knob per student kind (``SIZE_PARAMS``): rules ``max_rules``, logreg ``max_terms``
-(``all`` = no limit), mlp ``hidden`` widths (``16,32-16,64-32``), ebm ``interactions``, tree
+One size knob per student kind (its plug-in's ``size_param`` in
+:data:`distill2rules.students.STUDENTS`): rules ``max_rules``, logreg ``max_terms`` (``all`` = no limit), mlp ``hidden`` widths (``16,32-16,64-32``), ebm ``interactions``, tree
 ``max_depth``. Data and teacher are loaded once; each size is one :func:`distill` call (same
 split, τ, α, augmentation, assistant), measured on the validation split (what a choice of
 size may look at) and on the test split (reported, not for choosing).
@@ -14,69 +14,48 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from distill2rules.errors import ConfigError
+from distill2rules.students import STUDENTS, StudentPlugin
 
-__all__ = ["DEFAULT_SIZES", "SIZE_PARAMS", "PilotResult", "parse_sizes", "pilot_sizes"]
+__all__ = ["PilotResult", "parse_sizes", "pilot_sizes", "size_label"]
 
-SIZE_PARAMS: dict[str, str] = {"rules": "max_rules", "logreg": "max_terms", "scorecard": "max_bins", "mlp": "hidden", "ebm": "interactions",
-                               "tree": "max_depth"}
-DEFAULT_SIZES: dict[str, str] = {"rules": "5,10,20", "logreg": "5,10,all", "scorecard": "4,8,20", "mlp": "16,32-16,64-32", "ebm": "0,5,10",
-                                 "tree": "2,3,4,6"}
+
+def _sized(student: str) -> StudentPlugin:
+    plugin = STUDENTS.get(student) if student in STUDENTS else None
+    if plugin is None or plugin.size_param is None:
+        sized = [n for n, p in STUDENTS.items() if p.size_param]
+        raise ConfigError(f"--sizes does not know the size of a '{student}' student.",
+                          hint=f"Sizes apply to: {', '.join(sized)}.")
+    return plugin
 
 
 def parse_sizes(student: str, text: str | Sequence[Any]) -> list[Any]:
     """``"5,10,20"`` → ``[5, 10, 20]``; ``"all"`` → ``None`` (logreg); mlp ``"32-16"`` → ``(32, 16)``.
 
-    ``"default"`` gives the kind's default ladder (``DEFAULT_SIZES``).
+    ``"default"`` gives the kind's default ladder (its plug-in's ``default_sizes``); each item
+    is parsed by the plug-in's ``parse_size``.
 
     Examples
     --------
     >>> parse_sizes("mlp", "16,32-16")
     [(16,), (32, 16)]
     """
-    if student not in SIZE_PARAMS:
-        raise ConfigError(f"--sizes does not know the size of a '{student}' student.",
-                          hint=f"Sizes apply to: {', '.join(SIZE_PARAMS)}.")
+    plugin = _sized(student)
     if isinstance(text, str):
-        text = DEFAULT_SIZES[student] if text.strip().lower() == "default" else text
+        text = plugin.default_sizes if text.strip().lower() == "default" else text
         items: list[Any] = [t.strip() for t in text.split(",") if t.strip()]
     else:
         items = list(text)
     if not items:
         raise ConfigError("--sizes needs at least one size, e.g. --sizes 5,10,20.")
-    out: list[Any] = []
-    for item in items:
-        out.append(_one_size(student, item))
-    return out
-
-
-def _one_size(student: str, item: Any) -> Any:
-    if student == "mlp":
-        if isinstance(item, str):
-            try:
-                widths = tuple(int(p) for p in item.split("-"))
-            except ValueError:
-                raise ConfigError(f"MLP sizes are widths such as 16 or 64-32, got {item!r}.") from None
-        else:
-            widths = tuple(int(w) for w in (item if isinstance(item, (list, tuple)) else [item]))
-        if not widths or min(widths) < 1:
-            raise ConfigError(f"MLP widths must be positive, got {item!r}.")
-        return widths
-    if student == "logreg" and str(item).strip().lower() in ("all", "none"):
-        return None
-    try:
-        v = int(str(item))
-    except ValueError:
-        raise ConfigError(f"{SIZE_PARAMS[student]} sizes must be integers, got {item!r}.") from None
-    low = 0 if student == "ebm" else 1
-    if v < low:
-        raise ConfigError(f"{SIZE_PARAMS[student]} must be >= {low}, got {v}.")
-    return v
+    param = str(plugin.size_param)
+    return [plugin.parse_size(item, param) for item in items]
 
 
 def size_label(student: str, size: Any) -> str:
+    """``None`` → ``"all"``; widths ``(32, 16)`` → ``"32-16"``; anything else ``str(size)``."""
     if size is None:
         return "all"
-    if student == "mlp":
+    if isinstance(size, (tuple, list)):
         return "-".join(map(str, size))
     return str(size)
 
@@ -120,7 +99,7 @@ def pilot_sizes(teacher: Any, data: Any, *, student: str, sizes: str | Sequence[
     teacher, data, target, temperature, alpha, seed, schema, teacher_format, trust_pickle, augment, assistant, trust_code
         As in :func:`distill2rules.pipeline.distill`.
     student : str
-        Student kind; its size knob is ``SIZE_PARAMS[student]``.
+        Student kind; its size knob is its plug-in's ``size_param``.
     sizes : str or list
         ``"5,10,20"``, ``"default"``, or a list of sizes.
     baseline : bool
@@ -129,7 +108,7 @@ def pilot_sizes(teacher: Any, data: Any, *, student: str, sizes: str | Sequence[
     from distill2rules.pipeline import distill, load_inputs
 
     values = parse_sizes(student, sizes)
-    param = SIZE_PARAMS[student]
+    param = str(_sized(student).size_param)
     base_params = dict(student_params or {})
     if param in base_params:
         raise ConfigError(f"--sizes sets '{param}'; do not also pass it with --param.")

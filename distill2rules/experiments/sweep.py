@@ -29,12 +29,10 @@ import numpy as np
 
 from distill2rules.errors import ConfigError
 from distill2rules.experiments.pareto import composite_objective, normalise_cost, pareto_front, parse_weights
+from distill2rules.students import STUDENTS, student_class
 
-__all__ = ["MEASURES", "SIZE_PARAMS", "SweepResult", "build_grid", "parse_size", "run_config", "run_sweep", "summarise"]
+__all__ = ["MEASURES", "SweepResult", "build_grid", "parse_size", "run_config", "run_sweep", "summarise"]
 
-#: the student parameter ``--sizes`` sets, per student (override with ``size_param=``)
-SIZE_PARAMS: dict[str, str] = {"logreg": "max_terms", "scorecard": "max_bins", "ebm": "interactions", "rules": "max_rules", "tree": "max_depth",
-                               "mlp": "hidden"}
 #: per-run measures averaged over seeds in the summary
 MEASURES = ("accuracy", "fidelity", "ece", "params", "latency_ms", "cosine", "cosine_row", "cost", "J")
 _CSV_FIELDS = ("seed", "temperature", "alpha", "size", "accuracy", "balanced_accuracy", "fidelity", "ece", "params",
@@ -61,10 +59,8 @@ def parse_size(value: Any, param: str | None) -> Any:
 
 
 def _size_param(student: str, size_param: str | None) -> str:
-    from distill2rules.students import student_class
-
     cls = student_class(student)
-    name = size_param or SIZE_PARAMS.get(student)
+    name = size_param or STUDENTS.get(student).size_param
     accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     if name is None or name not in accepted:
         raise ConfigError(f"student {student!r} has no size parameter {name!r}.",
@@ -332,7 +328,7 @@ def run_sweep(teacher: str | Path, data: str | Path, *, student: str, target: st
     seeds, temperatures, alphas : sequences
         Grid axes (α = weight of the true labels; 1 = no distillation).
     sizes : sequence, optional
-        Values of the student's size parameter (``SIZE_PARAMS[student]`` or ``size_param``).
+        Values of the student's size parameter (the plug-in's ``size_param`` or ``size_param``).
     weights : (α_P, β_C, γ_I)
         Weights of J.
     performance : {"accuracy", "fidelity"}
@@ -361,10 +357,7 @@ def run_sweep(teacher: str | Path, data: str | Path, *, student: str, target: st
     if n_jobs < 1:
         raise ConfigError(f"--n-jobs must be >= 1, got {n_jobs}.")
     w = parse_weights(weights)
-    from distill2rules.students import STUDENTS, student_class
-
-    if student not in STUDENTS:
-        raise ConfigError(f"unknown student '{student}'.", hint=f"Choose one of: {', '.join(STUDENTS)}.")
+    STUDENTS.get(student)  # an unknown student: one line naming the choices
     param = _size_param(student, size_param) if sizes else size_param
     sizes = [parse_size(s, param) for s in sizes] if sizes else None
     grid = build_grid(seeds, temperatures, alphas, sizes)

@@ -18,18 +18,19 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DEFAULT_TEMPERATURE", "default_temperature", "targets_text"]
+from distill2rules.students import STUDENTS
 
-# student name -> default τ (students not listed: 1.0, the teacher's probabilities)
-DEFAULT_TEMPERATURE: dict[str, float] = {
-    "logreg": 0.0,
-    "scorecard": 0.0,
-}
+__all__ = ["default_temperature", "targets_text"]
 
 
 def default_temperature(student: str) -> float:
-    """The temperature ``distill`` uses for ``student`` when none is given."""
-    return DEFAULT_TEMPERATURE.get(student, 1.0)
+    """The temperature ``distill`` uses for ``student`` when none is given.
+
+    Each student plug-in declares it (``StudentPlugin.default_temperature``: 0 for logreg and
+    scorecard, 1.0 — the teacher's probabilities — otherwise and for unregistered names).
+    """
+    plugin = STUDENTS.get(student) if student in STUDENTS else None
+    return 1.0 if plugin is None else float(plugin.default_temperature)
 
 
 def targets_text(temperature: float, alpha: float) -> str:

@@ -174,9 +174,14 @@ class Teacher(abc.ABC):
         Columns the native model returns (1 for a single binary margin, else ``K``).
     source : str
         Path the teacher was loaded from.
+    attribution : str
+        How SHAP attributions of this teacher are computed when none is asked for: ``"tree"``
+        (TreeExplainer on its booster), ``"deep"`` (DeepExplainer on its torch module) or
+        ``"permutation"`` (model-agnostic; the default).
     """
 
     kind: str = ""
+    attribution: str = "permutation"
 
     def __init__(
         self,

@@ -15,30 +15,15 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from distill2rules.errors import TeacherError
+from distill2rules.teachers._plugin import TEACHER_FORMATS, Probe
 
-__all__ = ["FORMATS", "check_zip_members", "detect_format", "require_file"]
-
-FORMATS = ("lightgbm", "torchscript", "torch_state_dict", "onnx", "skops", "pickle")
-_ALIASES = {
-    "gbt": "lightgbm",
-    "lgbm": "lightgbm",
-    "txt": "lightgbm",
-    "jit": "torchscript",
-    "script": "torchscript",
-    "state_dict": "torch_state_dict",
-    "torch": "torch_state_dict",
-    "joblib": "pickle",
-    "pkl": "pickle",
-}
-_PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".sav", ".dill"}
-_TORCH_SUFFIXES = {".pt", ".pth", ".ckpt"}
-_COMPRESSED_MAGIC = (b"\x1f\x8b", b"x\x9c", b"x\x01", b"x\xda", b"BZh", b"\xfd7zXZ", b'\x04"M\x18')
+__all__ = ["check_zip_members", "detect_format", "normalise_format", "require_file"]
 
 
 def _unknown(path: Path) -> TeacherError:
     return TeacherError(
         f"cannot tell the format of {path.name};",
-        hint="pass --teacher-format " + "|".join(FORMATS) + ".",
+        hint="pass --teacher-format " + "|".join(TEACHER_FORMATS.names()) + ".",
     )
 
 
@@ -57,12 +42,9 @@ def require_file(path: str | Path) -> Path:
 def normalise_format(fmt: str) -> str:
     """Canonical format name (accepts a few aliases such as ``gbt`` or ``state_dict``)."""
     key = str(fmt).strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in FORMATS:
-        raise TeacherError(
-            f"unknown teacher format {fmt!r};", hint="use one of " + ", ".join(FORMATS) + "."
-        )
-    return key
+    if key not in TEACHER_FORMATS and key not in TEACHER_FORMATS.aliases:
+        raise TEACHER_FORMATS.unknown(fmt, TEACHER_FORMATS.names())  # type: ignore[misc]
+    return TEACHER_FORMATS.canonical(key)
 
 
 def check_zip_members(path: str | Path) -> list[str]:
@@ -90,35 +72,6 @@ def check_zip_members(path: str | Path) -> list[str]:
     return names
 
 
-def _zip_kind(path: Path) -> str | None:
-    names = check_zip_members(path)
-    inner = {n.split("/", 1)[1] if "/" in n else n for n in names}
-    if "constants.pkl" in inner or any(n.startswith("code/") for n in inner):
-        return "torchscript"
-    if "schema.json" in names:
-        return "skops"
-    if "data.pkl" in inner:
-        return "torch_state_dict"
-    return None
-
-
-def _looks_like_lightgbm(head: bytes) -> bool:
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
-    return text.startswith(("tree\n", "tree\r\n")) or ("version=v" in text and "num_class=" in text)
-
-
-def _looks_like_onnx(path: Path, head: bytes) -> bool:
-    if not head or head[0] != 0x08:  # ModelProto field 1 (ir_version, varint)
-        return False
-    try:
-        import onnx
-
-        model = onnx.load_model(str(path), load_external_data=False)
-    except Exception:  # noqa: BLE001 - not parseable means "not ONNX"
-        return False
-    return model.ir_version > 0 and len(model.graph.node) > 0
-
-
 def detect_format(path: str | Path) -> str:
     """The teacher format of ``path``, read from the file's content.
 
@@ -134,46 +87,22 @@ def detect_format(path: str | Path) -> str:
         If the file is missing or its format cannot be told.
     """
     p = require_file(path)
-    suffix = p.suffix.lower()
     with open(p, "rb") as fh:
         head = fh.read(4096)
     if not head:
         raise TeacherError(f"teacher file {p.name} is empty.", hint="Re-save the model; the file holds no bytes.")
-    if zipfile.is_zipfile(p):
-        kind = _zip_kind(p)
-        if kind is not None:
-            return kind
-        if suffix == ".pt2":
-            raise TeacherError(
-                f"{p.name} looks like a torch.export archive, which is not supported;",
-                hint=(
-                    "save the model with torch.jit.save, or as a state_dict with a sidecar "
-                    "JSON, or as ONNX."
-                ),
-            )
-        raise _unknown(p)
-    if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
-        return "torch_state_dict" if suffix in _TORCH_SUFFIXES else "pickle"
-    if suffix in _PICKLE_SUFFIXES and head.startswith(_COMPRESSED_MAGIC):
-        return "pickle"
-    if _looks_like_lightgbm(head):
-        return "lightgbm"
-    if suffix == ".onnx" or _looks_like_onnx(p, head):
-        return "onnx"
-    if suffix in _PICKLE_SUFFIXES:
-        return "pickle"
-    if suffix in _TORCH_SUFFIXES:
-        raise TeacherError(
-            f"{p.name} is not a valid PyTorch file (neither a zip archive nor a pickle);",
-            hint="it may be truncated or corrupted: re-save it with torch.jit.save or torch.save.",
-        )
-    if suffix == ".skops":
-        raise TeacherError(
-            f"{p.name} is not a valid skops file (not a zip archive); it may be corrupted."
-        )
-    if suffix == ".txt":
-        raise TeacherError(
-            f"{p.name} is not a LightGBM model.txt (no 'tree' header);",
-            hint="save it with booster.save_model('model.txt').",
-        )
+    is_zip = zipfile.is_zipfile(p)
+    probe = Probe(p, head, is_zip, tuple(check_zip_members(p)) if is_zip else ())
+    formats = sorted(TEACHER_FORMATS.items(), key=lambda item: item[1].sniff_rank)
+    for name, fmt in formats:
+        if fmt.sniffs(probe):
+            return name
+    if not is_zip:  # an archive no format recognised is never claimed by its suffix alone
+        for name, fmt in formats:
+            if probe.suffix in fmt.suffixes:
+                return name
+    for _, fmt in formats:
+        err = fmt.misfit_error(probe)
+        if err is not None:
+            raise err
     raise _unknown(p)

@@ -20,6 +20,7 @@ import numpy as np
 
 from distill2rules.errors import TeacherError
 from distill2rules.teachers._base import Teacher, logits_from_raw
+from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._lgb_check import check_model_text, objective_params
 from distill2rules.teachers._preprocess import canonical_categories, category_codes, numeric_column
 from distill2rules.teachers._sidecar import Sidecar
@@ -90,6 +91,7 @@ class LightGBMTeacher(Teacher):
     """
 
     kind = "lightgbm"
+    attribution = "tree"  # shap.TreeExplainer on ``booster``
 
     def __init__(
         self,
@@ -269,3 +271,29 @@ class LightGBMTeacher(Teacher):
 def _first_line(exc: BaseException) -> str:
     lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
     return lines[0][:200] if lines else type(exc).__name__
+
+
+# ----------------------------------------------------------------------------- the format plug-in
+
+
+def sniff_lightgbm(probe: Probe) -> bool:
+    """A LightGBM ``model.txt``: text starting with ``tree`` or holding ``version=v`` and ``num_class=``."""
+    if probe.is_zip:
+        return False
+    text = probe.head.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    return text.startswith(("tree\n", "tree\r\n")) or ("version=v" in text and "num_class=" in text)
+
+
+def misfit_lightgbm(probe: Probe) -> TeacherError | None:
+    if probe.is_zip or probe.suffix != ".txt":
+        return None
+    return TeacherError(
+        f"{probe.path.name} is not a LightGBM model.txt (no 'tree' header);",
+        hint="save it with booster.save_model('model.txt').",
+    )
+
+
+def load_lightgbm(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
+                  trust_code: bool = False) -> LightGBMTeacher:
+    """The ``lightgbm`` format's loader (a text model runs no code: the trust flags do not apply)."""
+    return LightGBMTeacher.load(path, sidecar)

@@ -11,6 +11,7 @@ from typing import Any
 from distill2rules.errors import SchemaError
 from distill2rules.teachers._base import Teacher, _short_list, resolve_columns
 from distill2rules.teachers._detect import detect_format, normalise_format, require_file
+from distill2rules.teachers._plugin import TEACHER_FORMATS
 from distill2rules.teachers._sidecar import find_sidecar
 
 __all__ = ["check_features", "load_teacher", "trusting_code"]
@@ -86,40 +87,12 @@ def load_teacher(
     p = require_file(path)
     fmt = normalise_format(format) if format is not None else detect_format(p)
     side = find_sidecar(p, sidecar)
-    teacher = _dispatch(fmt, p, side, trust_pickle, trust_code)
+    teacher = TEACHER_FORMATS.get(fmt).load_file(p, side, trust_pickle=trust_pickle, trust_code=trust_code)
     if feature_names is not None:
         teacher.bind_feature_names(list(feature_names))
     if classes is not None:
         teacher.set_classes(list(classes))
     return teacher
-
-
-def _dispatch(
-    fmt: str, path: Path, sidecar: Any, trust_pickle: bool, trust_code: bool = False
-) -> Teacher:
-    if fmt == "lightgbm":
-        from distill2rules.teachers._lightgbm import LightGBMTeacher
-
-        return LightGBMTeacher.load(path, sidecar)
-    if fmt == "torchscript":
-        from distill2rules.teachers._torch import load_torchscript
-
-        return load_torchscript(path, sidecar, trust_code)
-    if fmt == "torch_state_dict":
-        from distill2rules.teachers._torch import load_state_dict
-
-        return load_state_dict(path, sidecar, trust_pickle)
-    if fmt == "onnx":
-        from distill2rules.teachers._onnx import OnnxTeacher
-
-        return OnnxTeacher.load(path, sidecar, trust_code=trust_code)
-    if fmt == "skops":
-        from distill2rules.teachers._sklearn import load_skops
-
-        return load_skops(path, sidecar, trust_pickle)
-    from distill2rules.teachers._sklearn import load_pickle
-
-    return load_pickle(path, sidecar, trust_pickle)
 
 
 def check_features(teacher: Teacher, columns: Sequence[Any]) -> None:

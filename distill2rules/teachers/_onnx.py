@@ -21,6 +21,7 @@ from distill2rules.teachers._base import (
     logits_from_probabilities,
     logits_from_raw,
 )
+from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._preprocess import PreprocessedInputs, Preprocessing
 from distill2rules.teachers._sidecar import Sidecar
 
@@ -320,3 +321,29 @@ def _count_onnx_parameters(path: Path) -> int:
                     total += len(attr.ints)
                     break
     return total
+
+
+# ----------------------------------------------------------------------------- the format plug-in
+
+
+def sniff_onnx(probe: Probe) -> bool:
+    """A ``.onnx`` file, or bytes that parse as an ONNX ModelProto with a graph."""
+    if probe.is_zip:
+        return False
+    if probe.suffix == ".onnx":
+        return True
+    if not probe.head or probe.head[0] != 0x08:  # ModelProto field 1 (ir_version, varint)
+        return False
+    try:
+        import onnx
+
+        model = onnx.load_model(str(probe.path), load_external_data=False)
+    except Exception:  # noqa: BLE001 - not parseable means "not ONNX"
+        return False
+    return model.ir_version > 0 and len(model.graph.node) > 0
+
+
+def load_onnx(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
+              trust_code: bool = False) -> OnnxTeacher:
+    """The ``onnx`` format's loader (control flow and custom operators need ``trust_code``)."""
+    return OnnxTeacher.load(path, sidecar, trust_code=trust_code)

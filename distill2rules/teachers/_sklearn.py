@@ -17,6 +17,7 @@ import numpy as np
 from distill2rules.errors import TeacherError, UnsafeFileError
 from distill2rules.teachers._base import Teacher, check_finite, logits_from_probabilities
 from distill2rules.teachers._detect import check_zip_members
+from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._preprocess import numeric_column
 from distill2rules.teachers._sidecar import Sidecar
 
@@ -238,3 +239,41 @@ def load_pickle(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> Teac
     return SklearnTeacher.from_estimator(
         obj, kind="pickle", path=path, sidecar=sidecar, info={"trusted_pickle": True}
     )
+
+
+# ----------------------------------------------------------------------------- the format plug-ins
+
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".sav", ".dill")
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"x\x9c", b"x\x01", b"x\xda", b"BZh", b"\xfd7zXZ", b'\x04"M\x18')
+
+
+def sniff_skops(probe: Probe) -> bool:
+    """A zip archive with ``schema.json`` at its root."""
+    return probe.is_zip and "schema.json" in probe.zip_names
+
+
+def sniff_pickle(probe: Probe) -> bool:
+    """Pickle bytes (not named like a torch file), or a compressed joblib file named ``.pkl``..."""
+    if probe.is_pickle:
+        return True  # .pt/.pth pickles were claimed by torch_state_dict (lower sniff rank)
+    return probe.suffix in PICKLE_SUFFIXES and probe.head.startswith(_COMPRESSED_MAGIC)
+
+
+def misfit_skops(probe: Probe) -> TeacherError | None:
+    if probe.is_zip or probe.suffix != ".skops":
+        return None
+    return TeacherError(
+        f"{probe.path.name} is not a valid skops file (not a zip archive); it may be corrupted."
+    )
+
+
+def load_skops_file(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
+                    trust_code: bool = False) -> SklearnTeacher:
+    """The ``skops`` format's loader (types skops does not trust need ``trust_pickle``)."""
+    return load_skops(path, sidecar, trust_pickle)
+
+
+def load_pickle_file(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
+                     trust_code: bool = False) -> Teacher:
+    """The ``pickle`` format's loader (refused unless ``trust_pickle``)."""
+    return load_pickle(path, sidecar, trust_pickle)

@@ -20,6 +20,7 @@ import numpy as np
 from distill2rules.errors import TeacherError, UnsafeFileError
 from distill2rules.teachers._base import Teacher, check_finite, logits_from_raw
 from distill2rules.teachers._detect import check_zip_members
+from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._preprocess import PreprocessedInputs, Preprocessing
 from distill2rules.teachers._sidecar import Sidecar
 
@@ -79,6 +80,8 @@ class TorchTeacher(PreprocessedInputs, Teacher):
     preprocessing : Preprocessing
         Raw columns -> model input (from the sidecar; pass-through without one).
     """
+
+    attribution = "deep"  # shap.DeepExplainer (GradientExplainer fallback) on ``module``
 
     def __init__(
         self,
@@ -465,3 +468,50 @@ def load_state_dict(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> 
         files=[path, sidecar.path],
         info=info,
     )
+
+
+# ----------------------------------------------------------------------------- the format plug-ins
+
+TORCH_SUFFIXES = frozenset({".pt", ".pth", ".ckpt"})
+
+
+def sniff_torchscript(probe: Probe) -> bool:
+    """A zip archive with ``constants.pkl`` or ``code/`` members (``torch.jit.save``)."""
+    inner = probe.zip_inner
+    return probe.is_zip and ("constants.pkl" in inner or any(n.startswith("code/") for n in inner))
+
+
+def sniff_torch_state_dict(probe: Probe) -> bool:
+    """A zip archive with ``data.pkl`` (``torch.save``), or a legacy pickle named ``.pt``/``.pth``."""
+    if probe.is_zip:
+        return "data.pkl" in probe.zip_inner
+    return probe.is_pickle and probe.suffix in TORCH_SUFFIXES
+
+
+def misfit_torch(probe: Probe) -> TeacherError | None:
+    if probe.is_zip and probe.suffix == ".pt2":
+        return TeacherError(
+            f"{probe.path.name} looks like a torch.export archive, which is not supported;",
+            hint=(
+                "save the model with torch.jit.save, or as a state_dict with a sidecar "
+                "JSON, or as ONNX."
+            ),
+        )
+    if not probe.is_zip and probe.suffix in TORCH_SUFFIXES:
+        return TeacherError(
+            f"{probe.path.name} is not a valid PyTorch file (neither a zip archive nor a pickle);",
+            hint="it may be truncated or corrupted: re-save it with torch.jit.save or torch.save.",
+        )
+    return None
+
+
+def load_torchscript_file(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
+                          trust_code: bool = False) -> TorchTeacher:
+    """The ``torchscript`` format's loader (code outside the allowlist needs ``trust_code``)."""
+    return load_torchscript(path, sidecar, trust_code)
+
+
+def load_state_dict_file(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
+                         trust_code: bool = False) -> TorchTeacher:
+    """The ``torch_state_dict`` format's loader (a pickled module needs ``trust_pickle``)."""
+    return load_state_dict(path, sidecar, trust_pickle)

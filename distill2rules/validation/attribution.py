@@ -342,11 +342,7 @@ def _teacher_kind_method(teacher: Any, method: str) -> str:
         )
     if method != "auto":
         return method
-    if getattr(teacher, "booster", None) is not None:
-        return "tree"
-    if getattr(teacher, "module", None) is not None:
-        return "deep"
-    return "permutation"
+    return str(getattr(teacher, "attribution", "permutation"))  # the adapter declares it
 
 
 def _teacher_tree(

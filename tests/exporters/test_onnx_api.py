@@ -52,15 +52,17 @@ def _session(model):
 
 
 def test_registry_has_onnx_and_refuses_silent_overwrite():
-    assert EXPORTERS["onnx"] is to_onnx
-    assert get_exporter("onnx") is to_onnx
+    assert EXPORTERS["onnx"].fn is to_onnx
+    assert get_exporter("onnx").fn is to_onnx
+    assert get_exporter("onnx").file_names[0] == "student.onnx"
+    assert get_exporter("rulecard").file_names == ("rulecard.md", "rulecard.html", "rulecard.json")
     with pytest.raises(ConfigError, match="exporter named 'onnx' is already registered"):
         register("onnx", lambda spec: None)
     with pytest.raises(ConfigError, match="exporter named 'onnx' is already registered"):
         EXPORTERS["onnx"] = lambda spec: None
     with pytest.raises(ConfigError, match="no exporter named 'pmml'; available: .*onnx"):
         get_exporter("pmml")
-    assert EXPORTERS["onnx"] is to_onnx
+    assert EXPORTERS["onnx"].fn is to_onnx
 
 
 def test_register_with_overwrite_replaces_explicitly():
@@ -70,9 +72,9 @@ def test_register_with_overwrite_replaces_explicitly():
     name = "test-only-format"
     try:
         register(name, fake)
-        assert get_exporter(name) is fake
+        assert get_exporter(name).fn is fake and get_exporter(name)({}) == "fake"
         register(name, str, overwrite=True)
-        assert get_exporter(name) is str
+        assert get_exporter(name).fn is str
     finally:
         dict.pop(EXPORTERS, name, None)
 

@@ -59,6 +59,7 @@ class LGBTeacher:
     """A LightGBM booster over one-hot inputs (Teacher contract)."""
 
     kind = "lightgbm"
+    attribution = "tree"
 
     def __init__(self, booster: Any, prep: _Prep, n_classes: int) -> None:
         self.booster, self.prep, self.n_classes = booster, prep, n_classes
@@ -86,6 +87,7 @@ class TorchTeacher(LGBTeacher):
     """A torch MLP (nn.ReLU modules) over standardised / one-hot inputs (Teacher contract)."""
 
     kind = "torch_state_dict"
+    attribution = "deep"
 
     def __init__(self, module: Any, prep: _Prep, n_classes: int) -> None:
         self.module, self.prep, self.n_classes = module, prep, n_classes
