@@ -150,8 +150,13 @@ def _class_index(y: pd.Series, classes: np.ndarray) -> np.ndarray:
 def fit_student(student: str, X: pd.DataFrame, y: pd.Series, targets: np.ndarray | None, *, params: Mapping[str, Any],
                 X_val: pd.DataFrame | None = None, y_val: pd.Series | None = None, calibrate: bool = True,
                 targets_val: np.ndarray | None = None, teacher_logits: tuple[np.ndarray, np.ndarray | None] | None = None,
-                kd: tuple[float, float] | None = None) -> Any:
+                kd: tuple[float, float] | None = None, threshold: float | None = None, shifted: bool = False) -> Any:
     """Fit one registered student; optionally temperature-calibrate it on the validation split.
+
+    ``threshold`` (binary, on ``P(classes[1])``: a user cutoff, :mod:`distill2rules.students.cutoff`)
+    makes the spec decide class 1 iff ``P1 > threshold``; ``shifted``: the targets were the
+    teacher's logits shifted to that cutoff, so the spec's log-odds move back first. Calibration
+    then scales the log-odds about the cutoff (threshold and decisions kept).
 
     ``targets_val`` (soft targets of the validation rows) lets students prune or stop early on
     fidelity. Students that take logits (``accepts_teacher_logits``, the MLP) also get
@@ -175,9 +180,14 @@ def fit_student(student: str, X: pd.DataFrame, y: pd.Series, targets: np.ndarray
         kw = {"teacher_logits": teacher_logits[0], "teacher_logits_val": teacher_logits[1]}
     est.fit(X, y, soft_targets=targets, X_val=X_val, y_val=y_val,
             soft_targets_val=targets_val if y_val is not None else None, **kw)
+    if threshold is not None:
+        from distill2rules.students.cutoff import apply_threshold, calibrate_about_threshold
+
+        est.spec_ = apply_threshold(est.spec_, threshold, shifted=shifted)
     if calibrate and X_val is not None and y_val is not None:
         inp = raw_inputs(X_val, est.spec_["inputs"]["numeric"], est.spec_["inputs"]["categorical"])
-        est.spec_ = calibrate_spec(est.spec_, inp.numeric, inp.categorical, _class_index(y_val, est.classes_))
+        calib = calibrate_about_threshold if threshold is not None else calibrate_spec
+        est.spec_ = calib(est.spec_, inp.numeric, inp.categorical, _class_index(y_val, est.classes_))
     return est
 
 
@@ -190,16 +200,21 @@ def _scored(student_spec: Mapping[str, Any], X: pd.DataFrame) -> tuple[np.ndarra
 
 
 def _metrics_block(y_idx: np.ndarray, p_teacher: np.ndarray, p_student: tuple[np.ndarray, np.ndarray],
-                   p_base: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+                   p_base: tuple[np.ndarray, np.ndarray] | None, cut: Any = None) -> dict[str, Any]:
+    """``cut``: a user :class:`~distill2rules.students.cutoff.Cutoff`; the teacher then decides at it."""
     from distill2rules.validation.metrics import fidelity, predictive_metrics
 
+    t_label = None if cut is None else (p_teacher[:, 1] > cut.threshold).astype(np.int64)
+
     def pm(p: Any, with_teacher: bool) -> dict[str, Any]:
-        p, lab = p if isinstance(p, tuple) else (p, None)
-        d = predictive_metrics(y_idx, p, teacher_proba=p_teacher if with_teacher else None, label=lab)
+        p, lab = p if isinstance(p, tuple) else (p, t_label)
+        d = predictive_metrics(y_idx, p, teacher_proba=p_teacher if with_teacher else None, label=lab,
+                               teacher_label=t_label)
         return d.to_dict() if hasattr(d, "to_dict") else dict(d)
 
     def fid(p: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
-        d = fidelity(p[0], p_teacher, student_label=p[1])
+        d = fidelity(p[0], p_teacher, student_label=p[1], teacher_label=t_label,
+                     cutoff=None if cut is None else cut.threshold)
         return d.to_dict() if hasattr(d, "to_dict") else dict(d)
 
     teacher = pm(p_teacher, False)
@@ -223,7 +238,8 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             adverse_class: str | None = None, sep: str | None = None, encoding: str | None = None, augment: int | str = 0,
             assistant: str | None = None, test_data: Any = None, trust_code: bool | None = None,
             special_values: Any = None, teacher_features: list[str] | None = None, labels: Any = None,
-            protected: Any = None, exclude_features: Any = None, require_adverse_class: bool = False) -> DistillResult:
+            protected: Any = None, exclude_features: Any = None, require_adverse_class: bool = False,
+            cutoff: float | None = None, approval_rate: float | None = None) -> DistillResult:
     """Distill ``teacher`` into ``student`` on ``data`` and (optionally) write an artifact to ``out``.
 
     Parameters
@@ -294,6 +310,14 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     require_adverse_class : bool, default False
         Raise (instead of warning) when a binary target's adverse class cannot be inferred
         (the CLI's ``fit`` does).
+    cutoff : float in (0, 1), optional
+        Binary: decline (adverse class) when ``P(adverse) > cutoff`` instead of at 0.5. The
+        student learns the teacher's decisions at that cutoff and its spec records the
+        ``decision_threshold`` (used by metrics, ONNX ``label``, the Scorer, reasons and the rule
+        card) and ``meta.cutoff`` (:mod:`distill2rules.students.cutoff`).
+    approval_rate : float in (0, 1), optional
+        Binary: choose the cutoff so that the teacher approves this share of the training split's
+        rows (its ``P(adverse)`` quantile); not with ``cutoff``.
     """
     from distill2rules.experiments.autotune import is_auto
     from distill2rules.kd.augment import parse_augment
@@ -307,6 +331,10 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     t_source = "auto (validation fidelity)" if auto_t else t_source
     temperature = 1.0 if auto_t else check_temperature(temperature)
     alpha = 0.0 if auto_a else check_alpha(alpha)
+    from distill2rules.students.cutoff import check_cutoff_args, resolve_cutoff, shift_logits
+
+    check_cutoff_args(cutoff, approval_rate)
+    cut: Any = None
     aug = parse_augment(augment)
     if aug.rows > AUGMENT_ROWS.value():
         raise AUGMENT_ROWS.exceeded(ConfigError, f"--augment {aug.rows}", aug.rows)
@@ -364,9 +392,13 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
 
     def teacher_logits(frame: pd.DataFrame) -> np.ndarray:
         z = np.asarray(teacher_obj.logits(frame[list(teacher_obj.feature_names or feats)]), dtype=np.float64)
-        return z[:, perm]
+        return z[:, perm] if cut is None else shift_logits(z[:, perm], cut.threshold)  # decisions at the cutoff
 
     z = steps.run("score teacher", lambda: {k: teacher_logits(getattr(splits, k)[feats]) for k in ("train", "val", "test")})
+    z_raw = z  # the teacher's own logits (metrics); z: logits whose argmax is its decision (at a user cutoff)
+    cut = resolve_cutoff(cutoff, approval_rate, classes, adverse_class, softmax(z["train"]))
+    if cut is not None:
+        z = {k: shift_logits(v, cut.threshold) for k, v in z.items()}
     y_idx = {k: _class_index(getattr(splits, k)[ds.target], classes) for k in ("train", "val", "test")}
     Xtr, Xva, Xte = splits.train[feats], splits.val[feats], splits.test[feats]
     ytr, yva = splits.train[ds.target], splits.val[ds.target]
@@ -390,7 +422,8 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
         X_ = X_[[c for c in X_.columns if c in use_feats]]
         return fit_student(student, X_, y_, soft_targets(z_, yi_, temperature=tau, alpha=a), params=params, X_val=Xva[use_feats],
                            y_val=yva, calibrate=calibrate, kd=(tau, a), teacher_logits=(z_, kd.z_val),
-                           targets_val=soft_targets(kd.z_val, y_idx["val"], temperature=tau, alpha=a))
+                           targets_val=soft_targets(kd.z_val, y_idx["val"], temperature=tau, alpha=a),
+                           threshold=None if cut is None else cut.threshold, shifted=True)
 
     def val_score(e: Any) -> tuple[float, float]:
         from distill2rules.validation.metrics import fidelity as _fidelity
@@ -426,13 +459,16 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
                                        for split, X in (("val", Xva), ("test", Xte))}
     base_spec = None
     if baseline:
-        base = steps.run(f"fit {student} student (no KD)", lambda: fit_student(student, Xtr[student_feats], ytr, None, params=params, X_val=Xva[student_feats], y_val=yva, calibrate=calibrate))
+        base = steps.run(f"fit {student} student (no KD)", lambda: fit_student(
+            student, Xtr[student_feats], ytr, None, params=params, X_val=Xva[student_feats], y_val=yva, calibrate=calibrate,
+            threshold=None if cut is None else cut.threshold))
         base_spec = base.spec_
 
     def measure() -> dict[str, Any]:
         out: dict[str, Any] = {}
         for split, X in (("val", Xva), ("test", Xte)):
-            out[split] = _metrics_block(y_idx[split], softmax(z[split]), _scored(spec, X), _scored(base_spec, X) if base_spec else None)
+            out[split] = _metrics_block(y_idx[split], softmax(z_raw[split]), _scored(spec, X),
+                                        _scored(base_spec, X) if base_spec else None, cut)
         return out
 
     measured = steps.run("measure", measure)
@@ -477,6 +513,14 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
             s_["meta"]["feature_labels"] = {f: e["label"] for f, e in guard["catalogue"]["features"].items() if e.get("label")}
     if adverse_class is not None:
         metrics["adverse_class"] = str(adverse_class)
+    if cut is not None:
+        from distill2rules.students.cutoff import approval_rates
+
+        for s_ in (spec, base_spec):
+            if s_ is not None:
+                s_["meta"]["cutoff"] = cut.to_dict()
+        metrics["cutoff"] = {**cut.to_dict(), "approval_rate_by_split": approval_rates(
+            cut, z_raw, {"train": Xtr, "val": Xva, "test": Xte}, spec, base_spec, _scored)}
     if guard["protected"]:
         from distill2rules.exporters._protected import protected_usage
 
@@ -486,6 +530,8 @@ def distill(teacher: Any, data: Any, *, target: str | None = None, student: str 
     fit_config = {"student": student, "temperature": temperature, "alpha": alpha,
                   "seed": seed, "student_params": params, "calibrate": calibrate,
                   **({"augment": aug.text()} if aug else {}),
+                  **({"cutoff": cutoff} if cutoff is not None else {}),
+                  **({"approval_rate": approval_rate} if approval_rate is not None else {}),
                   **({"test_data": str(getattr(test_ds, "source", "") or test_ds.name)} if test_ds is not None else {}),
                   **({"assistant": assistant_spec.text} if assistant_spec else {}),
                   **dict(provenance or {})}

@@ -144,13 +144,19 @@ def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
     features.sort(key=lambda e: -e["range"])
     base_points = sc["offset"] + sc["factor"] * base_logodds
     fav_label, adv_label = classes[fav], classes[adverse]
+    thr = spec.get("decision_threshold")  # class 1 iff P1 > thr: a cutoff or a calibration's kept decisions
+    cut_logodds = 0.0 if thr is None else sign * float(math.log(thr) - math.log1p(-thr))
+    cut_points = sc["offset"] + sc["factor"] * cut_logodds
+    cut = (spec.get("meta") or {}).get("cutoff")
+    cut_text = (f"'{fav_label}' from {cut_points:.1f} points up (odds {math.exp(cut_logodds):.3g}:1"
+                + (f"; {cut['rule']}, set by {cut['source']}" if cut else "") + ")")
     basis = meta.get("event_rate_basis", "teacher decision")
     return {
         "layout": "points_table",
         "favourable_class": fav_label,
         "adverse_class": adv_label,
         "base_points": base_points,
-        "cutoff_points": sc["offset"],
+        "cutoff_points": cut_points,
         "scaling": {"pdo": sc["pdo"], "base_score": sc["base_score"], "base_odds": sc["base_odds"],
                     "points_per_logodds": sc["factor"], "offset": sc["offset"]},
         "event_rate_basis": basis,
@@ -159,7 +165,7 @@ def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
                  f"{fmt_num(sc['base_score'])} points mean odds of {fmt_num(sc['base_odds'])}:1 for '{fav_label}' "
                  f"and every {fmt_num(sc['pdo'])} more points double those odds (points = "
                  f"{sc['factor']:.2f} × log-odds of '{fav_label}' + {sc['offset']:.1f}). The student decides "
-                 f"'{fav_label}' from {sc['offset']:.1f} points up (odds 1:1). Features are ranked by their points "
+                 f"{cut_text}. Features are ranked by their points "
                  f"range; each feature's lowest row scores 0. Rows and shares are training rows; the event rate is "
                  f"the share of those rows the teacher decided '{adv_label}' ({basis}, what the scorecard was "
                  f"fitted to); the observed rate is the share whose label was '{adv_label}'."),
@@ -175,7 +181,7 @@ def points_blocks(m: Mapping[str, Any]) -> list[tuple]:
     """Layout blocks (see ``rulecard._blocks``) of a points table."""
     b: list[tuple] = [("p", m["text"]),
                       ("table", ["", "points"], [["Base points", f"{m['base_points']:.1f}"],
-                                                 ["Decision cut (odds 1:1)", f"{m['cutoff_points']:.1f}"]], None)]
+                                                 ["Decision cut", f"{m['cutoff_points']:.1f}"]], None)]
     adv = m["adverse_class"]
     head = ["value", "rows", "share", f"event rate ('{adv}', teacher)", f"observed rate ('{adv}')", "points", "note"]
     for e in m["features"]:

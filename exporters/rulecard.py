@@ -168,6 +168,7 @@ def _summary(spec: Mapping[str, Any], adverse: int | None) -> dict[str, Any]:
         "favourable_class": classes[1 - adverse] if adverse is not None and len(classes) == 2 else None,
         "calibration": spec.get("calibration"),
         "decision_threshold": spec.get("decision_threshold"),
+        "cutoff": (spec.get("meta") or {}).get("cutoff"),
         "spec_format": spec.get("format"),
     }
     return out
@@ -273,6 +274,8 @@ def _metrics(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         if v is None:
             continue
         found[key] = v
+        if key in ("fidelity", "balanced_fidelity") and isinstance(metrics.get("cutoff"), Mapping):
+            label = label.replace(", test)", ", both deciding at the cutoff, test)")
         if key in _PERCENT and v <= 1.5:
             text = f"{100 * v:.1f} %"
         elif key == "n_test":
@@ -280,6 +283,12 @@ def _metrics(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         else:
             text = f"{v:.3f}"
         out.append({"name": key, "label": label, "value": v, "text": text})
+    cut = metrics.get("cutoff")
+    rates = ((cut or {}).get("approval_rate_by_split") or {}).get("test") if isinstance(cut, Mapping) else None
+    if out and isinstance(rates, Mapping) and rates.get("teacher") is not None and rates.get("student") is not None:
+        out.append({"name": "approval_rate", "label": f"Approval rate at the cutoff ({cut.get('rule')}), test",
+                    "value": rates["student"],
+                    "text": f"teacher {100 * rates['teacher']:.1f} %, student {100 * rates['student']:.1f} %"})
     src = (metrics.get("data_sources") or {}).get("test")
     if out and isinstance(src, Mapping):
         held = "held out" if src.get("held_out") else "not held out: may include the teacher's training rows"
@@ -711,7 +720,13 @@ def _blocks(card: Mapping[str, Any]) -> list[tuple]:
         kv.append(("Adverse class", str(s["adverse_class"])))
     kv.append(("Inputs", f"{len(s['inputs']['numeric'])} numeric, {len(s['inputs']['categorical'])} categorical: "
                          + ", ".join(s["inputs"]["numeric"] + s["inputs"]["categorical"])))
-    if s.get("decision_threshold") is not None:
+    if s.get("cutoff"):
+        cut = s["cutoff"]
+        kv.append(("Decision", f"{cut['rule']} (set by {cut['source']}"
+                               + (f", chosen on {cut['chosen_on']}" if cut.get("chosen_on") else "")
+                               + f"; the student learned the teacher's decisions at this cutoff and decides at it: "
+                               f"'{s['classes'][1]}' when P('{s['classes'][1]}') > {s['decision_threshold']:.6g})"))
+    elif s.get("decision_threshold") is not None:
         c1 = s["classes"][1]
         kv.append(("Decision", f"'{c1}' when P('{c1}') > {s['decision_threshold']:.4g} (the threshold that keeps the "
                                "uncalibrated student's decisions; probabilities are calibrated)"))

@@ -169,6 +169,8 @@ def fit(
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON instead of a table.")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also validate the student (SHAP alignment, stability, latency → evaluation.json) and write report.html into the artifact.")] = False,
     test_data: Annotated[Optional[str], typer.Option("--test-data", help="Held-out rows the teacher never saw (CSV/Parquet path or registry name): the whole file is the test set; --data is then split only into train/validation.")] = None,
+    cutoff: Annotated[Optional[float], typer.Option("--cutoff", help="Decline (the adverse class) when P(adverse) > CUTOFF instead of at 0.5, e.g. 0.3; the student learns the teacher's decisions at it and the spec, ONNX label, Scorer, reasons and rule card decide at it (binary targets).")] = None,
+    approval_rate: Annotated[Optional[float], typer.Option("--approval-rate", help="Choose the cutoff so that the teacher approves this share of the training split's rows, e.g. 0.8 (binary targets; not with --cutoff).")] = None,
     sign_key: Annotated[Optional[Path], typer.Option(help="Sign the artifact's manifest with the HMAC-SHA256 key in this file (check it with verify --sign-key).")] = None,
 ) -> None:
     """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
@@ -176,6 +178,9 @@ def fit(
 
     data = stdin_to_file(data)
     params = check_student_params(student, parse_params(param))
+    from distill2rules.students.cutoff import check_cutoff_args
+
+    check_cutoff_args(cutoff, approval_rate)  # before any loading
     key = None
     if sign_key is not None:
         from distill2rules.artifact import read_sign_key
@@ -212,7 +217,7 @@ def fit(
             schema=schema_obj, export_onnx=onnx, progress=not quiet and not as_json, adverse_class=adverse_class,
             sep=sep, encoding=encoding, augment=augment, assistant=assistant, test_data=test_data,
             trust_code=trust_code, labels=labels, protected=protected, exclude_features=exclude_features,
-            require_adverse_class=True,
+            require_adverse_class=True, cutoff=cutoff, approval_rate=approval_rate,
         )
     for message in result.metrics.get("warnings", []):
         print(f"warning: {message}", file=sys.stderr)

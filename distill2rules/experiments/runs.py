@@ -112,9 +112,13 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
     secs: dict[str, float] = {}
     t0 = time.perf_counter()
     p_t = np.asarray(teacher.predict_proba(X_test), dtype=np.float64)
-    out: dict[str, Any] = {"n_test": len(X_test), "teacher": {"predictive": predictive_metrics(y, p_t).to_dict(),
+    from distill2rules.validation.metrics import cutoff_decisions
+
+    # a fit with --cutoff / --approval-rate: the teacher decides at the (first) student's cutoff
+    t_lab = cutoff_decisions(next(iter(specs.values())), p_t) if specs else None
+    out: dict[str, Any] = {"n_test": len(X_test), "teacher": {"predictive": predictive_metrics(y, p_t, label=t_lab).to_dict(),
                                                                "n_parameters": int(n_parameters(teacher))},
-                           "students": {}, "correct": {"teacher": p_t.argmax(1) == y}}
+                           "students": {}, "correct": {"teacher": (p_t.argmax(1) if t_lab is None else t_lab) == y}}
     rows = sample_rows(len(X_test), shap_rows, seed)
     X_exp = X_test.iloc[rows]
     cls = p_t[rows].argmax(axis=1) if k > 2 else None
@@ -143,8 +147,9 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
                                      n_permutations=n_permutations, max_background=max_background, seed=seed)
         n_s = int(n_parameters(spec))
         block: dict[str, Any] = {
-            "predictive": predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s).to_dict(),
-            "fidelity": fidelity(p_s, p_t, student_label=lab_s).to_dict(),
+            "predictive": predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s,
+                                             teacher_label=cutoff_decisions(spec, p_t)).to_dict(),
+            "fidelity": fidelity(p_s, p_t, student_label=lab_s, teacher_label=cutoff_decisions(spec, p_t)).to_dict(),
             "attributions": phi_s.to_dict(),
             "alignment": alignment(phi_t, phi_s, top_k=top_k).to_dict(),
             "n_parameters": n_s,

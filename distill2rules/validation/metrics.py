@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "fidelity",
     "retention",
     "expected_calibration_error",
+    "cutoff_decisions",
 ]
 
 _EPS = 1e-12
@@ -97,7 +99,7 @@ class Fidelity(Result):
     class against the teacher's); for two classes ``rank_auc`` is the AUC of the student's
     ``P(class 1)`` against the teacher's decision, and ``spearman`` / ``kendall`` are the rank
     correlations of the two models' ``P(class 1)``. With a ``cutoff`` (the probability of class
-    1 at or above which a row is decided as class 1), ``agreement_at_cutoff`` compares both
+    1 above which a row is decided as class 1), ``agreement_at_cutoff`` compares both
     models' decisions at that cutoff.
     """
 
@@ -168,7 +170,8 @@ def _roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
 
 
 def predictive_metrics(
-    y_true_idx: Any, proba: Any, *, teacher_proba: Any = None, n_bins: int = 10, label: Any = None
+    y_true_idx: Any, proba: Any, *, teacher_proba: Any = None, n_bins: int = 10, label: Any = None,
+    teacher_label: Any = None,
 ) -> PredictiveMetrics:
     """Accuracy, balanced accuracy, ROC AUC, log loss, Brier score and ECE.
 
@@ -185,6 +188,8 @@ def predictive_metrics(
     label : array of int, shape (n,), optional
         The model's decisions when they are not the argmax of ``proba`` (a spec with a
         ``decision_threshold``: :func:`distill2rules.spec.decide`); accuracy and agreement use them.
+    teacher_label : array of int, shape (n,), optional
+        The teacher's decisions when they are not the argmax of ``teacher_proba`` (a user cutoff).
 
     Returns
     -------
@@ -221,7 +226,8 @@ def predictive_metrics(
         t = _as_proba(teacher_proba, "teacher_proba")
         if t.shape != p.shape:
             raise DataError(f"teacher_proba has shape {t.shape}, expected {p.shape}.")
-        agree = float(np.mean(t.argmax(axis=1) == pred))
+        t_pred = t.argmax(axis=1) if teacher_label is None else _as_labels(teacher_label, n, k)
+        agree = float(np.mean(t_pred == pred))
     return PredictiveMetrics(
         n=n,
         n_classes=k,
@@ -237,7 +243,7 @@ def predictive_metrics(
 
 
 def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float = 0.1,
-             cutoff: float | None = None, student_label: Any = None) -> Fidelity:
+             cutoff: float | None = None, student_label: Any = None, teacher_label: Any = None) -> Fidelity:
     """Agreement of student and teacher predictions, overall, per class and near the boundary.
 
     Parameters
@@ -248,11 +254,16 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
         Share of rows, those with the smallest teacher margin ``p_(1) - p_(2)``, used for
         ``boundary_agreement`` (at least one row).
     cutoff : float in (0, 1), optional
-        Binary only: decide class 1 when ``P(class 1) >= cutoff`` (for both models) and report
+        Binary only: decide class 1 when ``P(class 1) > cutoff`` (for both models, as
+        :func:`distill2rules.spec.decide` does with a ``decision_threshold``) and report
         ``agreement_at_cutoff``.
     student_label : array of int, shape (n,), optional
         The student's decisions when they are not the argmax of its probabilities (a spec with
         a ``decision_threshold``).
+    teacher_label : array of int, shape (n,), optional
+        The teacher's decisions when they are not the argmax of its probabilities (``fit
+        --cutoff`` / ``--approval-rate``: its decisions at the cutoff). Agreement, per-class,
+        balanced and ranking agreement then compare with these decisions.
 
     Returns
     -------
@@ -267,7 +278,8 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
     n, k = t.shape
     if n == 0:
         raise DataError("cannot compute fidelity on zero rows.")
-    ts, ss = t.argmax(axis=1), (s.argmax(axis=1) if student_label is None else _as_labels(student_label, n, k))
+    ts = t.argmax(axis=1) if teacher_label is None else _as_labels(teacher_label, n, k)
+    ss = s.argmax(axis=1) if student_label is None else _as_labels(student_label, n, k)
     same = ts == ss
     per_class: list[float | None] = []
     counts: list[int] = []
@@ -286,7 +298,7 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
     ranking = _ranking_agreement(s, t, ts) if k == 2 else {}
     at_cut = None
     if cutoff is not None and k == 2:
-        at_cut = float(np.mean((s[:, 1] >= cutoff) == (t[:, 1] >= cutoff)))
+        at_cut = float(np.mean((s[:, 1] > cutoff) == (t[:, 1] > cutoff)))
     return Fidelity(
         agreement=float(same.mean()),
         per_class=per_class,
@@ -324,3 +336,14 @@ def retention(student_acc: float, teacher_acc: float) -> float:
     if teacher_acc == 0:
         return float("nan")
     return float(student_acc) / float(teacher_acc)
+
+
+def cutoff_decisions(spec: Mapping[str, Any], p_teacher: Any) -> np.ndarray | None:
+    """The teacher's decisions at the user cutoff a spec records (``meta.cutoff``, from ``fit
+    --cutoff`` / ``--approval-rate``): class 1 iff ``P(class 1) > threshold``. ``None`` without one
+    (the teacher's decision is then its argmax)."""
+    cut = (spec.get("meta") or {}).get("cutoff")
+    p = np.asarray(p_teacher, dtype=np.float64)
+    if not cut or p.ndim != 2 or p.shape[1] != 2:
+        return None
+    return (p[:, 1] > float(cut["threshold"])).astype(np.int64)

@@ -173,11 +173,14 @@ def evaluate_student(
             ev = evaluate(spec, X_test)
             p_s, lab_s = ev["probabilities"], ev["label"]  # decisions: argmax or the spec's decision_threshold
         with run.step("metrics"):
-            m_t = predictive_metrics(y, p_t)
-            m_s = predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s)
+            from distill2rules.validation.metrics import cutoff_decisions
+
+            lab_t = cutoff_decisions(spec, p_t)  # a fit with --cutoff: the teacher decides at the cutoff
+            m_t = predictive_metrics(y, p_t, label=lab_t)
+            m_s = predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s, teacher_label=lab_t)
             out["teacher"]["predictive"] = m_t.to_dict()
             out["student"]["predictive"] = m_s.to_dict()
-            out["fidelity"] = fidelity(p_s, p_t, student_label=lab_s).to_dict()
+            out["fidelity"] = fidelity(p_s, p_t, student_label=lab_s, teacher_label=lab_t).to_dict()
             out["retention"] = retention(m_s.accuracy, m_t.accuracy)
         rows = _sample(X_test, shap_rows, seed)
         X_exp = X_test.iloc[rows]
