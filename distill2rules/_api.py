@@ -114,20 +114,18 @@ def save_spec_artifact(path: str | Path, spec: Mapping[str, Any], *, metrics: Ma
                        baseline_spec: Mapping[str, Any] | None = None) -> Path:
     """An artifact directory from a spec alone (what :meth:`StudentMethods.save` writes)."""
     from distill2rules import spec as spec_mod
-    from distill2rules.artifact import _dump, check_out_dir, write_artifact
-    from distill2rules.exporters import to_onnx
-    from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
+    from distill2rules.artifact import check_out_dir, dump_json, write_artifact
+    from distill2rules.exporters import get_exporter
 
     check_out_dir(path)
     spec_mod.validate(dict(spec))
     files: dict[str, Any] = {"student.json": spec_mod.to_json(dict(spec)),
-                             "student.onnx": to_onnx(dict(spec)).SerializeToString(deterministic=True)}
+                             **get_exporter("onnx").write_files(dict(spec))}
     if metrics is not None:
-        files["metrics.json"] = _dump(metrics)
+        files["metrics.json"] = dump_json(metrics)
     if baseline_spec is not None:
         files["baseline.json"] = spec_mod.to_json(dict(baseline_spec))
-    card = rulecard(spec, metrics=metrics, provenance=provenance)
-    files.update({"rulecard.md": render_markdown(card), "rulecard.html": render_html(card), "rulecard.json": _dump(card)})
+    files.update(get_exporter("rulecard").write_files(spec, metrics=metrics, provenance=provenance))
     meta = dict(spec.get("meta") or {})
     manifest = {"config": {"student": spec.get("model"), "saved_by": "distill2rules.save", **dict(provenance or {})},
                 "teacher": meta.get("teacher") or {}}

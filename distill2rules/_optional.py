@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TypeGuard
 
 from distill2rules.errors import Distill2RulesError
 
@@ -71,7 +72,7 @@ def missing_dependency(exc: ImportError, *, extra: str | None = None,
     return err
 
 
-def is_optional(exc: BaseException) -> bool:
+def is_optional(exc: BaseException) -> TypeGuard[ModuleNotFoundError]:
     """True for a ``ModuleNotFoundError`` of a known optional dependency."""
     name = getattr(exc, "name", None) or ""
     return isinstance(exc, ModuleNotFoundError) and name.split(".")[0] in EXTRAS

@@ -51,6 +51,11 @@ def versions() -> dict[str, str]:
     return out
 
 
+def dump_json(obj: Any) -> str:
+    """The artifact's JSON text of ``obj`` (sorted keys, one-space indent, no NaN)."""
+    return _dump(obj)
+
+
 def _dump(obj: Any) -> str:
     from distill2rules.spec import jsonable
 
@@ -181,8 +186,12 @@ def write_file(path: str | Path, content: str | bytes | Callable[[Path], None]) 
             if callable(content):
                 content(out)
                 return out
-            with open(out, "wb" if isinstance(content, bytes) else "w", **({} if isinstance(content, bytes) else {"encoding": "utf-8"})) as f:
-                f.write(content)
+            if isinstance(content, bytes):
+                with open(out, "wb") as fb:
+                    fb.write(content)
+            else:
+                with open(out, "w", encoding="utf-8") as ft:
+                    ft.write(content)
             return out
         kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
         raise ArtifactError(f"--out {out} is {kind}; refusing to replace it.", hint="Pass a file path.")
@@ -579,7 +588,7 @@ def signature_problems(manifest: Mapping[str, Any], key: bytes | None) -> tuple[
 
     sig = manifest.get("signature")
     if not isinstance(sig, Mapping):
-        info = {"signed": False}
+        info: dict[str, Any] = {"signed": False}
         return info, (["the artifact is not signed (fit --sign-key signs it)"] if key is not None else [])
     names, fields = sig.get("files"), sig.get("fields")
     info = {"signed": True, "alg": sig.get("alg"), "key_id": sig.get("key_id"), "checked": key is not None}

@@ -79,7 +79,7 @@ class Explainer:
     def __init__(self, artifact: str | Path, *, teacher: str | Path | None = None, trust_pickle: bool = False,
                  labels: str | Path | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         from distill2rules.artifact import load_spec
-        from distill2rules.exporters._catalogue import load_catalogue, normalise_catalogue
+        from distill2rules.exporters import load_catalogue, normalise_catalogue
 
         art = Path(artifact)
         self.spec = load_spec(art)

@@ -94,7 +94,9 @@ class Registry(dict[str, T]):
         self.aliases: dict[str, str] = {}
 
     # -- the idiom ------------------------------------------------------------------------
-    def register(self, name: str, obj: T, *, overwrite: bool = False, aliases: Iterable[str] = ()) -> T:
+    def register(
+        self, name: str, obj: T, *, overwrite: bool = False, aliases: Iterable[str] = ()
+    ) -> T:
         """Register ``obj`` under ``name`` (and ``aliases``); returns ``obj``.
 
         Raises
@@ -103,7 +105,9 @@ class Registry(dict[str, T]):
             ``name`` is empty, or already taken and ``overwrite`` is False.
         """
         if not isinstance(name, str) or not name:
-            raise ConfigError(f"{_article(self.what)} {self.what} name must be a non-empty string, got {name!r}.")
+            raise ConfigError(
+                f"{_article(self.what)} {self.what} name must be a non-empty string, got {name!r}."
+            )
         if overwrite:
             dict.__setitem__(self, name, obj)
         else:
@@ -127,7 +131,9 @@ class Registry(dict[str, T]):
             return default
         if self.unknown is not None:
             raise self.unknown(name, self.names())
-        raise self.error(f"unknown {self.what} {name!r}.", hint=f"Choose one of: {', '.join(self.names())}.")
+        raise self.error(
+            f"unknown {self.what} {name!r}.", hint=f"Choose one of: {', '.join(self.names())}."
+        )
 
     def canonical(self, name: str) -> str:
         """The registered name of ``name`` or of the entry it is an alias of; raises as :meth:`get`."""
@@ -148,12 +154,12 @@ class Registry(dict[str, T]):
             )
         super().__setitem__(name, obj)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         """As ``dict.update``, through the no-rebind check of ``registry[name] = obj``."""
         for name, obj in dict(*args, **kwargs).items():
             self[name] = obj
 
-    def setdefault(self, name: str, obj: Any = None) -> T:  # type: ignore[override]
+    def setdefault(self, name: str, obj: Any = None) -> T:
         """As ``dict.setdefault``, through the no-rebind check."""
         if name not in self and obj is not None:
             self[name] = obj

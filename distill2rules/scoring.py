@@ -139,7 +139,7 @@ def _special_label(table: Any, feature: str, v: Any) -> str | None:
     """The label of ``v`` if it is a declared special value of ``feature`` (metadata ``special_values``)."""
     if not table or v is None or isinstance(v, str):
         return None
-    from distill2rules.spec._special import special_label
+    from distill2rules.spec import special_label
 
     return special_label({"special_values": table}, feature, v)
 
@@ -828,9 +828,7 @@ def _scorer_metadata(props: Mapping[str, str]) -> dict[str, Any]:
             raise SpecError("the graph's 'scorer' metadata is not valid JSON.",
                             hint="Re-export it with `distill2rules export DIR --format onnx`.") from None
     elif "spec" in props:
-        from distill2rules.exporters._scorer_meta import (
-            scorer_metadata,  # older graph: numpy-only exporter code
-        )
+        from distill2rules.exporters import scorer_metadata  # older graph: numpy-only exporter code
         from distill2rules.spec import from_json
 
         meta = scorer_metadata(from_json(props["spec"]), props.get("inputs", "tensors"))

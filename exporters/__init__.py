@@ -15,11 +15,31 @@ from typing import TYPE_CHECKING, Any
 from distill2rules.exporters._registry import EXPORTERS, Exporter, ExporterRegistry, get_exporter, register
 
 if TYPE_CHECKING:  # pragma: no cover
+    from distill2rules.exporters._catalogue import load_catalogue, normalise_catalogue
+    from distill2rules.exporters._protected import protected_usage, resolve_protected
+    from distill2rules.exporters._render import infer_adverse_class, rule_text
+    from distill2rules.exporters._scorer_meta import scorer_metadata
+    from distill2rules.exporters._support import attach_support
     from distill2rules.exporters.onnx import onnx_feeds, save_onnx, to_onnx
     from distill2rules.exporters.reasons import counterfactual, explain_rows, reasons_table, reasons_to_jsonl
-    from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard, write_rulecard
+    from distill2rules.exporters.rulecard import (
+        card_blocks,
+        render_html,
+        render_markdown,
+        rulecard,
+        write_rulecard,
+    )
 
 _LAZY = {
+    "attach_support": "distill2rules.exporters._support",
+    "card_blocks": "distill2rules.exporters.rulecard",
+    "infer_adverse_class": "distill2rules.exporters._render",
+    "load_catalogue": "distill2rules.exporters._catalogue",
+    "normalise_catalogue": "distill2rules.exporters._catalogue",
+    "protected_usage": "distill2rules.exporters._protected",
+    "resolve_protected": "distill2rules.exporters._protected",
+    "rule_text": "distill2rules.exporters._render",
+    "scorer_metadata": "distill2rules.exporters._scorer_meta",
     "onnx_feeds": "distill2rules.exporters.onnx",
     "save_onnx": "distill2rules.exporters.onnx",
     "to_onnx": "distill2rules.exporters.onnx",
@@ -45,17 +65,26 @@ __all__ = [
     "EXPORTERS",
     "Exporter",
     "ExporterRegistry",
+    "attach_support",
+    "card_blocks",
     "counterfactual",
     "explain_rows",
     "get_exporter",
+    "infer_adverse_class",
+    "load_catalogue",
+    "normalise_catalogue",
     "onnx_feeds",
+    "protected_usage",
     "reasons_table",
     "reasons_to_jsonl",
     "register",
     "render_html",
     "render_markdown",
+    "resolve_protected",
+    "rule_text",
     "rulecard",
     "save_onnx",
+    "scorer_metadata",
     "to_onnx",
     "write_rulecard",
 ]

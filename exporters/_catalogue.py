@@ -153,7 +153,7 @@ def load_catalogue(path: str | Path) -> dict[str, Any]:
     return normalise_catalogue({"features": feats})
 
 
-def catalogue_of(spec: Mapping[str, Any]) -> dict[str, Any] | None:
+def catalogue_of(spec: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The catalogue stored in a spec at fit time, if any."""
     cat = (spec.get("meta") or {}).get("reason_catalogue")
     return cat if isinstance(cat, Mapping) else None

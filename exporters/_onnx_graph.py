@@ -136,7 +136,7 @@ class Graph:
         name = self.fresh(base)
         if arr.dtype == object or arr.dtype.kind == "U":
             data = [str(s).encode("utf-8") for s in arr.ravel()]
-            tensor = helper.make_tensor(name, STRING, arr.shape, data)
+            tensor = helper.make_tensor(name, STRING, arr.shape, data)  # type: ignore[arg-type]  # onnx's stub omits bytes lists
         else:
             tensor = numpy_helper.from_array(arr, name)
         self.initializers.append(tensor)

@@ -12,7 +12,7 @@ reference evaluator, so huge inputs (1e38) saturate the same way instead of over
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from distill2rules.exporters._onnx_graph import (
 from distill2rules.exporters._onnx_trees import encode_strings, string_codes
 
 _ACTIVATIONS = {"relu": "Relu", "tanh": "Tanh", "identity": None}
-_NUMPY_ACT = {"relu": lambda v: np.maximum(v, 0.0), "tanh": np.tanh, "identity": lambda v: v}
+_NUMPY_ACT: dict[str, Callable[[Any], Any]] = {"relu": lambda v: np.maximum(v, 0.0), "tanh": np.tanh, "identity": lambda v: v}
 
 
 def _numeric_block(g: Graph, spec: Mapping[str, Any], preps: list[Mapping[str, Any]]) -> str:

@@ -148,8 +148,8 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
         rule = g.op("ArgMin", [failed], out="rule", axis=1, keepdims=0, select_last_index=0)
     else:  # no conditions anywhere: the first rule (or the default) fires for every row
         rule = g.op("Identity", [g.broadcast_rows(np.zeros(1, dtype=np.int64), "zero")], out="rule")
-    probs = [r["probabilities"] for r in rules] + [spec["default"]["probabilities"]]
-    probs = np.asarray(probs, dtype=np.float64)
+    probs = np.asarray([r["probabilities"] for r in rules] + [spec["default"]["probabilities"]],
+                       dtype=np.float64)
     if probs.shape != (len(rules) + 1, k):
         raise SpecError(f"every rule needs {k} class probabilities.")
     g.op("Gather", [g.const(probs.astype(np.float32), "probs"), rule], out="probabilities", axis=0)

@@ -92,6 +92,7 @@ def _wire_inputs(g: Any, num: list[str], cat: list[str], inputs: str,
     if inputs == "codes":
         from distill2rules.exporters._onnx_trees import wire_codes
 
+        assert tables is not None, "inputs='codes' needs the category tables"
         if has_num:
             g.inputs.append(helper.make_tensor_value_info("numeric", FLOAT, ["N", len(num)]))
             g.numeric = "numeric"
@@ -324,8 +325,8 @@ def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None,
     num = np.asarray(numeric if numeric is not None else np.empty((n, 0)), dtype=np.float32)
     num = num.reshape(n, -1)
     given_codes = categorical is not None and np.asarray(categorical).dtype.kind in "iu"
-    cat = np.asarray(categorical if categorical is not None else np.empty((n, 0)),
-                     dtype=np.int64 if given_codes else object)
+    cat: np.ndarray = np.asarray(categorical if categorical is not None else np.empty((n, 0)),
+                                 dtype=np.int64 if given_codes else object)
     cat = cat.reshape(n, -1)
     if num.shape[1] != len(num_cols) or cat.shape[1] != len(cat_cols):
         raise SchemaError(
@@ -344,7 +345,7 @@ def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None,
             codes[:, j] = [lookup.get(v, unseen) for v in cat[:, j]]
         cat = codes
     if mode == "columns":
-        feeds = {c: num[:, [j]] for j, c in enumerate(num_cols)}
+        feeds: dict[str, np.ndarray] = {c: num[:, [j]] for j, c in enumerate(num_cols)}
         feeds.update({c: cat[:, [j]] for j, c in enumerate(cat_cols)})
         if not num_cols and not cat_cols:
             feeds["numeric"] = num

@@ -36,7 +36,7 @@ from distill2rules.exporters._render import (
     special_labels,
 )
 
-__all__ = ["CARD_FORMAT", "card_json", "render_html", "render_markdown", "rulecard", "rulecard_files", "write_rulecard"]
+__all__ = ["CARD_FORMAT", "card_blocks", "card_json", "render_html", "render_markdown", "rulecard", "rulecard_files", "write_rulecard"]
 
 CARD_FORMAT = "distill2rules.rulecard/1"
 MAX_TABLE_ROWS = 16  # longer bin tables are condensed when rendered (the JSON keeps every bin)
@@ -847,6 +847,12 @@ def _md_cell(text: Any) -> str:
     for ch in ("\\", "|", "*", "`"):
         t = t.replace(ch, "\\" + ch)
     return t.replace("](", "]\\(")  # no [text](url) links from data
+
+
+def card_blocks(card: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The rule card as a list of typed blocks (``("h2", text)``, ``("table", ...)``...), the one
+    layout the Markdown and HTML renderings (and the report's card section) walk."""
+    return list(_blocks(card))
 
 
 def render_markdown(card: Mapping[str, Any]) -> str:

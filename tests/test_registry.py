@@ -13,7 +13,13 @@ import pytest
 from distill2rules.cli._choices import export_format_help, student_help, teacher_format_help
 from distill2rules.errors import ConfigError, TeacherError
 from distill2rules.registry import Registry, resolve
-from distill2rules.students import STUDENTS, StudentPlugin, get_student, register_student, student_class
+from distill2rules.students import (
+    STUDENTS,
+    StudentPlugin,
+    get_student,
+    register_student,
+    student_class,
+)
 from distill2rules.teachers import (
     TEACHER_FORMATS,
     Teacher,
@@ -47,7 +53,7 @@ def test_student_plugins_declare_their_facts():
         assert plugin.size_param in cls().get_params(), name  # the knob is a real parameter
         assert plugin.class_name == cls.__name__
     assert get_student("logreg").default_temperature == 0.0
-    with pytest.raises(ConfigError, match="unknown student 'forest'. Choose one of: logreg"):
+    with pytest.raises(ConfigError, match=r"unknown student 'forest'\. Choose one of: logreg"):
         get_student("forest")
     with pytest.raises(ConfigError, match="already registered"):
         register_student("ebm", StudentPlugin("distill2rules.students.ebm:EBMStudent"))
@@ -62,7 +68,9 @@ def test_student_classes_importable_from_the_package():
 
 def test_cli_help_comes_from_the_registries():
     assert all(f"{n} (" in student_help() for n in STUDENTS)
-    assert teacher_format_help().endswith("lightgbm, torchscript, torch_state_dict, onnx, skops, pickle.")
+    assert teacher_format_help().endswith(
+        "lightgbm, torchscript, torch_state_dict, onnx, skops, pickle."
+    )
     assert export_format_help() == "onnx or rulecard."  # `reasons` writes no artifact file
 
 
@@ -95,7 +103,9 @@ def test_a_new_teacher_format_is_one_register_call(tmp_path):
     f.write_bytes(b"CONST-TEACHER v1\n")
     with pytest.raises(TeacherError, match="cannot tell the format"):
         detect_format(f)
-    register_teacher_format("const", TeacherFormat(load=_load_const, sniff=_sniff_const, aliases=("k",)))
+    register_teacher_format(
+        "const", TeacherFormat(load=_load_const, sniff=_sniff_const, aliases=("k",))
+    )
     try:
         assert detect_format(f) == "const"
         t = load_teacher(f)
@@ -114,5 +124,7 @@ def test_registering_imports_no_heavy_library():
         " if m in sys.modules]\n"
         "print(heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip().splitlines()[-1] == "[]"

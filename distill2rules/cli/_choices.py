@@ -38,7 +38,9 @@ def student_help(text: str = "Student kind") -> str:
 
 def sizes_help(text: str) -> str:
     """``text`` followed by each student's size parameter and default ladder."""
-    knobs = [f"{n}: {p.size_param} ({p.default_sizes})" for n, p in STUDENTS.items() if p.size_param]
+    knobs = [
+        f"{n}: {p.size_param} ({p.default_sizes})" for n, p in STUDENTS.items() if p.size_param
+    ]
     return f"{text} ({'; '.join(knobs)}; or 'default')."
 
 

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Optional, overload
 
 import typer
 
@@ -81,11 +81,15 @@ def parse_params(params: list[str] | None) -> dict[str, Any]:
 
 def check_student_params(student: str, params: dict[str, Any]) -> dict[str, Any]:
     """``-p`` values checked against the student's signature (unknown key, type, range): exit 2 otherwise."""
-    from distill2rules.students._params import check_student_params as check
+    from distill2rules.students import check_student_params as check
 
     return check(student, params)
 
 
+@overload
+def parse_float_or_auto(value: str, name: str) -> float | str: ...
+@overload
+def parse_float_or_auto(value: str | None, name: str) -> float | str | None: ...
 def parse_float_or_auto(value: str | None, name: str) -> float | str | None:
     from distill2rules.errors import ConfigError
 
@@ -204,9 +208,10 @@ def fit(
                    params=params, schema=schema_obj, teacher_format=teacher_format, trust_pickle=trust_pickle, baseline=baseline,
                    trust_code=trust_code, calibrate=calibrate, augment=augment, assistant=assistant, quiet=quiet, as_json=as_json)
         return
+    assert out is not None  # checked above
     import warnings
 
-    from distill2rules.data._special import SpecialValuesWarning
+    from distill2rules.data import SpecialValuesWarning
 
     with warnings.catch_warnings():  # shown once below, as one line
         warnings.simplefilter("ignore", SpecialValuesWarning)
@@ -340,6 +345,7 @@ def export(
 
     if is_stdio(out):
         names = EXPORTERS[format].file_names if format in EXPORTERS else ()
+        assert out is not None  # is_stdio: out is '-'
         with output_path(out, name=names[0] if names else "export") as dst:  # an unknown format: refused below
             export_artifact(artifact, format=format, inputs=inputs, out=dst)
         return
@@ -391,7 +397,8 @@ def _register_optional_commands() -> None:
 _register_optional_commands()
 
 
-def _click_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+def _click_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...],
+                            tuple[type[BaseException], ...]]:
     """(ClickException, Exit, Abort) classes of typer's vendored click copy and of click itself.
 
     typer 0.29 raises its own copy's exceptions (``typer._click``), which do not subclass
@@ -399,9 +406,9 @@ def _click_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]
     """
     import typer.exceptions as texc
 
-    errors: list[type] = []
-    exits: list[type] = [texc.Exit]
-    aborts: list[type] = [texc.Abort]
+    errors: list[type[BaseException]] = []
+    exits: list[type[BaseException]] = [texc.Exit]
+    aborts: list[type[BaseException]] = [texc.Abort]
     try:
         from typer._click import exceptions as tce
 
@@ -430,7 +437,7 @@ def main(argv: list[str] | None = None) -> None:
         print("aborted", file=sys.stderr)
         sys.exit(130)
     except click_errors as exc:  # usage errors (unknown/missing option, bad value, no command): click's message, exit 2
-        exc.show()
+        exc.show()  # type: ignore[attr-defined]  # click's exceptions, found at run time
         code = getattr(exc, "exit_code", 2)
         sys.exit(code if isinstance(code, int) and code != 1 else 2)
     except Distill2RulesError as exc:

@@ -10,23 +10,46 @@ Knows nothing about models. Typical use::
 
 from __future__ import annotations
 
+from distill2rules.data._chunks import CHUNK_ROWS, iter_table
 from distill2rules.data._io import read_table
 from distill2rules.data._registry import DATASETS, Dataset, download_dataset, load_dataset, locate_dataset
 from distill2rules.data._schema import Feature, Schema, coerce_frame, infer_schema, validate_target
+from distill2rules.data._special import (
+    SpecialValuesWarning,
+    codes_warning,
+    join_codes,
+    merge_special_values,
+    normalise_special_values,
+    parse_special_values,
+    resolve_special_values,
+    split_codes,
+    undeclared_codes,
+)
 from distill2rules.data._split import Splits, split_frame
 
 __all__ = [
+    "CHUNK_ROWS",
     "DATASETS",
     "Dataset",
     "Feature",
     "Schema",
+    "SpecialValuesWarning",
     "Splits",
+    "codes_warning",
     "coerce_frame",
     "download_dataset",
     "infer_schema",
+    "iter_table",
+    "join_codes",
     "load_dataset",
     "locate_dataset",
+    "merge_special_values",
+    "normalise_special_values",
+    "parse_special_values",
     "read_table",
+    "resolve_special_values",
+    "split_codes",
     "split_frame",
+    "undeclared_codes",
     "validate_target",
 ]

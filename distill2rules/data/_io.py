@@ -17,7 +17,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Union
+from typing import IO, Union, cast
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ _DECIMAL_DOT = re.compile(r"^[-+]?\d*\.\d+$")
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _OPENERS: dict[str, Callable[[Path], IO[bytes]]] = {
-    ".gz": lambda p: gzip.open(p, "rb"),  # noqa: SIM115 - closed by _read_bytes
+    ".gz": lambda p: cast(IO[bytes], gzip.open(p, "rb")),  # noqa: SIM115 - closed by _read_bytes
     ".bz2": lambda p: bz2.open(p, "rb"),  # noqa: SIM115
     ".xz": lambda p: lzma.open(p, "rb"),  # noqa: SIM115
 }

@@ -113,8 +113,8 @@ class Schema:
         if bad:
             raise SchemaError(f"missing_values names unknown column(s) {_preview(bad)}.",
                               hint="Name schema features, or give a list for every column.")
-        names = [f.name for f in self.features]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        listed = [f.name for f in self.features]
+        dupes = sorted({n for n in listed if listed.count(n) > 1})
         if dupes:
             raise SchemaError(f"schema lists features more than once: {_preview(dupes)}.")
         if self.target is not None and self.target in names:

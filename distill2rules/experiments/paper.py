@@ -179,6 +179,7 @@ def run_case_seed(case: PaperCase, seed: int, settings: PaperSettings, work: Pat
     X_test = splits.test[order].reset_index(drop=True)
     bg = splits.train[order].iloc[sample_rows(len(splits.train), settings.background_rows, seed)].reset_index(drop=True)
     y_idx = class_indices(splits.test[ds.target], res.spec["classes"])
+    assert res.baseline_spec is not None  # distill(baseline=True) above
     specs = {"kd": res.spec, "no_kd": res.baseline_spec}
     cmp_ = _one_thread(lambda: compare_students(
         teacher, specs, X_test, y_idx, X_background=bg, shap_rows=settings.shap_rows, sigmas=settings.sigmas,
@@ -373,8 +374,9 @@ def run_paper_benchmark(settings: PaperSettings | None = None, *, out: str | Pat
                     continue
                 records.append(rec)
                 if seed == s.curve_seed and s.curve_temperatures:
+                    c_teacher, c_ds, c_frame = ctx
                     curve += _timed(log, f"{name} temperature curve τ ∈ {list(s.curve_temperatures)}",
-                                    lambda: temperature_curve(case, *ctx, s))
+                                    lambda: temperature_curve(case, c_teacher, c_ds, c_frame, s))
             if s.curve_seed not in s.seeds and s.curve_temperatures:
                 from distill2rules.data import split_frame
 

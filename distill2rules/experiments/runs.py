@@ -36,7 +36,7 @@ def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
 
 
-def class_indices(y: Any, classes: Sequence[Any]) -> np.ndarray:
+def class_indices(y: Any, classes: Sequence[Any] | np.ndarray) -> np.ndarray:
     """Labels → indices into ``classes`` (matched as text, as the pipeline does)."""
     lookup = {str(c): i for i, c in enumerate(classes)}
     vals = [str(v) for v in pd.Series(y).tolist()]

@@ -30,6 +30,7 @@ import numpy as np
 from distill2rules.errors import ConfigError
 from distill2rules.experiments.pareto import composite_objective, normalise_cost, pareto_front, parse_weights
 from distill2rules.students import STUDENTS, student_class
+from distill2rules.teachers import trust_code_default
 
 __all__ = ["MEASURES", "SweepResult", "build_grid", "parse_size", "run_config", "run_sweep", "summarise"]
 
@@ -303,9 +304,7 @@ def _trust_code(flag: bool | None) -> bool:
     """``flag``, or the :func:`~distill2rules.teachers.trusting_code` setting (workers cannot see it)."""
     if flag is not None:
         return bool(flag)
-    from distill2rules.teachers._load import _TRUST_CODE
-
-    return _TRUST_CODE.get()
+    return trust_code_default()
 
 
 def run_sweep(teacher: str | Path, data: str | Path, *, student: str, target: str | None = None,

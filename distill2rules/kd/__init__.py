@@ -9,6 +9,7 @@ from distill2rules.kd._core import (
     soft_targets,
     softmax,
 )
+from distill2rules.kd._torch import kd_loss_torch, soft_cross_entropy_torch  # torch imported on call
 from distill2rules.kd._targets import (
     WeightedRows,
     as_logit_targets,
@@ -26,8 +27,10 @@ __all__ = [
     "is_hard",
     "is_near_hard",
     "kd_loss",
+    "kd_loss_torch",
     "log_softmax",
     "one_hot",
+    "soft_cross_entropy_torch",
     "soft_targets",
     "softmax",
 ]

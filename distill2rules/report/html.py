@@ -133,10 +133,6 @@ def _trusted(fragment: Any) -> Any:
     return Markup(fragment) if isinstance(fragment, str) else fragment
 
 
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, digits: int = 4, cls: str = "") -> str:
     """An HTML table; numeric cells are formatted and right-aligned; every cell is escaped."""
     cells = [[(True, fmt(c, digits)) if _is_num(c) or c is None else (False, str(c)) for c in row] for row in rows]

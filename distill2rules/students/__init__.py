@@ -19,7 +19,8 @@ from distill2rules.students._plugin import StudentPlugin, count_size, widths_siz
 from distill2rules.students._size import spec_complexity, spec_size
 
 if TYPE_CHECKING:  # pragma: no cover
-    from distill2rules.students._base import SoftTargetStudent, parse_monotone
+    from distill2rules.students._base import SoftTargetStudent, parse_monotone, raw_inputs
+    from distill2rules.students._params import check_student_params, student_parameters
     from distill2rules.students._calibration import calibrate_spec, fit_temperature, fold_scale
     from distill2rules.students.ebm import EBMStudent
     from distill2rules.students.logreg import LogRegStudent
@@ -81,6 +82,9 @@ def make_student(name: str, **params: Any) -> SoftTargetStudent:
 
 _LAZY = {
     "SoftTargetStudent": "distill2rules.students._base",
+    "raw_inputs": "distill2rules.students._base",
+    "check_student_params": "distill2rules.students._params",
+    "student_parameters": "distill2rules.students._params",
     "parse_monotone": "distill2rules.students._base",
     "calibrate_spec": "distill2rules.students._calibration",
     "fit_temperature": "distill2rules.students._calibration",
@@ -109,15 +113,18 @@ __all__ = [
     "StudentPlugin",
     "TreeStudent",
     "calibrate_spec",
+    "check_student_params",
     "count_size",
     "fit_temperature",
     "fold_scale",
     "get_student",
     "make_student",
     "parse_monotone",
+    "raw_inputs",
     "register_student",
     "spec_complexity",
     "spec_size",
     "student_class",
+    "student_parameters",
     "widths_size",
 ]

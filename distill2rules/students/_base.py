@@ -220,8 +220,9 @@ def parse_monotone(monotone: Any) -> dict[str, int]:
     """``{"income": +1}``, ``"income:+,debt:-"`` or None → ``{name: ±1}``."""
     if not monotone:
         return {}
+    items: list[tuple[Any, Any]]
     if isinstance(monotone, dict):
-        items = monotone.items()
+        items = list(monotone.items())
     else:
         items = []
         for part in str(monotone).split(","):

@@ -35,6 +35,9 @@ def count_size(low: int = 1, *, all_means_none: bool = False) -> SizeParser:
     return parse
 
 
+_COUNT_SIZE = count_size()
+
+
 def widths_size(item: Any, param: str) -> tuple[int, ...]:
     """MLP widths: ``"64-32"`` → ``(64, 32)``; ``16`` → ``(16,)``."""
     if isinstance(item, str):
@@ -74,7 +77,7 @@ class StudentPlugin:
     help: str = ""
     size_param: str | None = None
     default_sizes: str = ""
-    parse_size: SizeParser = count_size()
+    parse_size: SizeParser = _COUNT_SIZE
     default_temperature: float = 1.0
 
     def load(self) -> type:

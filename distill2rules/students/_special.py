@@ -41,7 +41,7 @@ def resolve_student_specials(value: Any, numeric: list[str], columns: list[str])
     """A student's ``special_values`` parameter as ``{numeric column: {code key: label}}``."""
     if value is None or (isinstance(value, (dict, str)) and not value):
         return {}
-    from distill2rules.data._special import (
+    from distill2rules.data import (
         normalise_special_values,
         parse_special_values,
         resolve_special_values,

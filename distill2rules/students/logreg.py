@@ -80,7 +80,7 @@ def fit_soft_logistic(Z: np.ndarray, T: np.ndarray, *, l1: float, l2: float, sam
     k = T.shape[1]
     kp = 1 if k == 2 else k
     sw = np.ones(n) if sample_weight is None else sample_weight / sample_weight.mean()
-    t1 = T[:, 1] if kp == 1 else None
+    t1: Any = T[:, 1] if kp == 1 else None
 
     def unpack(x: np.ndarray):
         u = x[: d * kp].reshape(d, kp)
@@ -107,7 +107,7 @@ def fit_soft_logistic(Z: np.ndarray, T: np.ndarray, *, l1: float, l2: float, sam
         gb = G.sum(axis=0)
         return loss, np.concatenate([gu.ravel(), gv.ravel(), gb])
 
-    bounds = []
+    bounds: list[tuple[float | None, float | None]] = []
     for part in ("u", "v"):
         for j in range(d):
             for _ in range(kp):

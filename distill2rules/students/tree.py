@@ -164,7 +164,7 @@ class TreeStudent(SoftTargetStudent):
         k = enc.k
         leaf_of = tree.apply(Z)
         w = np.ones(len(Z)) if sample_weight is None else sample_weight
-        rules = []
+        rules: list[dict[str, Any]] = []
         for leaf, path in self._paths(t):
             value = np.asarray(t.value[leaf], dtype=np.float64).ravel()
             p = np.array([1.0 - value[0], value[0]]) if k == 2 else value
@@ -183,7 +183,7 @@ class TreeStudent(SoftTargetStudent):
     @staticmethod
     def _paths(t: Any):
         """(leaf id, [(column, threshold, went_left, missing_went_this_way)]) for every leaf, left first."""
-        stack = [(0, [])]
+        stack: list[tuple[int, list[Any]]] = [(0, [])]
         while stack:
             node, path = stack.pop()
             left, right = int(t.children_left[node]), int(t.children_right[node])
@@ -197,8 +197,8 @@ class TreeStudent(SoftTargetStudent):
 
     @staticmethod
     def _conditions(path: list, enc: _Encoding) -> list[dict]:
-        num_bounds: dict[int, list] = {}  # feature -> [lo, hi, missing_ok]
-        cat_allowed: dict[int, list] = {}  # feature -> [set of allowed levels, unseen_ok]
+        num_bounds: dict[int, list[Any]] = {}  # feature -> [lo, hi, missing_ok]
+        cat_allowed: dict[int, list[Any]] = {}  # feature -> [set of allowed levels, unseen_ok]
         spc_allowed: dict[int, set] = {}  # numeric feature -> allowed special codes ("" = not special)
         for col, thr, left, miss_ok in path:
             kind, j, lv = enc.columns[col]
@@ -219,14 +219,14 @@ class TreeStudent(SoftTargetStudent):
                 b[2] = b[2] and miss_ok
                 continue
             levels = enc.levels[j]
-            a = cat_allowed.setdefault(j, [set(levels), True])
+            ca = cat_allowed.setdefault(j, [set(levels), True])
             if kind == "ord":
                 low = {v for i, v in enumerate(levels) if i <= thr}  # codes <= threshold go left
-                a[0] = a[0] & low if left else a[0] - low
-                a[1] = a[1] and not left  # unseen categories follow the right branch
+                ca[0] = ca[0] & low if left else ca[0] - low
+                ca[1] = ca[1] and not left  # unseen categories follow the right branch
             else:  # one-hot column of level lv: left = "not lv"
-                a[0] = a[0] - {lv} if left else a[0] & {lv}
-                a[1] = a[1] and left
+                ca[0] = ca[0] - {lv} if left else ca[0] & {lv}
+                ca[1] = ca[1] and left
         out: list[dict] = []
         for j in sorted(set(num_bounds) | set(spc_allowed)):
             name = enc.numeric[j]

@@ -22,7 +22,8 @@ from distill2rules.teachers._base import (
     softmax,
 )
 from distill2rules.teachers._detect import check_zip_members, detect_format
-from distill2rules.teachers._load import check_features, load_teacher, trusting_code
+from distill2rules.teachers._load import check_features, load_teacher, trust_code_default, trusting_code
+from distill2rules.teachers._memory import as_teacher, is_in_memory_teacher
 from distill2rules.teachers._preprocess import Preprocessing
 from distill2rules.teachers._sidecar import (
     SIDECAR_FORMAT,
@@ -91,17 +92,20 @@ __all__ = [
     "TeacherError",
     "TorchTeacher",
     "UnsafeFileError",
+    "as_teacher",
     "build_mlp",
     "check_features",
     "check_zip_members",
     "detect_format",
     "find_sidecar",
+    "is_in_memory_teacher",
     "load_teacher",
     "logits_from_probabilities",
     "logits_from_raw",
     "read_sidecar",
     "softmax",
     "train_teacher",
+    "trust_code_default",
     "trusting_code",
     "write_sidecar",
 ]

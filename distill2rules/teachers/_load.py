@@ -14,7 +14,7 @@ from distill2rules.teachers._detect import detect_format, normalise_format, requ
 from distill2rules.teachers._plugin import TEACHER_FORMATS
 from distill2rules.teachers._sidecar import find_sidecar
 
-__all__ = ["check_features", "load_teacher", "trusting_code"]
+__all__ = ["check_features", "load_teacher", "trust_code_default", "trusting_code"]
 
 _TRUST_CODE: ContextVar[bool] = ContextVar("distill2rules_trust_code", default=False)
 
@@ -31,6 +31,11 @@ def trusting_code(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         _TRUST_CODE.reset(token)
+
+
+def trust_code_default() -> bool:
+    """What ``load_teacher(trust_code=None)`` means here: the :func:`trusting_code` setting."""
+    return _TRUST_CODE.get()
 
 
 def load_teacher(

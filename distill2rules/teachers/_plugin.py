@@ -83,13 +83,19 @@ class TeacherFormat:
     def misfit_error(self, probe: Probe) -> TeacherError | None:
         return None if self.misfit is None else resolve(self.misfit)(probe)
 
-    def load_file(self, path: Path, sidecar: Any, *, trust_pickle: bool, trust_code: bool) -> Teacher:
+    def load_file(
+        self, path: Path, sidecar: Any, *, trust_pickle: bool, trust_code: bool
+    ) -> Teacher:
         return resolve(self.load)(path, sidecar, trust_pickle=trust_pickle, trust_code=trust_code)
 
 
 def _unknown_format(name: str, choices: tuple[str, ...]) -> TeacherError:
-    return TeacherError(f"unknown teacher format {name!r};", hint="use one of " + ", ".join(choices) + ".")
+    return TeacherError(
+        f"unknown teacher format {name!r};", hint="use one of " + ", ".join(choices) + "."
+    )
 
 
 #: format name -> :class:`TeacherFormat` (``load_teacher(format=...)``, ``--teacher-format``)
-TEACHER_FORMATS: Registry[TeacherFormat] = Registry("teacher format", error=TeacherError, unknown=_unknown_format)
+TEACHER_FORMATS: Registry[TeacherFormat] = Registry(
+    "teacher format", error=TeacherError, unknown=_unknown_format
+)

@@ -275,7 +275,7 @@ def _gbt_frame(X: Any, categories: dict[str, list[str]] | None) -> tuple[Any, di
         values = category_strings(X[col])
         if fitting:
             cats[name] = sorted({v for v in values if v != ""})
-        values = np.where(values == "", None, values)
+        values = np.where(values == "", None, values)  # type: ignore[call-overload]  # numpy's stub has no None scalar
         cols[name] = pd.Categorical(values, categories=cats[name])
     return pd.DataFrame(cols, index=X.index), cats
 

@@ -248,7 +248,7 @@ def evaluate_student(
         out["prr"] = prr(n_s, n_t)
         if "latency" in steps:
             with run.step("latency"):
-                kw = dict(n_calls=latency_calls, batch_sizes=batch_sizes)
+                kw: dict[str, Any] = dict(n_calls=latency_calls, batch_sizes=batch_sizes)
                 out["teacher"]["latency"] = latency(teacher.predict_proba, X_test, **kw).to_dict()
                 out["student"]["latency"] = latency(
                     lambda X: evaluate(spec, X)["probabilities"], X_test, **kw
