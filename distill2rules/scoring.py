@@ -700,7 +700,7 @@ class Scorer:
         info = {"index": fired, "name": rule.get("name", "default"), "is_default": is_default,
                 "text": rule.get("text", "")}
         record = bufs["record"]
-        reasons = []
+        reasons: list[Any] = []
         if not is_default:
             for cond in self._rule_conds[fired][2][:top]:
                 v = self._value(cond[0], bufs, record)
@@ -745,7 +745,7 @@ class Scorer:
             probs = self._run(["probabilities"], big["feeds"])[0][:, k].tolist()
         base = _logit(p)
         cands = sorted((-(base - _logit(q)), i) for i, q in enumerate(probs))
-        out = []
+        out: list[Any] = []
         for neg, i in cands:
             if -neg <= _EPS or len(out) >= top:
                 break
@@ -764,7 +764,8 @@ class Scorer:
     def schema(self) -> dict[str, Any]:
         """The record a caller must send: fields with their kind and known categories."""
         cats = self.metadata.get("categories") or {}
-        fields = [{"name": c, "type": "number", "label": self.labels.get(c, c)} for c in self.num_cols]
+        fields: list[dict[str, Any]] = [{"name": c, "type": "number", "label": self.labels.get(c, c)}
+                                        for c in self.num_cols]
         fields += [{"name": c, "type": "category", "label": self.labels.get(c, c), "categories": list(cats.get(c, []))}
                    for c in self.cat_cols]
         return {"fields": fields, "classes": self.classes, "adverse_class": self.adverse_class,
@@ -798,7 +799,7 @@ def _feed_layout(m: Mapping[str, Any], num_cols: list[str], cat_cols: list[str])
         feeds = [{"name": c, "columns": [c]} for c in num_cols + cat_cols] if mode == "columns" else \
             ([{"name": "numeric", "columns": num_cols}] if num_cols or not cat_cols else []) + \
             ([{"name": "categorical", "columns": cat_cols}] if cat_cols else [])
-    plan = []
+    plan: list[tuple[Any, str, int | None]] = []
     for f in feeds:
         cols = list(f.get("columns", []))
         if cols == num_cols and f["name"] in ("numeric",) or (not cols and f["name"] == "numeric"):

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from distill2rules.scoring import RecordError, Scorer
@@ -102,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
         if close:
             self.send_header("Connection", "close")
             self.close_connection = True
-        self._headers_buffer.append(b"\r\n" + data)  # headers and body in one write
+        self._headers_buffer.append(b"\r\n" + data)  # type: ignore[attr-defined]  # headers and body in one write (typeshed omits this private buffer)
         self.flush_headers()
 
     def _route(self) -> tuple[str, dict[str, list[str]]]:
@@ -277,8 +277,9 @@ class ScoringServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}"
+        name = str(host)
+        name = f"[{name}]" if ":" in name else name
+        return f"http://{name}:{port}"
 
 
 def _rulecard_json(path: Path, scorer: Scorer) -> Any:
@@ -333,6 +334,7 @@ def load_test(url: str, records: list[Mapping[str, Any]], *, requests: int = 500
     import time
 
     parts = urlsplit(url)
+    hostname = cast(str, parts.hostname)
     bodies = [_dumps(r) for r in records]
     latencies: list[list[float]] = [[] for _ in range(threads)]
     answers: dict[int, Any] = {}
@@ -340,7 +342,7 @@ def load_test(url: str, records: list[Mapping[str, Any]], *, requests: int = 500
     lock = threading.Lock()
 
     def client(t: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        conn = http.client.HTTPConnection(hostname, parts.port, timeout=timeout)
         try:
             for i in range(t, requests, threads):
                 body = bodies[i % len(bodies)]
@@ -354,7 +356,7 @@ def load_test(url: str, records: list[Mapping[str, Any]], *, requests: int = 500
                     answers[i] = json.loads(data)
                 if resp.will_close:
                     conn.close()
-                    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+                    conn = http.client.HTTPConnection(hostname, parts.port, timeout=timeout)
         finally:
             conn.close()
 

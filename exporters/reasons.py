@@ -1166,6 +1166,7 @@ class _CounterfactualSearch:
             values.add(float(boundary["to"]))
         if qs:
             lo, hi = self.ctx.quantile(f, 0.01), self.ctx.quantile(f, 0.99)
+            assert lo is not None and hi is not None  # the support holds this feature's quantiles
             values.update(float(qs[p]) for p in _GRID)
             values = {v for v in values if lo - 1e-9 <= v <= hi + 1e-9}
         spread = self._spread(f, x0)

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import numpy as np
 
@@ -285,7 +285,8 @@ def _metrics(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         out.append({"name": key, "label": label, "value": v, "text": text})
     cut = metrics.get("cutoff")
     rates = ((cut or {}).get("approval_rate_by_split") or {}).get("test") if isinstance(cut, Mapping) else None
-    if out and isinstance(rates, Mapping) and rates.get("teacher") is not None and rates.get("student") is not None:
+    if (out and isinstance(cut, Mapping) and isinstance(rates, Mapping) and rates.get("teacher") is not None
+            and rates.get("student") is not None):
         out.append({"name": "approval_rate", "label": f"Approval rate at the cutoff ({cut.get('rule')}), test",
                     "value": rates["student"],
                     "text": f"teacher {100 * rates['teacher']:.1f} %, student {100 * rates['student']:.1f} %"})
@@ -435,7 +436,7 @@ def _tables_section(spec: Mapping[str, Any]) -> dict[str, Any]:
             ax = term["axes"][0]
             rows = _axis_rows(ax, feature_label(spec, ax["feature"]))
             for r in rows:
-                r["scores"] = [float(s) for s in scores[r["bin"]]]
+                r["scores"] = [float(s) for s in scores[cast(int, r["bin"])]]
             rows += [{**r, "scores": r.pop("score")} for r in _special_rows(spec, term)]
             mains.append({"term": name, "type": "table", "features": feats,
                           "labels": [feature_label(spec, x) for x in feats], "rows": rows, "range": rng})

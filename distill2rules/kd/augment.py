@@ -299,7 +299,8 @@ def choose_rows(fit: Any, score: Any, candidates: Sequence[int], n_train: int, *
     ``tie_tolerance`` of it go to the smallest (fewer rows, faster, nothing invented).
     Returns ``(model, n_rows, record)``; ``record["grid"]`` holds every candidate's score.
     """
-    grid, models = [], {}
+    grid: list[dict[str, Any]] = []
+    models: dict[int, Any] = {}
     for rows in candidates:
         models[rows] = fit(int(rows))
         grid.append({"rows": int(rows), "multiplier": round(rows / max(n_train, 1), 3), "val_fidelity": float(score(models[rows]))})

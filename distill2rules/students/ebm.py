@@ -51,13 +51,13 @@ def _ebm_frame(inputs: RawInputs) -> pd.DataFrame:
         data[c] = x
     for j, c in enumerate(inputs.categorical_columns):
         col = inputs.categorical[:, j].astype(object)
-        data[c] = np.where(col == MISSING_CATEGORY, None, col)
+        data[c] = np.where(col == MISSING_CATEGORY, None, col)  # type: ignore[call-overload]  # numpy's stub has no None scalar
     cols = inputs.numeric_columns + inputs.categorical_columns
-    for col, name in _special_columns(inputs).items():  # the codes as a small nominal feature
+    for code_col, name in _special_columns(inputs).items():  # the codes as a small nominal feature
         j = inputs.numeric_columns.index(name)
         keys = np.asarray([None, *inputs.special[name]], dtype=object)
-        data[col] = keys[inputs.special_index[j] + 1]
-        cols.append(col)
+        data[code_col] = keys[inputs.special_index[j] + 1]
+        cols.append(code_col)
     return pd.DataFrame(data, columns=cols)
 
 

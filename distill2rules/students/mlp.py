@@ -318,7 +318,7 @@ class MLPStudent(SoftTargetStudent):
             xs.append(xr)
         xa = torch.cat(xs).detach().requires_grad_(True)
         (g,) = torch.autograd.grad(net(xa).sum(), xa, create_graph=True)
-        pen = 0.0
+        pen: Any = 0.0
         for c, sign in mono_cols:
             pen = pen + torch.relu(-sign * g[:, c]).mean()
         return pen
@@ -336,12 +336,13 @@ class MLPStudent(SoftTargetStudent):
             if part is None:
                 return None
             f32 = torch.float32
-            out = {"x": torch.as_tensor(part["x"], dtype=f32), "t": torch.as_tensor(part["t"], dtype=f32),
+            out: dict[str, Any] = {"x": torch.as_tensor(part["x"], dtype=f32), "t": torch.as_tensor(part["t"], dtype=f32),
                    "y": torch.as_tensor(np.asarray(part["y"], dtype=np.int64)), "w": torch.as_tensor(part["w"], dtype=f32)}
             out["z"] = None if part.get("z") is None else torch.as_tensor(part["z"], dtype=f32)
             return out
 
         tr, va = tensors(train), tensors(valid)
+        assert tr is not None  # the training part is always given
         mono_cols = [(j, int(self.monotone_[p["feature"]])) for j, p in enumerate(prep["numeric"]) if p["feature"] in self.monotone_]
         lows, highs = tr["x"].min(dim=0).values, tr["x"].max(dim=0).values
         project = self._projector(net, mono_cols) if mono_cols and self.monotone_method == "constrained" else None

@@ -87,7 +87,12 @@ def _numeric_thresholds(x: np.ndarray, max_bins: int) -> np.ndarray:
 
 
 def _bin(inputs: RawInputs, max_bins: int) -> _Binned:
-    names, is_num, codes, thr, levels, specials = [], [], [], [], [], []
+    names: list[str] = []
+    is_num: list[bool] = []
+    codes: list[np.ndarray] = []
+    thr: list[np.ndarray] = []
+    levels: list[list[str]] = []
+    specials: list[list[Any]] = []
     for j, name in enumerate(inputs.numeric_columns):
         x = inputs.numeric[:, j].astype(np.float64)  # special values are NaN here
         t = _numeric_thresholds(x, max_bins)
@@ -97,12 +102,19 @@ def _bin(inputs: RawInputs, max_bins: int) -> _Binned:
         for i, lv in enumerate(own):  # each special value is a code of its own, off the grid
             c[lv.rows] = len(t) + 2 + i
         specials.append([lv.value for lv in own])
-        names.append(name), is_num.append(True), codes.append(c), thr.append(t), levels.append([])
+        names.append(name)
+        is_num.append(True)
+        codes.append(c)
+        thr.append(t)
+        levels.append([])
     for j, name in enumerate(inputs.categorical_columns):
         col = inputs.categorical[:, j].astype(str)
-        lv, c = np.unique(col, return_inverse=True)
-        names.append(name), is_num.append(False), codes.append(c.astype(np.int64)), thr.append(np.zeros(0))
-        levels.append([str(v) for v in lv])
+        uniq, c = np.unique(col, return_inverse=True)
+        names.append(name)
+        is_num.append(False)
+        codes.append(c.astype(np.int64))
+        thr.append(np.zeros(0))
+        levels.append([str(v) for v in uniq])
         specials.append([])
     return _Binned(names, is_num, codes, thr, levels, specials)
 

@@ -77,7 +77,8 @@ def _tree_edges(x: np.ndarray, t: np.ndarray, w: np.ndarray, max_bins: int, min_
     cnt = np.bincount(inv, minlength=n_groups).astype(np.float64)
     wsum = np.bincount(inv, weights=w, minlength=n_groups)
     t2 = t.reshape(len(t), -1)
-    tm = np.column_stack([np.bincount(inv, weights=w * t2[:, c], minlength=n_groups) for c in range(t2.shape[1])])
+    tm: np.ndarray = np.column_stack([np.bincount(inv, weights=w * t2[:, c], minlength=n_groups)
+                                      for c in range(t2.shape[1])])
     tm = tm / np.where(wsum > 0, wsum, 1.0)[:, None]
     # leaf size in rows: weight each distinct value by its row count (the targets' mean already holds w)
     tree = DecisionTreeRegressor(max_leaf_nodes=max_bins, min_weight_fraction_leaf=min(0.5, min_count / cnt.sum()),
@@ -275,8 +276,8 @@ def _bin_categorical(name: str, col: np.ndarray, t1: np.ndarray | None, tree_t: 
             wm = w[~miss]
             mean_rare = float(np.average(tm[rare_rows], weights=wm[rare_rows]))
             g_rows = group_of_level[inv]
-            means = [float(np.average(tm[g_rows == g], weights=wm[g_rows == g])) for g in range(n_groups)]
-            f.other_group = int(np.argmin(np.abs(np.asarray(means) - mean_rare)))
+            group_means = [float(np.average(tm[g_rows == g], weights=wm[g_rows == g])) for g in range(n_groups)]
+            f.other_group = int(np.argmin(np.abs(np.asarray(group_means) - mean_rare)))
         group_of_level[rare] = f.other_group
     f.groups = [[f.categories[i] for i in np.flatnonzero(group_of_level == g)] for g in range(n_groups)]
     f.group_of = {c: int(g) for c, g in zip(f.categories, group_of_level)}
@@ -445,7 +446,7 @@ class ScorecardStudent(SoftTargetStudent):
             return inputs.numeric[:, j], _codes_of(inputs, j)
         return inputs.categorical[:, inputs.categorical_columns.index(f.name)].astype(object), None
 
-    def _lower(self, features: list[_Feature], cols: list[np.ndarray], W: np.ndarray, b: np.ndarray, k: int,
+    def _lower(self, features: list[_Feature], cols: list[Any], W: np.ndarray, b: np.ndarray, k: int,
                w: np.ndarray, decision: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, points: dict,
                targets_of: np.ndarray) -> dict:
         kp = W.shape[1]
