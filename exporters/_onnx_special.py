@@ -104,7 +104,7 @@ def condition_search(cond: Mapping[str, Any], specials: Sequence[float],
                      ) -> tuple[np.ndarray, list[bool], bool]:
     """(thresholds, holds per region, holds for NaN) of a numeric condition on a column with
     special values, for a search tree over the raw float32 value (``x < t`` goes left)."""
-    from distill2rules.spec._evaluate import condition_holds
+    from distill2rules.spec import condition_holds
 
     cuts: list[float] = []
     points = [float(v) for v in [*specials, *cond.get("values", []), *cond.get("special", [])]]

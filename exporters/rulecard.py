@@ -35,6 +35,7 @@ from distill2rules.exporters._render import (
     rule_text,
     special_labels,
 )
+from distill2rules.spec import typed
 
 __all__ = ["CARD_FORMAT", "card_blocks", "card_json", "render_html", "render_markdown", "rulecard", "rulecard_files", "write_rulecard"]
 
@@ -138,21 +139,15 @@ def _fair_lending(spec: Mapping[str, Any], metrics: Mapping[str, Any] | None) ->
 
 
 def _size(spec: Mapping[str, Any]) -> dict[str, Any]:
-    kind = spec["kind"]
-    if kind == "additive":
-        n = len(spec["intercept"])
-        for t in spec["terms"]:
-            n += int(np.count_nonzero(np.asarray(t["coef"] if t["type"] == "linear" else t["scores"], dtype=float)))
-        pairs = sum(1 for t in spec["terms"] if t["type"] == "table" and len(t["axes"]) == 2)
-        return {"n_terms": len(spec["terms"]), "n_pairs": pairs, "n_params": n}
-    if kind == "rule_list":
-        k = len(spec["classes"])
-        n_cond = sum(len(r["conditions"]) for r in spec["rules"])
-        n_rules = len(spec["rules"])
-        return {"n_rules": n_rules, "n_conditions": n_cond, "n_params": n_cond + k * (n_rules + 1)}
-    layers = spec["layers"]
-    n = sum(np.asarray(l["weight"]).size + np.asarray(l["bias"]).size for l in layers)
-    return {"n_layers": len(layers), "n_params": int(n)}
+    """The kind's own size (:meth:`distill2rules.spec.Spec.complexity`) as ``n_*`` card fields:
+    ``n_terms``/``n_pairs``, ``n_rules``/``n_conditions`` or ``n_layers``, and ``n_params``."""
+    out: dict[str, Any] = {}
+    for key, value in typed(spec).complexity().items():
+        if key == "parameters":
+            out["n_params"] = int(value)
+        else:
+            out[f"n_{key}"] = len(value) if isinstance(value, list) else value
+    return out
 
 
 def _summary(spec: Mapping[str, Any], adverse: int | None) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The spec: plain-data description of a fitted student (JSON round-trip).
 
-See ``docs/spec.md`` for the full format. Three kinds:
+See ``docs/spec.md`` for the full format and ``schema.json`` for its JSON Schema. JSON is
+read (:func:`from_json`, :func:`load`) and written (:func:`to_json`, :func:`save`) here and
+nowhere else. The kinds are classes (:mod:`distill2rules.spec._kinds`):
 
 * ``additive``  — intercept + terms (``linear`` or ``table`` over 1–2 binned/categorical axes)
   + link (``logistic`` for two classes with one score, ``softmax`` for K scores).
@@ -15,15 +17,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from distill2rules.errors import SpecError
+from distill2rules.spec._kinds import Spec, kind_class, typed
+from distill2rules.spec._schema import validate_schema
 
 SPEC_FORMAT = "distill2rules.spec/1"
-KINDS = ("additive", "rule_list", "mlp")
 
 
 def jsonable(obj: Any) -> Any:
@@ -61,11 +65,14 @@ def _unjson_inf(obj: Any) -> Any:
 
 
 def to_json(spec: Mapping[str, Any]) -> str:
-    """Deterministic JSON text (sorted keys, fixed float repr) for byte-identical artifacts."""
+    """The one writer of spec JSON: deterministic text (sorted keys, fixed float repr) for
+    byte-identical artifacts."""
     return json.dumps(jsonable(dict(spec)), indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
-def from_json(text: str) -> dict[str, Any]:
+def from_json(text: str) -> Spec:
+    """The one reader of spec JSON: size/depth caps, the JSON Schema (``schema.json``), the
+    structural checks of :func:`validate`; returns an instance of the spec's kind class."""
     from distill2rules.limits import SPEC_BYTES, SPEC_DEPTH, json_depth
 
     if len(text) > SPEC_BYTES.value():  # characters >= bytes/4: a cheap first cap
@@ -79,16 +86,18 @@ def from_json(text: str) -> dict[str, Any]:
     depth = json_depth(raw, SPEC_DEPTH.value())
     if depth > SPEC_DEPTH.value():
         raise SPEC_DEPTH.exceeded(SpecError, "the student spec", depth)
+    _check_header(raw)
+    validate_schema(raw)
     spec = _unjson_inf(raw)
     validate(spec)
-    return spec
+    return typed(spec)
 
 
 def save(spec: Mapping[str, Any], path: str | Path) -> None:
     Path(path).write_text(to_json(spec), encoding="utf-8")
 
 
-def load(path: str | Path) -> dict[str, Any]:
+def load(path: str | Path) -> Spec:
     from distill2rules.limits import SPEC_BYTES
 
     p = Path(path)
@@ -100,67 +109,29 @@ def load(path: str | Path) -> dict[str, Any]:
     return from_json(p.read_text(encoding="utf-8"))
 
 
-def n_scores(spec: Mapping[str, Any]) -> int:
-    """Number of score columns K' (1 for a logistic link)."""
-    return 1 if spec.get("link") == "logistic" else len(spec["classes"])
-
-
-def validate(spec: Mapping[str, Any]) -> None:
-    """Raise :class:`SpecError` when the spec is malformed. Cheap structural checks only."""
+def _check_header(spec: Any) -> None:
     if not isinstance(spec, Mapping):
         raise SpecError("a spec must be a JSON object.")
     fmt = spec.get("format")
     if fmt != SPEC_FORMAT:
         raise SpecError(f"unsupported spec format {fmt!r}; this version reads {SPEC_FORMAT!r}.")
-    kind = spec.get("kind")
-    if kind not in KINDS:
-        raise SpecError(f"unknown spec kind {kind!r}; expected one of {', '.join(KINDS)}.")
+    kind_class(spec)
+
+
+def validate(spec: Mapping[str, Any]) -> None:
+    """Raise :class:`SpecError` when the spec is malformed. Cheap structural checks only: the
+    common ones here, the kind's own in its class's ``check``."""
+    _check_header(spec)
     classes = spec.get("classes")
     if not isinstance(classes, list) or len(classes) < 2:
         raise SpecError("spec 'classes' must list at least two classes.")
     inputs = spec.get("inputs")
     if not isinstance(inputs, Mapping) or not {"numeric", "categorical"} <= set(inputs):
         raise SpecError("spec 'inputs' must have 'numeric' and 'categorical' column lists.")
-    known = set(inputs["numeric"]) | set(inputs["categorical"])
-    k = len(classes)
-    from distill2rules.spec._special import validate_specials
-
-    validate_specials(spec, n_scores(spec) if kind == "additive" else None)
+    s = typed(spec)
+    s.check_specials()
     if spec.get("decision_threshold") is not None:
         t = spec["decision_threshold"]
-        if k != 2 or isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 < float(t) < 1.0:
+        if len(classes) != 2 or isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 < float(t) < 1.0:
             raise SpecError("'decision_threshold' must be a probability in (0, 1) of a binary spec's second class.")
-    if kind in ("additive", "mlp"):
-        link = spec.get("link")
-        if link not in ("logistic", "softmax"):
-            raise SpecError(f"unknown link {link!r}.")
-        if link == "logistic" and k != 2:
-            raise SpecError("a logistic link needs exactly two classes.")
-    if kind == "additive":
-        kp = n_scores(spec)
-        if len(spec.get("intercept", [])) != kp:
-            raise SpecError(f"additive intercept must have {kp} value(s).")
-        for term in spec.get("terms", []):
-            feats = [term.get("feature")] if term.get("type") == "linear" else [a.get("feature") for a in term.get("axes", [])]
-            for f in feats:
-                if f not in known:
-                    raise SpecError(f"term '{term.get('name')}' uses unknown input '{f}'.")
-            if term.get("type") == "table":
-                shape = np.shape(term["scores"])
-                want = []
-                for a in term["axes"]:
-                    want.append(len(a["edges"]) + 2 if a["kind"] == "numeric" else len(a["categories"]) + 2)
-                if list(shape) != want + [kp]:
-                    raise SpecError(f"term '{term.get('name')}' scores have shape {shape}, expected {tuple(want + [kp])}.")
-            elif term.get("type") != "linear":
-                raise SpecError(f"unknown term type {term.get('type')!r}.")
-    elif kind == "rule_list":
-        for rule in list(spec.get("rules", [])) + [spec.get("default", {})]:
-            if len(rule.get("probabilities", [])) != k:
-                raise SpecError(f"every rule needs {k} class probabilities.")
-            for cond in rule.get("conditions", []):
-                if cond.get("feature") not in known:
-                    raise SpecError(f"rule condition uses unknown input {cond.get('feature')!r}.")
-    elif kind == "mlp":
-        if not spec.get("layers"):
-            raise SpecError("an mlp spec needs at least one layer.")
+    s.check()

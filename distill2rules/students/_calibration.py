@@ -54,28 +54,9 @@ def fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
 
 
 def fold_scale(spec: dict[str, Any], a: float) -> dict[str, Any]:
-    """Return a copy of ``spec`` whose scores are multiplied by ``a`` (probabilities sharpened by ``a``)."""
-    s = copy.deepcopy(spec)
-    kind = s["kind"]
-    if kind == "additive":
-        s["intercept"] = [a * v for v in s["intercept"]]
-        for t in s["terms"]:
-            if t["type"] == "linear":
-                t["coef"] = [a * v for v in t["coef"]]
-            else:
-                t["scores"] = (a * np.asarray(t["scores"], dtype=float)).tolist()
-            for e in (t.get("special") or {}).values():  # special values' own scores
-                e["score"] = [a * v for v in e["score"]]
-    elif kind == "mlp":
-        last = s["layers"][-1]
-        last["weight"] = (a * np.asarray(last["weight"], dtype=float)).tolist()
-        last["bias"] = (a * np.asarray(last["bias"], dtype=float)).tolist()
-    elif kind == "rule_list":
-        for r in list(s["rules"]) + [s["default"]]:
-            logp = a * np.log(np.clip(np.asarray(r["probabilities"], dtype=float), 1e-12, 1.0))
-            p = np.exp(logp - logp.max())
-            r["probabilities"] = (p / p.sum()).tolist()
-    return s
+    """Return a copy of ``spec`` whose scores are multiplied by ``a`` (probabilities sharpened by ``a``;
+    each spec kind folds it into its own parameters: :meth:`distill2rules.spec.Spec.scaled`)."""
+    return spec_mod.typed(spec).scaled(a)
 
 
 def fit_platt(scores: np.ndarray, y_idx: np.ndarray) -> tuple[float, float]:
@@ -97,20 +78,9 @@ def fit_platt(scores: np.ndarray, y_idx: np.ndarray) -> tuple[float, float]:
 
 
 def fold_shift(spec: dict[str, Any], b: float) -> dict[str, Any]:
-    """Return a copy of a binary ``spec`` whose log-odds are shifted by ``b``."""
-    s = copy.deepcopy(spec)
-    kind = s["kind"]
-    if kind == "additive":
-        s["intercept"] = [s["intercept"][0] + b]
-    elif kind == "mlp":
-        s["layers"][-1]["bias"] = [v + b for v in s["layers"][-1]["bias"]]
-    elif kind == "rule_list":
-        for r in list(s["rules"]) + [s["default"]]:
-            p = np.clip(np.asarray(r["probabilities"], dtype=float), 1e-12, 1.0)
-            z = np.log(p[1] / p[0]) + b
-            p1 = 1.0 / (1.0 + np.exp(-z))
-            r["probabilities"] = [1.0 - p1, p1]
-    return s
+    """Return a copy of a binary ``spec`` whose log-odds are shifted by ``b``
+    (:meth:`distill2rules.spec.Spec.shifted`)."""
+    return spec_mod.typed(spec).shifted(b)
 
 
 def refit_rules(spec: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx: np.ndarray, *,

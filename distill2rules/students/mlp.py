@@ -73,7 +73,7 @@ def _preprocess(inputs: RawInputs, min_category_count: int) -> dict:
 
 
 def _design(inputs: RawInputs, prep: dict) -> np.ndarray:
-    from distill2rules.spec._evaluate import mlp_design_matrix
+    from distill2rules.spec import mlp_design_matrix
 
     spec_like = {"inputs": {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns}, "preprocess": prep,
                  "special_values": inputs.special}
@@ -249,7 +249,7 @@ class MLPStudent(SoftTargetStudent):
     def _check_monotone(self, spec: dict, inputs: RawInputs, n_rows: int = 256, n_grid: int = 33) -> dict:
         """Largest decrease (in the constrained direction) of the score along a grid of each
         constrained feature, over up to ``n_rows`` training rows: 0 means monotone there."""
-        from distill2rules.spec._evaluate import mlp_scores
+        from distill2rules.spec import mlp_scores
 
         spec = {**spec, "inputs": {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns}}
         rng = np.random.default_rng(0)

@@ -24,6 +24,17 @@ from typing import Any
 import numpy as np
 
 from distill2rules.errors import ConfigError, DataError, SchemaError, TeacherError
+from distill2rules.spec import (
+    AdditiveSpec,
+    KindTable,
+    MLPSpec,
+    RuleListSpec,
+    evaluate,
+    term_features,
+    to_category_strings,
+    to_numeric_float32,
+    typed,
+)
 from distill2rules.validation._results import Result, jsonable
 
 __all__ = [
@@ -262,8 +273,6 @@ class _RawCodec:
                 )
 
     def _values(self, s: Any, c: str) -> np.ndarray:
-        from distill2rules.spec import to_category_strings, to_numeric_float32
-
         if not self.canonical:
             return np.asarray(s.to_numpy())
         if c in self.categorical:
@@ -559,28 +568,21 @@ def teacher_attributions(
 
 
 def _spec_columns(spec: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    return list(spec["inputs"].get("numeric", [])), list(spec["inputs"].get("categorical", []))
+    return typed(spec).input_columns()
 
 
-def _term_features(term: Mapping[str, Any]) -> list[str]:
-    if term["type"] == "linear":
-        return [term["feature"]]
-    return [a["feature"] for a in term["axes"]]
-
-
-def _spec_outputs(spec: Mapping[str, Any], out: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Model outputs ``[n, K']`` to explain: logits, or log-probabilities for rule lists."""
-    if spec["kind"] == "rule_list":
-        logp = np.log(np.clip(out["probabilities"], PROBA_CLIP, 1.0))
-        return logp[:, 1:2] - logp[:, 0:1] if logp.shape[1] == 2 else logp
+def _scores(spec: Mapping[str, Any], out: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.asarray(out["scores"], dtype=np.float64)
+
+
+def _log_probabilities(spec: Mapping[str, Any], out: Mapping[str, np.ndarray]) -> np.ndarray:
+    logp = np.log(np.clip(out["probabilities"], PROBA_CLIP, 1.0))
+    return logp[:, 1:2] - logp[:, 0:1] if logp.shape[1] == 2 else logp
 
 
 def _student_exact(
     spec: Mapping[str, Any], X: Any, X_bg: Any, features: list[str], idx: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    from distill2rules.spec import evaluate
-
     contrib = evaluate(spec, X)["contributions"]
     ev_bg = evaluate(spec, X_bg)
     mean_bg = ev_bg["contributions"].mean(axis=0)  # (T, K')
@@ -597,135 +599,31 @@ def _student_exact(
     pos = {f: j for j, f in enumerate(features)}
     W = np.zeros((len(spec["terms"]), len(features)))
     for t, term in enumerate(spec["terms"]):
-        feats = _term_features(term)
+        feats = term_features(term)
         for f in feats:
             W[t, pos[f]] += 1.0 / len(feats)
     return phi_t @ W, base
 
 
-class _CodeSpaceSpec:
-    """Vectorised evaluation of a spec on encoded rows.
+@dataclasses.dataclass(frozen=True)
+class _KindAttribution:
+    """How attributions treat one spec kind: the outputs explained (``[n, K']`` logits, or
+    log-probabilities for rule lists) and, if the kind has them, exact interventional values."""
 
-    Categorical conditions, bin indices and one-hot blocks are precomputed once per
-    vocabulary entry with the spec's own functions, then looked up by code; numeric parts go
-    through the spec's functions unchanged. Parity with ``spec.evaluate`` is checked before use.
-    """
+    outputs: Callable[[Mapping[str, Any], Mapping[str, np.ndarray]], np.ndarray]
+    exact: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
+    exact_name: str = ""
 
-    def __init__(self, spec: Mapping[str, Any], codec: _RawCodec) -> None:
-        self.spec = spec
-        self.codec = codec
-        self.num_cols, self.cat_cols = _spec_columns(spec)
 
-    def _vocab_matrix(self, c: str) -> np.ndarray:
-        vocab = self.codec.vocab[c]
-        mat = np.full((len(vocab), len(self.cat_cols)), "", dtype=object)
-        mat[:, self.cat_cols.index(c)] = vocab
-        return mat
+_KINDS: KindTable[_KindAttribution] = KindTable("attribution")
+_KINDS.add(AdditiveSpec, _KindAttribution(_scores, _student_exact, "exact additive (interventional)"))
+_KINDS.add(RuleListSpec, _KindAttribution(_log_probabilities))
+_KINDS.add(MLPSpec, _KindAttribution(_scores))
 
-    def _numeric(self, R: np.ndarray) -> np.ndarray:
-        num = np.empty((len(R), len(self.num_cols)), dtype=np.float32)
-        for j, c in enumerate(self.num_cols):
-            num[:, j] = self.codec.column(R, c)
-        return num
 
-    def probabilities_rules(self, R: np.ndarray) -> np.ndarray:
-        from distill2rules.spec._evaluate import _column_lookup, condition_holds
-
-        spec = self.spec
-        lookup = _column_lookup(spec)
-        num = self._numeric(R)
-        empty_cat = np.empty((len(R), len(self.cat_cols)), dtype=object)
-        rules = spec["rules"]
-        fired = np.full(len(R), len(rules), dtype=np.int64)
-        open_ = np.ones(len(R), dtype=bool)
-        for r, rule in enumerate(rules):
-            m = open_.copy()
-            for cond in rule["conditions"]:
-                c = cond["feature"]
-                if c in self.codec.categorical:
-                    vm = self._vocab_matrix(c)
-                    table = condition_holds(
-                        cond, np.zeros((len(vm), len(self.num_cols)), np.float32), vm, lookup
-                    )
-                    m &= table[self.codec.codes(R, c)]
-                else:
-                    m &= condition_holds(cond, num, empty_cat, lookup)
-            fired[m] = r
-            open_ &= ~m
-        table = np.asarray(
-            [r["probabilities"] for r in rules] + [spec["default"]["probabilities"]],
-            dtype=np.float64,
-        )
-        return table[fired]
-
-    def scores_mlp(self, R: np.ndarray) -> np.ndarray:
-        from distill2rules.spec._evaluate import mlp_design_matrix
-
-        spec = self.spec
-        pre = spec["preprocess"]
-        num = self._numeric(R)
-        blocks = [
-            mlp_design_matrix(
-                {
-                    "inputs": spec["inputs"],
-                    "preprocess": {"numeric": pre.get("numeric", []), "categorical": []},
-                },
-                num,
-                np.empty((len(R), len(self.cat_cols)), dtype=object),
-            )
-        ]
-        for p in pre.get("categorical", []):
-            vm = self._vocab_matrix(p["feature"])
-            onehot = mlp_design_matrix(
-                {"inputs": spec["inputs"], "preprocess": {"numeric": [], "categorical": [p]}},
-                np.zeros((len(vm), len(self.num_cols)), np.float32),
-                vm,
-            )
-            blocks.append(onehot[self.codec.codes(R, p["feature"])])
-        h = np.hstack(blocks)
-        for layer in spec["layers"]:
-            h = h @ np.asarray(layer["weight"], dtype=np.float64).T + np.asarray(
-                layer["bias"], dtype=np.float64
-            )
-            act = layer.get("activation", "identity")
-            if act == "relu":
-                h = np.maximum(h, 0.0)
-            elif act == "tanh":
-                h = np.tanh(h)
-        return h
-
-    def scores_additive(self, R: np.ndarray) -> np.ndarray:
-        from distill2rules.spec._evaluate import _column_lookup, additive_contributions, axis_index
-
-        spec = self.spec
-        lookup = _column_lookup(spec)
-        num = self._numeric(R)
-        empty_cat = np.empty((len(R), len(self.cat_cols)), dtype=object)
-        scores = np.tile(np.asarray(spec["intercept"], dtype=np.float64), (len(R), 1))
-        for term in spec["terms"]:
-            if term["type"] != "table":
-                one = {"inputs": spec["inputs"], "intercept": spec["intercept"], "terms": [term]}
-                scores += additive_contributions(one, num, empty_cat)[:, 0, :]
-                continue
-            idx = []
-            for ax in term["axes"]:
-                if ax["kind"] == "categorical":
-                    vm = self._vocab_matrix(ax["feature"])
-                    table = axis_index(
-                        ax, np.zeros((len(vm), len(self.num_cols)), np.float32), vm, lookup
-                    )
-                    idx.append(table[self.codec.codes(R, ax["feature"])])
-                else:
-                    idx.append(axis_index(ax, num, empty_cat, lookup))
-            scores += np.asarray(term["scores"], dtype=np.float64)[tuple(idx)]
-        return scores
-
-    def outputs(self, R: np.ndarray) -> np.ndarray:
-        if self.spec["kind"] == "additive":
-            return _spec_outputs(self.spec, {"scores": self.scores_additive(R)})
-        if self.spec["kind"] == "rule_list":
-            return _spec_outputs(self.spec, {"probabilities": self.probabilities_rules(R)})
-        return _spec_outputs(self.spec, {"scores": self.scores_mlp(R)})
+def _spec_outputs(spec: Mapping[str, Any], out: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Model outputs ``[n, K']`` to explain: logits, or log-probabilities for rule lists."""
+    return _KINDS.of(spec).outputs(spec, out)
 
 
 def _student_permutation(
@@ -736,8 +634,6 @@ def _student_permutation(
     n_permutations: int,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, list[str], str]:
-    from distill2rules.spec import evaluate
-
     num_cols, cat_cols = _spec_columns(spec)
     cols = num_cols + cat_cols
     codec = _RawCodec(cols, cat_cols, [X, X_bg], canonical=True)
@@ -753,11 +649,14 @@ def _student_permutation(
         return _spec_outputs(spec, evaluate(spec, numeric=num, categorical=cat))
 
     raw_fn = slow
-    if spec["kind"] in ("additive", "rule_list", "mlp") and not spec.get("special_values"):  # codes: reference path
-        fast = _CodeSpaceSpec(spec, codec)
-        probe = np.vstack([R, R_bg])
-        if np.allclose(fast.outputs(probe), slow(probe), rtol=1e-9, atol=1e-9):
-            raw_fn = fast.outputs
+    typed_spec = typed(spec)
+
+    def fast(Rm: np.ndarray) -> np.ndarray:  # the kind's vectorised evaluation on codes
+        return _spec_outputs(spec, typed_spec.evaluate_codes(Rm, codec.vocab))
+
+    probe = np.vstack([R, R_bg])
+    if np.allclose(fast(probe), slow(probe), rtol=1e-9, atol=1e-9):
+        raw_fn = fast
     reference = _spec_outputs(spec, evaluate(spec, X))
     if not np.allclose(raw_fn(R), reference, rtol=1e-6, atol=1e-6):
         raise SchemaError(
@@ -817,18 +716,16 @@ def student_attributions(
     -------
     Attributions
     """
-    from distill2rules.spec import evaluate
-
     _check_frame(X_explain, "X_explain")
     _check_frame(X_background, "X_background")
     if method not in _STUDENT_METHODS:
         raise ConfigError(
             f"unknown attribution method {method!r}; expected one of {', '.join(_STUDENT_METHODS)}."
         )
-    kind = spec["kind"]
-    if method == "exact" and kind != "additive":
+    kind = _KINDS.of(spec)
+    if method == "exact" and kind.exact is None:
         raise ConfigError(
-            f"exact attributions need an additive spec, got kind '{kind}'.",
+            f"exact attributions need an additive spec, got kind '{spec['kind']}'.",
             hint="Use method='permutation' (or 'auto').",
         )
     start = time.perf_counter()
@@ -838,9 +735,9 @@ def student_attributions(
         idx = _class_index(class_index, _spec_outputs(spec, evaluate(spec, X_explain)))
     num_cols, cat_cols = _spec_columns(spec)
     features = num_cols + cat_cols
-    if kind == "additive" and method in ("auto", "exact"):
-        v, b = _student_exact(spec, X_explain, X_background, features, idx)
-        name = "exact additive (interventional)"
+    if kind.exact is not None and method in ("auto", "exact"):
+        v, b = kind.exact(spec, X_explain, X_background, features, idx)
+        name = kind.exact_name
     else:
         X_bg = _sample_rows(X_background, max_background, seed)
         v, b, features, name = _student_permutation(

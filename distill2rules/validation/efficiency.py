@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from distill2rules.errors import ConfigError, DataError, SpecError
+from distill2rules.spec import typed
 from distill2rules.validation._results import Result
 
 __all__ = [
@@ -44,29 +45,12 @@ class Latency(Result):
 def spec_n_parameters(spec: Mapping[str, Any]) -> int:
     """Number of parameters of a student spec.
 
-    additive: nonzero linear coefficients and table scores plus the intercept(s) (bin edges
-    and category lists are structure, not counted); rule list: one per condition plus the
-    class probabilities of every rule and of the default; mlp: weights plus biases.
+    additive: nonzero linear coefficients, table scores and special-value scores plus the
+    intercept(s) (bin edges and category lists are structure, not counted); rule list: one per
+    condition plus the class probabilities of every rule and of the default; mlp: weights plus
+    biases. The count is the kind's own (:meth:`distill2rules.spec.Spec.n_parameters`).
     """
-    kind = spec.get("kind")
-    if kind == "additive":
-        count = len(spec["intercept"])
-        for term in spec.get("terms", []):
-            vals = term["coef"] if term["type"] == "linear" else term["scores"]
-            count += int(np.count_nonzero(np.asarray(vals, dtype=np.float64)))
-        return count
-    if kind == "rule_list":
-        rules = list(spec.get("rules", []))
-        conds = sum(len(r.get("conditions", [])) for r in rules)
-        probs = sum(len(r["probabilities"]) for r in rules) + len(spec["default"]["probabilities"])
-        return conds + probs
-    if kind == "mlp":
-        return int(
-            sum(
-                np.asarray(ly["weight"]).size + np.asarray(ly["bias"]).size for ly in spec["layers"]
-            )
-        )
-    raise SpecError(f"unknown spec kind {kind!r}.")
+    return typed(spec).n_parameters()
 
 
 def n_parameters(model: Any) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from distill2rules import spec as spec_mod
 from distill2rules.errors import ConfigError
-from distill2rules.spec._evaluate import condition_holds
+from distill2rules.spec import condition_holds
 from distill2rules.students._base import raw_inputs
 from distill2rules.students.tree import TreeStudent
 
