@@ -65,7 +65,7 @@ def test_scorecard_fits_german_credit_with_fidelity(german):
     for t in spec["terms"]:
         assert sum(t["bin_counts"]) == len(X)
         idx = spec_mod.axis_index(t["axes"][0], *spec_mod.prepare_inputs(spec, X),
-                                  spec_mod._evaluate._column_lookup(spec))
+                                  spec_mod.column_lookup(spec))
         dec = p.argmax(1) == 1
         b = int(np.argmax(t["bin_counts"]))
         assert t["event_rates"][b] == pytest.approx(dec[idx == b].mean())
@@ -147,7 +147,7 @@ def test_rule_card_is_a_points_table(card_student):
     sample = _sample_rows()
     rows = spec_mod.evaluate(spec, sample)
     num, cat = spec_mod.prepare_inputs(spec, sample)
-    lookup = spec_mod._evaluate._column_lookup(spec)
+    lookup = spec_mod.column_lookup(spec)
     total = np.full(len(num), m["base_points"])
     for f in m["features"]:
         term = next(t for t in spec["terms"] if t["name"] == f["term"])
@@ -188,7 +188,7 @@ def test_ebm_min_bin_share_holds_on_a_real_fit(german):
     spec = est.to_spec()
     need = math.ceil(share * len(X))
     num, cat = spec_mod.prepare_inputs(spec, X)
-    lookup = spec_mod._evaluate._column_lookup(spec)
+    lookup = spec_mod.column_lookup(spec)
     for t in spec["terms"]:
         ax = t["axes"][0]
         counts = np.bincount(spec_mod.axis_index(ax, num, cat, lookup), minlength=len(t["scores"]))
