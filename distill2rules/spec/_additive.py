@@ -194,7 +194,7 @@ class AdditiveSpec(Spec):
                 want = []
                 for a in term["axes"]:
                     want.append(len(a["edges"]) + 2 if a["kind"] == "numeric" else len(a["categories"]) + 2)
-                if list(shape) != want + [kp]:
-                    raise SpecError(f"term '{term.get('name')}' scores have shape {shape}, expected {tuple(want + [kp])}.")
+                if list(shape) != [*want, kp]:
+                    raise SpecError(f"term '{term.get('name')}' scores have shape {shape}, expected {(*want, kp)}.")
             elif term.get("type") != "linear":
                 raise SpecError(f"unknown term type {term.get('type')!r}.")

@@ -4,7 +4,7 @@ See ``docs/spec.md`` for the full format and ``schema.json`` for its JSON Schema
 read (:func:`from_json`, :func:`load`) and written (:func:`to_json`, :func:`save`) here and
 nowhere else. The kinds are classes (:mod:`distill2rules.spec._kinds`):
 
-* ``additive``  — intercept + terms (``linear`` or ``table`` over 1–2 binned/categorical axes)
+* ``additive``  — intercept + terms (``linear`` or ``table`` over 1-2 binned/categorical axes)
   + link (``logistic`` for two classes with one score, ``softmax`` for K scores).
 * ``rule_list`` — ordered rules (conjunctions of conditions) -> class probabilities, + default.
 * ``mlp``       — preprocessing (standardise numerics, one-hot categoricals) + dense layers.

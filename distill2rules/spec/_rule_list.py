@@ -133,7 +133,7 @@ class RuleListSpec(Spec):
     def scaled(self, a: float) -> RuleListSpec:
         """Every rule's probabilities sharpened as ``softmax(a * log p)``."""
         s = copy.deepcopy(self)
-        for r in list(s["rules"]) + [s["default"]]:
+        for r in [*list(s["rules"]), s["default"]]:
             logp = a * np.log(np.clip(np.asarray(r["probabilities"], dtype=float), 1e-12, 1.0))
             p = np.exp(logp - logp.max())
             r["probabilities"] = (p / p.sum()).tolist()
@@ -141,7 +141,7 @@ class RuleListSpec(Spec):
 
     def shifted(self, b: float) -> RuleListSpec:
         s = copy.deepcopy(self)
-        for r in list(s["rules"]) + [s["default"]]:
+        for r in [*list(s["rules"]), s["default"]]:
             p = np.clip(np.asarray(r["probabilities"], dtype=float), 1e-12, 1.0)
             z = np.log(p[1] / p[0]) + b
             p1 = 1.0 / (1.0 + np.exp(-z))
@@ -151,7 +151,7 @@ class RuleListSpec(Spec):
     def check(self) -> None:
         known = set(self["inputs"]["numeric"]) | set(self["inputs"]["categorical"])
         k = len(self["classes"])
-        for rule in list(self.get("rules", [])) + [self.get("default", {})]:
+        for rule in [*list(self.get("rules", [])), self.get("default", {})]:
             if len(rule.get("probabilities", [])) != k:
                 raise SpecError(f"every rule needs {k} class probabilities.")
             for cond in rule.get("conditions", []):

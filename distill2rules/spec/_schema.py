@@ -81,9 +81,9 @@ class _Validator:
         if unknown:
             raise ValueError(f"unsupported JSON Schema keyword(s) {sorted(unknown)}")
         if "$ref" in sch:
-            errs = self.errors(value, self.resolve(sch["$ref"]), path)
-            if errs:
-                return errs
+            ref_errs = self.errors(value, self.resolve(sch["$ref"]), path)
+            if ref_errs:
+                return ref_errs
         types = sch.get("type")
         if types is not None:
             names = [types] if isinstance(types, str) else list(types)
@@ -102,11 +102,11 @@ class _Validator:
             extra = sch.get("additionalProperties", True)
             for key, v in value.items():
                 if key in props:
-                    errs += self.errors(v, props[key], path + (key,))
+                    errs += self.errors(v, props[key], (*path, key))
                 elif extra is False:
                     errs.append(f"{_where(path)}: unexpected key '{key}'")
                 elif isinstance(extra, Mapping):
-                    errs += self.errors(v, extra, path + (key,))
+                    errs += self.errors(v, extra, (*path, key))
         if isinstance(value, list):
             if len(value) < sch.get("minItems", 0):
                 errs.append(f"{_where(path)}: needs at least {sch['minItems']} item(s)")
@@ -114,7 +114,7 @@ class _Validator:
                 errs.append(f"{_where(path)}: takes at most {sch['maxItems']} item(s)")
             if "items" in sch:
                 for i, v in enumerate(value):
-                    errs += self.errors(v, sch["items"], path + (i,))
+                    errs += self.errors(v, sch["items"], (*path, i))
         for sub in sch.get("allOf", []):
             errs += self.errors(value, sub, path)
         if "anyOf" in sch and all(self.errors(value, sub, path) for sub in sch["anyOf"]):

@@ -38,7 +38,7 @@ def _with_specials(spec: dict) -> dict:
         term["special"] = {"-9": {"label": "no record", "score": [0.7] * len(s["intercept"])}}
     elif s["kind"] == "mlp":
         s["preprocess"]["special"] = [{"feature": col, "value": -9.0, "label": "no record"}]
-        s["layers"][0]["weight"] = [row + [0.5] for row in s["layers"][0]["weight"]]
+        s["layers"][0]["weight"] = [[*row, 0.5] for row in s["layers"][0]["weight"]]
     spec_mod.validate(s)
     return s
 
@@ -61,7 +61,7 @@ def _rows(spec: dict, n: int = 200, seed: int = 0) -> pd.DataFrame:
                           for v in cd.get("values", [])}
                        | {v for p in spec.get("preprocess", {}).get("categorical", []) if p["feature"] == c
                           for v in p["categories"]})
-        cols[c] = rng.choice(vocab + ["unseen", None], n)
+        cols[c] = rng.choice([*vocab, "unseen", None], n)
     return pd.DataFrame(cols)
 
 
@@ -113,7 +113,6 @@ def test_coded_evaluation_matches_evaluate(name, specials):
 
 def test_sizes_are_the_kinds_own_and_shared_by_every_reader():
     from distill2rules.exporters.rulecard import rulecard
-
     from distill2rules.students import spec_complexity, spec_size
     from distill2rules.validation import spec_n_parameters
 
