@@ -62,9 +62,29 @@ def _dump(obj: Any) -> str:
     return json.dumps(jsonable(obj), indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
-def write_artifact(out_dir: str | Path, files: Mapping[str, str | bytes | Callable[[Path], None]],
-                   manifest: Mapping[str, Any]) -> Path:
-    """Write ``files`` (name → text, bytes, or a writer ``fn(path)``) plus a manifest, atomically.
+class Carried:
+    """A file carried over unchanged from the artifact being replaced: hard-linked into the new
+    one (copied where links are not possible), with the sha256 its manifest already checked."""
+
+    def __init__(self, source: Path, digest: str) -> None:
+        self.source, self.digest = Path(source), digest
+
+    def place(self, path: Path) -> None:
+        try:
+            os.link(self.source, path)
+        except OSError:
+            shutil.copyfile(self.source, path)
+        if sha256_file(path) != self.digest:  # changed since its hash was checked: refuse, never re-bless
+            raise ArtifactError(f"{self.source} changed while the artifact was being updated; refusing to use it.",
+                                hint="Re-run the command (or `distill2rules fit`).")
+
+
+FileContent = str | bytes | Callable[[Path], None] | Carried
+
+
+def write_artifact(out_dir: str | Path, files: Mapping[str, FileContent], manifest: Mapping[str, Any]) -> Path:
+    """Write ``files`` (name → text, bytes, a writer ``fn(path)`` or a :class:`Carried` file) plus a
+    manifest, atomically.
 
     ``manifest`` gives the descriptive part (config, data, teacher); hashes and versions are added.
     Deterministic content: the manifest holds no timestamps, so identical inputs give identical files.
@@ -78,16 +98,24 @@ def write_artifact(out_dir: str | Path, files: Mapping[str, str | bytes | Callab
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
+        known: dict[str, str] = {}
         for name, content in files.items():
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            if callable(content):
+            if isinstance(content, Carried):
+                content.place(path)
+                known[name] = content.digest
+            elif callable(content):
                 content(path)
             elif isinstance(content, bytes):
                 path.write_bytes(content)
             else:
                 path.write_text(content, encoding="utf-8")
-        hashes = {p.relative_to(tmp).as_posix(): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        hashes = {}
+        for p in sorted(tmp.rglob("*")):
+            if p.is_file():
+                rel = p.relative_to(tmp).as_posix()
+                hashes[rel] = known.get(rel) or sha256_file(p)
         full = {"format": ARTIFACT_FORMAT, **dict(manifest), "versions": versions(), "files": hashes}
         (tmp / MANIFEST).write_text(_dump(full), encoding="utf-8")
         _fsync_dir(tmp)
@@ -105,6 +133,97 @@ def write_artifact(out_dir: str | Path, files: Mapping[str, str | bytes | Callab
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+class ArtifactBuilder:
+    """Collects an artifact's files and the descriptive part of its manifest, then writes them
+    once (:func:`write_artifact`: temp dir, hashes, one rename).
+
+    >>> b = ArtifactBuilder({"config": {"seed": 0}})        # doctest: +SKIP
+    >>> b.add_json("metrics.json", {"accuracy": 0.9})       # doctest: +SKIP
+    >>> b.write("runs/credit")                              # doctest: +SKIP
+    """
+
+    def __init__(self, manifest: Mapping[str, Any] | None = None) -> None:
+        self.files: dict[str, FileContent] = {}
+        self.manifest: dict[str, Any] = dict(manifest or {})
+
+    def add(self, name: str, content: FileContent) -> ArtifactBuilder:
+        self.files[name] = content
+        return self
+
+    def add_json(self, name: str, obj: Any) -> ArtifactBuilder:
+        """``obj`` as deterministic JSON (sorted keys, :func:`distill2rules._json.jsonable`)."""
+        return self.add(name, _dump(obj))
+
+    def add_spec(self, name: str, spec: Mapping[str, Any]) -> ArtifactBuilder:
+        from distill2rules import spec as spec_mod
+
+        return self.add(name, spec_mod.to_json(spec))
+
+    def write(self, out_dir: str | Path) -> Path:
+        return write_artifact(out_dir, self.files, self.manifest)
+
+
+def rulecard_files(spec: Mapping[str, Any], *, metrics: Any = None, provenance: Mapping[str, Any] | None = None,
+                   evaluation: Any = None) -> dict[str, str]:
+    """``rulecard.md`` / ``rulecard.html`` / ``rulecard.json`` of a spec (empty if the exporter is absent)."""
+    try:
+        from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
+    except ImportError:  # rule cards are optional until the exporter lands
+        return {}
+    card = rulecard(spec, metrics=metrics, provenance=provenance, evaluation=evaluation, strict=False)
+    return {"rulecard.md": render_markdown(card), "rulecard.html": render_html(card), "rulecard.json": _dump(card)}
+
+
+def data_profile(frame: Any, schema: Any, target: str) -> dict[str, Any]:
+    """Numeric ranges and category lists of the training data (for parity rows and rule cards)."""
+    import numpy as np
+    import pandas as pd
+
+    from distill2rules.spec import to_category_strings
+
+    ranges, cats = {}, {}
+    for c in frame.columns:
+        if c == target:
+            continue
+        if c in set(schema.categorical_columns):
+            vals = [v for v in pd.unique(to_category_strings(frame[c].to_numpy(dtype=object))) if v != ""]
+            cats[c] = sorted(map(str, vals))[:200]
+        else:
+            x = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            if x.size:
+                ranges[c] = [float(x.min()), float(x.max())]
+    return {"numeric_ranges": ranges, "categories": cats}
+
+
+def fit_artifact(spec: Mapping[str, Any], *, metrics: Mapping[str, Any], schema: Mapping[str, Any],
+                 data: Mapping[str, Any], teacher: Mapping[str, Any], config: Mapping[str, Any],
+                 n_rows: Mapping[str, int], baseline_spec: Mapping[str, Any] | None = None,
+                 export_onnx: bool = True, evaluation: Any = None) -> ArtifactBuilder:
+    """The files of ``fit``'s artifact: ``student.json``, ``baseline.json``, ``metrics.json``,
+    ``schema.json``, ``student.onnx``, the rule cards, and the manifest's ``config`` / ``data`` /
+    ``teacher`` (``data``: name, source, target, rows, profile, fingerprint and split record).
+
+    ``evaluation`` (an ``evaluate`` result made in memory, ``fit --report``) is added as
+    ``evaluation.json`` and shown on the rule cards.
+    """
+    b = ArtifactBuilder({"config": dict(config), "data": dict(data), "teacher": dict(teacher)})
+    b.add_spec("student.json", spec).add_json("metrics.json", metrics).add_json("schema.json", schema)
+    if baseline_spec is not None:
+        b.add_spec("baseline.json", baseline_spec)
+    if export_onnx:
+        from distill2rules.exporters import to_onnx
+
+        b.add("student.onnx", to_onnx(spec).SerializeToString(deterministic=True))
+    provenance = {"teacher": dict(teacher), "dataset": data.get("name"), "target": data.get("target"),
+                  "n_rows": dict(n_rows), **{k: v for k, v in config.items() if k != "student_params"}}
+    if evaluation is not None:
+        b.add_json("evaluation.json", evaluation)
+    for name, text in rulecard_files(spec, metrics=metrics, provenance=provenance, evaluation=evaluation).items():
+        b.add(name, text)
+    return b
 
 
 def check_out_dir(out_dir: str | Path) -> None:
@@ -673,8 +792,9 @@ def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 10_000, seed: i
 def update_artifact(art_dir: str | Path, files: Mapping[str, str | bytes | Callable[[Path], None]]) -> Path:
     """Add or replace files in an existing artifact, atomically, re-hashing the manifest.
 
-    The artifact's hashes are checked first and every carried-over file is re-checked as it is
-    read, so a tampered artifact is refused, never re-blessed. Files covered by a signature
+    The artifact's hashes are checked first and every carried-over file is hard-linked into the
+    new directory (not read and rewritten) and re-checked there, so a tampered artifact is
+    refused, never re-blessed. Files covered by a signature
     cannot be replaced (that would void it).
     """
     d = Path(art_dir)
@@ -686,7 +806,8 @@ def update_artifact(art_dir: str | Path, files: Mapping[str, str | bytes | Calla
             raise ArtifactError(f"artifact {d} is signed and {', '.join(touched)} is covered by the signature; "
                                 "replacing it would void the signature.",
                                 hint="Write to another place with --out, or re-run `distill2rules fit --sign-key`.")
-    current: dict[str, Any] = {name: read_member(d, manifest, name) for name in manifest.get("files", {}) if name not in files}
+    listed = manifest.get("files", {})
+    current: dict[str, Any] = {name: Carried(d / name, listed[name]) for name in listed if name not in files}
     current.update(files)
     descriptive = {k: v for k, v in manifest.items() if k not in ("format", "versions", "files")}
     return write_artifact(d, current, descriptive)

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Mapping, Sequence, cast
+from typing import Any, Callable, Mapping, Sequence, cast
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from distill2rules.exporters._render import (
     rule_text,
     special_labels,
 )
+from distill2rules.results import Evaluation, FitMetrics
 from distill2rules.spec import typed
 
 __all__ = ["CARD_FORMAT", "card_blocks", "card_json", "render_html", "render_markdown", "rulecard", "rulecard_files", "write_rulecard"]
@@ -98,7 +99,7 @@ def rulecard(
         "fair_lending": _fair_lending(spec, metrics),
     }
     if metrics:
-        card["metrics_all"] = jsonable(_flatten(metrics))
+        card["metrics_all"] = jsonable(_flatten(metrics.to_dict() if isinstance(metrics, FitMetrics) else metrics))
     return jsonable(card)
 
 
@@ -106,21 +107,23 @@ def _evaluation(ev: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Headline figures of an ``evaluate`` run, with the data they came from."""
     if not ev:
         return None
-    flat = _flatten(ev)
-    keys = [("Accuracy (student)", "student.predictive.accuracy", True),
-            ("Accuracy (teacher)", "teacher.predictive.accuracy", True),
-            ("AUC (student)", "student.predictive.roc_auc", False),
-            ("AUC (teacher)", "teacher.predictive.roc_auc", False),
-            ("Fidelity (agreement with the teacher)", "fidelity.agreement", True),
-            ("Balanced fidelity", "fidelity.balanced_agreement", True),
-            ("Ranking fidelity (AUC vs the teacher's decision)", "fidelity.rank_auc", False),
-            ("SHAP alignment (mean cosine)", "alignment.cosine_mean", False)]
+    e = Evaluation.from_dict(ev)
+    if e is None:
+        return None
+    keys = [("Accuracy (student)", e.student.predictive.get("accuracy"), True),
+            ("Accuracy (teacher)", e.teacher.predictive.get("accuracy"), True),
+            ("AUC (student)", e.student.predictive.get("roc_auc"), False),
+            ("AUC (teacher)", e.teacher.predictive.get("roc_auc"), False),
+            ("Fidelity (agreement with the teacher)", e.fidelity.get("agreement"), True),
+            ("Balanced fidelity", e.fidelity.get("balanced_agreement"), True),
+            ("Ranking fidelity (AUC vs the teacher's decision)", e.fidelity.get("rank_auc"), False),
+            ("SHAP alignment (mean cosine)", e.alignment.get("cosine_mean"), False)]
     rows = []
-    for label, key, pct in keys:
-        v = _first(flat, (key,))
+    for label, value, pct in keys:
+        v = _first({"v": value}, ("v",))
         if v is not None:
             rows.append({"label": label, "value": v, "text": f"{100 * v:.1f} %" if pct else f"{v:.3f}"})
-    d = ev.get("data") or {}
+    d = e.data or {}
     split = {"all": "all rows", "test": "the fit's test split"}.get(str(d.get("split")), str(d.get("split")))
     source = f"{d.get('name')} ({split}, {fmt_num(d.get('n_rows') or 0)} rows)"
     return {"source": source, "metrics": rows}
@@ -132,7 +135,7 @@ def _fair_lending(spec: Mapping[str, Any], metrics: Mapping[str, Any] | None) ->
 
     protected = [str(p) for p in (spec.get("meta") or {}).get("protected") or []]
     out: dict[str, Any] = {"protected": protected, "used": protected_usage(spec, protected) if protected else []}
-    cost = (metrics or {}).get("excluded_features")
+    cost = FitMetrics.from_dict(metrics).excluded_features
     if cost:
         out["excluded"] = cost
     return out
@@ -236,40 +239,41 @@ def _first(flat: Mapping[str, Any], keys: Sequence[str]) -> float | None:
     return None
 
 
-_METRIC_KEYS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("accuracy", "Test accuracy (student)", ("test.student.accuracy", "test.accuracy", "student.accuracy", "accuracy")),
-    ("teacher_accuracy", "Test accuracy (teacher)", ("test.teacher.accuracy", "teacher.accuracy", "teacher_accuracy")),
-    ("fidelity", "Fidelity (agreement with the teacher, test)",
-     ("test.fidelity", "test.student.fidelity", "fidelity", "test.agreement", "agreement")),
-    ("retention", "Retention (student / teacher accuracy)",
-     ("test.retention", "test.student.retention", "retention")),
-    ("auc", "Test AUC (student)", ("test.student.auc", "test.student.roc_auc", "test.auc", "student.auc", "auc")),
-    ("teacher_auc", "Test AUC (teacher)", ("test.teacher.auc", "test.teacher.roc_auc", "teacher.auc")),
-    ("ece", "Calibration error ECE (student)", ("test.student.ece", "test.ece", "student.ece", "ece")),
+# (name, label, how to read it off FitMetrics' test split): fields, never alternative key names
+_METRIC_FIELDS: list[tuple[str, str, Callable[[Any], Any]]] = [
+    ("accuracy", "Test accuracy (student)", lambda t: t.student and t.student.accuracy),
+    ("teacher_accuracy", "Test accuracy (teacher)", lambda t: t.teacher and t.teacher.accuracy),
+    ("fidelity", "Fidelity (agreement with the teacher, test)", lambda t: t.student and t.student.fidelity),
+    ("retention", "Retention (student / teacher accuracy)", lambda t: t.student and t.student.retention),
+    ("auc", "Test AUC (student)", lambda t: t.student and t.student.roc_auc),
+    ("teacher_auc", "Test AUC (teacher)", lambda t: t.teacher and t.teacher.roc_auc),
+    ("ece", "Calibration error ECE (student)", lambda t: t.student and t.student.ece),
     ("balanced_fidelity", "Balanced fidelity (mean agreement per teacher class, test)",
-     ("test.student.fidelity_detail.balanced_agreement",)),
+     lambda t: t.student and (t.student.fidelity_detail or {}).get("balanced_agreement")),
     ("rank_auc", "Ranking fidelity (AUC of the student's score vs the teacher's decision, test)",
-     ("test.student.fidelity_detail.rank_auc",)),
-    ("n_test", "Test rows", ("test.n_rows", "test.n", "n_test")),
+     lambda t: t.student and (t.student.fidelity_detail or {}).get("rank_auc")),
+    ("n_test", "Test rows", lambda t: t.n_rows),
 ]
 _PERCENT = {"accuracy", "teacher_accuracy", "fidelity", "retention", "balanced_fidelity"}
 
 
-def _metrics(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def _metrics(metrics: Mapping[str, Any] | FitMetrics | None) -> list[dict[str, Any]]:
+    """The headline figures of ``fit``'s metrics (:class:`~distill2rules.results.FitMetrics`), test split."""
     if not metrics:
         return []
-    flat = _flatten(metrics)
+    m = FitMetrics.from_dict(metrics)
+    test = m.split("test")
     out = []
     found: dict[str, float] = {}
-    for key, label, keys in _METRIC_KEYS:
-        v = _first(flat, keys)
+    for key, label, read in _METRIC_FIELDS:
+        v = _first({key: read(test)}, (key,))
         if v is None and key == "retention" and found.get("accuracy") and found.get("teacher_accuracy"):
             v = found["accuracy"] / found["teacher_accuracy"]
             label = "Retention (student / teacher accuracy, computed)"
         if v is None:
             continue
         found[key] = v
-        if key in ("fidelity", "balanced_fidelity") and isinstance(metrics.get("cutoff"), Mapping):
+        if key in ("fidelity", "balanced_fidelity") and isinstance(m.cutoff, Mapping):
             label = label.replace(", test)", ", both deciding at the cutoff, test)")
         if key in _PERCENT and v <= 1.5:
             text = f"{100 * v:.1f} %"
@@ -278,14 +282,14 @@ def _metrics(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         else:
             text = f"{v:.3f}"
         out.append({"name": key, "label": label, "value": v, "text": text})
-    cut = metrics.get("cutoff")
+    cut = m.cutoff
     rates = ((cut or {}).get("approval_rate_by_split") or {}).get("test") if isinstance(cut, Mapping) else None
     if (out and isinstance(cut, Mapping) and isinstance(rates, Mapping) and rates.get("teacher") is not None
             and rates.get("student") is not None):
         out.append({"name": "approval_rate", "label": f"Approval rate at the cutoff ({cut.get('rule')}), test",
                     "value": rates["student"],
                     "text": f"teacher {100 * rates['teacher']:.1f} %, student {100 * rates['student']:.1f} %"})
-    src = (metrics.get("data_sources") or {}).get("test")
+    src = m.data_sources.get("test")
     if out and isinstance(src, Mapping):
         held = "held out" if src.get("held_out") else "not held out: may include the teacher's training rows"
         out.append({"name": "test_data", "label": "Test data (source of every test metric above)",
@@ -572,9 +576,10 @@ def _limits(spec: Mapping[str, Any], prov: Sequence[Mapping[str, str]], metrics:
     where = f"data from {dataset}" + (f" ({rows} rows)" if rows else "") if dataset else "one specific data set"
     limits.append(f"Trained on {where}; applicants unlike its rows (other populations, products or periods) "
                   "are outside what was checked.")
-    n_test = _first(_flatten(metrics or {}), ("test.n_rows", "test.n", "n_test"))
+    m = FitMetrics.from_dict(metrics)
+    n_test = m.split("test").n_rows
     split = f" of {fmt_num(n_test)} rows" if n_test else ""
-    src = ((metrics or {}).get("data_sources") or {}).get("test") or {}
+    src = m.data_sources.get("test") or {}
     if src.get("held_out"):
         where_test = f"held-out data ({src.get('data')}){split}"
     else:

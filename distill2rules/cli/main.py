@@ -213,11 +213,15 @@ def fit(
 
     from distill2rules.data import SpecialValuesWarning
 
+    if report:
+        from distill2rules.artifact import check_out_dir
+
+        check_out_dir(out)  # before fitting; with --report the artifact is written once, after the evaluation
     with warnings.catch_warnings():  # shown once below, as one line
         warnings.simplefilter("ignore", SpecialValuesWarning)
         result = distill(
             teacher, data, target=target, student=student, temperature=parse_float_or_auto(temperature, "temperature"),
-            alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=out, student_params=params,
+            alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=None if report else out, student_params=params,
             teacher_format=teacher_format, trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline,
             schema=schema_obj, export_onnx=onnx, progress=not quiet and not as_json, adverse_class=adverse_class,
             sep=sep, encoding=encoding, augment=augment, assistant=assistant, test_data=test_data,
@@ -228,11 +232,8 @@ def fit(
         print(f"warning: {message}", file=sys.stderr)
     if report:
         from distill2rules.report import report_after_fit
-        from distill2rules.teachers import trusting_code
 
-        with trusting_code(trust_code):
-            report_after_fit(out, data, target=target, teacher=teacher, trust_pickle=trust_pickle, seed=seed,
-                             progress=not quiet and not as_json)
+        report_after_fit(result, out, seed=seed, export_onnx=onnx, progress=not quiet and not as_json)
     if key is not None:
         from distill2rules.artifact import sign_artifact
 

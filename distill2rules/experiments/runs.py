@@ -22,8 +22,8 @@ import pandas as pd
 
 from distill2rules.errors import ConfigError, DataError, SchemaError
 
-__all__ = ["EvalInputs", "HEADLINE_SIGMA", "class_indices", "compare_students", "evaluate_artifact", "kd_table",
-           "prepare_eval_inputs", "sample_rows"]
+__all__ = ["EvalInputs", "HEADLINE_SIGMA", "class_indices", "compare_students", "eval_inputs_from_run", "evaluate_artifact",
+           "evaluate_inputs", "kd_table", "prepare_eval_inputs", "sample_rows"]
 
 #: the noise level quoted in the side-by-side tables (all levels are kept in the JSON)
 HEADLINE_SIGMA = 0.05
@@ -56,6 +56,9 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
                      stability_rows: int = 200, n_permutations: int = 5, max_background: int = 100, top_k: int = 5,
                      seed: int = 0, teacher_stability: bool = True) -> dict[str, Any]:
     """Score, explain and perturb several student specs against one teacher on the same rows.
+
+    (Long on purpose: one pass that shares the teacher's SHAP values, explained rows and noise
+    across every student; split up, each piece would need most of its locals.)
 
     Parameters
     ----------
@@ -210,7 +213,9 @@ def prepare_eval_inputs(art_dir: str | Path, data: Any, *, target: str | None = 
     """Load the artifact's spec (and baseline), the teacher and the rows to evaluate on.
 
     ``split="test"`` re-splits the data 70/15/15 with the manifest's seed when ``data`` is the
-    dataset the artifact was fitted on (same name and row count) and keeps the test part;
+    table the artifact was fitted on (the manifest's data fingerprint; manifests without one:
+    same name and row count) and keeps the test part, checked against the manifest's hash of
+    the test rows;
     otherwise (or with ``split="all"``) every row is used. Background rows for SHAP are a
     seeded sample of the train part (or of all rows).
     """
@@ -239,7 +244,7 @@ def prepare_eval_inputs(art_dir: str | Path, data: Any, *, target: str | None = 
     if not np.array_equal(perm, np.arange(len(classes))):
         raise SchemaError("the teacher orders its classes differently from the student; evaluate cannot align SHAP outputs.",
                           hint="Use a teacher whose classes are in sorted order (as `teacher train` writes).")
-    same = ds.name == mdata.get("name") and len(ds.frame) == mdata.get("n_rows")
+    same = _same_data(ds, mdata)
     seed = int((manifest.get("config") or {}).get("seed", 0))
     held_out = (manifest.get("config") or {}).get("test_data")
     if split == "test" and same and held_out:
@@ -247,6 +252,7 @@ def prepare_eval_inputs(art_dir: str | Path, data: Any, *, target: str | None = 
                           "validation rows.", hint=f"Pass --data {held_out} (or new rows), or --split all.")
     if split == "test" and same:
         parts = split_frame(ds.frame, ds.target, seed=seed)
+        _check_split(parts, ds, mdata, d)
         rows, bg_pool, used = parts.test, parts.train, "test"
     else:
         rows, bg_pool, used = ds.frame, ds.frame, "all"
@@ -255,6 +261,46 @@ def prepare_eval_inputs(art_dir: str | Path, data: Any, *, target: str | None = 
     return EvalInputs(teacher=teacher_obj, spec=spec, baseline=baseline, X=rows[order].reset_index(drop=True),
                       y_idx=class_indices(rows[ds.target], classes), X_background=bg[order].reset_index(drop=True),
                       split=used, data_name=ds.name, teacher_path=str(tpath), teacher_matches_manifest=matches)
+
+
+def _same_data(ds: Any, mdata: Mapping[str, Any]) -> bool:
+    """Is ``ds`` the table the artifact was fitted on? By the manifest's fingerprint; manifests
+    written before fingerprints were recorded: same name and row count."""
+    from distill2rules.data._fit import data_fingerprint
+
+    if mdata.get("fingerprint"):
+        return data_fingerprint(ds.frame) == mdata["fingerprint"]
+    return ds.name == mdata.get("name") and len(ds.frame) == mdata.get("n_rows")
+
+
+def _check_split(parts: Any, ds: Any, mdata: Mapping[str, Any], art_dir: Path) -> None:
+    """The re-split must give the fit's test rows (the manifest's hash of their positions)."""
+    from distill2rules.data._fit import split_digest
+
+    want = ((mdata.get("split") or {}).get("rows_sha256") or {}).get("test")
+    if want and split_digest(ds.frame.index.get_indexer(parts.test.index)) != want:
+        raise ConfigError(f"re-splitting the data does not give the test rows {art_dir} was measured on "
+                          "(another version of the split?).", hint="Pass --split all to evaluate on every row.")
+
+
+def eval_inputs_from_run(run: Any, *, background_rows: int = 500) -> EvalInputs:
+    """What :func:`prepare_eval_inputs` reads from disk, taken from a :class:`~distill2rules.pipeline.DistillRun`
+    in memory: its teacher, its test split (``--test-data`` when given) and training rows."""
+    fd, t = run.data, run.teacher
+    classes = np.asarray(run.spec["classes"], dtype=object)
+    if not np.array_equal(t.perm, np.arange(len(classes))):
+        raise SchemaError("the teacher orders its classes differently from the student; evaluate cannot align SHAP outputs.",
+                          hint="Use a teacher whose classes are in sorted order (as `teacher train` writes).")
+    bg_pool = fd.splits.train
+    bg = bg_pool.iloc[sample_rows(len(bg_pool), background_rows, fd.seed)][fd.features]
+    order = list(t.teacher.feature_names or fd.features)
+    src = run.config.teacher
+    fp = t.info().get("fingerprint")
+    return EvalInputs(teacher=t.teacher, spec=run.spec, baseline=run.baseline_spec, X=fd.splits.test[order].reset_index(drop=True),
+                      y_idx=class_indices(fd.splits.test[fd.ds.target], classes), X_background=bg[order].reset_index(drop=True),
+                      split="test", data_name=(fd.test_ds or fd.ds).name,
+                      teacher_path=str(src) if isinstance(src, (str, Path)) else f"in memory ({type(src).__name__})",
+                      teacher_matches_manifest=None if fp is None else True)
 
 
 def _side_by_side(full: Mapping[str, Any], base: Mapping[str, Any], sigma: float) -> dict[str, Any]:
@@ -305,15 +351,33 @@ def evaluate_artifact(art_dir: str | Path, data: Any, *, target: str | None = No
         ``evaluate_student``'s result plus ``data`` (provenance), and when the artifact holds
         ``baseline.json``: ``baseline`` (its measures), ``kd_vs_no_kd`` and ``mcnemar``.
     """
-    from distill2rules.artifact import _dump, update_artifact
+    inp = prepare_eval_inputs(art_dir, data, target=target, teacher=teacher, split=split, trust_pickle=trust_pickle)
+    onnx = Path(art_dir) / "student.onnx"
+    result = evaluate_inputs(inp, onnx_model=onnx if onnx.is_file() else None, shap_rows=shap_rows, sigmas=sigmas,
+                             latency_calls=latency_calls, seed=seed, progress=progress)
+    if save:
+        from distill2rules.artifact import _dump, update_artifact
+        from distill2rules.serve import rulecard_files
+
+        files: dict[str, Any] = {"evaluation.json": _dump(result)}
+        if any((Path(art_dir) / n).is_file() for n in ("rulecard.md", "rulecard.html", "rulecard.json")):
+            files.update(rulecard_files(art_dir, inp.spec, evaluation=result))  # the card shows the new figures
+        update_artifact(art_dir, files)
+    return result
+
+
+def evaluate_inputs(inp: EvalInputs, *, onnx_model: Any = None, shap_rows: int = 500,
+                    sigmas: Sequence[float] = (0.01, 0.05, 0.1), latency_calls: int = 1000, seed: int = 0,
+                    progress: bool = True) -> dict[str, Any]:
+    """``evaluation.json``'s content for prepared inputs (from disk or a run in memory):
+    :func:`~distill2rules.validation.evaluate_student`, plus the no-KD baseline side by side."""
+    from distill2rules.results import Evaluation
     from distill2rules.validation import evaluate_student, mcnemar
     from distill2rules.validation._results import jsonable
 
-    inp = prepare_eval_inputs(art_dir, data, target=target, teacher=teacher, split=split, trust_pickle=trust_pickle)
-    onnx = Path(art_dir) / "student.onnx"
     result = evaluate_student(inp.teacher, inp.spec, inp.X, inp.y_idx, X_background=inp.X_background, shap_rows=shap_rows,
-                              sigmas=sigmas, seed=seed, latency_calls=latency_calls,
-                              onnx_path=onnx if onnx.is_file() else None, progress=progress)
+                              sigmas=sigmas, seed=seed, latency_calls=latency_calls, onnx_path=onnx_model,
+                              progress=progress)
     result["data"] = {"name": inp.data_name, "split": inp.split, "n_rows": int(len(inp.X)), "teacher": inp.teacher_path,
                       "teacher_matches_manifest": inp.teacher_matches_manifest}
     if inp.baseline is not None:
@@ -326,15 +390,7 @@ def evaluate_artifact(art_dir: str | Path, data: Any, *, target: str | None = No
         result["kd_vs_no_kd"] = jsonable(_side_by_side(result, base, _headline_sigma(sigmas)))
         result["mcnemar"] = mcnemar(correct_s, base["correct"]["baseline"]).to_dict()
         result["mcnemar"]["a"], result["mcnemar"]["b"] = "student (KD)", "baseline (no KD)"
-    result = jsonable(result)
-    if save:
-        from distill2rules.serve import rulecard_files
-
-        files: dict[str, Any] = {"evaluation.json": _dump(result)}
-        if any((Path(art_dir) / n).is_file() for n in ("rulecard.md", "rulecard.html", "rulecard.json")):
-            files.update(rulecard_files(art_dir, inp.spec, evaluation=result))  # the card shows the new figures
-        update_artifact(art_dir, files)
-    return result
+    return Evaluation.from_dict(jsonable(result)).to_dict()  # evaluation.json, with its format version
 
 
 def _headline_sigma(sigmas: Sequence[float]) -> float:

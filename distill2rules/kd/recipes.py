@@ -11,7 +11,7 @@ the paper's loss (``τ = 1``, KL to the teacher's probabilities), and so does
 ``distill2rules benchmark paper``.
 
 A default is only used when no ``temperature`` is given; ``"auto"`` searches
-:data:`distill2rules.experiments.autotune.TEMPERATURE_GRID` on validation fidelity instead.
+:data:`distill2rules.kd.autotune.TEMPERATURE_GRID` on validation fidelity instead.
 """
 
 from __future__ import annotations

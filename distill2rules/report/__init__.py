@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from distill2rules.errors import ArtifactError
+from distill2rules.results import Evaluation, FitMetrics, SweepRow
 
 __all__ = ["REPORT_FILE", "build_report", "load_run", "render_report", "report_after_fit", "sweep_points", "temperature_curve"]
 
@@ -90,77 +91,27 @@ def load_run(artifact: str | Path, sweep: str | Path | None = None) -> dict[str,
     return run
 
 
-# ============================================================================ tolerant field access
-
-
-def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if isinstance(d, Mapping):
-        for k, v in d.items():
-            key = f"{prefix}.{k}" if prefix else str(k)
-            if isinstance(v, Mapping):
-                out.update(_flat(v, key))
-            else:
-                out[key] = v
-    return out
-
-
-def _pick(flat: Mapping[str, Any], names: Sequence[str]) -> Any:
-    """First value whose key is one of ``names`` exactly, else whose key ends with ``.name``."""
-    for n in names:
-        if n in flat and _is_number(flat[n]):
-            return flat[n]
-    for n in names:
-        for k, v in flat.items():
-            if k.endswith("." + n) and _is_number(v):
-                return v
-    return None
-
-
-def _pick_any(flat: Mapping[str, Any], names: Sequence[str]) -> Any:
-    for n in names:
-        if flat.get(n) not in (None, ""):
-            return flat[n]
-    for n in names:
-        for k, v in flat.items():
-            if k.endswith("." + n) and v not in (None, ""):
-                return v
-    return None
+# ============================================================================ typed reads
 
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _rows_of(obj: Any, keys: Sequence[str] = ("rows", "results", "runs", "points", "grid")) -> list[Any]:
-    if isinstance(obj, list):
-        return obj
-    if isinstance(obj, Mapping):
-        for k in keys:
-            if isinstance(obj.get(k), list):
-                return obj[k]
-    return []
+def _sweep_rows(sweep: Any) -> tuple[list[SweepRow], dict[str, Any]]:
+    """The per-configuration ``summary`` (mean over seeds) of ``distill2rules sweep`` and its config."""
+    if not isinstance(sweep, Mapping):
+        return [], {}
+    rows = sweep.get("summary") if isinstance(sweep.get("summary"), list) else []
+    return [SweepRow.from_dict(r) for r in rows if isinstance(r, Mapping)], dict(sweep.get("config") or {})
 
 
-_ACC = ("accuracy", "test_accuracy", "student_accuracy", "acc", "P", "performance")
-_COST = ("params", "n_parameters", "parameters", "student_parameters")
-_COS = ("cosine", "global_cosine", "alignment", "shap_cosine", "cosine_mean", "I")
-_FID = ("fidelity", "agreement", "test_fidelity")
-
-
-def _sweep_rows(sweep: Any) -> tuple[list[Any], dict[str, Any]]:
-    """Rows to plot and the sweep's config: the per-configuration ``summary`` (mean over seeds)
-    of ``distill2rules sweep``, else whatever row list the file holds."""
-    if isinstance(sweep, Mapping):
-        cfg = dict(sweep.get("config") or {})
-        if isinstance(sweep.get("summary"), list) and sweep["summary"]:
-            return sweep["summary"], cfg
-        return _rows_of(sweep), cfg
-    return _rows_of(sweep), {}
-
-
-def _config_key(f: Mapping[str, Any]) -> tuple:
-    return tuple(json.dumps(f.get(k), sort_keys=True) for k in ("temperature", "alpha", "size"))
+def _front_keys(sweep: Any, pareto: Any) -> set[tuple[Any, Any, Any]]:
+    """(τ, α, size) of the Pareto-optimal configurations: ``pareto.json``'s ``front``, else ``sweep.json``'s ``pareto``."""
+    rows = pareto.get("front") if isinstance(pareto, Mapping) else None
+    if rows is None and isinstance(sweep, Mapping):
+        rows = sweep.get("pareto")
+    return {SweepRow.from_dict(r).config_key() for r in rows or [] if isinstance(r, Mapping)}
 
 
 def sweep_points(sweep: Any, pareto: Any = None) -> list[dict[str, Any]]:
@@ -168,89 +119,46 @@ def sweep_points(sweep: Any, pareto: Any = None) -> list[dict[str, Any]]:
     ``alpha``, ``size``, ``J`` (and ``*_sd``), ``on_front``, ``label``, ``kind`` — read as written.
 
     ``sweep.json`` of ``distill2rules sweep`` (``config``, ``runs``, ``summary`` mean ± sd over
-    seeds, ``pareto``) is read through its ``summary``; other files may hold a flat or nested row
-    list. The front is a row flag (``pareto``/``on_front``), the ``pareto`` list in
-    ``sweep.json`` or ``pareto.json`` (``{"front": [rows]}``, indices or row ids).
+    seeds, ``pareto``) is read through its ``summary`` (:class:`~distill2rules.results.SweepRow`);
+    the front is ``pareto.json``'s ``front`` (or ``sweep.json``'s ``pareto``).
     """
     rows, cfg = _sweep_rows(sweep)
-    if pareto is None and isinstance(sweep, Mapping) and isinstance(sweep.get("pareto"), list):
-        pareto = sweep["pareto"]
-    front_ids, front_keys = _front_ids(pareto, rows)
+    front = _front_keys(sweep, pareto)
     size_name = cfg.get("size_param") or "size"
     pts = []
-    for i, r in enumerate(rows):
-        f = _flat(r)
-        student = _pick_any(f, ("student", "model")) or cfg.get("student")
-        t = _pick(f, ("temperature", "tau", "T"))
-        a = _pick(f, ("alpha",))
-        size = r.get("size") if isinstance(r, Mapping) else None
+    for r in rows:
+        student = r.student or cfg.get("student")
+        t, a = r.temperature, r.alpha
         bits = [str(student) if student else "", f"τ={t:g}" if t is not None else "", f"α={a:g}" if a is not None else "",
-                f"{size_name}={json.dumps(size)}" if size is not None else ""]
-        flag = _pick_any(f, ("on_front", "is_pareto", "front")) if not isinstance(f.get("pareto"), bool) else f["pareto"]
-        on_front = flag if isinstance(flag, bool) else (i in front_ids or str(f.get("id", "")) in front_ids
-                                                       or (isinstance(r, Mapping) and _config_key(r) in front_keys))
-        pt = {"accuracy": _pick(f, _ACC), "params": _pick(f, _COST), "cosine": _pick(f, _COS),
-              "fidelity": _pick(f, _FID), "temperature": t, "alpha": a, "size": size, "student": student,
-              "J": _pick(f, ("J", "objective", "composite")), "n_seeds": _pick(f, ("n_seeds",)),
-              "on_front": bool(on_front), "label": " ".join(b for b in bits if b),
-              "kind": "teacher" if str(_pick_any(f, ("kind", "role")) or "") == "teacher" else "student"}
+                f"{size_name}={json.dumps(r.size)}" if r.size is not None else ""]
+        pt = {"accuracy": _fin(r.accuracy), "params": _fin(r.params), "cosine": _fin(r.cosine), "fidelity": _fin(r.fidelity),
+              "temperature": t, "alpha": a, "size": r.size, "student": student, "J": _fin(r.J), "n_seeds": r.n_seeds,
+              "on_front": r.config_key() in front, "label": " ".join(b for b in bits if b), "kind": "student"}
         for m in ("accuracy", "fidelity", "cosine", "params"):
-            pt[f"{m}_sd"] = _pick(f, (f"{m}_sd",))
+            pt[f"{m}_sd"] = _fin(getattr(r, f"{m}_sd"))
         pts.append(pt)
     return pts
 
 
-def _front_ids(pareto: Any, rows: Sequence[Any]) -> tuple[set, set]:
-    if pareto is None:
-        return set(), set()
-    items = pareto
-    if isinstance(pareto, Mapping):
-        for k in ("front", "indices", "pareto", "rows", "points"):
-            if k in pareto:
-                items = pareto[k]
-                break
-    ids: set = set()
-    keys: set = set()
-    if not isinstance(items, list):
-        return ids, keys
-    for it in items:
-        if isinstance(it, bool):
-            continue
-        if isinstance(it, int):
-            ids.add(it)
-        elif isinstance(it, str):
-            ids.add(it)
-        elif isinstance(it, Mapping):
-            if isinstance(it.get("index"), int):
-                ids.add(it["index"])
-            elif it.get("id") is not None:
-                ids.add(str(it["id"]))
-            else:
-                keys.add(_config_key(it))
-    return ids, keys
+def _fin(v: Any) -> float | None:
+    return float(v) if _is_number(v) else None
 
 
 def temperature_curve(run: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """Rows ``{temperature, accuracy, fidelity, cosine, [*_sd], series}`` and where they came from.
 
-    Prefers the benchmark's curve (``paper_results.json``: ``temperature_curve``), else the
-    sweep rows when they vary τ (several rows at one τ, e.g. seeds, are shown as mean ± sd).
+    Prefers the benchmark's curve (``paper_results.json``: ``temperature_curve``, one row per τ
+    and dataset), else the sweep rows when they vary τ (several rows at one τ, e.g. seeds, are
+    shown as mean ± sd).
     """
     paper = run.get("paper")
-    if isinstance(paper, Mapping):
-        curve = paper.get("temperature_curve")
-        rows = _rows_of(curve, ("rows", "points", "curve", "results")) if curve is not None else []
-        if rows:
-            out = []
-            for r in rows:
-                f = _flat(r)
-                row = {"temperature": _pick(f, ("temperature", "tau", "T")),
-                       "series": " ".join(str(_pick_any(f, (k,))) for k in ("dataset", "teacher", "student") if _pick_any(f, (k,)))}
-                for m, names in (("accuracy", _ACC), ("fidelity", _FID), ("cosine", _COS)):
-                    row[m] = _pick(f, tuple(f"{n}.mean" for n in names) + tuple(f"{n}_mean" for n in names) + names)
-                    row[f"{m}_sd"] = _pick(f, tuple(f"{n}.sd" for n in names) + tuple(f"{n}_sd" for n in names))
-                out.append(row)
-            return out, "paper_results.json (distill2rules benchmark paper)"
+    if isinstance(paper, Mapping) and isinstance(paper.get("temperature_curve"), list) and paper["temperature_curve"]:
+        out = []
+        for r in (SweepRow.from_dict(x) for x in paper["temperature_curve"] if isinstance(x, Mapping)):
+            out.append({"temperature": r.temperature, "series": " ".join(str(x) for x in (r.extra.get("dataset"), r.student) if x),
+                        "accuracy": _fin(r.accuracy), "fidelity": _fin(r.fidelity), "cosine": _fin(r.cosine),
+                        "accuracy_sd": _fin(r.accuracy_sd), "fidelity_sd": _fin(r.fidelity_sd), "cosine_sd": _fin(r.cosine_sd)})
+        return out, "paper_results.json (distill2rules benchmark paper)"
     pts = [p for p in sweep_points(run.get("sweep"), run.get("pareto")) if p["temperature"] is not None] if run.get("sweep") else []
     if len({p["temperature"] for p in pts}) < 2:
         return [], ""
@@ -275,15 +183,23 @@ def temperature_curve(run: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str
 # ============================================================================ sections
 
 
+def _metrics(run: Mapping[str, Any]) -> FitMetrics:
+    return FitMetrics.from_dict(run.get("metrics"))
+
+
+def _evaluation(run: Mapping[str, Any]) -> Evaluation | None:
+    return Evaluation.from_dict(run.get("evaluation"))
+
+
 def _title(run: Mapping[str, Any]) -> tuple[str, str]:
-    m, spec = run["metrics"], run["spec"]
+    m, spec = _metrics(run), run["spec"]
     meta = spec.get("meta") or {}
     teacher = (meta.get("teacher") or {}).get("kind") or ((run.get("manifest") or {}).get("teacher") or {}).get("kind", "?")
     dataset = meta.get("dataset") or ((run.get("manifest") or {}).get("data") or {}).get("name", "?")
-    title = f"distill2rules report: {m.get('student', spec.get('model', '?'))} student of a {teacher} teacher on {dataset}"
-    sizes = m.get("split_sizes") or {}
+    title = f"distill2rules report: {m.student or spec.get('model', '?')} student of a {teacher} teacher on {dataset}"
+    sizes = m.split_sizes
     sub = (f"Target <code>{_e(meta.get('target', '?'))}</code>, classes {_e(', '.join(map(str, spec.get('classes', []))))}; "
-           f"temperature τ = {_e(m.get('temperature'))}, α = {_e(m.get('alpha'))}, seed {_e(m.get('seed'))}; "
+           f"temperature τ = {_e(m.temperature)}, α = {_e(m.alpha)}, seed {_e(m.seed)}; "
            f"split train/val/test = {_e(sizes.get('train', '?'))}/{_e(sizes.get('val', '?'))}/{_e(sizes.get('test', '?'))} rows.")
     return title, sub
 
@@ -301,38 +217,36 @@ _PRED_COLS = (("accuracy", "accuracy"), ("balanced_accuracy", "bal. accuracy"), 
 def _run_tables(run: Mapping[str, Any]) -> str:
     from distill2rules.report.html import table
 
-    m = run["metrics"]
+    m = _metrics(run)
     parts = []
     for split in ("test", "val"):
-        block = m.get(split)
-        if not isinstance(block, Mapping):
+        block = getattr(m, split)
+        if block is None:
             continue
         head = ["model"] + [h for _, h in _PRED_COLS] + ["fidelity", "boundary fid.", "KL(T‖S)", "retention"]
         rows = []
-        for key, name in (("teacher", "teacher"), ("student", f"student, KD (τ={m.get('temperature')}, α={m.get('alpha')})"),
+        for key, name in (("teacher", "teacher"), ("student", f"student, KD (τ={m.temperature}, α={m.alpha})"),
                           ("baseline", "student, no KD (hard labels)")):
-            b = block.get(key)
-            if not isinstance(b, Mapping):
+            b = getattr(block, key)
+            if b is None:
                 continue
-            fd = b.get("fidelity_detail") or {}
-            rows.append([name] + [b.get(k) for k, _ in _PRED_COLS] +
-                        [b.get("fidelity"), fd.get("boundary_agreement"), fd.get("kl"), b.get("retention")])
+            fd = b.fidelity_detail or {}
+            rows.append([name] + [getattr(b, k) for k, _ in _PRED_COLS] +
+                        [b.fidelity, fd.get("boundary_agreement"), fd.get("kl"), b.retention])
         label = "Test split" if split == "test" else "Validation split (used for calibration)"
-        parts.append(f"<h3>{label} — {_e(block.get('n_rows', '?'))} rows</h3>" + table(head, rows))
-    size = m.get("size") or {}
-    st = size.get("student") or {}
-    srows = [["teacher", size.get("teacher_parameters"), "–", "–"],
+        parts.append(f"<h3>{label} — {_e(block.n_rows if block.n_rows is not None else '?')} rows</h3>" + table(head, rows))
+    st = m.size.get("student") or {}
+    srows = [["teacher", m.size.get("teacher_parameters"), "–", "–"],
              ["student", st.get("parameters"), st.get("terms", st.get("rules", "–")), st.get("pairs", "–")]]
     parts.append("<h3>Size</h3>" + table(["model", "parameters", "terms / rules", "pairs"], srows))
     parts.append(_kd_note(m))
-    cal = m.get("calibration")
+    cal = m.calibration
     if isinstance(cal, Mapping):
         parts.append(f"<p>Calibration: {_e(cal.get('method'))} scaling fitted on the {_e(cal.get('fitted_on', 'validation split'))} "
                      f"(scale {_e(_r(cal.get('scale')))}; validation log loss {_e(_r(cal.get('val_log_loss_before')))} → "
                      f"{_e(_r(cal.get('val_log_loss_after')))}), folded into the student.</p>")
-    timings = m.get("timings") or {}
-    if timings:
-        parts.append("<h3>Time per step (s)</h3>" + table(list(timings), [list(timings.values())], digits=2))
+    if m.timings:
+        parts.append("<h3>Time per step (s)</h3>" + table(list(m.timings), [list(m.timings.values())], digits=2))
     return "".join(parts)
 
 
@@ -340,23 +254,23 @@ def _r(v: Any, d: int = 4) -> str:
     return f"{v:.{d}f}" if _is_number(v) else "–"
 
 
-def _kd_note(m: Mapping[str, Any]) -> str:
+def _kd_note(m: FitMetrics) -> str:
     """Plain statement of what distillation changed against the no-KD baseline (read off metrics.json)."""
-    test = m.get("test") or {}
-    s, b = test.get("student"), test.get("baseline")
-    if not isinstance(s, Mapping) or not isinstance(b, Mapping):
+    test = m.split("test")
+    s, b = test.student, test.baseline
+    if s is None or b is None:
         return '<p class="note">No no-KD baseline in this run (fit with <code>--baseline</code> to compare).</p>'
-    n = test.get("n_rows") or 0
+    n = test.n_rows or 0
     bits = []
     for key, label in (("accuracy", "accuracy"), ("fidelity", "fidelity to the teacher")):
-        sv, bv = s.get(key), b.get(key)
+        sv, bv = getattr(s, key), getattr(b, key)
         if _is_number(sv) and _is_number(bv):
             d = 100 * (sv - bv)
             word = "higher" if d > 0 else "lower" if d < 0 else "the same"
             bits.append(f"{label} {sv:.4f} vs {bv:.4f} ({abs(d):.1f} points {word})" if d else f"{label} the same ({sv:.4f})")
     one_row = f" One test row is {100 / n:.1f} points on this split, so differences of a few rows are noise; use " \
               f"<code>distill2rules sweep</code> over seeds for a test of significance." if n else ""
-    good = _is_number(s.get("fidelity")) and _is_number(b.get("fidelity")) and s["fidelity"] > b["fidelity"]
+    good = _is_number(s.fidelity) and _is_number(b.fidelity) and s.fidelity > b.fidelity  # type: ignore[operator]
     return (f'<p class="note{" good" if good else ""}"><b>KD vs no KD (test split):</b> the distilled student has '
             + "; ".join(bits) + " than the same student fitted on the hard labels." + one_row + "</p>")
 
@@ -365,124 +279,94 @@ def _reliability(run: Mapping[str, Any]) -> str:
     from distill2rules.report import figures
     from distill2rules.report.html import image
 
-    test = run["metrics"].get("test") or {}
+    test = _metrics(run).split("test")
     curves = {}
     for key, name in (("teacher", "teacher"), ("student", "student (KD)"), ("baseline", "student (no KD)")):
-        b = test.get(key)
-        if isinstance(b, Mapping) and b.get("reliability"):
-            curves[f"{name}, ECE {_r(b.get('ece'), 3)}"] = b["reliability"]
+        b = getattr(test, key)
+        if b is not None and b.reliability:
+            curves[f"{name}, ECE {_r(b.ece, 3)}"] = b.reliability
     if not curves:
         return "<p>No reliability bins in metrics.json.</p>"
-    png = figures.reliability_figure(curves, title=f"Reliability diagram (test split, {test.get('n_rows', '?')} rows)")
+    png = figures.reliability_figure(curves, title=f"Reliability diagram (test split, {test.n_rows or '?'} rows)")
     return image(png, "reliability diagram", "Top: observed accuracy against mean predicted confidence per bin "
                  "(10 equal-width bins; points on the dashed line are perfectly calibrated). Bottom: rows per bin. "
                  "Empty bins are not drawn.")
-
-
-def _eval_blocks(ev: Any) -> list[tuple[str, Mapping[str, Any]]]:
-    """The evaluate_student-shaped blocks in evaluation.json (top level or nested one level)."""
-    if not isinstance(ev, Mapping):
-        return []
-    if "alignment" in ev or ("teacher" in ev and "student" in ev and "fidelity" in ev):
-        return [("student", ev)]
-    out = []
-    for k, v in ev.items():
-        if isinstance(v, Mapping) and ("alignment" in v or "fidelity" in v):
-            out.append((str(k), v))
-    return out
-
-
-def _per_row_cosines(block: Mapping[str, Any]) -> list[float] | None:
-    al = block.get("alignment") or {}
-    for k in ("cosine_per_row", "per_row_cosine", "cosines", "row_cosines"):
-        v = al.get(k) if isinstance(al, Mapping) else None
-        if isinstance(v, list) and v:
-            return [x for x in v if _is_number(x)]
-    return None
 
 
 def _attribution(run: Mapping[str, Any]) -> str:
     from distill2rules.report import figures
     from distill2rules.report.html import image, table
 
-    blocks = _eval_blocks(run.get("evaluation"))
-    if not blocks:
+    ev = _evaluation(run)
+    if ev is None:
         return ('<p class="note">No <code>evaluation.json</code> in the artifact: run <code>distill2rules evaluate '
                 f'{_e(run["dir"])}</code> (SHAP alignment, stability, latency), then <code>distill2rules report</code> again.</p>')
     parts = []
-    for name, b in blocks:
-        if len(blocks) > 1:
-            parts.append(f"<h3>{_e(name)}</h3>")
-        t, s = b.get("teacher") or {}, b.get("student") or {}
-        ta, sa, al = t.get("attributions") or {}, s.get("attributions") or {}, b.get("alignment") or {}
-        names = al.get("feature_names") or ta.get("feature_names")
-        ti = al.get("teacher_importance") or ta.get("importance")
-        si = al.get("student_importance")
-        if si is None and sa.get("importance") is not None and sa.get("feature_names") == names:
-            si = sa.get("importance")
-        base_al = ((run.get("evaluation") or {}).get("baseline") or {}).get("alignment") or {}
-        bi = base_al.get("student_importance") if base_al.get("feature_names") == names and name == "student" else None
-        if names and ti and si:
-            png = figures.importance_figure(names, ti, si, baseline=bi, output=str(ta.get("output") or ""))
-            parts.append(image(png, "teacher vs student feature importance",
-                               f"Mean |SHAP| per feature as a share of each model's total (teacher: {ta.get('method', '?')}, "
-                               f"student: {sa.get('method', '?')}; {ta.get('n_rows', '?')} test rows)."))
-        if al:
-            parts.append(image(figures.cosine_figure(al, _per_row_cosines(b)), "per-row SHAP cosine",
-                               "Cosine between the teacher's and the student's attribution vectors, row by row."))
-            parts.append(table(["alignment measure", "value"], [
-                ["per-row cosine (mean)", al.get("cosine_mean")], ["per-row cosine (sd)", al.get("cosine_sd")],
-                ["cosine of global importances", al.get("global_cosine")], ["MAD of normalised importances", al.get("mad")],
-                ["Spearman rank of importances", al.get("spearman")],
-                [f"top-{al.get('top_k', '?')} overlap", al.get("topk_overlap")],
-                ["teacher's top features", ", ".join(map(str, al.get("teacher_top") or []))],
-                ["student's top features", ", ".join(map(str, al.get("student_top") or []))]]))
-        if t.get("stability") or s.get("stability"):
-            parts.append(image(figures.stability_figure(t.get("stability"), s.get("stability")), "explanation stability",
-                               "Mean ± sd over rows of 1 − ‖φ(x) − φ(x+ε)‖/‖φ(x)‖ with Gaussian noise ε on numeric features."))
-        parts.append(_efficiency(b))
-    ev = run.get("evaluation") or {}
-    if isinstance(ev.get("kd_vs_no_kd"), Mapping):
+    t, s = ev.teacher, ev.student
+    ta, sa, al = t.attributions, s.attributions, ev.alignment
+    names = al.get("feature_names") or ta.get("feature_names")
+    ti = al.get("teacher_importance") or ta.get("importance")
+    si = al.get("student_importance")
+    if si is None and sa.get("importance") is not None and sa.get("feature_names") == names:
+        si = sa.get("importance")
+    base_al = (ev.baseline or {}).get("alignment") or {}
+    bi = base_al.get("student_importance") if base_al.get("feature_names") == names else None
+    if names and ti and si:
+        png = figures.importance_figure(names, ti, si, baseline=bi, output=str(ta.get("output") or ""))
+        parts.append(image(png, "teacher vs student feature importance",
+                           f"Mean |SHAP| per feature as a share of each model's total (teacher: {ta.get('method', '?')}, "
+                           f"student: {sa.get('method', '?')}; {ta.get('n_rows', '?')} test rows)."))
+    if al:
+        parts.append(image(figures.cosine_figure(al, None), "per-row SHAP cosine",
+                           "Cosine between the teacher's and the student's attribution vectors, row by row."))
+        parts.append(table(["alignment measure", "value"], [
+            ["per-row cosine (mean)", al.get("cosine_mean")], ["per-row cosine (sd)", al.get("cosine_sd")],
+            ["cosine of global importances", al.get("global_cosine")], ["MAD of normalised importances", al.get("mad")],
+            ["Spearman rank of importances", al.get("spearman")],
+            [f"top-{al.get('top_k', '?')} overlap", al.get("topk_overlap")],
+            ["teacher's top features", ", ".join(map(str, al.get("teacher_top") or []))],
+            ["student's top features", ", ".join(map(str, al.get("student_top") or []))]]))
+    if t.stability or s.stability:
+        parts.append(image(figures.stability_figure(t.stability, s.stability), "explanation stability",
+                           "Mean ± sd over rows of 1 − ‖φ(x) − φ(x+ε)‖/‖φ(x)‖ with Gaussian noise ε on numeric features."))
+    parts.append(_efficiency(ev))
+    if ev.kd_vs_no_kd is not None:
         parts.append(_kd_eval_table(ev))
     return "".join(parts)
 
 
-def _kd_eval_table(ev: Mapping[str, Any]) -> str:
+def _kd_eval_table(ev: Evaluation) -> str:
     """KD student vs no-KD baseline on the evaluated rows, with McNemar's test (from evaluation.json)."""
     from distill2rules.report.html import table
 
-    c = ev["kd_vs_no_kd"]
+    c = ev.kd_vs_no_kd or {}
     kd, nokd = c.get("kd") or {}, c.get("no_kd") or {}
     labels = (("accuracy", "accuracy"), ("fidelity", "fidelity"), ("cosine", "SHAP cosine per row (mean)"),
               ("global_cosine", "SHAP cosine of importances"), ("mad", "SHAP MAD (lower is closer)"),
               ("stability", f"stability σ={c.get('sigma')}"), ("n_parameters", "parameters"))
     rows = [[label, kd.get(k), nokd.get(k)] for k, label in labels]
-    m = ev.get("mcnemar") or {}
+    m = ev.mcnemar or {}
     det = m.get("details") or {}
     rows.append(["McNemar p-value (per-row correctness)", m.get("p_value"), None])
     rows.append(["rows only this model gets right", det.get("n01"), det.get("n10")])
-    d = ev.get("data") or {}
+    d = ev.data or {}
     return (f"<h3>KD vs no KD, explanations included ({_e(d.get('split', '?'))} rows: {_e(d.get('n_rows', '?'))})</h3>"
             + table(["measure", "student (KD)", "student (no KD)"], rows))
 
 
-def _efficiency(b: Mapping[str, Any]) -> str:
+def _efficiency(ev: Evaluation) -> str:
     from distill2rules.report.html import table
 
-    t, s = b.get("teacher") or {}, b.get("student") or {}
-
-    def lat(x: Mapping[str, Any], key: str = "latency") -> Any:
-        return ((x.get(key) or {}).get("single_row") or {}).get("p50_ms")
-
-    rows = [["parameters", t.get("n_parameters"), s.get("n_parameters")],
-            ["size (MB)", t.get("memory_mb"), s.get("memory_mb")],
-            ["latency, 1 row, p50 (ms, Python)", lat(t), lat(s)]]
-    if "onnx_latency" in s:
-        rows.append(["latency, 1 row, p50 (ms, ONNX Runtime)", None, lat(s, "onnx_latency")])
-    for bs, v in ((s.get("onnx_latency") or {}).get("batch") or {}).items():
+    t, s = ev.teacher, ev.student
+    rows = [["parameters", t.n_parameters, s.n_parameters],
+            ["size (MB)", t.memory_mb, s.memory_mb],
+            ["latency, 1 row, p50 (ms, Python)", t.p50_ms(), s.p50_ms()]]
+    if s.onnx_latency is not None:
+        rows.append(["latency, 1 row, p50 (ms, ONNX Runtime)", None, s.p50_ms("onnx_latency")])
+    for bs, v in (s.onnx_latency or {}).get("batch", {}).items():
         if bs != "1":
             rows.append([f"latency, {bs} rows, mean (ms, ONNX Runtime)", None, (v or {}).get("mean_ms")])
-    rows.append(["parameter reduction (PRR)", None, b.get("prr")])
+    rows.append(["parameter reduction (PRR)", None, ev.prr])
     return "<h3>Efficiency</h3>" + table(["measure", "teacher", "student"], rows)
 
 
@@ -601,9 +485,16 @@ def render_report(artifact: str | Path, *, sweep: str | Path | None = None, prog
     progress : bool
         Show a rich progress bar on stderr.
     """
+    return render_run(load_run(artifact, sweep), name=Path(artifact).name, sweep_name=Path(sweep).name if sweep else None,
+                      progress=progress)
+
+
+def render_run(run: Mapping[str, Any], *, name: str, sweep_name: str | None = None, progress: bool = True) -> str:
+    """The report of a run as :func:`load_run` returns it (read from disk, or assembled in memory by ``fit --report``)."""
+    from markupsafe import Markup
+
     from distill2rules.report.html import page, section
 
-    run = load_run(artifact, sweep)
     sections = []
     steps = _steps(run)
     with _Progress(len(steps), progress) as bar:
@@ -613,12 +504,10 @@ def render_report(artifact: str | Path, *, sweep: str | Path | None = None, prog
             if body:
                 sections.append((anchor, title, section(anchor, title, body, lead)))
             bar.advance()
-    from markupsafe import Markup
-
     title, sub = _title(run)  # sub: our markup, every data value escaped by _e
     version = ((run.get("manifest") or {}).get("versions") or {}).get("distill2rules", "")
-    footer = (f"Generated by distill2rules {_e(version)} from the files in {_e(Path(artifact).name)}/"
-              + (f" and {_e(Path(sweep).name)}/" if sweep else "") + ". Self-contained: no external assets.")
+    footer = (f"Generated by distill2rules {_e(version)} from the files in {_e(name)}/"
+              + (f" and {_e(sweep_name)}/" if sweep_name else "") + ". Self-contained: no external assets.")
     return page(title, sections, subtitle=Markup(sub), footer=Markup(footer))
 
 
@@ -653,7 +542,7 @@ class _Progress:
         self._p: Any = None
         self._task: Any = None
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         if self.enabled:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -673,26 +562,39 @@ class _Progress:
         if self._p is not None:
             self._p.advance(self._task)
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._p is not None:
             self._p.__exit__(*exc)
 
 
-def report_after_fit(artifact: str | Path, data: Any, *, target: str | None = None, teacher: str | Path | None = None,
-                     trust_pickle: bool = False, evaluate: bool = True, shap_rows: int = 200, latency_calls: int = 200,
-                     seed: int = 0, progress: bool = True) -> Path:
-    """What ``fit --report`` does: validate the new artifact (``evaluation.json``), then write ``report.html``.
+def report_after_fit(run: Any, out: str | Path, *, evaluate: bool = True, shap_rows: int = 200, latency_calls: int = 200,
+                     seed: int = 0, export_onnx: bool = True, progress: bool = True) -> Path:
+    """What ``fit --report`` does, in memory: evaluate the fitted run (``evaluation.json``), render
+    ``report.html``, and write the artifact once (with both) to ``out``.
 
-    The evaluation is :func:`distill2rules.experiments.runs.evaluate_artifact` on the test split
-    (smaller SHAP and latency samples than ``distill2rules evaluate``'s defaults); when the
-    experiments wing is not installed, the report is built from ``metrics.json`` alone.
+    ``run`` is the :class:`~distill2rules.pipeline.DistillRun` that ``distill`` returned (fitted
+    without ``out``): its teacher, splits and specs are used as they are, nothing is reloaded.
+    The evaluation is :func:`distill2rules.experiments.runs.evaluate_inputs` on the test split
+    (smaller SHAP and latency samples than ``distill2rules evaluate``'s defaults).
     """
+    from distill2rules import spec as spec_mod
+    from distill2rules.artifact import _dump, versions
+
+    evaluation = None
     if evaluate:
-        try:
-            from distill2rules.experiments.runs import evaluate_artifact
-        except ImportError:  # pragma: no cover - the experiments wing is part of the package
-            evaluate_artifact = None
-        if evaluate_artifact is not None:
-            evaluate_artifact(artifact, data, target=target, teacher=teacher, split="test", shap_rows=shap_rows,
-                              latency_calls=latency_calls, seed=seed, save=True, progress=progress, trust_pickle=trust_pickle)
-    return build_report(artifact, progress=progress)
+        from distill2rules.experiments.runs import eval_inputs_from_run, evaluate_inputs
+
+        onnx = run.artifact(export_onnx=export_onnx).files.get("student.onnx")
+        evaluation = evaluate_inputs(eval_inputs_from_run(run), onnx_model=onnx, shap_rows=shap_rows,
+                                     latency_calls=latency_calls, seed=seed, progress=progress)
+    builder = run.artifact(export_onnx=export_onnx, evaluation=evaluation)
+    as_read: dict[str, Any] = {  # what load_run would read back from the written files
+        "dir": Path(out), "manifest": {**builder.manifest, "versions": versions()},
+        "metrics": json.loads(_dump(run.metrics)), "spec": json.loads(spec_mod.to_json(run.spec))}
+    if run.baseline_spec is not None:
+        as_read["baseline"] = json.loads(spec_mod.to_json(run.baseline_spec))
+    if evaluation is not None:
+        as_read["evaluation"] = json.loads(_dump(evaluation))
+    builder.add(REPORT_FILE, render_run(as_read, name=Path(out).name, progress=progress))
+    builder.write(out)
+    return Path(out) / REPORT_FILE

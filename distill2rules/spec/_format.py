@@ -23,33 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules._json import jsonable
 from distill2rules.errors import SpecError
 from distill2rules.spec._kinds import Spec, kind_class, typed
 from distill2rules.spec._schema import validate_schema
 
 SPEC_FORMAT = "distill2rules.spec/1"
-
-
-def jsonable(obj: Any) -> Any:
-    """Plain JSON types: numpy scalars/arrays unwrapped, NaN -> None, ±inf -> ``"inf"``/``"-inf"``."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        if math.isnan(f):
-            return None
-        if math.isinf(f):
-            return "inf" if f > 0 else "-inf"
-        return f
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    return obj
 
 
 def _unjson_inf(obj: Any) -> Any:

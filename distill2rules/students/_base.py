@@ -245,6 +245,12 @@ def parse_monotone(monotone: Any) -> dict[str, int]:
 class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
     """Base class. Subclasses implement ``_fit_spec(inputs, targets, y_idx, classes) -> spec``.
 
+    Every student takes ``calibrate`` (default False): with validation rows given to ``fit``
+    (``X_val``, ``y_val``) it re-calibrates itself on them and folds the calibration into its
+    spec (nothing outside a student writes ``spec_``). The pipeline sets ``decision_cutoff =
+    (threshold, shifted)`` for ``fit --cutoff`` (:mod:`distill2rules.students.cutoff`): the spec
+    then decides class 1 iff ``P1 > threshold`` and calibrates about it.
+
     A fitted student also has ``to_onnx(path=None)``, ``explain(X)``, ``rule_card(format=...)``,
     ``save(dir)`` and displays as its rule card summary in a notebook (see ``docs/python-api.md``).
     """
@@ -309,8 +315,28 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         if monotone:
             spec["monotone"] = dict(monotone)
         spec_mod.validate(spec)
+        cut = getattr(self, "decision_cutoff", None)
+        if cut is not None:  # (threshold, shifted): fit --cutoff / --approval-rate
+            from distill2rules.students.cutoff import apply_threshold
+
+            spec = apply_threshold(spec, cut[0], shifted=cut[1])
+        if getattr(self, "calibrate", False) and X_val is not None and y_val is not None:
+            spec = self._calibrated(spec, as_frame(X_val), y_val, about_threshold=cut is not None)
         self.spec_ = spec
         return self
+
+    def _calibrated(self, spec: dict, X_val: pd.DataFrame, y_val: Any, *, about_threshold: bool = False) -> dict:
+        """``spec`` re-calibrated on the validation rows (the ``calibrate`` parameter: temperature
+        or Platt scaling, folded into the parameters and recorded under ``calibration``; with a
+        user cutoff, scaled about it so the threshold and decisions stay)."""
+        from distill2rules.students._calibration import calibrate_spec
+        from distill2rules.students.cutoff import calibrate_about_threshold
+
+        inp = raw_inputs(X_val, spec["inputs"]["numeric"], spec["inputs"]["categorical"])
+        lookup = {str(c): i for i, c in enumerate(self.classes_)}
+        y_idx = np.asarray([lookup[str(v)] for v in y_val], dtype=np.int64)
+        calib = calibrate_about_threshold if about_threshold else calibrate_spec
+        return calib(spec, inp.numeric, inp.categorical, y_idx)
 
     def _fit_spec(self, inputs: RawInputs, targets: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, *,
                   val: tuple | None, sample_weight: np.ndarray | None) -> dict:

@@ -117,7 +117,7 @@ class EBMStudent(SoftTargetStudent):
                  categorical_features: Sequence[str] | None = None, monotone: Any = None,
                  soft_method: str = "auto", min_bin_share: float = 0.01, merge_tol: float = 0.01,
                  smoothing_rounds: int = 75, min_samples_leaf: int = 4, greedy_ratio: float = 10.0,
-                 n_jobs: int = -1, random_state: int | None = 0, special_values: Any = None) -> None:
+                 n_jobs: int = -1, random_state: int | None = 0, special_values: Any = None, calibrate: bool = False) -> None:
         self.special_values = special_values
         self.interactions = interactions
         self.max_bins = max_bins
@@ -135,6 +135,7 @@ class EBMStudent(SoftTargetStudent):
         self.greedy_ratio = greedy_ratio
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.calibrate = calibrate
 
     def _params(self, inputs: RawInputs, n_classes: int) -> dict:
         specials = list(_special_columns(inputs))

@@ -158,7 +158,7 @@ class LogRegStudent(SoftTargetStudent):
     def __init__(self, *, l1: float = 1e-3, l2: float = 1e-4, max_terms: int | None = None,
                  categorical_features: Sequence[str] | None = None, monotone: Any = None,
                  min_category_count: int = 5, max_iter: int = 500, random_state: int | None = None,
-                 special_values: Any = None) -> None:
+                 special_values: Any = None, calibrate: bool = False) -> None:
         self.special_values = special_values
         self.l1 = l1
         self.l2 = l2
@@ -168,6 +168,7 @@ class LogRegStudent(SoftTargetStudent):
         self.min_category_count = min_category_count
         self.max_iter = max_iter
         self.random_state = random_state
+        self.calibrate = calibrate
 
     def _fit_spec(self, inputs, targets, y_idx, classes, *, val, sample_weight):
         if self.l1 < 0 or self.l2 < 0:

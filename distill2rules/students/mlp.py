@@ -140,7 +140,7 @@ class MLPStudent(SoftTargetStudent):
                  monotone_penalty: float = 10.0,
                  categorical_features: Sequence[str] | None = None, min_category_count: int = 1,
                  validation_fraction: float = 0.1, n_threads: int = 1, random_state: int | None = None,
-                 special_values: Any = None) -> None:
+                 special_values: Any = None, calibrate: bool = False) -> None:
         self.special_values = special_values
         self.hidden = hidden
         self.activation = activation
@@ -160,6 +160,7 @@ class MLPStudent(SoftTargetStudent):
         self.validation_fraction = validation_fraction
         self.n_threads = n_threads
         self.random_state = random_state
+        self.calibrate = calibrate
 
     # ------------------------------------------------------------------ sklearn API
     def fit(self, X: Any, y: Any, *, soft_targets: Any | None = None, teacher_logits: Any | None = None,

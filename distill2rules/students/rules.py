@@ -246,7 +246,7 @@ class RuleListStudent(SoftTargetStudent):
     def __init__(self, *, max_rules: int = 10, max_conditions: int = 3, min_support: float | int = 0.01,
                  categorical_features: Sequence[str] | None = None, monotone: Any = None, beam_width: int = 5,
                  max_bins: int = 64, ce_weight: float = 0.1, smoothing: float = 1.0, prune: bool = True,
-                 random_state: int | None = None, special_values: Any = None) -> None:
+                 random_state: int | None = None, special_values: Any = None, calibrate: bool = False) -> None:
         self.special_values = special_values
         self.max_rules = max_rules
         self.max_conditions = max_conditions
@@ -259,6 +259,7 @@ class RuleListStudent(SoftTargetStudent):
         self.smoothing = smoothing
         self.prune = prune
         self.random_state = random_state
+        self.calibrate = calibrate
 
     # ------------------------------------------------------------------ checks
     def _check_params(self, n: int, k: int) -> int:

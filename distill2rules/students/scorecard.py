@@ -329,7 +329,7 @@ class ScorecardStudent(SoftTargetStudent):
     def __init__(self, *, max_bins: int = 20, min_bin_share: float = 0.05, targets: str = "auto",
                  l1: float = 2e-4, l2: float = 1e-4, min_missing_count: int = 30, monotone: Any = None,
                  points: dict | None = None, categorical_features: Sequence[str] | None = None,
-                 special_values: Any = None, max_iter: int = 1000, random_state: int | None = 0) -> None:
+                 special_values: Any = None, max_iter: int = 1000, random_state: int | None = 0, calibrate: bool = False) -> None:
         self.max_bins = max_bins
         self.min_bin_share = min_bin_share
         self.targets = targets
@@ -342,6 +342,7 @@ class ScorecardStudent(SoftTargetStudent):
         self.special_values = special_values
         self.max_iter = max_iter
         self.random_state = random_state
+        self.calibrate = calibrate
 
     def _check(self) -> dict:
         if self.targets not in ("auto", "decision", "soft"):

@@ -127,7 +127,7 @@ class TreeStudent(SoftTargetStudent):
 
     def __init__(self, *, max_depth: int = 4, min_samples_leaf: int | float = 5, max_leaf_nodes: int | None = None,
                  categorical_features: Sequence[str] | None = None, monotone: Any = None,
-                 random_state: int | None = 0, special_values: Any = None) -> None:
+                 random_state: int | None = 0, special_values: Any = None, calibrate: bool = False) -> None:
         self.special_values = special_values
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
@@ -135,6 +135,7 @@ class TreeStudent(SoftTargetStudent):
         self.categorical_features = categorical_features
         self.monotone = monotone
         self.random_state = random_state
+        self.calibrate = calibrate
 
     def _fit_spec(self, inputs, targets, y_idx, classes, *, val, sample_weight):
         from sklearn.tree import DecisionTreeRegressor

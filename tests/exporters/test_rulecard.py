@@ -17,8 +17,8 @@ from distill2rules.spec import evaluate
 
 from hand_specs import applicants, ebm_spec, mlp_spec, monotone_spec, rule_list_spec, scorecard_spec, softmax_spec
 
-METRICS = {"test": {"student": {"accuracy": 0.74, "auc": 0.781}, "teacher": {"accuracy": 0.76},
-                    "fidelity": 0.93, "n_rows": 150}}
+METRICS = {"test": {"student": {"accuracy": 0.74, "roc_auc": 0.781, "fidelity": 0.93}, "teacher": {"accuracy": 0.76},
+                    "n_rows": 150}}
 PPL = 20 / math.log(2)  # points per unit of log-odds
 
 
@@ -89,8 +89,11 @@ def test_provenance_argument_overrides_meta_and_unknown_keys_are_kept():
     assert "No metrics recorded." in render_markdown(card)
 
 
-def test_metrics_lookup_is_tolerant():
+def test_metrics_are_read_from_fit_metrics_fields():
+    # FitMetrics fields, not guesses among key names: a top-level "fidelity" is not fit's test fidelity
     card = rulecard(scorecard_spec(), metrics={"fidelity": 0.9, "weird": {"nested": [1, 2]}, "test": None})
+    assert card["metrics"] == [] and card["metrics_all"]["fidelity"] == 0.9
+    card = rulecard(scorecard_spec(), metrics={"test": {"student": {"fidelity": 0.9}}})
     assert [(m["name"], m["text"]) for m in card["metrics"]] == [("fidelity", "90.0 %")]
     card = rulecard(scorecard_spec(), metrics={"test": {"student": {"accuracy": 0.8, "retention": 0.95}}})
     assert {m["name"]: m["value"] for m in card["metrics"]} == {"accuracy": 0.8, "retention": 0.95}
