@@ -254,7 +254,7 @@ class FitMetrics:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> FitMetrics:
+    def from_dict(cls, d: Mapping[str, Any] | FitMetrics | None) -> FitMetrics:
         """Read ``metrics.json`` (any version this package wrote; partial mappings too)."""
         if isinstance(d, FitMetrics):
             return d

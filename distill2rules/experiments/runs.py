@@ -390,7 +390,9 @@ def evaluate_inputs(inp: EvalInputs, *, onnx_model: Any = None, shap_rows: int =
         result["kd_vs_no_kd"] = jsonable(_side_by_side(result, base, _headline_sigma(sigmas)))
         result["mcnemar"] = mcnemar(correct_s, base["correct"]["baseline"]).to_dict()
         result["mcnemar"]["a"], result["mcnemar"]["b"] = "student (KD)", "baseline (no KD)"
-    return Evaluation.from_dict(jsonable(result)).to_dict()  # evaluation.json, with its format version
+    ev = Evaluation.from_dict(jsonable(result))
+    assert ev is not None
+    return ev.to_dict()  # evaluation.json, with its format version
 
 
 def _headline_sigma(sigmas: Sequence[float]) -> float:
