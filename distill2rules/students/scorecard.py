@@ -7,9 +7,10 @@ How it is fitted:
    ``max_bins`` bins, every bin holding at least ``min_bin_share`` of the training rows). With
    ``--monotone`` the bins of a constrained feature are pooled (adjacent violators) until their
    mean teacher probability is monotone. Missing values get their own bin. Categorical levels
-   rarer than the minimum share are pooled into one "other" group (which also scores unseen
-   levels); the remaining levels are grouped by the same tree over their order of teacher
-   probability.
+   are grouped by the same tree over their order of teacher probability (each group holding the
+   minimum share, so a rare level joins the levels with the closest rate); only levels with
+   fewer than ``min_missing_count`` rows are pooled into one "other" group (which also scores
+   unseen levels).
 2. **One coefficient per bin, L1 for sparsity.** A logistic regression over the bins (numeric
    features as step ("thermometer") indicators, so L1 fuses adjacent bins whose scores do not
    differ and a monotone constraint is a sign constraint; categorical groups one-hot), fitted by
@@ -248,7 +249,9 @@ def _bin_categorical(name: str, col: np.ndarray, t1: np.ndarray | None, tree_t: 
     miss = col == MISSING_CATEGORY
     vals, inv, counts = np.unique(col[~miss].astype(str), return_inverse=True, return_counts=True)
     f.categories = [str(v) for v in vals]
-    rare = counts < min_count
+    # levels with enough rows for a stable teacher rate (min_other) are grouped by the tree over
+    # their rate order (each group >= min_count rows); only the rarer ones pool into "other"
+    rare = counts < min(min_other, min_count)
     big = np.flatnonzero(~rare)
     group_of_level = np.full(len(vals), -1, dtype=np.int64)
     if big.size:
@@ -298,7 +301,8 @@ class ScorecardStudent(SoftTargetStudent):
         At most this many bins per numeric feature (groups per categorical), missing not counted.
     min_bin_share : float
         Every numeric bin and categorical group holds at least this share of the training rows
-        (rarer categorical levels are pooled into "other").
+        (default 2 %; categorical levels under it are grouped with the levels of the closest
+        teacher rate, levels under ``min_missing_count`` rows pooled into "other").
     targets : {"auto", "decision", "soft"}
         Fit on the argmax of the targets (the teacher's decisions), on the soft targets, or
         (``auto``, default) on whichever agrees more with the teacher on validation rows (the
@@ -326,8 +330,8 @@ class ScorecardStudent(SoftTargetStudent):
 
     student_name = "scorecard"
 
-    def __init__(self, *, max_bins: int = 20, min_bin_share: float = 0.05, targets: str = "auto",
-                 l1: float = 2e-4, l2: float = 1e-4, min_missing_count: int = 30, monotone: Any = None,
+    def __init__(self, *, max_bins: int = 20, min_bin_share: float = 0.02, targets: str = "auto",
+                 l1: float = 5e-5, l2: float = 1e-4, min_missing_count: int = 30, monotone: Any = None,
                  points: dict | None = None, categorical_features: Sequence[str] | None = None,
                  special_values: Any = None, max_iter: int = 1000, random_state: int | None = 0, calibrate: bool = False) -> None:
         self.max_bins = max_bins
