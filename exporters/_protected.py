@@ -16,12 +16,13 @@ the rule card and report flag the ones the student uses, with their effect.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from distill2rules.errors import ConfigError
+from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec
 
 __all__ = ["DEFAULT_PROTECTED", "protected_usage", "resolve_protected"]
 
@@ -77,7 +78,7 @@ def protected_usage(spec: Mapping[str, Any], protected: Sequence[str]) -> list[d
     Rule lists: the rules with a condition on it and the training rows they cover. MLPs: the
     feature is an input (no separable effect).
     """
-    from distill2rules.exporters._render import POINTS_PER_LOGODDS, feature_label
+    from distill2rules.exporters._render import feature_label
 
     used = set(spec["inputs"].get("numeric", [])) | set(spec["inputs"].get("categorical", []))
     out: list[dict[str, Any]] = []
@@ -85,36 +86,8 @@ def protected_usage(spec: Mapping[str, Any], protected: Sequence[str]) -> list[d
         if f not in used:
             continue
         entry: dict[str, Any] = {"feature": f, "label": feature_label(spec, f)}
-        kind = spec["kind"]
-        if kind == "additive":
-            terms, spread = [], 0.0
-            for term in spec["terms"]:
-                if f not in _term_features(term):
-                    continue
-                terms.append(str(term.get("name")))
-                spread = max(spread, _term_spread(spec, term))
-            if not terms:
-                continue
-            entry["terms"] = terms
-            entry["effect"] = spread
-            unit = "log-odds" if spec.get("link") == "logistic" else "score units"
-            entry["text"] = (f"{entry['label']}: moves the score by up to {spread:.2f} {unit}"
-                             + (f" ({spread * POINTS_PER_LOGODDS:.0f} points)" if spec.get("link") == "logistic" else "")
-                             + f" across the values applicants hold (term{'s' if len(terms) > 1 else ''} "
-                             + ", ".join(terms) + ")")
-        elif kind == "rule_list":
-            rules = [(str(r.get("name") or f"R{i + 1}"), r.get("support")) for i, r in enumerate(spec["rules"])
-                     if any(c["feature"] == f for c in r.get("conditions", []))]
-            if not rules:
-                continue
-            entry["rules"] = [r for r, _ in rules]
-            entry["effect"] = int(sum(int(s or 0) for _, s in rules))
-            entry["text"] = (f"{entry['label']}: used in rule{'s' if len(rules) > 1 else ''} "
-                             f"{', '.join(r for r, _ in rules)} (covering {entry['effect']} training rows)")
-        else:
-            entry["effect"] = None
-            entry["text"] = f"{entry['label']}: an input of the network (its effect is not separable)"
-        out.append(entry)
+        if _USAGE.of(spec)(spec, f, entry):
+            out.append(entry)
     return out
 
 
@@ -140,3 +113,52 @@ def _term_spread(spec: Mapping[str, Any], term: Mapping[str, Any]) -> float:
         return 0.0
     cell = scores[mask]  # [cells, K']
     return float((cell.max(axis=0) - cell.min(axis=0)).max())
+
+
+def _additive_usage(spec: Mapping[str, Any], f: str, entry: dict[str, Any]) -> bool:
+    """The terms on ``f`` and their largest score spread (False: no term uses it)."""
+    from distill2rules.exporters._render import POINTS_PER_LOGODDS
+
+    terms, spread = [], 0.0
+    for term in spec["terms"]:
+        if f not in _term_features(term):
+            continue
+        terms.append(str(term.get("name")))
+        spread = max(spread, _term_spread(spec, term))
+    if not terms:
+        return False
+    entry["terms"] = terms
+    entry["effect"] = spread
+    unit = "log-odds" if spec.get("link") == "logistic" else "score units"
+    entry["text"] = (f"{entry['label']}: moves the score by up to {spread:.2f} {unit}"
+                     + (f" ({spread * POINTS_PER_LOGODDS:.0f} points)" if spec.get("link") == "logistic" else "")
+                     + f" across the values applicants hold (term{'s' if len(terms) > 1 else ''} "
+                     + ", ".join(terms) + ")")
+    return True
+
+
+def _rule_list_usage(spec: Mapping[str, Any], f: str, entry: dict[str, Any]) -> bool:
+    """The rules with a condition on ``f`` and the rows they cover (False: none)."""
+    rules = [(str(r.get("name") or f"R{i + 1}"), r.get("support")) for i, r in enumerate(spec["rules"])
+             if any(c["feature"] == f for c in r.get("conditions", []))]
+    if not rules:
+        return False
+    entry["rules"] = [r for r, _ in rules]
+    entry["effect"] = int(sum(int(s or 0) for _, s in rules))
+    entry["text"] = (f"{entry['label']}: used in rule{'s' if len(rules) > 1 else ''} "
+                     f"{', '.join(r for r, _ in rules)} (covering {entry['effect']} training rows)")
+    return True
+
+
+def _mlp_usage(spec: Mapping[str, Any], f: str, entry: dict[str, Any]) -> bool:
+    """An input of the network: no separable effect."""
+    entry["effect"] = None
+    entry["text"] = f"{entry['label']}: an input of the network (its effect is not separable)"
+    return True
+
+
+# how each spec kind uses a feature: fills ``entry`` (``effect``, ``text``, ...), False to leave it out
+_USAGE: KindTable[Callable[[Mapping[str, Any], str, dict[str, Any]], bool]] = KindTable("fair-lending usage")
+_USAGE.add(AdditiveSpec, _additive_usage)
+_USAGE.add(RuleListSpec, _rule_list_usage)
+_USAGE.add(MLPSpec, _mlp_usage)

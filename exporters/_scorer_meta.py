@@ -16,9 +16,13 @@ category string the spec names for that column, in first-seen order) takes int64
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec
 
 SCORER_FORMAT = "distill2rules.scorer/1"
 METADATA_KEY = "scorer"
@@ -41,20 +45,8 @@ def column_categories(spec: Mapping[str, Any]) -> dict[str, list[str]]:
                 if isinstance(v, str) and v != "":
                     out[feature].setdefault(v, None)
 
-    kind = spec.get("kind")
-    if kind == "additive":
-        for term in spec.get("terms", []):
-            for axis in term.get("axes", []) if term.get("type") == "table" else []:
-                if axis.get("kind") == "categorical":
-                    add(axis.get("feature"), axis.get("categories"))
-    elif kind == "rule_list":
-        for rule in spec.get("rules", []):
-            for cond in rule.get("conditions", []):
-                if cond.get("op") in ("in", "not_in"):
-                    add(cond.get("feature"), cond.get("values"))
-    elif kind == "mlp":
-        for p in (spec.get("preprocess") or {}).get("categorical") or []:
-            add(p.get("feature"), p.get("categories"))
+    for feature, values in _kinds().of(spec).categories(spec):
+        add(feature, values)
     return {c: list(v) for c, v in out.items()}
 
 
@@ -106,12 +98,11 @@ def _additive_reasons(spec: Mapping[str, Any], adverse: int | None) -> list[dict
 def _rule_reasons(spec: Mapping[str, Any]) -> dict[str, Any]:
     from distill2rules.exporters._render import (
         condition_text,
-        special_labels,
         feature_label,
         rule_decision,
         rule_text,
+        special_labels,
     )
-
     from distill2rules.spec import jsonable
 
     rules = []
@@ -140,9 +131,8 @@ def _mlp_references(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def scorer_metadata(spec: Mapping[str, Any], inputs: str = "tensors") -> dict[str, Any]:
     """The ``"scorer"`` metadata object of a graph built from ``spec`` with ``inputs``."""
-    from distill2rules.exporters._render import POINTS_PER_LOGODDS, adverse_index, feature_label
-
     from distill2rules.errors import Distill2RulesError
+    from distill2rules.exporters._render import POINTS_PER_LOGODDS, adverse_index, feature_label
     from distill2rules.spec import jsonable
 
     num = [str(c) for c in spec["inputs"].get("numeric", [])]
@@ -180,10 +170,46 @@ def scorer_metadata(spec: Mapping[str, Any], inputs: str = "tensors") -> dict[st
     special = spec["inputs"].get("special_values")
     if special is not None and "special_values" not in out:
         out["special_values"] = jsonable(special)
-    if spec["kind"] == "additive":
-        out["terms"] = _additive_reasons(spec, adverse)
-    elif spec["kind"] == "rule_list":
-        out.update(_rule_reasons(spec))
-    elif spec["kind"] == "mlp":
-        out["occlusion"] = _mlp_references(spec)
+    out.update(_kinds().of(spec).reasons(spec, adverse))
     return out
+
+
+# ----------------------------------------------------------------------------- per-kind table
+
+
+def _additive_categories(spec: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
+    for term in spec.get("terms", []):
+        for axis in term.get("axes", []) if term.get("type") == "table" else []:
+            if axis.get("kind") == "categorical":
+                yield axis.get("feature"), axis.get("categories")
+
+
+def _rule_list_categories(spec: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
+    for rule in spec.get("rules", []):
+        for cond in rule.get("conditions", []):
+            if cond.get("op") in ("in", "not_in"):
+                yield cond.get("feature"), cond.get("values")
+
+
+def _mlp_categories(spec: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
+    for p in (spec.get("preprocess") or {}).get("categorical") or []:
+        yield p.get("feature"), p.get("categories")
+
+
+@dataclasses.dataclass(frozen=True)
+class _ScorerKind:
+    """Per spec kind: the category strings it names, ``(feature, values)`` pairs, and the
+    facts the scorer needs to turn the graph's outputs into reasons (merged into the object)."""
+
+    categories: Callable[[Mapping[str, Any]], Iterable[tuple[Any, Any]]]
+    reasons: Callable[[Mapping[str, Any], int | None], dict[str, Any]]
+
+
+@functools.lru_cache(maxsize=1)
+def _kinds() -> KindTable[_ScorerKind]:
+    table: KindTable[_ScorerKind] = KindTable("scorer metadata")
+    table.add(AdditiveSpec, _ScorerKind(_additive_categories,
+                                        lambda spec, adverse: {"terms": _additive_reasons(spec, adverse)}))
+    table.add(RuleListSpec, _ScorerKind(_rule_list_categories, lambda spec, adverse: _rule_reasons(spec)))
+    table.add(MLPSpec, _ScorerKind(_mlp_categories, lambda spec, adverse: {"occlusion": _mlp_references(spec)}))
+    return table

@@ -67,7 +67,7 @@ def attach_support(spec: dict[str, Any], X: Any) -> dict[str, Any]:
         support["categories"][f] = {str(v): int(c) for v, c in zip(vals, counts) if v != ""}
         support["missing"][f] = int(sum(int(c) for v, c in zip(vals, counts) if v == ""))
     spec["data_support"] = support
-    if spec.get("kind") == "additive":
+    if spec.get("terms"):  # tables of additive specs: training rows per bin
         lookup = {c: ("numeric", j) for j, c in enumerate(num_cols)}
         lookup.update({c: ("categorical", j) for j, c in enumerate(cat_cols)})
         for term in spec["terms"]:

@@ -18,11 +18,13 @@ Examples
 # stays fast.
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
@@ -33,6 +35,7 @@ from distill2rules.exporters._onnx_check import (
     assert_onnx_parity,
     check_onnx_parity,
 )
+from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     import onnx as onnx_pkg
@@ -120,8 +123,8 @@ def _wire_inputs(g: Any, num: list[str], cat: list[str], inputs: str,
 def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str],
               inputs: str) -> dict[str, str]:
     from distill2rules import __version__
-    from distill2rules.spec import to_json
     from distill2rules.spec import jsonable as _jsonable
+    from distill2rules.spec import to_json
 
     meta = {
         "producer": json.dumps({"name": "distill2rules", "version": __version__}),
@@ -136,16 +139,7 @@ def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str],
     }
     if spec.get("special_values"):  # codes that are levels, with their labels (docs/onnx.md)
         meta["special_values"] = json.dumps(spec["special_values"], sort_keys=True)
-    if spec["kind"] in ("additive", "mlp"):
-        meta["link"] = spec["link"]
-    if spec["kind"] == "additive":
-        terms = spec.get("terms", [])
-        names = [str(t.get("name", f"term_{i}")) for i, t in enumerate(terms)]
-        meta["term_names"] = json.dumps(names)
-    if spec["kind"] == "rule_list":
-        rules = spec.get("rules", [])
-        names = [str(r.get("name", f"R{i + 1}")) for i, r in enumerate(rules)]
-        meta["rule_names"] = json.dumps(names)
+    meta.update(_kinds().of(spec).metadata(spec))
     from distill2rules.exporters._scorer_meta import METADATA_KEY, scorer_metadata
 
     meta[METADATA_KEY] = json.dumps(scorer_metadata(spec, inputs), allow_nan=False)
@@ -193,10 +187,7 @@ def to_onnx(spec: Any, *, inputs: str = "tensors",
     import onnx
     from onnx import helper
 
-    from distill2rules.exporters._onnx_additive import build_additive
     from distill2rules.exporters._onnx_graph import ML_DOMAIN, Graph
-    from distill2rules.exporters._onnx_mlp import build_mlp
-    from distill2rules.exporters._onnx_rules import build_rule_list
     from distill2rules.spec import validate
 
     spec = as_spec(spec)
@@ -211,10 +202,9 @@ def to_onnx(spec: Any, *, inputs: str = "tensors",
     from distill2rules.exporters._scorer_meta import column_categories
 
     _wire_inputs(g, num, cat, inputs, column_categories(spec))
-    builders = {"additive": build_additive, "rule_list": build_rule_list, "mlp": build_mlp}
-    outputs = builders[spec["kind"]](g, spec)
+    outputs = _kinds().of(spec).build(g, spec)
     for name, elem, width in outputs:
-        shape = ["N"] if width < 0 else ["N", width]
+        shape: list[str | int] = ["N"] if width < 0 else ["N", width]
         g.outputs.append(helper.make_tensor_value_info(name, elem, shape))
     graph = helper.make_graph(g.nodes, f"distill2rules_{spec['kind']}", g.inputs, g.outputs,
                               g.initializers)
@@ -372,3 +362,43 @@ def _spec_and_mode(obj: Any) -> tuple[Mapping[str, Any], str]:
     from distill2rules.spec import from_json
 
     return from_json(props["spec"]), props.get("inputs", "tensors")
+
+
+# ----------------------------------------------------------------------------- per-kind table
+
+
+@dataclasses.dataclass(frozen=True)
+class _OnnxKind:
+    """How one spec kind becomes a graph: its builder (outputs as ``(name, elem type, width)``)
+    and the kind's own metadata properties."""
+
+    build: Callable[[Any, Mapping[str, Any]], list[tuple[str, int, int]]]
+    metadata: Callable[[Mapping[str, Any]], dict[str, str]]
+
+
+def _additive_metadata(spec: Mapping[str, Any]) -> dict[str, str]:
+    names = [str(t.get("name", f"term_{i}")) for i, t in enumerate(spec.get("terms", []))]
+    return {"link": spec["link"], "term_names": json.dumps(names)}
+
+
+def _rule_list_metadata(spec: Mapping[str, Any]) -> dict[str, str]:
+    names = [str(r.get("name", f"R{i + 1}")) for i, r in enumerate(spec.get("rules", []))]
+    return {"rule_names": json.dumps(names)}
+
+
+def _mlp_metadata(spec: Mapping[str, Any]) -> dict[str, str]:
+    return {"link": spec["link"]}
+
+
+@functools.lru_cache(maxsize=1)
+def _kinds() -> KindTable[_OnnxKind]:
+    """The ONNX exporter's table (built on first use: the builders import ``onnx``)."""
+    from distill2rules.exporters._onnx_additive import build_additive
+    from distill2rules.exporters._onnx_mlp import build_mlp
+    from distill2rules.exporters._onnx_rules import build_rule_list
+
+    table: KindTable[_OnnxKind] = KindTable("ONNX exporter")
+    table.add(AdditiveSpec, _OnnxKind(build_additive, _additive_metadata))
+    table.add(RuleListSpec, _OnnxKind(build_rule_list, _rule_list_metadata))
+    table.add(MLPSpec, _OnnxKind(build_mlp, _mlp_metadata))
+    return table

@@ -9,6 +9,7 @@ the same spec gives byte-identical files.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -36,7 +37,7 @@ from distill2rules.exporters._render import (
     special_labels,
 )
 from distill2rules.results import Evaluation, FitMetrics
-from distill2rules.spec import typed
+from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec, typed
 
 __all__ = ["CARD_FORMAT", "card_blocks", "card_json", "render_html", "render_markdown", "rulecard", "rulecard_files", "write_rulecard"]
 
@@ -302,11 +303,10 @@ def _metrics(metrics: Mapping[str, Any] | FitMetrics | None) -> list[dict[str, A
 
 
 def _model_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, Any]:
-    kind = spec["kind"]
-    if kind == "rule_list":
-        return _rules_section(spec)
-    if kind == "mlp":
-        return _network_section(spec)
+    return _CARD.of(spec).section(spec, adverse)
+
+
+def _additive_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, Any]:
     from distill2rules.exporters._scorecard_card import is_points_table, points_section
 
     if is_points_table(spec):
@@ -531,7 +531,12 @@ def _network_section(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _monotone_holds(spec: Mapping[str, Any], feature: str, direction: int) -> bool | None:
-    if spec["kind"] != "additive" or spec.get("link") != "logistic":
+    check = _CARD.of(spec).monotone_holds
+    return None if check is None else check(spec, feature, direction)
+
+
+def _additive_monotone_holds(spec: Mapping[str, Any], feature: str, direction: int) -> bool | None:
+    if spec.get("link") != "logistic":
         return None
     ok = True
     for term in spec["terms"]:
@@ -589,21 +594,24 @@ def _limits(spec: Mapping[str, Any], prov: Sequence[Mapping[str, str]], metrics:
                   "is below 100 %.")
     if src.get("notice"):
         limits.append(str(src["notice"]))
-    kind = spec["kind"]
-    if kind == "additive":
-        limits += _additive_limits(spec)
-    elif kind == "rule_list":
-        limits.append("Rule probabilities are class frequencies among the training rows that reached the rule; "
-                      "rules with small support are uncertain.")
-    else:
-        limits.append("The network is not directly readable; its reason codes are approximate (occlusion).")
-        clipped = [f"{p['feature']} to [{fmt_num(p['clip'][0])}, {fmt_num(p['clip'][1])}]"
-                   for p in spec.get("preprocess", {}).get("numeric", []) if p.get("clip")]
-        if clipped:
-            limits.append("Out-of-range values are clipped: " + "; ".join(clipped) + ".")
+    limits += _CARD.of(spec).limits(spec)
     limits.append("Missing values and categories not seen in training are handled by fixed rules of the model "
                   "(a 'missing' / 'other' row, an impute value, or the rule's missing flag), not by judgement.")
     return limits
+
+
+def _rule_list_limits(spec: Mapping[str, Any]) -> list[str]:
+    return [("Rule probabilities are class frequencies among the training rows that reached the rule; "
+             "rules with small support are uncertain.")]
+
+
+def _mlp_limits(spec: Mapping[str, Any]) -> list[str]:
+    out = ["The network is not directly readable; its reason codes are approximate (occlusion)."]
+    clipped = [f"{p['feature']} to [{fmt_num(p['clip'][0])}, {fmt_num(p['clip'][1])}]"
+               for p in spec.get("preprocess", {}).get("numeric", []) if p.get("clip")]
+    if clipped:
+        out.append("Out-of-range values are clipped: " + "; ".join(clipped) + ".")
+    return out
 
 
 def _additive_limits(spec: Mapping[str, Any]) -> list[str]:
@@ -706,14 +714,7 @@ def _blocks(card: Mapping[str, Any]) -> list[tuple]:
     if s.get("adverse_class") is not None:
         b.append(("p", (f"Adverse (declined) class: {s['adverse_class']}. Reason codes and counterfactuals explain "
                         f"decisions of this class; the favourable class is {s.get('favourable_class')}.")))
-    size = []
-    if s["kind"] == "additive":
-        size.append(f"{s['n_terms']} terms ({s['n_pairs']} pairwise)")
-    elif s["kind"] == "rule_list":
-        size.append(f"{s['n_rules']} rules + default, {s['n_conditions']} conditions")
-    else:
-        size.append(f"{s['n_layers']} layers")
-    size.append(f"{s['n_params']} parameters")
+    size = [_CARD.of(s["kind"]).size_text(s), f"{s['n_params']} parameters"]
     kv = [("Model", f"{s['model']} ({s['kind']}{', ' + s['link'] + ' link' if s.get('link') else ''})"),
           ("Size", ", ".join(size)),
           ("Classes", ", ".join(str(c) for c in s["classes"]))]
@@ -970,3 +971,27 @@ def write_rulecard(
     paths[1].write_text(render_html(card), encoding="utf-8")
     paths[2].write_text(json.dumps(card, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
     return paths
+
+
+# ----------------------------------------------------------------------------- per-kind table
+
+
+@dataclasses.dataclass(frozen=True)
+class _CardKind:
+    """What the rule card does differently per spec kind."""
+
+    section: Callable[[Mapping[str, Any], int | None], dict[str, Any]]  # the model section
+    limits: Callable[[Mapping[str, Any]], list[str]]  # the kind's own limits
+    size_text: Callable[[Mapping[str, Any]], str]  # "Size" line from the summary's n_* fields
+    monotone_holds: Callable[[Mapping[str, Any], str, int], bool | None] | None = None
+
+
+_CARD: KindTable[_CardKind] = KindTable("rule card")
+_CARD.add(AdditiveSpec, _CardKind(
+    _additive_section, _additive_limits, lambda s: f"{s['n_terms']} terms ({s['n_pairs']} pairwise)",
+    _additive_monotone_holds))
+_CARD.add(RuleListSpec, _CardKind(
+    lambda spec, adverse: _rules_section(spec), _rule_list_limits,
+    lambda s: f"{s['n_rules']} rules + default, {s['n_conditions']} conditions"))
+_CARD.add(MLPSpec, _CardKind(
+    lambda spec, adverse: _network_section(spec), _mlp_limits, lambda s: f"{s['n_layers']} layers"))
