@@ -1049,7 +1049,7 @@ class _Searcher:
         number (months, years, counts) also gets the next whole number.
         """
         tol = 0.02 * spread
-        top = int(math.floor(math.log10(spread))) if spread > 0 else 0
+        top = math.floor(math.log10(spread)) if spread > 0 else 0
         cands = []
         for k in range(top, -7, -1):
             step = 10.0 ** k

@@ -33,7 +33,7 @@ def _table(rows: list[dict[str, Any]], title: str, performance: str) -> Any:
     for r in rows:
         def pm(key: str) -> str:
             sd = r.get(f"{key}_sd")
-            return fmt(r.get(key), 3) + ("" if sd is None or sd != sd else f"±{sd:.3f}")
+            return fmt(r.get(key), 3) + ("" if sd is None or sd != sd else f"±{sd:.3f}")  # noqa: PLR0124 - sd != sd: NaN
 
         t.add_row(f"{r['temperature']:g}", f"{r['alpha']:g}", str(r["size"]), pm("accuracy"), pm("fidelity"), fmt(r.get("ece")),
                   fmt(r.get("params"), 1), fmt(r.get("latency_ms"), 4), pm("cosine"), pm("J"), str(r.get("n_seeds")))

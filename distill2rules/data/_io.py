@@ -26,7 +26,7 @@ from distill2rules.errors import DataError
 
 __all__ = ["MISSING_MARKERS", "PathLike", "read_table"]
 
-PathLike = Union[str, Path]
+PathLike = Union[str, Path]  # noqa: UP007 - a runtime alias other modules import
 
 #: Cell values read as missing (after stripping whitespace).
 MISSING_MARKERS: tuple[str, ...] = ("?", "NA", "N/A", "", "null", "NaN")

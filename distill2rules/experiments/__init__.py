@@ -29,7 +29,7 @@ _LAZY = {
     "run_paper_benchmark": "distill2rules.experiments.paper",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted(_LAZY)  # noqa: PLE0605 - a list, built from the lazy table
 
 
 def __getattr__(name: str) -> Any:

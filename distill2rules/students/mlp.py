@@ -230,7 +230,7 @@ class MLPStudent(SoftTargetStudent):
         else:
             rng = np.random.default_rng(self.random_state)
             perm = rng.permutation(n)
-            n_val = max(1, int(round(self.validation_fraction * n))) if n > 10 else 0
+            n_val = max(1, round(self.validation_fraction * n)) if n > 10 else 0
             vi, ti = perm[:n_val], perm[n_val:]
             valid = {key: (None if v is None else v[vi]) for key, v in train.items()} if n_val else None
             train = {key: (None if v is None else v[ti]) for key, v in train.items()}

@@ -415,7 +415,7 @@ def _deep_values(model: Any, Zb: Any, Z: Any, method: str, ranked: int | None) -
                 return shap.DeepExplainer(model, Zb).shap_values(
                     Z, ranked_outputs=ranked, check_additivity=False
                 ), "deep"
-            except Exception:  # a layer DeepLIFT does not support: fall back to expected gradients
+            except Exception:  # noqa: BLE001, S110 - a layer DeepLIFT does not support: fall back to expected gradients
                 pass
         return shap.GradientExplainer(model, Zb).shap_values(
             Z, ranked_outputs=ranked, rseed=0

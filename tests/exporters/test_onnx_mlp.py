@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -32,7 +34,7 @@ def _spec(preprocess, layers, *, numeric, categorical, link="logistic", classes=
 def _layers(rng, sizes, activation="relu"):
     return [{"weight": rng.normal(size=(o, i)).tolist(), "bias": rng.normal(size=o).tolist(),
              "activation": activation if n < len(sizes) - 2 else "identity"}
-            for n, (i, o) in enumerate(zip(sizes[:-1], sizes[1:]))]
+            for n, (i, o) in enumerate(itertools.pairwise(sizes))]
 
 
 def test_hand_mlp_one_hot_impute_clip_and_huge_inputs():
