@@ -31,10 +31,28 @@ def main(teacher_path: str, spec_path: str, data: str, target: str, rows: int) -
     classes = np.asarray(spec["classes"], dtype=object)
     y = _class_index(splits.test[ds.target], classes)
     setup = time.perf_counter() - t0
-    res = evaluate_student(teacher, spec, splits.test[feats], y, X_background=splits.train[feats], shap_rows=rows,
-                           stability_rows=0, latency_calls=0, progress=False)
-    print(json.dumps({"setup_s": setup, "seconds": res["seconds"], "shap_rows": res["config"]["shap_rows"],
-                      "alignment": res.get("alignment", {})}, default=str))
+    res = evaluate_student(
+        teacher,
+        spec,
+        splits.test[feats],
+        y,
+        X_background=splits.train[feats],
+        shap_rows=rows,
+        stability_rows=0,
+        latency_calls=0,
+        progress=False,
+    )
+    print(
+        json.dumps(
+            {
+                "setup_s": setup,
+                "seconds": res["seconds"],
+                "shap_rows": res["config"]["shap_rows"],
+                "alignment": res.get("alignment", {}),
+            },
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,13 @@ class Section:
             out += [md_table(header, rows), ""]
         if self.targets:
             out += ["**Targets**", ""]
-            out += [md_table(["target", "measured", "goal", "status", "note"], [t.row() for t in self.targets]), ""]
+            out += [
+                md_table(
+                    ["target", "measured", "goal", "status", "note"],
+                    [t.row() for t in self.targets],
+                ),
+                "",
+            ]
         for n in self.notes:
             out.append(f"- {n}")
         if self.notes:
@@ -86,7 +93,10 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def cell(v: Any) -> str:
         return str(v).replace("|", "\\|").replace("\n", " ")
 
-    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(cell(h) for h in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -138,8 +148,21 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("distill2rules", "numpy", "pandas", "scikit-learn", "lightgbm", "torch", "interpret-core",
-                "onnx", "onnxruntime", "skl2onnx", "ebm2onnx", "onnxmltools", "shap"):
+    for pkg in (
+        "distill2rules",
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "lightgbm",
+        "torch",
+        "interpret-core",
+        "onnx",
+        "onnxruntime",
+        "skl2onnx",
+        "ebm2onnx",
+        "onnxmltools",
+        "shap",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -168,8 +191,12 @@ def _once(fn: Callable[[Any], Any], x: Any) -> tuple[float, float]:
     return t1 - t0, c1 - c0
 
 
-def compare_latency(contestants: Mapping[str, tuple[Callable[[Any], Any], Sequence[Any]]], *, n_calls: int,
-                    rounds: int) -> dict[str, dict[str, float]]:
+def compare_latency(
+    contestants: Mapping[str, tuple[Callable[[Any], Any], Sequence[Any]]],
+    *,
+    n_calls: int,
+    rounds: int,
+) -> dict[str, dict[str, float]]:
     """Interleaved single-call timing: per round, ``n_calls`` calls of each contestant in turn.
 
     ``contestants[name] = (fn, inputs)``; calls cycle through ``inputs`` (prepared in
@@ -193,7 +220,10 @@ def compare_latency(contestants: Mapping[str, tuple[Callable[[Any], Any], Sequen
                 stats[name][f"{prefix}p50_ms"].append(float(np.percentile(t[:, col], 50)))
                 stats[name][f"{prefix}p99_ms"].append(float(np.percentile(t[:, col], 99)))
                 stats[name][f"{prefix}mean_ms"].append(float(t[:, col].mean()))
-    return {k: {**{q: float(np.median(v[q])) for q in keys}, "calls": n_calls * rounds} for k, v in stats.items()}
+    return {
+        k: {**{q: float(np.median(v[q])) for q in keys}, "calls": n_calls * rounds}
+        for k, v in stats.items()
+    }
 
 
 # ----------------------------------------------------------------------------- subprocess cost
@@ -211,11 +241,19 @@ print(json.dumps({"rc": p.returncode, "wall_s": wall, "peak_rss_bytes": ru.ru_ma
 """
 
 
-def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 3600) -> dict[str, Any]:
+def run_measured(
+    cmd: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 3600
+) -> dict[str, Any]:
     """Run ``cmd`` in a fresh process: wall time, CPU time (user + sys) and peak RSS (``ru_maxrss``) of that child."""
     full_env = {**os.environ, **dict(env or {})}
-    p = subprocess.run([PY, "-c", _MEASURE, *map(str, cmd)], capture_output=True, text=True, env=full_env,
-                       timeout=timeout, cwd=REPO)
+    p = subprocess.run(
+        [PY, "-c", _MEASURE, *map(str, cmd)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=REPO,
+    )
     if p.returncode != 0:
         raise RuntimeError(f"measuring {cmd[:3]} failed: {p.stderr[-2000:]}")
     out = json.loads(p.stdout.strip().splitlines()[-1])
@@ -277,15 +315,27 @@ def registered_students() -> list[str]:
     return list(STUDENTS)
 
 
-def make_context(*, quick: bool, workdir: Path | None = None, students: Sequence[str] | None = None,
-                 quick_rows: int = 3000, teachers: Sequence[str] = ("gbt", "mlp")) -> Context:
+def make_context(
+    *,
+    quick: bool,
+    workdir: Path | None = None,
+    students: Sequence[str] | None = None,
+    quick_rows: int = 3000,
+    teachers: Sequence[str] = ("gbt", "mlp"),
+) -> Context:
     """Load Adult (a ``quick_rows`` sample when ``quick``) and train or reuse the teachers."""
     os.environ.update(data_env())
     wd = Path(workdir or (DEFAULT_WORKDIR if not quick else DEFAULT_WORKDIR / "quick"))
     wd.mkdir(parents=True, exist_ok=True)
-    ctx = Context(quick=quick, workdir=wd, rounds=3 if quick else 7, n_calls=50 if quick else 500,
-                  batch_rows=1000 if quick else 10_000, students=list(students or registered_students()),
-                  shap_rows=50 if quick else 1000)
+    ctx = Context(
+        quick=quick,
+        workdir=wd,
+        rounds=3 if quick else 7,
+        n_calls=50 if quick else 500,
+        batch_rows=1000 if quick else 10_000,
+        students=list(students or registered_students()),
+        shap_rows=50 if quick else 1000,
+    )
     from distill2rules.data import load_dataset, split_frame
 
     ds = load_dataset("adult")
@@ -294,7 +344,9 @@ def make_context(*, quick: bool, workdir: Path | None = None, students: Sequence
         frame = frame.sample(n=min(quick_rows, len(frame)), random_state=0).reset_index(drop=True)
         frame.to_csv(ctx.data_arg, index=False)
     ctx.frame, ctx.target = frame, ds.target
-    ctx.extra["adverse_class"] = ds.positive_class  # the event class (>50K): a CSV's labels do not say it
+    ctx.extra["adverse_class"] = (
+        ds.positive_class
+    )  # the event class (>50K): a CSV's labels do not say it
     ctx.features = [c for c in frame.columns if c != ds.target]
     splits = split_frame(frame, ds.target, seed=0)
     ctx.train, ctx.test = splits.train, splits.test
@@ -315,17 +367,36 @@ def ensure_teachers(ctx: Context, kinds: Sequence[str] = ("gbt", "mlp")) -> None
             path.parent.mkdir(parents=True, exist_ok=True)
             if ctx.quick:
                 X, y = ctx.train[ctx.features], ctx.train[ctx.target]
-                kw = {"n_estimators": 20} if kind == "gbt" else {"hidden": (32, 16), "max_epochs": 2}
+                kw = (
+                    {"n_estimators": 20} if kind == "gbt" else {"hidden": (32, 16), "max_epochs": 2}
+                )
                 train_teacher(kind, X, y, out=path, seed=0, progress=False, **kw)
             else:  # the product's reference teachers: GBT 200 trees, MLP 512-256-128-64-32
-                subprocess.run(cli("teacher", "train", "--kind", kind, "--data", "adult", "--out", str(path), "-q"),
-                               check=True, cwd=REPO, env={**os.environ, **data_env()}, capture_output=True)
+                subprocess.run(
+                    cli(
+                        "teacher",
+                        "train",
+                        "--kind",
+                        kind,
+                        "--data",
+                        "adult",
+                        "--out",
+                        str(path),
+                        "-q",
+                    ),
+                    check=True,
+                    cwd=REPO,
+                    env={**os.environ, **data_env()},
+                    capture_output=True,
+                )
         ctx.teacher_paths[kind] = path
         ctx.teachers[kind] = load_teacher(path)
 
 
 #: tiny students for ``--quick`` (smoke test); the full run uses the product defaults
-QUICK_PARAMS: dict[str, dict[str, Any]] = {"ebm": {"interactions": 0, "outer_bags": 1, "max_rounds": 300}}
+QUICK_PARAMS: dict[str, dict[str, Any]] = {
+    "ebm": {"interactions": 0, "outer_bags": 1, "max_rounds": 300}
+}
 
 
 def student_params(ctx: Context, student: str) -> dict[str, Any]:
@@ -347,13 +418,38 @@ def fit_student_cli(ctx: Context, student: str) -> dict[str, Any]:
     if student in ctx.fits:
         return ctx.fits[student]
     out = ctx.workdir / "fit" / student
-    cmd = cli("fit", "--teacher", str(ctx.teacher_paths["gbt"]), "--data", ctx.data_arg, "--target", ctx.target,
-              "--student", student, "--out", str(out), "--seed", "0", "--json", *param_args(student_params(ctx, student)),
-              *(["--adverse-class", str(ctx.extra["adverse_class"])] if ctx.extra.get("adverse_class") else []))
+    cmd = cli(
+        "fit",
+        "--teacher",
+        str(ctx.teacher_paths["gbt"]),
+        "--data",
+        ctx.data_arg,
+        "--target",
+        ctx.target,
+        "--student",
+        student,
+        "--out",
+        str(out),
+        "--seed",
+        "0",
+        "--json",
+        *param_args(student_params(ctx, student)),
+        *(
+            ["--adverse-class", str(ctx.extra["adverse_class"])]
+            if ctx.extra.get("adverse_class")
+            else []
+        ),
+    )
     res = run_measured(cmd, env=data_env())
     metrics = json.loads(res["stdout"])
-    info = {"wall_s": res["wall_s"], "cpu_s": res["cpu_s"], "peak_rss_bytes": res["peak_rss_bytes"], "timings": metrics.get("timings", {}),
-            "command": "distill2rules " + " ".join(cmd[3:]), "metrics": metrics}
+    info = {
+        "wall_s": res["wall_s"],
+        "cpu_s": res["cpu_s"],
+        "peak_rss_bytes": res["peak_rss_bytes"],
+        "timings": metrics.get("timings", {}),
+        "command": "distill2rules " + " ".join(cmd[3:]),
+        "metrics": metrics,
+    }
     from distill2rules.spec import from_json
 
     ctx.specs[student] = from_json((out / "student.json").read_text())
@@ -372,4 +468,6 @@ def fit_all(ctx: Context) -> None:
 
 
 def json_dump(obj: Any) -> str:
-    return json.dumps(obj, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+    return json.dumps(
+        obj, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)
+    )

@@ -31,8 +31,11 @@ def _onnx(path: str) -> None:
     feeds = {}
     for i in sess.get_inputs():
         shape = [1 if not isinstance(d, int) else d for d in i.shape]
-        feeds[i.name] = np.full(shape, "", dtype=object) if "string" in i.type else np.zeros(
-            shape, dtype=np.float64 if "double" in i.type else np.float32)
+        feeds[i.name] = (
+            np.full(shape, "", dtype=object)
+            if "string" in i.type
+            else np.zeros(shape, dtype=np.float64 if "double" in i.type else np.float32)
+        )
     sess.run(None, feeds)
     print(json.dumps({"rss_delta_bytes": _rss() - before}))
 
@@ -42,7 +45,7 @@ def _teacher(path: str, kind: str) -> None:
         import lightgbm  # noqa: F401
     else:
         import torch  # noqa: F401
-    import distill2rules.teachers._lightgbm  # noqa: F401
+    import distill2rules.teachers._lightgbm
     import distill2rules.teachers._torch  # noqa: F401
     from distill2rules.teachers import load_teacher
 

@@ -94,7 +94,7 @@ def main() -> None:
 
     ds = load_dataset("adult")
     X, y_raw = ds.X, ds.y.astype(str).to_numpy()
-    positive = ds.positive_class or sorted(set(y_raw))[-1]
+    positive = ds.positive_class or max(set(y_raw))
     y = (y_raw == positive).astype(np.int64)
     rng = np.random.default_rng(0)
     perm = rng.permutation(len(X))

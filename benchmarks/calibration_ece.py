@@ -27,10 +27,21 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for student in ("rules", "tree"):
         for tau in (1.0, 3.0):
-            r = distill(teacher, "adult", student=student, temperature=tau, alpha=0.0, seed=0, progress=False)
+            r = distill(
+                teacher,
+                "adult",
+                student=student,
+                temperature=tau,
+                alpha=0.0,
+                seed=0,
+                progress=False,
+            )
             t = r.metrics["test"]
-            print(f"| {student} | {tau:g} | {t['student']['ece']:.4f} | {t['baseline']['ece']:.4f} | "
-                  f"{t['student']['fidelity']:.3f} / {t['baseline']['fidelity']:.3f} | {r.spec['calibration']['method']} |", flush=True)
+            print(
+                f"| {student} | {tau:g} | {t['student']['ece']:.4f} | {t['baseline']['ece']:.4f} | "
+                f"{t['student']['fidelity']:.3f} / {t['baseline']['fidelity']:.3f} | {r.spec['calibration']['method']} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,11 @@ STUDENTS = {"logreg": {}, "ebm": {"interactions": 0, "outer_bags": 2}, "rules": 
 N_DECLINED = 20
 MIN_SHARE = 0.05
 #: history-like columns a declined applicant cannot change (declared immutable, as a lender would)
-IMMUTABLE = {"german_credit": ["credit_history", "existing_credits"], "adult": ["education"],
-             "bank_marketing": ["default", "poutcome", "previous", "pdays"]}
+IMMUTABLE = {
+    "german_credit": ["credit_history", "existing_credits"],
+    "adult": ["education"],
+    "bank_marketing": ["default", "poutcome", "previous", "pdays"],
+}
 
 
 def _datasets(workdir: Path, quick: bool) -> dict[str, tuple[Path, str]]:
@@ -83,12 +86,21 @@ def _train_teacher(data: Path, target: str, out: Path, quick: bool) -> None:
     y = train[target]
     classes = sorted(y.unique().tolist())
     codes = y.map({c: i for i, c in enumerate(classes)}).to_numpy()
-    params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "seed": 0, "deterministic": True,
-              "num_threads": 1, "verbosity": -1}
+    params = {
+        "objective": "binary",
+        "learning_rate": 0.05,
+        "num_leaves": 31,
+        "seed": 0,
+        "deterministic": True,
+        "num_threads": 1,
+        "verbosity": -1,
+    }
     lgb.train(params, lgb.Dataset(X, label=codes), 40 if quick else 200).save_model(str(out))
 
 
-def _check_rows(rows: list[dict[str, Any]], spec: dict[str, Any], protected: set[str], immutable: set[str]) -> dict[str, Any]:
+def _check_rows(
+    rows: list[dict[str, Any]], spec: dict[str, Any], protected: set[str], immutable: set[str]
+) -> dict[str, Any]:
     from distill2rules.exporters._render import rule_decision
 
     adverse = rows[0]["adverse_class"] if rows else None
@@ -113,7 +125,9 @@ def _check_rows(rows: list[dict[str, Any]], spec: dict[str, Any], protected: set
                     toward += str(r["decision"]) == str(adverse)
                 else:
                     idx = next(n["index"] for n in rule["nearest"] if n["rule"] == reason["term"])
-                    toward += str(spec["classes"][rule_decision(spec, spec["rules"][idx])[0]]) != str(adverse)
+                    toward += str(
+                        spec["classes"][rule_decision(spec, spec["rules"][idx])[0]]
+                    ) != str(adverse)
         cf = r.get("counterfactual")
         if cf:
             cf_rows += 1
@@ -122,13 +136,26 @@ def _check_rows(rows: list[dict[str, Any]], spec: dict[str, Any], protected: set
             two += len(cf["changes"]) == 2
             touched_bad += bool({c["feature"] for c in cf["changes"]} & (protected | immutable))
             special += any(c["to"] in (None, "") for c in cf["changes"])
-    return {"rows": len(rows), "teacher_agrees": agree, "reasons": n_reasons, "toward_adverse": toward,
-            "below_min_share": below_share, "cited_protected": cited_protected, "top": top.most_common(),
-            "counterfactuals": cf_rows, "teacher_flips": flips, "student_only": student_only, "two_feature": two,
-            "touched_immutable_or_protected": touched_bad, "special_or_missing_target": special}
+    return {
+        "rows": len(rows),
+        "teacher_agrees": agree,
+        "reasons": n_reasons,
+        "toward_adverse": toward,
+        "below_min_share": below_share,
+        "cited_protected": cited_protected,
+        "top": top.most_common(),
+        "counterfactuals": cf_rows,
+        "teacher_flips": flips,
+        "student_only": student_only,
+        "two_feature": two,
+        "touched_immutable_or_protected": touched_bad,
+        "special_or_missing_target": special,
+    }
 
 
-def run(ctx: Context | None = None, *, quick: bool | None = None, workdir: Path | None = None) -> Section:
+def run(
+    ctx: Context | None = None, *, quick: bool | None = None, workdir: Path | None = None
+) -> Section:
     import os
 
     from distill2rules.explain import explain_artifact
@@ -145,27 +172,57 @@ def run(ctx: Context | None = None, *, quick: bool | None = None, workdir: Path 
         _train_teacher(data, target, teacher, quick)
         from distill2rules.data import split_frame
 
-        test = split_frame(pd.read_csv(data), target, seed=0).test.drop(columns=[target]).reset_index(drop=True)
+        test = (
+            split_frame(pd.read_csv(data), target, seed=0)
+            .test.drop(columns=[target])
+            .reset_index(drop=True)
+        )
         for student, params in STUDENTS.items():
             out = data.parent / student
-            res = distill(teacher, data, target=target, student=student, seed=0, out=out, student_params=params,
-                          baseline=False, progress=False)
+            res = distill(
+                teacher,
+                data,
+                target=target,
+                student=student,
+                seed=0,
+                out=out,
+                student_params=params,
+                baseline=False,
+                progress=False,
+            )
             spec = res.spec
             protected = set(spec["meta"].get("protected") or [])
             immutable = set(IMMUTABLE[name])
-            ex = explain_artifact(out, test, immutable=sorted(immutable & set(test.columns)), min_share=MIN_SHARE)
+            ex = explain_artifact(
+                out, test, immutable=sorted(immutable & set(test.columns)), min_share=MIN_SHARE
+            )
             declined = [r for r in ex.rows if r["adverse"]][:n_declined]
             chk = _check_rows(declined, spec, protected, immutable)
-            chk.update({"adverse_class": spec["meta"].get("adverse_class"),
-                        "fidelity": res.metrics["test"]["student"]["fidelity"], "protected": sorted(protected)})
+            chk.update(
+                {
+                    "adverse_class": spec["meta"].get("adverse_class"),
+                    "fidelity": res.metrics["test"]["student"]["fidelity"],
+                    "protected": sorted(protected),
+                }
+            )
             results[f"{name}/{student}"] = chk
             cf = chk["counterfactuals"]
-            rows_md.append([name, student, str(chk["adverse_class"]), f"{chk['fidelity']:.3f}",
-                            f"{chk['rows']} ({chk['teacher_agrees']} agree)",
-                            f"{chk['toward_adverse']}/{chk['reasons']}", str(chk["below_min_share"]),
-                            str(chk["cited_protected"]),
-                            f"{chk['teacher_flips']}/{cf}" + (f" ({chk['teacher_flips'] / cf:.0%})" if cf else ""),
-                            str(chk["two_feature"]), str(chk["touched_immutable_or_protected"] + chk["special_or_missing_target"])])
+            rows_md.append(
+                [
+                    name,
+                    student,
+                    str(chk["adverse_class"]),
+                    f"{chk['fidelity']:.3f}",
+                    f"{chk['rows']} ({chk['teacher_agrees']} agree)",
+                    f"{chk['toward_adverse']}/{chk['reasons']}",
+                    str(chk["below_min_share"]),
+                    str(chk["cited_protected"]),
+                    f"{chk['teacher_flips']}/{cf}"
+                    + (f" ({chk['teacher_flips'] / cf:.0%})" if cf else ""),
+                    str(chk["two_feature"]),
+                    str(chk["touched_immutable_or_protected"] + chk["special_or_missing_target"]),
+                ]
+            )
             top_md.append([name, student, "; ".join(f"{k} {v}" for k, v in chk["top"][:5])])
     cfs = sum(r["counterfactuals"] for r in results.values())
     flips = sum(r["teacher_flips"] for r in results.values())
@@ -173,22 +230,59 @@ def run(ctx: Context | None = None, *, quick: bool | None = None, workdir: Path 
     toward = sum(r["toward_adverse"] for r in results.values())
     sec = Section(
         title="Credit decisions (issue 14)",
-        intro=("LightGBM teachers trained outside the project (200 trees, `lightgbm.train` on the training split); "
-               f"students fitted by `distill` with default settings (EBM: no pairs, 2 outer bags); the first {n_declined} "
-               "test applicants each student declines, explained by `explain_artifact` (reference `best`, min share "
-               f"{MIN_SHARE:.0%}, the manifest's teacher, protected columns by default name, history-like columns "
-               "immutable: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in IMMUTABLE.items()) + "). German: 0/1 target "
-               "`bad`; Adult: 0/1 target `high_income` (>50K, the event); Bank Marketing: 10,000-row sample, `duration` "
-               "dropped, labels no/yes."),
-        tables=[("Per dataset and student", ["data", "student", "adverse", "fidelity", "declined rows",
-                                              "reasons toward adverse", "ref. bins < min share", "protected cited",
-                                              "CFs flipping the teacher", "two-feature CFs",
-                                              "CFs touching immutable/protected/special"], rows_md),
-                ("Top reason (first-ranked feature) over the declined rows", ["data", "student", "distribution"], top_md)],
-        targets=[Target("counterfactuals that flip the teacher", 100.0 * flips / max(cfs, 1), 90.0, ">=", " %",
-                        f"{flips} of {cfs}"),
-                 Target("reasons pushing toward the adverse decision", 100.0 * toward / max(reasons, 1), 100.0, ">=", " %",
-                        f"{toward} of {reasons}")],
+        intro=(
+            "LightGBM teachers trained outside the project (200 trees, `lightgbm.train` on the training split); "
+            f"students fitted by `distill` with default settings (EBM: no pairs, 2 outer bags); the first {n_declined} "
+            "test applicants each student declines, explained by `explain_artifact` (reference `best`, min share "
+            f"{MIN_SHARE:.0%}, the manifest's teacher, protected columns by default name, history-like columns "
+            "immutable: "
+            + "; ".join(f"{k}: {', '.join(v)}" for k, v in IMMUTABLE.items())
+            + "). German: 0/1 target "
+            "`bad`; Adult: 0/1 target `high_income` (>50K, the event); Bank Marketing: 10,000-row sample, `duration` "
+            "dropped, labels no/yes."
+        ),
+        tables=[
+            (
+                "Per dataset and student",
+                [
+                    "data",
+                    "student",
+                    "adverse",
+                    "fidelity",
+                    "declined rows",
+                    "reasons toward adverse",
+                    "ref. bins < min share",
+                    "protected cited",
+                    "CFs flipping the teacher",
+                    "two-feature CFs",
+                    "CFs touching immutable/protected/special",
+                ],
+                rows_md,
+            ),
+            (
+                "Top reason (first-ranked feature) over the declined rows",
+                ["data", "student", "distribution"],
+                top_md,
+            ),
+        ],
+        targets=[
+            Target(
+                "counterfactuals that flip the teacher",
+                100.0 * flips / max(cfs, 1),
+                90.0,
+                ">=",
+                " %",
+                f"{flips} of {cfs}",
+            ),
+            Target(
+                "reasons pushing toward the adverse decision",
+                100.0 * toward / max(reasons, 1),
+                100.0,
+                ">=",
+                " %",
+                f"{toward} of {reasons}",
+            ),
+        ],
         data=results,
     )
     return sec

@@ -74,8 +74,16 @@ def wine_task(ctx: Context) -> dict[str, Any]:
     splits = split_frame(frame, "good", seed=0)
     if not teacher.exists():
         X, y = splits.train.drop(columns=["good"]), splits.train["good"]
-        train_teacher("gbt", X, y, out=teacher, seed=0, n_estimators=20 if ctx.quick else 200, n_jobs=1,
-                      progress=False)
+        train_teacher(
+            "gbt",
+            X,
+            y,
+            out=teacher,
+            seed=0,
+            n_estimators=20 if ctx.quick else 200,
+            n_jobs=1,
+            progress=False,
+        )
     specs, errors = {}, {}
     for s in ctx.students:
         cached = wd / f"{s}.json"
@@ -83,22 +91,40 @@ def wine_task(ctx: Context) -> dict[str, Any]:
             specs[s] = from_json(cached.read_text())
             continue
         try:
-            res = distill(teacher, frame, target="good", student=s, seed=0, baseline=False, progress=False,
-                          student_params=student_params(ctx, s))
+            res = distill(
+                teacher,
+                frame,
+                target="good",
+                student=s,
+                seed=0,
+                baseline=False,
+                progress=False,
+                student_params=student_params(ctx, s),
+            )
         except Exception as exc:  # noqa: BLE001 - one student failing is reported, not fatal
             errors[s] = f"{type(exc).__name__}: {str(exc)[:200]}"
             continue
         specs[s] = res.spec
         cached.write_text(to_json(res.spec))
-    return {"name": "Wine Quality (numeric only)", "teacher": load_teacher(teacher), "specs": specs,
-            "records": splits.test.drop(columns=["good"]).to_dict("records"), "errors": errors}
+    return {
+        "name": "Wine Quality (numeric only)",
+        "teacher": load_teacher(teacher),
+        "specs": specs,
+        "records": splits.test.drop(columns=["good"]).to_dict("records"),
+        "errors": errors,
+    }
 
 
 def adult_task(ctx: Context) -> dict[str, Any]:
     fit_all(ctx)
     X = ctx.test[ctx.features]
-    return {"name": "Adult (numeric + categorical)", "teacher": ctx.teachers["gbt"], "specs": dict(ctx.specs),
-            "records": X.to_dict("records"), "errors": dict(ctx.extra.get("fit_errors", {}))}
+    return {
+        "name": "Adult (numeric + categorical)",
+        "teacher": ctx.teachers["gbt"],
+        "specs": dict(ctx.specs),
+        "records": X.to_dict("records"),
+        "errors": dict(ctx.extra.get("fit_errors", {})),
+    }
 
 
 def batch_records(records: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
@@ -116,7 +142,9 @@ class TeacherPath:
         self.booster = teacher.booster
         self.names = list(teacher.feature_names)
         self.classes = list(teacher.classes_) if teacher.classes_ is not None else [0, 1]
-        self.lookups = {self.names[j]: lk for j, lk in teacher._lookups.items()}  # canonical string -> code
+        self.lookups = {
+            self.names[j]: lk for j, lk in teacher._lookups.items()
+        }  # canonical string -> code
 
     def _value(self, name: str, v: Any) -> float:
         lk = self.lookups.get(name)
@@ -141,7 +169,9 @@ class TeacherPath:
 
     def decide(self, record: dict[str, Any]) -> Any:
         raw = self.booster.predict(self.row(record), raw_score=True, num_threads=1)
-        return self.classes[int(raw[0] > 0)] if raw.ndim == 1 else self.classes[int(np.argmax(raw[0]))]
+        return (
+            self.classes[int(raw[0] > 0)] if raw.ndim == 1 else self.classes[int(np.argmax(raw[0]))]
+        )
 
     def explain(self, record: dict[str, Any]) -> tuple[Any, float, list[tuple[str, float]]]:
         """Decision, probability and the top-4 features by TreeSHAP toward the decision."""
@@ -153,7 +183,11 @@ class TeacherPath:
         p1 = 1.0 / (1.0 + math.exp(-score))
         toward = contrib[:-1] if k == 1 else -contrib[:-1]
         top = np.argsort(-toward)[:TOP]
-        return self.classes[k], (p1 if k else 1 - p1), [(self.names[j], float(toward[j])) for j in top if toward[j] > 0]
+        return (
+            self.classes[k],
+            (p1 if k else 1 - p1),
+            [(self.names[j], float(toward[j])) for j in top if toward[j] > 0],
+        )
 
     def predict_many(self, records: list[dict[str, Any]]) -> np.ndarray:
         return self.booster.predict(self.matrix(records), raw_score=True, num_threads=1)
@@ -164,7 +198,6 @@ class TeacherPath:
 
 def measure(ctx: Context, task: dict[str, Any]) -> dict[str, Any]:
     from distill2rules.exporters import to_onnx
-
     from distill2rules.scoring import Scorer
 
     records = task["records"][:SINGLE]
@@ -179,20 +212,32 @@ def measure(ctx: Context, task: dict[str, Any]) -> dict[str, Any]:
         sc = Scorer(codes)
         scorers[s] = sc
         num, cat = sc.prepare(records)
-        feeds = [sc._feeds(num[i:i + 1].copy(), cat[i:i + 1].copy()) for i in range(len(records))]
+        feeds = [
+            sc._feeds(num[i : i + 1].copy(), cat[i : i + 1].copy()) for i in range(len(records))
+        ]
         sess = sc._sess
         single[f"{s}: bare ONNX (prepared tensors)"] = (lambda f, se=sess: se.run(None, f), feeds)
         single[f"{s}: Scorer.score(dict)"] = (sc.score, records)
-        single[f"{s}: Scorer.explain(dict), top {TOP}"] = (lambda r, sc=sc: sc.explain(r, top=TOP), records)
+        single[f"{s}: Scorer.explain(dict), top {TOP}"] = (
+            lambda r, sc=sc: sc.explain(r, top=TOP),
+            records,
+        )
         st = Scorer(strings)
-        single[f"{s}: Scorer.explain(dict), strings graph"] = (lambda r, st=st: st.explain(r, top=TOP), records)
+        single[f"{s}: Scorer.explain(dict), strings graph"] = (
+            lambda r, st=st: st.explain(r, top=TOP),
+            records,
+        )
     single["teacher: dict → row → Booster.predict (decision)"] = (teacher.decide, records)
-    single[f"teacher: dict → row → Booster.predict(pred_contrib) (decision + top {TOP})"] = (teacher.explain, records)
+    single[f"teacher: dict → row → Booster.predict(pred_contrib) (decision + top {TOP})"] = (
+        teacher.explain,
+        records,
+    )
     lat = compare_latency(single, n_calls=ctx.n_calls, rounds=ctx.rounds)
 
     many = batch_records(task["records"], ctx.batch_rows)
     batch: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
-        f"{s}: Scorer.score_many": (sc.score_many, [many]) for s, sc in scorers.items()}
+        f"{s}: Scorer.score_many": (sc.score_many, [many]) for s, sc in scorers.items()
+    }
     batch["teacher: dicts → matrix → Booster.predict"] = (teacher.predict_many, [many])
     blat = compare_latency(batch, n_calls=1 if ctx.quick else 3, rounds=ctx.rounds)
 
@@ -202,7 +247,9 @@ def measure(ctx: Context, task: dict[str, Any]) -> dict[str, Any]:
     first = next(iter(task["specs"]), None)
     cold = None
     if first is not None:
-        cold = cold_start(ctx, to_onnx(task["specs"][first], inputs="codes").SerializeToString(), records[0])
+        cold = cold_start(
+            ctx, to_onnx(task["specs"][first], inputs="codes").SerializeToString(), records[0]
+        )
         cold["student"] = first
     return {"single": lat, "batch": blat, "http": http, "sizes": sizes, "cold": cold}
 
@@ -231,8 +278,13 @@ def cold_start(ctx: Context, model: bytes, record: dict[str, Any]) -> dict[str, 
     path = ctx.workdir / "edge" / "probe.codes.onnx"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(model)
-    p = subprocess.run([PY, "-c", _RSS_PROBE, str(path), json.dumps(record, default=float)], capture_output=True,
-                       text=True, timeout=300, check=True)
+    p = subprocess.run(
+        [PY, "-c", _RSS_PROBE, str(path), json.dumps(record, default=float)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
@@ -241,7 +293,9 @@ def serve_load(scorer: Any, records: list[dict[str, Any]], requests: int) -> dic
     from distill2rules.server import ScoringServer, load_test
 
     server = ScoringServer(("127.0.0.1", 0), scorer, workers=4, queue=16)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         res = load_test(server.url, records, requests=requests, threads=4, path="/explain")
@@ -261,61 +315,137 @@ def run(ctx: Context) -> Section:
     results = {t["name"]: measure(ctx, t) for t in tasks}
     sec = Section(
         title="Edge scoring (dict in, decision and reasons out)",
-        intro=("`distill2rules.Scorer` (numpy + onnxruntime only) on the `inputs=\"codes\"` graph of every student, "
-               f"{SINGLE} distinct test records as Python dicts, {ctx.n_calls} calls × {ctx.rounds} interleaved rounds, "
-               "CPU time of the calling thread (onnxruntime 1 intra-op thread, LightGBM `num_threads=1`). "
-               "`bare ONNX` is the graph alone on prepared tensors; `Scorer.explain` is the whole path: validation, "
-               f"string → code conversion, the graph, the top-{TOP} reasons. The teacher gets the same dicts, turned "
-               "into its own float64 row (categories by its code tables) in Python, then `Booster.predict`; its "
-               f"\"decision + top {TOP}\" path uses TreeSHAP (`pred_contrib=True`). Batch: {ctx.batch_rows:,} dicts."),
+        intro=(
+            '`distill2rules.Scorer` (numpy + onnxruntime only) on the `inputs="codes"` graph of every student, '
+            f"{SINGLE} distinct test records as Python dicts, {ctx.n_calls} calls × {ctx.rounds} interleaved rounds, "
+            "CPU time of the calling thread (onnxruntime 1 intra-op thread, LightGBM `num_threads=1`). "
+            "`bare ONNX` is the graph alone on prepared tensors; `Scorer.explain` is the whole path: validation, "
+            f"string → code conversion, the graph, the top-{TOP} reasons. The teacher gets the same dicts, turned "
+            "into its own float64 row (categories by its code tables) in Python, then `Booster.predict`; its "
+            f'"decision + top {TOP}" path uses TreeSHAP (`pred_contrib=True`). Batch: {ctx.batch_rows:,} dicts.'
+        ),
     )
     for t in tasks:
         name = t["name"]
         r = results[name]
         lat, blat = r["single"], r["batch"]
         t_dec = lat["teacher: dict → row → Booster.predict (decision)"][CLOCK]
-        t_exp = lat[f"teacher: dict → row → Booster.predict(pred_contrib) (decision + top {TOP})"][CLOCK]
+        t_exp = lat[f"teacher: dict → row → Booster.predict(pred_contrib) (decision + top {TOP})"][
+            CLOCK
+        ]
         rows = []
         for k, v in lat.items():
-            rows.append([k, fmt_us(v["cpu_p50_ms"]), fmt_us(v["cpu_p99_ms"]), fmt_us(v["p50_ms"]),
-                         f"{ratio(t_exp, v[CLOCK]):.2f}×", f"{ratio(t_dec, v[CLOCK]):.2f}×"])
-        sec.tables.append((f"{name}: one record", ["path", "p50 (CPU)", "p99 (CPU)", "p50 (wall)",
-                                                   f"speed-up vs teacher decision + top {TOP}",
-                                                   "speed-up vs teacher decision only"], rows))
+            rows.append(
+                [
+                    k,
+                    fmt_us(v["cpu_p50_ms"]),
+                    fmt_us(v["cpu_p99_ms"]),
+                    fmt_us(v["p50_ms"]),
+                    f"{ratio(t_exp, v[CLOCK]):.2f}×",
+                    f"{ratio(t_dec, v[CLOCK]):.2f}×",
+                ]
+            )
+        sec.tables.append(
+            (
+                f"{name}: one record",
+                [
+                    "path",
+                    "p50 (CPU)",
+                    "p99 (CPU)",
+                    "p50 (wall)",
+                    f"speed-up vs teacher decision + top {TOP}",
+                    "speed-up vs teacher decision only",
+                ],
+                rows,
+            )
+        )
         t_batch = blat["teacher: dicts → matrix → Booster.predict"][CLOCK]
-        sec.tables.append((f"{name}: {ctx.batch_rows:,} records", ["path", "CPU", "wall", "records/s (CPU)",
-                                                                   "speed-up vs teacher"],
-                           [[k, fmt_us(v[CLOCK]), fmt_us(v["p50_ms"]), f"{ctx.batch_rows / (v[CLOCK] / 1e3):,.0f}",
-                             f"{ratio(t_batch, v[CLOCK]):.2f}×"] for k, v in blat.items()]))
-        sec.tables.append((f"{name}: `distill2rules serve` on loopback, POST /explain, 4 keep-alive clients",
-                           ["student", "requests", "requests/s", "p50", "p99", "statuses", "graph size (codes / strings)"],
-                           [[s, h["requests"], f"{h['throughput_rps']:,.0f}", f"{h['p50_ms']:.2f} ms",
-                             f"{h['p99_ms']:.2f} ms", ", ".join(f"{k}: {n}" for k, n in sorted(h["statuses"].items())),
-                             f"{r['sizes'][s][0] / 1e3:.1f} kB / {r['sizes'][s][1] / 1e3:.1f} kB"]
-                            for s, h in r["http"].items()]))
+        sec.tables.append(
+            (
+                f"{name}: {ctx.batch_rows:,} records",
+                ["path", "CPU", "wall", "records/s (CPU)", "speed-up vs teacher"],
+                [
+                    [
+                        k,
+                        fmt_us(v[CLOCK]),
+                        fmt_us(v["p50_ms"]),
+                        f"{ctx.batch_rows / (v[CLOCK] / 1e3):,.0f}",
+                        f"{ratio(t_batch, v[CLOCK]):.2f}×",
+                    ]
+                    for k, v in blat.items()
+                ],
+            )
+        )
+        sec.tables.append(
+            (
+                f"{name}: `distill2rules serve` on loopback, POST /explain, 4 keep-alive clients",
+                [
+                    "student",
+                    "requests",
+                    "requests/s",
+                    "p50",
+                    "p99",
+                    "statuses",
+                    "graph size (codes / strings)",
+                ],
+                [
+                    [
+                        s,
+                        h["requests"],
+                        f"{h['throughput_rps']:,.0f}",
+                        f"{h['p50_ms']:.2f} ms",
+                        f"{h['p99_ms']:.2f} ms",
+                        ", ".join(f"{k}: {n}" for k, n in sorted(h["statuses"].items())),
+                        f"{r['sizes'][s][0] / 1e3:.1f} kB / {r['sizes'][s][1] / 1e3:.1f} kB",
+                    ]
+                    for s, h in r["http"].items()
+                ],
+            )
+        )
         if r["cold"]:
             c = r["cold"]
-            sec.notes.append(f"{name}: a fresh interpreter importing the scorer, loading the `{c['student']}` codes "
-                             f"graph and explaining one record took {c['seconds']:.2f} s with peak RSS "
-                             f"{fmt_bytes(c['peak_rss_bytes'])}; heavy modules loaded: "
-                             f"{', '.join(c['heavy_modules']) or 'none (numpy + onnxruntime only)'}.")
+            sec.notes.append(
+                f"{name}: a fresh interpreter importing the scorer, loading the `{c['student']}` codes "
+                f"graph and explaining one record took {c['seconds']:.2f} s with peak RSS "
+                f"{fmt_bytes(c['peak_rss_bytes'])}; heavy modules loaded: "
+                f"{', '.join(c['heavy_modules']) or 'none (numpy + onnxruntime only)'}."
+            )
         numeric_only = "numeric only" in name
         for s in t["specs"]:
             bare = lat[f"{s}: bare ONNX (prepared tensors)"][CLOCK]
             e2e = lat[f"{s}: Scorer.explain(dict), top {TOP}"][CLOCK]
             short = name.split(" (")[0]
-            sec.targets.append(Target(f"{short} {s}: end-to-end / bare ONNX", ratio(e2e, bare), 3.0, "<=",
-                                      note="numeric-only target" if numeric_only else "informative: categorical data"))
-            sec.targets.append(Target(f"{short} {s}: end-to-end speed-up vs teacher (decision + top {TOP})",
-                                      ratio(t_exp, e2e), 5.0,
-                                      note=f"vs teacher decision only: {ratio(t_dec, e2e):.2f}×"))
-            sec.targets.append(Target(f"{short} {s}: score_many {ctx.batch_rows:,} speed-up vs teacher",
-                                      ratio(t_batch, blat[f"{s}: Scorer.score_many"][CLOCK]), 10.0))
+            sec.targets.append(
+                Target(
+                    f"{short} {s}: end-to-end / bare ONNX",
+                    ratio(e2e, bare),
+                    3.0,
+                    "<=",
+                    note="numeric-only target" if numeric_only else "informative: categorical data",
+                )
+            )
+            sec.targets.append(
+                Target(
+                    f"{short} {s}: end-to-end speed-up vs teacher (decision + top {TOP})",
+                    ratio(t_exp, e2e),
+                    5.0,
+                    note=f"vs teacher decision only: {ratio(t_dec, e2e):.2f}×",
+                )
+            )
+            sec.targets.append(
+                Target(
+                    f"{short} {s}: score_many {ctx.batch_rows:,} speed-up vs teacher",
+                    ratio(t_batch, blat[f"{s}: Scorer.score_many"][CLOCK]),
+                    10.0,
+                )
+            )
         for s, err in t["errors"].items():
             sec.notes.append(f"{name}: student `{s}` skipped: {err}")
-    sec.notes.append("Reasons: additive students rank the graph's `contributions` against each term's reference "
-                     "(the reason codes of `distill2rules explain`); rule lists read the `rule` output; MLPs use "
-                     "occlusion (one extra batched graph call of one row per feature).")
+    sec.notes.append(
+        "Reasons: additive students rank the graph's `contributions` against each term's reference "
+        "(the reason codes of `distill2rules explain`); rule lists read the `rule` output; MLPs use "
+        "occlusion (one extra batched graph call of one row per feature)."
+    )
     sec.data = {k: {kk: vv for kk, vv in v.items()} for k, v in results.items()}
     return sec
 

@@ -23,13 +23,14 @@ from __future__ import annotations
 import io
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     Context,
     Section,
     Target,
@@ -60,12 +61,22 @@ def floor_model(feeds: dict[str, np.ndarray]) -> bytes:
     """A one-node graph ``Identity(first input)`` declaring the same inputs as ``feeds``."""
     from onnx import TensorProto, helper
 
-    elem = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
-            np.dtype(object): TensorProto.STRING, np.dtype(np.int64): TensorProto.INT64}
-    inputs = [helper.make_tensor_value_info(k, elem[v.dtype], ["N", v.shape[1]]) for k, v in feeds.items()]
+    elem = {
+        np.dtype(np.float32): TensorProto.FLOAT,
+        np.dtype(np.float64): TensorProto.DOUBLE,
+        np.dtype(object): TensorProto.STRING,
+        np.dtype(np.int64): TensorProto.INT64,
+    }
+    inputs = [
+        helper.make_tensor_value_info(k, elem[v.dtype], ["N", v.shape[1]]) for k, v in feeds.items()
+    ]
     first = next(iter(feeds))
-    out = helper.make_tensor_value_info("out", elem[feeds[first].dtype], ["N", feeds[first].shape[1]])
-    graph = helper.make_graph([helper.make_node("Identity", [first], ["out"])], "floor", inputs, [out])
+    out = helper.make_tensor_value_info(
+        "out", elem[feeds[first].dtype], ["N", feeds[first].shape[1]]
+    )
+    graph = helper.make_graph(
+        [helper.make_node("Identity", [first], ["out"])], "floor", inputs, [out]
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
     return model.SerializeToString()
 
@@ -87,15 +98,19 @@ def fresh_strings(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     out = {}
     for k, v in feeds.items():
         if v.dtype == object:
-            flat = [_STRINGS.setdefault(x, x.encode("utf-8").decode("utf-8")) if isinstance(x, str) else x
-                    for x in v.ravel()]
+            flat = [
+                _STRINGS.setdefault(x, x.encode("utf-8").decode("utf-8"))
+                if isinstance(x, str)
+                else x
+                for x in v.ravel()
+            ]
             v = np.array(flat, dtype=object).reshape(v.shape)
         out[k] = v
     return out
 
 
 def _rows(feeds: dict[str, np.ndarray], n: int) -> list[dict[str, np.ndarray]]:
-    return [{k: v[i:i + 1] for k, v in feeds.items()} for i in range(n)]
+    return [{k: v[i : i + 1] for k, v in feeds.items()} for i in range(n)]
 
 
 def _batch(ctx: Context) -> Any:
@@ -112,16 +127,18 @@ class Contestants:
         self.notes: list[str] = []
         self.group: dict[str, str] = {}
 
-    def add_onnx(self, name: str, model: Any, feeds_batch: dict[str, np.ndarray], group: str) -> None:
+    def add_onnx(
+        self, name: str, model: Any, feeds_batch: dict[str, np.ndarray], group: str
+    ) -> None:
         sess = session(model)
         feeds_batch = fresh_strings(feeds_batch)
-        run = lambda f, s=sess: s.run(None, f)  # noqa: E731
+        run = lambda f, s=sess: s.run(None, f)
         self.single[name] = (run, _rows(feeds_batch, SINGLE_ROWS))
         self.batch[name] = (run, [feeds_batch])
         self.group[name] = group
 
     def add_native(self, name: str, fn: Callable[[Any], Any], Z: np.ndarray, group: str) -> None:
-        self.single[name] = (fn, [Z[i:i + 1] for i in range(SINGLE_ROWS)])
+        self.single[name] = (fn, [Z[i : i + 1] for i in range(SINGLE_ROWS)])
         self.batch[name] = (fn, [Z])
         self.group[name] = group
 
@@ -131,7 +148,9 @@ def add_students(c: Contestants, ctx: Context, Xb: Any) -> None:
 
     for s in ctx.students:
         if s not in ctx.onnx:
-            c.notes.append(f"student `{s}` skipped: {ctx.extra.get('fit_errors', {}).get(s, 'not fitted')}")
+            c.notes.append(
+                f"student `{s}` skipped: {ctx.extra.get('fit_errors', {}).get(s, 'not fitted')}"
+            )
             continue
         feeds = onnx_feeds(ctx.specs[s], Xb)
         c.add_onnx(f"student {s} (ONNX)", ctx.onnx[s], feeds, "student")
@@ -145,21 +164,34 @@ def add_teachers(c: Contestants, ctx: Context, Xb: Any) -> None:
     gbt, mlp = ctx.teachers["gbt"], ctx.teachers["mlp"]
     Zg = gbt.transform(Xb)
     booster = gbt.booster
-    c.add_native("teacher GBT (LightGBM native)", lambda z: booster.predict(z, raw_score=True, num_threads=1), Zg,
-                 "teacher")
+    c.add_native(
+        "teacher GBT (LightGBM native)",
+        lambda z: booster.predict(z, raw_score=True, num_threads=1),
+        Zg,
+        "teacher",
+    )
     c.extra_gbt_trees = int(booster.num_trees())
     try:
         from onnxmltools import convert_lightgbm
         from onnxmltools.convert.common.data_types import FloatTensorType
 
-        m = convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, Zg.shape[1]]))],
-                             target_opset=15)
-        c.add_onnx("teacher GBT (ONNX, onnxmltools)", m, {"input": Zg.astype(np.float32)}, "teacher-onnx")
+        m = convert_lightgbm(
+            booster,
+            initial_types=[("input", FloatTensorType([None, Zg.shape[1]]))],
+            target_opset=15,
+        )
+        c.add_onnx(
+            "teacher GBT (ONNX, onnxmltools)", m, {"input": Zg.astype(np.float32)}, "teacher-onnx"
+        )
     except ImportError:
-        c.notes.append("teacher GBT → ONNX skipped: onnxmltools is not installed (optional; "
-                       "`pip install onnxmltools` adds the row).")
+        c.notes.append(
+            "teacher GBT → ONNX skipped: onnxmltools is not installed (optional; "
+            "`pip install onnxmltools` adds the row)."
+        )
     except Exception as exc:  # noqa: BLE001 - a peer converter failing is a result, not a crash
-        c.notes.append(f"teacher GBT → ONNX failed in onnxmltools: {type(exc).__name__}: {str(exc)[:150]}")
+        c.notes.append(
+            f"teacher GBT → ONNX failed in onnxmltools: {type(exc).__name__}: {str(exc)[:150]}"
+        )
     Zm = mlp.transform(Xb).astype(np.float32)
     module = mlp.module.eval()
 
@@ -171,8 +203,16 @@ def add_teachers(c: Contestants, ctx: Context, Xb: Any) -> None:
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(module, (torch.zeros(1, Zm.shape[1]),), buf, dynamo=False, input_names=["x"],
-                          output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, opset_version=17)
+        torch.onnx.export(
+            module,
+            (torch.zeros(1, Zm.shape[1]),),
+            buf,
+            dynamo=False,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
+            opset_version=17,
+        )
     c.add_onnx("teacher MLP (ONNX, torch.onnx)", buf.getvalue(), {"x": Zm}, "teacher-onnx")
 
 
@@ -202,20 +242,39 @@ def add_skl2onnx_lr(c: Contestants, ctx: Context, Xb: Any) -> None:
         return pd.DataFrame(d)
 
     tr = frame(ctx.train[ctx.features])
-    pre = ColumnTransformer([("num", make_pipeline(SimpleImputer(), StandardScaler()), num_cols),
-                             ("cat", OneHotEncoder(handle_unknown="ignore"), cat_cols)])
-    pipe = Pipeline([("pre", pre), ("lr", LogisticRegression(max_iter=300))]).fit(tr, ctx.train[ctx.target].astype(str))
+    pre = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(), StandardScaler()), num_cols),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), cat_cols),
+        ]
+    )
+    pipe = Pipeline([("pre", pre), ("lr", LogisticRegression(max_iter=300))]).fit(
+        tr, ctx.train[ctx.target].astype(str)
+    )
     fb = frame(Xb)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        peer = skl_to_onnx(pipe, fb.iloc[:1], options={"zipmap": False}, target_opset={"": 17, "ai.onnx.ml": 3})
-    cols = [(fb[col].to_numpy(np.float32) if col in num_cols else fb[col].to_numpy(object)).reshape(-1, 1)
-            for col in fb.columns]
-    ins = session(peer).get_inputs()  # skl2onnx sanitises names ("capital-gain" -> "capital_gain"), same order
+        peer = skl_to_onnx(
+            pipe, fb.iloc[:1], options={"zipmap": False}, target_opset={"": 17, "ai.onnx.ml": 3}
+        )
+    cols = [
+        (fb[col].to_numpy(np.float32) if col in num_cols else fb[col].to_numpy(object)).reshape(
+            -1, 1
+        )
+        for col in fb.columns
+    ]
+    ins = session(
+        peer
+    ).get_inputs()  # skl2onnx sanitises names ("capital-gain" -> "capital_gain"), same order
     feeds = {i.name: v for i, v in zip(ins, cols)}
     c.add_onnx("skl2onnx LogisticRegression (same one-hot design)", peer, feeds, "peer")
     ours = to_onnx(spec, inputs="columns")
-    c.add_onnx("student logreg (ONNX, per-column inputs like skl2onnx)", ours, onnx_feeds(ours, Xb), "student")
+    c.add_onnx(
+        "student logreg (ONNX, per-column inputs like skl2onnx)",
+        ours,
+        onnx_feeds(ours, Xb),
+        "student",
+    )
 
 
 def run(ctx: Context) -> Section:
@@ -229,7 +288,9 @@ def run(ctx: Context) -> Section:
         try:
             add(c, ctx, Xb)
         except Exception as exc:  # noqa: BLE001 - a peer that cannot be built is reported, not fatal
-            c.notes.append(f"{add.__name__[4:]} row skipped: {type(exc).__name__}: {str(exc)[:200]}")
+            c.notes.append(
+                f"{add.__name__[4:]} row skipped: {type(exc).__name__}: {str(exc)[:200]}"
+            )
     single = compare_latency(c.single, n_calls=ctx.n_calls, rounds=ctx.rounds)
     batch = compare_latency(c.batch, n_calls=3 if not ctx.quick else 1, rounds=ctx.rounds)
     e2e = compare_latency(end_to_end(ctx), n_calls=max(20, ctx.n_calls // 5), rounds=ctx.rounds)
@@ -247,7 +308,9 @@ def end_to_end(ctx: Context) -> dict[str, tuple[Callable[[Any], Any], list[Any]]
         if s in ctx.onnx:
             spec, sess = ctx.specs[s], session(ctx.onnx[s])
             out[f"student {s}: onnx_feeds + ONNX run"] = (
-                lambda r, sp=spec, se=sess: se.run(None, onnx_feeds(sp, r)), rows)
+                lambda r, sp=spec, se=sess: se.run(None, onnx_feeds(sp, r)),
+                rows,
+            )
     gbt, mlp = ctx.teachers["gbt"], ctx.teachers["mlp"]
     out["teacher GBT: teacher.logits (transform + Booster.predict)"] = (gbt.logits, rows)
     out["teacher MLP: teacher.logits (transform + torch forward)"] = (mlp.logits, rows)
@@ -264,55 +327,119 @@ def report(ctx: Context, c: Contestants, single: dict, batch: dict, e2e: dict) -
     rows = []
     for name in c.single:
         s, b = single[name], batch[name]
-        rows.append([name, fmt_us(s["cpu_p50_ms"]), fmt_us(s["cpu_p99_ms"]), fmt_us(s["p50_ms"]),
-                     fmt_us(b["cpu_p50_ms"]), fmt_us(b["p50_ms"]), f"{n / (b['cpu_p50_ms'] / 1e3):,.0f}",
-                     f"{ratio(single[gbt_name][CLOCK], s[CLOCK]):.2f}×", f"{ratio(batch[gbt_name][CLOCK], b[CLOCK]):.2f}×"])
-    header = ["model", "1-row p50 (CPU)", "1-row p99 (CPU)", "1-row p50 (wall)", f"batch {n:,} (CPU)",
-              f"batch {n:,} (wall)", "rows/s (CPU)", "1-row speed-up vs GBT native", "batch speed-up vs GBT native"]
-    c.notes.append("The EBM against ebm2onnx (the same fitted model, over data shapes and bin counts, with the "
-                   "input floor) has its own section: \"EBM vs ebm2onnx\" (`benchmarks/ebm_peers.py`).")
+        rows.append(
+            [
+                name,
+                fmt_us(s["cpu_p50_ms"]),
+                fmt_us(s["cpu_p99_ms"]),
+                fmt_us(s["p50_ms"]),
+                fmt_us(b["cpu_p50_ms"]),
+                fmt_us(b["p50_ms"]),
+                f"{n / (b['cpu_p50_ms'] / 1e3):,.0f}",
+                f"{ratio(single[gbt_name][CLOCK], s[CLOCK]):.2f}×",
+                f"{ratio(batch[gbt_name][CLOCK], b[CLOCK]):.2f}×",
+            ]
+        )
+    header = [
+        "model",
+        "1-row p50 (CPU)",
+        "1-row p99 (CPU)",
+        "1-row p50 (wall)",
+        f"batch {n:,} (CPU)",
+        f"batch {n:,} (wall)",
+        "rows/s (CPU)",
+        "1-row speed-up vs GBT native",
+        "batch speed-up vs GBT native",
+    ]
+    c.notes.append(
+        "The EBM against ebm2onnx (the same fitted model, over data shapes and bin counts, with the "
+        'input floor) has its own section: "EBM vs ebm2onnx" (`benchmarks/ebm_peers.py`).'
+    )
     sec = Section(
         title="Inference",
-        intro=(f"Adult test rows; single-row latency over {ctx.n_calls} calls × {ctx.rounds} interleaved rounds "
-               f"(median of the rounds' p50/p99); batch of {n:,} rows (median of {ctx.rounds} rounds). "
-               "Every runtime single-threaded: onnxruntime `intra_op_num_threads=1, inter_op_num_threads=1` "
-               "(sequential), LightGBM `num_threads=1`, `torch.set_num_threads(1)`; all of them compute on the "
-               "calling thread, so its CPU time (`time.thread_time`) measures the work while the wall clock also "
-               "counts time the shared machine gave to other processes. Speed-ups and targets use CPU time. "
-               "Model only: inputs prepared before timing (the student's raw numeric/categorical tensors, the "
-               "teachers' encoded model-input matrix); every contestant's string tensors reference the same "
-               "canonical string objects, one per distinct value, as a pandas categorical column gives (strings "
-               "scattered over the heap made every string-fed graph, the floor included, ~2.5× slower in a probe)."),
+        intro=(
+            f"Adult test rows; single-row latency over {ctx.n_calls} calls × {ctx.rounds} interleaved rounds "
+            f"(median of the rounds' p50/p99); batch of {n:,} rows (median of {ctx.rounds} rounds). "
+            "Every runtime single-threaded: onnxruntime `intra_op_num_threads=1, inter_op_num_threads=1` "
+            "(sequential), LightGBM `num_threads=1`, `torch.set_num_threads(1)`; all of them compute on the "
+            "calling thread, so its CPU time (`time.thread_time`) measures the work while the wall clock also "
+            "counts time the shared machine gave to other processes. Speed-ups and targets use CPU time. "
+            "Model only: inputs prepared before timing (the student's raw numeric/categorical tensors, the "
+            "teachers' encoded model-input matrix); every contestant's string tensors reference the same "
+            "canonical string objects, one per distinct value, as a pandas categorical column gives (strings "
+            "scattered over the heap made every string-fed graph, the floor included, ~2.5× slower in a probe)."
+        ),
         tables=[("Model only (prepared inputs)", header, rows)],
         notes=list(c.notes),
         data={"single": single, "batch": batch, "end_to_end": e2e},
     )
     g_e2e = e2e["teacher GBT: teacher.logits (transform + Booster.predict)"][CLOCK]
     m_e2e = e2e["teacher MLP: teacher.logits (transform + torch forward)"][CLOCK]
-    sec.tables.append(("End to end, one raw row (a one-row DataFrame in, probabilities out)",
-                       ["path", "p50 (CPU)", "p99 (CPU)", "p50 (wall)", "speed-up vs GBT", "speed-up vs MLP"],
-                       [[k, fmt_us(v["cpu_p50_ms"]), fmt_us(v["cpu_p99_ms"]), fmt_us(v["p50_ms"]),
-                         f"{ratio(g_e2e, v[CLOCK]):.2f}×", f"{ratio(m_e2e, v[CLOCK]):.2f}×"] for k, v in e2e.items()]))
+    sec.tables.append(
+        (
+            "End to end, one raw row (a one-row DataFrame in, probabilities out)",
+            ["path", "p50 (CPU)", "p99 (CPU)", "p50 (wall)", "speed-up vs GBT", "speed-up vs MLP"],
+            [
+                [
+                    k,
+                    fmt_us(v["cpu_p50_ms"]),
+                    fmt_us(v["cpu_p99_ms"]),
+                    fmt_us(v["p50_ms"]),
+                    f"{ratio(g_e2e, v[CLOCK]):.2f}×",
+                    f"{ratio(m_e2e, v[CLOCK]):.2f}×",
+                ]
+                for k, v in e2e.items()
+            ],
+        )
+    )
     trees = getattr(c, "extra_gbt_trees", None)
     for s in ctx.students:
         name = f"student {s} (ONNX)"
         if name not in single:
             continue
         floor = single[f"floor for {s} inputs"][CLOCK]
-        sec.targets.append(Target(f"{s}: 1-row p50 / floor", ratio(single[name][CLOCK], floor), 1.5, "<=",
-                                  note=f"floor {fmt_us(floor)}"))
-        sec.targets.append(Target(f"{s}: 1-row speed-up vs GBT native", ratio(single[gbt_name][CLOCK],
-                                                                             single[name][CLOCK]), 3.0))
-        sec.targets.append(Target(f"{s}: 1-row speed-up vs MLP native", ratio(single[mlp_name][CLOCK],
-                                                                             single[name][CLOCK]), 3.0))
+        sec.targets.append(
+            Target(
+                f"{s}: 1-row p50 / floor",
+                ratio(single[name][CLOCK], floor),
+                1.5,
+                "<=",
+                note=f"floor {fmt_us(floor)}",
+            )
+        )
+        sec.targets.append(
+            Target(
+                f"{s}: 1-row speed-up vs GBT native",
+                ratio(single[gbt_name][CLOCK], single[name][CLOCK]),
+                3.0,
+            )
+        )
+        sec.targets.append(
+            Target(
+                f"{s}: 1-row speed-up vs MLP native",
+                ratio(single[mlp_name][CLOCK], single[name][CLOCK]),
+                3.0,
+            )
+        )
         e = e2e.get(f"student {s}: onnx_feeds + ONNX run")
         if e is not None:
-            sec.targets.append(Target(f"{s}: 1-row end-to-end speed-up vs GBT teacher.logits", ratio(g_e2e, e[CLOCK]),
-                                      3.0, note="raw row in, incl. input preparation"))
+            sec.targets.append(
+                Target(
+                    f"{s}: 1-row end-to-end speed-up vs GBT teacher.logits",
+                    ratio(g_e2e, e[CLOCK]),
+                    3.0,
+                    note="raw row in, incl. input preparation",
+                )
+            )
         goal = {"logreg": 20.0, "rules": 20.0, "ebm": 2.0}.get(s)
         if goal is not None:
-            sec.targets.append(Target(f"{s}: batch speed-up vs {trees}-tree GBT native",
-                                      ratio(batch[gbt_name][CLOCK], batch[name][CLOCK]), goal))
+            sec.targets.append(
+                Target(
+                    f"{s}: batch speed-up vs {trees}-tree GBT native",
+                    ratio(batch[gbt_name][CLOCK], batch[name][CLOCK]),
+                    goal,
+                )
+            )
     return sec
 
 

@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 
-def _figs_matrix(train: pd.DataFrame, test: pd.DataFrame, categorical: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _figs_matrix(
+    train: pd.DataFrame, test: pd.DataFrame, categorical: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     both = pd.concat([train, test], keys=["train", "test"])
     for c in both.columns:
         if c not in categorical:
@@ -51,8 +53,16 @@ def run(dataset: str, max_rules: list[int], seeds: list[int], workdir: Path) -> 
     rows = []
     for seed in seeds:
         splits = split_frame(ds.frame, ds.target, seed=seed)
-        teacher = train_teacher("gbt", splits.train[feats], splits.train[ds.target], out=workdir / f"{dataset}-{seed}" / "model.txt",
-                                seed=seed, X_val=splits.val[feats], y_val=splits.val[ds.target], progress=False)
+        teacher = train_teacher(
+            "gbt",
+            splits.train[feats],
+            splits.train[ds.target],
+            out=workdir / f"{dataset}-{seed}" / "model.txt",
+            seed=seed,
+            X_val=splits.val[feats],
+            y_val=splits.val[ds.target],
+            progress=False,
+        )
         perm = align_teacher_classes(teacher, classes)
         z_tr = np.asarray(teacher.logits(splits.train[feats]))[:, perm]
         z_te = np.asarray(teacher.logits(splits.test[feats]))[:, perm]
@@ -60,8 +70,18 @@ def run(dataset: str, max_rules: list[int], seeds: list[int], workdir: Path) -> 
         y_te = np.searchsorted(classes, splits.test[ds.target].astype(classes.dtype).to_numpy())
         for r in max_rules:
             t0 = time.perf_counter()
-            res = distill(teacher, ds.frame, target=ds.target, schema=ds.schema, student="rules", seed=seed,
-                          student_params={"max_rules": r}, baseline=False, progress=False, out=None)
+            res = distill(
+                teacher,
+                ds.frame,
+                target=ds.target,
+                schema=ds.schema,
+                student="rules",
+                seed=seed,
+                student_params={"max_rules": r},
+                baseline=False,
+                progress=False,
+                out=None,
+            )
             t_rules = time.perf_counter() - t0
             m = res.metrics["test"]["student"]
             t0 = time.perf_counter()
@@ -70,12 +90,22 @@ def run(dataset: str, max_rules: list[int], seeds: list[int], workdir: Path) -> 
                 figs = FIGSClassifier(max_rules=r, random_state=seed).fit(A, z_tr.argmax(1))
             pred = figs.predict(B)
             t_figs = time.perf_counter() - t0
-            rows.append({"dataset": dataset, "seed": seed, "max_rules": r,
-                         "rules_fidelity": m["fidelity"], "rules_accuracy": m["accuracy"],
-                         "rules_used": res.metrics["size"]["student"]["rules"],
-                         "rules_conditions": res.metrics["size"]["student"]["conditions"],
-                         "figs_fidelity": float(np.mean(pred == z_te.argmax(1))), "figs_accuracy": float(np.mean(pred == y_te)),
-                         "figs_trees": len(figs.trees_), "seconds_rules": round(t_rules, 1), "seconds_figs": round(t_figs, 1)})
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "seed": seed,
+                    "max_rules": r,
+                    "rules_fidelity": m["fidelity"],
+                    "rules_accuracy": m["accuracy"],
+                    "rules_used": res.metrics["size"]["student"]["rules"],
+                    "rules_conditions": res.metrics["size"]["student"]["conditions"],
+                    "figs_fidelity": float(np.mean(pred == z_te.argmax(1))),
+                    "figs_accuracy": float(np.mean(pred == y_te)),
+                    "figs_trees": len(figs.trees_),
+                    "seconds_rules": round(t_rules, 1),
+                    "seconds_figs": round(t_figs, 1),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -88,11 +118,20 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="rules_vs_figs_"))
-    rows = run(args.dataset, [int(v) for v in args.max_rules.split(",")], [int(v) for v in args.seeds.split(",")], work)
-    print(f"\n{'dataset':<14}{'seed':>5}{'R':>4} | {'rules fid':>9} {'acc':>7} {'#rules':>6} | {'FIGS fid':>9} {'acc':>7}")
+    rows = run(
+        args.dataset,
+        [int(v) for v in args.max_rules.split(",")],
+        [int(v) for v in args.seeds.split(",")],
+        work,
+    )
+    print(
+        f"\n{'dataset':<14}{'seed':>5}{'R':>4} | {'rules fid':>9} {'acc':>7} {'#rules':>6} | {'FIGS fid':>9} {'acc':>7}"
+    )
     for r in rows:
-        print(f"{r['dataset']:<14}{r['seed']:>5}{r['max_rules']:>4} | {r['rules_fidelity']:>9.4f} {r['rules_accuracy']:>7.4f} "
-              f"{r['rules_used']:>6} | {r['figs_fidelity']:>9.4f} {r['figs_accuracy']:>7.4f}")
+        print(
+            f"{r['dataset']:<14}{r['seed']:>5}{r['max_rules']:>4} | {r['rules_fidelity']:>9.4f} {r['rules_accuracy']:>7.4f} "
+            f"{r['rules_used']:>6} | {r['figs_fidelity']:>9.4f} {r['figs_accuracy']:>7.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PY, Context, Section, fit_all, fmt_bytes, make_context  # noqa: E402
+from _common import PY, Context, Section, fit_all, fmt_bytes, make_context
 
 PROBE = Path(__file__).resolve().parent / "_rss_probe.py"
 
@@ -30,7 +30,9 @@ def rss_delta(mode: str, path: Path, repeats: int) -> float:
     """Median RSS growth (bytes) of loading ``path`` in ``repeats`` fresh processes."""
     vals = []
     for _ in range(repeats):
-        p = subprocess.run([PY, str(PROBE), mode, str(path)], capture_output=True, text=True, timeout=600)
+        p = subprocess.run(
+            [PY, str(PROBE), mode, str(path)], capture_output=True, text=True, timeout=600
+        )
         if p.returncode != 0:
             raise RuntimeError(p.stderr[-500:])
         vals.append(json.loads(p.stdout.strip().splitlines()[-1])["rss_delta_bytes"])
@@ -44,9 +46,16 @@ def mlp_teacher_onnx(ctx: Context) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(mlp.module.eval(), (torch.zeros(1, len(mlp.model_input_names)),), buf, dynamo=False,
-                          input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
-                          opset_version=17)
+        torch.onnx.export(
+            mlp.module.eval(),
+            (torch.zeros(1, len(mlp.model_input_names)),),
+            buf,
+            dynamo=False,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
+            opset_version=17,
+        )
     return buf.getvalue()
 
 
@@ -61,34 +70,72 @@ def run(ctx: Context) -> Section:
     n_gbt, n_mlp = gbt.n_parameters(), mlp.n_parameters()
     rows, notes = [], []
     gbt_file = ctx.teacher_paths["gbt"]
-    def teacher_rss(mode: str, path: Path) -> str:  # importing torch/lightgbm in probes is slow: full runs only
+
+    def teacher_rss(
+        mode: str, path: Path
+    ) -> str:  # importing torch/lightgbm in probes is slow: full runs only
         return "skipped (quick)" if ctx.quick else fmt_bytes(rss_delta(mode, path, repeats))
 
-    rows.append([f"teacher GBT ({gbt.booster.num_trees()} trees, LightGBM model.txt)", f"{n_gbt:,}", "—",
-                 fmt_bytes(gbt_file.stat().st_size) + " (text)", teacher_rss("lightgbm", gbt_file) + " (LightGBM)"])
+    rows.append(
+        [
+            f"teacher GBT ({gbt.booster.num_trees()} trees, LightGBM model.txt)",
+            f"{n_gbt:,}",
+            "—",
+            fmt_bytes(gbt_file.stat().st_size) + " (text)",
+            teacher_rss("lightgbm", gbt_file) + " (LightGBM)",
+        ]
+    )
     mlp_onnx = d / "teacher_mlp.onnx"
     mlp_onnx.write_bytes(mlp_teacher_onnx(ctx))
-    hidden = "-".join(str(m.out_features) for m in mlp.module.modules() if hasattr(m, "out_features"))
-    rows.append([f"teacher MLP ({hidden}, torch)", f"{n_mlp:,}", "—",
-                 f"{fmt_bytes(ctx.teacher_paths['mlp'].stat().st_size)} (.pt), {fmt_bytes(mlp_onnx.stat().st_size)} (ONNX)",
-                 f"{teacher_rss('torch', ctx.teacher_paths['mlp'])} (torch), {teacher_rss('onnx', mlp_onnx)} (ORT)"])
+    hidden = "-".join(
+        str(m.out_features) for m in mlp.module.modules() if hasattr(m, "out_features")
+    )
+    rows.append(
+        [
+            f"teacher MLP ({hidden}, torch)",
+            f"{n_mlp:,}",
+            "—",
+            f"{fmt_bytes(ctx.teacher_paths['mlp'].stat().st_size)} (.pt), {fmt_bytes(mlp_onnx.stat().st_size)} (ONNX)",
+            f"{teacher_rss('torch', ctx.teacher_paths['mlp'])} (torch), {teacher_rss('onnx', mlp_onnx)} (ORT)",
+        ]
+    )
     for s in ctx.students:
         if s not in ctx.specs:
-            notes.append(f"student `{s}` skipped: {ctx.extra.get('fit_errors', {}).get(s, 'not fitted')}")
+            notes.append(
+                f"student `{s}` skipped: {ctx.extra.get('fit_errors', {}).get(s, 'not fitted')}"
+            )
             continue
         n_s = spec_n_parameters(ctx.specs[s])
         path = d / f"student_{s}.onnx"
         path.write_bytes(ctx.onnx[s])
         p = prr(n_s, n_gbt)
-        rows.append([f"student {s} (ONNX)", f"{n_s:,}", f"{p:.4f}", fmt_bytes(len(ctx.onnx[s])),
-                     fmt_bytes(rss_delta("onnx", path, repeats)) + " (ORT)"])
+        rows.append(
+            [
+                f"student {s} (ONNX)",
+                f"{n_s:,}",
+                f"{p:.4f}",
+                fmt_bytes(len(ctx.onnx[s])),
+                fmt_bytes(rss_delta("onnx", path, repeats)) + " (ORT)",
+            ]
+        )
     return Section(
         title="Size",
-        intro=("Parameters and PRR against the GBT teacher; serialized size; RSS growth of a fresh process "
-               f"loading the model and running one row (runtime imported first; median of {repeats} processes)."),
-        tables=[("", ["model", "parameters", "PRR vs GBT", "file bytes", "resident memory (RSS delta)"], rows)],
-        notes=notes + ["Teacher MLP PRR of a student = 1 − |θ_S| / "
-                       f"{n_mlp:,} (the students here were distilled from the GBT teacher)."],
+        intro=(
+            "Parameters and PRR against the GBT teacher; serialized size; RSS growth of a fresh process "
+            f"loading the model and running one row (runtime imported first; median of {repeats} processes)."
+        ),
+        tables=[
+            (
+                "",
+                ["model", "parameters", "PRR vs GBT", "file bytes", "resident memory (RSS delta)"],
+                rows,
+            )
+        ],
+        notes=notes
+        + [
+            "Teacher MLP PRR of a student = 1 − |θ_S| / "
+            f"{n_mlp:,} (the students here were distilled from the GBT teacher)."
+        ],
     )
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     PY,
     Context,
     Section,
@@ -28,8 +28,10 @@ from _common import (  # noqa: E402
 )
 
 TARGET_MB = 300.0
-_WHOLE_FILE = ("import sys; from distill2rules.data import read_table; from distill2rules.serve import predict_frame; "
-               "predict_frame(sys.argv[1], read_table(sys.argv[2])).to_csv(sys.argv[3], index=False, float_format='%.8g')")
+_WHOLE_FILE = (
+    "import sys; from distill2rules.data import read_table; from distill2rules.serve import predict_frame; "
+    "predict_frame(sys.argv[1], read_table(sys.argv[2])).to_csv(sys.argv[3], index=False, float_format='%.8g')"
+)
 
 
 def big_csv(ctx: Context, n_rows: int) -> Path:
@@ -57,23 +59,47 @@ def run(ctx: Context, n_rows: int | None = None) -> Section:
     art = ctx.workdir / "fit" / student
     data = big_csv(ctx, n)
     out = ctx.workdir / "streaming" / "predictions.csv"
-    stream = run_measured(cli("predict", str(art), "--data", str(data), "--out", str(out)), env=data_env())
+    stream = run_measured(
+        cli("predict", str(art), "--data", str(data), "--out", str(out)), env=data_env()
+    )
     with open(out, encoding="utf-8") as f:
         n_out = sum(1 for _ in f) - 1
     whole = run_measured([PY, "-c", _WHOLE_FILE, str(art), str(data), str(out)], env=data_env())
     peak_mb = stream["peak_rss_bytes"] / 1e6
-    rows = [["`distill2rules predict` (streaming, 50,000-row chunks)", f"{n:,}", fmt_bytes(stream["peak_rss_bytes"]),
-             f"{stream['wall_s']:.1f} s", f"{stream['peak_rss_bytes'] / n:.0f} B"],
-            ["whole file in memory (`read_table` + `predict_frame`, the old path)", f"{n:,}",
-             fmt_bytes(whole["peak_rss_bytes"]), f"{whole['wall_s']:.1f} s", f"{whole['peak_rss_bytes'] / n:.0f} B"]]
+    rows = [
+        [
+            "`distill2rules predict` (streaming, 50,000-row chunks)",
+            f"{n:,}",
+            fmt_bytes(stream["peak_rss_bytes"]),
+            f"{stream['wall_s']:.1f} s",
+            f"{stream['peak_rss_bytes'] / n:.0f} B",
+        ],
+        [
+            "whole file in memory (`read_table` + `predict_frame`, the old path)",
+            f"{n:,}",
+            fmt_bytes(whole["peak_rss_bytes"]),
+            f"{whole['wall_s']:.1f} s",
+            f"{whole['peak_rss_bytes'] / n:.0f} B",
+        ],
+    ]
     return Section(
         title="Streaming predict",
-        intro=(f"Peak resident memory (`ru_maxrss` of a fresh process, interpreter and imports included) of scoring "
-               f"{n:,} Adult rows ({fmt_bytes(data.stat().st_size)} CSV, the test split tiled) with the `{student}` "
-               "artifact; predictions written as CSV."),
+        intro=(
+            f"Peak resident memory (`ru_maxrss` of a fresh process, interpreter and imports included) of scoring "
+            f"{n:,} Adult rows ({fmt_bytes(data.stat().st_size)} CSV, the test split tiled) with the `{student}` "
+            "artifact; predictions written as CSV."
+        ),
         tables=[("", ["path", "rows", "peak RSS", "wall time", "peak RSS per row"], rows)],
-        targets=[Target(f"predict {n:,} rows: peak RSS", peak_mb, TARGET_MB, op="<=", unit=" MB",
-                        note="informative (quick mode)" if ctx.quick else "")],
+        targets=[
+            Target(
+                f"predict {n:,} rows: peak RSS",
+                peak_mb,
+                TARGET_MB,
+                op="<=",
+                unit=" MB",
+                note="informative (quick mode)" if ctx.quick else "",
+            )
+        ],
         notes=[f"{n_out:,} prediction rows written (must equal the input rows)."],
         data={"rows": n, "stream": stream, "whole_file": whole, "rows_written": n_out},
     )

@@ -44,7 +44,12 @@ def main() -> None:
     ap.add_argument("--temperature", default="1.0")
     ap.add_argument("--alpha", default="0.0")
     ap.add_argument("--workdir", type=Path, default=Path("runs/students_kd"))
-    ap.add_argument("--param", action="append", default=[], help="STUDENT:KEY=VALUE passed as -p KEY=VALUE to that student")
+    ap.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        help="STUDENT:KEY=VALUE passed as -p KEY=VALUE to that student",
+    )
     args = ap.parse_args()
     extra: dict[str, list[str]] = {}
     for item in args.param:
@@ -64,29 +69,61 @@ def main() -> None:
             for student in args.students.split(","):
                 t1 = time.perf_counter()
                 try:
-                    text = _run(["fit", "--teacher", str(tpath), "--data", dataset, "--student", student,
-                                 "--out", str(args.workdir / dataset / kind / student), "--temperature", args.temperature,
-                                 "--alpha", args.alpha, "--json", "--quiet", "--no-onnx", *extra.get(student, [])])
+                    text = _run(
+                        [
+                            "fit",
+                            "--teacher",
+                            str(tpath),
+                            "--data",
+                            dataset,
+                            "--student",
+                            student,
+                            "--out",
+                            str(args.workdir / dataset / kind / student),
+                            "--temperature",
+                            args.temperature,
+                            "--alpha",
+                            args.alpha,
+                            "--json",
+                            "--quiet",
+                            "--no-onnx",
+                            *extra.get(student, []),
+                        ]
+                    )
                 except RuntimeError as exc:
                     print(f"{dataset} {kind} {student}: {exc}", flush=True)
                     continue
                 m = json.loads(text)
                 test = m["test"]
-                row = {"dataset": dataset, "teacher": kind, "student": student, "temperature": m["temperature"],
-                       "alpha": m["alpha"], "teacher_accuracy": test["teacher"]["accuracy"],
-                       **{f"{who}_{key}": test[blk][key] for who, blk in (("kd", "student"), ("nokd", "baseline"))
-                          for key in ("fidelity", "accuracy", "ece")},
-                       "size": m["size"]["student"], "seconds": round(time.perf_counter() - t1, 1)}
+                row = {
+                    "dataset": dataset,
+                    "teacher": kind,
+                    "student": student,
+                    "temperature": m["temperature"],
+                    "alpha": m["alpha"],
+                    "teacher_accuracy": test["teacher"]["accuracy"],
+                    **{
+                        f"{who}_{key}": test[blk][key]
+                        for who, blk in (("kd", "student"), ("nokd", "baseline"))
+                        for key in ("fidelity", "accuracy", "ece")
+                    },
+                    "size": m["size"]["student"],
+                    "seconds": round(time.perf_counter() - t1, 1),
+                }
                 rows.append(row)
                 with open(out_lines, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps(row) + "\n")
                 print(json.dumps(row), flush=True)
             print(f"{dataset}/{kind}: {time.perf_counter() - t0:.0f} s", flush=True)
-    print("\n| dataset | teacher | student | fidelity KD | fidelity no-KD | accuracy KD | accuracy no-KD | ECE KD | ECE no-KD |")
+    print(
+        "\n| dataset | teacher | student | fidelity KD | fidelity no-KD | accuracy KD | accuracy no-KD | ECE KD | ECE no-KD |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['dataset']} | {r['teacher']} | {r['student']} | {r['kd_fidelity']:.4f} | {r['nokd_fidelity']:.4f} | "
-              f"{r['kd_accuracy']:.4f} | {r['nokd_accuracy']:.4f} | {r['kd_ece']:.4f} | {r['nokd_ece']:.4f} |")
+        print(
+            f"| {r['dataset']} | {r['teacher']} | {r['student']} | {r['kd_fidelity']:.4f} | {r['nokd_fidelity']:.4f} | "
+            f"{r['kd_accuracy']:.4f} | {r['nokd_accuracy']:.4f} | {r['kd_ece']:.4f} | {r['nokd_ece']:.4f} |"
+        )
 
 
 if __name__ == "__main__":

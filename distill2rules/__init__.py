@@ -25,19 +25,19 @@ from distill2rules.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__",
-    "RecordError",
-    "Scorer",
-    "distill",
-    "load",
     "ArtifactError",
     "ConfigError",
     "DataError",
     "Distill2RulesError",
+    "RecordError",
     "SchemaError",
+    "Scorer",
     "SpecError",
     "TeacherError",
     "UnsafeFileError",
+    "__version__",
+    "distill",
+    "load",
 ]
 
 _LAZY = {"distill": "distill2rules.pipeline", "load": "distill2rules._api"}

@@ -53,8 +53,9 @@ class StudentMethods:
             tmp.replace(p)
         return model
 
-    def explain(self, X: Any, *, top: int = 4, adverse_class: Any = None,
-                counterfactuals: bool = True) -> list[dict[str, Any]]:
+    def explain(
+        self, X: Any, *, top: int = 4, adverse_class: Any = None, counterfactuals: bool = True
+    ) -> list[dict[str, Any]]:
         """Reason codes for every row of ``X`` (a DataFrame of raw rows): one dict per row with the
         decision, its probability, the ranked reasons and, for adverse decisions, a counterfactual."""
         import pandas as pd
@@ -64,16 +65,26 @@ class StudentMethods:
         if top < 1:
             raise ConfigError(f"top must be >= 1, got {top}.")
         frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
-        return explain_rows(self._api_spec(), frame, top=top, adverse_class=adverse_class,
-                            counterfactuals=counterfactuals)
+        return explain_rows(
+            self._api_spec(),
+            frame,
+            top=top,
+            adverse_class=adverse_class,
+            counterfactuals=counterfactuals,
+        )
 
     def rule_card(self, format: str = "markdown") -> Any:
         """The rule card as ``"markdown"`` or ``"html"`` text, ``"json"`` text, or a ``"dict"``."""
         from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
 
         if format not in RULE_CARD_FORMATS:
-            raise ConfigError(f"unknown rule card format {format!r}.", hint=f"Use one of: {', '.join(RULE_CARD_FORMATS)}.")
-        card = rulecard(self._api_spec(), metrics=self._api_metrics(), provenance=self._api_provenance())
+            raise ConfigError(
+                f"unknown rule card format {format!r}.",
+                hint=f"Use one of: {', '.join(RULE_CARD_FORMATS)}.",
+            )
+        card = rulecard(
+            self._api_spec(), metrics=self._api_metrics(), provenance=self._api_provenance()
+        )
         if format == "dict":
             return card
         if format == "json":
@@ -83,8 +94,9 @@ class StudentMethods:
     def save(self, path: str | Path) -> Path:
         """Write an artifact directory (spec, ONNX graph, rule cards, manifest) that
         :func:`distill2rules.load` and every CLI command read; returns its path."""
-        return save_spec_artifact(path, self._api_spec(), metrics=self._api_metrics(),
-                                  provenance=self._api_provenance())
+        return save_spec_artifact(
+            path, self._api_spec(), metrics=self._api_metrics(), provenance=self._api_provenance()
+        )
 
     def _repr_html_(self) -> str:
         """Notebook display: kind, classes, size and headline metrics of the rule card."""
@@ -93,25 +105,47 @@ class StudentMethods:
         except Exception as exc:  # noqa: BLE001 - a display must never raise
             return f"<pre>{html.escape(type(self).__name__)}: {html.escape(str(exc))}</pre>"
         s = card.get("summary", {})
-        rows = [("student", f"{s.get('model', '?')} ({s.get('kind', '?')})"),
-                ("classes", ", ".join(map(str, s.get("classes", [])))),
-                ("size", f"{s.get('n_terms', s.get('n_rules', '?'))} terms/rules, {s.get('n_params', '?')} parameters"),
-                ("inputs", (f"{len(s.get('inputs', {}).get('numeric', []))} numeric, "
-                            f"{len(s.get('inputs', {}).get('categorical', []))} categorical"))]
+        rows = [
+            ("student", f"{s.get('model', '?')} ({s.get('kind', '?')})"),
+            ("classes", ", ".join(map(str, s.get("classes", [])))),
+            (
+                "size",
+                f"{s.get('n_terms', s.get('n_rules', '?'))} terms/rules, {s.get('n_params', '?')} parameters",
+            ),
+            (
+                "inputs",
+                (
+                    f"{len(s.get('inputs', {}).get('numeric', []))} numeric, "
+                    f"{len(s.get('inputs', {}).get('categorical', []))} categorical"
+                ),
+            ),
+        ]
         if s.get("adverse_class") is not None:
             rows.append(("adverse class", str(s["adverse_class"])))
-        rows += [(m.get("label", m.get("name", "")), m.get("text", "")) for m in card.get("metrics", [])[:6]]
-        body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                       for k, v in rows)
+        rows += [
+            (m.get("label", m.get("name", "")), m.get("text", ""))
+            for m in card.get("metrics", [])[:6]
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in rows
+        )
         title = html.escape(str(card.get("title", "distill2rules student")))
-        return (f"<div class='distill2rules'><strong>{title}</strong><table>{body}</table>"
-                "<small>.rule_card() for the full card, .explain(X) for reason codes, "
-                ".to_onnx() for the graph</small></div>")
+        return (
+            f"<div class='distill2rules'><strong>{title}</strong><table>{body}</table>"
+            "<small>.rule_card() for the full card, .explain(X) for reason codes, "
+            ".to_onnx() for the graph</small></div>"
+        )
 
 
-def save_spec_artifact(path: str | Path, spec: Mapping[str, Any], *, metrics: Mapping[str, Any] | None = None,
-                       provenance: Mapping[str, Any] | None = None,
-                       baseline_spec: Mapping[str, Any] | None = None) -> Path:
+def save_spec_artifact(
+    path: str | Path,
+    spec: Mapping[str, Any],
+    *,
+    metrics: Mapping[str, Any] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    baseline_spec: Mapping[str, Any] | None = None,
+) -> Path:
     """An artifact directory from a spec alone (what :meth:`StudentMethods.save` writes)."""
     from distill2rules import spec as spec_mod
     from distill2rules.artifact import check_out_dir, dump_json, write_artifact
@@ -119,16 +153,24 @@ def save_spec_artifact(path: str | Path, spec: Mapping[str, Any], *, metrics: Ma
 
     check_out_dir(path)
     spec_mod.validate(dict(spec))
-    files: dict[str, Any] = {"student.json": spec_mod.to_json(dict(spec)),
-                             **get_exporter("onnx").write_files(dict(spec))}
+    files: dict[str, Any] = {
+        "student.json": spec_mod.to_json(dict(spec)),
+        **get_exporter("onnx").write_files(dict(spec)),
+    }
     if metrics is not None:
         files["metrics.json"] = dump_json(metrics)
     if baseline_spec is not None:
         files["baseline.json"] = spec_mod.to_json(dict(baseline_spec))
     files.update(get_exporter("rulecard").write_files(spec, metrics=metrics, provenance=provenance))
     meta = dict(spec.get("meta") or {})
-    manifest = {"config": {"student": spec.get("model"), "saved_by": "distill2rules.save", **dict(provenance or {})},
-                "teacher": meta.get("teacher") or {}}
+    manifest = {
+        "config": {
+            "student": spec.get("model"),
+            "saved_by": "distill2rules.save",
+            **dict(provenance or {}),
+        },
+        "teacher": meta.get("teacher") or {},
+    }
     return write_artifact(path, files, manifest)
 
 
@@ -146,12 +188,25 @@ def load(path: str | Path) -> Any:
 
     d = Path(path)
     if not d.is_dir():
-        raise ArtifactError(f"no artifact directory at {d}.", hint="Pass a directory written by fit or .save().")
+        raise ArtifactError(
+            f"no artifact directory at {d}.", hint="Pass a directory written by fit or .save()."
+        )
     spec = load_spec(d)
     manifest = read_manifest(d)
-    metrics = json.loads((d / "metrics.json").read_text(encoding="utf-8")) if (d / "metrics.json").is_file() else {}
+    metrics = (
+        json.loads((d / "metrics.json").read_text(encoding="utf-8"))
+        if (d / "metrics.json").is_file()
+        else {}
+    )
     base = spec_mod.load(d / "baseline.json") if (d / "baseline.json").is_file() else None
-    return DistillResult(spec=spec, metrics=metrics, baseline_spec=base, out_dir=d,
-                         provenance={"teacher": manifest.get("teacher"),
-                                     "dataset": (manifest.get("data") or {}).get("name"),
-                                     **(manifest.get("config") or {})})
+    return DistillResult(
+        spec=spec,
+        metrics=metrics,
+        baseline_spec=base,
+        out_dir=d,
+        provenance={
+            "teacher": manifest.get("teacher"),
+            "dataset": (manifest.get("data") or {}).get("name"),
+            **(manifest.get("config") or {}),
+        },
+    )

@@ -63,8 +63,9 @@ def _message(module: str, extra: str | None, purpose: str | None) -> str:
     return f"{what}; install it with: pip install {dist}"
 
 
-def missing_dependency(exc: ImportError, *, extra: str | None = None,
-                       purpose: str | None = None) -> MissingDependencyError:
+def missing_dependency(
+    exc: ImportError, *, extra: str | None = None, purpose: str | None = None
+) -> MissingDependencyError:
     """Turn an ``ImportError`` of an optional module into a one-line :class:`MissingDependencyError`."""
     name = getattr(exc, "name", None) or str(exc).rpartition(" ")[-1].strip("'\"")
     err = MissingDependencyError(_message(name, extra, purpose))

@@ -23,17 +23,27 @@ from distill2rules.errors import ArtifactError
 
 __all__ = ["CHUNK_ROWS", "explain_stream", "iter_table", "predict_file"]
 
+
 def _check_probabilities(proba: np.ndarray, offset: int) -> None:
     bad = ~np.isfinite(proba).all(axis=1)
     if bad.any():
         row = offset + int(np.argmax(bad))
-        raise ArtifactError(f"the student gave non-finite probabilities for {int(bad.sum())} row(s) "
-                            f"(first: data row {row + 1}); the artifact's spec is broken.",
-                            hint="Run `distill2rules verify` on it and re-run `distill2rules fit`.")
+        raise ArtifactError(
+            f"the student gave non-finite probabilities for {int(bad.sum())} row(s) "
+            f"(first: data row {row + 1}); the artifact's spec is broken.",
+            hint="Run `distill2rules verify` on it and re-run `distill2rules fit`.",
+        )
 
 
-def predict_file(art_dir: str | Path, data: str | Path, out: str | Path, *, sep: str | None = None,
-                 encoding: str | None = None, chunk_rows: int = CHUNK_ROWS) -> int:
+def predict_file(
+    art_dir: str | Path,
+    data: str | Path,
+    out: str | Path,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> int:
     """Score a CSV/Parquet file chunk by chunk; write ``p_<class>`` columns to ``out``. Returns the row count."""
     from distill2rules import spec as spec_mod
     from distill2rules.artifact import load_spec, write_file
@@ -51,7 +61,9 @@ def predict_file(art_dir: str | Path, data: str | Path, out: str | Path, *, sep:
             for X in _chain(first, chunks):
                 proba = np.asarray(spec_mod.evaluate(spec, X)["probabilities"], dtype=np.float64)
                 _check_probabilities(proba, n)
-                pd.DataFrame(proba, columns=columns).to_csv(f, index=False, header=header, float_format="%.8g")
+                pd.DataFrame(proba, columns=columns).to_csv(
+                    f, index=False, header=header, float_format="%.8g"
+                )
                 header = False
                 n += len(X)
 
@@ -59,10 +71,17 @@ def predict_file(art_dir: str | Path, data: str | Path, out: str | Path, *, sep:
     return n
 
 
-def explain_stream(data: str | Path, explain_chunk: Callable[[pd.DataFrame], list[dict[str, Any]]], *,
-                   out: str | Path | None = None, echo: Callable[[str], None] | None = None, keep: int = 20,
-                   sep: str | None = None, encoding: str | None = None,
-                   chunk_rows: int = CHUNK_ROWS) -> tuple[list[dict[str, Any]], int]:
+def explain_stream(
+    data: str | Path,
+    explain_chunk: Callable[[pd.DataFrame], list[dict[str, Any]]],
+    *,
+    out: str | Path | None = None,
+    echo: Callable[[str], None] | None = None,
+    keep: int = 20,
+    sep: str | None = None,
+    encoding: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> tuple[list[dict[str, Any]], int]:
     """Explain a data file chunk by chunk, so memory stays flat.
 
     ``explain_chunk(X)`` returns one result dict per row of ``X`` (e.g. a partial of
@@ -96,6 +115,7 @@ def explain_stream(data: str | Path, explain_chunk: Callable[[pd.DataFrame], lis
             n += len(X)
 
     if out is not None:
+
         def write(path: Path) -> None:
             with open(path, "w", encoding="utf-8") as f:
                 run(f)

@@ -28,7 +28,18 @@ MANIFEST = "manifest.json"
 ARTIFACT_FORMAT = "distill2rules.artifact/1"
 KNOWN_FORMATS = (ARTIFACT_FORMAT,)  # manifests this version may replace or read
 MAX_MANIFEST_BYTES = 64 << 20
-_VERSIONED = ("numpy", "pandas", "scikit-learn", "scipy", "interpret-core", "lightgbm", "torch", "onnx", "onnxruntime", "shap")
+_VERSIONED = (
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "interpret-core",
+    "lightgbm",
+    "torch",
+    "onnx",
+    "onnxruntime",
+    "shap",
+)
 
 
 def sha256_file(path: Path) -> str:
@@ -74,15 +85,21 @@ class Carried:
             os.link(self.source, path)
         except OSError:
             shutil.copyfile(self.source, path)
-        if sha256_file(path) != self.digest:  # changed since its hash was checked: refuse, never re-bless
-            raise ArtifactError(f"{self.source} changed while the artifact was being updated; refusing to use it.",
-                                hint="Re-run the command (or `distill2rules fit`).")
+        if (
+            sha256_file(path) != self.digest
+        ):  # changed since its hash was checked: refuse, never re-bless
+            raise ArtifactError(
+                f"{self.source} changed while the artifact was being updated; refusing to use it.",
+                hint="Re-run the command (or `distill2rules fit`).",
+            )
 
 
 FileContent = str | bytes | Callable[[Path], None] | Carried
 
 
-def write_artifact(out_dir: str | Path, files: Mapping[str, FileContent], manifest: Mapping[str, Any]) -> Path:
+def write_artifact(
+    out_dir: str | Path, files: Mapping[str, FileContent], manifest: Mapping[str, Any]
+) -> Path:
     """Write ``files`` (name → text, bytes, a writer ``fn(path)`` or a :class:`Carried` file) plus a
     manifest, atomically.
 
@@ -116,7 +133,12 @@ def write_artifact(out_dir: str | Path, files: Mapping[str, FileContent], manife
             if p.is_file():
                 rel = p.relative_to(tmp).as_posix()
                 hashes[rel] = known.get(rel) or sha256_file(p)
-        full = {"format": ARTIFACT_FORMAT, **dict(manifest), "versions": versions(), "files": hashes}
+        full = {
+            "format": ARTIFACT_FORMAT,
+            **dict(manifest),
+            "versions": versions(),
+            "files": hashes,
+        }
         (tmp / MANIFEST).write_text(_dump(full), encoding="utf-8")
         _fsync_dir(tmp)
         if not out.exists():
@@ -165,15 +187,26 @@ class ArtifactBuilder:
         return write_artifact(out_dir, self.files, self.manifest)
 
 
-def rulecard_files(spec: Mapping[str, Any], *, metrics: Any = None, provenance: Mapping[str, Any] | None = None,
-                   evaluation: Any = None) -> dict[str, str]:
+def rulecard_files(
+    spec: Mapping[str, Any],
+    *,
+    metrics: Any = None,
+    provenance: Mapping[str, Any] | None = None,
+    evaluation: Any = None,
+) -> dict[str, str]:
     """``rulecard.md`` / ``rulecard.html`` / ``rulecard.json`` of a spec (empty if the exporter is absent)."""
     try:
         from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
     except ImportError:  # rule cards are optional until the exporter lands
         return {}
-    card = rulecard(spec, metrics=metrics, provenance=provenance, evaluation=evaluation, strict=False)
-    return {"rulecard.md": render_markdown(card), "rulecard.html": render_html(card), "rulecard.json": _dump(card)}
+    card = rulecard(
+        spec, metrics=metrics, provenance=provenance, evaluation=evaluation, strict=False
+    )
+    return {
+        "rulecard.md": render_markdown(card),
+        "rulecard.html": render_html(card),
+        "rulecard.json": _dump(card),
+    }
 
 
 def data_profile(frame: Any, schema: Any, target: str) -> dict[str, Any]:
@@ -188,7 +221,11 @@ def data_profile(frame: Any, schema: Any, target: str) -> dict[str, Any]:
         if c == target:
             continue
         if c in set(schema.categorical_columns):
-            vals = [v for v in pd.unique(to_category_strings(frame[c].to_numpy(dtype=object))) if v != ""]
+            vals = [
+                v
+                for v in pd.unique(to_category_strings(frame[c].to_numpy(dtype=object)))
+                if v != ""
+            ]
             cats[c] = sorted(map(str, vals))[:200]
         else:
             x = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
@@ -198,10 +235,19 @@ def data_profile(frame: Any, schema: Any, target: str) -> dict[str, Any]:
     return {"numeric_ranges": ranges, "categories": cats}
 
 
-def fit_artifact(spec: Mapping[str, Any], *, metrics: Mapping[str, Any], schema: Mapping[str, Any],
-                 data: Mapping[str, Any], teacher: Mapping[str, Any], config: Mapping[str, Any],
-                 n_rows: Mapping[str, int], baseline_spec: Mapping[str, Any] | None = None,
-                 export_onnx: bool = True, evaluation: Any = None) -> ArtifactBuilder:
+def fit_artifact(
+    spec: Mapping[str, Any],
+    *,
+    metrics: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    data: Mapping[str, Any],
+    teacher: Mapping[str, Any],
+    config: Mapping[str, Any],
+    n_rows: Mapping[str, int],
+    baseline_spec: Mapping[str, Any] | None = None,
+    export_onnx: bool = True,
+    evaluation: Any = None,
+) -> ArtifactBuilder:
     """The files of ``fit``'s artifact: ``student.json``, ``baseline.json``, ``metrics.json``,
     ``schema.json``, ``student.onnx``, the rule cards, and the manifest's ``config`` / ``data`` /
     ``teacher`` (``data``: name, source, target, rows, profile, fingerprint and split record).
@@ -210,18 +256,27 @@ def fit_artifact(spec: Mapping[str, Any], *, metrics: Mapping[str, Any], schema:
     ``evaluation.json`` and shown on the rule cards.
     """
     b = ArtifactBuilder({"config": dict(config), "data": dict(data), "teacher": dict(teacher)})
-    b.add_spec("student.json", spec).add_json("metrics.json", metrics).add_json("schema.json", schema)
+    b.add_spec("student.json", spec).add_json("metrics.json", metrics).add_json(
+        "schema.json", schema
+    )
     if baseline_spec is not None:
         b.add_spec("baseline.json", baseline_spec)
     if export_onnx:
         from distill2rules.exporters import to_onnx
 
         b.add("student.onnx", to_onnx(spec).SerializeToString(deterministic=True))
-    provenance = {"teacher": dict(teacher), "dataset": data.get("name"), "target": data.get("target"),
-                  "n_rows": dict(n_rows), **{k: v for k, v in config.items() if k != "student_params"}}
+    provenance = {
+        "teacher": dict(teacher),
+        "dataset": data.get("name"),
+        "target": data.get("target"),
+        "n_rows": dict(n_rows),
+        **{k: v for k, v in config.items() if k != "student_params"},
+    }
     if evaluation is not None:
         b.add_json("evaluation.json", evaluation)
-    for name, text in rulecard_files(spec, metrics=metrics, provenance=provenance, evaluation=evaluation).items():
+    for name, text in rulecard_files(
+        spec, metrics=metrics, provenance=provenance, evaluation=evaluation
+    ).items():
         b.add(name, text)
     return b
 
@@ -241,8 +296,10 @@ def check_out_dir(out_dir: str | Path) -> None:
     problem = _foreign_reason(out)
     if problem is None:
         return
-    raise ArtifactError(f"--out {out} exists and {problem}; refusing to replace it (nothing was deleted).",
-                        hint="Choose a new --out directory (or remove that one yourself).")
+    raise ArtifactError(
+        f"--out {out} exists and {problem}; refusing to replace it (nothing was deleted).",
+        hint="Choose a new --out directory (or remove that one yourself).",
+    )
 
 
 def _foreign_reason(out: Path) -> str | None:
@@ -279,8 +336,11 @@ def _foreign_reason(out: Path) -> str | None:
             return f"holds a folder {rel}/ its manifest does not list"
     if present != listed:
         extra, missing = sorted(present - listed), sorted(listed - present)
-        what = (f"files its manifest does not list ({', '.join(extra[:3])})" if extra
-                else f"lacks files its manifest lists ({', '.join(missing[:3])})")
+        what = (
+            f"files its manifest does not list ({', '.join(extra[:3])})"
+            if extra
+            else f"lacks files its manifest lists ({', '.join(missing[:3])})"
+        )
         return f"is not (only) a distill2rules artifact: it has {what}"
     return None
 
@@ -313,7 +373,9 @@ def write_file(path: str | Path, content: str | bytes | Callable[[Path], None]) 
                     ft.write(content)
             return out
         kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-        raise ArtifactError(f"--out {out} is {kind}; refusing to replace it.", hint="Pass a file path.")
+        raise ArtifactError(
+            f"--out {out} is {kind}; refusing to replace it.", hint="Pass a file path."
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
@@ -402,26 +464,42 @@ def _fsync_dir(path: Path) -> None:
 def read_manifest(art_dir: str | Path) -> dict[str, Any]:
     d = Path(art_dir)
     if not d.is_dir():
-        raise ArtifactError(f"no artifact directory at {d}.", hint="Run `distill2rules fit ... --out DIR` first.")
+        raise ArtifactError(
+            f"no artifact directory at {d}.", hint="Run `distill2rules fit ... --out DIR` first."
+        )
     m = d / MANIFEST
     if not m.is_file():
-        raise ArtifactError(f"{d} has no {MANIFEST}; it is not a distill2rules artifact (or is incomplete).")
+        raise ArtifactError(
+            f"{d} has no {MANIFEST}; it is not a distill2rules artifact (or is incomplete)."
+        )
     if m.stat().st_size > MAX_MANIFEST_BYTES:
-        raise ArtifactError(f"{m} is larger than {MAX_MANIFEST_BYTES >> 20} MB; it is not a manifest this version wrote.")
+        raise ArtifactError(
+            f"{m} is larger than {MAX_MANIFEST_BYTES >> 20} MB; it is not a manifest this version wrote."
+        )
     try:
         manifest = json.loads(m.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ArtifactError(f"{m} is not valid JSON; the artifact is corrupted.", hint="Re-run `distill2rules fit`.") from None
+        raise ArtifactError(
+            f"{m} is not valid JSON; the artifact is corrupted.", hint="Re-run `distill2rules fit`."
+        ) from None
     if isinstance(manifest, dict) and manifest.get("format") not in KNOWN_FORMATS:
-        raise ArtifactError(f"{m} is not a distill2rules artifact manifest (format {manifest.get('format')!r}; "
-                            f"this version reads {ARTIFACT_FORMAT!r}).", hint="Re-run `distill2rules fit`.")
+        raise ArtifactError(
+            f"{m} is not a distill2rules artifact manifest (format {manifest.get('format')!r}; "
+            f"this version reads {ARTIFACT_FORMAT!r}).",
+            hint="Re-run `distill2rules fit`.",
+        )
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, dict):
-        raise ArtifactError(f"{m} has no 'files' table; the artifact is corrupted.", hint="Re-run `distill2rules fit`.")
+        raise ArtifactError(
+            f"{m} has no 'files' table; the artifact is corrupted.",
+            hint="Re-run `distill2rules fit`.",
+        )
     for name in files:
         if not _safe_member(name):
-            raise ArtifactError(f"{m} lists a file outside the artifact ({name!r}); refusing to read it.",
-                                hint="Re-run `distill2rules fit`; do not use artifacts of unknown origin.")
+            raise ArtifactError(
+                f"{m} lists a file outside the artifact ({name!r}); refusing to read it.",
+                hint="Re-run `distill2rules fit`; do not use artifacts of unknown origin.",
+            )
     return manifest
 
 
@@ -445,7 +523,9 @@ def _hash_problems(d: Path, manifest: Mapping[str, Any]) -> list[str]:
     for name, digest in sorted(listed.items()):
         p = d / name
         if p.is_symlink() or not p.is_file():
-            problems.append(f"{name} is missing" if not p.exists() else f"{name} is not a regular file")
+            problems.append(
+                f"{name} is missing" if not p.exists() else f"{name} is not a regular file"
+            )
         elif sha256_file(p) != digest:
             problems.append(f"{name} does not match its sha256 in the manifest")
     extra = []
@@ -475,8 +555,10 @@ def check_hashes(art_dir: str | Path) -> dict[str, Any]:
     manifest = read_manifest(d)
     problems = _hash_problems(d, manifest)
     if problems:
-        raise ArtifactError(f"artifact {d} was changed after it was written ({'; '.join(problems[:3])}); refusing to use it.",
-                            hint="Re-run `distill2rules fit` (`distill2rules verify DIR` lists every problem).")
+        raise ArtifactError(
+            f"artifact {d} was changed after it was written ({'; '.join(problems[:3])}); refusing to use it.",
+            hint="Re-run `distill2rules fit` (`distill2rules verify DIR` lists every problem).",
+        )
     return manifest
 
 
@@ -485,11 +567,15 @@ def read_member(art_dir: str | Path, manifest: Mapping[str, Any], name: str) -> 
     p = Path(art_dir) / name
     digest = manifest.get("files", {}).get(name)
     if digest is None:
-        raise ArtifactError(f"{Path(art_dir)} has no {name} in its manifest.", hint="Re-run `distill2rules fit`.")
+        raise ArtifactError(
+            f"{Path(art_dir)} has no {name} in its manifest.", hint="Re-run `distill2rules fit`."
+        )
     data = p.read_bytes()
     if hashlib.sha256(data).hexdigest() != digest:
-        raise ArtifactError(f"{p} does not match its sha256 in the manifest; refusing to use it.",
-                            hint="Re-run `distill2rules fit` (`distill2rules verify DIR` lists every problem).")
+        raise ArtifactError(
+            f"{p} does not match its sha256 in the manifest; refusing to use it.",
+            hint="Re-run `distill2rules fit` (`distill2rules verify DIR` lists every problem).",
+        )
     return data
 
 
@@ -519,7 +605,9 @@ def _inputs_of(obj: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return [str(c) for c in inp.get("numeric", [])], [str(c) for c in inp.get("categorical", [])]
 
 
-def consistency_problems(art_dir: str | Path, manifest: Mapping[str, Any], spec: Mapping[str, Any]) -> list[str]:
+def consistency_problems(
+    art_dir: str | Path, manifest: Mapping[str, Any], spec: Mapping[str, Any]
+) -> list[str]:
     """Where the artifact's parts disagree with its spec: classes, inputs, adverse class, calibration.
 
     Checked against ``student.json``: ``metrics.json`` (classes, calibration), every ONNX graph's
@@ -548,7 +636,9 @@ def consistency_problems(art_dir: str | Path, manifest: Mapping[str, Any], spec:
         m = _json_member(d, manifest, "metrics.json")
         if isinstance(m, Mapping):
             same_classes("metrics.json", m.get("classes"))
-            if "calibration" in m and _canon(m.get("calibration")) != _canon(spec.get("calibration")):
+            if "calibration" in m and _canon(m.get("calibration")) != _canon(
+                spec.get("calibration")
+            ):
                 p.append("metrics.json and student.json record different calibrations")
     if "baseline.json" in files:
         b = _json_member(d, manifest, "baseline.json")
@@ -561,11 +651,19 @@ def consistency_problems(art_dir: str | Path, manifest: Mapping[str, Any], spec:
         summ = card.get("summary") if isinstance(card, Mapping) else None
         if isinstance(summ, Mapping):
             same_classes("rulecard.json", summ.get("classes"))
-            if adverse is not None and summ.get("adverse_class") is not None and str(summ["adverse_class"]) != str(adverse):
-                p.append(f"rulecard.json's adverse class {summ['adverse_class']!r} differs from student.json's {adverse!r}")
+            if (
+                adverse is not None
+                and summ.get("adverse_class") is not None
+                and str(summ["adverse_class"]) != str(adverse)
+            ):
+                p.append(
+                    f"rulecard.json's adverse class {summ['adverse_class']!r} differs from student.json's {adverse!r}"
+                )
             if summ.get("inputs") is not None and _inputs_of(summ) != (num, cat):
                 p.append("rulecard.json describes other input columns than student.json")
-            if "calibration" in summ and _canon(summ.get("calibration")) != _canon(spec.get("calibration")):
+            if "calibration" in summ and _canon(summ.get("calibration")) != _canon(
+                spec.get("calibration")
+            ):
                 p.append("rulecard.json and student.json record different calibrations")
     if "schema.json" in files:
         sch = _json_member(d, manifest, "schema.json")
@@ -574,7 +672,9 @@ def consistency_problems(art_dir: str | Path, manifest: Mapping[str, Any], spec:
             cols = {str(f.get("name")) for f in feats if isinstance(f, Mapping)}
             missing = [c for c in num + cat if c not in cols]
             if missing:
-                p.append(f"student.json reads column(s) schema.json does not have: {', '.join(missing[:5])}")
+                p.append(
+                    f"student.json reads column(s) schema.json does not have: {', '.join(missing[:5])}"
+                )
     target = (manifest.get("data") or {}).get("target")
     if target is not None and meta.get("target") is not None and str(meta["target"]) != str(target):
         p.append(f"manifest target {target!r} differs from student.json's {meta['target']!r}")
@@ -582,7 +682,9 @@ def consistency_problems(art_dir: str | Path, manifest: Mapping[str, Any], spec:
         p.append(f"the target {target!r} is one of the student's inputs")
     tclasses = (manifest.get("teacher") or {}).get("classes")
     if isinstance(tclasses, list) and tclasses and sorted(map(str, tclasses)) != sorted(classes):
-        p.append(f"the teacher's classes {[str(c) for c in tclasses]} are not student.json's {classes}")
+        p.append(
+            f"the teacher's classes {[str(c) for c in tclasses]} are not student.json's {classes}"
+        )
     cfg_adverse = (manifest.get("config") or {}).get("adverse_class")
     if cfg_adverse is not None and adverse is not None and str(cfg_adverse) != str(adverse):
         p.append(f"manifest adverse class {cfg_adverse!r} differs from student.json's {adverse!r}")
@@ -591,8 +693,15 @@ def consistency_problems(art_dir: str | Path, manifest: Mapping[str, Any], spec:
     return p
 
 
-def _onnx_consistency(d: Path, manifest: Mapping[str, Any], name: str, spec: Mapping[str, Any], classes: list[str],
-                      num: list[str], cat: list[str]) -> list[str]:
+def _onnx_consistency(
+    d: Path,
+    manifest: Mapping[str, Any],
+    name: str,
+    spec: Mapping[str, Any],
+    classes: list[str],
+    num: list[str],
+    cat: list[str],
+) -> list[str]:
     import onnx
 
     from distill2rules import spec as spec_mod
@@ -631,7 +740,9 @@ def _onnx_consistency(d: Path, manifest: Mapping[str, Any], name: str, spec: Map
             dims = out.type.tensor_type.shape.dim
             width = dims[-1].dim_value if dims and dims[-1].HasField("dim_value") else None
             if width is not None and width != len(classes):
-                p.append(f"{name} outputs {width} probabilities, student.json has {len(classes)} classes")
+                p.append(
+                    f"{name} outputs {width} probabilities, student.json has {len(classes)} classes"
+                )
     return p
 
 
@@ -657,8 +768,10 @@ def read_sign_key(path: str | Path) -> bytes:
     key = p.read_bytes()
     key = key[:-2] if key.endswith(b"\r\n") else key[:-1] if key.endswith(b"\n") else key
     if len(key) < 16:
-        raise ArtifactError(f"--sign-key {p} holds {len(key)} bytes; a key needs at least 16.",
-                            hint="Create one with: python -c \"import secrets; print(secrets.token_hex(32))\" > key.")
+        raise ArtifactError(
+            f"--sign-key {p} holds {len(key)} bytes; a key needs at least 16.",
+            hint='Create one with: python -c "import secrets; print(secrets.token_hex(32))" > key.',
+        )
     return key
 
 
@@ -668,9 +781,14 @@ def key_id(key: bytes) -> str:
 
 
 def _signed_bytes(manifest: Mapping[str, Any], names: list[str], fields: list[str]) -> bytes:
-    payload = {"alg": SIGNATURE_ALG, "fields": {k: manifest.get(k) for k in fields},
-               "files": {n: manifest.get("files", {}).get(n) for n in names}}
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+    payload = {
+        "alg": SIGNATURE_ALG,
+        "fields": {k: manifest.get(k) for k in fields},
+        "files": {n: manifest.get("files", {}).get(n) for n in names},
+    }
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
 
 
 def sign_artifact(art_dir: str | Path, key: bytes) -> dict[str, Any]:
@@ -687,8 +805,16 @@ def sign_artifact(art_dir: str | Path, key: bytes) -> dict[str, Any]:
     names = sorted(manifest["files"])
     fields = sorted(k for k in manifest if k not in ("files", "signature", "versions"))
     mac = hmac.new(key, _signed_bytes(manifest, names, fields), hashlib.sha256).hexdigest()
-    manifest["signature"] = {"alg": SIGNATURE_ALG, "key_id": key_id(key), "files": names, "fields": fields, "mac": mac}
-    tmp = d.parent / f".{d.name}.manifest.tmp-{os.getpid()}"  # beside the artifact: never an unlisted file inside it
+    manifest["signature"] = {
+        "alg": SIGNATURE_ALG,
+        "key_id": key_id(key),
+        "files": names,
+        "fields": fields,
+        "mac": mac,
+    }
+    tmp = (
+        d.parent / f".{d.name}.manifest.tmp-{os.getpid()}"
+    )  # beside the artifact: never an unlisted file inside it
     try:
         tmp.write_text(_dump(manifest), encoding="utf-8")
         with open(tmp, "rb") as f:
@@ -701,17 +827,30 @@ def sign_artifact(art_dir: str | Path, key: bytes) -> dict[str, Any]:
     return manifest
 
 
-def signature_problems(manifest: Mapping[str, Any], key: bytes | None) -> tuple[dict[str, Any], list[str]]:
+def signature_problems(
+    manifest: Mapping[str, Any], key: bytes | None
+) -> tuple[dict[str, Any], list[str]]:
     """(signature report, problems). Without a key a signature is reported but not checked."""
     import hmac
 
     sig = manifest.get("signature")
     if not isinstance(sig, Mapping):
         info: dict[str, Any] = {"signed": False}
-        return info, (["the artifact is not signed (fit --sign-key signs it)"] if key is not None else [])
+        return info, (
+            ["the artifact is not signed (fit --sign-key signs it)"] if key is not None else []
+        )
     names, fields = sig.get("files"), sig.get("fields")
-    info = {"signed": True, "alg": sig.get("alg"), "key_id": sig.get("key_id"), "checked": key is not None}
-    if not isinstance(names, list) or not isinstance(fields, list) or sig.get("alg") != SIGNATURE_ALG:
+    info = {
+        "signed": True,
+        "alg": sig.get("alg"),
+        "key_id": sig.get("key_id"),
+        "checked": key is not None,
+    }
+    if (
+        not isinstance(names, list)
+        or not isinstance(fields, list)
+        or sig.get("alg") != SIGNATURE_ALG
+    ):
         return info, ["the signature block is malformed"]
     info["unsigned_files"] = sorted(set(manifest.get("files", {})) - set(names))
     if key is None:
@@ -723,7 +862,9 @@ def signature_problems(manifest: Mapping[str, Any], key: bytes | None) -> tuple[
         return info, [f"signed file(s) no longer in the manifest: {', '.join(missing[:5])}"]
     mac = hmac.new(key, _signed_bytes(manifest, names, fields), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(mac, str(sig.get("mac", ""))):
-        return info, ["the signature does not match the manifest (a signed hash or field was changed)"]
+        return info, [
+            "the signature does not match the manifest (a signed hash or field was changed)"
+        ]
     info["valid"] = True
     return info, []
 
@@ -731,8 +872,13 @@ def signature_problems(manifest: Mapping[str, Any], key: bytes | None) -> tuple[
 # ============================================================================ verify / update
 
 
-def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 10_000, seed: int = 0,
-                    sign_key: bytes | None = None) -> dict[str, Any]:
+def verify_artifact(
+    art_dir: str | Path,
+    *,
+    n_parity_rows: int = 10_000,
+    seed: int = 0,
+    sign_key: bytes | None = None,
+) -> dict[str, Any]:
     """Check hashes, the spec, cross-part consistency, ONNX parity and (with a key) the signature.
 
     Returns a report; raises ArtifactError listing every problem on any mismatch.
@@ -771,8 +917,10 @@ def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 10_000, seed: i
                     report["onnx_parity"] = parity.to_dict()
                     report["onnx_max_abs_diff"] = parity.max_abs_probability
                 if not parity.ok:
-                    problems.append(f"{name} disagrees with student.json (max |dp| = {parity.max_abs_probability:.2e}, "
-                                    f"{parity.label_mismatches} label mismatches)")
+                    problems.append(
+                        f"{name} disagrees with student.json (max |dp| = {parity.max_abs_probability:.2e}, "
+                        f"{parity.label_mismatches} label mismatches)"
+                    )
             except Exception as exc:  # noqa: BLE001 - reported as a problem
                 problems.append(f"{name} could not be checked: {exc}")
         checks.append("onnx_parity")
@@ -789,7 +937,9 @@ def verify_artifact(art_dir: str | Path, *, n_parity_rows: int = 10_000, seed: i
     return report
 
 
-def update_artifact(art_dir: str | Path, files: Mapping[str, str | bytes | Callable[[Path], None]]) -> Path:
+def update_artifact(
+    art_dir: str | Path, files: Mapping[str, str | bytes | Callable[[Path], None]]
+) -> Path:
     """Add or replace files in an existing artifact, atomically, re-hashing the manifest.
 
     The artifact's hashes are checked first and every carried-over file is hard-linked into the
@@ -803,11 +953,15 @@ def update_artifact(art_dir: str | Path, files: Mapping[str, str | bytes | Calla
     if isinstance(sig, Mapping):
         touched = sorted(set(files) & set(sig.get("files") or []))
         if touched:
-            raise ArtifactError(f"artifact {d} is signed and {', '.join(touched)} is covered by the signature; "
-                                "replacing it would void the signature.",
-                                hint="Write to another place with --out, or re-run `distill2rules fit --sign-key`.")
+            raise ArtifactError(
+                f"artifact {d} is signed and {', '.join(touched)} is covered by the signature; "
+                "replacing it would void the signature.",
+                hint="Write to another place with --out, or re-run `distill2rules fit --sign-key`.",
+            )
     listed = manifest.get("files", {})
-    current: dict[str, Any] = {name: Carried(d / name, listed[name]) for name in listed if name not in files}
+    current: dict[str, Any] = {
+        name: Carried(d / name, listed[name]) for name in listed if name not in files
+    }
     current.update(files)
     descriptive = {k: v for k, v in manifest.items() if k not in ("format", "versions", "files")}
     return write_artifact(d, current, descriptive)

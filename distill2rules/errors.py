@@ -9,14 +9,14 @@ single line: the problem, then the fix.
 from __future__ import annotations
 
 __all__ = [
-    "Distill2RulesError",
+    "ArtifactError",
+    "ConfigError",
     "DataError",
+    "Distill2RulesError",
     "SchemaError",
+    "SpecError",
     "TeacherError",
     "UnsafeFileError",
-    "ConfigError",
-    "SpecError",
-    "ArtifactError",
 ]
 
 

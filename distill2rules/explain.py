@@ -32,9 +32,15 @@ class ExplainResult:
         """Counts: adverse rows, teacher agreement, counterfactuals that flip the teacher."""
         adverse = [r for r in self.rows if r.get("adverse")]
         cfs = [r["counterfactual"] for r in adverse if r.get("counterfactual")]
-        out: dict[str, Any] = {"rows": len(self.rows), "adverse": len(adverse), "counterfactuals": len(cfs)}
+        out: dict[str, Any] = {
+            "rows": len(self.rows),
+            "adverse": len(adverse),
+            "counterfactuals": len(cfs),
+        }
         if self.teacher is not None:
-            out["teacher_agrees"] = sum(bool((r.get("teacher") or {}).get("agrees")) for r in self.rows)
+            out["teacher_agrees"] = sum(
+                bool((r.get("teacher") or {}).get("agrees")) for r in self.rows
+            )
             out["counterfactuals_flipping_teacher"] = sum(bool(c.get("teacher_flips")) for c in cfs)
         return out
 
@@ -54,8 +60,10 @@ def teacher_decider(teacher: Any, classes: Sequence[Any], *, trust_pickle: bool 
         cols = names or list(frame.columns)
         missing = [c for c in cols if c not in frame.columns]
         if missing:
-            raise ConfigError(f"the teacher needs column(s) the data lacks: {', '.join(missing[:5])}.",
-                              hint="Pass rows with every column of the training data, or --teacher none.")
+            raise ConfigError(
+                f"the teacher needs column(s) the data lacks: {', '.join(missing[:5])}.",
+                hint="Pass rows with every column of the training data, or --teacher none.",
+            )
         z = np.asarray(teacher.logits(frame[cols]), dtype=np.float64)[:, perm]
         return np.argmax(z, axis=1)
 
@@ -76,8 +84,15 @@ class Explainer:
     every row seen so far. See :func:`explain_artifact` for the parameters.
     """
 
-    def __init__(self, artifact: str | Path, *, teacher: str | Path | None = None, trust_pickle: bool = False,
-                 labels: str | Path | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        artifact: str | Path,
+        *,
+        teacher: str | Path | None = None,
+        trust_pickle: bool = False,
+        labels: str | Path | Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         from distill2rules.artifact import load_spec
         from distill2rules.exporters import load_catalogue, normalise_catalogue
 
@@ -86,7 +101,11 @@ class Explainer:
         self.notes: list[str] = []
         self.catalogue = None
         if labels is not None:
-            self.catalogue = normalise_catalogue(labels) if isinstance(labels, Mapping) else load_catalogue(labels)
+            self.catalogue = (
+                normalise_catalogue(labels)
+                if isinstance(labels, Mapping)
+                else load_catalogue(labels)
+            )
         self.decide, self.teacher = None, None
         if isinstance(teacher, str) and teacher.strip().lower() == "none":
             self.notes.append("teacher: not used (--teacher none)")
@@ -97,14 +116,21 @@ class Explainer:
             self._manifest_teacher(art, trust_pickle)
         self.kwargs = kwargs
         self.result = ExplainResult(rows=[], teacher=self.teacher, notes=self.notes)
-        self._counts = {"rows": 0, "adverse": 0, "counterfactuals": 0, "teacher_agrees": 0,
-                        "counterfactuals_flipping_teacher": 0}
+        self._counts = {
+            "rows": 0,
+            "adverse": 0,
+            "counterfactuals": 0,
+            "teacher_agrees": 0,
+            "counterfactuals_flipping_teacher": 0,
+        }
 
     def _manifest_teacher(self, art: Path, trust_pickle: bool) -> None:
         path, fingerprint = _manifest_teacher(art)
         if not (path and Path(path).is_file()):
-            self.notes.append("teacher: the manifest's teacher file is not available; pass --teacher PATH to check "
-                              "decisions and counterfactuals against it")
+            self.notes.append(
+                "teacher: the manifest's teacher file is not available; pass --teacher PATH to check "
+                "decisions and counterfactuals against it"
+            )
             return
         try:
             from distill2rules.teachers import load_teacher
@@ -135,8 +161,15 @@ class Explainer:
         return out
 
 
-def explain_artifact(artifact: str | Path, X: Any, *, teacher: str | Path | None = None, trust_pickle: bool = False,
-                     labels: str | Path | Mapping[str, Any] | None = None, **kwargs: Any) -> ExplainResult:
+def explain_artifact(
+    artifact: str | Path,
+    X: Any,
+    *,
+    teacher: str | Path | None = None,
+    trust_pickle: bool = False,
+    labels: str | Path | Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> ExplainResult:
     """Reason codes (and teacher-checked counterfactuals) for rows ``X`` of an artifact.
 
     Parameters

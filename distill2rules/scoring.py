@@ -55,8 +55,14 @@ class RecordError(SchemaError):
     record's position in a batch (None for a single record). A ``ValueError``.
     """
 
-    def __init__(self, message: str, *, field: str | None = None, row: int | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        row: int | None = None,
+        hint: str | None = None,
+    ) -> None:
         self.field = field
         self.row = row
         where = "" if row is None else f"record {row}: "
@@ -81,10 +87,18 @@ def _number(value: Any, field: str, row: int | None) -> float:
         except ValueError:
             if text in NUMERIC_MISSING:
                 return math.nan
-            raise RecordError(f"field '{field}' should be a number, got {value!r}.", field=field, row=row,
-                              hint="Send a number, or null when it is missing.") from None
-    raise RecordError(f"field '{field}' should be a number, got {type(value).__name__} {value!r:.60}.",
-                      field=field, row=row, hint="Send a number, or null when it is missing.")
+            raise RecordError(
+                f"field '{field}' should be a number, got {value!r}.",
+                field=field,
+                row=row,
+                hint="Send a number, or null when it is missing.",
+            ) from None
+    raise RecordError(
+        f"field '{field}' should be a number, got {type(value).__name__} {value!r:.60}.",
+        field=field,
+        row=row,
+        hint="Send a number, or null when it is missing.",
+    )
 
 
 def category_string(value: Any, field: str = "?", row: int | None = None) -> str:
@@ -103,8 +117,13 @@ def category_string(value: Any, field: str = "?", row: int | None = None) -> str
         if math.isnan(f):
             return ""
         return str(int(f)) if f.is_integer() else repr(f)
-    raise RecordError(f"field '{field}' should be a category (text or number), got {type(value).__name__} "
-                      f"{value!r:.60}.", field=field, row=row, hint="Send text, a number, or null when it is missing.")
+    raise RecordError(
+        f"field '{field}' should be a category (text or number), got {type(value).__name__} "
+        f"{value!r:.60}.",
+        field=field,
+        row=row,
+        hint="Send text, a number, or null when it is missing.",
+    )
 
 
 def _f32_display(x: float) -> float | None:
@@ -187,7 +206,9 @@ class Scores:
         return self.probabilities[np.arange(len(self)), self.label]
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        return _score_dict(self.classes, int(self.label[i]), self.probabilities[i].tolist(), self.adverse_index)
+        return _score_dict(
+            self.classes, int(self.label[i]), self.probabilities[i].tolist(), self.adverse_index
+        )
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         for i in range(len(self)):
@@ -196,11 +217,15 @@ class Scores:
     def to_list(self) -> list[dict[str, Any]]:
         """One :meth:`Scorer.score` dict per record."""
         classes, adverse = self.classes, self.adverse_index
-        return [_score_dict(classes, k, p, adverse)
-                for k, p in zip(self.label.tolist(), self.probabilities.tolist())]
+        return [
+            _score_dict(classes, k, p, adverse)
+            for k, p in zip(self.label.tolist(), self.probabilities.tolist())
+        ]
 
 
-def _score_dict(classes: list[Any], k: int, probs: list[float], adverse: int | None) -> dict[str, Any]:
+def _score_dict(
+    classes: list[Any], k: int, probs: list[float], adverse: int | None
+) -> dict[str, Any]:
     return {
         "decision": classes[k],
         "probability": probs[k],
@@ -243,8 +268,14 @@ class Scorer:
         The graph's ``"scorer"`` metadata.
     """
 
-    def __init__(self, model: bytes | str | os.PathLike[str], *, extra: str = "error", threads: int = 1,
-                 path: str | None = None) -> None:
+    def __init__(
+        self,
+        model: bytes | str | os.PathLike[str],
+        *,
+        extra: str = "error",
+        threads: int = 1,
+        path: str | None = None,
+    ) -> None:
         if extra not in ("error", "ignore"):
             raise SchemaError(f"extra must be 'error' or 'ignore', got {extra!r}.")
         opts = ort.SessionOptions()
@@ -254,10 +285,14 @@ class Scorer:
         opts.log_severity_level = 3
         source = model if isinstance(model, (bytes, bytearray)) else os.fspath(model)
         try:
-            self._sess = ort.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
+            self._sess = ort.InferenceSession(
+                source, sess_options=opts, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail / InvalidGraph types
-            raise SpecError(f"cannot load the ONNX graph {path or ''}: {str(exc).splitlines()[0][:200]}",
-                            hint="Pass a student.onnx written by distill2rules.") from None
+            raise SpecError(
+                f"cannot load the ONNX graph {path or ''}: {str(exc).splitlines()[0][:200]}",
+                hint="Pass a student.onnx written by distill2rules.",
+            ) from None
         self.path = path
         self.extra = extra
         props = dict(self._sess.get_modelmeta().custom_metadata_map)
@@ -267,8 +302,12 @@ class Scorer:
         self.inputs: str = m.get("inputs", "tensors")
         self.classes: list[Any] = list(m["classes"])
         self.adverse_index: int | None = m.get("adverse_index")
-        self._protected = set(m.get("protected") or [])  # never cited (fair-lending guard, as explain)
-        self.adverse_class: Any = None if self.adverse_index is None else self.classes[self.adverse_index]
+        self._protected = set(
+            m.get("protected") or []
+        )  # never cited (fair-lending guard, as explain)
+        self.adverse_class: Any = (
+            None if self.adverse_index is None else self.classes[self.adverse_index]
+        )
         self.num_cols: list[str] = list(m.get("numeric", []))
         self.cat_cols: list[str] = list(m.get("categorical", []))
         self.columns: list[str] = self.num_cols + self.cat_cols
@@ -297,18 +336,26 @@ class Scorer:
         self._feeds = _feed_layout(m, self.num_cols, self.cat_cols)
         outs = [o.name for o in self._sess.get_outputs()]
         self._score_outputs = ["probabilities", "label"]
-        self._explain_outputs = self._score_outputs + [o for o in ("contributions", "rule") if o in outs]
+        self._explain_outputs = self._score_outputs + [
+            o for o in ("contributions", "rule") if o in outs
+        ]
         self._local = threading.local()
         # onnxruntime's Python wrapper re-validates the feed names on every call (~2 µs a row);
         # the feeds here are built from the graph's own input list, so call the session directly
         inner = getattr(self._sess, "_sess", None)
-        self._run = (lambda names, feeds: inner.run(names, feeds, None)) if inner is not None else self._sess.run
+        self._run = (
+            (lambda names, feeds: inner.run(names, feeds, None))
+            if inner is not None
+            else self._sess.run
+        )
         self._prepare_reasons()
 
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, extra: str = "error", threads: int = 1) -> Scorer:
+    def load(
+        cls, path: str | os.PathLike[str], *, extra: str = "error", threads: int = 1
+    ) -> Scorer:
         """A scorer for ``student.onnx``, or for an artifact directory.
 
         A directory uses ``student.codes.onnx`` when present (``distill2rules export DIR
@@ -319,8 +366,10 @@ class Scorer:
         if p.is_dir():
             graph = next((p / n for n in GRAPH_FILES if (p / n).is_file()), None)
             if graph is None:
-                raise ArtifactError(f"{p} holds no student.onnx.",
-                                    hint="Run `distill2rules export DIR --format onnx` (or fit with --onnx).")
+                raise ArtifactError(
+                    f"{p} holds no student.onnx.",
+                    hint="Run `distill2rules export DIR --format onnx` (or fit with --onnx).",
+                )
             data = graph.read_bytes()
             _check_manifest(p, graph.name, data)
         elif p.is_file():
@@ -336,29 +385,65 @@ class Scorer:
         self._terms = []
         for t, term in enumerate(m.get("terms") or []):
             refs = [_as_float(v) for v in term.get("reference") or []]
-            self._terms.append((t, str(term["name"]), list(term.get("features", [])), refs,
-                                list(term.get("reference_text") or [""] * len(refs))))
+            self._terms.append(
+                (
+                    t,
+                    str(term["name"]),
+                    list(term.get("features", [])),
+                    refs,
+                    list(term.get("reference_text") or [""] * len(refs)),
+                )
+            )
         self._rules = list(m.get("rules") or [])
-        self._default_rule = m.get("default") or {"name": "default", "text": "ELSE", "decision": None}
+        self._default_rule = m.get("default") or {
+            "name": "default",
+            "text": "ELSE",
+            "decision": None,
+        }
         n_classes = len(self.classes)
         self._shown_cache: dict[Any, tuple[Any, str]] = {}
-        self._term_info = [(name, tuple(feats), tuple(self.labels.get(f, f) for f in feats), texts)
-                           for _, name, feats, _, texts in self._terms]
+        self._term_info = [
+            (name, tuple(feats), tuple(self.labels.get(f, f) for f in feats), texts)
+            for _, name, feats, _, texts in self._terms
+        ]
         adverse = self.adverse_index
-        self._tails = ["worse than best value " if adverse is not None and k == adverse else
-                       "better than worst value " if self._logistic else None for k in range(n_classes)]
-        self._refs = [[refs[k] if k < len(refs) else 0.0 for _, _, _, refs, _ in self._terms]
-                      for k in range(n_classes)]
+        self._tails = [
+            "worse than best value "
+            if adverse is not None and k == adverse
+            else "better than worst value "
+            if self._logistic
+            else None
+            for k in range(n_classes)
+        ]
+        self._refs = [
+            [refs[k] if k < len(refs) else 0.0 for _, _, _, refs, _ in self._terms]
+            for k in range(n_classes)
+        ]
         occl = m.get("occlusion") or {}
         self._occlusion = [(f, v) for f, v in occl.items() if f in self._colset]
         rows = range(len(self._occlusion))
-        num_at = [(i, self._num_pos[f], math.nan if v is None else _as_float(v))
-                  for i, (f, v) in zip(rows, self._occlusion) if f in self._num_pos]
-        cat_at = [(i, self.cat_cols.index(f)) for i, (f, _) in zip(rows, self._occlusion) if f not in self._num_pos]
-        self._occl_num = (np.asarray([a for a, _, _ in num_at], dtype=np.int64),
-                          np.asarray([b for _, b, _ in num_at], dtype=np.int64),
-                          np.asarray([c for _, _, c in num_at], dtype=np.float32)) if num_at else None
-        self._occl_cat = tuple(np.asarray(x, dtype=np.int64) for x in zip(*cat_at)) if cat_at else None
+        num_at = [
+            (i, self._num_pos[f], math.nan if v is None else _as_float(v))
+            for i, (f, v) in zip(rows, self._occlusion)
+            if f in self._num_pos
+        ]
+        cat_at = [
+            (i, self.cat_cols.index(f))
+            for i, (f, _) in zip(rows, self._occlusion)
+            if f not in self._num_pos
+        ]
+        self._occl_num = (
+            (
+                np.asarray([a for a, _, _ in num_at], dtype=np.int64),
+                np.asarray([b for _, b, _ in num_at], dtype=np.int64),
+                np.asarray([c for _, _, c in num_at], dtype=np.float32),
+            )
+            if num_at
+            else None
+        )
+        self._occl_cat = (
+            tuple(np.asarray(x, dtype=np.int64) for x in zip(*cat_at)) if cat_at else None
+        )
         self._prepare_rules()
 
     # ------------------------------------------------------------------ inputs
@@ -379,9 +464,17 @@ class Scorer:
         that binds them and preallocated outputs once (no per-call tensor wrapping or output
         allocation: ~8 µs of a ~18 µs single-row call in a probe)."""
         num = np.zeros((n, len(self.num_cols)), dtype=np.float32)
-        cat = np.zeros((n, len(self.cat_cols)), dtype=np.int64) if self._codes else \
-            np.full((n, len(self.cat_cols)), "", dtype=object)
-        bufs: dict[str, Any] = {"num": num, "cat": cat, "feeds": self._feeds(num, cat), "binding": None}
+        cat = (
+            np.zeros((n, len(self.cat_cols)), dtype=np.int64)
+            if self._codes
+            else np.full((n, len(self.cat_cols)), "", dtype=object)
+        )
+        bufs: dict[str, Any] = {
+            "num": num,
+            "cat": cat,
+            "feeds": self._feeds(num, cat),
+            "binding": None,
+        }
         if self._codes or not self.cat_cols:
             try:
                 bufs["binding"], bufs["outs"] = self._bind(bufs["feeds"])
@@ -399,32 +492,49 @@ class Scorer:
             binding.bind_ortvalue_output(name, ort.OrtValue.ortvalue_from_numpy(arr))
         inner, raw = getattr(self._sess, "_sess", None), getattr(binding, "_iobinding", None)
         if inner is not None and raw is not None:
-            run = (lambda: inner.run_with_iobinding(raw, None))
+            run = lambda: inner.run_with_iobinding(raw, None)
         else:
-            run = (lambda: self._sess.run_with_iobinding(binding))
+            run = lambda: self._sess.run_with_iobinding(binding)
         run()
         return run, outs
 
     def _check_fields(self, record: Any, row: int | None) -> None:
         """Raise the one clear error for a record whose fields do not match (slow path)."""
         if not isinstance(record, Mapping):
-            raise RecordError(f"a record must be a JSON object / mapping of field -> value, got "
-                              f"{type(record).__name__}.", row=row)
+            raise RecordError(
+                f"a record must be a JSON object / mapping of field -> value, got "
+                f"{type(record).__name__}.",
+                row=row,
+            )
         missing = [c for c in self.columns if c not in record]
         if missing:
-            raise RecordError(f"missing field(s): {', '.join(map(repr, missing[:5]))}"
-                              f"{' ...' if len(missing) > 5 else ''}.", field=missing[0], row=row,
-                              hint="Send every field the model reads (null for a missing value).")
+            raise RecordError(
+                f"missing field(s): {', '.join(map(repr, missing[:5]))}"
+                f"{' ...' if len(missing) > 5 else ''}.",
+                field=missing[0],
+                row=row,
+                hint="Send every field the model reads (null for a missing value).",
+            )
         if self.extra == "error":
             unknown = [str(k) for k in record if k not in self._colset]
             if unknown:
-                raise RecordError(f"unknown field(s): {', '.join(map(repr, unknown[:5]))}"
-                                  f"{' ...' if len(unknown) > 5 else ''}; the model reads "
-                                  f"{', '.join(self.columns[:12])}{' ...' if len(self.columns) > 12 else ''}.",
-                                  field=unknown[0], row=row, hint="Drop them, or load the scorer with extra='ignore'.")
+                raise RecordError(
+                    f"unknown field(s): {', '.join(map(repr, unknown[:5]))}"
+                    f"{' ...' if len(unknown) > 5 else ''}; the model reads "
+                    f"{', '.join(self.columns[:12])}{' ...' if len(self.columns) > 12 else ''}.",
+                    field=unknown[0],
+                    row=row,
+                    hint="Drop them, or load the scorer with extra='ignore'.",
+                )
 
-    def _fill(self, record: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, i: int = 0,
-              row: int | None = None) -> None:
+    def _fill(
+        self,
+        record: Mapping[str, Any],
+        num: np.ndarray,
+        cat: np.ndarray,
+        i: int = 0,
+        row: int | None = None,
+    ) -> None:
         """Write one record into row ``i`` of the buffers (validated; fast path first)."""
         try:
             if self.extra == "error" and len(record) != len(self.columns):
@@ -464,7 +574,9 @@ class Scorer:
 
     # ------------------------------------------------------------------ scoring
 
-    def _run_one(self, record: Mapping[str, Any], outputs: list[str]) -> tuple[dict[str, Any], list[Any]]:
+    def _run_one(
+        self, record: Mapping[str, Any], outputs: list[str]
+    ) -> tuple[dict[str, Any], list[Any]]:
         bufs = self._buffers(1)
         self._fill(record, bufs["num"], bufs["cat"])
         if bufs["binding"] is not None:  # outputs land in this thread's preallocated arrays
@@ -530,10 +642,15 @@ class Scorer:
             with np.errstate(over="ignore", invalid="ignore"):
                 try:
                     num[:] = np.array(num_rows, dtype=np.float64).reshape(n, d)
-                except (TypeError, ValueError):  # text, markers, odd types: per value, naming the bad one
+                except (
+                    TypeError,
+                    ValueError,
+                ):  # text, markers, odd types: per value, naming the bad one
                     for j in range(d):
-                        num[:, j] = [v if v.__class__ is float else _number(v, self.num_cols[j], i)
-                                     for i, v in enumerate(r[j] for r in num_rows)]
+                        num[:, j] = [
+                            v if v.__class__ is float else _number(v, self.num_cols[j], i)
+                            for i, v in enumerate(r[j] for r in num_rows)
+                        ]
         for j in range(len(self.cat_cols)):
             table, unseen = self._tables[j], self._unseen[j]
             col = cols[j]
@@ -585,19 +702,25 @@ class Scorer:
             res["reasons"] = []
         return res
 
-    def _value(self, feature: str, bufs: Mapping[str, Any], record: Mapping[str, Any] | None = None) -> Any:
+    def _value(
+        self, feature: str, bufs: Mapping[str, Any], record: Mapping[str, Any] | None = None
+    ) -> Any:
         """The record's (prepared) value of ``feature``: float32 number, category string, or None."""
         if record is None:
             record = bufs["record"]
         if feature in self._num_pos:
             raw = record[feature]
-            if raw.__class__ is float or raw.__class__ is int:  # as sent (the graph saw its float32)
+            if (
+                raw.__class__ is float or raw.__class__ is int
+            ):  # as sent (the graph saw its float32)
                 return None if math.isnan(raw) else raw
             return _f32_display(float(bufs["num"][0, self._num_pos[feature]]))
         s = category_string(record[feature], feature)
         return None if s == "" else s
 
-    def _additive_reasons(self, contrib: list[float], k: int, bufs: Mapping[str, Any], top: int) -> list[dict[str, Any]]:
+    def _additive_reasons(
+        self, contrib: list[float], k: int, bufs: Mapping[str, Any], top: int
+    ) -> list[dict[str, Any]]:
         refs = self._refs[k]
         if self._logistic and k == 0:  # contributions are log-odds of classes[1]
             sign = -1.0
@@ -630,22 +753,39 @@ class Scorer:
                     shown = f"{shown_labels[0]} is {self._shown(feats[0], value)}"
                 else:
                     value = {f: self._value(f, bufs, record) for f in feats}
-                    shown = " and ".join(f"{lb} is {self._shown(f, v)}" for lb, (f, v) in zip(shown_labels, value.items()))
+                    shown = " and ".join(
+                        f"{lb} is {self._shown(f, v)}"
+                        for lb, (f, v) in zip(shown_labels, value.items())
+                    )
                 if len(cache) >= _CACHE_SIZE:
                     cache.clear()
                 cache[key] = hit = (value, shown)
             value, shown = hit
             if isinstance(value, dict):
                 value = dict(value)
-            amount = f"{impact:.2f} score units" if ppl is None else \
-                f"{impact:.2f} log-odds, {impact * ppl:.0f} points"
+            amount = (
+                f"{impact:.2f} score units"
+                if ppl is None
+                else f"{impact:.2f} log-odds, {impact * ppl:.0f} points"
+            )
             if tail is None:
                 text = f"{shown} (favours '{self.classes[k]}' by {amount} over {texts[k]})"
             else:
                 text = f"{shown} ({tail}{texts[k]} by {amount})"
-            out.append({"rank": rank, "term": name, "term_index": t, "features": list(feats), "value": value,
-                        "reference": texts[k], "contribution": sign * contrib[t], "impact": impact,
-                        "points": None if ppl is None else impact * ppl, "text": text})
+            out.append(
+                {
+                    "rank": rank,
+                    "term": name,
+                    "term_index": t,
+                    "features": list(feats),
+                    "value": value,
+                    "reference": texts[k],
+                    "contribution": sign * contrib[t],
+                    "impact": impact,
+                    "points": None if ppl is None else impact * ppl,
+                    "text": text,
+                }
+            )
         return out
 
     def _shown(self, feature: str, v: Any) -> str:
@@ -662,8 +802,19 @@ class Scorer:
                 f = c["feature"]
                 thr = _as_float(c.get("value")) if c["op"] in ("<=", ">") else math.nan
                 values = frozenset(str(v) for v in c.get("values", []) or [])
-                conds.append((f, c["op"], thr, bool(c.get("missing", False)), values, c.get("text", ""),
-                              self.labels.get(f, f), self._num_pos.get(f), c))
+                conds.append(
+                    (
+                        f,
+                        c["op"],
+                        thr,
+                        bool(c.get("missing", False)),
+                        values,
+                        c.get("text", ""),
+                        self.labels.get(f, f),
+                        self._num_pos.get(f),
+                        c,
+                    )
+                )
             self._rule_conds.append((rule.get("name", ""), rule.get("decision"), conds))
 
     def _holds(self, cond: tuple, x32: list[float], record: Mapping[str, Any]) -> bool:
@@ -675,9 +826,13 @@ class Scorer:
         else:
             x = category_string(record[feature], feature)
             missing = x == ""
-        if op in ("is_special", "not_special") or (self.special_values and j is not None and not missing
-                                                     and op in ("<=", ">")
-                                                     and _special_label(self.special_values, feature, x) is not None):
+        if op in ("is_special", "not_special") or (
+            self.special_values
+            and j is not None
+            and not missing
+            and op in ("<=", ">")
+            and _special_label(self.special_values, feature, x) is not None
+        ):
             if op in ("<=", ">"):  # special codes are levels, not numbers
                 return _among(x, raw.get("special", []))
             inside = not missing and _among(x, raw.get("values", []))
@@ -694,19 +849,34 @@ class Scorer:
             return x > thr
         return (x in values) if op == "in" else (x not in values)
 
-    def _rule_reasons(self, fired: int, bufs: Mapping[str, Any], top: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _rule_reasons(
+        self, fired: int, bufs: Mapping[str, Any], top: int
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         is_default = fired >= len(self._rules)
         rule = self._default_rule if is_default else self._rules[fired]
-        info = {"index": fired, "name": rule.get("name", "default"), "is_default": is_default,
-                "text": rule.get("text", "")}
+        info = {
+            "index": fired,
+            "name": rule.get("name", "default"),
+            "is_default": is_default,
+            "text": rule.get("text", ""),
+        }
         record = bufs["record"]
         reasons: list[Any] = []
         if not is_default:
             for cond in self._rule_conds[fired][2][:top]:
                 v = self._value(cond[0], bufs, record)
-                reasons.append({"rank": len(reasons) + 1, "term": info["name"], "features": [cond[0]], "value": v,
-                                "condition": cond[5], "impact": None, "points": None,
-                                "text": f"{cond[5]} ({cond[6]} is {self._shown(cond[0], v)})"})
+                reasons.append(
+                    {
+                        "rank": len(reasons) + 1,
+                        "term": info["name"],
+                        "features": [cond[0]],
+                        "value": v,
+                        "condition": cond[5],
+                        "impact": None,
+                        "points": None,
+                        "text": f"{cond[5]} ({cond[6]} is {self._shown(cond[0], v)})",
+                    }
+                )
             return info, reasons
         # the default rule decided: why the rules that decide otherwise did not apply
         x32 = bufs["num"][0].tolist()
@@ -717,23 +887,36 @@ class Scorer:
             for cond in conds:
                 if not self._holds(cond, x32, record):
                     v = self._value(cond[0], bufs, record)
-                    reasons.append({"rank": len(reasons) + 1, "term": name, "features": [cond[0]], "value": v,
-                                    "condition": cond[5], "impact": None, "points": None,
-                                    "text": f"{name} does not apply: {cond[6]} is {self._shown(cond[0], v)}, "
-                                            f"not {cond[5]}"})
+                    reasons.append(
+                        {
+                            "rank": len(reasons) + 1,
+                            "term": name,
+                            "features": [cond[0]],
+                            "value": v,
+                            "condition": cond[5],
+                            "impact": None,
+                            "points": None,
+                            "text": f"{name} does not apply: {cond[6]} is {self._shown(cond[0], v)}, "
+                            f"not {cond[5]}",
+                        }
+                    )
                     break
             if len(reasons) >= top:
                 break
         return info, reasons
 
-    def _mlp_reasons(self, bufs: Mapping[str, Any], k: int, p: float, top: int) -> list[dict[str, Any]]:
+    def _mlp_reasons(
+        self, bufs: Mapping[str, Any], k: int, p: float, top: int
+    ) -> list[dict[str, Any]]:
         refs = self._occlusion
         if not refs:
             return []
         big = self._buffers(len(refs), "occlusion")
         big["num"][:] = bufs["num"][0]
         big["cat"][:] = bufs["cat"][0]
-        if self._occl_num is not None:  # row i: feature i set to its reference (one scatter per block)
+        if (
+            self._occl_num is not None
+        ):  # row i: feature i set to its reference (one scatter per block)
             rows, cols, vals = self._occl_num
             big["num"][rows, cols] = vals
         if self._occl_cat is not None:
@@ -753,10 +936,19 @@ class Scorer:
             if f in self._protected:
                 continue
             v = self._value(f, bufs)
-            out.append({"rank": len(out) + 1, "term": f, "features": [f], "value": v,
-                        "reference": _fmt_value(refs[i][1]), "impact": -neg, "points": None,
-                        "text": f"{self.labels.get(f, f)} is {self._shown(f, v)} (occlusion: moves the log-odds of "
-                                f"'{self.classes[k]}' by {-neg:.2f} vs {_fmt_value(refs[i][1])})"})
+            out.append(
+                {
+                    "rank": len(out) + 1,
+                    "term": f,
+                    "features": [f],
+                    "value": v,
+                    "reference": _fmt_value(refs[i][1]),
+                    "impact": -neg,
+                    "points": None,
+                    "text": f"{self.labels.get(f, f)} is {self._shown(f, v)} (occlusion: moves the log-odds of "
+                    f"'{self.classes[k]}' by {-neg:.2f} vs {_fmt_value(refs[i][1])})",
+                }
+            )
         return out
 
     # ------------------------------------------------------------------ description
@@ -764,16 +956,30 @@ class Scorer:
     def schema(self) -> dict[str, Any]:
         """The record a caller must send: fields with their kind and known categories."""
         cats = self.metadata.get("categories") or {}
-        fields: list[dict[str, Any]] = [{"name": c, "type": "number", "label": self.labels.get(c, c)}
-                                        for c in self.num_cols]
-        fields += [{"name": c, "type": "category", "label": self.labels.get(c, c), "categories": list(cats.get(c, []))}
-                   for c in self.cat_cols]
-        return {"fields": fields, "classes": self.classes, "adverse_class": self.adverse_class,
-                "extra_fields": self.extra}
+        fields: list[dict[str, Any]] = [
+            {"name": c, "type": "number", "label": self.labels.get(c, c)} for c in self.num_cols
+        ]
+        fields += [
+            {
+                "name": c,
+                "type": "category",
+                "label": self.labels.get(c, c),
+                "categories": list(cats.get(c, [])),
+            }
+            for c in self.cat_cols
+        ]
+        return {
+            "fields": fields,
+            "classes": self.classes,
+            "adverse_class": self.adverse_class,
+            "extra_fields": self.extra,
+        }
 
     def __repr__(self) -> str:
-        return (f"Scorer({self.metadata.get('model') or self.kind}, {len(self.columns)} fields, inputs={self.inputs!r}, "
-                f"classes={self.classes!r})")
+        return (
+            f"Scorer({self.metadata.get('model') or self.kind}, {len(self.columns)} fields, inputs={self.inputs!r}, "
+            f"classes={self.classes!r})"
+        )
 
 
 def _tuple_getter(keys: list[str]) -> Any:
@@ -796,9 +1002,12 @@ def _feed_layout(m: Mapping[str, Any], num_cols: list[str], cat_cols: list[str])
     feeds = m.get("feeds")
     if not feeds:  # graphs from before the "scorer" metadata: derive from the input mode
         mode = m.get("inputs", "tensors")
-        feeds = [{"name": c, "columns": [c]} for c in num_cols + cat_cols] if mode == "columns" else \
-            ([{"name": "numeric", "columns": num_cols}] if num_cols or not cat_cols else []) + \
-            ([{"name": "categorical", "columns": cat_cols}] if cat_cols else [])
+        feeds = (
+            [{"name": c, "columns": [c]} for c in num_cols + cat_cols]
+            if mode == "columns"
+            else ([{"name": "numeric", "columns": num_cols}] if num_cols or not cat_cols else [])
+            + ([{"name": "categorical", "columns": cat_cols}] if cat_cols else [])
+        )
     plan: list[tuple[Any, str, int | None]] = []
     for f in feeds:
         cols = list(f.get("columns", []))
@@ -811,11 +1020,15 @@ def _feed_layout(m: Mapping[str, Any], num_cols: list[str], cat_cols: list[str])
         elif len(cols) == 1 and cols[0] in cat_cols:
             plan.append((f["name"], "cat", cat_cols.index(cols[0])))
         else:
-            raise SpecError(f"the graph input {f['name']!r} carries columns this scorer cannot lay out: {cols}.")
+            raise SpecError(
+                f"the graph input {f['name']!r} carries columns this scorer cannot lay out: {cols}."
+            )
 
     def make(num: np.ndarray, cat: np.ndarray) -> dict[str, np.ndarray]:
         src = {"num": num, "cat": cat}
-        return {name: src[which] if j is None else src[which][:, j:j + 1] for name, which, j in plan}
+        return {
+            name: src[which] if j is None else src[which][:, j : j + 1] for name, which, j in plan
+        }
 
     return make
 
@@ -826,20 +1039,26 @@ def _scorer_metadata(props: Mapping[str, str]) -> dict[str, Any]:
         try:
             meta = json.loads(props["scorer"])
         except json.JSONDecodeError:
-            raise SpecError("the graph's 'scorer' metadata is not valid JSON.",
-                            hint="Re-export it with `distill2rules export DIR --format onnx`.") from None
+            raise SpecError(
+                "the graph's 'scorer' metadata is not valid JSON.",
+                hint="Re-export it with `distill2rules export DIR --format onnx`.",
+            ) from None
     elif "spec" in props:
         from distill2rules.exporters import scorer_metadata  # older graph: numpy-only exporter code
         from distill2rules.spec import from_json
 
         meta = scorer_metadata(from_json(props["spec"]), props.get("inputs", "tensors"))
     else:
-        raise SpecError("this ONNX graph has no distill2rules metadata ('scorer' / 'spec').",
-                        hint="Export the student with distill2rules (to_onnx / `distill2rules export`).")
+        raise SpecError(
+            "this ONNX graph has no distill2rules metadata ('scorer' / 'spec').",
+            hint="Export the student with distill2rules (to_onnx / `distill2rules export`).",
+        )
     for key in ("kind", "classes"):
         if key not in meta:
-            raise SpecError(f"the graph's 'scorer' metadata lacks {key!r}.",
-                            hint="Re-export it with `distill2rules export DIR --format onnx`.")
+            raise SpecError(
+                f"the graph's 'scorer' metadata lacks {key!r}.",
+                hint="Re-export it with `distill2rules export DIR --format onnx`.",
+            )
     if "model" not in meta and "model" in props:
         meta["model"] = props["model"]
     return meta
@@ -856,11 +1075,15 @@ def _check_manifest(art_dir: Path, name: str, data: bytes) -> None:
         raise ArtifactError(f"{manifest} is not valid JSON; the artifact is corrupted.") from None
     digest = files.get(name) if isinstance(files, dict) else None
     if digest is None:
-        raise ArtifactError(f"{art_dir / name} is not listed in the artifact's manifest; refusing to serve it.",
-                            hint="Write it with `distill2rules export DIR` (which updates the manifest).")
+        raise ArtifactError(
+            f"{art_dir / name} is not listed in the artifact's manifest; refusing to serve it.",
+            hint="Write it with `distill2rules export DIR` (which updates the manifest).",
+        )
     if hashlib.sha256(data).hexdigest() != digest:
-        raise ArtifactError(f"{art_dir / name} does not match its sha256 in the manifest (modified or corrupted).",
-                            hint="Re-export it, or run `distill2rules verify DIR`.")
+        raise ArtifactError(
+            f"{art_dir / name} does not match its sha256 in the manifest (modified or corrupted).",
+            hint="Re-export it, or run `distill2rules verify DIR`.",
+        )
 
 
 def load(path: str | os.PathLike[str], **kw: Any) -> Scorer:

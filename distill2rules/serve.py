@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -27,8 +28,14 @@ def predict_frame(art_dir: str | Path, X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(proba, columns=[f"p_{c}" for c in spec["classes"]], index=X.index)
 
 
-def predict_file(art_dir: str | Path, data: str | Path, out: str | Path, *, sep: str | None = None,
-                 encoding: str | None = None) -> int:
+def predict_file(
+    art_dir: str | Path,
+    data: str | Path,
+    out: str | Path,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+) -> int:
     """Score a CSV/Parquet file with the artifact's student; write ``p_<class>`` columns to ``out``.
 
     Streams: rows are read, scored and written in chunks (:mod:`distill2rules._stream`).
@@ -38,22 +45,30 @@ def predict_file(art_dir: str | Path, data: str | Path, out: str | Path, *, sep:
     return stream_predict(art_dir, data, out, sep=sep, encoding=encoding)
 
 
-def _artifact_context(art_dir: str | Path, evaluation: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def _artifact_context(
+    art_dir: str | Path, evaluation: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """What exporters may show beside the spec: fit metrics, the latest ``evaluate`` result
     (``evaluation`` or ``evaluation.json``) and provenance, read from a hash-checked artifact."""
     d = Path(art_dir)
     manifest = check_hashes(d)  # a changed artifact is refused, never re-rendered
     listed = manifest["files"]
-    metrics = json.loads(read_member(d, manifest, "metrics.json")) if "metrics.json" in listed else None
+    metrics = (
+        json.loads(read_member(d, manifest, "metrics.json")) if "metrics.json" in listed else None
+    )
     if evaluation is None and "evaluation.json" in listed:
         evaluation = json.loads(read_member(d, manifest, "evaluation.json"))
-    provenance = {"teacher": manifest.get("teacher"), "dataset": manifest.get("data", {}).get("name"),
-                  **manifest.get("config", {})}
+    provenance = {
+        "teacher": manifest.get("teacher"),
+        "dataset": manifest.get("data", {}).get("name"),
+        **manifest.get("config", {}),
+    }
     return {"metrics": metrics, "evaluation": evaluation, "provenance": provenance}
 
 
-def rulecard_files(art_dir: str | Path, spec: Mapping[str, Any],
-                   evaluation: Mapping[str, Any] | None = None) -> dict[str, str | bytes]:
+def rulecard_files(
+    art_dir: str | Path, spec: Mapping[str, Any], evaluation: Mapping[str, Any] | None = None
+) -> dict[str, str | bytes]:
     """``rulecard.md/.html/.json`` of an artifact: its spec, fit metrics, provenance and, when
     present, the latest ``evaluate`` result (``evaluation`` or ``evaluation.json``)."""
     return get_exporter("rulecard").write_files(spec, **_artifact_context(art_dir, evaluation))
@@ -63,12 +78,20 @@ def _file_exporter(format: str) -> Exporter:
     """The registered exporter ``format`` if it writes artifact files; a ConfigError otherwise."""
     choices = [n for n, e in EXPORTERS.items() if e.file_names]
     if format not in choices:
-        raise ConfigError(f"unknown export format {format!r}.",
-                          hint="Use " + " or ".join(f"--format {n}" for n in choices) + ".")
+        raise ConfigError(
+            f"unknown export format {format!r}.",
+            hint="Use " + " or ".join(f"--format {n}" for n in choices) + ".",
+        )
     return EXPORTERS.get(format)
 
 
-def export_artifact(art_dir: str | Path, *, format: str = "onnx", inputs: str = "tensors", out: str | Path | None = None) -> list[Path]:
+def export_artifact(
+    art_dir: str | Path,
+    *,
+    format: str = "onnx",
+    inputs: str = "tensors",
+    out: str | Path | None = None,
+) -> list[Path]:
     """Export the artifact's student with a registered exporter (``onnx``, ``rulecard``...);
     into the artifact unless ``out`` is given."""
     spec = load_spec(art_dir)  # checks every file's hash first: a tampered artifact is refused

@@ -90,7 +90,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.log:
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
-    def _send(self, status: int, body: Any, *, close: bool = False, headers: Mapping[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: Any,
+        *,
+        close: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         data = body if isinstance(body, bytes) else _dumps(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -111,7 +118,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> Any:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            raise _HTTPError(411, "send the body with a Content-Length (chunked requests are not accepted).")
+            raise _HTTPError(
+                411, "send the body with a Content-Length (chunked requests are not accepted)."
+            )
         length = self.headers.get("Content-Length")
         if length is None:
             raise _HTTPError(411, "a Content-Length header is required.")
@@ -122,8 +131,11 @@ class _Handler(BaseHTTPRequestHandler):
         if n < 0:
             raise _HTTPError(400, "Content-Length must not be negative.")
         if n > self.server.max_body:
-            raise _HTTPError(413, f"the body has {n} bytes; this server accepts at most {self.server.max_body}.",
-                             limit=self.server.max_body)
+            raise _HTTPError(
+                413,
+                f"the body has {n} bytes; this server accepts at most {self.server.max_body}.",
+                limit=self.server.max_body,
+            )
         raw = self.rfile.read(n)
         try:
             return json.loads(raw.decode("utf-8"))
@@ -144,16 +156,27 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/model":
             self._send(200, self.server.model_json)
         elif path in ("/score", "/explain"):
-            self._send(405, {"error": f"{path} takes POST with a JSON record or list of records."},
-                       headers={"Allow": "POST"})
+            self._send(
+                405,
+                {"error": f"{path} takes POST with a JSON record or list of records."},
+                headers={"Allow": "POST"},
+            )
         else:
-            self._send(404, {"error": f"no endpoint {path}; try POST /score, POST /explain, GET /health, GET /model."})
+            self._send(
+                404,
+                {
+                    "error": f"no endpoint {path}; try POST /score, POST /explain, GET /health, GET /model."
+                },
+            )
 
     def do_POST(self) -> None:
         path, query = self._route()
         if path not in ("/score", "/explain"):
-            self._send(404 if path not in ("/health", "/model") else 405,
-                       {"error": f"no POST endpoint {path}; try POST /score or POST /explain."}, close=True)
+            self._send(
+                404 if path not in ("/health", "/model") else 405,
+                {"error": f"no POST endpoint {path}; try POST /score or POST /explain."},
+                close=True,
+            )
             return
         try:
             body = self._body()
@@ -169,12 +192,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.errors += 1
             if self.server.log:
                 self.log_error("internal error: %s: %s", type(exc).__name__, exc)
-            self._send(500, {"error": f"internal error ({type(exc).__name__}); see the server log."})
+            self._send(
+                500, {"error": f"internal error ({type(exc).__name__}); see the server log."}
+            )
             return
         self._send(200, result)
 
     def do_PUT(self) -> None:
-        self._send(405, {"error": "use POST /score or POST /explain."}, close=True, headers={"Allow": "GET, POST"})
+        self._send(
+            405,
+            {"error": "use POST /score or POST /explain."},
+            close=True,
+            headers={"Allow": "GET, POST"},
+        )
 
     do_DELETE = do_PATCH = do_PUT
 
@@ -193,10 +223,17 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(body, dict):
             return scorer.score(body) if path == "/score" else scorer.explain(body, top=top)
         if not isinstance(body, list):
-            raise _HTTPError(400, f"send a JSON object (one record) or an array of records, got {type(body).__name__}.")
+            raise _HTTPError(
+                400,
+                f"send a JSON object (one record) or an array of records, got {type(body).__name__}.",
+            )
         if len(body) > self.server.max_records:
-            raise _HTTPError(413, f"{len(body)} records in one request; this server accepts at most "
-                                  f"{self.server.max_records}.", limit=self.server.max_records)
+            raise _HTTPError(
+                413,
+                f"{len(body)} records in one request; this server accepts at most "
+                f"{self.server.max_records}.",
+                limit=self.server.max_records,
+            )
         if path == "/score":
             return {"results": scorer.score_many(body).to_list() if body else []}
         out = []
@@ -215,9 +252,20 @@ class ScoringServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], scorer: Scorer, *, workers: int = 4, queue: int = 16,
-                 max_body: int = MAX_BODY, max_records: int = MAX_RECORDS, top: int = 4,
-                 idle_timeout: float = 5.0, model_json: Mapping[str, Any] | None = None, log: bool = False) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        scorer: Scorer,
+        *,
+        workers: int = 4,
+        queue: int = 16,
+        max_body: int = MAX_BODY,
+        max_records: int = MAX_RECORDS,
+        top: int = 4,
+        idle_timeout: float = 5.0,
+        model_json: Mapping[str, Any] | None = None,
+        log: bool = False,
+    ) -> None:
         if workers < 1 or queue < 0:
             raise ValueError(f"workers must be >= 1 and queue >= 0, got {workers} and {queue}.")
         self.scorer = scorer
@@ -229,8 +277,14 @@ class ScoringServer(ThreadingHTTPServer):
         self.rejected = 0
         self._slots = threading.BoundedSemaphore(self.workers + self.queue)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="distill2rules-serve")
-        self.health = {"status": "ok", "model": scorer.metadata.get("model") or scorer.kind, "kind": scorer.kind,
-                       "inputs": scorer.inputs, "classes": scorer.classes, "workers": self.workers}
+        self.health = {
+            "status": "ok",
+            "model": scorer.metadata.get("model") or scorer.kind,
+            "kind": scorer.kind,
+            "inputs": scorer.inputs,
+            "classes": scorer.classes,
+            "workers": self.workers,
+        }
         self.model_json = _dumps({"schema": scorer.schema(), "rulecard": model_json})
         super().__init__(address, _Handler)
 
@@ -258,10 +312,17 @@ class ScoringServer(ThreadingHTTPServer):
             self._slots.release()
 
     def _refuse(self, request: Any) -> None:
-        body = _dumps({"error": "the server is at capacity; retry shortly.", "workers": self.workers,
-                       "queue": self.queue})
-        head = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
-                f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n").encode("ascii")
+        body = _dumps(
+            {
+                "error": "the server is at capacity; retry shortly.",
+                "workers": self.workers,
+                "queue": self.queue,
+            }
+        )
+        head = (
+            f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        ).encode("ascii")
         try:
             request.settimeout(1.0)
             request.sendall(head + body)
@@ -299,8 +360,9 @@ def _rulecard_json(path: Path, scorer: Scorer) -> Any:
     return jsonable(rulecard(from_json(spec_text)))
 
 
-def make_server(path: str | Path, *, host: str = "127.0.0.1", port: int = 8000, extra: str = "error",
-                **kw: Any) -> ScoringServer:
+def make_server(
+    path: str | Path, *, host: str = "127.0.0.1", port: int = 8000, extra: str = "error", **kw: Any
+) -> ScoringServer:
     """A bound (not yet serving) :class:`ScoringServer` for an artifact directory or ``.onnx`` file.
 
     ``port=0`` picks a free port (``server.server_address``). Other keywords: ``workers``,
@@ -323,8 +385,15 @@ def serve(path: str | Path, *, host: str = "127.0.0.1", port: int = 8000, **kw: 
         server.server_close()
 
 
-def load_test(url: str, records: list[Mapping[str, Any]], *, requests: int = 500, threads: int = 4,
-              path: str = "/explain", timeout: float = 30.0) -> dict[str, Any]:
+def load_test(
+    url: str,
+    records: list[Mapping[str, Any]],
+    *,
+    requests: int = 500,
+    threads: int = 4,
+    path: str = "/explain",
+    timeout: float = 30.0,
+) -> dict[str, Any]:
     """Fire ``requests`` POSTs (one record each, cycling through ``records``) from ``threads``
     keep-alive clients; returns throughput, latency percentiles, status counts and the answers.
 
@@ -372,6 +441,15 @@ def load_test(url: str, records: list[Mapping[str, Any]], *, requests: int = 500
     def pct(q: float) -> float:
         return lat[min(len(lat) - 1, round(q * (len(lat) - 1)))] * 1e3 if lat else math.nan
 
-    return {"requests": len(lat), "threads": threads, "path": path, "seconds": wall,
-            "throughput_rps": len(lat) / wall if wall > 0 else math.nan, "p50_ms": pct(0.5), "p99_ms": pct(0.99),
-            "max_ms": pct(1.0), "statuses": statuses, "answers": answers}
+    return {
+        "requests": len(lat),
+        "threads": threads,
+        "path": path,
+        "seconds": wall,
+        "throughput_rps": len(lat) / wall if wall > 0 else math.nan,
+        "p50_ms": pct(0.5),
+        "p99_ms": pct(0.99),
+        "max_ms": pct(1.0),
+        "statuses": statuses,
+        "answers": answers,
+    }

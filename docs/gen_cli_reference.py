@@ -52,7 +52,9 @@ def option_rows(cmd) -> list[str]:
         names = ", ".join(f"`{o}`" for o in p.opts + p.secondary_opts)
         help_ = (p.help or "").replace("|", "\\|").replace("\n", " ")
         default = _default(p).replace("|", "\\|")
-        rows.append(f"| {names} | {help_} | {'yes' if p.required else ''} | {f'`{default}`' if default else ''} |")
+        rows.append(
+            f"| {names} | {help_} | {'yes' if p.required else ''} | {f'`{default}`' if default else ''} |"
+        )
     return rows
 
 
@@ -61,7 +63,9 @@ def arg_help(cmd) -> list[str]:
     out = []
     for p in cmd.params:
         if _is_arg(p) and getattr(p, "help", None):
-            out.append(f"* `{p.name.upper()}` (argument{'' if p.required else ', optional'}): {p.help}")
+            out.append(
+                f"* `{p.name.upper()}` (argument{'' if p.required else ', optional'}): {p.help}"
+            )
     return out
 
 
@@ -69,11 +73,18 @@ def render() -> str:
     from distill2rules.cli.main import app
 
     root = typer.main.get_command(app)
-    lines = ["# CLI reference", "",
-             "Generated from the typer app by `docs/gen_cli_reference.py`; do not edit by hand. "
-             "Every command also has `--help`. Library errors print one line on stderr and exit with code 2.", ""]
+    lines = [
+        "# CLI reference",
+        "",
+        "Generated from the typer app by `docs/gen_cli_reference.py`; do not edit by hand. "
+        "Every command also has `--help`. Library errors print one line on stderr and exit with code 2.",
+        "",
+    ]
     cmds = [(p, c) for p, c in walk(root, []) if p]
-    lines.append("Commands: " + ", ".join(f"[`{' '.join(p)}`](#{'-'.join(p)})" for p, c in cmds if not _is_group(c)))
+    lines.append(
+        "Commands: "
+        + ", ".join(f"[`{' '.join(p)}`](#{'-'.join(p)})" for p, c in cmds if not _is_group(c))
+    )
     lines.append("")
     for path, cmd in cmds:
         full = "distill2rules " + " ".join(path)
@@ -81,9 +92,19 @@ def render() -> str:
         help_text = (cmd.help or "").strip().split("\n\n")[0]
         lines += [help_text, ""]
         if _is_group(cmd):
-            lines += ["Subcommands: " + ", ".join(f"`{full} {n}`" for n in sorted(cmd.commands)), ""]
+            lines += [
+                "Subcommands: " + ", ".join(f"`{full} {n}`" for n in sorted(cmd.commands)),
+                "",
+            ]
             continue
-        usage = " ".join(["[OPTIONS]"] + [p.name.upper() if p.required else f"[{p.name.upper()}]" for p in cmd.params if _is_arg(p)])
+        usage = " ".join(
+            ["[OPTIONS]"]
+            + [
+                p.name.upper() if p.required else f"[{p.name.upper()}]"
+                for p in cmd.params
+                if _is_arg(p)
+            ]
+        )
         lines += ["```", f"{full} {usage}", "```", ""]
         lines += arg_help(cmd)
         if arg_help(cmd):

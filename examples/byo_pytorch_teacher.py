@@ -35,7 +35,9 @@ def train_my_mlp(X, y, *, epochs: int, seed: int = 0):
     Xt = torch.tensor(X, dtype=torch.float32)
     yt = torch.tensor(y, dtype=torch.float32)
     mean, std = Xt.mean(0), Xt.std(0).clamp_min(1e-6)
-    net = nn.Sequential(nn.Linear(X.shape[1], 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1))
+    net = nn.Sequential(
+        nn.Linear(X.shape[1], 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1)
+    )
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     for _ in range(epochs):
         opt.zero_grad()
@@ -58,33 +60,55 @@ class Standardised(__import__("torch").nn.Module):
         return self.net((x - self.mean) / self.std)
 
 
-def save_teacher(out: Path, net, mean, std, features: list[str], classes: list[str]) -> tuple[Path, Path]:
+def save_teacher(
+    out: Path, net, mean, std, features: list[str], classes: list[str]
+) -> tuple[Path, Path]:
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
     # (a) TorchScript + a sidecar naming columns and classes
     ts = out / "teacher.torchscript.pt"
-    torch.jit.trace(Standardised(net, mean, std).eval(), torch.zeros(1, len(features))).save(str(ts))
-    (out / "teacher.json").write_text(json.dumps({"feature_names": features, "classes": classes}, indent=1))
+    torch.jit.trace(Standardised(net, mean, std).eval(), torch.zeros(1, len(features))).save(
+        str(ts)
+    )
+    (out / "teacher.json").write_text(
+        json.dumps({"feature_names": features, "classes": classes}, indent=1)
+    )
     # (b) state_dict + a sidecar with the architecture and the preprocessing
     sd_dir = out / "state_dict"
     sd_dir.mkdir(exist_ok=True)
     sd = sd_dir / "teacher.pt"
     torch.save(net.state_dict(), sd)
-    (sd_dir / "teacher.json").write_text(json.dumps({
-        "format": "distill2rules.teacher/1",
-        "architecture": {"type": "mlp", "layers": [len(features), 32, 16, 1], "activation": "relu"},
-        "feature_names": features, "classes": classes,
-        "preprocessing": {"numeric": [{"feature": f, "mean": float(m), "scale": float(s)}
-                                      for f, m, s in zip(features, mean.tolist(), std.tolist())]},
-    }, indent=1))
+    (sd_dir / "teacher.json").write_text(
+        json.dumps(
+            {
+                "format": "distill2rules.teacher/1",
+                "architecture": {
+                    "type": "mlp",
+                    "layers": [len(features), 32, 16, 1],
+                    "activation": "relu",
+                },
+                "feature_names": features,
+                "classes": classes,
+                "preprocessing": {
+                    "numeric": [
+                        {"feature": f, "mean": float(m), "scale": float(s)}
+                        for f, m, s in zip(features, mean.tolist(), std.tolist())
+                    ]
+                },
+            },
+            indent=1,
+        )
+    )
     return ts, sd
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("runs/byo_torch"))
-    ap.add_argument("--small", action="store_true", default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL")))
+    ap.add_argument(
+        "--small", action="store_true", default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL"))
+    )
     args = ap.parse_args(argv)
 
     # ---- part 1: your own training script (the data could come from anywhere)
@@ -94,7 +118,9 @@ def main(argv: list[str] | None = None) -> None:
     features = [c for c in ds.frame.columns if c != ds.target]
     classes = sorted(ds.frame[ds.target].astype(str).unique())
     y = (ds.frame[ds.target].astype(str) == classes[1]).to_numpy().astype("float32")
-    net, mean, std = train_my_mlp(ds.frame[features].to_numpy("float32"), y, epochs=60 if args.small else 300)
+    net, mean, std = train_my_mlp(
+        ds.frame[features].to_numpy("float32"), y, epochs=60 if args.small else 300
+    )
     ts, sd = save_teacher(args.out / "teacher", net, mean, std, features, classes)
     print(f"saved TorchScript teacher {ts} and state_dict teacher {sd} (+ sidecar JSON)")
 
@@ -102,12 +128,22 @@ def main(argv: list[str] | None = None) -> None:
     from distill2rules.pipeline import distill
 
     for path in (ts, sd):
-        res = distill(path, "breast_cancer", student="logreg", temperature=2.0, seed=0, progress=False,
-                      out=args.out / f"logreg_from_{path.parent.name}", student_params={"max_terms": 8})
+        res = distill(
+            path,
+            "breast_cancer",
+            student="logreg",
+            temperature=2.0,
+            seed=0,
+            progress=False,
+            out=args.out / f"logreg_from_{path.parent.name}",
+            student_params={"max_terms": 8},
+        )
         t = res.metrics["test"]
-        print(f"{path.name:26s} teacher acc {t['teacher']['accuracy']:.3f} → logreg student acc "
-              f"{t['student']['accuracy']:.3f}, fidelity {t['student']['fidelity']:.3f} "
-              f"({res.metrics['size']['student']['parameters']} parameters vs {res.metrics['size']['teacher_parameters']})")
+        print(
+            f"{path.name:26s} teacher acc {t['teacher']['accuracy']:.3f} → logreg student acc "
+            f"{t['student']['accuracy']:.3f}, fidelity {t['student']['fidelity']:.3f} "
+            f"({res.metrics['size']['student']['parameters']} parameters vs {res.metrics['size']['teacher_parameters']})"
+        )
 
 
 if __name__ == "__main__":

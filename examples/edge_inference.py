@@ -62,12 +62,18 @@ def load_rows(path: str) -> list[dict[str, str]]:
 def feeds(rows: list[dict[str, str]], sc: dict) -> dict[str, np.ndarray]:
     """The graph's inputs, as ``distill2rules.Scorer`` builds them (any of the three input modes)."""
     num_cols, cat_cols = sc["numeric"], sc["categorical"]
-    num = np.array([[number(r.get(c, "")) for c in num_cols] for r in rows], dtype=np.float32).reshape(len(rows), len(num_cols))
+    num = np.array(
+        [[number(r.get(c, "")) for c in num_cols] for r in rows], dtype=np.float32
+    ).reshape(len(rows), len(num_cols))
     cats = [[category(r.get(c, "")) for c in cat_cols] for r in rows]
-    if any(f["dtype"] == "int64" for f in sc["feeds"]):  # inputs="codes": 0 missing, i = i-th category, n+1 unseen
+    if any(
+        f["dtype"] == "int64" for f in sc["feeds"]
+    ):  # inputs="codes": 0 missing, i = i-th category, n+1 unseen
         tables = [{s: i + 1 for i, s in enumerate(sc["categories"][c])} for c in cat_cols]
-        cat = np.array([[0 if v == "" else t.get(v, len(t) + 1) for v, t in zip(row, tables)] for row in cats],
-                       dtype=np.int64).reshape(len(rows), len(cat_cols))
+        cat = np.array(
+            [[0 if v == "" else t.get(v, len(t) + 1) for v, t in zip(row, tables)] for row in cats],
+            dtype=np.int64,
+        ).reshape(len(rows), len(cat_cols))
     else:
         cat = np.array(cats, dtype=object).reshape(len(rows), len(cat_cols))
     out = {}
@@ -76,17 +82,25 @@ def feeds(rows: list[dict[str, str]], sc: dict) -> dict[str, np.ndarray]:
             out[f["name"]] = num if f["name"] == "numeric" else cat
         else:  # inputs="columns": one [N, 1] input per column
             c = f["columns"][0]
-            out[f["name"]] = num[:, [num_cols.index(c)]] if c in num_cols else cat[:, [cat_cols.index(c)]]
+            out[f["name"]] = (
+                num[:, [num_cols.index(c)]] if c in num_cols else cat[:, [cat_cols.index(c)]]
+            )
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="Decisions and reason codes from student.onnx (onnxruntime only).")
+    ap = argparse.ArgumentParser(
+        description="Decisions and reason codes from student.onnx (onnxruntime only)."
+    )
     ap.add_argument("model", help="student.onnx written by `distill2rules fit` or `export`")
     ap.add_argument("rows", help="CSV with the raw feature columns (header row)")
     ap.add_argument("--top", type=int, default=3, help="reason codes per row")
-    ap.add_argument("--small", action="store_true", default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL")),
-                    help="test mode: also report whether distill2rules was imported")
+    ap.add_argument(
+        "--small",
+        action="store_true",
+        default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL")),
+        help="test mode: also report whether distill2rules was imported",
+    )
     args = ap.parse_args(argv)
 
     so = ort.SessionOptions()
@@ -94,32 +108,52 @@ def main(argv: list[str] | None = None) -> None:
     sess = ort.InferenceSession(args.model, so, providers=["CPUExecutionProvider"])
     meta = sess.get_modelmeta().custom_metadata_map
     if "scorer" not in meta:
-        sys.exit("this graph has no 'scorer' metadata: re-export it with `distill2rules export DIR --format onnx`.")
-    sc = json.loads(meta["scorer"])  # inputs, code tables, classes, adverse class, reason references
+        sys.exit(
+            "this graph has no 'scorer' metadata: re-export it with `distill2rules export DIR --format onnx`."
+        )
+    sc = json.loads(
+        meta["scorer"]
+    )  # inputs, code tables, classes, adverse class, reason references
     classes = sc["classes"]
 
     rows = load_rows(args.rows)
     out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds(rows, sc))))
-    print(f"model: {meta.get('model')} ({sc['kind']}, inputs={sc['inputs']}), classes {classes}, "
-          f"adverse class {sc.get('adverse_class')!r}, {len(rows)} rows")
+    print(
+        f"model: {meta.get('model')} ({sc['kind']}, inputs={sc['inputs']}), classes {classes}, "
+        f"adverse class {sc.get('adverse_class')!r}, {len(rows)} rows"
+    )
     for i in range(len(rows)):
         k = int(out["label"][i])
         print(f"\nrow {i}: decision {classes[k]!r} (p = {float(out['probabilities'][i, k]):.2f})")
         if "contributions" in out:
             # each term's push toward the decision, against the term's reference (as `distill2rules explain`)
-            sign = -1.0 if sc["link"] == "logistic" and k == 0 else 1.0  # logistic: log-odds of classes[1]
-            impact = [(sign * float(c) - t["reference"][k], t) for c, t in zip(out["contributions"][i], sc["terms"])]
-            protected = set(sc.get("protected") or [])  # never cited (fair-lending guard, as `explain`)
-            ranked = sorted((x for x in impact if x[0] > 1e-6 and not protected & set(x[1]["features"])),
-                            key=lambda x: -x[0])[: args.top]
+            sign = (
+                -1.0 if sc["link"] == "logistic" and k == 0 else 1.0
+            )  # logistic: log-odds of classes[1]
+            impact = [
+                (sign * float(c) - t["reference"][k], t)
+                for c, t in zip(out["contributions"][i], sc["terms"])
+            ]
+            protected = set(
+                sc.get("protected") or []
+            )  # never cited (fair-lending guard, as `explain`)
+            ranked = sorted(
+                (x for x in impact if x[0] > 1e-6 and not protected & set(x[1]["features"])),
+                key=lambda x: -x[0],
+            )[: args.top]
             for rank, (d, t) in enumerate(ranked, 1):
-                print(f"  reason {rank}: {t['name']} pushes toward {classes[k]!r} by {d:.2f} "
-                      f"vs its reference {t['reference_text'][k]}")
+                print(
+                    f"  reason {rank}: {t['name']} pushes toward {classes[k]!r} by {d:.2f} "
+                    f"vs its reference {t['reference_text'][k]}"
+                )
         elif "rule" in out:
             r = int(out["rule"][i])
             rules = sc["rules"]
-            print(f"  rule {r + 1} fired: {rules[r]['text']}" if r < len(rules) else
-                  f"  no rule fired: {sc['default']['text']}")
+            print(
+                f"  rule {r + 1} fired: {rules[r]['text']}"
+                if r < len(rules)
+                else f"  no rule fired: {sc['default']['text']}"
+            )
     if args.small:
         print(f"\ndistill2rules imported: {'distill2rules' in sys.modules}")
 

@@ -24,8 +24,12 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("runs/healthcare"))
-    ap.add_argument("--small", action="store_true", default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL")),
-                    help="fast settings for tests")
+    ap.add_argument(
+        "--small",
+        action="store_true",
+        default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL")),
+        help="fast settings for tests",
+    )
     args = ap.parse_args(argv)
 
     from distill2rules.experiments.runs import evaluate_artifact
@@ -38,21 +42,42 @@ def main(argv: list[str] | None = None) -> None:
     print(f"1. teacher: LightGBM on breast_cancer → {teacher}")
     train_reference_teacher("gbt", "breast_cancer", teacher, seed=0, progress=progress)
 
-    params = {"interactions": 0, "outer_bags": 1} if args.small else {"interactions": 5, "outer_bags": 8}
+    params = (
+        {"interactions": 0, "outer_bags": 1} if args.small else {"interactions": 5, "outer_bags": 8}
+    )
     art = args.out / "ebm"
     print(f"2. student: EBM {params}, τ = 2 → {art}")
-    res = distill(teacher, "breast_cancer", student="ebm", temperature=2.0, alpha=0.0, seed=0, out=art,
-                  student_params=params, adverse_class="malignant", progress=progress)
+    res = distill(
+        teacher,
+        "breast_cancer",
+        student="ebm",
+        temperature=2.0,
+        alpha=0.0,
+        seed=0,
+        out=art,
+        student_params=params,
+        adverse_class="malignant",
+        progress=progress,
+    )
     t = res.metrics["test"]
-    print(f"   test accuracy teacher {t['teacher']['accuracy']:.3f} / student {t['student']['accuracy']:.3f}; "
-          f"fidelity {t['student']['fidelity']:.3f}; no-KD student {t['baseline']['accuracy']:.3f}")
+    print(
+        f"   test accuracy teacher {t['teacher']['accuracy']:.3f} / student {t['student']['accuracy']:.3f}; "
+        f"fidelity {t['student']['fidelity']:.3f}; no-KD student {t['baseline']['accuracy']:.3f}"
+    )
 
     print("3. validation: SHAP alignment, stability, latency → evaluation.json")
-    ev = evaluate_artifact(art, "breast_cancer", shap_rows=40 if args.small else 500,
-                           sigmas=(0.05,) if args.small else (0.01, 0.05, 0.1),
-                           latency_calls=20 if args.small else 1000, progress=progress)
+    ev = evaluate_artifact(
+        art,
+        "breast_cancer",
+        shap_rows=40 if args.small else 500,
+        sigmas=(0.05,) if args.small else (0.01, 0.05, 0.1),
+        latency_calls=20 if args.small else 1000,
+        progress=progress,
+    )
     al = ev["alignment"]
-    print(f"   per-row SHAP cosine {al['cosine_mean']:.3f} ± {al['cosine_sd']:.3f}; teacher top features {al['teacher_top'][:3]}")
+    print(
+        f"   per-row SHAP cosine {al['cosine_mean']:.3f} ± {al['cosine_sd']:.3f}; teacher top features {al['teacher_top'][:3]}"
+    )
 
     path = build_report(art, progress=progress)
     print(f"4. report: {path}")

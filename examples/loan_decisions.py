@@ -25,9 +25,18 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("runs/loan_decisions"), help="where to write teacher and artifacts")
-    ap.add_argument("--small", action="store_true", default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL")),
-                    help="fast settings for tests")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/loan_decisions"),
+        help="where to write teacher and artifacts",
+    )
+    ap.add_argument(
+        "--small",
+        action="store_true",
+        default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL")),
+        help="fast settings for tests",
+    )
     ap.add_argument("--applicants", type=int, default=3, help="declined applicants to explain")
     args = ap.parse_args(argv)
 
@@ -44,23 +53,41 @@ def main(argv: list[str] | None = None) -> None:
 
     rules_kind = "rules" if "rules" in STUDENTS else "logreg"
     if rules_kind != "rules":
-        print("note: the 'rules' student is not registered in this install; using the logreg scorecard instead")
+        print(
+            "note: the 'rules' student is not registered in this install; using the logreg scorecard instead"
+        )
     students = {
         rules_kind: {"max_rules": 8} if rules_kind == "rules" else {},
-        "ebm": {"interactions": 0, "outer_bags": 1} if args.small else {"interactions": 3, "outer_bags": 4},
+        "ebm": {"interactions": 0, "outer_bags": 1}
+        if args.small
+        else {"interactions": 3, "outer_bags": 4},
     }
     results = {}
     for kind, params in students.items():
         print(f"2. distilling into a {kind} student (τ = 2, soft labels only) → {args.out / kind}")
-        results[kind] = distill(teacher, "german_credit", student=kind, temperature=2.0, alpha=0.0, seed=0,
-                                out=args.out / kind, student_params=params, adverse_class="bad", progress=progress,
-                                baseline=not args.small)  # the no-KD twin is skipped only to keep tests fast
+        results[kind] = distill(
+            teacher,
+            "german_credit",
+            student=kind,
+            temperature=2.0,
+            alpha=0.0,
+            seed=0,
+            out=args.out / kind,
+            student_params=params,
+            adverse_class="bad",
+            progress=progress,
+            baseline=not args.small,
+        )  # the no-KD twin is skipped only to keep tests fast
         t = results[kind].metrics["test"]
-        print(f"   test accuracy: teacher {t['teacher']['accuracy']:.3f}, student {t['student']['accuracy']:.3f}; "
-              f"fidelity (agreement with the teacher) {t['student']['fidelity']:.3f}")
+        print(
+            f"   test accuracy: teacher {t['teacher']['accuracy']:.3f}, student {t['student']['accuracy']:.3f}; "
+            f"fidelity (agreement with the teacher) {t['student']['fidelity']:.3f}"
+        )
 
     card = (args.out / rules_kind / "rulecard.md").read_text(encoding="utf-8")
-    print(f"\n3. the {rules_kind} student's rule card (first 40 lines of {args.out / rules_kind / 'rulecard.md'}):\n")
+    print(
+        f"\n3. the {rules_kind} student's rule card (first 40 lines of {args.out / rules_kind / 'rulecard.md'}):\n"
+    )
     print("\n".join(card.splitlines()[:40]))
 
     ds = load_dataset("german_credit")
@@ -68,13 +95,19 @@ def main(argv: list[str] | None = None) -> None:
     X = test.drop(columns=[ds.target])
     for kind, res in results.items():
         expl = explain_rows(res.spec, X, top=4, adverse_class="bad", counterfactuals=True)
-        declined = [i for i, r in enumerate(expl) if str(r.get("decision")) == "bad"][: args.applicants]
-        print(f"\n4. {kind}: reason codes for {len(declined)} declined applicants of the test split")
+        declined = [i for i, r in enumerate(expl) if str(r.get("decision")) == "bad"][
+            : args.applicants
+        ]
+        print(
+            f"\n4. {kind}: reason codes for {len(declined)} declined applicants of the test split"
+        )
         print(reasons_table([expl[i] for i in declined]))
         if kind == "ebm" and declined:
             path = args.out / "declined_applicants.csv"
             X.iloc[declined].to_csv(path, index=False)
-            print(f"   (rows saved to {path}: try `python examples/edge_inference.py {args.out / 'ebm' / 'student.onnx'} {path}`)")
+            print(
+                f"   (rows saved to {path}: try `python examples/edge_inference.py {args.out / 'ebm' / 'student.onnx'} {path}`)"
+            )
 
 
 if __name__ == "__main__":

@@ -25,16 +25,27 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("runs/paper_quick"))
-    ap.add_argument("--small", action="store_true", default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL")),
-                    help="smoke preset for tests: breast_cancer only, one seed, τ curve {1, 4}")
+    ap.add_argument(
+        "--small",
+        action="store_true",
+        default=bool(os.environ.get("DISTILL2RULES_EXAMPLE_SMALL")),
+        help="smoke preset for tests: breast_cancer only, one seed, τ curve {1, 4}",
+    )
     args = ap.parse_args(argv)
 
-    from distill2rules.experiments.paper import (PaperSettings, format_curve, format_table2, format_table3,
-                                                 run_paper_benchmark)
+    from distill2rules.experiments.paper import (
+        PaperSettings,
+        format_curve,
+        format_table2,
+        format_table3,
+        run_paper_benchmark,
+    )
 
     settings = PaperSettings.preset(smoke=args.small, quick=not args.small)
     result = run_paper_benchmark(settings, out=args.out, progress=not args.small)
-    print(f"mode {settings.mode}: datasets {', '.join(settings.datasets)}, seeds {list(settings.seeds)}\n")
+    print(
+        f"mode {settings.mode}: datasets {', '.join(settings.datasets)}, seeds {list(settings.seeds)}\n"
+    )
     print(format_table2(result))
     print()
     print(format_table3(result))

@@ -12,7 +12,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from distill2rules.exporters._registry import EXPORTERS, Exporter, ExporterRegistry, get_exporter, register
+from distill2rules.exporters._registry import (
+    EXPORTERS,
+    Exporter,
+    ExporterRegistry,
+    get_exporter,
+    register,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from distill2rules.exporters._catalogue import load_catalogue, normalise_catalogue
@@ -21,7 +27,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from distill2rules.exporters._scorer_meta import scorer_metadata
     from distill2rules.exporters._support import attach_support
     from distill2rules.exporters.onnx import onnx_feeds, save_onnx, to_onnx
-    from distill2rules.exporters.reasons import counterfactual, explain_rows, reasons_table, reasons_to_jsonl
+    from distill2rules.exporters.reasons import (
+        counterfactual,
+        explain_rows,
+        reasons_table,
+        reasons_to_jsonl,
+    )
     from distill2rules.exporters.rulecard import (
         card_blocks,
         render_html,

@@ -36,8 +36,14 @@ from typing import Any
 
 from distill2rules.errors import ConfigError
 
-__all__ = ["CATALOGUE_FORMAT", "TEMPLATE_KEYS", "catalogue_of", "load_catalogue", "normalise_catalogue",
-           "render_template"]
+__all__ = [
+    "CATALOGUE_FORMAT",
+    "TEMPLATE_KEYS",
+    "catalogue_of",
+    "load_catalogue",
+    "normalise_catalogue",
+    "render_template",
+]
 
 CATALOGUE_FORMAT = "distill2rules.reasons/1"
 TEMPLATE_KEYS = ("high", "low", "category", "missing")
@@ -47,16 +53,22 @@ _PLACEHOLDERS = {"value", "label", "reference"}
 
 def _check_template(feature: str, key: str, text: Any) -> str:
     if not isinstance(text, str):
-        raise ConfigError(f"reason catalogue: '{feature}'.{key} must be text, got {type(text).__name__}.")
+        raise ConfigError(
+            f"reason catalogue: '{feature}'.{key} must be text, got {type(text).__name__}."
+        )
     try:
         names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
     except ValueError as exc:
-        raise ConfigError(f"reason catalogue: '{feature}'.{key} is not a valid template ({exc}).",
-                          hint="Use {value}, {label} or {reference}; write {{ and }} for braces.") from None
+        raise ConfigError(
+            f"reason catalogue: '{feature}'.{key} is not a valid template ({exc}).",
+            hint="Use {value}, {label} or {reference}; write {{ and }} for braces.",
+        ) from None
     bad = sorted(n for n in names if n not in _PLACEHOLDERS)
     if bad:
-        raise ConfigError(f"reason catalogue: '{feature}'.{key} uses unknown placeholder(s) {', '.join(bad)}.",
-                          hint="Templates may use {value}, {label} and {reference}.")
+        raise ConfigError(
+            f"reason catalogue: '{feature}'.{key} uses unknown placeholder(s) {', '.join(bad)}.",
+            hint="Templates may use {value}, {label} and {reference}.",
+        )
     return text
 
 
@@ -68,8 +80,10 @@ def _parse_special(feature: str, raw: Any) -> dict[str, str]:
         for part in raw.split("|"):
             code, sep, text = part.partition("=")
             if not sep or not code.strip():
-                raise ConfigError(f"reason catalogue: special of '{feature}' must read 'CODE=text|CODE=text', "
-                                  f"got {raw!r}.")
+                raise ConfigError(
+                    f"reason catalogue: special of '{feature}' must read 'CODE=text|CODE=text', "
+                    f"got {raw!r}."
+                )
             out[code.strip()] = text.strip()
         raw = out
     if not isinstance(raw, Mapping):
@@ -91,11 +105,15 @@ def normalise_catalogue(obj: Any) -> dict[str, Any]:
         raise ConfigError("a reason catalogue must be a JSON object with a 'features' map.")
     unknown = sorted(set(obj) - {"format", "features", "decisions"})
     if unknown:
-        raise ConfigError(f"reason catalogue: unknown key(s) {', '.join(unknown)}.",
-                          hint="A catalogue has 'features' and optionally 'decisions'.")
+        raise ConfigError(
+            f"reason catalogue: unknown key(s) {', '.join(unknown)}.",
+            hint="A catalogue has 'features' and optionally 'decisions'.",
+        )
     feats = obj.get("features")
     if not isinstance(feats, Mapping) or not feats:
-        raise ConfigError("a reason catalogue needs a non-empty 'features' map (feature -> label, templates).")
+        raise ConfigError(
+            "a reason catalogue needs a non-empty 'features' map (feature -> label, templates)."
+        )
     out: dict[str, Any] = {}
     for f, entry in feats.items():
         f = str(f)
@@ -105,8 +123,10 @@ def normalise_catalogue(obj: Any) -> dict[str, Any]:
             raise ConfigError(f"reason catalogue: entry of '{f}' must be an object or a label.")
         extra = sorted(set(entry) - _FIELDS)
         if extra:
-            raise ConfigError(f"reason catalogue: '{f}' has unknown field(s) {', '.join(extra)}.",
-                              hint=f"Fields: {', '.join(sorted(_FIELDS))}.")
+            raise ConfigError(
+                f"reason catalogue: '{f}' has unknown field(s) {', '.join(extra)}.",
+                hint=f"Fields: {', '.join(sorted(_FIELDS))}.",
+            )
         item: dict[str, Any] = {}
         for key in ("label", "code"):
             if entry.get(key) not in (None, ""):
@@ -120,15 +140,23 @@ def normalise_catalogue(obj: Any) -> dict[str, Any]:
         out[f] = item
     decisions = obj.get("decisions") or {}
     if not isinstance(decisions, Mapping):
-        raise ConfigError("reason catalogue: 'decisions' must map class labels to words (e.g. {\"1\": \"declined\"}).")
-    return {"format": CATALOGUE_FORMAT, "features": out, "decisions": {str(k): str(v) for k, v in decisions.items()}}
+        raise ConfigError(
+            'reason catalogue: \'decisions\' must map class labels to words (e.g. {"1": "declined"}).'
+        )
+    return {
+        "format": CATALOGUE_FORMAT,
+        "features": out,
+        "decisions": {str(k): str(v) for k, v in decisions.items()},
+    }
 
 
 def load_catalogue(path: str | Path) -> dict[str, Any]:
     """Read ``labels.csv`` or ``labels.json`` into a validated catalogue."""
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"no reason catalogue at {p}.", hint="Pass --labels labels.csv or labels.json.")
+        raise ConfigError(
+            f"no reason catalogue at {p}.", hint="Pass --labels labels.csv or labels.json."
+        )
     text = p.read_text(encoding="utf-8-sig")
     if p.suffix.lower() == ".json":
         try:
@@ -139,12 +167,16 @@ def load_catalogue(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"reason catalogue {p} must be .csv or .json.")
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows or "feature" not in (rows[0].keys() if rows else ()):
-        raise ConfigError(f"{p} needs a header row with a 'feature' column (and label, code, high, low, "
-                          "category, missing, special).")
+        raise ConfigError(
+            f"{p} needs a header row with a 'feature' column (and label, code, high, low, "
+            "category, missing, special)."
+        )
     extra = sorted(set(rows[0]) - _FIELDS - {"feature"})
     if extra:
-        raise ConfigError(f"{p} has unknown column(s) {', '.join(map(str, extra))}.",
-                          hint=f"Columns: feature, {', '.join(sorted(_FIELDS))}.")
+        raise ConfigError(
+            f"{p} has unknown column(s) {', '.join(map(str, extra))}.",
+            hint=f"Columns: feature, {', '.join(sorted(_FIELDS))}.",
+        )
     feats = {}
     for r in rows:
         name = (r.get("feature") or "").strip()

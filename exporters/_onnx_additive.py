@@ -20,7 +20,8 @@ categorical axes search the codes of :func:`._onnx_trees.feature_matrix`.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -55,8 +56,10 @@ def _numeric_axis_bins(edges: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Distinct float32 thresholds (rounded up) and the bin index of every search region."""
     e = np.asarray([as_float(v, f"term '{name}' edge") for v in edges], dtype=np.float64)
     if e.size and (np.isnan(e).any() or np.any(np.diff(e) < 0)):
-        raise SpecError(f"term '{name}' has NaN or unsorted bin edges.",
-                        hint="List the edges in increasing order.")
+        raise SpecError(
+            f"term '{name}' has NaN or unsorted bin edges.",
+            hint="List the edges in increasing order.",
+        )
     up = round_up_f32(e)
     thresholds, counts = np.unique(up, return_counts=True)
     bins = np.concatenate([[1], 1 + np.cumsum(counts)]).astype(np.int64)
@@ -74,8 +77,11 @@ def _axis_size(axis: Mapping[str, Any], name: str) -> int:
 _Wired = list[tuple[Mapping[str, Any], int, int]]  # (axis, input column, flat-index stride)
 
 
-def _parse_tables(spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int,
-                  ) -> tuple[list[np.ndarray], list[_Wired], list[str]]:
+def _parse_tables(
+    spec: Mapping[str, Any],
+    terms: list[Mapping[str, Any]],
+    kp: int,
+) -> tuple[list[np.ndarray], list[_Wired], list[str]]:
     """Checked score arrays, wired axes ``(axis, column, stride)`` and category strings."""
     lookup = column_lookup(spec)
     tables: list[np.ndarray] = []
@@ -90,9 +96,10 @@ def _parse_tables(spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: i
         sizes = [_axis_size(a, name) for a in axes]
         scores = np.asarray(term["scores"], dtype=np.float64)
         if list(scores.shape) != sizes + [kp]:
-            raise SpecError(f"term '{name}' scores have shape {scores.shape}, "
-                            f"expected {tuple(sizes + [kp])}.")
-        strides = [int(np.prod(sizes[a + 1:], dtype=np.int64)) for a in range(len(axes))]
+            raise SpecError(
+                f"term '{name}' scores have shape {scores.shape}, expected {tuple(sizes + [kp])}."
+            )
+        strides = [int(np.prod(sizes[a + 1 :], dtype=np.int64)) for a in range(len(axes))]
         tables.append(scores)
         wired = []
         for axis, stride in zip(axes, strides):
@@ -105,13 +112,19 @@ def _parse_tables(spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: i
         axes_of.append(wired)
         total += int(np.prod(sizes))
     if total >= MAX_FLAT_INDEX:
-        raise SpecError(f"the additive tables hold {total} cells; the ONNX exporter supports "
-                        "fewer than 2**24.", hint="Use fewer bins or fewer pair terms.")
+        raise SpecError(
+            f"the additive tables hold {total} cells; the ONNX exporter supports fewer than 2**24.",
+            hint="Use fewer bins or fewer pair terms.",
+        )
     return tables, axes_of, strings
 
 
-def _features(g: Graph, spec: Mapping[str, Any], axes_of: list, strings: list[str],
-              ) -> tuple[str, Codes]:
+def _features(
+    g: Graph,
+    spec: Mapping[str, Any],
+    axes_of: list,
+    strings: list[str],
+) -> tuple[str, Codes]:
     """The tree input: numeric columns (only if a numeric axis reads them) and category codes."""
     numeric_axes = any(a["kind"] == "numeric" for wired in axes_of for a, _, _ in wired)
     categorical_axes = any(a["kind"] == "categorical" for wired in axes_of for a, _, _ in wired)
@@ -119,21 +132,30 @@ def _features(g: Graph, spec: Mapping[str, Any], axes_of: list, strings: list[st
     return feature_matrix(g, d_num, strings, use_categorical=categorical_axes)
 
 
-def _search_axis(axis: Mapping[str, Any], j: int, codes: Codes, name: str,
-                 ) -> tuple[int, np.ndarray, np.ndarray, int | None]:
+def _search_axis(
+    axis: Mapping[str, Any],
+    j: int,
+    codes: Codes,
+    name: str,
+) -> tuple[int, np.ndarray, np.ndarray, int | None]:
     """(feature, thresholds, bin of every region, NaN bin) of one table axis."""
     if axis["kind"] == "numeric":
         thresholds, bins = _numeric_axis_bins(axis["edges"], name)
         return j, thresholds, bins, 0
-    return (codes.offset + j, code_thresholds(codes.n_codes),
-            _category_bins(axis["categories"], codes), None)
+    return (
+        codes.offset + j,
+        code_thresholds(codes.n_codes),
+        _category_bins(axis["categories"], codes),
+        None,
+    )
 
 
 def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int) -> str:
     """Double contributions of the table terms: [N, T] if K' = 1, else [N, T, K']."""
     tables, axes_of, strings = _parse_tables(spec, terms, kp)
     if g.categorical is not None and all(
-            len(wired) == 1 and wired[0][0]["kind"] == "categorical" for wired in axes_of):
+        len(wired) == 1 and wired[0][0]["kind"] == "categorical" for wired in axes_of
+    ):
         return _coded_block(g, spec, tables, axes_of, strings, kp)
     x, codes = _features(g, spec, axes_of, strings)
     trees = Trees()
@@ -143,8 +165,12 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
         for i, (axis, j, stride) in enumerate(wired):
             base = offset if i == 0 else 0  # the term's table offset rides in its first tree
             feature, thresholds, bins, nan_bin = _search_axis(axis, j, codes, name)
-            trees.add_search(feature, thresholds, [((t, float(b * stride + base)),) for b in bins],
-                             nan_leaf=None if nan_bin is None else ((t, float(base)),))
+            trees.add_search(
+                feature,
+                thresholds,
+                [((t, float(b * stride + base)),) for b in bins],
+                nan_leaf=None if nan_bin is None else ((t, float(base)),),
+            )
         offset += tables[t].size // kp
     index = g.cast(trees.emit(g, x, len(terms)), INT64)
     table = np.concatenate([s.reshape(-1, kp) for s in tables], axis=0)
@@ -153,8 +179,14 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
     return g.op("Gather", [g.const(table, "tables"), index], axis=0)
 
 
-def _coded_block(g: Graph, spec: Mapping[str, Any], tables: list[np.ndarray], axes_of: list[_Wired],
-                 strings: list[str], kp: int) -> str:
+def _coded_block(
+    g: Graph,
+    spec: Mapping[str, Any],
+    tables: list[np.ndarray],
+    axes_of: list[_Wired],
+    strings: list[str],
+    kp: int,
+) -> str:
     """Tables over one categorical axis each (a scorecard's one-hot coefficients): no search.
 
     One ``LabelEncoder`` gives every cell the int64 code of its string (``""`` 0, strings no
@@ -169,16 +201,19 @@ def _coded_block(g: Graph, spec: Mapping[str, Any], tables: list[np.ndarray], ax
     picked = ints if cols == list(range(d_cat)) else g.columns(ints, cols)
     starts = np.arange(len(tables), dtype=np.int64) * codes.n_codes
     index = g.op("Add", [picked, g.const(starts, "starts")])
-    rows = [t.reshape(-1, kp)[_category_bins(wired[0][0]["categories"], codes)]
-            for t, wired in zip(tables, axes_of)]
+    rows = [
+        t.reshape(-1, kp)[_category_bins(wired[0][0]["categories"], codes)]
+        for t, wired in zip(tables, axes_of)
+    ]
     table = np.concatenate(rows, axis=0)
     if kp == 1:
         table = table[:, 0]
     return g.op("Gather", [g.const(table, "tables"), index], axis=0)
 
 
-def _direct_tables(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]],
-                   intercept: float) -> tuple[str, str]:
+def _direct_tables(
+    g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]], intercept: float
+) -> tuple[str, str]:
     """Logistic all-table specs: one tree ensemble emits the outputs' inputs directly.
 
     Targets ``0..T-1`` are the terms' contributions (one leaf per term and row: a pair term
@@ -194,9 +229,13 @@ def _direct_tables(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, A
     for t, (term, wired) in enumerate(zip(terms, axes_of)):
         name = term.get("name", f"term {t}")
         scores = tables[t][..., 0]
-        trees.add_grid([_search_axis(axis, j, codes, name) for axis, j, _ in wired],
-                       lambda bins, t=t, scores=scores: ((t, float(scores[bins])),
-                                                         (n + 1, float(scores[bins]))))
+        trees.add_grid(
+            [_search_axis(axis, j, codes, name) for axis, j, _ in wired],
+            lambda bins, t=t, scores=scores: (
+                (t, float(scores[bins])),
+                (n + 1, float(scores[bins])),
+            ),
+        )
     tie = float(round_down_f32(logistic_tie()))  # s > tie iff s > logistic_tie(), float32 s
     trees.add_constant(((n, tie), (n + 1, float(intercept))))
     y = trees.emit(g, g.cast(x, DOUBLE), n + 2, double=True)
@@ -215,8 +254,9 @@ def _category_bins(categories: Any, codes: Codes) -> np.ndarray:
     return bins
 
 
-def _linear_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]],
-                  kp: int) -> str:
+def _linear_block(
+    g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any]], kp: int
+) -> str:
     """Double contributions ``coef * clip(impute(x))``: [N, T] if K' = 1, else [N, T, K']."""
     lookup = column_lookup(spec)
     cols, impute, lo, hi, coef = [], [], [], [], []
@@ -280,12 +320,22 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
 
     specials = wire_specials(g, spec)  # g.numeric now holds special values as NaN
     thr = spec.get("decision_threshold")  # the label's own rule: the [tie, s] pair paths assume 0.5
-    if kp == 1 and terms and not linear_ids and specials is None and _bounded(terms, intercept) and thr is None:
+    if (
+        kp == 1
+        and terms
+        and not linear_ids
+        and specials is None
+        and _bounded(terms, intercept)
+        and thr is None
+    ):
         _, pair = _direct_tables(g, spec, terms, float(intercept[0]))
         g.op("Softmax", [pair], out="probabilities", axis=1)  # [1 - sigmoid(s), sigmoid(s)]
         g.op("ArgMax", [pair], out="label", axis=1, keepdims=0, select_last_index=0)
-        return [("probabilities", FLOAT, 2), ("label", INT64, -1),
-                ("contributions", FLOAT, len(terms))]
+        return [
+            ("probabilities", FLOAT, 2),
+            ("label", INT64, -1),
+            ("contributions", FLOAT, len(terms)),
+        ]
     blocks = []
     tables = [terms[t] for t in order if terms[t]["type"] == "table"]
     linears = [terms[t] for t in order if terms[t]["type"] == "linear"]
@@ -310,8 +360,14 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
         # infinite (0 * inf would make the first column NaN).
         weights = np.zeros((len(terms), 2), dtype=np.float64)
         weights[:, 1] = 1.0
-        pair = g.op("Gemm", [contrib, g.const(weights, "ones"),
-                             g.const(np.asarray([logistic_tie(), intercept[0]]), "intercept")])
+        pair = g.op(
+            "Gemm",
+            [
+                contrib,
+                g.const(weights, "ones"),
+                g.const(np.asarray([logistic_tie(), intercept[0]]), "intercept"),
+            ],
+        )
         probs = g.op("Softmax", [pair], axis=1)
         g.op("ArgMax", [pair], out="label", axis=1, keepdims=0, select_last_index=0)
         label = "label"

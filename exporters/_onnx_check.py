@@ -8,20 +8,41 @@ onnxruntime (imported lazily) and compares it with :func:`distill2rules.spec.eva
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from distill2rules.errors import ArtifactError
 
-_SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1e38, -1e38, 3.4028235e38,
-                     -3.4028235e38, 1e-45, -1e-45, 1.1754944e-38, 1e6, -1e6], dtype=np.float64)
+_SPECIAL = np.array(
+    [
+        np.nan,
+        np.inf,
+        -np.inf,
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        1e38,
+        -1e38,
+        3.4028235e38,
+        -3.4028235e38,
+        1e-45,
+        -1e-45,
+        1.1754944e-38,
+        1e6,
+        -1e6,
+    ],
+    dtype=np.float64,
+)
 _ODD_STRINGS = ["", "__unseen__", " ", "nan", "None", "é", "x" * 64, "0", "1.0"]
 
 
-def _spec_thresholds(spec: Mapping[str, Any],
-                     ) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
+def _spec_thresholds(
+    spec: Mapping[str, Any],
+) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
     """Every number and category the spec attaches to each feature."""
     nums: dict[str, list[float]] = {}
     cats: dict[str, list[str]] = {}
@@ -64,13 +85,19 @@ def _neighbours(values: list[float]) -> np.ndarray:
         f = v.astype(np.float32)
         up = np.nextafter(f, np.float32(np.inf))
         down = np.nextafter(f, np.float32(-np.inf))
-        cands = [f, up, down, np.nextafter(up, np.float32(np.inf)),
-                 np.nextafter(down, np.float32(-np.inf))]
+        cands = [
+            f,
+            up,
+            down,
+            np.nextafter(up, np.float32(np.inf)),
+            np.nextafter(down, np.float32(-np.inf)),
+        ]
     return np.concatenate(cands).astype(np.float32)
 
 
-def adversarial_inputs(spec: Mapping[str, Any], n_rows: int = 10_000, *,
-                       random_state: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+def adversarial_inputs(
+    spec: Mapping[str, Any], n_rows: int = 10_000, *, random_state: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows that probe every boundary of ``spec``.
 
     Parameters
@@ -107,7 +134,9 @@ def adversarial_inputs(spec: Mapping[str, Any], n_rows: int = 10_000, *,
         if codes:  # special values (and their float32 neighbours) on a tenth of the rows
             near = _neighbours(codes)
             hit = rng.random(n_rows) < 0.1
-            numeric[hit, j] = rng.choice(np.concatenate([np.asarray(codes, np.float32)] * 4 + [near]), int(hit.sum()))
+            numeric[hit, j] = rng.choice(
+                np.concatenate([np.asarray(codes, np.float32)] * 4 + [near]), int(hit.sum())
+            )
     categorical = np.empty((n_rows, len(cat_cols)), dtype=object)
     for j, c in enumerate(cat_cols):
         pool = list(dict.fromkeys(cats.get(c, []) + _ODD_STRINGS))
@@ -130,8 +159,12 @@ class ParityReport:
     @property
     def ok(self) -> bool:
         """True when every output agrees within ``atol`` (identical labels / fired rules)."""
-        return (self.max_abs_probability <= self.atol and self.label_mismatches == 0
-                and not self.contribution_mismatches and not self.rule_mismatches)
+        return (
+            self.max_abs_probability <= self.atol
+            and self.label_mismatches == 0
+            and not self.contribution_mismatches
+            and not self.rule_mismatches
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
@@ -150,9 +183,17 @@ def _float_gap(got: np.ndarray, want: np.ndarray) -> tuple[float, int]:
     return (float(gap.max()) if gap.size else 0.0), int(bad_special.sum())
 
 
-def check_onnx_parity(model: Any, spec: Mapping[str, Any] | None = None, *, numeric: Any = None,
-                      categorical: Any = None, n_rows: int = 10_000, random_state: int | None = 0,
-                      atol: float = 1e-5, rtol: float = 1e-6) -> ParityReport:
+def check_onnx_parity(
+    model: Any,
+    spec: Mapping[str, Any] | None = None,
+    *,
+    numeric: Any = None,
+    categorical: Any = None,
+    n_rows: int = 10_000,
+    random_state: int | None = 0,
+    atol: float = 1e-5,
+    rtol: float = 1e-6,
+) -> ParityReport:
     """Run ``model`` in onnxruntime and compare it with :func:`distill2rules.spec.evaluate`.
 
     Parameters
@@ -192,17 +233,23 @@ def check_onnx_parity(model: Any, spec: Mapping[str, Any] | None = None, *, nume
     n = next(iter(feeds.values())).shape[0]
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    sess = ort.InferenceSession(model.SerializeToString(), options,
-                                providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     got = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
     with np.errstate(all="ignore"):  # adversarial rows make inf * 0 on purpose
         num = numeric if numeric is not None else np.empty((n, 0))
         cat = categorical if categorical is not None else np.empty((n, 0))
-        ref = evaluate(spec, numeric=np.asarray(num, np.float32),
-                       categorical=np.asarray(cat, object))
+        ref = evaluate(
+            spec, numeric=np.asarray(num, np.float32), categorical=np.asarray(cat, object)
+        )
     p_gap, p_bad = _float_gap(got["probabilities"], ref["probabilities"])
-    report = ParityReport(n_rows=n, max_abs_probability=p_gap if not p_bad else float("inf"),
-                          label_mismatches=int((got["label"] != ref["label"]).sum()), atol=atol)
+    report = ParityReport(
+        n_rows=n,
+        max_abs_probability=p_gap if not p_bad else float("inf"),
+        label_mismatches=int((got["label"] != ref["label"]).sum()),
+        atol=atol,
+    )
     if "contributions" in got:
         contrib = ref["contributions"]
         if spec.get("link") == "softmax":
@@ -220,8 +267,9 @@ def check_onnx_parity(model: Any, spec: Mapping[str, Any] | None = None, *, nume
     return report
 
 
-def assert_onnx_parity(model: Any, spec: Mapping[str, Any] | None = None,
-                       **kwargs: Any) -> ParityReport:
+def assert_onnx_parity(
+    model: Any, spec: Mapping[str, Any] | None = None, **kwargs: Any
+) -> ParityReport:
     """:func:`check_onnx_parity`, raising :class:`~distill2rules.errors.ArtifactError` if not ok."""
     report = check_onnx_parity(model, spec, **kwargs)
     if not report.ok:

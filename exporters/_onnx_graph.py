@@ -7,7 +7,8 @@ Only numpy and onnx are imported here.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
@@ -71,7 +72,7 @@ def category_strings(values: Sequence[Any], what: str) -> list[str]:
             raise SpecError(
                 f"{what} lists the non-string category {v!r}.",
                 hint="Lower the student with canonical category strings "
-                     "(distill2rules.spec.to_category_strings).",
+                "(distill2rules.spec.to_category_strings).",
             )
         out.append(v)
     return out
@@ -117,7 +118,9 @@ class Graph:
         self._used: set[str] = set(reserved)
         self._count = 0
         self.numeric: str | None = None  # [N, d_num] float32 tensor, once inputs are wired
-        self.categorical: str | None = None  # [N, d_cat] string tensor (flat int64 codes if code_space)
+        self.categorical: str | None = (
+            None  # [N, d_cat] string tensor (flat int64 codes if code_space)
+        )
         self.code_space: Any = None  # _onnx_trees.CodeSpace of an inputs="codes" graph
         self._rows: str | None = None
 
@@ -142,8 +145,15 @@ class Graph:
         self.initializers.append(tensor)
         return name
 
-    def op(self, op_type: str, inputs: Sequence[str], *, out: str | Sequence[str] | None = None,
-           domain: str = "", **attrs: Any) -> Any:
+    def op(
+        self,
+        op_type: str,
+        inputs: Sequence[str],
+        *,
+        out: str | Sequence[str] | None = None,
+        domain: str = "",
+        **attrs: Any,
+    ) -> Any:
         """Append a node; returns its output name (or list of names when ``out`` is a list)."""
         outs: list[str]
         if out is None:
@@ -152,8 +162,9 @@ class Graph:
             outs = [out]
         else:
             outs = list(out)
-        node = helper.make_node(op_type, list(inputs), outs, name=self.fresh(f"n_{op_type}"),
-                                domain=domain, **attrs)
+        node = helper.make_node(
+            op_type, list(inputs), outs, name=self.fresh(f"n_{op_type}"), domain=domain, **attrs
+        )
         self.nodes.append(node)
         return outs[0] if (out is None or isinstance(out, str)) else outs
 
@@ -185,8 +196,14 @@ class Graph:
             src = self.numeric if self.numeric is not None else self.categorical
             assert src is not None
             shape = self.op("Shape", [src])
-            self._rows = self.op("Slice", [shape, self.const(np.asarray([0], np.int64), "s"),
-                                           self.const(np.asarray([1], np.int64), "e")])
+            self._rows = self.op(
+                "Slice",
+                [
+                    shape,
+                    self.const(np.asarray([0], np.int64), "s"),
+                    self.const(np.asarray([1], np.int64), "e"),
+                ],
+            )
         return self._rows
 
     def broadcast_rows(self, value: np.ndarray, base: str) -> str:
@@ -240,7 +257,9 @@ def threshold_tie(threshold: float) -> float:
     from distill2rules.spec import link_probabilities
 
     def label1(key: int) -> bool:
-        return bool(link_probabilities(np.asarray([[_unordered(key)]]), "logistic")[0, 1] > threshold)
+        return bool(
+            link_probabilities(np.asarray([[_unordered(key)]]), "logistic")[0, 1] > threshold
+        )
 
     lo, hi = _ordered(-1000.0), _ordered(1000.0)  # sigmoid: exactly 0 and 1 in float64
     while hi - lo > 1:
@@ -249,7 +268,9 @@ def threshold_tie(threshold: float) -> float:
     return _unordered(lo)
 
 
-def link_and_label(g: Graph, scores: str, link: str, threshold: float | None = None) -> tuple[str, str]:
+def link_and_label(
+    g: Graph, scores: str, link: str, threshold: float | None = None
+) -> tuple[str, str]:
     """Double scores [N, K'] -> (double probabilities [N, K], ``label`` int64 [N]).
 
     The label is the first maximum of the double probabilities, as in the reference evaluator;

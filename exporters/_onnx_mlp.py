@@ -12,7 +12,8 @@ reference evaluator, so huge inputs (1e38) saturate the same way instead of over
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,11 @@ from distill2rules.exporters._onnx_graph import (
 from distill2rules.exporters._onnx_trees import encode_strings, string_codes
 
 _ACTIVATIONS = {"relu": "Relu", "tanh": "Tanh", "identity": None}
-_NUMPY_ACT: dict[str, Callable[[Any], Any]] = {"relu": lambda v: np.maximum(v, 0.0), "tanh": np.tanh, "identity": lambda v: v}
+_NUMPY_ACT: dict[str, Callable[[Any], Any]] = {
+    "relu": lambda v: np.maximum(v, 0.0),
+    "tanh": np.tanh,
+    "identity": lambda v: v,
+}
 
 
 def _numeric_block(g: Graph, spec: Mapping[str, Any], preps: list[Mapping[str, Any]]) -> str:
@@ -58,8 +63,13 @@ def _numeric_block(g: Graph, spec: Mapping[str, Any], preps: list[Mapping[str, A
     return g.op("Div", [x, g.const(np.asarray(scale), "scale")])
 
 
-def _category_embedding(g: Graph, spec: Mapping[str, Any], preps: list[Mapping[str, Any]],
-                        weight: np.ndarray, bias: np.ndarray) -> str:
+def _category_embedding(
+    g: Graph,
+    spec: Mapping[str, Any],
+    preps: list[Mapping[str, Any]],
+    weight: np.ndarray,
+    bias: np.ndarray,
+) -> str:
     """Double ``[N, H]``: the first layer's bias plus its one-hot columns picked per row.
 
     ``onehot @ W_cat.T`` is a sum of one column of ``W_cat`` per categorical feature (none for
@@ -87,8 +97,11 @@ def _category_embedding(g: Graph, spec: Mapping[str, Any], preps: list[Mapping[s
             table[f, codes.code[c]] = weight[:, start + i]
         start += len(p["categories"])
     table[0] += bias
-    strings_in = g.categorical if cols == list(range(len(spec["inputs"]["categorical"]))) \
-        else g.columns(g.categorical, cols)  # type: ignore[arg-type]
+    strings_in = (
+        g.categorical
+        if cols == list(range(len(spec["inputs"]["categorical"])))
+        else g.columns(g.categorical, cols)
+    )  # type: ignore[arg-type]
     ints = encode_strings(g, strings_in, codes, integer=True)
     # [F, N] indices: the gathered [F, N, H] rows are summed over the leading axis, i.e. F
     # contiguous [N, H] slabs (a middle-axis reduction is several times slower on batches)
@@ -102,8 +115,11 @@ def _finite(preps: list[Mapping[str, Any]]) -> bool:
     """True when every standardised numeric input is finite whatever the raw value."""
     for p in preps:
         clip = p.get("clip", [None, None]) or [None, None]
-        vals = [as_float(p.get("impute", 0.0), "impute"), as_float(p["mean"], "mean"),
-                as_float(p["scale"], "scale")]
+        vals = [
+            as_float(p.get("impute", 0.0), "impute"),
+            as_float(p["mean"], "mean"),
+            as_float(p["scale"], "scale"),
+        ]
         vals += [as_float(v, "clip") if v is not None else np.inf for v in clip]
         if not np.all(np.isfinite(vals)) or vals[2] == 0:
             return False
@@ -126,31 +142,50 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
     tie = logistic_tie()
     finite = _finite(nums) and all(
         np.all(np.isfinite(np.asarray(layer["weight"], dtype=np.float64)))
-        and np.all(np.isfinite(np.asarray(layer["bias"], dtype=np.float64))) for layer in layers)
+        and np.all(np.isfinite(np.asarray(layer["bias"], dtype=np.float64)))
+        for layer in layers
+    )
     for i, layer in enumerate(layers):
         W = np.asarray(layer["weight"], dtype=np.float64)
         b = np.asarray(layer["bias"], dtype=np.float64).ravel()
         if W.ndim != 2 or W.shape[1] != width or b.shape != (W.shape[0],):
-            raise SpecError(f"mlp layer {i} has weight {W.shape} and bias {b.shape}; "
-                            f"expected inputs of width {width}.")
+            raise SpecError(
+                f"mlp layer {i} has weight {W.shape} and bias {b.shape}; "
+                f"expected inputs of width {width}."
+            )
         act = layer.get("activation", "identity")
         if act not in _ACTIVATIONS:
-            raise SpecError(f"unknown activation '{act}' in mlp layer {i}; "
-                            "expected relu, tanh or identity.")
+            raise SpecError(
+                f"unknown activation '{act}' in mlp layer {i}; expected relu, tanh or identity."
+            )
         last = i == len(layers) - 1
         # logistic link on finite activations: the last layer emits [0, s] and a Softmax
         # gives [1 - sigmoid(s), sigmoid(s)] (no Sigmoid / Sub / Concat)
         # act(tie) = tie keeps the first column at tie through the last activation
-        pair = (last and kp == 1 and W.shape[0] == 1 and finite and spec.get("decision_threshold") is None
-                and float(_NUMPY_ACT[act](np.float64(tie))) == tie)
+        pair = (
+            last
+            and kp == 1
+            and W.shape[0] == 1
+            and finite
+            and spec.get("decision_threshold") is None
+            and float(_NUMPY_ACT[act](np.float64(tie))) == tie
+        )
         if pair:
             W = np.vstack([np.zeros_like(W), W])
             b = np.concatenate([[tie], b])
         if i == 0:
-            h = _first_layer(g, spec, nums, cats, W[:, :width - len(sp)], b)
+            h = _first_layer(g, spec, nums, cats, W[:, : width - len(sp)], b)
             if sp:
                 ind = special_inputs(g, spec, sp, specials)
-                h = g.op("Add", [h, g.op("MatMul", [ind, g.const(W[:, width - len(sp):].T.copy(), "w_special")])])
+                h = g.op(
+                    "Add",
+                    [
+                        h,
+                        g.op(
+                            "MatMul", [ind, g.const(W[:, width - len(sp) :].T.copy(), "w_special")]
+                        ),
+                    ],
+                )
         elif h is not None:
             h = g.op("Gemm", [h, g.const(W, "w"), g.const(b, "b")], transB=1)
         if _ACTIVATIONS[act]:
@@ -159,8 +194,10 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
     if not layers:
         h = g.broadcast_rows(np.zeros((1, 0)), "empty")
     if width != kp:
-        raise SpecError(f"the last mlp layer outputs {width} score(s); a {spec['link']} link over "
-                        f"{len(spec['classes'])} classes needs {kp}.")
+        raise SpecError(
+            f"the last mlp layer outputs {width} score(s); a {spec['link']} link over "
+            f"{len(spec['classes'])} classes needs {kp}."
+        )
     assert h is not None
     if layers and pair:  # type: ignore[possibly-undefined]
         probs = g.op("Softmax", [h], axis=1)  # [tie, s]: sigmoid(s - tie), label s > tie
@@ -171,17 +208,23 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
     return [("probabilities", FLOAT, len(spec["classes"])), ("label", INT64, -1)]
 
 
-def _first_layer(g: Graph, spec: Mapping[str, Any], nums: list[Mapping[str, Any]],
-                 cats: list[Mapping[str, Any]], W: np.ndarray, b: np.ndarray) -> str:
+def _first_layer(
+    g: Graph,
+    spec: Mapping[str, Any],
+    nums: list[Mapping[str, Any]],
+    cats: list[Mapping[str, Any]],
+    W: np.ndarray,
+    b: np.ndarray,
+) -> str:
     """Double ``[N, H]`` = standardised numerics @ W_num.T + one-hot @ W_cat.T + b."""
     d = len(nums)
     if cats:
         rest = _category_embedding(g, spec, cats, W[:, d:], b)
         if not d:
             return rest
-        return g.op("Gemm", [_numeric_block(g, spec, nums), g.const(W[:, :d].copy(), "w"), rest],
-                    transB=1)
+        return g.op(
+            "Gemm", [_numeric_block(g, spec, nums), g.const(W[:, :d].copy(), "w"), rest], transB=1
+        )
     if not d:  # no inputs at all: every row gets the bias
         return g.broadcast_rows(b[None, :], "bias")
-    return g.op("Gemm", [_numeric_block(g, spec, nums), g.const(W, "w"), g.const(b, "b")],
-                transB=1)
+    return g.op("Gemm", [_numeric_block(g, spec, nums), g.const(W, "w"), g.const(b, "b")], transB=1)

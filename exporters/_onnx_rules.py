@@ -14,7 +14,8 @@ per-rule constants: 6 nodes in all.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -79,8 +80,11 @@ def _rule_trees(trees: Trees, codes: Codes, r: int, conds: list[tuple[str, int, 
     search (no subtree is duplicated); further categorical conditions get a tree each.
     """
     steps = [_numeric_step(j, c) for kind, j, c in conds if kind == "numeric"]
-    cats = [(codes.offset + j, _category_truth(codes, c)) for kind, j, c in conds
-            if kind == "categorical"]
+    cats = [
+        (codes.offset + j, _category_truth(codes, c))
+        for kind, j, c in conds
+        if kind == "categorical"
+    ]
     thresholds = code_thresholds(codes.n_codes)
     tail = (cats[0][0], thresholds, cats[0][1]) if cats else None
     trees.add_chain(steps, r, tail)
@@ -99,7 +103,9 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
     categorical_rule: dict[int, list[int]] = {}
     from distill2rules.spec import special_codes
 
-    coded: list[tuple[int, Mapping[str, Any], int, list[float]]] = []  # on columns with special values
+    coded: list[
+        tuple[int, Mapping[str, Any], int, list[float]]
+    ] = []  # on columns with special values
     for r, rule in enumerate(rules):
         for cond in rule.get("conditions", []):
             feature, op = cond.get("feature"), cond.get("op")
@@ -110,7 +116,8 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
             if kind == "numeric":
                 if op not in _NUMERIC_OPS:
                     raise SpecError(
-                        f"operator '{op}' does not apply to numeric feature '{feature}'.")
+                        f"operator '{op}' does not apply to numeric feature '{feature}'."
+                    )
                 points = [v for v, _, _ in special_codes(spec, feature)]
                 if points or op in ("is_special", "not_special"):
                     coded.append((column(lookup, feature, "numeric", what), cond, r, points))
@@ -120,12 +127,18 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
             else:
                 if op not in _CATEGORICAL_OPS:
                     raise SpecError(
-                        f"operator '{op}' does not apply to categorical feature '{feature}'.")
+                        f"operator '{op}' does not apply to categorical feature '{feature}'."
+                    )
                 j = column(lookup, feature, "categorical", what)
                 categorical.setdefault(j, []).append(cond)
                 categorical_rule.setdefault(j, []).append(r)
-    strings = [v for conds in categorical.values() for c in conds if c["op"] in ("in", "not_in")
-               for v in category_strings(c["values"], f"condition on '{c['feature']}'")]
+    strings = [
+        v
+        for conds in categorical.values()
+        for c in conds
+        if c["op"] in ("in", "not_in")
+        for v in category_strings(c["values"], f"condition on '{c['feature']}'")
+    ]
     if numeric or categorical or coded:
         d_num = len(spec["inputs"].get("numeric", [])) if numeric or coded else 0
         x, codes = feature_matrix(g, d_num, strings, use_categorical=bool(categorical))
@@ -140,16 +153,21 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
             _rule_trees(trees, codes, r, per_rule[r])
         for j, cond, r, specials in coded:  # one search over the raw value, codes as points
             thresholds, holds, nan_holds = condition_search(cond, specials)
-            trees.add_search(j, thresholds, [((r, 0.0 if h else 1.0),) for h in holds],
-                             nan_leaf=((r, 0.0 if nan_holds else 1.0),))
+            trees.add_search(
+                j,
+                thresholds,
+                [((r, 0.0 if h else 1.0),) for h in holds],
+                nan_leaf=((r, 0.0 if nan_holds else 1.0),),
+            )
         # every target written at least once (the default rule and condition-free rules: 0)
         trees.add_constant(tuple((r, 0.0) for r in range(len(rules) + 1)))
         failed = trees.emit(g, x, len(rules) + 1)  # failed conditions per rule (exact counts)
         rule = g.op("ArgMin", [failed], out="rule", axis=1, keepdims=0, select_last_index=0)
     else:  # no conditions anywhere: the first rule (or the default) fires for every row
         rule = g.op("Identity", [g.broadcast_rows(np.zeros(1, dtype=np.int64), "zero")], out="rule")
-    probs = np.asarray([r["probabilities"] for r in rules] + [spec["default"]["probabilities"]],
-                       dtype=np.float64)
+    probs = np.asarray(
+        [r["probabilities"] for r in rules] + [spec["default"]["probabilities"]], dtype=np.float64
+    )
     if probs.shape != (len(rules) + 1, k):
         raise SpecError(f"every rule needs {k} class probabilities.")
     g.op("Gather", [g.const(probs.astype(np.float32), "probs"), rule], out="probabilities", axis=0)

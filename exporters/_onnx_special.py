@@ -64,7 +64,9 @@ def wire_specials(g: Graph, spec: Mapping[str, Any]) -> SpecialWiring | None:
     return SpecialWiring(ind, codes, raw)
 
 
-def override_terms(g: Graph, spec: Mapping[str, Any], wiring: SpecialWiring, contrib: str, kp: int) -> str:
+def override_terms(
+    g: Graph, spec: Mapping[str, Any], wiring: SpecialWiring, contrib: str, kp: int
+) -> str:
     """Contributions with each term's special score where its row holds that code."""
     terms = list(spec.get("terms", []))
     member = np.zeros((len(wiring.codes), len(terms)), dtype=np.float64)
@@ -79,29 +81,46 @@ def override_terms(g: Graph, spec: Mapping[str, Any], wiring: SpecialWiring, con
     if not member.any():
         return contrib
     ind = g.cast(wiring.indicators, DOUBLE)
-    hit = g.op("Greater", [g.op("MatMul", [ind, g.const(member, "special_member")]),
-                           g.const(np.asarray(0.5), "half")])
+    hit = g.op(
+        "Greater",
+        [
+            g.op("MatMul", [ind, g.const(member, "special_member")]),
+            g.const(np.asarray(0.5), "half"),
+        ],
+    )
     value = g.op("MatMul", [ind, g.const(scores.reshape(len(wiring.codes), -1), "special_scores")])
     if kp > 1:
-        value = g.op("Reshape", [value, g.const(np.asarray([-1, len(terms), kp], np.int64), "shape")])
+        value = g.op(
+            "Reshape", [value, g.const(np.asarray([-1, len(terms), kp], np.int64), "shape")]
+        )
         hit = g.unsqueeze(hit, 2)
     return g.op("Where", [hit, value, contrib])
 
 
-def special_inputs(g: Graph, spec: Mapping[str, Any], entries: Sequence[Mapping[str, Any]],
-                   wiring: SpecialWiring | None) -> str:
+def special_inputs(
+    g: Graph,
+    spec: Mapping[str, Any],
+    entries: Sequence[Mapping[str, Any]],
+    wiring: SpecialWiring | None,
+) -> str:
     """Double ``[N, S']``: 1 where the row holds ``entries[i]``'s code (MLP special inputs)."""
     from distill2rules.spec import special_key
 
     assert wiring is not None
     pos = {(name, key): s for s, (_, name, key, _) in enumerate(wiring.codes)}
     idx = [pos[(p["feature"], special_key(p["value"]))] for p in entries]
-    ind = wiring.indicators if idx == list(range(len(wiring.codes))) else g.columns(wiring.indicators, idx)
+    ind = (
+        wiring.indicators
+        if idx == list(range(len(wiring.codes)))
+        else g.columns(wiring.indicators, idx)
+    )
     return g.cast(ind, DOUBLE)
 
 
-def condition_search(cond: Mapping[str, Any], specials: Sequence[float],
-                     ) -> tuple[np.ndarray, list[bool], bool]:
+def condition_search(
+    cond: Mapping[str, Any],
+    specials: Sequence[float],
+) -> tuple[np.ndarray, list[bool], bool]:
     """(thresholds, holds per region, holds for NaN) of a numeric condition on a column with
     special values, for a search tree over the raw float32 value (``x < t`` goes left)."""
     from distill2rules.spec import condition_holds
@@ -119,5 +138,7 @@ def condition_search(cond: Mapping[str, Any], specials: Sequence[float],
     reps = np.concatenate([[-np.inf], thresholds]).astype(np.float32)  # one point per region
     x = np.concatenate([reps, [np.nan]]).astype(np.float32)[:, None]
     lookup = {cond["feature"]: ("numeric", 0)}
-    truth = condition_holds(cond, x, np.empty((len(x), 0), dtype=object), lookup, [float(v) for v in specials])
+    truth = condition_holds(
+        cond, x, np.empty((len(x), 0), dtype=object), lookup, [float(v) for v in specials]
+    )
     return thresholds, [bool(v) for v in truth[:-1]], bool(truth[-1])

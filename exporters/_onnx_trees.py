@@ -15,8 +15,9 @@ of one ensemble, so a whole student costs one tree node instead of a chain of sm
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -99,14 +100,27 @@ def encode_strings(g: Graph, strings: str, codes: Codes, *, integer: bool = Fals
         return g.op("Gather", [g.const(table, "recode"), strings], axis=0)
     keys = list(codes.code)
     if integer:
-        return g.op("LabelEncoder", [strings], domain=ML_DOMAIN, keys_strings=keys,
-                    values_int64s=[codes.code[k] for k in keys], default_int64=codes.unseen)
-    return g.op("LabelEncoder", [strings], domain=ML_DOMAIN, keys_strings=keys,
-                values_floats=[float(codes.code[k]) for k in keys], default_float=float(codes.unseen))
+        return g.op(
+            "LabelEncoder",
+            [strings],
+            domain=ML_DOMAIN,
+            keys_strings=keys,
+            values_int64s=[codes.code[k] for k in keys],
+            default_int64=codes.unseen,
+        )
+    return g.op(
+        "LabelEncoder",
+        [strings],
+        domain=ML_DOMAIN,
+        keys_strings=keys,
+        values_floats=[float(codes.code[k]) for k in keys],
+        default_float=float(codes.unseen),
+    )
 
 
-def feature_matrix(g: Graph, d_num: int, strings: Iterable[str],
-                   use_categorical: bool = True) -> tuple[str, Codes]:
+def feature_matrix(
+    g: Graph, d_num: int, strings: Iterable[str], use_categorical: bool = True
+) -> tuple[str, Codes]:
     """Float32 ``[N, d_num + d_cat]``: numeric columns, then the code of every category cell.
 
     ``d_num`` is 0 when no tree reads a numeric column (the matrix is then the codes alone);
@@ -132,11 +146,24 @@ def code_thresholds(n_codes: int) -> np.ndarray:
 class Trees:
     """Attribute lists of one TreeEnsembleRegressor under construction."""
 
-    nodes: dict[str, list] = field(default_factory=lambda: {k: [] for k in (
-        "treeids", "nodeids", "featureids", "modes", "values", "truenodeids", "falsenodeids",
-        "missing_value_tracks_true")})
-    targets: dict[str, list] = field(default_factory=lambda: {k: [] for k in (
-        "treeids", "nodeids", "ids", "weights")})
+    nodes: dict[str, list] = field(
+        default_factory=lambda: {
+            k: []
+            for k in (
+                "treeids",
+                "nodeids",
+                "featureids",
+                "modes",
+                "values",
+                "truenodeids",
+                "falsenodeids",
+                "missing_value_tracks_true",
+            )
+        }
+    )
+    targets: dict[str, list] = field(
+        default_factory=lambda: {k: [] for k in ("treeids", "nodeids", "ids", "weights")}
+    )
     n_trees: int = 0
 
     def _emit_tree(self, rows: list[tuple]) -> None:
@@ -159,8 +186,13 @@ class Trees:
                     self.targets["ids"].append(int(target))
                     self.targets["weights"].append(float(weight))
 
-    def add_search(self, feature: int, thresholds: Sequence[float], leaves: Sequence[Leaf],
-                   nan_leaf: Leaf | None = None) -> None:
+    def add_search(
+        self,
+        feature: int,
+        thresholds: Sequence[float],
+        leaves: Sequence[Leaf],
+        nan_leaf: Leaf | None = None,
+    ) -> None:
         """Add one tree: region ``r`` (``thresholds[r-1] <= x < thresholds[r]``) -> ``leaves[r]``.
 
         ``thresholds`` are increasing float32 values; ``len(leaves) == len(thresholds) + 1``.
@@ -201,8 +233,9 @@ class Trees:
             rows[root] = (root, feature, "BRANCH_LT", float("-inf"), missing, search, 1, None)
         self._emit_tree(rows)
 
-    def add_grid(self, axes: Sequence[tuple[int, Sequence[float], Sequence[int], int | None]],
-                 leaf: Any) -> None:
+    def add_grid(
+        self, axes: Sequence[tuple[int, Sequence[float], Sequence[int], int | None]], leaf: Any
+    ) -> None:
         """Add one tree over 1..n axes: ``leaf(bins)`` for the tuple of each axis's bin.
 
         Each axis is ``(feature, thresholds, region_bins, nan_bin)``: region ``r`` of the
@@ -252,8 +285,12 @@ class Trees:
         axis(0, ())
         self._emit_tree(rows)
 
-    def add_chain(self, steps: Sequence[tuple[int, str, float, bool, bool]], target: int,
-                  tail: tuple[int, Sequence[float], Sequence[bool]] | None = None) -> None:
+    def add_chain(
+        self,
+        steps: Sequence[tuple[int, str, float, bool, bool]],
+        target: int,
+        tail: tuple[int, Sequence[float], Sequence[bool]] | None = None,
+    ) -> None:
         """Add one tree adding 1 to ``target`` unless every step (and the tail) holds.
 
         A step ``(feature, mode, value, tracks_true, hold_if_true)`` is one branch node whose
@@ -286,8 +323,9 @@ class Trees:
             rows[nid] = (nid, feature, mode, float(value), t_id, f_id, int(tracks), None)
             return nid
 
-        def search(feature: int, thresholds: Sequence[float], holds: Sequence[bool],
-                   lo: int, hi: int) -> int:
+        def search(
+            feature: int, thresholds: Sequence[float], holds: Sequence[bool], lo: int, hi: int
+        ) -> int:
             if lo == hi:
                 return leaf(hold if holds[lo] else fail, feature)
             nid = new_id()
@@ -314,8 +352,9 @@ class Trees:
         that no tree writes to)."""
         self._emit_tree([(0, 0, "LEAF", 0.0, 0, 0, 0, leaf)])
 
-    def emit(self, g: Graph, x: str, n_targets: int, out: str | None = None,
-             double: bool = False) -> str:
+    def emit(
+        self, g: Graph, x: str, n_targets: int, out: str | None = None, double: bool = False
+    ) -> str:
         """The TreeEnsembleRegressor node; returns its float32 ``[N, n_targets]`` output.
 
         ``double``: leaf weights as a float64 tensor; onnxruntime then sums in float64 when
@@ -330,9 +369,26 @@ class Trees:
             attrs["target_weights_as_tensor"] = numpy_helper.from_array(weights, "w")
             thresholds = np.asarray(attrs.pop("nodes_values"), dtype=np.float32).astype(np.float64)
             attrs["nodes_values_as_tensor"] = numpy_helper.from_array(thresholds, "v")
-        return g.op("TreeEnsembleRegressor", [x], out=out, domain=ML_DOMAIN, n_targets=n_targets,
-                    aggregate_function="SUM", post_transform="NONE", **attrs)
+        return g.op(
+            "TreeEnsembleRegressor",
+            [x],
+            out=out,
+            domain=ML_DOMAIN,
+            n_targets=n_targets,
+            aggregate_function="SUM",
+            post_transform="NONE",
+            **attrs,
+        )
 
 
-__all__ = ["CodeSpace", "Codes", "Leaf", "Trees", "code_thresholds", "encode_strings", "feature_matrix",
-           "string_codes", "wire_codes"]
+__all__ = [
+    "CodeSpace",
+    "Codes",
+    "Leaf",
+    "Trees",
+    "code_thresholds",
+    "encode_strings",
+    "feature_matrix",
+    "string_codes",
+    "wire_codes",
+]

@@ -27,9 +27,24 @@ from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec
 __all__ = ["DEFAULT_PROTECTED", "protected_usage", "resolve_protected"]
 
 DEFAULT_PROTECTED: tuple[str, ...] = (
-    "sex", "gender", "race", "ethnicity", "ethnic", "religion", "marital", "age", "national origin",
-    "nationality", "native country", "citizenship", "foreign worker", "personal status", "disability",
-    "pregnancy", "color", "colour",
+    "sex",
+    "gender",
+    "race",
+    "ethnicity",
+    "ethnic",
+    "religion",
+    "marital",
+    "age",
+    "national origin",
+    "nationality",
+    "native country",
+    "citizenship",
+    "foreign worker",
+    "personal status",
+    "disability",
+    "pregnancy",
+    "color",
+    "colour",
 )
 
 
@@ -40,7 +55,7 @@ def _words(name: str) -> list[str]:
 
 def _contains(words: Sequence[str], phrase: Sequence[str]) -> bool:
     n = len(phrase)
-    return any(list(words[i:i + n]) == list(phrase) for i in range(len(words) - n + 1))
+    return any(list(words[i : i + n]) == list(phrase) for i in range(len(words) - n + 1))
 
 
 def resolve_protected(columns: Iterable[str], protected: Any = None) -> list[str]:
@@ -61,8 +76,10 @@ def resolve_protected(columns: Iterable[str], protected: Any = None) -> list[str
     lower = {c.lower(): c for c in cols}
     unknown = [p for p in wanted if p.lower() not in lower]
     if unknown:
-        raise ConfigError(f"--protected names unknown column(s): {', '.join(unknown)}.",
-                          hint=f"Columns: {', '.join(cols[:12])}{' ...' if len(cols) > 12 else ''}.")
+        raise ConfigError(
+            f"--protected names unknown column(s): {', '.join(unknown)}.",
+            hint=f"Columns: {', '.join(cols[:12])}{' ...' if len(cols) > 12 else ''}.",
+        )
     return [lower[p.lower()] for p in wanted]
 
 
@@ -130,23 +147,31 @@ def _additive_usage(spec: Mapping[str, Any], f: str, entry: dict[str, Any]) -> b
     entry["terms"] = terms
     entry["effect"] = spread
     unit = "log-odds" if spec.get("link") == "logistic" else "score units"
-    entry["text"] = (f"{entry['label']}: moves the score by up to {spread:.2f} {unit}"
-                     + (f" ({spread * POINTS_PER_LOGODDS:.0f} points)" if spec.get("link") == "logistic" else "")
-                     + f" across the values applicants hold (term{'s' if len(terms) > 1 else ''} "
-                     + ", ".join(terms) + ")")
+    entry["text"] = (
+        f"{entry['label']}: moves the score by up to {spread:.2f} {unit}"
+        + (f" ({spread * POINTS_PER_LOGODDS:.0f} points)" if spec.get("link") == "logistic" else "")
+        + f" across the values applicants hold (term{'s' if len(terms) > 1 else ''} "
+        + ", ".join(terms)
+        + ")"
+    )
     return True
 
 
 def _rule_list_usage(spec: Mapping[str, Any], f: str, entry: dict[str, Any]) -> bool:
     """The rules with a condition on ``f`` and the rows they cover (False: none)."""
-    rules = [(str(r.get("name") or f"R{i + 1}"), r.get("support")) for i, r in enumerate(spec["rules"])
-             if any(c["feature"] == f for c in r.get("conditions", []))]
+    rules = [
+        (str(r.get("name") or f"R{i + 1}"), r.get("support"))
+        for i, r in enumerate(spec["rules"])
+        if any(c["feature"] == f for c in r.get("conditions", []))
+    ]
     if not rules:
         return False
     entry["rules"] = [r for r, _ in rules]
     entry["effect"] = int(sum(int(s or 0) for _, s in rules))
-    entry["text"] = (f"{entry['label']}: used in rule{'s' if len(rules) > 1 else ''} "
-                     f"{', '.join(r for r, _ in rules)} (covering {entry['effect']} training rows)")
+    entry["text"] = (
+        f"{entry['label']}: used in rule{'s' if len(rules) > 1 else ''} "
+        f"{', '.join(r for r, _ in rules)} (covering {entry['effect']} training rows)"
+    )
     return True
 
 
@@ -158,7 +183,9 @@ def _mlp_usage(spec: Mapping[str, Any], f: str, entry: dict[str, Any]) -> bool:
 
 
 # how each spec kind uses a feature: fills ``entry`` (``effect``, ``text``, ...), False to leave it out
-_USAGE: KindTable[Callable[[Mapping[str, Any], str, dict[str, Any]], bool]] = KindTable("fair-lending usage")
+_USAGE: KindTable[Callable[[Mapping[str, Any], str, dict[str, Any]], bool]] = KindTable(
+    "fair-lending usage"
+)
 _USAGE.add(AdditiveSpec, _additive_usage)
 _USAGE.add(RuleListSpec, _rule_list_usage)
 _USAGE.add(MLPSpec, _mlp_usage)

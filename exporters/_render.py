@@ -22,11 +22,29 @@ PDO = 20.0
 POINTS_PER_LOGODDS = PDO / math.log(2.0)
 
 #: Class labels that read as the adverse outcome of a binary decision (lower case).
-NEGATIVE_LABELS = frozenset({
-    "bad", "default", "defaulted", "delinquent", "deny", "denied", "decline", "declined",
-    "reject", "rejected", "refused", "no", "false", "fraud", "churn", "churned", "risky",
-    "high risk", "positive risk",
-})
+NEGATIVE_LABELS = frozenset(
+    {
+        "bad",
+        "default",
+        "defaulted",
+        "delinquent",
+        "deny",
+        "denied",
+        "decline",
+        "declined",
+        "reject",
+        "rejected",
+        "refused",
+        "no",
+        "false",
+        "fraud",
+        "churn",
+        "churned",
+        "risky",
+        "high risk",
+        "positive risk",
+    }
+)
 
 __all__ = [
     "BASE_SCORE",
@@ -142,7 +160,9 @@ def infer_adverse_class(classes: Sequence[Any]) -> Any:
     return negative[0] if len(negative) == 1 else None
 
 
-def adverse_index(spec: Mapping[str, Any], adverse_class: Any = None, *, strict: bool = True) -> int | None:
+def adverse_index(
+    spec: Mapping[str, Any], adverse_class: Any = None, *, strict: bool = True
+) -> int | None:
     """Index of the adverse (declined) class, or None when the decision has no adverse side.
 
     Order: the ``adverse_class`` argument; ``spec["meta"]["adverse_class"]``; for two classes,
@@ -222,8 +242,9 @@ def special_text(values: Sequence[Any], labels: Mapping[str, str] | None) -> str
     return shown[0] if len(shown) == 1 else "{" + ", ".join(shown) + "}"
 
 
-def condition_text(cond: Mapping[str, Any], name: str | None = None,
-                   labels: Mapping[str, str] | None = None) -> str:
+def condition_text(
+    cond: Mapping[str, Any], name: str | None = None, labels: Mapping[str, str] | None = None
+) -> str:
     """One rule condition as text, e.g. ``duration > 24`` or ``purpose in {car, radio/tv}``.
 
     ``labels`` (code key -> label) names the feature's special values: ``X is 'no record'``.
@@ -235,7 +256,11 @@ def condition_text(cond: Mapping[str, Any], name: str | None = None,
         if not values:
             return f"{name} is {'never' if op == 'is_special' else 'any'} special value"
         many = len(values) > 1
-        verb = ("is one of " if many else "is ") if op == "is_special" else ("is none of " if many else "is not ")
+        verb = (
+            ("is one of " if many else "is ")
+            if op == "is_special"
+            else ("is none of " if many else "is not ")
+        )
         return f"{name} {verb}{special_text(values, labels)}"
     if op == "is_missing":
         return f"{name} is missing"
@@ -253,13 +278,16 @@ def condition_text(cond: Mapping[str, Any], name: str | None = None,
     else:
         text = f"{name} {op} {cond.get('value', cond.get('values'))}"
     extra = (["missing"] if cond.get("missing", False) else []) + (
-        [special_text(cond["special"], labels)] if cond.get("special") else [])
+        [special_text(cond["special"], labels)] if cond.get("special") else []
+    )
     if extra:
         text += f" (or {', or '.join(extra)})"
     return text
 
 
-def condition_holds_for(cond: Mapping[str, Any], value: Any, specials: Sequence[float] = ()) -> bool:
+def condition_holds_for(
+    cond: Mapping[str, Any], value: Any, specials: Sequence[float] = ()
+) -> bool:
     """Whether one condition holds for one prepared value (float32 number or canonical string).
 
     Mirrors :func:`distill2rules.spec.evaluate`: a missing value takes ``cond["missing"]``, a
@@ -267,8 +295,9 @@ def condition_holds_for(cond: Mapping[str, Any], value: Any, specials: Sequence[
     """
     op = cond["op"]
     missing = _is_missing(value)
-    if op in ("is_special", "not_special") or (len(specials) and not missing and op in ("<=", ">")
-                                                and _among(value, specials)):
+    if op in ("is_special", "not_special") or (
+        len(specials) and not missing and op in ("<=", ">") and _among(value, specials)
+    ):
         if op in ("<=", ">"):
             return _among(value, cond.get("special", []))
         inside = not missing and _among(value, cond.get("values", []))
@@ -325,12 +354,18 @@ def value_text(spec: Mapping[str, Any], feature: str, value: Any) -> str:
     """An applicant's value as shown: a special value by its label (``'no record'``), never the code."""
     from distill2rules.spec import special_label
 
-    label = special_label(spec, feature, value) if isinstance(value, (int, float, np.number)) else None
+    label = (
+        special_label(spec, feature, value) if isinstance(value, (int, float, np.number)) else None
+    )
     return f"'{label}'" if label is not None else fmt_value(value)
 
 
-def condition_with_value(cond: Mapping[str, Any], value: Any, name: str | None = None,
-                         labels: Mapping[str, str] | None = None) -> str:
+def condition_with_value(
+    cond: Mapping[str, Any],
+    value: Any,
+    name: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> str:
     """A condition with the applicant's value, true as stated: ``duration = 36 > 24``.
 
     When the condition fails the text states what is true instead (``duration = 12 ≤ 24``).
@@ -348,7 +383,9 @@ def condition_with_value(cond: Mapping[str, Any], value: Any, name: str | None =
         return f"{name} is '{label}', which {verdict} '{condition_text(cond, name, labels)}'"
     if op in ("is_special", "not_special"):
         verdict = "meets" if holds else "does not meet"
-        return f"{name} = {fmt_value(value)}, which {verdict} '{condition_text(cond, name, labels)}'"
+        return (
+            f"{name} = {fmt_value(value)}, which {verdict} '{condition_text(cond, name, labels)}'"
+        )
     if op in ("is_missing", "not_missing") or _is_missing(value):
         if _is_missing(value):
             if op in ("is_missing", "not_missing"):
@@ -363,7 +400,11 @@ def condition_with_value(cond: Mapping[str, Any], value: Any, name: str | None =
     inside = (op == "in") == holds
     if len(values) == 1:
         rel = "=" if inside else "≠"
-        return f"{name} = {fmt_value(value)} {rel} '{values[0]}'" if not inside else f"{name} = {fmt_value(value)}"
+        return (
+            f"{name} = {fmt_value(value)} {rel} '{values[0]}'"
+            if not inside
+            else f"{name} = {fmt_value(value)}"
+        )
     rel = "is one of" if inside else "is not one of"
     return f"{name} = {fmt_value(value)}, which {rel} {_value_set(values)}"
 
@@ -389,8 +430,10 @@ def rule_text(spec: Mapping[str, Any], rule: Mapping[str, Any], *, default: bool
     from distill2rules.spec import special_values
 
     sv = special_values(spec)
-    conds = [condition_text(c, feature_label(spec, c["feature"]), sv.get(c["feature"]))
-             for c in rule.get("conditions", [])]
+    conds = [
+        condition_text(c, feature_label(spec, c["feature"]), sv.get(c["feature"]))
+        for c in rule.get("conditions", [])
+    ]
     if not conds:
         return f"ALWAYS {outcome}"
     return "IF " + " AND ".join(conds) + f" THEN {outcome}"
@@ -443,4 +486,3 @@ def clip_bounds(term: Mapping[str, Any]) -> tuple[float, float]:
     lo = -math.inf if lo is None else float(lo)
     hi = math.inf if hi is None else float(hi)
     return lo, hi
-

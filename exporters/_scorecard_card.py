@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
 from distill2rules.exporters._render import bin_label, feature_label, fmt_num
 
 __all__ = ["is_points_table", "points_blocks", "points_section"]
@@ -34,15 +35,28 @@ def is_points_table(spec: Mapping[str, Any]) -> bool:
         return False
     if "scorecard" not in (spec.get("meta") or {}):
         return False
-    return all(t["type"] == "table" and len(t["axes"]) == 1 and "bin_counts" in t for t in spec["terms"])
+    return all(
+        t["type"] == "table" and len(t["axes"]) == 1 and "bin_counts" in t for t in spec["terms"]
+    )
 
 
 def _scaling(spec: Mapping[str, Any]) -> dict[str, float]:
     pts = dict(DEFAULT_POINTS)
-    pts.update({k: float(v) for k, v in (((spec.get("meta") or {}).get("scorecard") or {}).get("points") or {}).items()
-                if k in DEFAULT_POINTS})
+    pts.update(
+        {
+            k: float(v)
+            for k, v in (
+                ((spec.get("meta") or {}).get("scorecard") or {}).get("points") or {}
+            ).items()
+            if k in DEFAULT_POINTS
+        }
+    )
     factor = pts["pdo"] / math.log(2.0)
-    return {**pts, "factor": factor, "offset": pts["base_score"] - factor * math.log(pts["base_odds"])}
+    return {
+        **pts,
+        "factor": factor,
+        "offset": pts["base_score"] - factor * math.log(pts["base_odds"]),
+    }
 
 
 def _rate(rates: Any, b: int, adverse: int) -> float | None:
@@ -62,15 +76,32 @@ def _pooled(values: list[float | None], counts: list[int]) -> float | None:
     return num / den if den else None
 
 
-def _row(label: str, bins: list[int], note: str = "", *, term: Mapping[str, Any], s: np.ndarray, counts: list[int],
-         total: int, low: float, adverse: int, factor: float) -> dict[str, Any]:
+def _row(
+    label: str,
+    bins: list[int],
+    note: str = "",
+    *,
+    term: Mapping[str, Any],
+    s: np.ndarray,
+    counts: list[int],
+    total: int,
+    low: float,
+    adverse: int,
+    factor: float,
+) -> dict[str, Any]:
     """One line of a feature's points table (one bin, or the bins of one categorical group)."""
     cnt = [counts[b] for b in bins]
     n = sum(cnt)
-    return {"value": label, "bins": bins, "count": n, "share": n / total if total else None,
-            "event_rate": _pooled([_rate(term.get("event_rates"), b, adverse) for b in bins], cnt),
-            "observed_rate": _pooled([_rate(term.get("label_rates"), b, adverse) for b in bins], cnt),
-            "points": factor * (float(s[bins[0]]) - low), "note": note}
+    return {
+        "value": label,
+        "bins": bins,
+        "count": n,
+        "share": n / total if total else None,
+        "event_rate": _pooled([_rate(term.get("event_rates"), b, adverse) for b in bins], cnt),
+        "observed_rate": _pooled([_rate(term.get("label_rates"), b, adverse) for b in bins], cnt),
+        "points": factor * (float(s[bins[0]]) - low),
+        "note": note,
+    }
 
 
 def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, Any]:
@@ -92,13 +123,28 @@ def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
         counts = [int(c) for c in term["bin_counts"]]
         total = n_rows or sum(counts)
         populated = [b for b, c in enumerate(counts) if c > 0] or list(range(len(s)))
-        codes = dict(term.get("special") or {})  # special values: {key: {"label", "score", "count", ...}}
+        codes = dict(
+            term.get("special") or {}
+        )  # special values: {key: {"label", "score", "count", ...}}
         code_s = {key: sign * float(e["score"][0]) for key, e in codes.items()}
-        low = float(min([s[b] for b in populated] + [code_s[key] for key, e in codes.items() if e.get("count")]))
+        low = float(
+            min(
+                [s[b] for b in populated]
+                + [code_s[key] for key, e in codes.items() if e.get("count")]
+            )
+        )
         base_logodds += low
 
-        row = functools.partial(_row, term=term, s=s, counts=counts, total=total, low=low, adverse=adverse,
-                                factor=sc["factor"])
+        row = functools.partial(
+            _row,
+            term=term,
+            s=s,
+            counts=counts,
+            total=total,
+            low=low,
+            adverse=adverse,
+            factor=sc["factor"],
+        )
         rows = []
         if ax["kind"] == "numeric":
             for b in range(1, len(ax["edges"]) + 2):
@@ -119,37 +165,70 @@ def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
                     other = unseen in bins
                     label = ", ".join(f"'{c}'" for c in levels) if levels else ""
                     if other:
-                        label = (label + " and any other level" if label else "any other level")
-                    rows.append(row(label, bins, "rare levels pooled; also scores levels unseen in training"
-                                    if other else ""))
+                        label = label + " and any other level" if label else "any other level"
+                    rows.append(
+                        row(
+                            label,
+                            bins,
+                            "rare levels pooled; also scores levels unseen in training"
+                            if other
+                            else "",
+                        )
+                    )
                 if groups[unseen] is None:
-                    rows.append(row("other (unseen)", [unseen], "not seen in training: scored as the average"))
+                    rows.append(
+                        row(
+                            "other (unseen)",
+                            [unseen],
+                            "not seen in training: scored as the average",
+                        )
+                    )
             else:
                 for b in range(1, unseen + 1):
                     rows.append(row(bin_label(ax, b, name), [b]))
         for key, e in codes.items():
             n = int(e.get("count") or 0)
-            rows.append({"value": f"{e.get('label') or key} (code {key})", "bins": [], "special": key, "count": n,
-                         "share": n / total if total else None,
-                         "event_rate": _code_rate(e.get("event_rate"), adverse),
-                         "observed_rate": _code_rate(e.get("label_rate"), adverse),
-                         "points": sc["factor"] * (code_s[key] - low),
-                         "note": "special value: its own row" if n else "special value without training rows: "
-                                                                        "scored as the average applicant"})
+            rows.append(
+                {
+                    "value": f"{e.get('label') or key} (code {key})",
+                    "bins": [],
+                    "special": key,
+                    "count": n,
+                    "share": n / total if total else None,
+                    "event_rate": _code_rate(e.get("event_rate"), adverse),
+                    "observed_rate": _code_rate(e.get("label_rate"), adverse),
+                    "points": sc["factor"] * (code_s[key] - low),
+                    "note": "special value: its own row"
+                    if n
+                    else "special value without training rows: scored as the average applicant",
+                }
+            )
         miss_note = "" if counts[0] else "no training rows: scored as the average applicant"
         rows.append(row("missing", [0], miss_note))
         pts = [r["points"] for r in rows if r["count"] > 0]
-        features.append({"term": term.get("name", f"term {t}"), "feature": f, "label": name, "rows": rows,
-                         "range": (max(pts) - min(pts)) if pts else 0.0})
+        features.append(
+            {
+                "term": term.get("name", f"term {t}"),
+                "feature": f,
+                "label": name,
+                "rows": rows,
+                "range": (max(pts) - min(pts)) if pts else 0.0,
+            }
+        )
     features.sort(key=lambda e: -e["range"])
     base_points = sc["offset"] + sc["factor"] * base_logodds
     fav_label, adv_label = classes[fav], classes[adverse]
-    thr = spec.get("decision_threshold")  # class 1 iff P1 > thr: a cutoff or a calibration's kept decisions
+    thr = spec.get(
+        "decision_threshold"
+    )  # class 1 iff P1 > thr: a cutoff or a calibration's kept decisions
     cut_logodds = 0.0 if thr is None else sign * float(math.log(thr) - math.log1p(-thr))
     cut_points = sc["offset"] + sc["factor"] * cut_logodds
     cut = (spec.get("meta") or {}).get("cutoff")
-    cut_text = (f"'{fav_label}' from {cut_points:.1f} points up (odds {math.exp(cut_logodds):.3g}:1"
-                + (f"; {cut['rule']}, set by {cut['source']}" if cut else "") + ")")
+    cut_text = (
+        f"'{fav_label}' from {cut_points:.1f} points up (odds {math.exp(cut_logodds):.3g}:1"
+        + (f"; {cut['rule']}, set by {cut['source']}" if cut else "")
+        + ")"
+    )
     basis = meta.get("event_rate_basis", "teacher decision")
     return {
         "layout": "points_table",
@@ -157,18 +236,25 @@ def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
         "adverse_class": adv_label,
         "base_points": base_points,
         "cutoff_points": cut_points,
-        "scaling": {"pdo": sc["pdo"], "base_score": sc["base_score"], "base_odds": sc["base_odds"],
-                    "points_per_logodds": sc["factor"], "offset": sc["offset"]},
+        "scaling": {
+            "pdo": sc["pdo"],
+            "base_score": sc["base_score"],
+            "base_odds": sc["base_odds"],
+            "points_per_logodds": sc["factor"],
+            "offset": sc["offset"],
+        },
         "event_rate_basis": basis,
         "n_rows": n_rows,
-        "text": (f"Score = base points + the points of the row that applies in each table below. "
-                 f"{fmt_num(sc['base_score'])} points mean odds of {fmt_num(sc['base_odds'])}:1 for '{fav_label}' "
-                 f"and every {fmt_num(sc['pdo'])} more points double those odds (points = "
-                 f"{sc['factor']:.2f} × log-odds of '{fav_label}' + {sc['offset']:.1f}). The student decides "
-                 f"{cut_text}. Features are ranked by their points "
-                 f"range; each feature's lowest row scores 0. Rows and shares are training rows; the event rate is "
-                 f"the share of those rows the teacher decided '{adv_label}' ({basis}, what the scorecard was "
-                 f"fitted to); the observed rate is the share whose label was '{adv_label}'."),
+        "text": (
+            f"Score = base points + the points of the row that applies in each table below. "
+            f"{fmt_num(sc['base_score'])} points mean odds of {fmt_num(sc['base_odds'])}:1 for '{fav_label}' "
+            f"and every {fmt_num(sc['pdo'])} more points double those odds (points = "
+            f"{sc['factor']:.2f} × log-odds of '{fav_label}' + {sc['offset']:.1f}). The student decides "
+            f"{cut_text}. Features are ranked by their points "
+            f"range; each feature's lowest row scores 0. Rows and shares are training rows; the event rate is "
+            f"the share of those rows the teacher decided '{adv_label}' ({basis}, what the scorecard was "
+            f"fitted to); the observed rate is the share whose label was '{adv_label}'."
+        ),
         "features": features,
     }
 
@@ -179,14 +265,41 @@ def _pct(v: float | None) -> str:
 
 def points_blocks(m: Mapping[str, Any]) -> list[tuple]:
     """Layout blocks (see ``rulecard._blocks``) of a points table."""
-    b: list[tuple] = [("p", m["text"]),
-                      ("table", ["", "points"], [["Base points", f"{m['base_points']:.1f}"],
-                                                 ["Decision cut", f"{m['cutoff_points']:.1f}"]], None)]
+    b: list[tuple] = [
+        ("p", m["text"]),
+        (
+            "table",
+            ["", "points"],
+            [
+                ["Base points", f"{m['base_points']:.1f}"],
+                ["Decision cut", f"{m['cutoff_points']:.1f}"],
+            ],
+            None,
+        ),
+    ]
     adv = m["adverse_class"]
-    head = ["value", "rows", "share", f"event rate ('{adv}', teacher)", f"observed rate ('{adv}')", "points", "note"]
+    head = [
+        "value",
+        "rows",
+        "share",
+        f"event rate ('{adv}', teacher)",
+        f"observed rate ('{adv}')",
+        "points",
+        "note",
+    ]
     for e in m["features"]:
         b.append(("h3", f"{e['label']} (range {e['range']:.1f} points)"))
-        rows = [[r["value"], fmt_num(r["count"]), _pct(r["share"]), _pct(r["event_rate"]), _pct(r["observed_rate"]),
-                 f"{r['points']:.1f}", r.get("note", "")] for r in e["rows"]]
+        rows = [
+            [
+                r["value"],
+                fmt_num(r["count"]),
+                _pct(r["share"]),
+                _pct(r["event_rate"]),
+                _pct(r["observed_rate"]),
+                f"{r['points']:.1f}",
+                r.get("note", ""),
+            ]
+            for r in e["rows"]
+        ]
         b.append(("table", head, rows, None))
     return b

@@ -85,13 +85,15 @@ def _additive_reasons(spec: Mapping[str, Any], adverse: int | None) -> list[dict
     out = []
     for t, term in enumerate(spec.get("terms", [])):
         refs = [_term_reference(ctx, term, k, "best") for k in range(len(spec["classes"]))]
-        out.append({
-            "name": str(term.get("name", f"term {t}")),
-            "type": term.get("type"),
-            "features": _term_features(term),
-            "reference": [_finite(float(r.value)) for r in refs],
-            "reference_text": [r.text for r in refs],
-        })
+        out.append(
+            {
+                "name": str(term.get("name", f"term {t}")),
+                "type": term.get("type"),
+                "features": _term_features(term),
+                "reference": [_finite(float(r.value)) for r in refs],
+                "reference_text": [r.text for r in refs],
+            }
+        )
     return out
 
 
@@ -107,24 +109,40 @@ def _rule_reasons(spec: Mapping[str, Any]) -> dict[str, Any]:
 
     rules = []
     for r, rule in enumerate(spec.get("rules", [])):
-        rules.append({
-            "name": str(rule.get("name") or f"R{r + 1}"),
-            "text": rule_text(spec, rule),
-            "decision": rule_decision(spec, rule)[0],
-            "conditions": [{**jsonable(dict(c)), "text": condition_text(c, feature_label(spec, c["feature"]),
-                                                                   special_labels(spec, c["feature"]))}
-                           for c in rule.get("conditions", [])],
-        })
+        rules.append(
+            {
+                "name": str(rule.get("name") or f"R{r + 1}"),
+                "text": rule_text(spec, rule),
+                "decision": rule_decision(spec, rule)[0],
+                "conditions": [
+                    {
+                        **jsonable(dict(c)),
+                        "text": condition_text(
+                            c, feature_label(spec, c["feature"]), special_labels(spec, c["feature"])
+                        ),
+                    }
+                    for c in rule.get("conditions", [])
+                ],
+            }
+        )
     default = spec["default"]
-    return {"rules": rules, "default": {"name": "default", "text": rule_text(spec, default, default=True),
-                                        "decision": rule_decision(spec, default)[0]},
-            "ordered": bool((spec.get("meta") or {}).get("ordered", True))}
+    return {
+        "rules": rules,
+        "default": {
+            "name": "default",
+            "text": rule_text(spec, default, default=True),
+            "decision": rule_decision(spec, default)[0],
+        },
+        "ordered": bool((spec.get("meta") or {}).get("ordered", True)),
+    }
 
 
 def _mlp_references(spec: Mapping[str, Any]) -> dict[str, Any]:
     """Occlusion references of an MLP (as ``distill2rules explain``): mean / missing."""
     pre = spec.get("preprocess", {}) or {}
-    refs: dict[str, Any] = {p["feature"]: _finite(float(p["mean"])) for p in pre.get("numeric") or []}
+    refs: dict[str, Any] = {
+        p["feature"]: _finite(float(p["mean"])) for p in pre.get("numeric") or []
+    }
     refs.update({p["feature"]: None for p in pre.get("categorical") or []})
     return refs
 
@@ -159,8 +177,15 @@ def scorer_metadata(spec: Mapping[str, Any], inputs: str = "tensors") -> dict[st
         "points_per_logodds": POINTS_PER_LOGODDS,
     }
     # facts other wings add to the spec travel along when present (read tolerantly)
-    for key in ("labels", "reason_labels", "reason_catalogue", "protected", "special_values", "decision_threshold",
-                "threshold"):
+    for key in (
+        "labels",
+        "reason_labels",
+        "reason_catalogue",
+        "protected",
+        "special_values",
+        "decision_threshold",
+        "threshold",
+    ):
         value = meta.get(key, spec.get(key))
         if value is not None:
             out[key] = jsonable(value)
@@ -208,8 +233,17 @@ class _ScorerKind:
 @functools.lru_cache(maxsize=1)
 def _kinds() -> KindTable[_ScorerKind]:
     table: KindTable[_ScorerKind] = KindTable("scorer metadata")
-    table.add(AdditiveSpec, _ScorerKind(_additive_categories,
-                                        lambda spec, adverse: {"terms": _additive_reasons(spec, adverse)}))
-    table.add(RuleListSpec, _ScorerKind(_rule_list_categories, lambda spec, adverse: _rule_reasons(spec)))
-    table.add(MLPSpec, _ScorerKind(_mlp_categories, lambda spec, adverse: {"occlusion": _mlp_references(spec)}))
+    table.add(
+        AdditiveSpec,
+        _ScorerKind(
+            _additive_categories, lambda spec, adverse: {"terms": _additive_reasons(spec, adverse)}
+        ),
+    )
+    table.add(
+        RuleListSpec, _ScorerKind(_rule_list_categories, lambda spec, adverse: _rule_reasons(spec))
+    )
+    table.add(
+        MLPSpec,
+        _ScorerKind(_mlp_categories, lambda spec, adverse: {"occlusion": _mlp_references(spec)}),
+    )
     return table

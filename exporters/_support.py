@@ -54,14 +54,20 @@ def attach_support(spec: dict[str, Any], X: Any) -> dict[str, Any]:
     masked = _mask_specials(spec, num)
     num_cols = list(spec["inputs"].get("numeric", []))
     cat_cols = list(spec["inputs"].get("categorical", []))
-    support: dict[str, Any] = {"n_rows": int(len(num) if num_cols else len(cat)), "quantiles": {},
-                               "categories": {}, "missing": {}}
+    support: dict[str, Any] = {
+        "n_rows": int(len(num) if num_cols else len(cat)),
+        "quantiles": {},
+        "categories": {},
+        "missing": {},
+    }
     for j, f in enumerate(num_cols):
         x = masked[:, j].astype(np.float64)
         ok = x[~np.isnan(x)]
         support["missing"][f] = int(np.isnan(num[:, j]).sum())
         if ok.size:
-            support["quantiles"][f] = [float(v) for v in np.percentile(ok, PERCENTILES, method="lower")]
+            support["quantiles"][f] = [
+                float(v) for v in np.percentile(ok, PERCENTILES, method="lower")
+            ]
     for j, f in enumerate(cat_cols):
         vals, counts = np.unique(cat[:, j].astype(str), return_counts=True)
         support["categories"][f] = {str(v): int(c) for v, c in zip(vals, counts) if v != ""}
@@ -94,4 +100,9 @@ def term_counts(term: Mapping[str, Any]) -> np.ndarray | None:
 
 def data_support(spec: Mapping[str, Any]) -> Mapping[str, Any]:
     """``spec["data_support"]`` or an empty support (older specs)."""
-    return spec.get("data_support") or {"n_rows": 0, "quantiles": {}, "categories": {}, "missing": {}}
+    return spec.get("data_support") or {
+        "n_rows": 0,
+        "quantiles": {},
+        "categories": {},
+        "missing": {},
+    }

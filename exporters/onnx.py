@@ -23,8 +23,9 @@ import functools
 import json
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -80,8 +81,13 @@ def _check_columns(spec: Mapping[str, Any], inputs: str) -> tuple[list[str], lis
     return num, cat
 
 
-def _wire_inputs(g: Any, num: list[str], cat: list[str], inputs: str,
-                 tables: Mapping[str, list[str]] | None = None) -> None:
+def _wire_inputs(
+    g: Any,
+    num: list[str],
+    cat: list[str],
+    inputs: str,
+    tables: Mapping[str, list[str]] | None = None,
+) -> None:
     """Declare the graph inputs and set ``g.numeric`` / ``g.categorical`` tensors.
 
     ``inputs="codes"``: ``categorical`` is int64 ``[N, d_cat]`` holding each column's code in
@@ -120,8 +126,9 @@ def _wire_inputs(g: Any, num: list[str], cat: list[str], inputs: str,
         g.numeric = "numeric"
 
 
-def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str],
-              inputs: str) -> dict[str, str]:
+def _metadata(
+    spec: Mapping[str, Any], num: list[str], cat: list[str], inputs: str
+) -> dict[str, str]:
     from distill2rules import __version__
     from distill2rules.spec import jsonable as _jsonable
     from distill2rules.spec import to_json
@@ -146,8 +153,7 @@ def _metadata(spec: Mapping[str, Any], num: list[str], cat: list[str],
     return meta
 
 
-def to_onnx(spec: Any, *, inputs: str = "tensors",
-            opset: int = 18) -> "onnx_pkg.ModelProto":
+def to_onnx(spec: Any, *, inputs: str = "tensors", opset: int = 18) -> onnx_pkg.ModelProto:
     """Build the ONNX graph of a student spec.
 
     Parameters
@@ -206,8 +212,9 @@ def to_onnx(spec: Any, *, inputs: str = "tensors",
     for name, elem, width in outputs:
         shape: list[str | int] = ["N"] if width < 0 else ["N", width]
         g.outputs.append(helper.make_tensor_value_info(name, elem, shape))
-    graph = helper.make_graph(g.nodes, f"distill2rules_{spec['kind']}", g.inputs, g.outputs,
-                              g.initializers)
+    graph = helper.make_graph(
+        g.nodes, f"distill2rules_{spec['kind']}", g.inputs, g.outputs, g.initializers
+    )
     model = helper.make_model(
         graph,
         opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(ML_DOMAIN, ML_OPSET)],
@@ -215,7 +222,7 @@ def to_onnx(spec: Any, *, inputs: str = "tensors",
         producer_name="distill2rules",
         producer_version=_version(),
         doc_string=f"distill2rules {spec['kind']} student ({spec.get('model', '?')}); "
-                   "see docs/onnx.md.",
+        "see docs/onnx.md.",
     )
     helper.set_model_props(model, _metadata(spec, num, cat, inputs))
     onnx.checker.check_model(model, full_check=True)
@@ -230,8 +237,10 @@ def as_spec(obj: Any) -> Mapping[str, Any]:
         return obj.to_spec()
     if isinstance(getattr(obj, "spec", None), Mapping):
         return obj.spec
-    raise SpecError(f"to_onnx needs a student spec or a fitted student, got a {type(obj).__name__}.",
-                    hint="Pass student.spec_, a fitted distill2rules student, or the result of distill().")
+    raise SpecError(
+        f"to_onnx needs a student spec or a fitted student, got a {type(obj).__name__}.",
+        hint="Pass student.spec_, a fitted distill2rules student, or the result of distill().",
+    )
 
 
 def _version() -> str:
@@ -240,8 +249,13 @@ def _version() -> str:
     return __version__
 
 
-def save_onnx(spec: Mapping[str, Any], path: str | os.PathLike[str], *, inputs: str = "tensors",
-              opset: int = 18) -> Path:
+def save_onnx(
+    spec: Mapping[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    inputs: str = "tensors",
+    opset: int = 18,
+) -> Path:
     """Build the ONNX graph of ``spec`` and write it to ``path`` atomically.
 
     Parameters
@@ -272,17 +286,24 @@ def save_onnx(spec: Mapping[str, Any], path: str | os.PathLike[str], *, inputs: 
 
 
 #: the artifact file of each ONNX input layout (``inputs=``)
-ONNX_FILE_NAMES = {"tensors": "student.onnx", "columns": "student.columns.onnx", "codes": "student.codes.onnx"}
+ONNX_FILE_NAMES = {
+    "tensors": "student.onnx",
+    "columns": "student.columns.onnx",
+    "codes": "student.codes.onnx",
+}
 
 
 def onnx_files(spec: Mapping[str, Any], *, inputs: str = "tensors", **_: Any) -> dict[str, bytes]:
     """The ``onnx`` exporter's artifact file: ``{"student.onnx": graph bytes}`` (deterministic
     serialisation; ``student.columns.onnx`` / ``student.codes.onnx`` for the other layouts)."""
-    return {ONNX_FILE_NAMES[inputs]: to_onnx(spec, inputs=inputs).SerializeToString(deterministic=True)}
+    return {
+        ONNX_FILE_NAMES[inputs]: to_onnx(spec, inputs=inputs).SerializeToString(deterministic=True)
+    }
 
 
-def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None,
-               categorical: Any = None) -> dict[str, np.ndarray]:
+def onnx_feeds(
+    model_or_spec: Any, X: Any = None, *, numeric: Any = None, categorical: Any = None
+) -> dict[str, np.ndarray]:
     """The ``InferenceSession.run`` input dict for raw rows.
 
     Parameters
@@ -315,8 +336,10 @@ def onnx_feeds(model_or_spec: Any, X: Any = None, *, numeric: Any = None,
     num = np.asarray(numeric if numeric is not None else np.empty((n, 0)), dtype=np.float32)
     num = num.reshape(n, -1)
     given_codes = categorical is not None and np.asarray(categorical).dtype.kind in "iu"
-    cat: np.ndarray = np.asarray(categorical if categorical is not None else np.empty((n, 0)),
-                                 dtype=np.int64 if given_codes else object)
+    cat: np.ndarray = np.asarray(
+        categorical if categorical is not None else np.empty((n, 0)),
+        dtype=np.int64 if given_codes else object,
+    )
     cat = cat.reshape(n, -1)
     if num.shape[1] != len(num_cols) or cat.shape[1] != len(cat_cols):
         raise SchemaError(
@@ -357,8 +380,10 @@ def _spec_and_mode(obj: Any) -> tuple[Mapping[str, Any], str]:
         obj = onnx.load(os.fspath(obj))
     props = {p.key: p.value for p in getattr(obj, "metadata_props", [])}
     if "spec" not in props:
-        raise SpecError("this ONNX model has no distill2rules 'spec' metadata.",
-                        hint="Export it with distill2rules.exporters.to_onnx.")
+        raise SpecError(
+            "this ONNX model has no distill2rules 'spec' metadata.",
+            hint="Export it with distill2rules.exporters.to_onnx.",
+        )
     from distill2rules.spec import from_json
 
     return from_json(props["spec"]), props.get("inputs", "tensors")

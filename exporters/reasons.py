@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from distill2rules.errors import ConfigError, SpecError
 from distill2rules.exporters._catalogue import catalogue_of, render_template
 from distill2rules.exporters._protected import resolve_protected
 from distill2rules.exporters._render import (
@@ -53,14 +55,19 @@ from distill2rules.exporters._render import (
     value_text,
 )
 from distill2rules.exporters._support import data_support, term_counts
-
-from distill2rules.errors import ConfigError, SpecError
 from distill2rules.spec import evaluate, is_special_value, prepare_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["DEFAULT_MIN_SHARE", "REFERENCES", "counterfactual", "explain_rows", "reasons_table", "reasons_to_jsonl"]
+__all__ = [
+    "DEFAULT_MIN_SHARE",
+    "REFERENCES",
+    "counterfactual",
+    "explain_rows",
+    "reasons_table",
+    "reasons_to_jsonl",
+]
 
 REFERENCES = ("best", "mean", "median", "zero")
 #: Default minimum share of training rows a bin must hold to serve as a reason's reference.
@@ -153,8 +160,14 @@ def explain_rows(
         X = pd.DataFrame(X)
     num, cat = prepare_inputs(spec, X)
     out = evaluate(spec, numeric=num, categorical=cat)
-    ctx = _Context(spec, adverse_index(spec, adverse_class), min_share=float(min_share), reference=reference,
-                   protected=_protected_for(spec, protected), catalogue=labels)
+    ctx = _Context(
+        spec,
+        adverse_index(spec, adverse_class),
+        min_share=float(min_share),
+        reference=reference,
+        protected=_protected_for(spec, protected),
+        catalogue=labels,
+    )
     kind = spec["kind"]
     if kind == "additive":
         rows = _explain_additive(ctx, num, cat, out, int(top), reference)
@@ -168,14 +181,21 @@ def explain_rows(
     t_labels = None
     if teacher is not None:
         t_labels = np.asarray(teacher(X), dtype=np.int64)
-    searcher = _CounterfactualSearch(ctx, immutable, teacher=teacher, columns=list(X.columns)) if counterfactuals else None
+    searcher = (
+        _CounterfactualSearch(ctx, immutable, teacher=teacher, columns=list(X.columns))
+        if counterfactuals
+        else None
+    )
     for i, row in enumerate(rows):
         row["index"] = jsonable(index[i])
         if t_labels is not None:
             tk = int(t_labels[i])
-            row["teacher"] = {"decision": jsonable(ctx.classes[tk]), "decision_index": tk,
-                              "agrees": tk == row["decision_index"],
-                              "adverse": ctx.adverse is not None and tk == ctx.adverse}
+            row["teacher"] = {
+                "decision": jsonable(ctx.classes[tk]),
+                "decision_index": tk,
+                "agrees": tk == row["decision_index"],
+                "adverse": ctx.adverse is not None and tk == ctx.adverse,
+            }
         else:
             row["teacher"] = None
         row["counterfactual"] = None
@@ -215,20 +235,25 @@ def counterfactual(
     """
     frame = _one_row_frame(row)
     num, cat = prepare_inputs(spec, frame)
-    ctx = _Context(spec, adverse_index(spec, adverse_class), protected=_protected_for(spec, protected))
+    ctx = _Context(
+        spec, adverse_index(spec, adverse_class), protected=_protected_for(spec, protected)
+    )
     if ctx.adverse is None:
         return None
     out = evaluate(spec, numeric=num, categorical=cat)
     if int(out["label"][0]) != ctx.adverse:
         return None
-    search = _CounterfactualSearch(ctx, immutable, teacher=teacher, n_alternatives=n_alternatives,
-                                   columns=list(frame.columns))
+    search = _CounterfactualSearch(
+        ctx, immutable, teacher=teacher, n_alternatives=n_alternatives, columns=list(frame.columns)
+    )
     return search.search(num[0], cat[0], frame)
 
 
 def reasons_to_jsonl(results: Iterable[Mapping[str, Any]]) -> str:
     """One JSON object per line (UTF-8 text, NaN as null)."""
-    return "".join(json.dumps(jsonable(r), ensure_ascii=False, allow_nan=False) + "\n" for r in results)
+    return "".join(
+        json.dumps(jsonable(r), ensure_ascii=False, allow_nan=False) + "\n" for r in results
+    )
 
 
 def reasons_table(results: Sequence[Mapping[str, Any]]) -> str:
@@ -242,7 +267,11 @@ def reasons_table(results: Sequence[Mapping[str, Any]]) -> str:
         t = r.get("teacher")
         if t is not None and not t.get("agrees"):
             decision += f" (teacher: {t['decision']})"
-        first = (str(r.get("index", r.get("row"))), decision, f"{r.get('probability', float('nan')):.2f}")
+        first = (
+            str(r.get("index", r.get("row"))),
+            decision,
+            f"{r.get('probability', float('nan')):.2f}",
+        )
         if r.get("rule") is not None:
             lines.append(first + ("rule", r["rule"]["text"]))
             first = ("", "", "")
@@ -250,11 +279,16 @@ def reasons_table(results: Sequence[Mapping[str, Any]]) -> str:
             lines.append(first + ("-", "no reason above the reference"))
         for j, reason in enumerate(reasons):
             code = f"[{reason['code']}] " if reason.get("code") else ""
-            lines.append((first if j == 0 else ("", "", "")) + (str(reason["rank"]), code + reason["text"]))
+            lines.append(
+                (first if j == 0 else ("", "", "")) + (str(reason["rank"]), code + reason["text"])
+            )
         cf = r.get("counterfactual")
         if cf:
             extra[len(lines) - 1] = [f"counterfactual: {cf['text']}"]
-    widths = [max(len(h), *(len(l[c]) for l in lines)) if lines else len(h) for c, h in enumerate(header[:-1])]
+    widths = [
+        max(len(h), *(len(l[c]) for l in lines)) if lines else len(h)
+        for c, h in enumerate(header[:-1])
+    ]
 
     def fmt(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells[:-1], widths)) + "  " + cells[-1]
@@ -347,9 +381,13 @@ class _Context:
         qs = (self.support.get("quantiles") or {}).get(feature)
         if not qs:
             return None
-        return float(np.interp(q * 100.0, np.linspace(0.0, 100.0, len(qs)), np.asarray(qs, dtype=np.float64)))
+        return float(
+            np.interp(q * 100.0, np.linspace(0.0, 100.0, len(qs)), np.asarray(qs, dtype=np.float64))
+        )
 
-    def base_row(self, k: int, p: float, label: Any, approximate: bool, method: str) -> dict[str, Any]:
+    def base_row(
+        self, k: int, p: float, label: Any, approximate: bool, method: str
+    ) -> dict[str, Any]:
         return {
             "row": 0,
             "index": None,
@@ -379,7 +417,9 @@ def _special_label(spec: Mapping[str, Any], feature: str, value: Any) -> str | N
     return codes.get(key)
 
 
-def _statement(ctx: _Context, feature: str, value: Any, direction: str | None, reference: str = "") -> str:
+def _statement(
+    ctx: _Context, feature: str, value: Any, direction: str | None, reference: str = ""
+) -> str:
     """One feature's part of a reason, in the applicant's language (no log-odds).
 
     ``direction``: ``"high"`` / ``"low"`` (a number above / below the reference), ``"category"``
@@ -391,11 +431,23 @@ def _statement(ctx: _Context, feature: str, value: Any, direction: str | None, r
     if special is not None:
         key = fmt_num(value)
         text = (entry.get("special") or {}).get(key)
-        return render_template(text, value=special, label=label, reference=reference) if text else f"{label}: {special}"
+        return (
+            render_template(text, value=special, label=label, reference=reference)
+            if text
+            else f"{label}: {special}"
+        )
     if value is None:
         text = entry.get("missing")
-        return render_template(text, value="", label=label, reference=reference) if text else f"{label}: not provided"
-    shown = fmt_num(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+        return (
+            render_template(text, value="", label=label, reference=reference)
+            if text
+            else f"{label}: not provided"
+        )
+    shown = (
+        fmt_num(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else str(value)
+    )
     if direction in ("high", "low"):
         text = entry.get(direction)
         if text:
@@ -426,8 +478,12 @@ def _direction(value: Any, lo: float | None, hi: float | None) -> str:
 class _Reference:
     value: float  # score toward the class at the reference value
     text: str  # the reference value, readable
-    share: float | None = None  # share of training rows in the reference bin (None: unknown / not a bin)
-    intervals: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # numeric features
+    share: float | None = (
+        None  # share of training rows in the reference bin (None: unknown / not a bin)
+    )
+    intervals: dict[str, tuple[float | None, float | None]] = field(
+        default_factory=dict
+    )  # numeric features
 
 
 def _term_features(term: Mapping[str, Any]) -> list[str]:
@@ -436,7 +492,9 @@ def _term_features(term: Mapping[str, Any]) -> list[str]:
     return [ax["feature"] for ax in term["axes"]]
 
 
-def _linear_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: str = "best") -> _Reference:
+def _linear_reference(
+    ctx: _Context, term: Mapping[str, Any], k: int, reference: str = "best"
+) -> _Reference:
     lo, hi = clip_bounds(term)
     coef = np.asarray(term["coef"], dtype=np.float64)
     f = term["feature"]
@@ -452,7 +510,9 @@ def _linear_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference:
         if v is None:
             v = float(term.get("impute", 0.0))
         word = "average" if reference == "mean" else "median"
-        return _Reference(at(v), f"the {word} applicant ({fmt_num(round(v, 4))})", None, {f: (v, v)})
+        return _Reference(
+            at(v), f"the {word} applicant ({fmt_num(round(v, 4))})", None, {f: (v, v)}
+        )
     q_lo, q_hi = ctx.quantile(f, ctx.min_share), ctx.quantile(f, 1.0 - ctx.min_share)
     if q_lo is not None and q_hi is not None:
         cands = [q_lo, q_hi]
@@ -468,7 +528,9 @@ def _linear_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference:
     return _Reference(vals[j], fmt_num(round(cands[j], 4)), share, {f: (cands[j], cands[j])})
 
 
-def _cell_intervals(axes: Sequence[Mapping[str, Any]], cell: Sequence[int]) -> dict[str, tuple[float | None, float | None]]:
+def _cell_intervals(
+    axes: Sequence[Mapping[str, Any]], cell: Sequence[int]
+) -> dict[str, tuple[float | None, float | None]]:
     out: dict[str, tuple[float | None, float | None]] = {}
     for ax, i in zip(axes, cell):
         if ax["kind"] != "numeric" or int(i) == 0:
@@ -481,7 +543,9 @@ def _cell_intervals(axes: Sequence[Mapping[str, Any]], cell: Sequence[int]) -> d
     return out
 
 
-def _table_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: str = "best") -> _Reference:
+def _table_reference(
+    ctx: _Context, term: Mapping[str, Any], k: int, reference: str = "best"
+) -> _Reference:
     axes = term["axes"]
     tw = ctx.toward(np.asarray(term["scores"], dtype=np.float64), k)
     counts = term_counts(term)
@@ -521,10 +585,14 @@ def _table_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: 
     if counts is not None and counts.sum() > 0:
         share = float(counts[cell] / counts.sum())
     cell_i = [int(c) for c in cell]
-    return _Reference(float(tw[cell]), cell_label(axes, cell_i, names), share, _cell_intervals(axes, cell_i))
+    return _Reference(
+        float(tw[cell]), cell_label(axes, cell_i, names), share, _cell_intervals(axes, cell_i)
+    )
 
 
-def _term_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: str | None = None) -> _Reference:
+def _term_reference(
+    ctx: _Context, term: Mapping[str, Any], k: int, reference: str | None = None
+) -> _Reference:
     reference = reference or ctx.reference
     if reference == "zero":
         return _Reference(0.0, "zero (the term's baseline)")
@@ -533,12 +601,15 @@ def _term_reference(ctx: _Context, term: Mapping[str, Any], k: int, reference: s
     return _table_reference(ctx, term, k, reference)
 
 
-def _term_values(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray, cat_row: np.ndarray) -> dict[str, Any]:
+def _term_values(
+    ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray, cat_row: np.ndarray
+) -> dict[str, Any]:
     return {f: ctx.raw_value(num_row, cat_row, f) for f in _term_features(term)}
 
 
-def _term_value_text(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray,
-                     cat_row: np.ndarray) -> tuple[Any, str]:
+def _term_value_text(
+    ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray, cat_row: np.ndarray
+) -> tuple[Any, str]:
     """The applicant's value(s) for a term, raw and as (reviewer) text."""
     feats = _term_features(term)
     parts = []
@@ -548,7 +619,9 @@ def _term_value_text(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray
         raw[f] = v
         name = ctx.label(f)
         if v is not None and is_special_value(ctx.spec, f, v):
-            parts.append(f"{name} is {value_text(ctx.spec, f, v)}")  # a level of its own, not a number
+            parts.append(
+                f"{name} is {value_text(ctx.spec, f, v)}"
+            )  # a level of its own, not a number
             continue
         if v is None:
             text = f"{name} is missing"
@@ -568,7 +641,9 @@ def _term_value_text(ctx: _Context, term: Mapping[str, Any], num_row: np.ndarray
     return (raw[feats[0]] if len(feats) == 1 else raw), " and ".join(parts)
 
 
-def _additive_detail(ctx: _Context, k: int, value_text: str, ref: _Reference, impact: float, reference: str) -> str:
+def _additive_detail(
+    ctx: _Context, k: int, value_text: str, ref: _Reference, impact: float, reference: str
+) -> str:
     """Reviewer text with the numbers (log-odds, points); not for the applicant."""
     units = "log-odds" if ctx.logistic else "score units"
     amount = f"{impact:.2f} {units}"
@@ -578,14 +653,21 @@ def _additive_detail(ctx: _Context, k: int, value_text: str, ref: _Reference, im
         return f"{value_text} (pushes toward '{ctx.classes[k]}' by {amount})"
     share = "" if ref.share is None else f", held by {ref.share:.0%} of training rows"
     if reference in ("mean", "median"):
-        return f"{value_text} (pushes toward '{ctx.classes[k]}' by {amount} compared with {ref.text})"
+        return (
+            f"{value_text} (pushes toward '{ctx.classes[k]}' by {amount} compared with {ref.text})"
+        )
     if ctx.adverse is not None and k == ctx.adverse:
         return f"{value_text} (worse than reference {ref.text}{share} by {amount})"
     return f"{value_text} (favours '{ctx.classes[k]}' by {amount} over {ref.text}{share})"
 
 
-def _additive_statement(ctx: _Context, term: Mapping[str, Any], values: Mapping[str, Any], ref: _Reference,
-                        adverse: bool) -> tuple[str, list[str]]:
+def _additive_statement(
+    ctx: _Context,
+    term: Mapping[str, Any],
+    values: Mapping[str, Any],
+    ref: _Reference,
+    adverse: bool,
+) -> tuple[str, list[str]]:
     parts, dirs = [], []
     for f, v in values.items():
         if not adverse:
@@ -602,27 +684,39 @@ def _additive_statement(ctx: _Context, term: Mapping[str, Any], values: Mapping[
     return " and ".join(parts), dirs
 
 
-def _explain_additive(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[str, np.ndarray],
-                      top: int, reference: str) -> list[dict[str, Any]]:
+def _explain_additive(
+    ctx: _Context,
+    num: np.ndarray,
+    cat: np.ndarray,
+    out: Mapping[str, np.ndarray],
+    top: int,
+    reference: str,
+) -> list[dict[str, Any]]:
     spec = ctx.spec
     terms = spec["terms"]
     contrib = out["contributions"]  # [n, T, K']
     labels = out["label"]
     probs = out["probabilities"]
     refs: dict[tuple[int, int], _Reference] = {}
-    method = f"additive, reference={reference}" + (f" (min share {ctx.min_share:g})" if reference == "best" else "")
+    method = f"additive, reference={reference}" + (
+        f" (min share {ctx.min_share:g})" if reference == "best" else ""
+    )
     rows = []
     for i in range(len(labels)):
         k = int(labels[i])
         row = ctx.base_row(k, probs[i, k], ctx.classes[k], False, method)
         row["row"] = i
-        row["contributions"] = [float(v) for v in (contrib[i, :, 0] if ctx.logistic else contrib[i, :, k])]
+        row["contributions"] = [
+            float(v) for v in (contrib[i, :, 0] if ctx.logistic else contrib[i, :, k])
+        ]
         toward = ctx.toward(contrib[i], k)  # [T]
         score = float(ctx.toward(out["scores"][i], k))
         row["score"] = score
         if ctx.logistic and ctx.adverse is not None:
             fav = 1 - ctx.adverse
-            row["points"] = BASE_SCORE + POINTS_PER_LOGODDS * float(ctx.toward(out["scores"][i], fav))
+            row["points"] = BASE_SCORE + POINTS_PER_LOGODDS * float(
+                ctx.toward(out["scores"][i], fav)
+            )
         reasons = []
         for t, term in enumerate(terms):
             key = (t, k)
@@ -639,21 +733,23 @@ def _explain_additive(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapp
             values = _term_values(ctx, term, num[i], cat[i])
             text, dirs = _additive_statement(ctx, term, values, ref, bool(row["adverse"]))
             codes = [str(ctx.entry(f)["code"]) for f in feats if ctx.entry(f).get("code")]
-            reasons.append({
-                "term": term.get("name", f"term {t}"),
-                "term_index": t,
-                "features": feats,
-                "value": value,
-                "reference": ref.text,
-                "reference_share": ref.share,
-                "contribution": float(toward[t]),
-                "impact": impact,
-                "points": impact * POINTS_PER_LOGODDS if ctx.logistic else None,
-                "direction": dirs[0] if len(dirs) == 1 else dirs,
-                "code": "/".join(codes) or None,
-                "text": text,
-                "detail": _additive_detail(ctx, k, value_text, ref, impact, reference),
-            })
+            reasons.append(
+                {
+                    "term": term.get("name", f"term {t}"),
+                    "term_index": t,
+                    "features": feats,
+                    "value": value,
+                    "reference": ref.text,
+                    "reference_share": ref.share,
+                    "contribution": float(toward[t]),
+                    "impact": impact,
+                    "points": impact * POINTS_PER_LOGODDS if ctx.logistic else None,
+                    "direction": dirs[0] if len(dirs) == 1 else dirs,
+                    "code": "/".join(codes) or None,
+                    "text": text,
+                    "detail": _additive_detail(ctx, k, value_text, ref, impact, reference),
+                }
+            )
         reasons.sort(key=lambda r: (-r["impact"], r["term_index"]))
         row["reasons"] = [{"rank": j + 1, **r} for j, r in enumerate(reasons[:top])]
         rows.append(row)
@@ -676,8 +772,9 @@ def _rule_name(rule: Mapping[str, Any], r: int) -> str:
     return str(rule.get("name") or f"R{r + 1}")
 
 
-def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[str, np.ndarray],
-                       top: int) -> list[dict[str, Any]]:
+def _explain_rule_list(
+    ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[str, np.ndarray], top: int
+) -> list[dict[str, Any]]:
     spec = ctx.spec
     rules = list(spec["rules"])
     ordered = bool((spec.get("meta") or {}).get("ordered", True))
@@ -698,38 +795,78 @@ def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Map
         skipped = []
         if ordered or is_default:
             for r, earlier in enumerate(rules[:fired]):
-                failed = next((c for c in earlier["conditions"] if not condition_holds_for(c, value_of(c), special_points(spec, c["feature"]))), None)
+                failed = next(
+                    (
+                        c
+                        for c in earlier["conditions"]
+                        if not condition_holds_for(
+                            c, value_of(c), special_points(spec, c["feature"])
+                        )
+                    ),
+                    None,
+                )
                 if failed is not None:
-                    skipped.append({"rule": _rule_name(earlier, r), "index": r,
-                                    "failed": condition_with_value(failed, value_of(failed), ctx.label(failed["feature"]),
-                                                                   special_labels(spec, failed["feature"]))})
+                    skipped.append(
+                        {
+                            "rule": _rule_name(earlier, r),
+                            "index": r,
+                            "failed": condition_with_value(
+                                failed,
+                                value_of(failed),
+                                ctx.label(failed["feature"]),
+                                special_labels(spec, failed["feature"]),
+                            ),
+                        }
+                    )
         # nearest rules that would have given another decision (for a decline: approve)
         nearest = []
         if row["adverse"] or is_default:
             for r, other in enumerate(rules):
                 if r == fired or decisions[r] == k:
                     continue  # a rule pointing the same way is no reason
-                failed = [c for c in other["conditions"] if not condition_holds_for(c, value_of(c), special_points(spec, c["feature"]))]
+                failed = [
+                    c
+                    for c in other["conditions"]
+                    if not condition_holds_for(c, value_of(c), special_points(spec, c["feature"]))
+                ]
                 if not failed:
                     continue
-                nearest.append({"rule": _rule_name(other, r), "index": r, "text": rule_text(spec, other),
-                                "decision": jsonable(ctx.classes[decisions[r]]),
-                                "failed": [condition_with_value(c, value_of(c), ctx.label(c["feature"]), special_labels(spec, c["feature"]))
-                                           for c in failed],
-                                "_failed": failed, "_support": float(other.get("support") or 0)})
+                nearest.append(
+                    {
+                        "rule": _rule_name(other, r),
+                        "index": r,
+                        "text": rule_text(spec, other),
+                        "decision": jsonable(ctx.classes[decisions[r]]),
+                        "failed": [
+                            condition_with_value(
+                                c,
+                                value_of(c),
+                                ctx.label(c["feature"]),
+                                special_labels(spec, c["feature"]),
+                            )
+                            for c in failed
+                        ],
+                        "_failed": failed,
+                        "_support": float(other.get("support") or 0),
+                    }
+                )
             nearest.sort(key=lambda d: (len(d["_failed"]), -d["_support"], d["index"]))
         row["rule"] = {
             "index": fired,
             "name": name,
             "is_default": is_default,
             "text": rule_text(spec, rule, default=is_default),
-            "conditions": [condition_text(c, ctx.label(c["feature"]), special_labels(spec, c["feature"]))
-                           for c in rule.get("conditions", [])],
+            "conditions": [
+                condition_text(c, ctx.label(c["feature"]), special_labels(spec, c["feature"]))
+                for c in rule.get("conditions", [])
+            ],
             "probability": rule_decision(spec, rule)[1],
             "probabilities": {str(c): float(p) for c, p in zip(ctx.classes, rule["probabilities"])},
             "support": rule.get("support"),
             "skipped": skipped,
-            "nearest": [{k_: v for k_, v in d.items() if not k_.startswith("_")} for d in nearest[:3]],
+            "nearest": [
+                {k_: v for k_, v in d.items() if not k_.startswith("_")} for d in nearest[:3]
+            ],
         }
         reasons: list[dict[str, Any]] = []
         adverse = bool(row["adverse"])
@@ -737,19 +874,35 @@ def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Map
             if ctx.is_protected([cond["feature"]]):
                 continue
             value = value_of(cond)
-            reasons.append({
-                "term": name,
-                "features": [cond["feature"]],
-                "value": value,
-                "condition": condition_text(cond, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])),
-                "impact": None,
-                "points": None,
-                "direction": _condition_direction(cond, True) if adverse else None,
-                "code": ctx.entry(cond["feature"]).get("code"),
-                "text": _statement(ctx, cond["feature"], value, _condition_direction(cond, True) if adverse else None,
-                                   condition_text(cond, ctx.label(cond["feature"]), special_labels(spec, cond["feature"]))),
-                "detail": condition_with_value(cond, value, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])),
-            })
+            reasons.append(
+                {
+                    "term": name,
+                    "features": [cond["feature"]],
+                    "value": value,
+                    "condition": condition_text(
+                        cond, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])
+                    ),
+                    "impact": None,
+                    "points": None,
+                    "direction": _condition_direction(cond, True) if adverse else None,
+                    "code": ctx.entry(cond["feature"]).get("code"),
+                    "text": _statement(
+                        ctx,
+                        cond["feature"],
+                        value,
+                        _condition_direction(cond, True) if adverse else None,
+                        condition_text(
+                            cond, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])
+                        ),
+                    ),
+                    "detail": condition_with_value(
+                        cond,
+                        value,
+                        ctx.label(cond["feature"]),
+                        special_labels(spec, cond["feature"]),
+                    ),
+                }
+            )
         if is_default:
             # nothing matched: the reasons are the failed conditions of the nearest rules that
             # would have decided otherwise (never rules pointing the same way)
@@ -762,19 +915,31 @@ def _explain_rule_list(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Map
                     seen.add(f)
                     value = value_of(cond)
                     direction = _condition_direction(cond, False)
-                    reasons.append({
-                        "term": d["rule"],
-                        "features": [f],
-                        "value": value,
-                        "condition": condition_text(cond, ctx.label(f), special_labels(spec, f)),
-                        "impact": None,
-                        "points": None,
-                        "direction": direction if adverse else None,
-                        "code": ctx.entry(f).get("code"),
-                        "text": _statement(ctx, f, value, direction if adverse else None, condition_text(cond, ctx.label(f), special_labels(spec, f))),
-                        "detail": f"{d['rule']} ({d['decision']}) does not apply: "
-                                  + condition_with_value(cond, value, ctx.label(f), special_labels(spec, f)),
-                    })
+                    reasons.append(
+                        {
+                            "term": d["rule"],
+                            "features": [f],
+                            "value": value,
+                            "condition": condition_text(
+                                cond, ctx.label(f), special_labels(spec, f)
+                            ),
+                            "impact": None,
+                            "points": None,
+                            "direction": direction if adverse else None,
+                            "code": ctx.entry(f).get("code"),
+                            "text": _statement(
+                                ctx,
+                                f,
+                                value,
+                                direction if adverse else None,
+                                condition_text(cond, ctx.label(f), special_labels(spec, f)),
+                            ),
+                            "detail": f"{d['rule']} ({d['decision']}) does not apply: "
+                            + condition_with_value(
+                                cond, value, ctx.label(f), special_labels(spec, f)
+                            ),
+                        }
+                    )
         row["reasons"] = [{"rank": j + 1, **r} for j, r in enumerate(reasons[:top])]
         rows.append(row)
     return rows
@@ -798,8 +963,9 @@ def _log_odds(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-def _explain_mlp(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[str, np.ndarray],
-                 top: int) -> list[dict[str, Any]]:
+def _explain_mlp(
+    ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[str, np.ndarray], top: int
+) -> list[dict[str, Any]]:
     labels = out["label"]
     probs = out["probabilities"]
     n = len(labels)
@@ -829,20 +995,28 @@ def _explain_mlp(ctx: _Context, num: np.ndarray, cat: np.ndarray, out: Mapping[s
             ref_text = "missing/other" if ref == "" else f"the training mean {fmt_num(ref)}"
             direction = None
             if row["adverse"]:
-                direction = "category" if ref == "" or isinstance(value, str) else _direction(value, ref, ref)
-            reasons.append({
-                "term": f,
-                "features": [f],
-                "value": value,
-                "reference": ref_text,
-                "impact": impact,
-                "points": None,
-                "direction": direction,
-                "code": ctx.entry(f).get("code"),
-                "text": _statement(ctx, f, value, direction, ref_text),
-                "detail": (f"{ctx.label(f)} is {value_text(ctx.spec, f, value)} (pushes toward '{ctx.classes[k]}' by "
-                           f"{impact:.2f} log-odds compared with {ref_text}; approximate, by occlusion)"),
-            })
+                direction = (
+                    "category"
+                    if ref == "" or isinstance(value, str)
+                    else _direction(value, ref, ref)
+                )
+            reasons.append(
+                {
+                    "term": f,
+                    "features": [f],
+                    "value": value,
+                    "reference": ref_text,
+                    "impact": impact,
+                    "points": None,
+                    "direction": direction,
+                    "code": ctx.entry(f).get("code"),
+                    "text": _statement(ctx, f, value, direction, ref_text),
+                    "detail": (
+                        f"{ctx.label(f)} is {value_text(ctx.spec, f, value)} (pushes toward '{ctx.classes[k]}' by "
+                        f"{impact:.2f} log-odds compared with {ref_text}; approximate, by occlusion)"
+                    ),
+                }
+            )
         reasons.sort(key=lambda r: -r["impact"])
         row["reasons"] = [{"rank": j + 1, **r} for j, r in enumerate(reasons[:top])]
         rows.append(row)
@@ -857,13 +1031,17 @@ def _one_row_frame(row: Any) -> pd.DataFrame:
 
     if isinstance(row, pd.DataFrame):
         if len(row) != 1:
-            raise ConfigError(f"counterfactual takes one row, got {len(row)}.", hint="Pass X.iloc[[i]].")
+            raise ConfigError(
+                f"counterfactual takes one row, got {len(row)}.", hint="Pass X.iloc[[i]]."
+            )
         return row
     if isinstance(row, pd.Series):
         return row.to_frame().T.infer_objects()
     if isinstance(row, Mapping):
         return pd.DataFrame({k: [v] for k, v in row.items()})
-    raise ConfigError(f"counterfactual takes a one-row DataFrame, Series or dict, got {type(row).__name__}.")
+    raise ConfigError(
+        f"counterfactual takes a one-row DataFrame, Series or dict, got {type(row).__name__}."
+    )
 
 
 def _f32_below(b: float) -> float:
@@ -890,7 +1068,9 @@ def _f32_above(b: float) -> float:
 class _Searcher:
     """One-feature counterfactual search over the places where a spec can change its mind."""
 
-    def __init__(self, ctx: _Context, immutable: Sequence[str] = (), n_alternatives: int = 3) -> None:
+    def __init__(
+        self, ctx: _Context, immutable: Sequence[str] = (), n_alternatives: int = 3
+    ) -> None:
         self.ctx = ctx
         self.spec = ctx.spec
         self.immutable = set(immutable)
@@ -904,7 +1084,9 @@ class _Searcher:
         self.cats: dict[str, list[str]] = {f: [] for f in ctx.cat_cols}
         self.used: set[str] = set()  # numeric features the model reads
         self._collect()
-        self.monotone = {str(f): int(np.sign(d)) for f, d in (self.spec.get("monotone") or {}).items()}
+        self.monotone = {
+            str(f): int(np.sign(d)) for f, d in (self.spec.get("monotone") or {}).items()
+        }
 
     # -------------------------------------------------------------- candidate collection
     def _add_break(self, f: str, v: Any) -> None:
@@ -976,9 +1158,13 @@ class _Searcher:
     def _flips(self, labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
         """Rows whose decision left the adverse class by more than a knife-edge tie."""
         n = np.arange(len(labels))
-        return (labels != self.ctx.adverse) & (probs[n, labels] - probs[:, self.ctx.adverse] > _MARGIN)
+        return (labels != self.ctx.adverse) & (
+            probs[n, labels] - probs[:, self.ctx.adverse] > _MARGIN
+        )
 
-    def _numeric_batch(self, num_row: np.ndarray, cat_row: np.ndarray, j: int, values: Sequence[float]):
+    def _numeric_batch(
+        self, num_row: np.ndarray, cat_row: np.ndarray, j: int, values: Sequence[float]
+    ):
         m = len(values)
         N = np.repeat(num_row[None, :], m, axis=0).astype(np.float32)
         N[:, j] = np.asarray(values, dtype=np.float32)
@@ -993,7 +1179,9 @@ class _Searcher:
         return ((d if favourable == 1 else -d),)
 
     # -------------------------------------------------------------- numeric
-    def _search_numeric(self, num_row: np.ndarray, cat_row: np.ndarray, f: str) -> dict[str, Any] | None:
+    def _search_numeric(
+        self, num_row: np.ndarray, cat_row: np.ndarray, f: str
+    ) -> dict[str, Any] | None:
         j = self.ctx.num_cols.index(f)
         x0 = float(num_row[j])
         if math.isnan(x0) or f not in self.used:
@@ -1004,12 +1192,24 @@ class _Searcher:
             probes.update((_f32_below(b), _f32_at_or_above(b), _f32_above(b)))
         # beyond the outermost breaks only linear pieces can still change the score
         lo_b, hi_b = min(self.breaks[f], default=x0), max(self.breaks[f], default=x0)
-        for far in (lo_b - spread, hi_b + spread, *(x0 + m * spread for m in (-4, -2, -1, -0.5, 0.5, 1, 2, 4))):
+        for far in (
+            lo_b - spread,
+            hi_b + spread,
+            *(x0 + m * spread for m in (-4, -2, -1, -0.5, 0.5, 1, 2, 4)),
+        ):
             probes.add(float(np.float32(far)))
         best = None
         for side in self._allowed_sides(f):
-            pts = sorted((p for p in probes if (p - x0) * side > 0 and math.isfinite(p)
-                          and not is_special_value(self.spec, f, p)), key=lambda p: abs(p - x0))
+            pts = sorted(
+                (
+                    p
+                    for p in probes
+                    if (p - x0) * side > 0
+                    and math.isfinite(p)
+                    and not is_special_value(self.spec, f, p)
+                ),
+                key=lambda p: abs(p - x0),
+            )
             if not pts:
                 continue
             labels, probs = self._numeric_batch(num_row, cat_row, j, pts)
@@ -1023,12 +1223,16 @@ class _Searcher:
             if is_special_value(self.spec, f, to):  # never propose a code (a level, not a number)
                 continue
             lab, pr = self._numeric_batch(num_row, cat_row, j, [to])
-            cand = self._result(f, f32_value(x0), f32_value(to), abs(to - x0) / spread, int(lab[0]), pr[0])
+            cand = self._result(
+                f, f32_value(x0), f32_value(to), abs(to - x0) / spread, int(lab[0]), pr[0]
+            )
             if best is None or cand["distance"] < best["distance"]:
                 best = cand
         return best
 
-    def _bisect(self, num_row: np.ndarray, cat_row: np.ndarray, j: int, inner: float, outer: float) -> float:
+    def _bisect(
+        self, num_row: np.ndarray, cat_row: np.ndarray, j: int, inner: float, outer: float
+    ) -> float:
         """Closest flipping float32 value between a non-flipping ``inner`` and a flipping ``outer``."""
         for _ in range(80):
             mid = float(np.float32((inner + outer) / 2.0))
@@ -1041,8 +1245,16 @@ class _Searcher:
                 inner = mid
         return outer
 
-    def _nicen(self, num_row: np.ndarray, cat_row: np.ndarray, j: int, v: float, side: int, spread: float,
-               integral: bool = False) -> float:
+    def _nicen(
+        self,
+        num_row: np.ndarray,
+        cat_row: np.ndarray,
+        j: int,
+        v: float,
+        side: int,
+        spread: float,
+        integral: bool = False,
+    ) -> float:
         """A round number a little beyond ``v`` (away from the applicant) that still flips.
 
         Accepts a round number within 2 % of the feature's spread; an applicant with a whole
@@ -1052,10 +1264,12 @@ class _Searcher:
         top = math.floor(math.log10(spread)) if spread > 0 else 0
         cands = []
         for k in range(top, -7, -1):
-            step = 10.0 ** k
+            step = 10.0**k
             c = (math.ceil(v / step) if side > 0 else math.floor(v / step)) * step
             c = round(c, max(0, -k))
-            if (abs(c - v) <= tol or (integral and k >= 0 and abs(c - v) <= 1.0)) and c not in cands:
+            if (
+                abs(c - v) <= tol or (integral and k >= 0 and abs(c - v) <= 1.0)
+            ) and c not in cands:
                 cands.append(c)
         if not cands:
             return v
@@ -1064,7 +1278,9 @@ class _Searcher:
         return float(ok[0]) if ok else v
 
     # -------------------------------------------------------------- categorical
-    def _search_categorical(self, num_row: np.ndarray, cat_row: np.ndarray, f: str) -> dict[str, Any] | None:
+    def _search_categorical(
+        self, num_row: np.ndarray, cat_row: np.ndarray, f: str
+    ) -> dict[str, Any] | None:
         j = self.ctx.cat_cols.index(f)
         current = cat_row[j]
         cands = [c for c in self.cats[f] if c != current]
@@ -1079,16 +1295,29 @@ class _Searcher:
             return None
         conf = [probs[i, labels[i]] for i in flips]
         i = int(flips[int(np.argmax(conf))])
-        return self._result(f, None if current == "" else str(current), cands[i], 1.0, int(labels[i]), probs[i])
+        return self._result(
+            f, None if current == "" else str(current), cands[i], 1.0, int(labels[i]), probs[i]
+        )
 
     # -------------------------------------------------------------- assembling
-    def _result(self, f: str, old: Any, new: Any, distance: float, label: int, probs: np.ndarray) -> dict[str, Any]:
+    def _result(
+        self, f: str, old: Any, new: Any, distance: float, label: int, probs: np.ndarray
+    ) -> dict[str, Any]:
         cls = self.ctx.classes[label]
         p = float(probs[label])
-        text = (f"If {self.ctx.label(f)} were {fmt_value(new)} instead of {value_text(self.spec, f, old)}, "
-                f"the decision would be '{cls}' (p = {p:.2f}).")
-        return {"feature": f, "from": old, "to": new, "distance": float(distance), "new_decision": jsonable(cls),
-                "new_probability": p, "text": text}
+        text = (
+            f"If {self.ctx.label(f)} were {fmt_value(new)} instead of {value_text(self.spec, f, old)}, "
+            f"the decision would be '{cls}' (p = {p:.2f})."
+        )
+        return {
+            "feature": f,
+            "from": old,
+            "to": new,
+            "distance": float(distance),
+            "new_decision": jsonable(cls),
+            "new_probability": p,
+            "text": text,
+        }
 
     def search(self, num_row: np.ndarray, cat_row: np.ndarray) -> dict[str, Any] | None:
         found = []
@@ -1106,7 +1335,7 @@ class _Searcher:
             return None
         found.sort(key=lambda r: (r["distance"], -r["new_probability"], r["feature"]))
         best = dict(found[0])
-        best["alternatives"] = found[1:1 + self.n_alternatives]
+        best["alternatives"] = found[1 : 1 + self.n_alternatives]
         return best
 
 
@@ -1131,8 +1360,15 @@ class _Change:
 class _CounterfactualSearch:
     """Counterfactuals over actionable features, within supported values, checked with the teacher."""
 
-    def __init__(self, ctx: _Context, immutable: Sequence[str] = (), *, teacher: TeacherFn | None = None,
-                 n_alternatives: int = 3, columns: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        ctx: _Context,
+        immutable: Sequence[str] = (),
+        *,
+        teacher: TeacherFn | None = None,
+        n_alternatives: int = 3,
+        columns: Sequence[str] = (),
+    ) -> None:
         known = set(ctx.num_cols) | set(ctx.cat_cols) | {str(c) for c in columns}
         unknown = set(immutable) - known
         if unknown:
@@ -1153,10 +1389,16 @@ class _CounterfactualSearch:
             return float(q95 - q5)
         return self.student.spread(f, x0)
 
-    def _numeric_candidates(self, num_row: np.ndarray, cat_row: np.ndarray, f: str) -> list[_Change]:
+    def _numeric_candidates(
+        self, num_row: np.ndarray, cat_row: np.ndarray, f: str
+    ) -> list[_Change]:
         j = self.ctx.num_cols.index(f)
         x0 = float(num_row[j])
-        if math.isnan(x0) or f not in self.student.used or _special_label(self.ctx.spec, f, x0) is not None:
+        if (
+            math.isnan(x0)
+            or f not in self.student.used
+            or _special_label(self.ctx.spec, f, x0) is not None
+        ):
             return []
         sides = self.student._allowed_sides(f)
         qs = (self.support.get("quantiles") or {}).get(f)
@@ -1188,8 +1430,11 @@ class _CounterfactualSearch:
         if counts:
             total = max(1, sum(counts.values()))
             cands = [c for c in cands if counts.get(c, 0) / total >= _MIN_CATEGORY_SHARE]
-        return [_Change(f, "categorical", j, None if current == "" else str(current), c, 1.0)
-                for c in cands if c != current]
+        return [
+            _Change(f, "categorical", j, None if current == "" else str(current), c, 1.0)
+            for c in cands
+            if c != current
+        ]
 
     def _candidates(self, num_row: np.ndarray, cat_row: np.ndarray) -> dict[str, list[_Change]]:
         out: dict[str, list[_Change]] = {}
@@ -1218,7 +1463,9 @@ class _CounterfactualSearch:
                     C[i, ch.j] = ch.new
         return N, C
 
-    def _teacher_labels(self, frame: pd.DataFrame, combos: Sequence[Sequence[_Change]]) -> np.ndarray:
+    def _teacher_labels(
+        self, frame: pd.DataFrame, combos: Sequence[Sequence[_Change]]
+    ) -> np.ndarray:
         import pandas as pd
 
         m = len(combos)
@@ -1239,8 +1486,13 @@ class _CounterfactualSearch:
                 F[f] = pd.to_numeric(pd.Series(col), errors="coerce")
         return np.asarray(self.teacher(F), dtype=np.int64)  # type: ignore[misc]
 
-    def _score(self, num_row: np.ndarray, cat_row: np.ndarray, frame: pd.DataFrame,
-               combos: list[list[_Change]]) -> list[dict[str, Any]]:
+    def _score(
+        self,
+        num_row: np.ndarray,
+        cat_row: np.ndarray,
+        frame: pd.DataFrame,
+        combos: list[list[_Change]],
+    ) -> list[dict[str, Any]]:
         """Combos that flip the student, with the teacher's verdict."""
         if not combos:
             return []
@@ -1255,13 +1507,17 @@ class _CounterfactualSearch:
         return hits
 
     # -------------------------------------------------------------- the search
-    def search(self, num_row: np.ndarray, cat_row: np.ndarray, frame: pd.DataFrame) -> dict[str, Any] | None:
+    def search(
+        self, num_row: np.ndarray, cat_row: np.ndarray, frame: pd.DataFrame
+    ) -> dict[str, Any] | None:
         cands = self._candidates(num_row, cat_row)
         singles = [[c] for cs in cands.values() for c in cs]
         hits = self._score(num_row, cat_row, frame, singles)
         need_pairs = not any(h.get("teacher_flips", True) for h in hits)
         if need_pairs and len(cands) >= 2:
-            near = {f: sorted(cs, key=lambda c: c.distance)[:_PAIR_VALUES] for f, cs in cands.items()}
+            near = {
+                f: sorted(cs, key=lambda c: c.distance)[:_PAIR_VALUES] for f, cs in cands.items()
+            }
             pairs: list[list[_Change]] = []
             for f, g in itertools.combinations(near, 2):
                 pairs.extend([a, b] for a in near[f] for b in near[g])
@@ -1273,15 +1529,24 @@ class _CounterfactualSearch:
 
         def key(h: dict[str, Any]) -> tuple:
             d = sum(c.distance for c in h["combo"])
-            return (not h.get("teacher_flips", True), len(h["combo"]), d, -float(h["probs"][h["label"]]),
-                    tuple(c.feature for c in h["combo"]))
+            return (
+                not h.get("teacher_flips", True),
+                len(h["combo"]),
+                d,
+                -float(h["probs"][h["label"]]),
+                tuple(c.feature for c in h["combo"]),
+            )
 
         hits.sort(key=key)
         best = self._result(hits[0])
         alts, seen = [], {tuple(c.feature for c in hits[0]["combo"])}
         for h in hits[1:]:
             feats = tuple(c.feature for c in h["combo"])
-            if feats in seen or h.get("teacher_flips", True) is False and hits[0].get("teacher_flips", True):
+            if (
+                feats in seen
+                or h.get("teacher_flips", True) is False
+                and hits[0].get("teacher_flips", True)
+            ):
                 continue
             seen.add(feats)
             alts.append(self._result(h))
@@ -1295,7 +1560,10 @@ class _CounterfactualSearch:
         combo: list[_Change] = h["combo"]
         label = int(h["label"])
         cls = ctx.classes[label]
-        parts = [f"{ctx.label(c.feature)} were {fmt_value(c.new)} instead of {fmt_value(c.old)}" for c in combo]
+        parts = [
+            f"{ctx.label(c.feature)} were {fmt_value(c.new)} instead of {fmt_value(c.old)}"
+            for c in combo
+        ]
         text = f"If {' and '.join(parts)}, the decision would be {ctx.decision_word(label)}"
         teacher_flips = h.get("teacher_flips")
         if teacher_flips is False:
@@ -1306,11 +1574,16 @@ class _CounterfactualSearch:
             "feature": first.feature,
             "from": first.old,
             "to": first.new,
-            "changes": [{"feature": c.feature, "from": c.old, "to": c.new, "distance": float(c.distance)} for c in combo],
+            "changes": [
+                {"feature": c.feature, "from": c.old, "to": c.new, "distance": float(c.distance)}
+                for c in combo
+            ],
             "distance": float(sum(c.distance for c in combo)),
             "new_decision": jsonable(cls),
             "new_probability": float(h["probs"][label]),
-            "teacher_decision": None if "teacher" not in h else jsonable(ctx.classes[int(h["teacher"])]),
+            "teacher_decision": None
+            if "teacher" not in h
+            else jsonable(ctx.classes[int(h["teacher"])]),
             "teacher_flips": teacher_flips,
             "student_only": teacher_flips is False,
             "text": text,

@@ -14,8 +14,9 @@ import html
 import json
 import math
 import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -39,7 +40,16 @@ from distill2rules.exporters._render import (
 from distill2rules.results import Evaluation, FitMetrics
 from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec, typed
 
-__all__ = ["CARD_FORMAT", "card_blocks", "card_json", "render_html", "render_markdown", "rulecard", "rulecard_files", "write_rulecard"]
+__all__ = [
+    "CARD_FORMAT",
+    "card_blocks",
+    "card_json",
+    "render_html",
+    "render_markdown",
+    "rulecard",
+    "rulecard_files",
+    "write_rulecard",
+]
 
 CARD_FORMAT = "distill2rules.rulecard/1"
 MAX_TABLE_ROWS = 16  # longer bin tables are condensed when rendered (the JSON keeps every bin)
@@ -100,7 +110,9 @@ def rulecard(
         "fair_lending": _fair_lending(spec, metrics),
     }
     if metrics:
-        card["metrics_all"] = jsonable(_flatten(metrics.to_dict() if isinstance(metrics, FitMetrics) else metrics))
+        card["metrics_all"] = jsonable(
+            _flatten(metrics.to_dict() if isinstance(metrics, FitMetrics) else metrics)
+        )
     return jsonable(card)
 
 
@@ -111,21 +123,27 @@ def _evaluation(ev: Mapping[str, Any] | None) -> dict[str, Any] | None:
     e = Evaluation.from_dict(ev)
     if e is None:
         return None
-    keys = [("Accuracy (student)", e.student.predictive.get("accuracy"), True),
-            ("Accuracy (teacher)", e.teacher.predictive.get("accuracy"), True),
-            ("AUC (student)", e.student.predictive.get("roc_auc"), False),
-            ("AUC (teacher)", e.teacher.predictive.get("roc_auc"), False),
-            ("Fidelity (agreement with the teacher)", e.fidelity.get("agreement"), True),
-            ("Balanced fidelity", e.fidelity.get("balanced_agreement"), True),
-            ("Ranking fidelity (AUC vs the teacher's decision)", e.fidelity.get("rank_auc"), False),
-            ("SHAP alignment (mean cosine)", e.alignment.get("cosine_mean"), False)]
+    keys = [
+        ("Accuracy (student)", e.student.predictive.get("accuracy"), True),
+        ("Accuracy (teacher)", e.teacher.predictive.get("accuracy"), True),
+        ("AUC (student)", e.student.predictive.get("roc_auc"), False),
+        ("AUC (teacher)", e.teacher.predictive.get("roc_auc"), False),
+        ("Fidelity (agreement with the teacher)", e.fidelity.get("agreement"), True),
+        ("Balanced fidelity", e.fidelity.get("balanced_agreement"), True),
+        ("Ranking fidelity (AUC vs the teacher's decision)", e.fidelity.get("rank_auc"), False),
+        ("SHAP alignment (mean cosine)", e.alignment.get("cosine_mean"), False),
+    ]
     rows = []
     for label, value, pct in keys:
         v = _first({"v": value}, ("v",))
         if v is not None:
-            rows.append({"label": label, "value": v, "text": f"{100 * v:.1f} %" if pct else f"{v:.3f}"})
+            rows.append(
+                {"label": label, "value": v, "text": f"{100 * v:.1f} %" if pct else f"{v:.3f}"}
+            )
     d = e.data or {}
-    split = {"all": "all rows", "test": "the fit's test split"}.get(str(d.get("split")), str(d.get("split")))
+    split = {"all": "all rows", "test": "the fit's test split"}.get(
+        str(d.get("split")), str(d.get("split"))
+    )
     source = f"{d.get('name')} ({split}, {fmt_num(d.get('n_rows') or 0)} rows)"
     return {"source": source, "metrics": rows}
 
@@ -135,7 +153,10 @@ def _fair_lending(spec: Mapping[str, Any], metrics: Mapping[str, Any] | None) ->
     from distill2rules.exporters._protected import protected_usage
 
     protected = [str(p) for p in (spec.get("meta") or {}).get("protected") or []]
-    out: dict[str, Any] = {"protected": protected, "used": protected_usage(spec, protected) if protected else []}
+    out: dict[str, Any] = {
+        "protected": protected,
+        "used": protected_usage(spec, protected) if protected else [],
+    }
     cost = FitMetrics.from_dict(metrics).excluded_features
     if cost:
         out["excluded"] = cost
@@ -162,9 +183,14 @@ def _summary(spec: Mapping[str, Any], adverse: int | None) -> dict[str, Any]:
         "classes": classes,
         "link": spec.get("link"),
         **_size(spec),
-        "inputs": {"numeric": list(spec["inputs"]["numeric"]), "categorical": list(spec["inputs"]["categorical"])},
+        "inputs": {
+            "numeric": list(spec["inputs"]["numeric"]),
+            "categorical": list(spec["inputs"]["categorical"]),
+        },
         "adverse_class": None if adverse is None else classes[adverse],
-        "favourable_class": classes[1 - adverse] if adverse is not None and len(classes) == 2 else None,
+        "favourable_class": classes[1 - adverse]
+        if adverse is not None and len(classes) == 2
+        else None,
         "calibration": spec.get("calibration"),
         "decision_threshold": spec.get("decision_threshold"),
         "cutoff": (spec.get("meta") or {}).get("cutoff"),
@@ -190,7 +216,10 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 _PROVENANCE_KEYS: list[tuple[str, tuple[str, ...]]] = [
     ("Teacher", ("teacher.kind", "teacher_kind", "teacher.type", "teacher")),
     ("Teacher file", ("teacher.path", "teacher_path", "teacher.file")),
-    ("Teacher fingerprint", ("teacher.fingerprint", "teacher_fingerprint", "teacher.sha256", "teacher_sha256")),
+    (
+        "Teacher fingerprint",
+        ("teacher.fingerprint", "teacher_fingerprint", "teacher.sha256", "teacher_sha256"),
+    ),
     ("Dataset", ("dataset", "data.name", "data.dataset", "data", "dataset.name")),
     ("Rows", ("n_rows", "data.n_rows", "rows", "dataset.n_rows", "n_train")),
     ("Target", ("target", "data.target", "dataset.target")),
@@ -214,7 +243,9 @@ def _fmt_any(v: Any, max_items: int = 12) -> str:
     return str(v)
 
 
-def _provenance(spec: Mapping[str, Any], provenance: Mapping[str, Any] | None) -> list[dict[str, str]]:
+def _provenance(
+    spec: Mapping[str, Any], provenance: Mapping[str, Any] | None
+) -> list[dict[str, str]]:
     meta = {k: v for k, v in (spec.get("meta") or {}).items() if k not in _SKIP_META}
     flat = _flatten(meta)
     flat.update(_flatten(dict(provenance or {})))
@@ -235,7 +266,11 @@ def _provenance(spec: Mapping[str, Any], provenance: Mapping[str, Any] | None) -
 def _first(flat: Mapping[str, Any], keys: Sequence[str]) -> float | None:
     for k in keys:
         v = flat.get(k)
-        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(float(v)):
+        if (
+            isinstance(v, (int, float, np.integer, np.floating))
+            and not isinstance(v, bool)
+            and math.isfinite(float(v))
+        ):
             return float(v)
     return None
 
@@ -244,15 +279,29 @@ def _first(flat: Mapping[str, Any], keys: Sequence[str]) -> float | None:
 _METRIC_FIELDS: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("accuracy", "Test accuracy (student)", lambda t: t.student and t.student.accuracy),
     ("teacher_accuracy", "Test accuracy (teacher)", lambda t: t.teacher and t.teacher.accuracy),
-    ("fidelity", "Fidelity (agreement with the teacher, test)", lambda t: t.student and t.student.fidelity),
-    ("retention", "Retention (student / teacher accuracy)", lambda t: t.student and t.student.retention),
+    (
+        "fidelity",
+        "Fidelity (agreement with the teacher, test)",
+        lambda t: t.student and t.student.fidelity,
+    ),
+    (
+        "retention",
+        "Retention (student / teacher accuracy)",
+        lambda t: t.student and t.student.retention,
+    ),
     ("auc", "Test AUC (student)", lambda t: t.student and t.student.roc_auc),
     ("teacher_auc", "Test AUC (teacher)", lambda t: t.teacher and t.teacher.roc_auc),
     ("ece", "Calibration error ECE (student)", lambda t: t.student and t.student.ece),
-    ("balanced_fidelity", "Balanced fidelity (mean agreement per teacher class, test)",
-     lambda t: t.student and (t.student.fidelity_detail or {}).get("balanced_agreement")),
-    ("rank_auc", "Ranking fidelity (AUC of the student's score vs the teacher's decision, test)",
-     lambda t: t.student and (t.student.fidelity_detail or {}).get("rank_auc")),
+    (
+        "balanced_fidelity",
+        "Balanced fidelity (mean agreement per teacher class, test)",
+        lambda t: t.student and (t.student.fidelity_detail or {}).get("balanced_agreement"),
+    ),
+    (
+        "rank_auc",
+        "Ranking fidelity (AUC of the student's score vs the teacher's decision, test)",
+        lambda t: t.student and (t.student.fidelity_detail or {}).get("rank_auc"),
+    ),
     ("n_test", "Test rows", lambda t: t.n_rows),
 ]
 _PERCENT = {"accuracy", "teacher_accuracy", "fidelity", "retention", "balanced_fidelity"}
@@ -268,7 +317,12 @@ def _metrics(metrics: Mapping[str, Any] | FitMetrics | None) -> list[dict[str, A
     found: dict[str, float] = {}
     for key, label, read in _METRIC_FIELDS:
         v = _first({key: read(test)}, (key,))
-        if v is None and key == "retention" and found.get("accuracy") and found.get("teacher_accuracy"):
+        if (
+            v is None
+            and key == "retention"
+            and found.get("accuracy")
+            and found.get("teacher_accuracy")
+        ):
             v = found["accuracy"] / found["teacher_accuracy"]
             label = "Retention (student / teacher accuracy, computed)"
         if v is None:
@@ -284,18 +338,42 @@ def _metrics(metrics: Mapping[str, Any] | FitMetrics | None) -> list[dict[str, A
             text = f"{v:.3f}"
         out.append({"name": key, "label": label, "value": v, "text": text})
     cut = m.cutoff
-    rates = ((cut or {}).get("approval_rate_by_split") or {}).get("test") if isinstance(cut, Mapping) else None
-    if (out and isinstance(cut, Mapping) and isinstance(rates, Mapping) and rates.get("teacher") is not None
-            and rates.get("student") is not None):
-        out.append({"name": "approval_rate", "label": f"Approval rate at the cutoff ({cut.get('rule')}), test",
-                    "value": rates["student"],
-                    "text": f"teacher {100 * rates['teacher']:.1f} %, student {100 * rates['student']:.1f} %"})
+    rates = (
+        ((cut or {}).get("approval_rate_by_split") or {}).get("test")
+        if isinstance(cut, Mapping)
+        else None
+    )
+    if (
+        out
+        and isinstance(cut, Mapping)
+        and isinstance(rates, Mapping)
+        and rates.get("teacher") is not None
+        and rates.get("student") is not None
+    ):
+        out.append(
+            {
+                "name": "approval_rate",
+                "label": f"Approval rate at the cutoff ({cut.get('rule')}), test",
+                "value": rates["student"],
+                "text": f"teacher {100 * rates['teacher']:.1f} %, student {100 * rates['student']:.1f} %",
+            }
+        )
     src = m.data_sources.get("test")
     if out and isinstance(src, Mapping):
-        held = "held out" if src.get("held_out") else "not held out: may include the teacher's training rows"
-        out.append({"name": "test_data", "label": "Test data (source of every test metric above)",
-                    "value": src.get("rows"), "text": f"{src.get('data')} — {src.get('split')}, "
-                                                      f"{fmt_num(src.get('rows') or 0)} rows ({held})"})
+        held = (
+            "held out"
+            if src.get("held_out")
+            else "not held out: may include the teacher's training rows"
+        )
+        out.append(
+            {
+                "name": "test_data",
+                "label": "Test data (source of every test metric above)",
+                "value": src.get("rows"),
+                "text": f"{src.get('data')} — {src.get('split')}, "
+                f"{fmt_num(src.get('rows') or 0)} rows ({held})",
+            }
+        )
     return out
 
 
@@ -332,7 +410,9 @@ def _axis_rows(axis: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
         bounds = [-math.inf] + edges + [math.inf]
         rows.append({"bin": 0, "value": "missing", "lo": None, "hi": None})
         for b in range(1, len(edges) + 2):
-            rows.append({"bin": b, "value": bin_label(axis, b, name), "lo": bounds[b - 1], "hi": bounds[b]})
+            rows.append(
+                {"bin": b, "value": bin_label(axis, b, name), "lo": bounds[b - 1], "hi": bounds[b]}
+            )
     else:
         n = len(axis["categories"])
         for b in range(n + 2):
@@ -345,9 +425,17 @@ def _special_rows(spec: Mapping[str, Any], term: Mapping[str, Any]) -> list[dict
     training row count; ``score`` is the term's score for it (the caller converts it)."""
     out = []
     for entry in (term.get("special") or {}).values():
-        note = "special value" + (f", {fmt_num(entry['count'])} training rows" if entry.get("count") is not None else "")
-        out.append({"value": f"'{entry['label']}'", "special": True, "note": note,
-                    "score": [float(v) for v in entry["score"]]})
+        note = "special value" + (
+            f", {fmt_num(entry['count'])} training rows" if entry.get("count") is not None else ""
+        )
+        out.append(
+            {
+                "value": f"'{entry['label']}'",
+                "special": True,
+                "note": note,
+                "score": [float(v) for v in entry["score"]],
+            }
+        )
     return out
 
 
@@ -368,13 +456,28 @@ def _scorecard_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str
                 pts = POINTS_PER_LOGODDS * float(_toward(spec, coef * min(max(v, lo), hi), fav))
                 rows.append({"value": f"{feature_label(spec, f)} = {fmt_num(v)}", "points": pts})
             imp = float(term.get("impute", 0.0))
-            rows.append({"value": "missing", "points": POINTS_PER_LOGODDS * float(_toward(spec, coef * imp, fav)),
-                         "note": f"counted as {fmt_num(imp)}"})
-            rows += [{**r, "points": POINTS_PER_LOGODDS * float(_toward(spec, r.pop("score"), fav))}
-                     for r in _special_rows(spec, term)]
-            entry.update(type="linear", features=[f], per_unit=per_unit, clip=[lo, hi], rows=rows,
-                         description=(f"{fmt_num(round(per_unit, 4))} points per unit of {feature_label(spec, f)}, "
-                                      f"values clipped to [{fmt_num(lo)}, {fmt_num(hi)}]"))
+            rows.append(
+                {
+                    "value": "missing",
+                    "points": POINTS_PER_LOGODDS * float(_toward(spec, coef * imp, fav)),
+                    "note": f"counted as {fmt_num(imp)}",
+                }
+            )
+            rows += [
+                {**r, "points": POINTS_PER_LOGODDS * float(_toward(spec, r.pop("score"), fav))}
+                for r in _special_rows(spec, term)
+            ]
+            entry.update(
+                type="linear",
+                features=[f],
+                per_unit=per_unit,
+                clip=[lo, hi],
+                rows=rows,
+                description=(
+                    f"{fmt_num(round(per_unit, 4))} points per unit of {feature_label(spec, f)}, "
+                    f"values clipped to [{fmt_num(lo)}, {fmt_num(hi)}]"
+                ),
+            )
         else:
             ax = term["axes"][0]
             f = ax["feature"]
@@ -382,11 +485,17 @@ def _scorecard_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str
             rows = _axis_rows(ax, feature_label(spec, f))
             for r in rows:
                 r["points"] = POINTS_PER_LOGODDS * float(scores[r["bin"]])
-            rows += [{**r, "points": POINTS_PER_LOGODDS * float(_toward(spec, r.pop("score"), fav))}
-                     for r in _special_rows(spec, term)]
-            entry.update(type="bins" if ax["kind"] == "numeric" else "categories", features=[f], rows=rows)
+            rows += [
+                {**r, "points": POINTS_PER_LOGODDS * float(_toward(spec, r.pop("score"), fav))}
+                for r in _special_rows(spec, term)
+            ]
+            entry.update(
+                type="bins" if ax["kind"] == "numeric" else "categories", features=[f], rows=rows
+            )
         entry["labels"] = [feature_label(spec, x) for x in entry["features"]]
-        pts = [r["points"] for r in entry["rows"] if r["value"] not in ("missing", "other (unseen)")]
+        pts = [
+            r["points"] for r in entry["rows"] if r["value"] not in ("missing", "other (unseen)")
+        ]
         entry["range"] = (max(pts) - min(pts)) if pts else 0.0
         features.append(entry)
     features.sort(key=lambda e: -e["range"])
@@ -395,12 +504,17 @@ def _scorecard_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str
         "favourable_class": fav_label,
         "base_points": base,
         "scaling": {
-            "base_score": BASE_SCORE, "pdo": PDO, "base_odds": 1.0, "points_per_logodds": POINTS_PER_LOGODDS,
-            "text": (f"Total = base points + the points of each row that applies. A total of "
-                     f"{fmt_num(BASE_SCORE)} means even odds (1:1) of '{fav_label}'; every {fmt_num(PDO)} more "
-                     f"points double those odds (points = {POINTS_PER_LOGODDS:.2f} × log-odds of '{fav_label}'). "
-                     f"Above {fmt_num(BASE_SCORE)}, '{fav_label}' is the more likely class. "
-                     f"Features are listed by their points range (most influential first)."),
+            "base_score": BASE_SCORE,
+            "pdo": PDO,
+            "base_odds": 1.0,
+            "points_per_logodds": POINTS_PER_LOGODDS,
+            "text": (
+                f"Total = base points + the points of each row that applies. A total of "
+                f"{fmt_num(BASE_SCORE)} means even odds (1:1) of '{fav_label}'; every {fmt_num(PDO)} more "
+                f"points double those odds (points = {POINTS_PER_LOGODDS:.2f} × log-odds of '{fav_label}'). "
+                f"Above {fmt_num(BASE_SCORE)}, '{fav_label}' is the more likely class. "
+                f"Features are listed by their points range (most influential first)."
+            ),
         },
         "features": features,
     }
@@ -417,18 +531,39 @@ def _tables_section(spec: Mapping[str, Any]) -> dict[str, Any]:
             f = term["feature"]
             coef = np.asarray(term["coef"], dtype=np.float64)
             lo, hi = clip_bounds(term)
-            rows = [{"value": f"{feature_label(spec, f)} = {fmt_num(v)}",
-                     "scores": [float(s) for s in coef * min(max(v, lo), hi)]} for v in representative_values(term)]
+            rows = [
+                {
+                    "value": f"{feature_label(spec, f)} = {fmt_num(v)}",
+                    "scores": [float(s) for s in coef * min(max(v, lo), hi)],
+                }
+                for v in representative_values(term)
+            ]
             rows += [{**r, "scores": r.pop("score")} for r in _special_rows(spec, term)]
-            rng = float(np.ptp(np.asarray([r["scores"] for r in rows]), axis=0).max()) if rows else 0.0
-            mains.append({"term": name, "type": "linear", "features": [f], "labels": [feature_label(spec, f)],
-                          "rows": rows, "range": rng,
-                          "description": (f"linear: {', '.join(fmt_num(round(c, 4)) for c in coef)} per unit, "
-                                          f"values clipped to [{fmt_num(lo)}, {fmt_num(hi)}]")})
+            rng = (
+                float(np.ptp(np.asarray([r["scores"] for r in rows]), axis=0).max())
+                if rows
+                else 0.0
+            )
+            mains.append(
+                {
+                    "term": name,
+                    "type": "linear",
+                    "features": [f],
+                    "labels": [feature_label(spec, f)],
+                    "rows": rows,
+                    "range": rng,
+                    "description": (
+                        f"linear: {', '.join(fmt_num(round(c, 4)) for c in coef)} per unit, "
+                        f"values clipped to [{fmt_num(lo)}, {fmt_num(hi)}]"
+                    ),
+                }
+            )
             continue
         scores = np.asarray(term["scores"], dtype=np.float64)
         feats = [a["feature"] for a in term["axes"]]
-        inner = scores[tuple(slice(1, None) if a["kind"] == "numeric" else slice(1, -1) for a in term["axes"])]
+        inner = scores[
+            tuple(slice(1, None) if a["kind"] == "numeric" else slice(1, -1) for a in term["axes"])
+        ]
         cells = tuple(range(inner.ndim - 1))  # range over cells, per class; the largest class range
         rng = float((inner.max(axis=cells) - inner.min(axis=cells)).max()) if inner.size else 0.0
         if len(term["axes"]) == 1:
@@ -437,8 +572,16 @@ def _tables_section(spec: Mapping[str, Any]) -> dict[str, Any]:
             for r in rows:
                 r["scores"] = [float(s) for s in scores[cast(int, r["bin"])]]
             rows += [{**r, "scores": r.pop("score")} for r in _special_rows(spec, term)]
-            mains.append({"term": name, "type": "table", "features": feats,
-                          "labels": [feature_label(spec, x) for x in feats], "rows": rows, "range": rng})
+            mains.append(
+                {
+                    "term": name,
+                    "type": "table",
+                    "features": feats,
+                    "labels": [feature_label(spec, x) for x in feats],
+                    "rows": rows,
+                    "range": rng,
+                }
+            )
         else:
             pairs.append(_pair_entry(spec, term, name, scores, rng))
     mains.sort(key=lambda e: -e["range"])
@@ -447,20 +590,33 @@ def _tables_section(spec: Mapping[str, Any]) -> dict[str, Any]:
         "layout": "score_tables",
         "columns": columns,
         "intercept": [float(v) for v in spec["intercept"]],
-        "text": (f"score = intercept + the row of each table that applies; probability of '{classes[1]}' = "
-                 "sigmoid(score)." if logistic else
-                 "score of each class = intercept + the rows that apply; probabilities = softmax(scores)."),
+        "text": (
+            f"score = intercept + the row of each table that applies; probability of '{classes[1]}' = "
+            "sigmoid(score)."
+            if logistic
+            else "score of each class = intercept + the rows that apply; probabilities = softmax(scores)."
+        ),
         "mains": mains,
         "interactions": pairs[:TOP_INTERACTIONS],
         "n_interactions": len(pairs),
     }
 
 
-def _pair_entry(spec: Mapping[str, Any], term: Mapping[str, Any], name: str, scores: np.ndarray, rng: float) -> dict:
+def _pair_entry(
+    spec: Mapping[str, Any], term: Mapping[str, Any], name: str, scores: np.ndarray, rng: float
+) -> dict:
     axes = term["axes"]
     names = [feature_label(spec, a["feature"]) for a in axes]
-    entry: dict[str, Any] = {"term": name, "type": "pair", "features": [a["feature"] for a in axes], "range": rng}
-    inner_idx = [list(range(1, scores.shape[a] - (0 if ax["kind"] == "numeric" else 1))) for a, ax in enumerate(axes)]
+    entry: dict[str, Any] = {
+        "term": name,
+        "type": "pair",
+        "features": [a["feature"] for a in axes],
+        "range": rng,
+    }
+    inner_idx = [
+        list(range(1, scores.shape[a] - (0 if ax["kind"] == "numeric" else 1)))
+        for a, ax in enumerate(axes)
+    ]
     if spec.get("link") == "logistic" and all(len(ix) <= 10 for ix in inner_idx):
         entry["grid"] = {
             "rows": [bin_label(axes[0], i, names[0]) for i in inner_idx[0]],
@@ -472,8 +628,12 @@ def _pair_entry(spec: Mapping[str, Any], term: Mapping[str, Any], name: str, sco
     entry["top_cells"] = []
     for flat in order:
         cell = np.unravel_index(int(flat), mag.shape)
-        entry["top_cells"].append({"cell": cell_label(axes, [int(c) for c in cell], names),
-                                   "scores": [float(s) for s in scores[cell]]})
+        entry["top_cells"].append(
+            {
+                "cell": cell_label(axes, [int(c) for c in cell], names),
+                "scores": [float(s) for s in scores[cell]],
+            }
+        )
     return entry
 
 
@@ -483,30 +643,51 @@ def _rules_section(spec: Mapping[str, Any]) -> dict[str, Any]:
     rules = []
     for r, rule in enumerate(spec["rules"]):
         k, p = rule_decision(spec, rule)
-        rules.append({
-            "number": r + 1, "index": r, "name": rule.get("name") or f"R{r + 1}",
-            "text": rule_text(spec, rule),
-            "conditions": [condition_text(c, feature_label(spec, c["feature"]), special_labels(spec, c["feature"]))
-                           for c in rule["conditions"]],
-            "decision": classes[k], "probability": p,
-            "probabilities": {str(c): float(v) for c, v in zip(classes, rule["probabilities"])},
-            "support": rule.get("support"), "class_counts": rule.get("class_counts"),
-        })
+        rules.append(
+            {
+                "number": r + 1,
+                "index": r,
+                "name": rule.get("name") or f"R{r + 1}",
+                "text": rule_text(spec, rule),
+                "conditions": [
+                    condition_text(
+                        c, feature_label(spec, c["feature"]), special_labels(spec, c["feature"])
+                    )
+                    for c in rule["conditions"]
+                ],
+                "decision": classes[k],
+                "probability": p,
+                "probabilities": {str(c): float(v) for c, v in zip(classes, rule["probabilities"])},
+                "support": rule.get("support"),
+                "class_counts": rule.get("class_counts"),
+            }
+        )
     d = spec["default"]
     k, p = rule_decision(spec, d)
-    default = {"index": len(spec["rules"]), "name": "default", "text": rule_text(spec, d, default=True),
-               "decision": classes[k], "probability": p,
-               "probabilities": {str(c): float(v) for c, v in zip(classes, d["probabilities"])},
-               "support": d.get("support"), "class_counts": d.get("class_counts")}
-    text = ("Rules are tried in order; the first rule whose conditions all hold decides. If none holds, "
-            "the default rule decides." if ordered else
-            "Rules are mutually exclusive (paths of a tree): exactly one applies, so their order does not matter.")
+    default = {
+        "index": len(spec["rules"]),
+        "name": "default",
+        "text": rule_text(spec, d, default=True),
+        "decision": classes[k],
+        "probability": p,
+        "probabilities": {str(c): float(v) for c, v in zip(classes, d["probabilities"])},
+        "support": d.get("support"),
+        "class_counts": d.get("class_counts"),
+    }
+    text = (
+        "Rules are tried in order; the first rule whose conditions all hold decides. If none holds, "
+        "the default rule decides."
+        if ordered
+        else "Rules are mutually exclusive (paths of a tree): exactly one applies, so their order does not matter."
+    )
     return {"layout": "rules", "ordered": ordered, "text": text, "rules": rules, "default": default}
 
 
 def _network_section(spec: Mapping[str, Any]) -> dict[str, Any]:
     pre = spec.get("preprocess", {})
-    n_in = len(pre.get("numeric", [])) + sum(len(p["categories"]) for p in pre.get("categorical", []))
+    n_in = len(pre.get("numeric", [])) + sum(
+        len(p["categories"]) for p in pre.get("categorical", [])
+    )
     n_in += len(pre.get("special") or [])
     sizes = [n_in] + [len(l["bias"]) for l in spec["layers"]]
     acts = [l.get("activation", "identity") for l in spec["layers"]]
@@ -516,14 +697,25 @@ def _network_section(spec: Mapping[str, Any]) -> dict[str, Any]:
         "activations": acts,
         "standardised": [p["feature"] for p in pre.get("numeric", [])],
         "one_hot": {p["feature"]: len(p["categories"]) for p in pre.get("categorical", [])},
-        "special_inputs": [f"{feature_label(spec, p['feature'])} is '{p['label']}'" for p in pre.get("special") or []],
-        "text": (f"A neural network with layer sizes {' → '.join(map(str, sizes))} "
-                 f"(activations: {', '.join(acts)}). It is not directly readable: its decisions cannot be "
-                 "written as a table or a list of rules. Reason codes for it use occlusion attributions "
-                 "(each feature replaced by its training mean / by 'missing') and are approximate."
-                 + (" Special values are inputs of their own (0/1), outside the standardised numbers: "
-                    + "; ".join(f"{feature_label(spec, p['feature'])} is '{p['label']}'" for p in pre["special"]) + "."
-                    if pre.get("special") else "")),
+        "special_inputs": [
+            f"{feature_label(spec, p['feature'])} is '{p['label']}'"
+            for p in pre.get("special") or []
+        ],
+        "text": (
+            f"A neural network with layer sizes {' → '.join(map(str, sizes))} "
+            f"(activations: {', '.join(acts)}). It is not directly readable: its decisions cannot be "
+            "written as a table or a list of rules. Reason codes for it use occlusion attributions "
+            "(each feature replaced by its training mean / by 'missing') and are approximate."
+            + (
+                " Special values are inputs of their own (0/1), outside the standardised numbers: "
+                + "; ".join(
+                    f"{feature_label(spec, p['feature'])} is '{p['label']}'" for p in pre["special"]
+                )
+                + "."
+                if pre.get("special")
+                else ""
+            )
+        ),
     }
 
 
@@ -559,8 +751,10 @@ def _monotone(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
         d = int(np.sign(d))
         word = "increasing" if d > 0 else "decreasing"
         if len(classes) == 2:
-            text = (f"the probability of '{classes[1]}' never {'decreases' if d > 0 else 'increases'} "
-                    f"as {feature_label(spec, f)} increases")
+            text = (
+                f"the probability of '{classes[1]}' never {'decreases' if d > 0 else 'increases'} "
+                f"as {feature_label(spec, f)} increases"
+            )
         else:
             text = f"monotone {word} in {feature_label(spec, f)}"
         holds = _monotone_holds(spec, f, d)
@@ -575,12 +769,20 @@ def _prov_value(prov: Sequence[Mapping[str, str]], name: str) -> str | None:
     return next((p["value"] for p in prov if p["name"] == name), None)
 
 
-def _limits(spec: Mapping[str, Any], prov: Sequence[Mapping[str, str]], metrics: Mapping[str, Any] | None) -> list[str]:
+def _limits(
+    spec: Mapping[str, Any], prov: Sequence[Mapping[str, str]], metrics: Mapping[str, Any] | None
+) -> list[str]:
     limits = [str(x) for x in ((spec.get("meta") or {}).get("limits") or [])]
     dataset, rows = _prov_value(prov, "Dataset"), _prov_value(prov, "Rows")
-    where = f"data from {dataset}" + (f" ({rows} rows)" if rows else "") if dataset else "one specific data set"
-    limits.append(f"Trained on {where}; applicants unlike its rows (other populations, products or periods) "
-                  "are outside what was checked.")
+    where = (
+        f"data from {dataset}" + (f" ({rows} rows)" if rows else "")
+        if dataset
+        else "one specific data set"
+    )
+    limits.append(
+        f"Trained on {where}; applicants unlike its rows (other populations, products or periods) "
+        "are outside what was checked."
+    )
     m = FitMetrics.from_dict(metrics)
     n_test = m.split("test").n_rows
     split = f" of {fmt_num(n_test)} rows" if n_test else ""
@@ -589,26 +791,37 @@ def _limits(spec: Mapping[str, Any], prov: Sequence[Mapping[str, str]], metrics:
         where_test = f"held-out data ({src.get('data')}){split}"
     else:
         where_test = f"a test split{split} of the given data"
-    limits.append(f"Accuracy and fidelity (agreement with the teacher) were measured on {where_test}; they are "
-                  "estimates with sampling error, and the student can differ from the teacher where fidelity "
-                  "is below 100 %.")
+    limits.append(
+        f"Accuracy and fidelity (agreement with the teacher) were measured on {where_test}; they are "
+        "estimates with sampling error, and the student can differ from the teacher where fidelity "
+        "is below 100 %."
+    )
     if src.get("notice"):
         limits.append(str(src["notice"]))
     limits += _CARD.of(spec).limits(spec)
-    limits.append("Missing values and categories not seen in training are handled by fixed rules of the model "
-                  "(a 'missing' / 'other' row, an impute value, or the rule's missing flag), not by judgement.")
+    limits.append(
+        "Missing values and categories not seen in training are handled by fixed rules of the model "
+        "(a 'missing' / 'other' row, an impute value, or the rule's missing flag), not by judgement."
+    )
     return limits
 
 
 def _rule_list_limits(spec: Mapping[str, Any]) -> list[str]:
-    return [("Rule probabilities are class frequencies among the training rows that reached the rule; "
-             "rules with small support are uncertain.")]
+    return [
+        (
+            "Rule probabilities are class frequencies among the training rows that reached the rule; "
+            "rules with small support are uncertain."
+        )
+    ]
 
 
 def _mlp_limits(spec: Mapping[str, Any]) -> list[str]:
     out = ["The network is not directly readable; its reason codes are approximate (occlusion)."]
-    clipped = [f"{p['feature']} to [{fmt_num(p['clip'][0])}, {fmt_num(p['clip'][1])}]"
-               for p in spec.get("preprocess", {}).get("numeric", []) if p.get("clip")]
+    clipped = [
+        f"{p['feature']} to [{fmt_num(p['clip'][0])}, {fmt_num(p['clip'][1])}]"
+        for p in spec.get("preprocess", {}).get("numeric", [])
+        if p.get("clip")
+    ]
     if clipped:
         out.append("Out-of-range values are clipped: " + "; ".join(clipped) + ".")
     return out
@@ -622,7 +835,9 @@ def _additive_limits(spec: Mapping[str, Any]) -> list[str]:
         if term["type"] == "linear":
             lo, hi = clip_bounds(term)
             if math.isfinite(lo) or math.isfinite(hi):
-                clipped.append(f"{feature_label(spec, term['feature'])} to [{fmt_num(lo)}, {fmt_num(hi)}]")
+                clipped.append(
+                    f"{feature_label(spec, term['feature'])} to [{fmt_num(lo)}, {fmt_num(hi)}]"
+                )
             continue
         for ax in term["axes"]:
             if ax["kind"] == "numeric" and ax["edges"]:
@@ -630,15 +845,26 @@ def _additive_limits(spec: Mapping[str, Any]) -> list[str]:
                 s[0] = min(s[0], float(ax["edges"][0]))
                 s[1] = max(s[1], float(ax["edges"][-1]))
     if clipped:
-        out.append("Out-of-range values are clipped at the training range: " + "; ".join(sorted(set(clipped))) + ".")
-    flat = [f"{feature_label(spec, f)} below {fmt_num(lo)} or from {fmt_num(hi)} up"
-            for f, (lo, hi) in span.items() if hi > lo]
+        out.append(
+            "Out-of-range values are clipped at the training range: "
+            + "; ".join(sorted(set(clipped)))
+            + "."
+        )
+    flat = [
+        f"{feature_label(spec, f)} below {fmt_num(lo)} or from {fmt_num(hi)} up"
+        for f, (lo, hi) in span.items()
+        if hi > lo
+    ]
     if flat:
-        out.append("Tables are flat beyond their outermost bin edges (values far outside the training range get the "
-                   "outermost bin's score): " + "; ".join(flat) + ".")
+        out.append(
+            "Tables are flat beyond their outermost bin edges (values far outside the training range get the "
+            "outermost bin's score): " + "; ".join(flat) + "."
+        )
     if spec.get("link") == "softmax":
-        out.append("Class scores are relative: adding the same number to every class's score changes nothing, so "
-                   "only differences between classes carry meaning.")
+        out.append(
+            "Class scores are relative: adding the same number to every class's score changes nothing, so "
+            "only differences between classes carry meaning."
+        )
     return out
 
 
@@ -654,7 +880,9 @@ def _pts(v: float) -> str:
     return _signed(v, 1)
 
 
-def _condense(rows: list[dict[str, Any]], key: str, name: str, max_rows: int = MAX_TABLE_ROWS) -> list[dict[str, Any]]:
+def _condense(
+    rows: list[dict[str, Any]], key: str, name: str, max_rows: int = MAX_TABLE_ROWS
+) -> list[dict[str, Any]]:
     """Merge runs of numeric bins so a long table fits on a page (the JSON keeps every bin)."""
     body = [r for r in rows if r.get("lo") is not None or r.get("hi") is not None]
     body_ids = {id(r) for r in body}
@@ -680,10 +908,18 @@ def _condense(rows: list[dict[str, Any]], key: str, name: str, max_rows: int = M
         lo, hi = float(run[0]["lo"]), float(run[-1]["hi"])
         label = run[0]["value"] if len(run) == 1 else _range_label(lo, hi, name)
         vals = [val(r) for r in run]
-        merged = {"value": label, key: run[0][key] if len(run) == 1 else None,
-                  "span": (min(vals), max(vals)), "n_bins": len(run)}
+        merged = {
+            "value": label,
+            key: run[0][key] if len(run) == 1 else None,
+            "span": (min(vals), max(vals)),
+            "n_bins": len(run),
+        }
         out.append(merged)
-    return [r for r in rest if r["value"] == "missing"] + out + [r for r in rest if r["value"] != "missing"]
+    return (
+        [r for r in rest if r["value"] == "missing"]
+        + out
+        + [r for r in rest if r["value"] != "missing"]
+    )
 
 
 def _range_label(lo: float, hi: float, name: str) -> str:
@@ -709,32 +945,72 @@ def _blocks(card: Mapping[str, Any]) -> list[tuple]:
     s = card["summary"]
     b: list[tuple] = [("h1", card["title"])]
     if s.get("adverse_class") is None and len(s["classes"]) == 2:
-        b.append(("p", ("Adverse (declined) class: NOT SET. The labels do not say which class is adverse; "
-                        "refit or explain with --adverse-class.")))
+        b.append(
+            (
+                "p",
+                (
+                    "Adverse (declined) class: NOT SET. The labels do not say which class is adverse; "
+                    "refit or explain with --adverse-class."
+                ),
+            )
+        )
     if s.get("adverse_class") is not None:
-        b.append(("p", (f"Adverse (declined) class: {s['adverse_class']}. Reason codes and counterfactuals explain "
-                        f"decisions of this class; the favourable class is {s.get('favourable_class')}.")))
+        b.append(
+            (
+                "p",
+                (
+                    f"Adverse (declined) class: {s['adverse_class']}. Reason codes and counterfactuals explain "
+                    f"decisions of this class; the favourable class is {s.get('favourable_class')}."
+                ),
+            )
+        )
     size = [_CARD.of(s["kind"]).size_text(s), f"{s['n_params']} parameters"]
-    kv = [("Model", f"{s['model']} ({s['kind']}{', ' + s['link'] + ' link' if s.get('link') else ''})"),
-          ("Size", ", ".join(size)),
-          ("Classes", ", ".join(str(c) for c in s["classes"]))]
+    kv = [
+        (
+            "Model",
+            f"{s['model']} ({s['kind']}{', ' + s['link'] + ' link' if s.get('link') else ''})",
+        ),
+        ("Size", ", ".join(size)),
+        ("Classes", ", ".join(str(c) for c in s["classes"])),
+    ]
     if s.get("adverse_class") is not None:
         kv.append(("Adverse class", str(s["adverse_class"])))
-    kv.append(("Inputs", f"{len(s['inputs']['numeric'])} numeric, {len(s['inputs']['categorical'])} categorical: "
-                         + ", ".join(s["inputs"]["numeric"] + s["inputs"]["categorical"])))
+    kv.append(
+        (
+            "Inputs",
+            f"{len(s['inputs']['numeric'])} numeric, {len(s['inputs']['categorical'])} categorical: "
+            + ", ".join(s["inputs"]["numeric"] + s["inputs"]["categorical"]),
+        )
+    )
     if s.get("cutoff"):
         cut = s["cutoff"]
-        kv.append(("Decision", f"{cut['rule']} (set by {cut['source']}"
-                               + (f", chosen on {cut['chosen_on']}" if cut.get("chosen_on") else "")
-                               + f"; the student learned the teacher's decisions at this cutoff and decides at it: "
-                               f"'{s['classes'][1]}' when P('{s['classes'][1]}') > {s['decision_threshold']:.6g})"))
+        kv.append(
+            (
+                "Decision",
+                f"{cut['rule']} (set by {cut['source']}"
+                + (f", chosen on {cut['chosen_on']}" if cut.get("chosen_on") else "")
+                + f"; the student learned the teacher's decisions at this cutoff and decides at it: "
+                f"'{s['classes'][1]}' when P('{s['classes'][1]}') > {s['decision_threshold']:.6g})",
+            )
+        )
     elif s.get("decision_threshold") is not None:
         c1 = s["classes"][1]
-        kv.append(("Decision", f"'{c1}' when P('{c1}') > {s['decision_threshold']:.4g} (the threshold that keeps the "
-                               "uncalibrated student's decisions; probabilities are calibrated)"))
+        kv.append(
+            (
+                "Decision",
+                f"'{c1}' when P('{c1}') > {s['decision_threshold']:.4g} (the threshold that keeps the "
+                "uncalibrated student's decisions; probabilities are calibrated)",
+            )
+        )
     if s.get("calibration"):
-        kv.append(("Calibration", _fmt_any(s["calibration"]) if not isinstance(s["calibration"], Mapping)
-                   else ", ".join(f"{k}={_fmt_any(v)}" for k, v in s["calibration"].items())))
+        kv.append(
+            (
+                "Calibration",
+                _fmt_any(s["calibration"])
+                if not isinstance(s["calibration"], Mapping)
+                else ", ".join(f"{k}={_fmt_any(v)}" for k, v in s["calibration"].items()),
+            )
+        )
     b.append(("kv", kv))
     b.append(("h2", "Provenance"))
     if card["provenance"]:
@@ -756,8 +1032,14 @@ def _blocks(card: Mapping[str, Any]) -> list[tuple]:
     if card["monotone"]:
         items = []
         for m in card["monotone"]:
-            check = {True: "holds in the model", False: "VIOLATED in the model", None: "not checked"}[m["holds"]]
-            items.append(f"{m['feature']} ({'+' if m['direction'] > 0 else '-'}1): {m['text']} ({check}).")
+            check = {
+                True: "holds in the model",
+                False: "VIOLATED in the model",
+                None: "not checked",
+            }[m["holds"]]
+            items.append(
+                f"{m['feature']} ({'+' if m['direction'] > 0 else '-'}1): {m['text']} ({check})."
+            )
         b.append(("ul", items))
     else:
         b.append(("p", "None."))
@@ -765,21 +1047,34 @@ def _blocks(card: Mapping[str, Any]) -> list[tuple]:
     if fair.get("protected") or fair.get("excluded"):
         b.append(("h2", "Fair lending: protected features"))
         items = [f"USED: {u['text']}." for u in fair.get("used", [])]
-        unused = [p for p in fair.get("protected", []) if p not in {u["feature"] for u in fair.get("used", [])}]
+        unused = [
+            p
+            for p in fair.get("protected", [])
+            if p not in {u["feature"] for u in fair.get("used", [])}
+        ]
         if unused:
             items.append(f"Not used by the student: {', '.join(unused)}.")
         ex = fair.get("excluded")
         if ex and "test" in ex:
             t = ex["test"]
-            items.append(f"Excluded from the student: {', '.join(ex['features'])}; test fidelity to the teacher "
-                         f"{t['fidelity_without']:.4f} without them vs {t['fidelity_with_all']:.4f} with every column "
-                         f"(cost {t['cost']:+.4f}).")
-        items.append("Reason codes never cite protected features; counterfactuals never change them.")
+            items.append(
+                f"Excluded from the student: {', '.join(ex['features'])}; test fidelity to the teacher "
+                f"{t['fidelity_without']:.4f} without them vs {t['fidelity_with_all']:.4f} with every column "
+                f"(cost {t['cost']:+.4f})."
+            )
+        items.append(
+            "Reason codes never cite protected features; counterfactuals never change them."
+        )
         b.append(("ul", items))
     b.append(("h2", "Known limits"))
     b.append(("ul", list(card["limits"])))
-    b.append(("footer", f"Generated by distill2rules from the student spec ({s.get('spec_format')}); "
-                        f"card format {card['format']}."))
+    b.append(
+        (
+            "footer",
+            f"Generated by distill2rules from the student spec ({s.get('spec_format')}); "
+            f"card format {card['format']}.",
+        )
+    )
     return b
 
 
@@ -795,8 +1090,11 @@ def _model_blocks(m: Mapping[str, Any]) -> list[tuple]:
         b.append(("table", ["", "points"], [["Base points", f"{m['base_points']:.1f}"]], None))
         for e in m["features"]:
             title = f"{e['term']} (range {e['range']:.1f} points)"
-            rows = [[r["value"], *_cell_value(r, "points", _pts)] + ([r["note"]] if r.get("note") else [""])
-                    for r in _condense(e["rows"], "points", e["labels"][0])]
+            rows = [
+                [r["value"], *_cell_value(r, "points", _pts)]
+                + ([r["note"]] if r.get("note") else [""])
+                for r in _condense(e["rows"], "points", e["labels"][0])
+            ]
             cap = e.get("description")
             b.append(("h3", title))
             if cap:
@@ -804,34 +1102,68 @@ def _model_blocks(m: Mapping[str, Any]) -> list[tuple]:
             b.append(("table", ["value", "points", "note"], rows, None))
     elif layout == "score_tables":
         b.append(("p", m["text"]))
-        b.append(("table", ["intercept"] + m["columns"], [[""] + [_signed(v, 3) for v in m["intercept"]]], None))
+        b.append(
+            (
+                "table",
+                ["intercept"] + m["columns"],
+                [[""] + [_signed(v, 3) for v in m["intercept"]]],
+                None,
+            )
+        )
         for e in m["mains"]:
             b.append(("h3", f"{e['term']} (range {e['range']:.2f})"))
             if e.get("description"):
                 b.append(("p", e["description"]))
-            rows = [[r["value"], *_cell_value(r, "scores", lambda v: _signed(v, 3))]
-                    for r in _condense(e["rows"], "scores", e["labels"][0])]
+            rows = [
+                [r["value"], *_cell_value(r, "scores", lambda v: _signed(v, 3))]
+                for r in _condense(e["rows"], "scores", e["labels"][0])
+            ]
             b.append(("table", ["value"] + m["columns"], rows, None))
         if m["interactions"]:
-            b.append(("h3", f"Top interactions ({len(m['interactions'])} of {m['n_interactions']}, by score range)"))
+            b.append(
+                (
+                    "h3",
+                    f"Top interactions ({len(m['interactions'])} of {m['n_interactions']}, by score range)",
+                )
+            )
             for e in m["interactions"]:
-                b.append(("h4", f"{e['term']}: {' × '.join(e['features'])} (range {e['range']:.2f})"))
+                b.append(
+                    ("h4", f"{e['term']}: {' × '.join(e['features'])} (range {e['range']:.2f})")
+                )
                 if "grid" in e:
                     g = e["grid"]
-                    rows = [[r] + [_signed(v, 2) for v in vals] for r, vals in zip(g["rows"], g["scores"])]
+                    rows = [
+                        [r] + [_signed(v, 2) for v in vals]
+                        for r, vals in zip(g["rows"], g["scores"])
+                    ]
                     b.append(("table", [""] + g["cols"], rows, None))
                 else:
-                    b.append(("ul", [f"{c['cell']}: " + ", ".join(_signed(v, 3) for v in c["scores"])
-                                     for c in e["top_cells"]]))
+                    b.append(
+                        (
+                            "ul",
+                            [
+                                f"{c['cell']}: " + ", ".join(_signed(v, 3) for v in c["scores"])
+                                for c in e["top_cells"]
+                            ],
+                        )
+                    )
     elif layout == "rules":
         b.append(("p", m["text"]))
         b.append(("ol", [r["text"] for r in m["rules"]] + [m["default"]["text"]]))
     else:
         b.append(("p", m["text"]))
-        b.append(("table", ["layer", "units", "activation"],
-                  [["input", str(m["layer_sizes"][0]), ""]] +
-                  [[str(i + 1), str(n), a] for i, (n, a) in enumerate(zip(m["layer_sizes"][1:], m["activations"]))],
-                  None))
+        b.append(
+            (
+                "table",
+                ["layer", "units", "activation"],
+                [["input", str(m["layer_sizes"][0]), ""]]
+                + [
+                    [str(i + 1), str(n), a]
+                    for i, (n, a) in enumerate(zip(m["layer_sizes"][1:], m["activations"]))
+                ],
+                None,
+            )
+        )
     return b
 
 
@@ -839,13 +1171,17 @@ def _model_blocks(m: Mapping[str, Any]) -> list[tuple]:
 
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-_CONTROL = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], " ")  # ANSI/CSI escapes, NUL, CR...
+_CONTROL = dict.fromkeys(
+    [*range(0x20), 0x7F, *range(0x80, 0xA0)], " "
+)  # ANSI/CSI escapes, NUL, CR...
 
 
 def _md_cell(text: Any) -> str:
     """Data as inert Markdown text: control characters (ANSI escapes) dropped, HTML and Markdown syntax escaped."""
     t = str(text).translate(_CONTROL)
-    t = _TAG_START.sub("&lt;", t)  # '<' that could open a tag, comment or autolink; "x < 36" stays readable
+    t = _TAG_START.sub(
+        "&lt;", t
+    )  # '<' that could open a tag, comment or autolink; "x < 36" stays readable
     for ch in ("\\", "|", "*", "`"):
         t = t.replace(ch, "\\" + ch)
     return t.replace("](", "]\\(")  # no [text](url) links from data
@@ -869,7 +1205,10 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         elif kind == "footer":
             out.append("---\n\n_" + _md_cell(block[1]) + "_")
         elif kind == "kv":
-            out.append("| | |\n|---|---|\n" + "\n".join(f"| **{_md_cell(k)}** | {_md_cell(v)} |" for k, v in block[1]))
+            out.append(
+                "| | |\n|---|---|\n"
+                + "\n".join(f"| **{_md_cell(k)}** | {_md_cell(v)} |" for k, v in block[1])
+            )
         elif kind == "table":
             head, rows = block[1], block[2]
             lines = ["| " + " | ".join(_md_cell(h) for h in head) + " |", "|" + "---|" * len(head)]
@@ -915,22 +1254,37 @@ def render_html(card: Mapping[str, Any]) -> str:
         elif kind == "footer":
             body.append(f"<footer>{e(block[1])}</footer>")
         elif kind == "kv":
-            rows = "".join(f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in block[1])
+            rows = "".join(
+                f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in block[1]
+            )
             body.append(f'<table class="kv">{rows}</table>')
         elif kind == "table":
             head = "".join(f"<th>{e(str(h))}</th>" for h in block[1])
-            rows = "".join("<tr>" + "".join(
-                f'<td class="num">{e(str(c))}</td>' if _is_num(str(c)) else f"<td>{e(str(c))}</td>" for c in r
-            ) + "</tr>" for r in block[2])
+            rows = "".join(
+                "<tr>"
+                + "".join(
+                    f'<td class="num">{e(str(c))}</td>'
+                    if _is_num(str(c))
+                    else f"<td>{e(str(c))}</td>"
+                    for c in r
+                )
+                + "</tr>"
+                for r in block[2]
+            )
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         elif kind == "ul":
             body.append("<ul>" + "".join(f"<li>{e(str(x))}</li>" for x in block[1]) + "</ul>")
         elif kind == "ol":
-            body.append('<ol class="rules">' + "".join(f"<li>{e(str(x))}</li>" for x in block[1]) + "</ol>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'none'; style-src 'unsafe-inline'\">\n"
-            f"<title>{e(card['title'])}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+            body.append(
+                '<ol class="rules">' + "".join(f"<li>{e(str(x))}</li>" for x in block[1]) + "</ol>"
+            )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'none'; style-src 'unsafe-inline'\">\n"
+        f"<title>{e(card['title'])}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
 
 
 def card_json(card: Mapping[str, Any]) -> str:
@@ -949,8 +1303,14 @@ def rulecard_files(
 ) -> dict[str, str]:
     """The ``rulecard`` exporter's artifact files: ``rulecard.md``, ``rulecard.html``,
     ``rulecard.json`` (arguments as in :func:`rulecard`)."""
-    card = rulecard(spec, metrics=metrics, evaluation=evaluation, provenance=provenance, strict=strict)
-    return {"rulecard.md": render_markdown(card), "rulecard.html": render_html(card), "rulecard.json": card_json(card)}
+    card = rulecard(
+        spec, metrics=metrics, evaluation=evaluation, provenance=provenance, strict=strict
+    )
+    return {
+        "rulecard.md": render_markdown(card),
+        "rulecard.html": render_html(card),
+        "rulecard.json": card_json(card),
+    }
 
 
 def write_rulecard(
@@ -969,7 +1329,9 @@ def write_rulecard(
     paths = [out / "rulecard.md", out / "rulecard.html", out / "rulecard.json"]
     paths[0].write_text(render_markdown(card), encoding="utf-8")
     paths[1].write_text(render_html(card), encoding="utf-8")
-    paths[2].write_text(json.dumps(card, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+    paths[2].write_text(
+        json.dumps(card, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8"
+    )
     return paths
 
 
@@ -987,11 +1349,28 @@ class _CardKind:
 
 
 _CARD: KindTable[_CardKind] = KindTable("rule card")
-_CARD.add(AdditiveSpec, _CardKind(
-    _additive_section, _additive_limits, lambda s: f"{s['n_terms']} terms ({s['n_pairs']} pairwise)",
-    _additive_monotone_holds))
-_CARD.add(RuleListSpec, _CardKind(
-    lambda spec, adverse: _rules_section(spec), _rule_list_limits,
-    lambda s: f"{s['n_rules']} rules + default, {s['n_conditions']} conditions"))
-_CARD.add(MLPSpec, _CardKind(
-    lambda spec, adverse: _network_section(spec), _mlp_limits, lambda s: f"{s['n_layers']} layers"))
+_CARD.add(
+    AdditiveSpec,
+    _CardKind(
+        _additive_section,
+        _additive_limits,
+        lambda s: f"{s['n_terms']} terms ({s['n_pairs']} pairwise)",
+        _additive_monotone_holds,
+    ),
+)
+_CARD.add(
+    RuleListSpec,
+    _CardKind(
+        lambda spec, adverse: _rules_section(spec),
+        _rule_list_limits,
+        lambda s: f"{s['n_rules']} rules + default, {s['n_conditions']} conditions",
+    ),
+)
+_CARD.add(
+    MLPSpec,
+    _CardKind(
+        lambda spec, adverse: _network_section(spec),
+        _mlp_limits,
+        lambda s: f"{s['n_layers']} layers",
+    ),
+)

@@ -30,7 +30,9 @@ def data_dir() -> Path | None:
     return Path(d) if d and Path(d).is_dir() else None
 
 
-needs_data = pytest.mark.skipif(data_dir() is None, reason="DISTILL2RULES_DATA does not point at ../shared/datasets")
+needs_data = pytest.mark.skipif(
+    data_dir() is None, reason="DISTILL2RULES_DATA does not point at ../shared/datasets"
+)
 
 
 @pytest.fixture(scope="session")

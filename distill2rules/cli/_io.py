@@ -19,8 +19,17 @@ from typing import Any
 
 import typer
 
-__all__ = ["JSON_VERSION", "STDIO", "echo_json", "input_path", "is_stdio", "jsonl_with_format", "output_path", "stdin_to_file",
-           "with_format"]
+__all__ = [
+    "JSON_VERSION",
+    "STDIO",
+    "echo_json",
+    "input_path",
+    "is_stdio",
+    "jsonl_with_format",
+    "output_path",
+    "stdin_to_file",
+    "with_format",
+]
 
 STDIO = "-"
 JSON_VERSION = 1
@@ -37,7 +46,9 @@ def with_format(kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     return {"format": fmt, **{k: v for k, v in payload.items() if k != "format"}}
 
 
-def echo_json(kind: str, payload: Mapping[str, Any], *, indent: int | None = 1, default: Any = str) -> None:
+def echo_json(
+    kind: str, payload: Mapping[str, Any], *, indent: int | None = 1, default: Any = str
+) -> None:
     """Print ``payload`` as JSON with its format tag (see :func:`with_format`)."""
     typer.echo(json.dumps(with_format(kind, payload), indent=indent, default=default))
 
@@ -91,6 +102,9 @@ def stdin_to_file(path: str) -> str:
 
 def jsonl_with_format(kind: str, jsonl: str) -> str:
     """JSON lines (one object per line) with the format tag added to each object."""
-    lines = [json.dumps(with_format(kind, json.loads(line)), default=str)
-             for line in jsonl.splitlines() if line.strip()]
+    lines = [
+        json.dumps(with_format(kind, json.loads(line)), default=str)
+        for line in jsonl.splitlines()
+        if line.strip()
+    ]
     return "".join(line + "\n" for line in lines)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-data_app = typer.Typer(no_args_is_help=True, help="List or download the registry datasets (adult, german_credit, ...).")
+data_app = typer.Typer(
+    no_args_is_help=True, help="List or download the registry datasets (adult, german_credit, ...)."
+)
 
 
 @data_app.command("list")
 def data_list(
-    data_dir: Annotated[Optional[str], typer.Option(help="Data folder to look in (default: $DISTILL2RULES_DATA or the user cache).")] = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="Data folder to look in (default: $DISTILL2RULES_DATA or the user cache)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the registry datasets: target, whether their files were found, and where."""
@@ -25,26 +32,47 @@ def data_list(
     if as_json:
         from distill2rules.cli._io import echo_json
 
-        echo_json("datasets", {"data_dir": first.get("data_dir"), "data_dir_from": first.get("data_dir_from"),
-                               "datasets": [{**loc, "target": DATASETS[n].target, "description": DATASETS[n].description}
-                                            for n, loc in found.items()]})
+        echo_json(
+            "datasets",
+            {
+                "data_dir": first.get("data_dir"),
+                "data_dir_from": first.get("data_dir_from"),
+                "datasets": [
+                    {**loc, "target": DATASETS[n].target, "description": DATASETS[n].description}
+                    for n, loc in found.items()
+                ],
+            },
+        )
         return
-    t = Table(title="dataset registry",
-              caption=f"data folder: {first.get('data_dir')} (from {first.get('data_dir_from')}); "
-                      "get a missing one with `distill2rules data download NAME`")
+    t = Table(
+        title="dataset registry",
+        caption=f"data folder: {first.get('data_dir')} (from {first.get('data_dir_from')}); "
+        "get a missing one with `distill2rules data download NAME`",
+    )
     for col in ("name", "target", "status", "where", "description"):
         t.add_column(col, overflow="fold")
     for name, info in DATASETS.items():
         loc = found[name]
-        status = {"found": "[green]found[/green]", "bundled": "[green]bundled[/green]"}.get(loc["status"], "[red]missing[/red]")
-        t.add_row(name, str(getattr(info, "target", "")), status, loc["where"], str(getattr(info, "description", ""))[:60])
+        status = {"found": "[green]found[/green]", "bundled": "[green]bundled[/green]"}.get(
+            loc["status"], "[red]missing[/red]"
+        )
+        t.add_row(
+            name,
+            str(getattr(info, "target", "")),
+            status,
+            loc["where"],
+            str(getattr(info, "description", ""))[:60],
+        )
     Console(width=max(120, Console().width)).print(t)
 
 
 @data_app.command("download")
 def data_download(
     name: Annotated[str, typer.Argument(help="Registry name, e.g. adult.")],
-    data_dir: Annotated[Optional[str], typer.Option(help="Folder to write to (default: $DISTILL2RULES_DATA or the user cache).")] = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(help="Folder to write to (default: $DISTILL2RULES_DATA or the user cache)."),
+    ] = None,
 ) -> None:
     """Download a registry dataset from the UCI archive (checksummed) into the data folder."""
     from distill2rules.data import download_dataset

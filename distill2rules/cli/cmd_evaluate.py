@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,19 +23,52 @@ def parse_floats(text: str, option: str) -> list[float]:
 
 def evaluate(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
-    data: Annotated[str, typer.Option(help="Rows to evaluate on: a registry name or a CSV/Parquet path.")],
-    target: Annotated[Optional[str], typer.Option(help="Target column (default: the manifest's).")] = None,
-    teacher: Annotated[Optional[Path], typer.Option(help="Teacher file (default: the one recorded in the manifest).")] = None,
-    split: Annotated[str, typer.Option(help="test: re-split with the manifest's seed when DATA is the fitted dataset (else all rows); all: every row.")] = "test",
-    shap_rows: Annotated[int, typer.Option(help="Test rows explained with SHAP for the alignment.")] = 500,
-    sigmas: Annotated[str, typer.Option(help="Noise levels (in column sd) for the stability index.")] = "0.01,0.05,0.1",
-    latency_calls: Annotated[int, typer.Option(help="Single-row calls per latency measurement (0 skips latency).")] = 1000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the SHAP row sample, explainers and noise.")] = 0,
-    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow a pickle-based teacher (only files you trust).")] = False,
-    trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON instead of tables.")] = False,
+    data: Annotated[
+        str, typer.Option(help="Rows to evaluate on: a registry name or a CSV/Parquet path.")
+    ],
+    target: Annotated[
+        str | None, typer.Option(help="Target column (default: the manifest's).")
+    ] = None,
+    teacher: Annotated[
+        Path | None,
+        typer.Option(help="Teacher file (default: the one recorded in the manifest)."),
+    ] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            help="test: re-split with the manifest's seed when DATA is the fitted dataset (else all rows); all: every row."
+        ),
+    ] = "test",
+    shap_rows: Annotated[
+        int, typer.Option(help="Test rows explained with SHAP for the alignment.")
+    ] = 500,
+    sigmas: Annotated[
+        str, typer.Option(help="Noise levels (in column sd) for the stability index.")
+    ] = "0.01,0.05,0.1",
+    latency_calls: Annotated[
+        int, typer.Option(help="Single-row calls per latency measurement (0 skips latency).")
+    ] = 1000,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the SHAP row sample, explainers and noise.")
+    ] = 0,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option("--trust-pickle", help="Allow a pickle-based teacher (only files you trust)."),
+    ] = False,
+    trust_code: Annotated[
+        bool,
+        typer.Option(
+            "--trust-code",
+            help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the full result as JSON instead of tables.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    save: Annotated[bool, typer.Option("--save/--no-save", help="Write evaluation.json into the artifact.")] = True,
+    save: Annotated[
+        bool, typer.Option("--save/--no-save", help="Write evaluation.json into the artifact.")
+    ] = True,
 ) -> None:
     """Validate an artifact's student against its teacher: accuracy, fidelity, SHAP alignment, stability, size, latency."""
 
@@ -49,9 +82,20 @@ def evaluate(
     from distill2rules.teachers import trusting_code
 
     with trusting_code(trust_code):
-        result = evaluate_artifact(artifact, data, target=target, teacher=teacher, split=split, shap_rows=shap_rows,
-                                   sigmas=parse_floats(sigmas, "--sigmas"), latency_calls=max(0, latency_calls), seed=seed,
-                                   save=save, progress=not quiet and not as_json, trust_pickle=trust_pickle)
+        result = evaluate_artifact(
+            artifact,
+            data,
+            target=target,
+            teacher=teacher,
+            split=split,
+            shap_rows=shap_rows,
+            sigmas=parse_floats(sigmas, "--sigmas"),
+            latency_calls=max(0, latency_calls),
+            seed=seed,
+            save=save,
+            progress=not quiet and not as_json,
+            trust_pickle=trust_pickle,
+        )
     if as_json:
         from distill2rules.cli._io import echo_json
 
@@ -63,10 +107,14 @@ def evaluate(
         con.print(kd_table(result))
     d = result["data"]
     if d.get("teacher_matches_manifest") is False:
-        con.print("[yellow]warning:[/yellow] this teacher's fingerprint differs from the one the artifact was fitted with.")
+        con.print(
+            "[yellow]warning:[/yellow] this teacher's fingerprint differs from the one the artifact was fitted with."
+        )
     if not quiet:
-        con.print(f"data: {d['name']} ({d['split']}, {d['n_rows']} rows); teacher: {d['teacher']}"
-                  + (f"; saved {artifact / 'evaluation.json'}" if save else ""))
+        con.print(
+            f"data: {d['name']} ({d['split']}, {d['n_rows']} rows); teacher: {d['teacher']}"
+            + (f"; saved {artifact / 'evaluation.json'}" if save else "")
+        )
 
 
 def register(app: typer.Typer) -> None:

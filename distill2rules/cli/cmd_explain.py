@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -11,47 +11,105 @@ import typer
 def print_decision_facts(metrics: dict[str, Any]) -> None:
     """After `fit`: the adverse class, protected features the student uses, the exclusion cost."""
     if metrics.get("adverse_class") is not None:
-        typer.echo(f"adverse class: {metrics['adverse_class']} (reason codes and counterfactuals explain this decision)")
+        typer.echo(
+            f"adverse class: {metrics['adverse_class']} (reason codes and counterfactuals explain this decision)"
+        )
     used = (metrics.get("protected") or {}).get("used") or []
     for u in used:
         typer.echo(f"protected feature used by the student: {u['text']}")
     cost = metrics.get("excluded_features")
     if cost and "test" in cost:
         t = cost["test"]
-        typer.echo(f"excluded {', '.join(cost['features'])}: test fidelity {t['fidelity_without']:.4f} "
-                   f"(with them {t['fidelity_with_all']:.4f}, cost {t['cost']:+.4f})")
+        typer.echo(
+            f"excluded {', '.join(cost['features'])}: test fidelity {t['fidelity_without']:.4f} "
+            f"(with them {t['fidelity_with_all']:.4f}, cost {t['cost']:+.4f})"
+        )
 
 
 def explain(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
-    data: Annotated[Path, typer.Option(help="CSV/Parquet with the rows (applicants) to explain ('-': stdin).")],
+    data: Annotated[
+        Path, typer.Option(help="CSV/Parquet with the rows (applicants) to explain ('-': stdin).")
+    ],
     top: Annotated[int, typer.Option(help="Number of reason codes per row.")] = 4,
-    adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'); default: recorded at fit, else the event class (1 of 0/1, True, a negative-looking label).")] = None,
-    counterfactuals: Annotated[bool, typer.Option(help="Search the smallest change of one or two actionable features that flips each adverse decision.")] = True,
-    reference: Annotated[str, typer.Option(help="Reference of additive reasons: best (most favourable bin held by >= --min-share of training rows), mean or median (the average / median applicant), zero.")] = "best",
-    min_share: Annotated[float, typer.Option(help="Minimum share of training rows a reference bin must hold.")] = 0.05,
-    teacher: Annotated[Optional[str], typer.Option(help="Teacher to check decisions and counterfactuals against (default: the manifest's teacher when available; 'none' to skip).")] = None,
-    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow loading a pickle-based teacher.")] = False,
-    immutable: Annotated[Optional[str], typer.Option(help="Features counterfactuals must not change, 'col,...' (protected ones never change).")] = None,
-    protected: Annotated[Optional[str], typer.Option(help="Protected columns 'col,...', never cited or changed (default: recorded at fit, else common names such as sex, race, age; 'none' to switch off).")] = None,
-    labels: Annotated[Optional[Path], typer.Option(help="Reason catalogue labels.csv|json overriding the one stored at fit.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Also write one JSON object per row (JSON lines) to this file ('-': stdout).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON lines (one object per row).")] = False,
+    adverse_class: Annotated[
+        str | None,
+        typer.Option(
+            help="The adverse outcome (e.g. 'bad'); default: recorded at fit, else the event class (1 of 0/1, True, a negative-looking label)."
+        ),
+    ] = None,
+    counterfactuals: Annotated[
+        bool,
+        typer.Option(
+            help="Search the smallest change of one or two actionable features that flips each adverse decision."
+        ),
+    ] = True,
+    reference: Annotated[
+        str,
+        typer.Option(
+            help="Reference of additive reasons: best (most favourable bin held by >= --min-share of training rows), mean or median (the average / median applicant), zero."
+        ),
+    ] = "best",
+    min_share: Annotated[
+        float, typer.Option(help="Minimum share of training rows a reference bin must hold.")
+    ] = 0.05,
+    teacher: Annotated[
+        str | None,
+        typer.Option(
+            help="Teacher to check decisions and counterfactuals against (default: the manifest's teacher when available; 'none' to skip)."
+        ),
+    ] = None,
+    trust_pickle: Annotated[
+        bool, typer.Option("--trust-pickle", help="Allow loading a pickle-based teacher.")
+    ] = False,
+    immutable: Annotated[
+        str | None,
+        typer.Option(
+            help="Features counterfactuals must not change, 'col,...' (protected ones never change)."
+        ),
+    ] = None,
+    protected: Annotated[
+        str | None,
+        typer.Option(
+            help="Protected columns 'col,...', never cited or changed (default: recorded at fit, else common names such as sex, race, age; 'none' to switch off)."
+        ),
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="Reason catalogue labels.csv|json overriding the one stored at fit."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write one JSON object per row (JSON lines) to this file ('-': stdout)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only JSON lines (one object per row).")
+    ] = False,
     limit: Annotated[int, typer.Option(help="Rows shown in the table (all rows go to JSON).")] = 20,
 ) -> None:
     """Explain decisions: probability, ranked reason codes, the rule that fired, the teacher's view, a counterfactual."""
     from distill2rules._stream import explain_stream
     from distill2rules.cli._io import input_path, is_stdio, with_format
     from distill2rules.errors import ConfigError
-    from distill2rules.exporters.reasons import reasons_table
     from distill2rules.explain import Explainer
+    from distill2rules.exporters.reasons import reasons_table
 
     if top < 1:
         raise ConfigError(f"--top must be >= 1, got {top}.")
     explainer = Explainer(
-        artifact, teacher=teacher, trust_pickle=trust_pickle, labels=labels, top=top, adverse_class=adverse_class,
-        counterfactuals=counterfactuals, reference=reference, min_share=min_share,
-        immutable=[c.strip() for c in (immutable or "").split(",") if c.strip()], protected=protected,
+        artifact,
+        teacher=teacher,
+        trust_pickle=trust_pickle,
+        labels=labels,
+        top=top,
+        adverse_class=adverse_class,
+        counterfactuals=counterfactuals,
+        reference=reference,
+        min_share=min_share,
+        immutable=[c.strip() for c in (immutable or "").split(",") if c.strip()],
+        protected=protected,
     )
     if is_stdio(out):
         as_json, out = True, None
@@ -61,7 +119,8 @@ def explain(
 
     with input_path(data) as src:
         head, n = explain_stream(  # chunk by chunk: memory stays flat on large files
-            src, explain_chunk, out=out, echo=typer.echo if as_json else None, keep=max(limit, 0))
+            src, explain_chunk, out=out, echo=typer.echo if as_json else None, keep=max(limit, 0)
+        )
     for note in explainer.notes:
         typer.echo(note, err=True)
     if as_json:
@@ -72,8 +131,10 @@ def explain(
     s = explainer.summary()
     line = f"{s['adverse']} of {s['rows']} row(s) adverse"
     if explainer.teacher is not None:
-        line += (f"; teacher ({explainer.teacher}) agrees on {s['teacher_agrees']}; "
-                 f"{s['counterfactuals_flipping_teacher']} of {s['counterfactuals']} counterfactual(s) flip the teacher too")
+        line += (
+            f"; teacher ({explainer.teacher}) agrees on {s['teacher_agrees']}; "
+            f"{s['counterfactuals_flipping_teacher']} of {s['counterfactuals']} counterfactual(s) flip the teacher too"
+        )
     typer.echo(line)
     if out is not None:
         typer.echo(f"JSON lines written to {out}")

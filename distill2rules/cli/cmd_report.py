@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 
 def report(
-    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit` (evaluation.json from `evaluate` is used if present).")],
-    sweep: Annotated[Optional[Path], typer.Option(help="Output directory of `distill2rules sweep`: adds the accuracy/cost/interpretability trade-off and Pareto front.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Write the HTML here (a file or a directory) instead of ARTIFACT/report.html.")] = None,
-    open_: Annotated[bool, typer.Option("--open", help="Open the report in the default web browser.")] = False,
+    artifact: Annotated[
+        Path,
+        typer.Argument(
+            help="Artifact directory written by `fit` (evaluation.json from `evaluate` is used if present)."
+        ),
+    ],
+    sweep: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output directory of `distill2rules sweep`: adds the accuracy/cost/interpretability trade-off and Pareto front."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the HTML here (a file or a directory) instead of ARTIFACT/report.html."
+        ),
+    ] = None,
+    open_: Annotated[
+        bool, typer.Option("--open", help="Open the report in the default web browser.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print {\"report\": path, \"bytes\": n, \"sections\": [...]} as JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help='Print {"report": path, "bytes": n, "sections": [...]} as JSON.'
+        ),
+    ] = False,
 ) -> None:
     """Write an HTML report: run tables, KD vs no KD, attributions, Pareto front, reliability, the model, the rule card."""
     from distill2rules.report import build_report
@@ -27,7 +49,11 @@ def report(
         sections = re.findall(r'<section id="([^"]+)"', text)
         from distill2rules.cli._io import echo_json
 
-        echo_json("report", {"report": str(path), "bytes": len(text.encode("utf-8")), "sections": sections}, indent=None)
+        echo_json(
+            "report",
+            {"report": str(path), "bytes": len(text.encode("utf-8")), "sections": sections},
+            indent=None,
+        )
     elif not quiet:
         typer.echo(str(path))
     if open_:

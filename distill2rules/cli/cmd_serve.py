@@ -9,14 +9,30 @@ import typer
 
 
 def serve(
-    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit` (or a student .onnx file).")],
-    host: Annotated[str, typer.Option(help="Interface to bind. The default serves this machine only; the server has no TLS or authentication.")] = "127.0.0.1",
+    artifact: Annotated[
+        Path, typer.Argument(help="Artifact directory written by `fit` (or a student .onnx file).")
+    ],
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Interface to bind. The default serves this machine only; the server has no TLS or authentication."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8000,
-    workers: Annotated[int, typer.Option(help="Requests handled at once (a fixed thread pool).")] = 4,
-    queue: Annotated[int, typer.Option(help="Further connections that may wait for a worker; beyond that: 503.")] = 16,
-    max_body: Annotated[int, typer.Option(help="Largest request body in bytes (larger: 413).")] = 1 << 20,
-    max_records: Annotated[int, typer.Option(help="Most records in one request (more: 413).")] = 1000,
-    extra: Annotated[str, typer.Option(help="Record fields the model does not read: 'error' (422) or 'ignore'.")] = "error",
+    workers: Annotated[
+        int, typer.Option(help="Requests handled at once (a fixed thread pool).")
+    ] = 4,
+    queue: Annotated[
+        int, typer.Option(help="Further connections that may wait for a worker; beyond that: 503.")
+    ] = 16,
+    max_body: Annotated[int, typer.Option(help="Largest request body in bytes (larger: 413).")] = 1
+    << 20,
+    max_records: Annotated[
+        int, typer.Option(help="Most records in one request (more: 413).")
+    ] = 1000,
+    extra: Annotated[
+        str, typer.Option(help="Record fields the model does not read: 'error' (422) or 'ignore'.")
+    ] = "error",
     log: Annotated[bool, typer.Option("--log", help="Log every request to stderr.")] = False,
 ) -> None:
     """Serve decisions and reasons over HTTP: POST /score, POST /explain, GET /health, GET /model.
@@ -34,18 +50,34 @@ def serve(
     if extra not in ("error", "ignore"):
         raise ConfigError(f"--extra must be 'error' or 'ignore', got {extra!r}.")
     try:
-        server = make_server(artifact, host=host, port=port, extra=extra, workers=workers, queue=queue,
-                             max_body=max_body, max_records=max_records, log=log)
+        server = make_server(
+            artifact,
+            host=host,
+            port=port,
+            extra=extra,
+            workers=workers,
+            queue=queue,
+            max_body=max_body,
+            max_records=max_records,
+            log=log,
+        )
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}.",
-                          hint="Pick another --port (or --port 0 for a free one).") from None
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}.",
+            hint="Pick another --port (or --port 0 for a free one).",
+        ) from None
     s = server.scorer
-    typer.echo(f"serving {s.metadata.get('model') or s.kind} ({s.inputs} graph, {len(s.columns)} fields, classes "
-               f"{s.classes}) on {server.url} — POST /score, POST /explain, GET /health, GET /model; Ctrl-C stops",
-               err=True)
+    typer.echo(
+        f"serving {s.metadata.get('model') or s.kind} ({s.inputs} graph, {len(s.columns)} fields, classes "
+        f"{s.classes}) on {server.url} — POST /score, POST /explain, GET /health, GET /model; Ctrl-C stops",
+        err=True,
+    )
     if host not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo("warning: listening beyond this machine without TLS or authentication; put a reverse proxy in "
-                   "front of it.", err=True)
+        typer.echo(
+            "warning: listening beyond this machine without TLS or authentication; put a reverse proxy in "
+            "front of it.",
+            err=True,
+        )
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

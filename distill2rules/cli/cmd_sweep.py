@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -28,42 +28,109 @@ def _table(rows: list[dict[str, Any]], title: str, performance: str) -> Any:
     from distill2rules.cli.main import fmt
 
     t = Table(title=title)
-    for col in ("τ", "α", "size", "accuracy", "fidelity", "ECE", "params", "latency ms", "cosine", "J", "seeds"):
+    for col in (
+        "τ",
+        "α",
+        "size",
+        "accuracy",
+        "fidelity",
+        "ECE",
+        "params",
+        "latency ms",
+        "cosine",
+        "J",
+        "seeds",
+    ):
         t.add_column(col, justify="right")
     for r in rows:
+
         def pm(key: str) -> str:
             sd = r.get(f"{key}_sd")
             return fmt(r.get(key), 3) + ("" if sd is None or sd != sd else f"±{sd:.3f}")  # noqa: PLR0124 - sd != sd: NaN
 
-        t.add_row(f"{r['temperature']:g}", f"{r['alpha']:g}", str(r["size"]), pm("accuracy"), pm("fidelity"), fmt(r.get("ece")),
-                  fmt(r.get("params"), 1), fmt(r.get("latency_ms"), 4), pm("cosine"), pm("J"), str(r.get("n_seeds")))
+        t.add_row(
+            f"{r['temperature']:g}",
+            f"{r['alpha']:g}",
+            str(r["size"]),
+            pm("accuracy"),
+            pm("fidelity"),
+            fmt(r.get("ece")),
+            fmt(r.get("params"), 1),
+            fmt(r.get("latency_ms"), 4),
+            pm("cosine"),
+            pm("J"),
+            str(r.get("n_seeds")),
+        )
     return t
 
 
 def sweep(
-    teacher: Annotated[Path, typer.Option(help="Teacher file (LightGBM model.txt, .pt + sidecar, .onnx, ...).")],
+    teacher: Annotated[
+        Path, typer.Option(help="Teacher file (LightGBM model.txt, .pt + sidecar, .onnx, ...).")
+    ],
     data: Annotated[str, typer.Option(help="Registry name or CSV/Parquet path.")],
     student: Annotated[str, typer.Option(help=student_help(), autocompletion=complete_student)],
     out: Annotated[Path, typer.Option(help="Directory for sweep.csv, sweep.json and pareto.json.")],
-    target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
-    seeds: Annotated[str, typer.Option(help="Seeds (split and student), comma-separated.")] = "0,1,2",
+    target: Annotated[
+        str | None, typer.Option(help="Target column (registry datasets know theirs).")
+    ] = None,
+    seeds: Annotated[
+        str, typer.Option(help="Seeds (split and student), comma-separated.")
+    ] = "0,1,2",
     temperatures: Annotated[str, typer.Option(help="Temperatures τ, comma-separated.")] = "1,2,4",
-    alphas: Annotated[str, typer.Option(help="Weights α of the true labels (1 = no KD), comma-separated.")] = "0,0.5",
-    sizes: Annotated[Optional[str], typer.Option(help=sizes_help("Student size values, comma-separated"))] = None,
-    size_param: Annotated[Optional[str], typer.Option(help="Student parameter that --sizes sets (default per student).")] = None,
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Fixed student parameter KEY=VALUE (repeatable).")] = None,
-    weights: Annotated[str, typer.Option(help="α_P,β_C,γ_I of J = α_P·P − β_C·C + γ_I·I.")] = "1,0.5,0.5",
-    performance: Annotated[str, typer.Option(help="P in J: accuracy (test) or fidelity (agreement with the teacher).")] = "accuracy",
-    cost: Annotated[str, typer.Option(help="C in J: params or latency (ONNX single row), min-max normalised across the grid.")] = "params",
-    alignment_rows: Annotated[int, typer.Option(help="Test rows explained per seed for I (cosine of global SHAP importances); 0 = skip.")] = 200,
-    latency_calls: Annotated[int, typer.Option(help="Single-row ONNX calls timed per configuration (0 = skip).")] = 200,
+    alphas: Annotated[
+        str, typer.Option(help="Weights α of the true labels (1 = no KD), comma-separated.")
+    ] = "0,0.5",
+    sizes: Annotated[
+        str | None, typer.Option(help=sizes_help("Student size values, comma-separated"))
+    ] = None,
+    size_param: Annotated[
+        str | None,
+        typer.Option(help="Student parameter that --sizes sets (default per student)."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Fixed student parameter KEY=VALUE (repeatable)."),
+    ] = None,
+    weights: Annotated[
+        str, typer.Option(help="α_P,β_C,γ_I of J = α_P·P − β_C·C + γ_I·I.")
+    ] = "1,0.5,0.5",
+    performance: Annotated[
+        str, typer.Option(help="P in J: accuracy (test) or fidelity (agreement with the teacher).")
+    ] = "accuracy",
+    cost: Annotated[
+        str,
+        typer.Option(
+            help="C in J: params or latency (ONNX single row), min-max normalised across the grid."
+        ),
+    ] = "params",
+    alignment_rows: Annotated[
+        int,
+        typer.Option(
+            help="Test rows explained per seed for I (cosine of global SHAP importances); 0 = skip."
+        ),
+    ] = 200,
+    latency_calls: Annotated[
+        int, typer.Option(help="Single-row ONNX calls timed per configuration (0 = skip).")
+    ] = 200,
     n_jobs: Annotated[int, typer.Option(help="Parallel workers.")] = 2,
     backend: Annotated[str, typer.Option(help="joblib (local processes) or dask.")] = "joblib",
-    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address (tcp://host:8786); default: a local cluster.")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786); default: a local cluster."),
+    ] = None,
     top: Annotated[int, typer.Option(help="Configurations shown in the ranking.")] = 5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print top and Pareto front as JSON.")] = False,
-    trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print top and Pareto front as JSON.")
+    ] = False,
+    trust_code: Annotated[
+        bool,
+        typer.Option(
+            "--trust-code",
+            help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.",
+        ),
+    ] = False,
 ) -> None:
     """Sweep seeds × τ × α × student size; rank by J and print the Pareto front (accuracy ↑, params ↓, alignment ↑)."""
 
@@ -75,23 +142,50 @@ def sweep(
         from distill2rules.errors import ConfigError
 
         raise ConfigError("--scheduler needs --backend dask.")
-    res = run_sweep(teacher, data, student=student, target=target, seeds=_ints(seeds, "--seeds"),
-                    temperatures=parse_floats(temperatures, "--temperatures"), alphas=parse_floats(alphas, "--alphas"),
-                    sizes=[s for s in sizes.split(",") if s.strip()] if sizes else None, size_param=size_param,
-                    student_params=check_student_params(student, parse_params(param)), weights=weights, performance=performance, cost=cost,
-                    alignment_rows=alignment_rows, latency_calls=latency_calls, n_jobs=n_jobs, backend=backend,
-                    scheduler=scheduler, out=out, top=top, progress=not quiet and not as_json,
-                    trust_code=trust_code)
+    res = run_sweep(
+        teacher,
+        data,
+        student=student,
+        target=target,
+        seeds=_ints(seeds, "--seeds"),
+        temperatures=parse_floats(temperatures, "--temperatures"),
+        alphas=parse_floats(alphas, "--alphas"),
+        sizes=[s for s in sizes.split(",") if s.strip()] if sizes else None,
+        size_param=size_param,
+        student_params=check_student_params(student, parse_params(param)),
+        weights=weights,
+        performance=performance,
+        cost=cost,
+        alignment_rows=alignment_rows,
+        latency_calls=latency_calls,
+        n_jobs=n_jobs,
+        backend=backend,
+        scheduler=scheduler,
+        out=out,
+        top=top,
+        progress=not quiet and not as_json,
+        trust_code=trust_code,
+    )
     if as_json:
         from distill2rules.cli._io import echo_json
 
-        echo_json("sweep", {"top": res["top"], "pareto": res["pareto"], "n_failed": res["n_failed"]})
+        echo_json(
+            "sweep", {"top": res["top"], "pareto": res["pareto"], "n_failed": res["n_failed"]}
+        )
         return
     con = console()
     n = len(res["runs"])
-    con.print(_table(res["top"], f"top {len(res['top'])} of {len(res['summary'])} configurations by J "
-                     f"(P={performance}, C={cost}, weights {weights}; mean ± sd over seeds)", performance))
-    con.print(_table(res["pareto"], "Pareto front: accuracy ↑, parameters ↓, cosine ↑", performance))
+    con.print(
+        _table(
+            res["top"],
+            f"top {len(res['top'])} of {len(res['summary'])} configurations by J "
+            f"(P={performance}, C={cost}, weights {weights}; mean ± sd over seeds)",
+            performance,
+        )
+    )
+    con.print(
+        _table(res["pareto"], "Pareto front: accuracy ↑, parameters ↓, cosine ↑", performance)
+    )
     if res["n_failed"]:
         first = next(r for r in res["runs"] if r.get("error"))
         con.print(f"[yellow]{res['n_failed']} of {n} runs failed[/yellow]; first: {first['error']}")

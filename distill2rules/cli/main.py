@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional, overload
+from typing import Annotated, Any, overload
 
 import typer
 
@@ -49,10 +49,18 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True,
-                                                    help="Print the version and exit.")] = None,
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = None,
 ) -> None:
     """Distill a black-box classifier into a readable, auditable, deployable student."""
+
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -60,7 +68,9 @@ def _root(
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, soft_wrap=False, width=max(100, int(os.environ.get("COLUMNS", "100"))))
+    return Console(
+        stderr=stderr, soft_wrap=False, width=max(100, int(os.environ.get("COLUMNS", "100")))
+    )
 
 
 def parse_params(params: list[str] | None) -> dict[str, Any]:
@@ -117,22 +127,39 @@ def print_fit_table(metrics: dict[str, Any], title: str = "") -> None:
     test = metrics.get("test", {})
     src = (metrics.get("data_sources") or {}).get("test") or {}
     where = f"{src['split']} '{src['data']}'" if src else "test split"
-    t = Table(title=title or f"{metrics.get('student')} student — {where} ({test.get('n_rows', '?')} rows)")
+    t = Table(
+        title=title
+        or f"{metrics.get('student')} student — {where} ({test.get('n_rows', '?')} rows)"
+    )
     t.add_column("model")
     for col in ("accuracy", "bal. acc", "ROC AUC", "log loss", "ECE", "fidelity", "retention"):
         t.add_column(col, justify="right")
-    rows = [("teacher", test.get("teacher", {})), ("student (KD)", test.get("student", {})), ("student (no KD)", test.get("baseline"))]
+    rows = [
+        ("teacher", test.get("teacher", {})),
+        ("student (KD)", test.get("student", {})),
+        ("student (no KD)", test.get("baseline")),
+    ]
     for name, m in rows:
         if not m:
             continue
-        t.add_row(name, fmt(m.get("accuracy")), fmt(m.get("balanced_accuracy")), fmt(m.get("roc_auc")), fmt(m.get("log_loss")),
-                  fmt(m.get("ece")), fmt(m.get("fidelity")), fmt(m.get("retention")))
+        t.add_row(
+            name,
+            fmt(m.get("accuracy")),
+            fmt(m.get("balanced_accuracy")),
+            fmt(m.get("roc_auc")),
+            fmt(m.get("log_loss")),
+            fmt(m.get("ece")),
+            fmt(m.get("fidelity")),
+            fmt(m.get("retention")),
+        )
     console().print(t)
     fd = (test.get("student") or {}).get("fidelity_detail") or {}
     if fd.get("rank_auc") is not None or fd.get("balanced_agreement") is not None:
-        console().print(f"fidelity beyond the 0.5 cut (KD student): balanced {fmt(fd.get('balanced_agreement'))}, "
-                        f"ranking AUC vs the teacher's decision {fmt(fd.get('rank_auc'))}, "
-                        f"Spearman {fmt(fd.get('spearman'))}, Kendall {fmt(fd.get('kendall'))}")
+        console().print(
+            f"fidelity beyond the 0.5 cut (KD student): balanced {fmt(fd.get('balanced_agreement'))}, "
+            f"ranking AUC vs the teacher's decision {fmt(fd.get('rank_auc'))}, "
+            f"Spearman {fmt(fd.get('spearman'))}, Kendall {fmt(fd.get('kendall'))}"
+        )
     if src.get("notice"):
         console(stderr=True).print(f"[yellow]note:[/yellow] {src['notice']}")
 
@@ -142,40 +169,184 @@ def print_fit_table(metrics: dict[str, Any], title: str = "") -> None:
 
 @app.command()
 def fit(
-    teacher: Annotated[Path, typer.Option(help="Teacher file: LightGBM model.txt, TorchScript or state_dict .pt (+ sidecar .json), .onnx, .skops.")],
-    data: Annotated[str, typer.Option(help="Dataset: a CSV/Parquet path ('-': stdin) or a registry name (adult, german_credit, breast_cancer, wine_quality, bank_marketing).")],
-    out: Annotated[Optional[Path], typer.Option(help="Artifact directory to write (atomically; replaced if it exists). Required unless --sizes.")] = None,
-    student: Annotated[str, typer.Option(help=STUDENT_HELP, autocompletion=complete_student)] = "ebm",
-    target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
-    temperature: Annotated[Optional[str], typer.Option(help="Temperature τ >= 0 of the teacher's soft labels: 0 = its decisions (one-hot argmax), 1 = its probabilities, or 'auto' (searches 0, 1, 2, 4 on validation fidelity). Default: 0 for logreg and scorecard, 1 otherwise.")] = None,
-    alpha: Annotated[str, typer.Option(help="Weight α in [0, 1] of the true labels (1 = no distillation), or 'auto'.")] = "0.0",
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the 70/15/15 split and of the student.")] = 0,
-    teacher_format: Annotated[Optional[str], typer.Option(help=teacher_format_help())] = None,
-    trust_pickle: Annotated[bool, typer.Option("--trust-pickle", help="Allow loading pickle-based teachers (can run code: only for files you trust).")] = False,
-    trust_code: Annotated[bool, typer.Option("--trust-code", help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.")] = False,
-    schema: Annotated[Optional[Path], typer.Option(help="Schema JSON (column types, missing markers) instead of inference.")] = None,
-    sep: Annotated[Optional[str], typer.Option(help="Delimiter of a CSV/text data file (default: sniffed among , ; tab | spaces).")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="Text encoding of the data file (default: UTF-8), e.g. latin-1.")] = None,
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Student parameter KEY=VALUE (repeatable), e.g. -p interactions=5.")] = None,
-    monotone: Annotated[Optional[str], typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")] = None,
-    special_values: Annotated[Optional[str], typer.Option(help="Codes in numeric columns that are levels, not numbers: '-9=no record,-8=no usable trades' (every numeric column) or 'col:-9=no record;other:-1=n/a' (see docs/data.md).")] = None,
-    augment: Annotated[str, typer.Option(help="Add synthetic rows near the training rows (0.3-sd jitter, neighbour codes, near-neighbour mixup), labelled by the teacher, to the KD student's training rows: N rows, 'Kx' (K × the training rows) or 'auto' (0, 5x or 20x by validation fidelity).")] = "0",
-    assistant: Annotated[Optional[str], typer.Option(help="Multi-stage distillation through an assistant, e.g. 'mlp:128-64' (teacher → assistant → student).")] = None,
-    sizes: Annotated[Optional[str], typer.Option(help=sizes_help("Pilot student sizes instead of writing an artifact, e.g. '5,10,20'"))] = None,
-    adverse_class: Annotated[Optional[str], typer.Option(help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card. Default: the event class (1 of 0/1, True, a negative-looking label).")] = None,
-    labels: Annotated[Optional[Path], typer.Option(help="Reason catalogue labels.csv|json (plain labels, adverse-action codes, statements), stored in the artifact.")] = None,
-    protected: Annotated[Optional[str], typer.Option(help="Protected columns 'col,...' flagged on the rule card and never cited (default: common names such as sex, race, age, marital status; 'none' to switch off).")] = None,
-    exclude_features: Annotated[Optional[str], typer.Option(help="Columns the student must not read, 'col,...' (the teacher still does); the fidelity cost is recorded.")] = None,
-    baseline: Annotated[bool, typer.Option(help="Also fit the student on hard labels (no KD) and report it side by side.")] = True,
-    calibrate: Annotated[bool, typer.Option(help="Temperature-scale the student on the validation split (folded into the spec).")] = True,
+    teacher: Annotated[
+        Path,
+        typer.Option(
+            help="Teacher file: LightGBM model.txt, TorchScript or state_dict .pt (+ sidecar .json), .onnx, .skops."
+        ),
+    ],
+    data: Annotated[
+        str,
+        typer.Option(
+            help="Dataset: a CSV/Parquet path ('-': stdin) or a registry name (adult, german_credit, breast_cancer, wine_quality, bank_marketing)."
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Artifact directory to write (atomically; replaced if it exists). Required unless --sizes."
+        ),
+    ] = None,
+    student: Annotated[
+        str, typer.Option(help=STUDENT_HELP, autocompletion=complete_student)
+    ] = "ebm",
+    target: Annotated[
+        str | None, typer.Option(help="Target column (registry datasets know theirs).")
+    ] = None,
+    temperature: Annotated[
+        str | None,
+        typer.Option(
+            help="Temperature τ >= 0 of the teacher's soft labels: 0 = its decisions (one-hot argmax), 1 = its probabilities, or 'auto' (searches 0, 1, 2, 4 on validation fidelity). Default: 0 for logreg and scorecard, 1 otherwise."
+        ),
+    ] = None,
+    alpha: Annotated[
+        str,
+        typer.Option(
+            help="Weight α in [0, 1] of the true labels (1 = no distillation), or 'auto'."
+        ),
+    ] = "0.0",
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the 70/15/15 split and of the student.")
+    ] = 0,
+    teacher_format: Annotated[str | None, typer.Option(help=teacher_format_help())] = None,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle",
+            help="Allow loading pickle-based teachers (can run code: only for files you trust).",
+        ),
+    ] = False,
+    trust_code: Annotated[
+        bool,
+        typer.Option(
+            "--trust-code",
+            help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.",
+        ),
+    ] = False,
+    schema: Annotated[
+        Path | None,
+        typer.Option(help="Schema JSON (column types, missing markers) instead of inference."),
+    ] = None,
+    sep: Annotated[
+        str | None,
+        typer.Option(
+            help="Delimiter of a CSV/text data file (default: sniffed among , ; tab | spaces)."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Text encoding of the data file (default: UTF-8), e.g. latin-1."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="Student parameter KEY=VALUE (repeatable), e.g. -p interactions=5.",
+        ),
+    ] = None,
+    monotone: Annotated[
+        str | None, typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")
+    ] = None,
+    special_values: Annotated[
+        str | None,
+        typer.Option(
+            help="Codes in numeric columns that are levels, not numbers: '-9=no record,-8=no usable trades' (every numeric column) or 'col:-9=no record;other:-1=n/a' (see docs/data.md)."
+        ),
+    ] = None,
+    augment: Annotated[
+        str,
+        typer.Option(
+            help="Add synthetic rows near the training rows (0.3-sd jitter, neighbour codes, near-neighbour mixup), labelled by the teacher, to the KD student's training rows: N rows, 'Kx' (K × the training rows) or 'auto' (0, 5x or 20x by validation fidelity)."
+        ),
+    ] = "0",
+    assistant: Annotated[
+        str | None,
+        typer.Option(
+            help="Multi-stage distillation through an assistant, e.g. 'mlp:128-64' (teacher → assistant → student)."
+        ),
+    ] = None,
+    sizes: Annotated[
+        str | None,
+        typer.Option(
+            help=sizes_help("Pilot student sizes instead of writing an artifact, e.g. '5,10,20'")
+        ),
+    ] = None,
+    adverse_class: Annotated[
+        str | None,
+        typer.Option(
+            help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card. Default: the event class (1 of 0/1, True, a negative-looking label)."
+        ),
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="Reason catalogue labels.csv|json (plain labels, adverse-action codes, statements), stored in the artifact."
+        ),
+    ] = None,
+    protected: Annotated[
+        str | None,
+        typer.Option(
+            help="Protected columns 'col,...' flagged on the rule card and never cited (default: common names such as sex, race, age, marital status; 'none' to switch off)."
+        ),
+    ] = None,
+    exclude_features: Annotated[
+        str | None,
+        typer.Option(
+            help="Columns the student must not read, 'col,...' (the teacher still does); the fidelity cost is recorded."
+        ),
+    ] = None,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            help="Also fit the student on hard labels (no KD) and report it side by side."
+        ),
+    ] = True,
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            help="Temperature-scale the student on the validation split (folded into the spec)."
+        ),
+    ] = True,
     onnx: Annotated[bool, typer.Option(help="Write student.onnx into the artifact.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON instead of a table.")] = False,
-    report: Annotated[bool, typer.Option("--report", help="Also validate the student (SHAP alignment, stability, latency → evaluation.json) and write report.html into the artifact.")] = False,
-    test_data: Annotated[Optional[str], typer.Option("--test-data", help="Held-out rows the teacher never saw (CSV/Parquet path or registry name): the whole file is the test set; --data is then split only into train/validation.")] = None,
-    cutoff: Annotated[Optional[float], typer.Option("--cutoff", help="Decline (the adverse class) when P(adverse) > CUTOFF instead of at 0.5, e.g. 0.3; the student learns the teacher's decisions at it and the spec, ONNX label, Scorer, reasons and rule card decide at it (binary targets).")] = None,
-    approval_rate: Annotated[Optional[float], typer.Option("--approval-rate", help="Choose the cutoff so that the teacher approves this share of the training split's rows, e.g. 0.8 (binary targets; not with --cutoff).")] = None,
-    sign_key: Annotated[Optional[Path], typer.Option(help="Sign the artifact's manifest with the HMAC-SHA256 key in this file (check it with verify --sign-key).")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print metrics as JSON instead of a table.")
+    ] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Also validate the student (SHAP alignment, stability, latency → evaluation.json) and write report.html into the artifact.",
+        ),
+    ] = False,
+    test_data: Annotated[
+        str | None,
+        typer.Option(
+            "--test-data",
+            help="Held-out rows the teacher never saw (CSV/Parquet path or registry name): the whole file is the test set; --data is then split only into train/validation.",
+        ),
+    ] = None,
+    cutoff: Annotated[
+        float | None,
+        typer.Option(
+            "--cutoff",
+            help="Decline (the adverse class) when P(adverse) > CUTOFF instead of at 0.5, e.g. 0.3; the student learns the teacher's decisions at it and the spec, ONNX label, Scorer, reasons and rule card decide at it (binary targets).",
+        ),
+    ] = None,
+    approval_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--approval-rate",
+            help="Choose the cutoff so that the teacher approves this share of the training split's rows, e.g. 0.8 (binary targets; not with --cutoff).",
+        ),
+    ] = None,
+    sign_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sign the artifact's manifest with the HMAC-SHA256 key in this file (check it with verify --sign-key)."
+        ),
+    ] = None,
 ) -> None:
     """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
     from distill2rules.pipeline import distill
@@ -202,11 +373,32 @@ def fit(
     if not sizes and out is None:
         from distill2rules.errors import ConfigError
 
-        raise ConfigError("fit needs --out DIR (where to write the artifact).", hint="Or pass --sizes to only pilot student sizes.")
+        raise ConfigError(
+            "fit needs --out DIR (where to write the artifact).",
+            hint="Or pass --sizes to only pilot student sizes.",
+        )
     if sizes:
-        _fit_sizes(teacher, data, student=student, sizes=sizes, target=target, temperature=temperature, alpha=alpha, seed=seed,
-                   params=params, schema=schema_obj, teacher_format=teacher_format, trust_pickle=trust_pickle, baseline=baseline,
-                   trust_code=trust_code, calibrate=calibrate, augment=augment, assistant=assistant, quiet=quiet, as_json=as_json)
+        _fit_sizes(
+            teacher,
+            data,
+            student=student,
+            sizes=sizes,
+            target=target,
+            temperature=temperature,
+            alpha=alpha,
+            seed=seed,
+            params=params,
+            schema=schema_obj,
+            teacher_format=teacher_format,
+            trust_pickle=trust_pickle,
+            baseline=baseline,
+            trust_code=trust_code,
+            calibrate=calibrate,
+            augment=augment,
+            assistant=assistant,
+            quiet=quiet,
+            as_json=as_json,
+        )
         return
     assert out is not None  # checked above
     import warnings
@@ -216,24 +408,50 @@ def fit(
     if report:
         from distill2rules.artifact import check_out_dir
 
-        check_out_dir(out)  # before fitting; with --report the artifact is written once, after the evaluation
+        check_out_dir(
+            out
+        )  # before fitting; with --report the artifact is written once, after the evaluation
     with warnings.catch_warnings():  # shown once below, as one line
         warnings.simplefilter("ignore", SpecialValuesWarning)
         result = distill(
-            teacher, data, target=target, student=student, temperature=parse_float_or_auto(temperature, "temperature"),
-            alpha=parse_float_or_auto(alpha, "alpha"), seed=seed, out=None if report else out, student_params=params,
-            teacher_format=teacher_format, trust_pickle=trust_pickle, calibrate=calibrate, baseline=baseline,
-            schema=schema_obj, export_onnx=onnx, progress=not quiet and not as_json, adverse_class=adverse_class,
-            sep=sep, encoding=encoding, augment=augment, assistant=assistant, test_data=test_data,
-            trust_code=trust_code, labels=labels, protected=protected, exclude_features=exclude_features,
-            require_adverse_class=True, cutoff=cutoff, approval_rate=approval_rate,
+            teacher,
+            data,
+            target=target,
+            student=student,
+            temperature=parse_float_or_auto(temperature, "temperature"),
+            alpha=parse_float_or_auto(alpha, "alpha"),
+            seed=seed,
+            out=None if report else out,
+            student_params=params,
+            teacher_format=teacher_format,
+            trust_pickle=trust_pickle,
+            calibrate=calibrate,
+            baseline=baseline,
+            schema=schema_obj,
+            export_onnx=onnx,
+            progress=not quiet and not as_json,
+            adverse_class=adverse_class,
+            sep=sep,
+            encoding=encoding,
+            augment=augment,
+            assistant=assistant,
+            test_data=test_data,
+            trust_code=trust_code,
+            labels=labels,
+            protected=protected,
+            exclude_features=exclude_features,
+            require_adverse_class=True,
+            cutoff=cutoff,
+            approval_rate=approval_rate,
         )
     for message in result.metrics.get("warnings", []):
         print(f"warning: {message}", file=sys.stderr)
     if report:
         from distill2rules.report import report_after_fit
 
-        report_after_fit(result, out, seed=seed, export_onnx=onnx, progress=not quiet and not as_json)
+        report_after_fit(
+            result, out, seed=seed, export_onnx=onnx, progress=not quiet and not as_json
+        )
     if key is not None:
         from distill2rules.artifact import sign_artifact
 
@@ -246,7 +464,10 @@ def fit(
             from distill2rules.cli.cmd_explain import print_decision_facts
 
             print_decision_facts(result.metrics)
-            console().print(f"artifact: [bold]{out}[/bold]" + (f"; report: [bold]{out / 'report.html'}[/bold]" if report else ""))
+            console().print(
+                f"artifact: [bold]{out}[/bold]"
+                + (f"; report: [bold]{out / 'report.html'}[/bold]" if report else "")
+            )
 
 
 def _complexity_text(c: dict[str, Any]) -> str:
@@ -257,36 +478,87 @@ def _complexity_text(c: dict[str, Any]) -> str:
     return "-".join(map(str, c.get("layers", [])[:-1])) + f" ({c.get('parameters')} weights)"
 
 
-def _fit_sizes(teacher: Path, data: str, *, student: str, sizes: str, temperature: str | None, alpha: str, quiet: bool,
-               as_json: bool, params: dict[str, Any], **kw: Any) -> None:
+def _fit_sizes(
+    teacher: Path,
+    data: str,
+    *,
+    student: str,
+    sizes: str,
+    temperature: str | None,
+    alpha: str,
+    quiet: bool,
+    as_json: bool,
+    params: dict[str, Any],
+    **kw: Any,
+) -> None:
     """``fit --sizes``: one distillation per size; a table of fidelity and accuracy vs complexity."""
     from rich.table import Table
 
     from distill2rules.experiments.pilot import pilot_sizes
 
-    res = pilot_sizes(teacher, data, student=student, sizes=sizes, temperature=parse_float_or_auto(temperature, "temperature"),
-                      alpha=parse_float_or_auto(alpha, "alpha"), student_params=params, progress=False, **kw)
+    res = pilot_sizes(
+        teacher,
+        data,
+        student=student,
+        sizes=sizes,
+        temperature=parse_float_or_auto(temperature, "temperature"),
+        alpha=parse_float_or_auto(alpha, "alpha"),
+        student_params=params,
+        progress=False,
+        **kw,
+    )
     if as_json:
         echo_json("sizes", res.to_dict())
         return
     tau = {fmt(r["temperature"], 2) + " / " + fmt(r["alpha"], 2) for r in res.rows}
-    t = Table(title=f"{student} sizes ({res.param}), τ / α = {', '.join(sorted(tau))}: validation split to choose, test to report")
-    for col in ("size", "complexity", "val fid", "val acc", "test fid", "test acc", "val fid no KD"):
+    t = Table(
+        title=f"{student} sizes ({res.param}), τ / α = {', '.join(sorted(tau))}: validation split to choose, test to report"
+    )
+    for col in (
+        "size",
+        "complexity",
+        "val fid",
+        "val acc",
+        "test fid",
+        "test acc",
+        "val fid no KD",
+    ):
         t.add_column(col, justify="left" if col in ("size", "complexity") else "right")
     for r in res.rows:
-        g = lambda block, key: fmt((r.get(block) or {}).get(key))  # noqa: E731
-        t.add_row(r["size"], _complexity_text(r["complexity"]), g("val", "fidelity"), g("val", "accuracy"), g("test", "fidelity"),
-                  g("test", "accuracy"), g("val_no_kd", "fidelity"))
+        g = lambda block, key: fmt((r.get(block) or {}).get(key))
+        t.add_row(
+            r["size"],
+            _complexity_text(r["complexity"]),
+            g("val", "fidelity"),
+            g("val", "accuracy"),
+            g("test", "fidelity"),
+            g("test", "accuracy"),
+            g("val_no_kd", "fidelity"),
+        )
     console().print(t)
 
 
 @app.command()
 def predict(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
-    data: Annotated[Path, typer.Option(help="CSV/Parquet with the raw feature columns ('-': read CSV or Parquet from stdin).")],
-    out: Annotated[Path, typer.Option(help="CSV to write: one probability column per class (p_<class>); '-' writes to stdout.")],
-    sep: Annotated[Optional[str], typer.Option(help="Delimiter of a CSV/text data file (default: sniffed).")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="Text encoding of the data file (default: UTF-8).")] = None,
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="CSV/Parquet with the raw feature columns ('-': read CSV or Parquet from stdin)."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="CSV to write: one probability column per class (p_<class>); '-' writes to stdout."
+        ),
+    ],
+    sep: Annotated[
+        str | None, typer.Option(help="Delimiter of a CSV/text data file (default: sniffed).")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding of the data file (default: UTF-8).")
+    ] = None,
 ) -> None:
     """Score rows with a fitted student: one probability column per class."""
     from distill2rules.serve import predict_file
@@ -298,7 +570,9 @@ def predict(
 
 @app.command()
 def quickstart(
-    out: Annotated[Path, typer.Option(help="Where to write the teacher and the artifacts.")] = Path("distill2rules-quickstart"),
+    out: Annotated[Path, typer.Option(help="Where to write the teacher and the artifacts.")] = Path(
+        "distill2rules-quickstart"
+    ),
     seed: Annotated[int, typer.Option(min=0, help="Seed for the split, teacher and students.")] = 0,
     temperature: Annotated[float, typer.Option(help="Distillation temperature τ.")] = 2.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
@@ -313,18 +587,40 @@ def quickstart(
     for col in ("model", "accuracy", "ROC AUC", "fidelity", "retention", "size", "artifact"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["model"], fmt(r.get("accuracy")), fmt(r.get("roc_auc")), fmt(r.get("fidelity")), fmt(r.get("retention")),
-                  str(r.get("size", "")), str(r.get("artifact", "")))
+        t.add_row(
+            r["model"],
+            fmt(r.get("accuracy")),
+            fmt(r.get("roc_auc")),
+            fmt(r.get("fidelity")),
+            fmt(r.get("retention")),
+            str(r.get("size", "")),
+            str(r.get("artifact", "")),
+        )
     console().print(t)
 
 
 @teacher_app.command("train")
 def teacher_train(
-    kind: Annotated[str, typer.Option(help="mlp (512-256-128-64-32, early stopping) or gbt (LightGBM, 200 trees).")],
+    kind: Annotated[
+        str,
+        typer.Option(help="mlp (512-256-128-64-32, early stopping) or gbt (LightGBM, 200 trees)."),
+    ],
     data: Annotated[str, typer.Option(help="CSV/Parquet path or registry name.")],
-    out: Annotated[Path, typer.Option(help="Output file: model.txt for gbt, model.pt (+ model.json sidecar) for mlp.")],
-    target: Annotated[Optional[str], typer.Option(help="Target column (registry datasets know theirs).")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed; the teacher trains on the same 70% split `fit --seed` uses.")] = 0,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output file: model.txt for gbt, model.pt (+ model.json sidecar) for mlp."
+        ),
+    ],
+    target: Annotated[
+        str | None, typer.Option(help="Target column (registry datasets know theirs).")
+    ] = None,
+    seed: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Seed; the teacher trains on the same 70% split `fit --seed` uses."
+        ),
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Train a reference teacher (the paper's MLP or a 200-tree LightGBM) on the train split."""
@@ -338,8 +634,18 @@ def teacher_train(
 def export(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
     format: Annotated[str, typer.Option("--format", help=export_format_help())] = "onnx",
-    inputs: Annotated[str, typer.Option(help="ONNX inputs: 'tensors' (numeric [N,d] + categorical [N,d] strings), 'columns' (one [N,1] input per column) or 'codes' (categorical as int64 codes, tables in the metadata; student.codes.onnx, used by `serve` and Scorer.load).")] = "tensors",
-    out: Annotated[Optional[Path], typer.Option(help="Write here instead of into the artifact: a file for onnx; for rulecard a directory (all three formats) or one file named .md, .html or .json; '-' writes the graph (onnx) or the Markdown card to stdout.")] = None,
+    inputs: Annotated[
+        str,
+        typer.Option(
+            help="ONNX inputs: 'tensors' (numeric [N,d] + categorical [N,d] strings), 'columns' (one [N,1] input per column) or 'codes' (categorical as int64 codes, tables in the metadata; student.codes.onnx, used by `serve` and Scorer.load)."
+        ),
+    ] = "tensors",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write here instead of into the artifact: a file for onnx; for rulecard a directory (all three formats) or one file named .md, .html or .json; '-' writes the graph (onnx) or the Markdown card to stdout."
+        ),
+    ] = None,
 ) -> None:
     """Export the student as an ONNX graph or as a rule card (Markdown, HTML, JSON)."""
     from distill2rules.serve import export_artifact
@@ -347,7 +653,9 @@ def export(
     if is_stdio(out):
         names = EXPORTERS[format].file_names if format in EXPORTERS else ()
         assert out is not None  # is_stdio: out is '-'
-        with output_path(out, name=names[0] if names else "export") as dst:  # an unknown format: refused below
+        with output_path(
+            out, name=names[0] if names else "export"
+        ) as dst:  # an unknown format: refused below
             export_artifact(artifact, format=format, inputs=inputs, out=dst)
         return
     written = export_artifact(artifact, format=format, inputs=inputs, out=out)
@@ -359,7 +667,12 @@ def export(
 def verify(
     artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    sign_key: Annotated[Optional[Path], typer.Option(help="Also check the artifact's HMAC-SHA256 signature with the key in this file (from fit --sign-key).")] = None,
+    sign_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also check the artifact's HMAC-SHA256 signature with the key in this file (from fit --sign-key)."
+        ),
+    ] = None,
 ) -> None:
     """Check an artifact: file hashes, the spec, cross-part consistency, ONNX parity (and its signature). Exit 2 on any mismatch."""
     from distill2rules.artifact import read_sign_key, verify_artifact
@@ -372,13 +685,22 @@ def verify(
     sig = report.get("signature") or {}
     if sig.get("valid"):
         unsigned = sig.get("unsigned_files") or []
-        signed = f"; signature valid (key {sig.get('key_id')})" + (f", unsigned: {', '.join(unsigned)}" if unsigned else "")
+        signed = f"; signature valid (key {sig.get('key_id')})" + (
+            f", unsigned: {', '.join(unsigned)}" if unsigned else ""
+        )
     elif sig.get("signed"):
         signed = "; signed (not checked: pass --sign-key)"
     else:
         signed = "; not signed"
-    typer.echo(f"ok: {report['files_checked']} files match the manifest; parts consistent" +
-               (f"; ONNX parity max |Δp| = {report['onnx_max_abs_diff']:.2e}" if "onnx_max_abs_diff" in report else "") + signed)
+    typer.echo(
+        f"ok: {report['files_checked']} files match the manifest; parts consistent"
+        + (
+            f"; ONNX parity max |Δp| = {report['onnx_max_abs_diff']:.2e}"
+            if "onnx_max_abs_diff" in report
+            else ""
+        )
+        + signed
+    )
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -391,15 +713,20 @@ def _register_optional_commands() -> None:
 
     import distill2rules.cli as pkg
 
-    for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name.startswith("cmd_")):
+    for mod in sorted(
+        m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name.startswith("cmd_")
+    ):
         importlib.import_module(f"distill2rules.cli.{mod}").register(app)
 
 
 _register_optional_commands()
 
 
-def _click_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...],
-                            tuple[type[BaseException], ...]]:
+def _click_types() -> tuple[
+    tuple[type[BaseException], ...],
+    tuple[type[BaseException], ...],
+    tuple[type[BaseException], ...],
+]:
     """(ClickException, Exit, Abort) classes of typer's vendored click copy and of click itself.
 
     typer 0.29 raises its own copy's exceptions (``typer._click``), which do not subclass
@@ -450,7 +777,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - last resort: no traceback unless asked
+    except Exception as exc:
         from distill2rules._optional import is_optional, missing_dependency
 
         if is_optional(exc):  # an optional dependency: name the extra that installs it
@@ -458,7 +785,10 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(2)
         if os.environ.get("DISTILL2RULES_DEBUG"):
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} (set DISTILL2RULES_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (set DISTILL2RULES_DEBUG=1 for a traceback; please report it)",
+            file=sys.stderr,
+        )
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
 

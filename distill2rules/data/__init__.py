@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from distill2rules.data._chunks import CHUNK_ROWS, iter_table
 from distill2rules.data._io import read_table
-from distill2rules.data._registry import DATASETS, Dataset, download_dataset, load_dataset, locate_dataset
+from distill2rules.data._registry import (
+    DATASETS,
+    Dataset,
+    download_dataset,
+    load_dataset,
+    locate_dataset,
+)
 from distill2rules.data._schema import Feature, Schema, coerce_frame, infer_schema, validate_target
 from distill2rules.data._special import (
     SpecialValuesWarning,

@@ -214,7 +214,9 @@ def _read_bytes(path: Path) -> bytes:
             while chunk := stream.read(_CHUNK):
                 total += len(chunk)
                 if total > size_cap:
-                    raise DECOMPRESSED_BYTES.exceeded(DataError, f"decompressing {path.name}", total)
+                    raise DECOMPRESSED_BYTES.exceeded(
+                        DataError, f"decompressing {path.name}", total
+                    )
                 if total > RATIO_FLOOR_BYTES and total / stored > ratio_cap:
                     raise DECOMPRESSION_RATIO.exceeded(
                         DataError, f"decompressing {path.name}", round(total / stored)

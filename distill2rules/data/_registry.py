@@ -17,9 +17,10 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -108,7 +109,7 @@ class Dataset:
     positive_class: str | None = None
 
     @property
-    def X(self) -> pd.DataFrame:  # noqa: N802 - sklearn naming
+    def X(self) -> pd.DataFrame:
         """Feature columns, in schema order."""
         return self.frame[self.schema.names]
 
@@ -361,7 +362,7 @@ def _get_info(name: str) -> DatasetInfo:
 
 def _fetch(url: str) -> bytes:
     try:
-        with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response:
             return response.read()
     except (urllib.error.URLError, OSError) as err:
         raise DataError(
@@ -385,9 +386,10 @@ def _write_gzip_atomic(target: Path, raw: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as handle, gzip.GzipFile(
-            fileobj=handle, mode="wb", compresslevel=9, mtime=0, filename=""
-        ) as gz:
+        with (
+            os.fdopen(fd, "wb") as handle,
+            gzip.GzipFile(fileobj=handle, mode="wb", compresslevel=9, mtime=0, filename="") as gz,
+        ):
             gz.write(raw)
         os.replace(tmp, target)
     except BaseException:
@@ -471,8 +473,12 @@ def _resolve_schema(schema: Schema | PathLike | None, frame: pd.DataFrame, targe
             f"the schema's target {schema.target!r} differs from the dataset's {target!r}.",
             hint="Use a schema written for this dataset.",
         )
-    return Schema(schema.features, target, special_values=schema.special_values,
-                  missing_values=schema.missing_values)
+    return Schema(
+        schema.features,
+        target,
+        special_values=schema.special_values,
+        missing_values=schema.missing_values,
+    )
 
 
 def _stem(path: Path) -> str:
@@ -594,19 +600,32 @@ def locate_dataset(name: str, data_dir: PathLike | None = None) -> dict[str, Any
     """
     info = _get_info(name)
     root = _data_home(data_dir)
-    origin = ("argument" if data_dir is not None
-              else f"${DATA_ENV_VAR}" if os.environ.get(DATA_ENV_VAR, "").strip() else "user cache")
+    origin = (
+        "argument"
+        if data_dir is not None
+        else f"${DATA_ENV_VAR}"
+        if os.environ.get(DATA_ENV_VAR, "").strip()
+        else "user cache"
+    )
     out: dict[str, Any] = {"name": info.name, "data_dir": str(root), "data_dir_from": origin}
     if info.builtin is not None:
         import importlib.util
 
         if importlib.util.find_spec("sklearn") is None:
-            return {**out, "status": "missing", "where": "scikit-learn: pip install 'distill2rules[fit]'",
-                    "missing": ["scikit-learn"]}
+            return {
+                **out,
+                "status": "missing",
+                "where": "scikit-learn: pip install 'distill2rules[fit]'",
+                "missing": ["scikit-learn"],
+            }
         return {**out, "status": "bundled", "where": "scikit-learn (bundled)", "missing": []}
     found, missing = [], []
     for rel, _ in info.parts:
         p = _find_file(root, rel)
         (found.append(str(p)) if p is not None else missing.append(str(root / f"{rel}.gz")))
-    return {**out, "status": "missing" if missing else "found", "where": ", ".join(found or missing),
-            "missing": missing}
+    return {
+        **out,
+        "status": "missing" if missing else "found",
+        "where": ", ".join(found or missing),
+        "missing": missing,
+    }

@@ -111,8 +111,10 @@ class Schema:
         names = set(self.names)
         bad = [c for c in self.missing_values if c != ALL_NUMERIC and c not in names]
         if bad:
-            raise SchemaError(f"missing_values names unknown column(s) {_preview(bad)}.",
-                              hint="Name schema features, or give a list for every column.")
+            raise SchemaError(
+                f"missing_values names unknown column(s) {_preview(bad)}.",
+                hint="Name schema features, or give a list for every column.",
+            )
         listed = [f.name for f in self.features]
         dupes = sorted({n for n in listed if listed.count(n) > 1})
         if dupes:
@@ -179,21 +181,22 @@ class Schema:
         features = []
         for i, item in enumerate(data["features"]):
             if not isinstance(item, dict) or "name" not in item or "type" not in item:
-                raise SchemaError(
-                    f"schema feature #{i} must have 'name' and 'type', got {item!r}."
-                )
+                raise SchemaError(f"schema feature #{i} must have 'name' and 'type', got {item!r}.")
             extra = sorted(set(item) - {"name", "type"})
             if extra:
                 raise SchemaError(
                     f"schema feature #{i} ({item['name']!r}) has unknown key(s) {_preview(extra)}.",
                     hint="A feature has only 'name' and 'type'; declare codes under the "
-                         "top-level 'special_values' and markers under 'missing_values'.",
+                    "top-level 'special_values' and markers under 'missing_values'.",
                 )
             features.append(Feature(str(item["name"]), item["type"]))
         target = data.get("target")
-        return cls(features, None if target is None else str(target),
-                   special_values=data.get("special_values") or {},
-                   missing_values=data.get("missing_values") or {})
+        return cls(
+            features,
+            None if target is None else str(target),
+            special_values=data.get("special_values") or {},
+            missing_values=data.get("missing_values") or {},
+        )
 
     def save(self, path: PathLike) -> None:
         """Write the schema as JSON."""
@@ -313,9 +316,7 @@ def _bool_text_to_number(value: Any) -> Any:
 
 def _to_float(series: pd.Series, feature: Feature) -> pd.Series:
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
-        values = pd.Series(
-            series.to_numpy(dtype="float64", na_value=np.nan), index=series.index
-        )
+        values = pd.Series(series.to_numpy(dtype="float64", na_value=np.nan), index=series.index)
     else:
         text = _strip_cells(series.astype(object))
         text = text.map(lambda v: float(v) if _is_bool_value(v) else v)
@@ -347,7 +348,11 @@ def _mask_markers(series: pd.Series, markers: list[str]) -> pd.Series:
     text = series.astype(object).map(lambda v: None if v is None else str(v).strip())
     hit = text.isin(markers)
     numbers = pd.to_numeric(pd.Series(markers), errors="coerce").dropna()
-    if len(numbers) and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+    if (
+        len(numbers)
+        and pd.api.types.is_numeric_dtype(series.dtype)
+        and not pd.api.types.is_bool_dtype(series.dtype)
+    ):
         hit |= series.isin(numbers.tolist())
     if not hit.any():
         return series
@@ -401,7 +406,9 @@ def coerce_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}
     for feature in schema.features:
         column = frame[feature.name]
-        markers = schema.missing_values.get(ALL_NUMERIC, []) + schema.missing_values.get(feature.name, [])
+        markers = schema.missing_values.get(ALL_NUMERIC, []) + schema.missing_values.get(
+            feature.name, []
+        )
         if markers:
             column = _mask_markers(column, markers)
         if feature.type == "categorical":

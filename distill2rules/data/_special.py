@@ -48,8 +48,10 @@ def code_key(value: Any) -> str:
     try:
         f = float(np.float32(float(value)))
     except (TypeError, ValueError):
-        raise SchemaError(f"special value {value!r} is not a number.",
-                          hint="Special values are numeric codes such as -9.") from None
+        raise SchemaError(
+            f"special value {value!r} is not a number.",
+            hint="Special values are numeric codes such as -9.",
+        ) from None
     if not math.isfinite(f):
         raise SchemaError(f"special value {value!r} must be a finite number.")
     return str(int(f)) if f.is_integer() else repr(f)
@@ -59,8 +61,9 @@ def _codes(column: str, mapping: Any, where: str) -> dict[str, str]:
     if isinstance(mapping, (list, tuple)):
         mapping = {v: f"code {code_key(v)}" for v in mapping}
     if not isinstance(mapping, Mapping) or not mapping:
-        raise SchemaError(f"{where} for {column!r} must map codes to labels, e.g. "
-                          '{"-9": "no record"}.')
+        raise SchemaError(
+            f'{where} for {column!r} must map codes to labels, e.g. {{"-9": "no record"}}.'
+        )
     out: dict[str, str] = {}
     for value, label in mapping.items():
         key = code_key(value)
@@ -71,8 +74,10 @@ def _codes(column: str, mapping: Any, where: str) -> dict[str, str]:
     labels = list(out.values())
     dup = sorted({x for x in labels if labels.count(x) > 1})
     if dup:
-        raise SchemaError(f"{where}: {column!r} gives the label {dup[0]!r} to two codes.",
-                          hint="Give every special value of a column its own label.")
+        raise SchemaError(
+            f"{where}: {column!r} gives the label {dup[0]!r} to two codes.",
+            hint="Give every special value of a column its own label.",
+        )
     return out
 
 
@@ -81,8 +86,10 @@ def normalise_special_values(data: Any, where: str = "schema 'special_values'") 
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise SchemaError(f"{where} must be an object, e.g. "
-                          '{"months_since_delinq": {"-9": "no record"}} or {"*": {...}}.')
+        raise SchemaError(
+            f"{where} must be an object, e.g. "
+            '{"months_since_delinq": {"-9": "no record"}} or {"*": {...}}.'
+        )
     return {str(col): _codes(str(col), m, where) for col, m in data.items()}
 
 
@@ -93,8 +100,10 @@ def normalise_missing_values(data: Any) -> dict[str, list[str]]:
     if isinstance(data, (list, tuple)):
         data = {ALL_NUMERIC: data}
     if not isinstance(data, Mapping):
-        raise SchemaError("schema 'missing_values' must be a list of markers or an object "
-                          'mapping columns to lists, e.g. ["-1", "unknown"].')
+        raise SchemaError(
+            "schema 'missing_values' must be a list of markers or an object "
+            'mapping columns to lists, e.g. ["-1", "unknown"].'
+        )
     out: dict[str, list[str]] = {}
     for col, markers in data.items():
         if isinstance(markers, (str, int, float)):
@@ -113,7 +122,7 @@ def parse_special_values(text: str) -> SpecialValues:
         if not group:
             continue
         col_raw, sep, _ = group.split("=", 1)[0].rpartition(":")
-        column, body = (col_raw.strip(), group[len(col_raw) + 1:]) if sep else (ALL_NUMERIC, group)
+        column, body = (col_raw.strip(), group[len(col_raw) + 1 :]) if sep else (ALL_NUMERIC, group)
         codes: dict[str, str] = {}
         for item in body.split(","):
             item = item.strip()
@@ -126,14 +135,19 @@ def parse_special_values(text: str) -> SpecialValues:
                 raise ConfigError(
                     f"--special-values: {value.strip()!r} in {item!r} is not a number.",
                     hint="Write codes as '-9=no record,-8=no usable trades' or "
-                         "'column:-9=no record;other:-1=n/a'.") from None
+                    "'column:-9=no record;other:-1=n/a'.",
+                ) from None
             codes[key] = label.strip() if has_label and label.strip() else f"code {key}"
         if not column or not codes:
-            raise ConfigError(f"--special-values group {group!r} names no codes.",
-                              hint="Write e.g. 'months_since_delinq:-9=no record,-8=no usable trades'.")
+            raise ConfigError(
+                f"--special-values group {group!r} names no codes.",
+                hint="Write e.g. 'months_since_delinq:-9=no record,-8=no usable trades'.",
+            )
         out[column] = {**out.get(column, {}), **_codes(column, codes, "--special-values")}
     if not out:
-        raise ConfigError("--special-values is empty.", hint="Write e.g. '-9=no record,-8=no usable trades'.")
+        raise ConfigError(
+            "--special-values is empty.", hint="Write e.g. '-9=no record,-8=no usable trades'."
+        )
     return out
 
 
@@ -145,8 +159,9 @@ def merge_special_values(base: SpecialValues, extra: SpecialValues) -> SpecialVa
     return out
 
 
-def resolve_special_values(declared: SpecialValues, numeric_columns: list[str],
-                           all_columns: list[str] | None = None) -> dict[str, dict[str, str]]:
+def resolve_special_values(
+    declared: SpecialValues, numeric_columns: list[str], all_columns: list[str] | None = None
+) -> dict[str, dict[str, str]]:
     """Per numeric column ``{code key -> label}``: the ``"*"`` form applies to every numeric
     column, a column's own declaration wins. Raises for unknown or non-numeric columns."""
     every = declared.get(ALL_NUMERIC, {})
@@ -156,12 +171,16 @@ def resolve_special_values(declared: SpecialValues, numeric_columns: list[str],
         if col == ALL_NUMERIC:
             continue
         if col not in known:
-            raise SchemaError(f"special values are declared for unknown column {col!r}.",
-                              hint="Name a column of the data (or use '*' for every numeric column).")
+            raise SchemaError(
+                f"special values are declared for unknown column {col!r}.",
+                hint="Name a column of the data (or use '*' for every numeric column).",
+            )
         if col not in numeric_columns:
-            raise SchemaError(f"special values are declared for {col!r}, which is not numeric.",
-                              hint="Special values are codes in numeric columns; a categorical "
-                                   "column already keeps every level apart.")
+            raise SchemaError(
+                f"special values are declared for {col!r}, which is not numeric.",
+                hint="Special values are codes in numeric columns; a categorical "
+                "column already keeps every level apart.",
+            )
     for col in numeric_columns:
         merged = {**every, **declared.get(col, {})}
         if merged:
@@ -169,7 +188,9 @@ def resolve_special_values(declared: SpecialValues, numeric_columns: list[str],
     return out
 
 
-def looks_like_codes(x: Any, *, max_codes: int = 5, min_share: float = 0.01, min_rows: int = 5) -> list[float]:
+def looks_like_codes(
+    x: Any, *, max_codes: int = 5, min_share: float = 0.01, min_rows: int = 5
+) -> list[float]:
     """The negative integer codes of a numeric column that looks like it carries special values.
 
     "Looks like": 1..``max_codes`` distinct negative integers holding at least ``min_share``
@@ -197,8 +218,9 @@ class SpecialValuesWarning(UserWarning):
     """A numeric column looks like it carries codes, but none were declared."""
 
 
-def undeclared_codes(frame: pd.DataFrame, numeric_columns: list[str],
-                     declared: Mapping[str, Any]) -> dict[str, list[float]]:
+def undeclared_codes(
+    frame: pd.DataFrame, numeric_columns: list[str], declared: Mapping[str, Any]
+) -> dict[str, list[float]]:
     """Numeric columns without declared special values that :func:`looks_like_codes`."""
     out = {}
     for col in numeric_columns:
@@ -215,13 +237,17 @@ def codes_warning(flagged: Mapping[str, list[float]]) -> str:
     parts = [f"{c!r} ({', '.join(code_key(v) for v in codes)})" for c, codes in flagged.items()]
     first, codes = next(iter(flagged.items()))
     example = ",".join(f"{code_key(v)}=..." for v in codes)
-    return (f"column(s) {', '.join(parts)} look like they carry special codes (a few negative values "
-            "in an otherwise non-negative column) but no special values were declared, so they are "
-            f"modelled as numbers; declare them, e.g. --special-values '{first}:{example}' or the "
-            "schema's \"special_values\", if they are codes.")
+    return (
+        f"column(s) {', '.join(parts)} look like they carry special codes (a few negative values "
+        "in an otherwise non-negative column) but no special values were declared, so they are "
+        f"modelled as numbers; declare them, e.g. --special-values '{first}:{example}' or the "
+        'schema\'s "special_values", if they are codes.'
+    )
 
 
-def split_codes(frame: pd.DataFrame, special: Mapping[str, Mapping[str, str]]) -> tuple[pd.DataFrame, list[str]]:
+def split_codes(
+    frame: pd.DataFrame, special: Mapping[str, Mapping[str, str]]
+) -> tuple[pd.DataFrame, list[str]]:
     """Each coded column as its numbers (codes -> NaN) plus a companion text column of its codes.
 
     For code-unaware row generators (augmentation): they then never jitter, mix or clip a code
@@ -244,7 +270,9 @@ def split_codes(frame: pd.DataFrame, special: Mapping[str, Mapping[str, str]]) -
     return out, companions
 
 
-def join_codes(frame: pd.DataFrame, special: Mapping[str, Mapping[str, str]], companions: list[str]) -> pd.DataFrame:
+def join_codes(
+    frame: pd.DataFrame, special: Mapping[str, Mapping[str, str]], companions: list[str]
+) -> pd.DataFrame:
     """Inverse of :func:`split_codes`: the code where the companion holds one, else the number."""
     out = frame.copy()
     cols = [c for c in special if c in out.columns]

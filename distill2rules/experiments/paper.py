@@ -35,7 +35,14 @@ import numpy as np
 
 from distill2rules.errors import ConfigError
 
-__all__ = ["PAPER_CASES", "PaperCase", "PaperSettings", "format_table2", "format_table3", "run_paper_benchmark"]
+__all__ = [
+    "PAPER_CASES",
+    "PaperCase",
+    "PaperSettings",
+    "format_table2",
+    "format_table3",
+    "run_paper_benchmark",
+]
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,11 @@ class PaperCase:
 
     @property
     def teacher_label(self) -> str:
-        return "LightGBM 200 trees" if self.teacher_kind == "gbt" else "MLP " + "-".join(map(str, self.teacher_hidden or ()))
+        return (
+            "LightGBM 200 trees"
+            if self.teacher_kind == "gbt"
+            else "MLP " + "-".join(map(str, self.teacher_hidden or ()))
+        )
 
     @property
     def student_label(self) -> str:
@@ -90,17 +101,35 @@ class PaperSettings:
     mode: str = "full"
 
     @classmethod
-    def preset(cls, *, quick: bool = False, seeds: int | None = None, smoke: bool = False) -> "PaperSettings":
+    def preset(
+        cls, *, quick: bool = False, seeds: int | None = None, smoke: bool = False
+    ) -> PaperSettings:
         """``full`` (5 seeds, every row, 500 SHAP rows) or ``quick`` (2 seeds, Adult subsampled to
         8,000 rows, teachers ≤ 10 epochs, students ≤ 60 epochs, 200 SHAP rows, 50 stability rows,
         3 permutations and 50 background rows for permutation explainers).
         ``smoke`` (tests): breast_cancer only, 1 seed, τ curve {1, 4}, 60 SHAP rows."""
         if smoke:
-            s = cls(seeds=(0,), datasets=("breast_cancer",), curve_temperatures=(1.0, 4.0), shap_rows=60,
-                    stability_rows=30, mode="smoke")
+            s = cls(
+                seeds=(0,),
+                datasets=("breast_cancer",),
+                curve_temperatures=(1.0, 4.0),
+                shap_rows=60,
+                stability_rows=30,
+                mode="smoke",
+            )
         elif quick:
-            s = cls(seeds=(0, 1), max_rows={"adult": 8000}, teacher_epochs=10, teacher_patience=3, student_epochs=60,
-                    shap_rows=200, stability_rows=50, n_permutations=3, max_background=50, mode="quick")
+            s = cls(
+                seeds=(0, 1),
+                max_rows={"adult": 8000},
+                teacher_epochs=10,
+                teacher_patience=3,
+                student_epochs=60,
+                shap_rows=200,
+                stability_rows=50,
+                n_permutations=3,
+                max_background=50,
+                mode="quick",
+            )
         else:
             s = cls()
         if seeds is not None:
@@ -122,22 +151,44 @@ def _frame(case: PaperCase, settings: PaperSettings) -> Any:
     frame = ds.frame
     if cap and len(frame) > cap:
         frac = cap / len(frame)
-        frame = frame.groupby(ds.target, group_keys=False, observed=True).sample(frac=frac, random_state=0)
+        frame = frame.groupby(ds.target, group_keys=False, observed=True).sample(
+            frac=frac, random_state=0
+        )
         frame = frame.sort_index()
     return ds, frame
 
 
-def _train_teacher(case: PaperCase, splits: Any, feats: list[str], target: str, seed: int, path: Path,
-                   settings: PaperSettings) -> Any:
+def _train_teacher(
+    case: PaperCase,
+    splits: Any,
+    feats: list[str],
+    target: str,
+    seed: int,
+    path: Path,
+    settings: PaperSettings,
+) -> Any:
     from distill2rules.teachers import train_teacher
 
     # LightGBM on one thread: with two, an iteration can stall ~1 s on a busy 2-core machine
     kw: dict[str, Any] = {"n_jobs": 1}
     if case.teacher_kind == "mlp":
-        kw = {"hidden": case.teacher_hidden, "max_epochs": settings.teacher_epochs, "patience": settings.teacher_patience,
-              "n_jobs": 2}
-    return train_teacher(case.teacher_kind, splits.train[feats], splits.train[target], out=path, seed=seed,
-                         X_val=splits.val[feats], y_val=splits.val[target], progress=False, **kw)
+        kw = {
+            "hidden": case.teacher_hidden,
+            "max_epochs": settings.teacher_epochs,
+            "patience": settings.teacher_patience,
+            "n_jobs": 2,
+        }
+    return train_teacher(
+        case.teacher_kind,
+        splits.train[feats],
+        splits.train[target],
+        out=path,
+        seed=seed,
+        X_val=splits.val[feats],
+        y_val=splits.val[target],
+        progress=False,
+        **kw,
+    )
 
 
 def _student_params(case: PaperCase, settings: PaperSettings) -> dict[str, Any]:
@@ -159,7 +210,9 @@ def _one_thread(fn: Any) -> Any:
         torch.set_num_threads(before)
 
 
-def run_case_seed(case: PaperCase, seed: int, settings: PaperSettings, work: Path) -> tuple[dict[str, Any], Any]:
+def run_case_seed(
+    case: PaperCase, seed: int, settings: PaperSettings, work: Path
+) -> tuple[dict[str, Any], Any]:
     """Teacher, KD student and no-KD student for one dataset and seed; returns (record, teacher)."""
     from distill2rules.data import split_frame
     from distill2rules.experiments.runs import class_indices, compare_students, sample_rows
@@ -169,61 +222,132 @@ def run_case_seed(case: PaperCase, seed: int, settings: PaperSettings, work: Pat
     ds, frame = _frame(case, settings)
     splits = split_frame(frame, ds.target, seed=seed)
     feats = [c for c in frame.columns if c != ds.target]
-    teacher = _train_teacher(case, splits, feats, ds.target, seed, work / case.dataset / f"seed{seed}", settings)
+    teacher = _train_teacher(
+        case, splits, feats, ds.target, seed, work / case.dataset / f"seed{seed}", settings
+    )
     t_teacher = time.perf_counter() - t0
-    res = distill(teacher, frame, target=ds.target, schema=ds.schema, student=case.student, temperature=settings.temperature,
-                  alpha=settings.alpha, seed=seed, student_params=_student_params(case, settings), baseline=True,
-                  progress=False, out=None)
+    res = distill(
+        teacher,
+        frame,
+        target=ds.target,
+        schema=ds.schema,
+        student=case.student,
+        temperature=settings.temperature,
+        alpha=settings.alpha,
+        seed=seed,
+        student_params=_student_params(case, settings),
+        baseline=True,
+        progress=False,
+        out=None,
+    )
     t_students = time.perf_counter() - t0 - t_teacher
     order = list(teacher.feature_names or feats)
     X_test = splits.test[order].reset_index(drop=True)
-    bg = splits.train[order].iloc[sample_rows(len(splits.train), settings.background_rows, seed)].reset_index(drop=True)
+    bg = (
+        splits.train[order]
+        .iloc[sample_rows(len(splits.train), settings.background_rows, seed)]
+        .reset_index(drop=True)
+    )
     y_idx = class_indices(splits.test[ds.target], res.spec["classes"])
     assert res.baseline_spec is not None  # distill(baseline=True) above
     specs = {"kd": res.spec, "no_kd": res.baseline_spec}
-    cmp_ = _one_thread(lambda: compare_students(
-        teacher, specs, X_test, y_idx, X_background=bg, shap_rows=settings.shap_rows, sigmas=settings.sigmas,
-        stability_rows=settings.stability_rows, n_permutations=settings.n_permutations,
-        max_background=settings.max_background, seed=seed))
+    cmp_ = _one_thread(
+        lambda: compare_students(
+            teacher,
+            specs,
+            X_test,
+            y_idx,
+            X_background=bg,
+            shap_rows=settings.shap_rows,
+            sigmas=settings.sigmas,
+            stability_rows=settings.stability_rows,
+            n_permutations=settings.n_permutations,
+            max_background=settings.max_background,
+            seed=seed,
+        )
+    )
     key = repr(float(settings.headline_sigma))
 
     def summary(block: Mapping[str, Any], with_alignment: bool) -> dict[str, Any]:
-        st = ((block.get("stability") or {}).get("per_sigma") or {})
-        out = {"accuracy": block["predictive"]["accuracy"], "balanced_accuracy": block["predictive"]["balanced_accuracy"],
-               "roc_auc": block["predictive"].get("roc_auc"), "ece": block["predictive"]["ece"],
-               "stability": (st.get(key) or {}).get("mean"), "stability_all": {k: v.get("mean") for k, v in st.items()},
-               "n_parameters": block["n_parameters"]}
+        st = (block.get("stability") or {}).get("per_sigma") or {}
+        out = {
+            "accuracy": block["predictive"]["accuracy"],
+            "balanced_accuracy": block["predictive"]["balanced_accuracy"],
+            "roc_auc": block["predictive"].get("roc_auc"),
+            "ece": block["predictive"]["ece"],
+            "stability": (st.get(key) or {}).get("mean"),
+            "stability_all": {k: v.get("mean") for k, v in st.items()},
+            "n_parameters": block["n_parameters"],
+        }
         if with_alignment:
             al = block["alignment"]
-            out.update(fidelity=block["fidelity"]["agreement"], cosine=al["cosine_mean"], cosine_sd=al["cosine_sd"],
-                       global_cosine=al["global_cosine"], mad=al["mad"], spearman=al["spearman"],
-                       topk_overlap=al["topk_overlap"], prr=block["prr"], explainer=block["attributions"]["method"])
+            out.update(
+                fidelity=block["fidelity"]["agreement"],
+                cosine=al["cosine_mean"],
+                cosine_sd=al["cosine_sd"],
+                global_cosine=al["global_cosine"],
+                mad=al["mad"],
+                spearman=al["spearman"],
+                topk_overlap=al["topk_overlap"],
+                prr=block["prr"],
+                explainer=block["attributions"]["method"],
+            )
         return out
 
     record = {
-        "dataset": case.dataset, "seed": seed, "n_rows": int(len(frame)),
+        "dataset": case.dataset,
+        "seed": seed,
+        "n_rows": len(frame),
         "split_sizes": [len(splits.train), len(splits.val), len(splits.test)],
-        "teacher": {**summary(cmp_["teacher"], False), "explainer": cmp_["teacher"]["attributions"]["method"]},
+        "teacher": {
+            **summary(cmp_["teacher"], False),
+            "explainer": cmp_["teacher"]["attributions"]["method"],
+        },
         "no_kd": summary(cmp_["students"]["no_kd"], True),
         "kd": summary(cmp_["students"]["kd"], True),
-        "seconds": {"teacher": round(t_teacher, 2), "students": round(t_students, 2),
-                    "validation": round(time.perf_counter() - t0 - t_teacher - t_students, 2)},
+        "seconds": {
+            "teacher": round(t_teacher, 2),
+            "students": round(t_students, 2),
+            "validation": round(time.perf_counter() - t0 - t_teacher - t_students, 2),
+        },
     }
     return record, (teacher, ds, frame)
 
 
-def temperature_curve(case: PaperCase, teacher: Any, ds: Any, frame: Any, settings: PaperSettings) -> list[dict[str, Any]]:
+def temperature_curve(
+    case: PaperCase, teacher: Any, ds: Any, frame: Any, settings: PaperSettings
+) -> list[dict[str, Any]]:
     """Test accuracy and fidelity of the KD student (α as configured) for each τ, one seed."""
     from distill2rules.pipeline import distill
 
     rows = []
     for tau in settings.curve_temperatures:
-        res = distill(teacher, frame, target=ds.target, schema=ds.schema, student=case.student, temperature=float(tau),
-                      alpha=settings.alpha, seed=settings.curve_seed, student_params=_student_params(case, settings),
-                      baseline=False, progress=False, out=None)
+        res = distill(
+            teacher,
+            frame,
+            target=ds.target,
+            schema=ds.schema,
+            student=case.student,
+            temperature=float(tau),
+            alpha=settings.alpha,
+            seed=settings.curve_seed,
+            student_params=_student_params(case, settings),
+            baseline=False,
+            progress=False,
+            out=None,
+        )
         m = res.metrics["test"]["student"]
-        rows.append({"dataset": case.dataset, "seed": settings.curve_seed, "temperature": float(tau), "alpha": settings.alpha,
-                     "accuracy": m["accuracy"], "fidelity": m["fidelity"], "ece": m.get("ece")})
+        rows.append(
+            {
+                "dataset": case.dataset,
+                "seed": settings.curve_seed,
+                "temperature": float(tau),
+                "alpha": settings.alpha,
+                "accuracy": m["accuracy"],
+                "fidelity": m["fidelity"],
+                "ece": m.get("ece"),
+            }
+        )
     return rows
 
 
@@ -233,7 +357,11 @@ def temperature_curve(case: PaperCase, teacher: Any, ds: Any, frame: Any, settin
 def _ms(values: Sequence[Any]) -> dict[str, Any]:
     v = np.array([np.nan if x is None else float(x) for x in values], dtype=float)
     v = v[np.isfinite(v)]
-    return {"mean": float(v.mean()) if v.size else None, "sd": float(v.std(ddof=1)) if v.size > 1 else None, "n": int(v.size)}
+    return {
+        "mean": float(v.mean()) if v.size else None,
+        "sd": float(v.std(ddof=1)) if v.size > 1 else None,
+        "n": int(v.size),
+    }
 
 
 def _test(kd: Sequence[Any], no_kd: Sequence[Any]) -> dict[str, Any]:
@@ -245,8 +373,14 @@ def _test(kd: Sequence[Any], no_kd: Sequence[Any]) -> dict[str, Any]:
     a, b = zip(*pairs)
     t = paired_ttest(a, b).to_dict()
     w = wilcoxon(a, b).to_dict() if len(pairs) >= 2 else {"p_value": None}
-    return {"t": t["statistic"], "p_value": t["p_value"], "cohens_d": t["effect_size"], "note": t.get("note"),
-            "wilcoxon_p": w.get("p_value"), "n": len(pairs)}
+    return {
+        "t": t["statistic"],
+        "p_value": t["p_value"],
+        "cohens_d": t["effect_size"],
+        "note": t.get("note"),
+        "wilcoxon_p": w.get("p_value"),
+        "n": len(pairs),
+    }
 
 
 def aggregate(records: Sequence[Mapping[str, Any]], datasets: Sequence[str]) -> dict[str, Any]:
@@ -257,9 +391,22 @@ def aggregate(records: Sequence[Mapping[str, Any]], datasets: Sequence[str]) -> 
         recs = [r for r in records if r["dataset"] == name]
         if not recs:
             continue
-        for who, label in (("teacher", "teacher"), ("no_kd", "student (no KD)"), ("kd", "student (KD)")):
-            t2.append({"dataset": name, "model": label, "n_seeds": len(recs),
-                       **{m: _ms([r[who].get(m) for r in recs]) for m in ("accuracy", "cosine", "stability", "fidelity")}})
+        for who, label in (
+            ("teacher", "teacher"),
+            ("no_kd", "student (no KD)"),
+            ("kd", "student (KD)"),
+        ):
+            t2.append(
+                {
+                    "dataset": name,
+                    "model": label,
+                    "n_seeds": len(recs),
+                    **{
+                        m: _ms([r[who].get(m) for r in recs])
+                        for m in ("accuracy", "cosine", "stability", "fidelity")
+                    },
+                }
+            )
         row: dict[str, Any] = {"dataset": name, "n_seeds": len(recs)}
         for m in ("accuracy", "fidelity", "cosine", "global_cosine", "mad", "stability"):
             kd = [r["kd"].get(m) for r in recs]
@@ -283,40 +430,55 @@ def _p(v: Any) -> str:
 
 def format_table2(tables: Mapping[str, Any], sigma: float = 0.05) -> str:
     """Markdown: Table 2 (mean ± sd over seeds)."""
-    lines = [f"| dataset | model | seeds | accuracy | fidelity | SHAP cosine | stability (σ={sigma:g}) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| dataset | model | seeds | accuracy | fidelity | SHAP cosine | stability (σ={sigma:g}) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in tables["table2"]:
-        lines.append(f"| {r['dataset']} | {r['model']} | {r['n_seeds']} | {_pm(r['accuracy'])} | {_pm(r['fidelity'])} | "
-                     f"{_pm(r['cosine'])} | {_pm(r['stability'])} |")
+        lines.append(
+            f"| {r['dataset']} | {r['model']} | {r['n_seeds']} | {_pm(r['accuracy'])} | {_pm(r['fidelity'])} | "
+            f"{_pm(r['cosine'])} | {_pm(r['stability'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def format_table3(tables: Mapping[str, Any], sigma: float = 0.05) -> str:
     """Markdown: Table 3 (per dataset, no-KD vs KD, paired t p-value and Cohen's d)."""
-    lines = ["| dataset | measure | student (no KD) | student (KD) | p (paired t) | Cohen's d | p (Wilcoxon) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| dataset | measure | student (no KD) | student (KD) | p (paired t) | Cohen's d | p (Wilcoxon) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in tables["table3"]:
-        for m, label in (("accuracy", "accuracy"), ("cosine", "SHAP cosine"), ("mad", "SHAP MAD"),
-                         ("stability", f"stability σ={sigma:g}")):
+        for m, label in (
+            ("accuracy", "accuracy"),
+            ("cosine", "SHAP cosine"),
+            ("mad", "SHAP MAD"),
+            ("stability", f"stability σ={sigma:g}"),
+        ):
             c = r[m]
             d = c["test"].get("cohens_d")
-            lines.append(f"| {r['dataset']} | {label} | {_pm(c['no_kd'])} | {_pm(c['kd'])} | {_p(c['test'].get('p_value'))} | "
-                         f"{'—' if d is None else f'{d:+.2f}'} | {_p(c['test'].get('wilcoxon_p'))} |")
+            lines.append(
+                f"| {r['dataset']} | {label} | {_pm(c['no_kd'])} | {_pm(c['kd'])} | {_p(c['test'].get('p_value'))} | "
+                f"{'—' if d is None else f'{d:+.2f}'} | {_p(c['test'].get('wilcoxon_p'))} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def format_curve(curve: Sequence[Mapping[str, Any]]) -> str:
     lines = ["| dataset | τ | accuracy | fidelity |", "|---|---|---|---|"]
     for r in curve:
-        lines.append(f"| {r['dataset']} | {r['temperature']:g} | {r['accuracy']:.4f} | {r['fidelity']:.4f} |")
+        lines.append(
+            f"| {r['dataset']} | {r['temperature']:g} | {r['accuracy']:.4f} | {r['fidelity']:.4f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------- the run
 
 
-def run_paper_benchmark(settings: PaperSettings | None = None, *, out: str | Path | None = None,
-                        progress: bool = True) -> dict[str, Any]:
+def run_paper_benchmark(
+    settings: PaperSettings | None = None, *, out: str | Path | None = None, progress: bool = True
+) -> dict[str, Any]:
     """Run every (dataset, seed), aggregate Tables 2 and 3, the temperature curve; write files to ``out``.
 
     Parameters
@@ -345,10 +507,15 @@ def run_paper_benchmark(settings: PaperSettings | None = None, *, out: str | Pat
     s = settings or PaperSettings.preset()
     unknown = [d for d in s.datasets if d not in PAPER_CASES]
     if unknown:
-        raise ConfigError(f"unknown benchmark dataset(s): {', '.join(unknown)}.", hint=f"Choose from {', '.join(PAPER_CASES)}.")
+        raise ConfigError(
+            f"unknown benchmark dataset(s): {', '.join(unknown)}.",
+            hint=f"Choose from {', '.join(PAPER_CASES)}.",
+        )
     missing = sorted({PAPER_CASES[d].student for d in s.datasets} - set(STUDENTS))
     if missing:
-        raise ConfigError(f"the benchmark needs the student(s) {', '.join(missing)}, which are not registered.")
+        raise ConfigError(
+            f"the benchmark needs the student(s) {', '.join(missing)}, which are not registered."
+        )
     log = _logger(progress)
     start = time.perf_counter()
     tmp = None
@@ -368,30 +535,45 @@ def run_paper_benchmark(settings: PaperSettings | None = None, *, out: str | Pat
                 try:
                     rec, ctx = _timed(log, label, lambda: run_case_seed(case, seed, s, work))
                 except Exception as exc:  # noqa: BLE001 - one failing run is reported, the rest still count
-                    errors.append({"dataset": name, "seed": seed, "error": f"{type(exc).__name__}: {exc}"})
+                    errors.append(
+                        {"dataset": name, "seed": seed, "error": f"{type(exc).__name__}: {exc}"}
+                    )
                     if log is not None:
                         log.print(f"[red]✗[/red] {label}: {type(exc).__name__}: {exc}")
                     continue
                 records.append(rec)
                 if seed == s.curve_seed and s.curve_temperatures:
                     c_teacher, c_ds, c_frame = ctx
-                    curve += _timed(log, f"{name} temperature curve τ ∈ {list(s.curve_temperatures)}",
-                                    lambda: temperature_curve(case, c_teacher, c_ds, c_frame, s))
+                    curve += _timed(
+                        log,
+                        f"{name} temperature curve τ ∈ {list(s.curve_temperatures)}",
+                        lambda: temperature_curve(case, c_teacher, c_ds, c_frame, s),
+                    )
             if s.curve_seed not in s.seeds and s.curve_temperatures:
                 from distill2rules.data import split_frame
 
                 ds, frame = _frame(case, s)
                 sp = split_frame(frame, ds.target, seed=s.curve_seed)
                 feats = [c for c in frame.columns if c != ds.target]
-                teacher = _train_teacher(case, sp, feats, ds.target, s.curve_seed, work / name / f"seed{s.curve_seed}", s)
+                teacher = _train_teacher(
+                    case, sp, feats, ds.target, s.curve_seed, work / name / f"seed{s.curve_seed}", s
+                )
                 curve += temperature_curve(case, teacher, ds, frame, s)
     finally:
         if tmp is not None:
             tmp.cleanup()
     tables = aggregate(records, s.datasets)
-    result = jsonable({"settings": asdict(s), "cases": {d: asdict(PAPER_CASES[d]) for d in s.datasets},
-                       "runs": records, **tables, "temperature_curve": curve, "errors": errors,
-                       "seconds": round(time.perf_counter() - start, 1)})
+    result = jsonable(
+        {
+            "settings": asdict(s),
+            "cases": {d: asdict(PAPER_CASES[d]) for d in s.datasets},
+            "runs": records,
+            **tables,
+            "temperature_curve": curve,
+            "errors": errors,
+            "seconds": round(time.perf_counter() - start, 1),
+        }
+    )
     if not records:
         raise ConfigError(f"every benchmark run failed; first error: {errors[0]['error']}")
     if out is not None:
@@ -422,15 +604,32 @@ def write_paper_results(result: Mapping[str, Any], out: str | Path) -> Path:
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
     sigma = result["settings"]["headline_sigma"]
-    (d / "paper_results.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    (d / "paper_results.json").write_text(
+        json.dumps(result, indent=1, allow_nan=False) + "\n", encoding="utf-8"
+    )
     (d / "table2.md").write_text(format_table2(result, sigma), encoding="utf-8")
     (d / "table3.md").write_text(format_table3(result, sigma), encoding="utf-8")
-    (d / "temperature_curve.json").write_text(json.dumps(result["temperature_curve"], indent=1) + "\n", encoding="utf-8")
+    (d / "temperature_curve.json").write_text(
+        json.dumps(result["temperature_curve"], indent=1) + "\n", encoding="utf-8"
+    )
     with open(d / "temperature_curve.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=["dataset", "seed", "temperature", "alpha", "accuracy", "fidelity", "ece"])
+        w = csv.DictWriter(
+            f, fieldnames=["dataset", "seed", "temperature", "alpha", "accuracy", "fidelity", "ece"]
+        )
         w.writeheader()
         w.writerows(result["temperature_curve"])
-    cols = ["dataset", "seed", "model", "accuracy", "fidelity", "cosine", "global_cosine", "mad", "stability", "n_parameters"]
+    cols = [
+        "dataset",
+        "seed",
+        "model",
+        "accuracy",
+        "fidelity",
+        "cosine",
+        "global_cosine",
+        "mad",
+        "stability",
+        "n_parameters",
+    ]
     with open(d / "runs.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()

@@ -33,12 +33,16 @@ def parse_weights(weights: str | Sequence[float]) -> tuple[float, float, float]:
         try:
             vals = [float(w) for w in weights.split(",") if w.strip()]
         except ValueError:
-            raise ConfigError(f"--weights must be three numbers like 1,0.5,0.5, got {weights!r}.") from None
+            raise ConfigError(
+                f"--weights must be three numbers like 1,0.5,0.5, got {weights!r}."
+            ) from None
     else:
         vals = [float(w) for w in weights]
     if len(vals) != 3 or not all(math.isfinite(v) and v >= 0 for v in vals):
-        raise ConfigError(f"weights must be three non-negative numbers (α_P, β_C, γ_I), got {weights!r}.",
-                          hint="For example --weights 1,0.5,0.5.")
+        raise ConfigError(
+            f"weights must be three non-negative numbers (α_P, β_C, γ_I), got {weights!r}.",
+            hint="For example --weights 1,0.5,0.5.",
+        )
     return vals[0], vals[1], vals[2]
 
 
@@ -60,8 +64,9 @@ def normalise_cost(costs: Sequence[float]) -> np.ndarray:
     return out
 
 
-def composite_objective(performance: Any, cost: Any, alignment: Any,
-                        weights: Sequence[float] = (1.0, 0.5, 0.5)) -> np.ndarray:
+def composite_objective(
+    performance: Any, cost: Any, alignment: Any, weights: Sequence[float] = (1.0, 0.5, 0.5)
+) -> np.ndarray:
     """``J = α_P·P − β_C·C + γ_I·I`` elementwise (``C`` already normalised to [0, 1]).
 
     A missing alignment (NaN) counts as 0 when ``γ_I = 0`` and makes J NaN otherwise.
@@ -89,7 +94,9 @@ def _oriented(rows: Sequence[Mapping[str, Any]], objectives: Mapping[str, str]) 
             raise ConfigError(f"objective {name!r} must be 'max' or 'min', got {sense!r}.")
     M = np.empty((len(rows), len(objectives)))
     for j, (name, sense) in enumerate(objectives.items()):
-        col = np.array([np.nan if r.get(name) is None else float(r[name]) for r in rows], dtype=np.float64)
+        col = np.array(
+            [np.nan if r.get(name) is None else float(r[name]) for r in rows], dtype=np.float64
+        )
         col = col if sense == "max" else -col
         M[:, j] = np.where(np.isfinite(col), col, -np.inf)
     return M
@@ -100,7 +107,9 @@ def dominates(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.all(a >= b) and np.any(a > b))
 
 
-def pareto_front(rows: Sequence[Mapping[str, Any]], objectives: Mapping[str, str] | None = None) -> list[int]:
+def pareto_front(
+    rows: Sequence[Mapping[str, Any]], objectives: Mapping[str, str] | None = None
+) -> list[int]:
     """Indices of the non-dominated rows (in input order).
 
     Parameters

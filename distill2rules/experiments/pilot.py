@@ -9,9 +9,10 @@ size may look at) and on the test split (reported, not for choosing).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from distill2rules.errors import ConfigError
 from distill2rules.students import STUDENTS, StudentPlugin
@@ -23,8 +24,10 @@ def _sized(student: str) -> StudentPlugin:
     plugin = STUDENTS.get(student) if student in STUDENTS else None
     if plugin is None or plugin.size_param is None:
         sized = [n for n, p in STUDENTS.items() if p.size_param]
-        raise ConfigError(f"--sizes does not know the size of a '{student}' student.",
-                          hint=f"Sizes apply to: {', '.join(sized)}.")
+        raise ConfigError(
+            f"--sizes does not know the size of a '{student}' student.",
+            hint=f"Sizes apply to: {', '.join(sized)}.",
+        )
     return plugin
 
 
@@ -70,7 +73,12 @@ class PilotResult:
     config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"student": self.student, "param": self.param, "config": self.config, "rows": self.rows}
+        return {
+            "student": self.student,
+            "param": self.param,
+            "config": self.config,
+            "rows": self.rows,
+        }
 
 
 def _row(student: str, size: Any, metrics: Mapping[str, Any]) -> dict[str, Any]:
@@ -80,18 +88,40 @@ def _row(student: str, size: Any, metrics: Mapping[str, Any]) -> dict[str, Any]:
             return None
         return {"fidelity": m.get("fidelity"), "accuracy": m.get("accuracy"), "ece": m.get("ece")}
 
-    return {"size": size_label(student, size), "value": list(size) if isinstance(size, tuple) else size,
-            "complexity": metrics["size"]["student"], "val": pick("val", "student"), "test": pick("test", "student"),
-            "val_no_kd": pick("val", "baseline"), "test_no_kd": pick("test", "baseline"),
-            "temperature": metrics.get("temperature"), "alpha": metrics.get("alpha")}
+    return {
+        "size": size_label(student, size),
+        "value": list(size) if isinstance(size, tuple) else size,
+        "complexity": metrics["size"]["student"],
+        "val": pick("val", "student"),
+        "test": pick("test", "student"),
+        "val_no_kd": pick("val", "baseline"),
+        "test_no_kd": pick("test", "baseline"),
+        "temperature": metrics.get("temperature"),
+        "alpha": metrics.get("alpha"),
+    }
 
 
-def pilot_sizes(teacher: Any, data: Any, *, student: str, sizes: str | Sequence[Any], target: str | None = None,
-                temperature: float | str | None = None, alpha: float | str = 0.0, seed: int = 0,
-                student_params: Mapping[str, Any] | None = None, schema: Any = None, teacher_format: str | None = None,
-                trust_pickle: bool = False, baseline: bool = True, calibrate: bool = True, augment: int | str = 0,
-                assistant: str | None = None, progress: bool = False,
-                trust_code: bool | None = None) -> PilotResult:
+def pilot_sizes(
+    teacher: Any,
+    data: Any,
+    *,
+    student: str,
+    sizes: str | Sequence[Any],
+    target: str | None = None,
+    temperature: float | str | None = None,
+    alpha: float | str = 0.0,
+    seed: int = 0,
+    student_params: Mapping[str, Any] | None = None,
+    schema: Any = None,
+    teacher_format: str | None = None,
+    trust_pickle: bool = False,
+    baseline: bool = True,
+    calibrate: bool = True,
+    augment: int | str = 0,
+    assistant: str | None = None,
+    progress: bool = False,
+    trust_code: bool | None = None,
+) -> PilotResult:
     """Distill one student per size (same data, teacher, split and KD settings) and tabulate.
 
     Parameters
@@ -116,13 +146,40 @@ def pilot_sizes(teacher: Any, data: Any, *, student: str, sizes: str | Sequence[
     if isinstance(teacher, (str, Path)):
         from distill2rules.teachers import load_teacher
 
-        teacher = load_teacher(teacher, format=teacher_format, trust_pickle=trust_pickle, trust_code=trust_code)
-    result = PilotResult(student=student, param=param,
-                         config={"dataset": ds.name, "target": ds.target, "seed": seed, "temperature": temperature,
-                                 "alpha": alpha, "augment": augment, "assistant": assistant, "split_for_choice": "val"})
+        teacher = load_teacher(
+            teacher, format=teacher_format, trust_pickle=trust_pickle, trust_code=trust_code
+        )
+    result = PilotResult(
+        student=student,
+        param=param,
+        config={
+            "dataset": ds.name,
+            "target": ds.target,
+            "seed": seed,
+            "temperature": temperature,
+            "alpha": alpha,
+            "augment": augment,
+            "assistant": assistant,
+            "split_for_choice": "val",
+        },
+    )
     for size in values:
-        res = distill(teacher, ds.frame, target=ds.target, schema=ds.schema, student=student, temperature=temperature,
-                      alpha=alpha, seed=seed, student_params={**base_params, param: size}, baseline=baseline,
-                      calibrate=calibrate, augment=augment, assistant=assistant, out=None, progress=progress)
+        res = distill(
+            teacher,
+            ds.frame,
+            target=ds.target,
+            schema=ds.schema,
+            student=student,
+            temperature=temperature,
+            alpha=alpha,
+            seed=seed,
+            student_params={**base_params, param: size},
+            baseline=baseline,
+            calibrate=calibrate,
+            augment=augment,
+            assistant=assistant,
+            out=None,
+            progress=progress,
+        )
         result.rows.append(_row(student, size, res.metrics))
     return result

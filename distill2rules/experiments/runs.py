@@ -22,8 +22,18 @@ import pandas as pd
 
 from distill2rules.errors import ConfigError, DataError, SchemaError
 
-__all__ = ["EvalInputs", "HEADLINE_SIGMA", "class_indices", "compare_students", "eval_inputs_from_run", "evaluate_artifact",
-           "evaluate_inputs", "kd_table", "prepare_eval_inputs", "sample_rows"]
+__all__ = [
+    "HEADLINE_SIGMA",
+    "EvalInputs",
+    "class_indices",
+    "compare_students",
+    "eval_inputs_from_run",
+    "evaluate_artifact",
+    "evaluate_inputs",
+    "kd_table",
+    "prepare_eval_inputs",
+    "sample_rows",
+]
 
 #: the noise level quoted in the side-by-side tables (all levels are kept in the JSON)
 HEADLINE_SIGMA = 0.05
@@ -42,8 +52,10 @@ def class_indices(y: Any, classes: Sequence[Any] | np.ndarray) -> np.ndarray:
     vals = [str(v) for v in pd.Series(y).tolist()]
     unknown = sorted({v for v in vals if v not in lookup})
     if unknown:
-        raise SchemaError(f"labels {', '.join(unknown[:5])} are not classes of the student ({', '.join(map(str, classes))}).",
-                          hint="Evaluate on data with the target the student was distilled for.")
+        raise SchemaError(
+            f"labels {', '.join(unknown[:5])} are not classes of the student ({', '.join(map(str, classes))}).",
+            hint="Evaluate on data with the target the student was distilled for.",
+        )
     return np.asarray([lookup[v] for v in vals], dtype=np.int64)
 
 
@@ -51,10 +63,22 @@ def _stability_key(sigma: float) -> str:
     return repr(float(sigma))
 
 
-def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_test: pd.DataFrame, y_idx: Any, *,
-                     X_background: pd.DataFrame, shap_rows: int = 500, sigmas: Sequence[float] = (0.01, 0.05, 0.1),
-                     stability_rows: int = 200, n_permutations: int = 5, max_background: int = 100, top_k: int = 5,
-                     seed: int = 0, teacher_stability: bool = True) -> dict[str, Any]:
+def compare_students(
+    teacher: Any,
+    specs: Mapping[str, Mapping[str, Any]],
+    X_test: pd.DataFrame,
+    y_idx: Any,
+    *,
+    X_background: pd.DataFrame,
+    shap_rows: int = 500,
+    sigmas: Sequence[float] = (0.01, 0.05, 0.1),
+    stability_rows: int = 200,
+    n_permutations: int = 5,
+    max_background: int = 100,
+    top_k: int = 5,
+    seed: int = 0,
+    teacher_stability: bool = True,
+) -> dict[str, Any]:
     """Score, explain and perturb several student specs against one teacher on the same rows.
 
     (Long on purpose: one pass that shares the teacher's SHAP values, explained rows and noise
@@ -111,7 +135,9 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
     k = int(teacher.n_classes)
     for name, spec in specs.items():
         if len(spec["classes"]) != k:
-            raise SchemaError(f"student {name!r} has {len(spec['classes'])} classes but the teacher {k}.")
+            raise SchemaError(
+                f"student {name!r} has {len(spec['classes'])} classes but the teacher {k}."
+            )
     secs: dict[str, float] = {}
     t0 = time.perf_counter()
     p_t = np.asarray(teacher.predict_proba(X_test), dtype=np.float64)
@@ -119,14 +145,27 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
 
     # a fit with --cutoff / --approval-rate: the teacher decides at the (first) student's cutoff
     t_lab = cutoff_decisions(next(iter(specs.values())), p_t) if specs else None
-    out: dict[str, Any] = {"n_test": len(X_test), "teacher": {"predictive": predictive_metrics(y, p_t, label=t_lab).to_dict(),
-                                                               "n_parameters": int(n_parameters(teacher))},
-                           "students": {}, "correct": {"teacher": (p_t.argmax(1) if t_lab is None else t_lab) == y}}
+    out: dict[str, Any] = {
+        "n_test": len(X_test),
+        "teacher": {
+            "predictive": predictive_metrics(y, p_t, label=t_lab).to_dict(),
+            "n_parameters": int(n_parameters(teacher)),
+        },
+        "students": {},
+        "correct": {"teacher": (p_t.argmax(1) if t_lab is None else t_lab) == y},
+    }
     rows = sample_rows(len(X_test), shap_rows, seed)
     X_exp = X_test.iloc[rows]
     cls = p_t[rows].argmax(axis=1) if k > 2 else None
-    phi_t = teacher_attributions(teacher, X_exp, X_background, class_index=cls, n_permutations=n_permutations,
-                                max_background=max_background, seed=seed)
+    phi_t = teacher_attributions(
+        teacher,
+        X_exp,
+        X_background,
+        class_index=cls,
+        n_permutations=n_permutations,
+        max_background=max_background,
+        seed=seed,
+    )
     out["teacher"]["attributions"] = phi_t.to_dict()
     secs["teacher"] = time.perf_counter() - t0
     n_st = min(stability_rows, len(X_exp)) if sigmas else 0
@@ -136,23 +175,46 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
         t0 = time.perf_counter()
 
         def fn_t(X: pd.DataFrame) -> np.ndarray:
-            return teacher_attributions(teacher, X, X_background, class_index=cls_st, n_permutations=n_permutations,
-                                        max_background=max_background, seed=seed).values
+            return teacher_attributions(
+                teacher,
+                X,
+                X_background,
+                class_index=cls_st,
+                n_permutations=n_permutations,
+                max_background=max_background,
+                seed=seed,
+            ).values
 
         cols = stability_columns(teacher, next(iter(specs.values())), X_test) if specs else []
-        out["teacher"]["stability"] = stability(fn_t, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed).to_dict()
+        out["teacher"]["stability"] = stability(
+            fn_t, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed
+        ).to_dict()
         secs["teacher stability"] = time.perf_counter() - t0
     for name, spec in specs.items():
         t0 = time.perf_counter()
         ev = evaluate(spec, X_test)
-        p_s, lab_s = ev["probabilities"], ev["label"]  # decisions: argmax or the spec's decision_threshold
-        phi_s = student_attributions(spec, X_exp, X_background, class_index=cls, feature_names=phi_t.feature_names,
-                                     n_permutations=n_permutations, max_background=max_background, seed=seed)
+        p_s, lab_s = (
+            ev["probabilities"],
+            ev["label"],
+        )  # decisions: argmax or the spec's decision_threshold
+        phi_s = student_attributions(
+            spec,
+            X_exp,
+            X_background,
+            class_index=cls,
+            feature_names=phi_t.feature_names,
+            n_permutations=n_permutations,
+            max_background=max_background,
+            seed=seed,
+        )
         n_s = int(n_parameters(spec))
         block: dict[str, Any] = {
-            "predictive": predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s,
-                                             teacher_label=cutoff_decisions(spec, p_t)).to_dict(),
-            "fidelity": fidelity(p_s, p_t, student_label=lab_s, teacher_label=cutoff_decisions(spec, p_t)).to_dict(),
+            "predictive": predictive_metrics(
+                y, p_s, teacher_proba=p_t, label=lab_s, teacher_label=cutoff_decisions(spec, p_t)
+            ).to_dict(),
+            "fidelity": fidelity(
+                p_s, p_t, student_label=lab_s, teacher_label=cutoff_decisions(spec, p_t)
+            ).to_dict(),
             "attributions": phi_s.to_dict(),
             "alignment": alignment(phi_t, phi_s, top_k=top_k).to_dict(),
             "n_parameters": n_s,
@@ -162,18 +224,34 @@ def compare_students(teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_tes
             names = phi_t.feature_names
 
             def fn_s(X: pd.DataFrame, spec: Mapping[str, Any] = spec) -> np.ndarray:
-                return student_attributions(spec, X, X_background, class_index=cls_st, feature_names=names,
-                                            n_permutations=n_permutations, max_background=max_background,
-                                            seed=seed).values
+                return student_attributions(
+                    spec,
+                    X,
+                    X_background,
+                    class_index=cls_st,
+                    feature_names=names,
+                    n_permutations=n_permutations,
+                    max_background=max_background,
+                    seed=seed,
+                ).values
 
             cols = stability_columns(teacher, spec, X_test)
-            block["stability"] = stability(fn_s, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed).to_dict()
+            block["stability"] = stability(
+                fn_s, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed
+            ).to_dict()
         out["students"][name] = block
         out["correct"][name] = lab_s == y
         secs[name] = time.perf_counter() - t0
     out["seconds"] = secs
-    out["config"] = {"shap_rows": int(len(rows)), "stability_rows": n_st, "sigmas": [float(s) for s in sigmas],
-                     "n_permutations": n_permutations, "max_background": max_background, "top_k": top_k, "seed": seed}
+    out["config"] = {
+        "shap_rows": len(rows),
+        "stability_rows": n_st,
+        "sigmas": [float(s) for s in sigmas],
+        "n_permutations": n_permutations,
+        "max_background": max_background,
+        "top_k": top_k,
+        "seed": seed,
+    }
     return out
 
 
@@ -201,15 +279,29 @@ def _teacher_path(manifest: Mapping[str, Any], teacher: str | Path | None, art_d
         return Path(teacher)
     src = (manifest.get("teacher") or {}).get("source")
     if not src:
-        raise ConfigError(f"the manifest of {art_dir} does not record the teacher's file.", hint="Pass --teacher PATH.")
+        raise ConfigError(
+            f"the manifest of {art_dir} does not record the teacher's file.",
+            hint="Pass --teacher PATH.",
+        )
     p = Path(src)
     if not p.exists():
-        raise ConfigError(f"the teacher recorded in the manifest ({src}) does not exist here.", hint="Pass --teacher PATH.")
+        raise ConfigError(
+            f"the teacher recorded in the manifest ({src}) does not exist here.",
+            hint="Pass --teacher PATH.",
+        )
     return p
 
 
-def prepare_eval_inputs(art_dir: str | Path, data: Any, *, target: str | None = None, teacher: str | Path | None = None,
-                        split: str = "test", background_rows: int = 500, trust_pickle: bool = False) -> EvalInputs:
+def prepare_eval_inputs(
+    art_dir: str | Path,
+    data: Any,
+    *,
+    target: str | None = None,
+    teacher: str | Path | None = None,
+    split: str = "test",
+    background_rows: int = 500,
+    trust_pickle: bool = False,
+) -> EvalInputs:
     """Load the artifact's spec (and baseline), the teacher and the rows to evaluate on.
 
     ``split="test"`` re-splits the data 70/15/15 with the manifest's seed when ``data`` is the
@@ -242,14 +334,19 @@ def prepare_eval_inputs(art_dir: str | Path, data: Any, *, target: str | None = 
     classes = np.asarray(spec["classes"], dtype=object)
     perm = align_teacher_classes(teacher_obj, classes)
     if not np.array_equal(perm, np.arange(len(classes))):
-        raise SchemaError("the teacher orders its classes differently from the student; evaluate cannot align SHAP outputs.",
-                          hint="Use a teacher whose classes are in sorted order (as `teacher train` writes).")
+        raise SchemaError(
+            "the teacher orders its classes differently from the student; evaluate cannot align SHAP outputs.",
+            hint="Use a teacher whose classes are in sorted order (as `teacher train` writes).",
+        )
     same = _same_data(ds, mdata)
     seed = int((manifest.get("config") or {}).get("seed", 0))
     held_out = (manifest.get("config") or {}).get("test_data")
     if split == "test" and same and held_out:
-        raise ConfigError(f"this artifact was fitted with --test-data {held_out}: {ds.name} holds only its train and "
-                          "validation rows.", hint=f"Pass --data {held_out} (or new rows), or --split all.")
+        raise ConfigError(
+            f"this artifact was fitted with --test-data {held_out}: {ds.name} holds only its train and "
+            "validation rows.",
+            hint=f"Pass --data {held_out} (or new rows), or --split all.",
+        )
     if split == "test" and same:
         parts = split_frame(ds.frame, ds.target, seed=seed)
         _check_split(parts, ds, mdata, d)
@@ -258,9 +355,18 @@ def prepare_eval_inputs(art_dir: str | Path, data: Any, *, target: str | None = 
         rows, bg_pool, used = ds.frame, ds.frame, "all"
     bg = bg_pool.iloc[sample_rows(len(bg_pool), background_rows, seed)][feats]
     order = list(teacher_obj.feature_names or feats)
-    return EvalInputs(teacher=teacher_obj, spec=spec, baseline=baseline, X=rows[order].reset_index(drop=True),
-                      y_idx=class_indices(rows[ds.target], classes), X_background=bg[order].reset_index(drop=True),
-                      split=used, data_name=ds.name, teacher_path=str(tpath), teacher_matches_manifest=matches)
+    return EvalInputs(
+        teacher=teacher_obj,
+        spec=spec,
+        baseline=baseline,
+        X=rows[order].reset_index(drop=True),
+        y_idx=class_indices(rows[ds.target], classes),
+        X_background=bg[order].reset_index(drop=True),
+        split=used,
+        data_name=ds.name,
+        teacher_path=str(tpath),
+        teacher_matches_manifest=matches,
+    )
 
 
 def _same_data(ds: Any, mdata: Mapping[str, Any]) -> bool:
@@ -279,8 +385,11 @@ def _check_split(parts: Any, ds: Any, mdata: Mapping[str, Any], art_dir: Path) -
 
     want = ((mdata.get("split") or {}).get("rows_sha256") or {}).get("test")
     if want and split_digest(ds.frame.index.get_indexer(parts.test.index)) != want:
-        raise ConfigError(f"re-splitting the data does not give the test rows {art_dir} was measured on "
-                          "(another version of the split?).", hint="Pass --split all to evaluate on every row.")
+        raise ConfigError(
+            f"re-splitting the data does not give the test rows {art_dir} was measured on "
+            "(another version of the split?).",
+            hint="Pass --split all to evaluate on every row.",
+        )
 
 
 def eval_inputs_from_run(run: Any, *, background_rows: int = 500) -> EvalInputs:
@@ -289,43 +398,87 @@ def eval_inputs_from_run(run: Any, *, background_rows: int = 500) -> EvalInputs:
     fd, t = run.data, run.teacher
     classes = np.asarray(run.spec["classes"], dtype=object)
     if not np.array_equal(t.perm, np.arange(len(classes))):
-        raise SchemaError("the teacher orders its classes differently from the student; evaluate cannot align SHAP outputs.",
-                          hint="Use a teacher whose classes are in sorted order (as `teacher train` writes).")
+        raise SchemaError(
+            "the teacher orders its classes differently from the student; evaluate cannot align SHAP outputs.",
+            hint="Use a teacher whose classes are in sorted order (as `teacher train` writes).",
+        )
     bg_pool = fd.splits.train
     bg = bg_pool.iloc[sample_rows(len(bg_pool), background_rows, fd.seed)][fd.features]
     order = list(t.teacher.feature_names or fd.features)
     src = run.config.teacher
     fp = t.info().get("fingerprint")
-    return EvalInputs(teacher=t.teacher, spec=run.spec, baseline=run.baseline_spec, X=fd.splits.test[order].reset_index(drop=True),
-                      y_idx=class_indices(fd.splits.test[fd.ds.target], classes), X_background=bg[order].reset_index(drop=True),
-                      split="test", data_name=(fd.test_ds or fd.ds).name,
-                      teacher_path=str(src) if isinstance(src, (str, Path)) else f"in memory ({type(src).__name__})",
-                      teacher_matches_manifest=None if fp is None else True)
+    return EvalInputs(
+        teacher=t.teacher,
+        spec=run.spec,
+        baseline=run.baseline_spec,
+        X=fd.splits.test[order].reset_index(drop=True),
+        y_idx=class_indices(fd.splits.test[fd.ds.target], classes),
+        X_background=bg[order].reset_index(drop=True),
+        split="test",
+        data_name=(fd.test_ds or fd.ds).name,
+        teacher_path=str(src)
+        if isinstance(src, (str, Path))
+        else f"in memory ({type(src).__name__})",
+        teacher_matches_manifest=None if fp is None else True,
+    )
 
 
 def _side_by_side(full: Mapping[str, Any], base: Mapping[str, Any], sigma: float) -> dict[str, Any]:
     """KD (from evaluate_student's result) vs no-KD (from compare_students) on the headline measures."""
     key = _stability_key(sigma)
 
-    def row(acc: Any, fid: Any, cos: Any, gcos: Any, mad: Any, stab: Any, params: Any) -> dict[str, Any]:
-        return {"accuracy": acc, "fidelity": fid, "cosine": cos, "global_cosine": gcos, "mad": mad, "stability": stab,
-                "n_parameters": params}
+    def row(
+        acc: Any, fid: Any, cos: Any, gcos: Any, mad: Any, stab: Any, params: Any
+    ) -> dict[str, Any]:
+        return {
+            "accuracy": acc,
+            "fidelity": fid,
+            "cosine": cos,
+            "global_cosine": gcos,
+            "mad": mad,
+            "stability": stab,
+            "n_parameters": params,
+        }
 
     s = full["student"]
     al = full.get("alignment") or {}
-    kd = row(s["predictive"]["accuracy"], full["fidelity"]["agreement"], al.get("cosine_mean"), al.get("global_cosine"),
-             al.get("mad"), ((s.get("stability") or {}).get("per_sigma") or {}).get(key, {}).get("mean"), s.get("n_parameters"))
+    kd = row(
+        s["predictive"]["accuracy"],
+        full["fidelity"]["agreement"],
+        al.get("cosine_mean"),
+        al.get("global_cosine"),
+        al.get("mad"),
+        ((s.get("stability") or {}).get("per_sigma") or {}).get(key, {}).get("mean"),
+        s.get("n_parameters"),
+    )
     b = base["students"]["baseline"]
-    nokd = row(b["predictive"]["accuracy"], b["fidelity"]["agreement"], b["alignment"]["cosine_mean"],
-               b["alignment"]["global_cosine"], b["alignment"]["mad"],
-               ((b.get("stability") or {}).get("per_sigma") or {}).get(key, {}).get("mean"), b["n_parameters"])
+    nokd = row(
+        b["predictive"]["accuracy"],
+        b["fidelity"]["agreement"],
+        b["alignment"]["cosine_mean"],
+        b["alignment"]["global_cosine"],
+        b["alignment"]["mad"],
+        ((b.get("stability") or {}).get("per_sigma") or {}).get(key, {}).get("mean"),
+        b["n_parameters"],
+    )
     return {"sigma": sigma, "kd": kd, "no_kd": nokd}
 
 
-def evaluate_artifact(art_dir: str | Path, data: Any, *, target: str | None = None, teacher: str | Path | None = None,
-                      split: str = "test", shap_rows: int = 500, sigmas: Sequence[float] = (0.01, 0.05, 0.1),
-                      latency_calls: int = 1000, seed: int = 0, save: bool = True, progress: bool = True,
-                      trust_pickle: bool = False) -> dict[str, Any]:
+def evaluate_artifact(
+    art_dir: str | Path,
+    data: Any,
+    *,
+    target: str | None = None,
+    teacher: str | Path | None = None,
+    split: str = "test",
+    shap_rows: int = 500,
+    sigmas: Sequence[float] = (0.01, 0.05, 0.1),
+    latency_calls: int = 1000,
+    seed: int = 0,
+    save: bool = True,
+    progress: bool = True,
+    trust_pickle: bool = False,
+) -> dict[str, Any]:
     """Every validation measure for an artifact's student, plus the no-KD baseline side by side.
 
     Parameters
@@ -351,38 +504,82 @@ def evaluate_artifact(art_dir: str | Path, data: Any, *, target: str | None = No
         ``evaluate_student``'s result plus ``data`` (provenance), and when the artifact holds
         ``baseline.json``: ``baseline`` (its measures), ``kd_vs_no_kd`` and ``mcnemar``.
     """
-    inp = prepare_eval_inputs(art_dir, data, target=target, teacher=teacher, split=split, trust_pickle=trust_pickle)
+    inp = prepare_eval_inputs(
+        art_dir, data, target=target, teacher=teacher, split=split, trust_pickle=trust_pickle
+    )
     onnx = Path(art_dir) / "student.onnx"
-    result = evaluate_inputs(inp, onnx_model=onnx if onnx.is_file() else None, shap_rows=shap_rows, sigmas=sigmas,
-                             latency_calls=latency_calls, seed=seed, progress=progress)
+    result = evaluate_inputs(
+        inp,
+        onnx_model=onnx if onnx.is_file() else None,
+        shap_rows=shap_rows,
+        sigmas=sigmas,
+        latency_calls=latency_calls,
+        seed=seed,
+        progress=progress,
+    )
     if save:
         from distill2rules.artifact import _dump, update_artifact
         from distill2rules.serve import rulecard_files
 
         files: dict[str, Any] = {"evaluation.json": _dump(result)}
-        if any((Path(art_dir) / n).is_file() for n in ("rulecard.md", "rulecard.html", "rulecard.json")):
-            files.update(rulecard_files(art_dir, inp.spec, evaluation=result))  # the card shows the new figures
+        if any(
+            (Path(art_dir) / n).is_file() for n in ("rulecard.md", "rulecard.html", "rulecard.json")
+        ):
+            files.update(
+                rulecard_files(art_dir, inp.spec, evaluation=result)
+            )  # the card shows the new figures
         update_artifact(art_dir, files)
     return result
 
 
-def evaluate_inputs(inp: EvalInputs, *, onnx_model: Any = None, shap_rows: int = 500,
-                    sigmas: Sequence[float] = (0.01, 0.05, 0.1), latency_calls: int = 1000, seed: int = 0,
-                    progress: bool = True) -> dict[str, Any]:
+def evaluate_inputs(
+    inp: EvalInputs,
+    *,
+    onnx_model: Any = None,
+    shap_rows: int = 500,
+    sigmas: Sequence[float] = (0.01, 0.05, 0.1),
+    latency_calls: int = 1000,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
     """``evaluation.json``'s content for prepared inputs (from disk or a run in memory):
     :func:`~distill2rules.validation.evaluate_student`, plus the no-KD baseline side by side."""
     from distill2rules.results import Evaluation
     from distill2rules.validation import evaluate_student, mcnemar
     from distill2rules.validation._results import jsonable
 
-    result = evaluate_student(inp.teacher, inp.spec, inp.X, inp.y_idx, X_background=inp.X_background, shap_rows=shap_rows,
-                              sigmas=sigmas, seed=seed, latency_calls=latency_calls, onnx_path=onnx_model,
-                              progress=progress)
-    result["data"] = {"name": inp.data_name, "split": inp.split, "n_rows": int(len(inp.X)), "teacher": inp.teacher_path,
-                      "teacher_matches_manifest": inp.teacher_matches_manifest}
+    result = evaluate_student(
+        inp.teacher,
+        inp.spec,
+        inp.X,
+        inp.y_idx,
+        X_background=inp.X_background,
+        shap_rows=shap_rows,
+        sigmas=sigmas,
+        seed=seed,
+        latency_calls=latency_calls,
+        onnx_path=onnx_model,
+        progress=progress,
+    )
+    result["data"] = {
+        "name": inp.data_name,
+        "split": inp.split,
+        "n_rows": len(inp.X),
+        "teacher": inp.teacher_path,
+        "teacher_matches_manifest": inp.teacher_matches_manifest,
+    }
     if inp.baseline is not None:
-        base = compare_students(inp.teacher, {"baseline": inp.baseline}, inp.X, inp.y_idx, X_background=inp.X_background,
-                                shap_rows=shap_rows, sigmas=sigmas, seed=seed, teacher_stability=False)
+        base = compare_students(
+            inp.teacher,
+            {"baseline": inp.baseline},
+            inp.X,
+            inp.y_idx,
+            X_background=inp.X_background,
+            shap_rows=shap_rows,
+            sigmas=sigmas,
+            seed=seed,
+            teacher_stability=False,
+        )
         from distill2rules.spec import evaluate
 
         correct_s = evaluate(inp.spec, inp.X)["label"] == inp.y_idx
@@ -412,9 +609,15 @@ def kd_table(result: Mapping[str, Any]) -> Any:
     t.add_column("measure")
     t.add_column("student (KD)", justify="right")
     t.add_column("baseline (no KD)", justify="right")
-    labels = (("accuracy", "accuracy"), ("fidelity", "fidelity"), ("cosine", "SHAP cosine per row (mean)"),
-              ("global_cosine", "SHAP cosine of importances"), ("mad", "SHAP MAD"),
-              ("stability", f"stability σ={cmp_['sigma']:g}"), ("n_parameters", "parameters"))
+    labels = (
+        ("accuracy", "accuracy"),
+        ("fidelity", "fidelity"),
+        ("cosine", "SHAP cosine per row (mean)"),
+        ("global_cosine", "SHAP cosine of importances"),
+        ("mad", "SHAP MAD"),
+        ("stability", f"stability σ={cmp_['sigma']:g}"),
+        ("n_parameters", "parameters"),
+    )
     for key, label in labels:
         t.add_row(label, _fmt(cmp_["kd"].get(key)), _fmt(cmp_["no_kd"].get(key)))
     m = result.get("mcnemar") or {}

@@ -28,16 +28,56 @@ from typing import Any
 import numpy as np
 
 from distill2rules.errors import ConfigError
-from distill2rules.experiments.pareto import composite_objective, normalise_cost, pareto_front, parse_weights
+from distill2rules.experiments.pareto import (
+    composite_objective,
+    normalise_cost,
+    pareto_front,
+    parse_weights,
+)
 from distill2rules.students import STUDENTS, student_class
 from distill2rules.teachers import trust_code_default
 
-__all__ = ["MEASURES", "SweepResult", "build_grid", "parse_size", "run_config", "run_sweep", "summarise"]
+__all__ = [
+    "MEASURES",
+    "SweepResult",
+    "build_grid",
+    "parse_size",
+    "run_config",
+    "run_sweep",
+    "summarise",
+]
 
 #: per-run measures averaged over seeds in the summary
-MEASURES = ("accuracy", "fidelity", "ece", "params", "latency_ms", "cosine", "cosine_row", "cost", "J")
-_CSV_FIELDS = ("seed", "temperature", "alpha", "size", "accuracy", "balanced_accuracy", "fidelity", "ece", "params",
-               "latency_ms", "cosine", "cosine_row", "mad", "cost", "J", "seconds", "error")
+MEASURES = (
+    "accuracy",
+    "fidelity",
+    "ece",
+    "params",
+    "latency_ms",
+    "cosine",
+    "cosine_row",
+    "cost",
+    "J",
+)
+_CSV_FIELDS = (
+    "seed",
+    "temperature",
+    "alpha",
+    "size",
+    "accuracy",
+    "balanced_accuracy",
+    "fidelity",
+    "ece",
+    "params",
+    "latency_ms",
+    "cosine",
+    "cosine_row",
+    "mad",
+    "cost",
+    "J",
+    "seconds",
+    "error",
+)
 
 
 def parse_size(value: Any, param: str | None) -> Any:
@@ -51,7 +91,9 @@ def parse_size(value: Any, param: str | None) -> Any:
         try:
             return [int(p) for p in v.replace("x", "-").split("-") if p]
         except ValueError:
-            raise ConfigError(f"an MLP size is widths joined by '-', like 64-32; got {value!r}.") from None
+            raise ConfigError(
+                f"an MLP size is widths joined by '-', like 64-32; got {value!r}."
+            ) from None
     try:
         f = float(v)
     except ValueError:
@@ -64,13 +106,19 @@ def _size_param(student: str, size_param: str | None) -> str:
     name = size_param or STUDENTS.get(student).size_param
     accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     if name is None or name not in accepted:
-        raise ConfigError(f"student {student!r} has no size parameter {name!r}.",
-                          hint=f"Pass --size-param, one of: {', '.join(accepted)}.")
+        raise ConfigError(
+            f"student {student!r} has no size parameter {name!r}.",
+            hint=f"Pass --size-param, one of: {', '.join(accepted)}.",
+        )
     return name
 
 
-def build_grid(seeds: Sequence[int], temperatures: Sequence[float], alphas: Sequence[float],
-               sizes: Sequence[Any] | None) -> list[dict[str, Any]]:
+def build_grid(
+    seeds: Sequence[int],
+    temperatures: Sequence[float],
+    alphas: Sequence[float],
+    sizes: Sequence[Any] | None,
+) -> list[dict[str, Any]]:
     """The cartesian product as a list of ``{"seed", "temperature", "alpha", "size"}`` (seed-major)."""
     from distill2rules.kd import check_alpha, check_temperature
 
@@ -79,8 +127,10 @@ def build_grid(seeds: Sequence[int], temperatures: Sequence[float], alphas: Sequ
     for a in alphas:
         check_alpha(float(a))
     size_list = list(sizes) if sizes else [None]
-    return [{"seed": int(s), "temperature": float(t), "alpha": float(a), "size": z}
-            for s, t, a, z in itertools.product(seeds, temperatures, alphas, size_list)]
+    return [
+        {"seed": int(s), "temperature": float(t), "alpha": float(a), "size": z}
+        for s, t, a, z in itertools.product(seeds, temperatures, alphas, size_list)
+    ]
 
 
 # ----------------------------------------------------------------------------- one configuration (runs in a worker)
@@ -95,8 +145,9 @@ def _load(teacher: str, data: str, target: str | None, trust_code: bool = False)
 
 
 @functools.lru_cache(maxsize=16)
-def _seed_context(teacher: str, data: str, target: str | None, seed: int, rows: int,
-                  trust_code: bool = False) -> dict[str, Any]:
+def _seed_context(
+    teacher: str, data: str, target: str | None, seed: int, rows: int, trust_code: bool = False
+) -> dict[str, Any]:
     """Split by seed; explain the teacher once on ``rows`` test rows (kept for every config of the seed)."""
     from distill2rules.data import split_frame
     from distill2rules.experiments.runs import sample_rows
@@ -113,7 +164,11 @@ def _seed_context(teacher: str, data: str, target: str | None, seed: int, rows: 
         cls = None
         if int(t.n_classes) > 2:
             cls = np.asarray(t.logits(X_exp)).argmax(1)
-        ctx.update(X_exp=X_exp, cls=cls, phi_t=teacher_attributions(t, X_exp, X_bg, class_index=cls, seed=seed))
+        ctx.update(
+            X_exp=X_exp,
+            cls=cls,
+            phi_t=teacher_attributions(t, X_exp, X_bg, class_index=cls, seed=seed),
+        )
     return ctx
 
 
@@ -132,7 +187,13 @@ def _latency_ms(spec: Mapping[str, Any], X: Any, n_calls: int) -> float:
     except Exception:  # noqa: BLE001 - a student without an exporter is timed in Python
         from distill2rules.spec import evaluate
 
-        lat = latency(lambda R: evaluate(spec, R)["probabilities"], X, n_calls=n_calls, batch_sizes=(1,), max_seconds=2.0)
+        lat = latency(
+            lambda R: evaluate(spec, R)["probabilities"],
+            X,
+            n_calls=n_calls,
+            batch_sizes=(1,),
+            max_seconds=2.0,
+        )
     return float(lat.single_row["mean_ms"])
 
 
@@ -170,18 +231,46 @@ def _measure(ctx: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any]:
     params = dict(ctx.get("student_params") or {})
     if task.get("size") is not None:
         params[ctx["size_param"]] = task["size"]
-    res = distill(teacher, ds.frame, target=ds.target, schema=ds.schema, student=ctx["student"],
-                  temperature=float(task["temperature"]), alpha=float(task["alpha"]), seed=seed, student_params=params,
-                  baseline=False, progress=False, out=None)
+    res = distill(
+        teacher,
+        ds.frame,
+        target=ds.target,
+        schema=ds.schema,
+        student=ctx["student"],
+        temperature=float(task["temperature"]),
+        alpha=float(task["alpha"]),
+        seed=seed,
+        student_params=params,
+        baseline=False,
+        progress=False,
+        out=None,
+    )
     m = res.metrics["test"]["student"]
-    out = {"accuracy": m["accuracy"], "balanced_accuracy": m.get("balanced_accuracy"), "fidelity": m["fidelity"],
-           "ece": m.get("ece"), "params": int(n_parameters(res.spec))}
-    sc = _seed_context(ctx["teacher"], ctx["data"], ctx.get("target"), seed, int(ctx.get("alignment_rows", 200)),
-                       bool(ctx.get("trust_code")))
+    out = {
+        "accuracy": m["accuracy"],
+        "balanced_accuracy": m.get("balanced_accuracy"),
+        "fidelity": m["fidelity"],
+        "ece": m.get("ece"),
+        "params": int(n_parameters(res.spec)),
+    }
+    sc = _seed_context(
+        ctx["teacher"],
+        ctx["data"],
+        ctx.get("target"),
+        seed,
+        int(ctx.get("alignment_rows", 200)),
+        bool(ctx.get("trust_code")),
+    )
     out["latency_ms"] = _latency_ms(res.spec, sc["X_test"], int(ctx.get("latency_calls", 200)))
     if sc["phi_t"] is not None:
-        phi_s = student_attributions(res.spec, sc["X_exp"], sc["X_bg"], class_index=sc["cls"],
-                                     feature_names=sc["phi_t"].feature_names, seed=seed)
+        phi_s = student_attributions(
+            res.spec,
+            sc["X_exp"],
+            sc["X_bg"],
+            class_index=sc["cls"],
+            feature_names=sc["phi_t"].feature_names,
+            seed=seed,
+        )
         al = alignment(sc["phi_t"], phi_s)
         out.update(cosine=al.global_cosine, cosine_row=al.cosine_mean, mad=al.mad)
     else:
@@ -200,12 +289,16 @@ def _num(v: Any) -> float:
     return float("nan") if v is None else float(v)
 
 
-def score_runs(runs: list[dict[str, Any]], *, weights: Sequence[float], performance: str, cost: str) -> None:
+def score_runs(
+    runs: list[dict[str, Any]], *, weights: Sequence[float], performance: str, cost: str
+) -> None:
     """Add ``cost`` (normalised across the grid) and ``J`` to every run, in place."""
     ok = [r for r in runs if not r.get("error")]
     raw = "params" if cost == "params" else "latency_ms"
     C = normalise_cost([_num(r.get(raw)) for r in ok])
-    J = composite_objective([_num(r.get(performance)) for r in ok], C, [_num(r.get("cosine")) for r in ok], weights)
+    J = composite_objective(
+        [_num(r.get(performance)) for r in ok], C, [_num(r.get("cosine")) for r in ok], weights
+    )
     for r, c, j in zip(ok, C, J):
         r["cost"], r["J"] = float(c), float(j)
     for r in runs:
@@ -225,8 +318,13 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             groups.setdefault(_key(r), []).append(r)
     out = []
     for rs in groups.values():
-        s: dict[str, Any] = {"temperature": rs[0]["temperature"], "alpha": rs[0]["alpha"], "size": rs[0]["size"],
-                             "n_seeds": len(rs), "seeds": sorted(r["seed"] for r in rs)}
+        s: dict[str, Any] = {
+            "temperature": rs[0]["temperature"],
+            "alpha": rs[0]["alpha"],
+            "size": rs[0]["size"],
+            "n_seeds": len(rs),
+            "seeds": sorted(r["seed"] for r in rs),
+        }
         for m in MEASURES:
             v = np.array([_num(r.get(m)) for r in rs])
             v = v[np.isfinite(v)]
@@ -236,22 +334,32 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _execute(ctx: dict[str, Any], grid: list[dict[str, Any]], *, backend: str, n_jobs: int, scheduler: Any,
-             progress: bool) -> list[dict[str, Any]]:
+def _execute(
+    ctx: dict[str, Any],
+    grid: list[dict[str, Any]],
+    *,
+    backend: str,
+    n_jobs: int,
+    scheduler: Any,
+    progress: bool,
+) -> list[dict[str, Any]]:
     if backend == "joblib":
         if n_jobs == 1:
             return [run_config(ctx, t) for t in _progress(grid, progress)]
         from joblib import Parallel, delayed
 
-        gen = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(delayed(run_config)(ctx, t) for t in grid)
+        gen = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+            delayed(run_config)(ctx, t) for t in grid
+        )
         return list(_progress(gen, progress, total=len(grid)))
     if backend == "dask":
         return _execute_dask(ctx, grid, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
     raise ConfigError(f"--backend must be 'joblib' or 'dask', got {backend!r}.")
 
 
-def _execute_dask(ctx: dict[str, Any], grid: list[dict[str, Any]], *, n_jobs: int, scheduler: Any,
-                  progress: bool) -> list[dict[str, Any]]:
+def _execute_dask(
+    ctx: dict[str, Any], grid: list[dict[str, Any]], *, n_jobs: int, scheduler: Any, progress: bool
+) -> list[dict[str, Any]]:
     from distill2rules._optional import require
 
     require("distributed", purpose="the dask backend")
@@ -259,8 +367,13 @@ def _execute_dask(ctx: dict[str, Any], grid: list[dict[str, Any]], *, n_jobs: in
 
     own_cluster = None
     if scheduler is None:
-        own_cluster = LocalCluster(n_workers=max(1, n_jobs), threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None)
+        own_cluster = LocalCluster(
+            n_workers=max(1, n_jobs),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
         client = Client(own_cluster)
     elif isinstance(scheduler, Client):
         client = scheduler
@@ -268,8 +381,10 @@ def _execute_dask(ctx: dict[str, Any], grid: list[dict[str, Any]], *, n_jobs: in
         try:
             client = Client(str(scheduler), timeout="20s")
         except OSError as exc:
-            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}.",
-                              hint="Start one (`dask scheduler`, `dask worker ADDRESS`) or omit --scheduler.") from None
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {scheduler}: {exc}.",
+                hint="Start one (`dask scheduler`, `dask worker ADDRESS`) or omit --scheduler.",
+            ) from None
     try:
         futures = client.map(run_config, [ctx] * len(grid), grid, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
@@ -292,8 +407,14 @@ def _progress(it: Any, enabled: bool, total: int | None = None) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     total = total if total is not None else len(it)
-    with Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         task = bar.add_task("sweep", total=total)
         for x in it:
             yield x
@@ -307,13 +428,31 @@ def _trust_code(flag: bool | None) -> bool:
     return trust_code_default()
 
 
-def run_sweep(teacher: str | Path, data: str | Path, *, student: str, target: str | None = None,
-              seeds: Sequence[int] = (0, 1, 2), temperatures: Sequence[float] = (1, 2, 4), alphas: Sequence[float] = (0, 0.5),
-              sizes: Sequence[Any] | None = None, size_param: str | None = None,
-              student_params: Mapping[str, Any] | None = None, weights: Sequence[float] | str = (1.0, 0.5, 0.5),
-              performance: str = "accuracy", cost: str = "params", alignment_rows: int = 200, latency_calls: int = 200,
-              n_jobs: int = 2, backend: str = "joblib", scheduler: Any = None, out: str | Path | None = None,
-              top: int = 5, progress: bool = True, trust_code: bool | None = None) -> SweepResult:
+def run_sweep(
+    teacher: str | Path,
+    data: str | Path,
+    *,
+    student: str,
+    target: str | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    temperatures: Sequence[float] = (1, 2, 4),
+    alphas: Sequence[float] = (0, 0.5),
+    sizes: Sequence[Any] | None = None,
+    size_param: str | None = None,
+    student_params: Mapping[str, Any] | None = None,
+    weights: Sequence[float] | str = (1.0, 0.5, 0.5),
+    performance: str = "accuracy",
+    cost: str = "params",
+    alignment_rows: int = 200,
+    latency_calls: int = 200,
+    n_jobs: int = 2,
+    backend: str = "joblib",
+    scheduler: Any = None,
+    out: str | Path | None = None,
+    top: int = 5,
+    progress: bool = True,
+    trust_code: bool | None = None,
+) -> SweepResult:
     """Distill every grid configuration, score J, find the Pareto front and (optionally) write files.
 
     Parameters
@@ -369,12 +508,22 @@ def run_sweep(teacher: str | Path, data: str | Path, *, student: str, target: st
     tpath = Path(teacher)
     if not tpath.exists():
         raise ConfigError(f"no teacher file at {tpath}.")
-    ctx = {"teacher": str(tpath.resolve()), "data": str(data), "target": target, "student": student, "size_param": param,
-           "student_params": sp, "alignment_rows": int(alignment_rows), "latency_calls": int(latency_calls),
-           "threads": 1 if (n_jobs > 1 or backend == "dask") else None,
-           "trust_code": _trust_code(trust_code)}
+    ctx = {
+        "teacher": str(tpath.resolve()),
+        "data": str(data),
+        "target": target,
+        "student": student,
+        "size_param": param,
+        "student_params": sp,
+        "alignment_rows": int(alignment_rows),
+        "latency_calls": int(latency_calls),
+        "threads": 1 if (n_jobs > 1 or backend == "dask") else None,
+        "trust_code": _trust_code(trust_code),
+    }
     start = time.perf_counter()
-    runs = _execute(ctx, grid, backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
+    runs = _execute(
+        ctx, grid, backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress
+    )
     failed = [r for r in runs if r.get("error")]
     if len(failed) == len(runs):
         raise ConfigError(f"every sweep configuration failed; first error: {failed[0]['error']}")
@@ -383,14 +532,36 @@ def run_sweep(teacher: str | Path, data: str | Path, *, student: str, target: st
     ranked = sorted(summary, key=lambda s: -s["J"] if math.isfinite(s["J"]) else math.inf)
     front_idx = pareto_front(summary, {"accuracy": "max", "params": "min", "cosine": "max"})
     front = sorted((summary[i] for i in front_idx), key=lambda s: (s["params"], -s["accuracy"]))
-    config = {"teacher": ctx["teacher"], "data": str(data), "target": target, "student": student, "size_param": param,
-              "student_params": sp, "seeds": list(seeds), "temperatures": [float(t) for t in temperatures],
-              "alphas": [float(a) for a in alphas], "sizes": sizes, "weights": list(w), "performance": performance,
-              "cost": cost, "alignment_rows": alignment_rows, "latency_calls": latency_calls, "backend": backend,
-              "n_jobs": n_jobs, "objective": "J = α_P·P − β_C·C + γ_I·I",
-              "pareto_objectives": {"accuracy": "max", "params": "min", "cosine": "max"}}
-    result = SweepResult(config=config, runs=runs, summary=summary, top=ranked[:top], pareto=front,
-                         n_failed=len(failed), seconds=round(time.perf_counter() - start, 2))
+    config = {
+        "teacher": ctx["teacher"],
+        "data": str(data),
+        "target": target,
+        "student": student,
+        "size_param": param,
+        "student_params": sp,
+        "seeds": list(seeds),
+        "temperatures": [float(t) for t in temperatures],
+        "alphas": [float(a) for a in alphas],
+        "sizes": sizes,
+        "weights": list(w),
+        "performance": performance,
+        "cost": cost,
+        "alignment_rows": alignment_rows,
+        "latency_calls": latency_calls,
+        "backend": backend,
+        "n_jobs": n_jobs,
+        "objective": "J = α_P·P − β_C·C + γ_I·I",
+        "pareto_objectives": {"accuracy": "max", "params": "min", "cosine": "max"},
+    }
+    result = SweepResult(
+        config=config,
+        runs=runs,
+        summary=summary,
+        top=ranked[:top],
+        pareto=front,
+        n_failed=len(failed),
+        seconds=round(time.perf_counter() - start, 2),
+    )
     if out is not None:
         write_sweep(result, out)
     return result
@@ -406,8 +577,14 @@ def write_sweep(result: Mapping[str, Any], out: str | Path) -> Path:
         w = csv.DictWriter(f, fieldnames=list(_CSV_FIELDS), extrasaction="ignore")
         w.writeheader()
         for r in result["runs"]:
-            w.writerow({k: (json.dumps(r.get(k)) if k == "size" else r.get(k)) for k in _CSV_FIELDS})
-    (d / "sweep.json").write_text(json.dumps(jsonable(dict(result)), indent=1, allow_nan=False) + "\n", encoding="utf-8")
+            w.writerow(
+                {k: (json.dumps(r.get(k)) if k == "size" else r.get(k)) for k in _CSV_FIELDS}
+            )
+    (d / "sweep.json").write_text(
+        json.dumps(jsonable(dict(result)), indent=1, allow_nan=False) + "\n", encoding="utf-8"
+    )
     pareto = {"objectives": result["config"]["pareto_objectives"], "front": result["pareto"]}
-    (d / "pareto.json").write_text(json.dumps(jsonable(pareto), indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    (d / "pareto.json").write_text(
+        json.dumps(jsonable(pareto), indent=1, allow_nan=False) + "\n", encoding="utf-8"
+    )
     return d

@@ -9,7 +9,6 @@ from distill2rules.kd._core import (
     soft_targets,
     softmax,
 )
-from distill2rules.kd._torch import kd_loss_torch, soft_cross_entropy_torch  # torch imported on call
 from distill2rules.kd._targets import (
     WeightedRows,
     as_logit_targets,
@@ -17,6 +16,10 @@ from distill2rules.kd._targets import (
     is_hard,
     is_near_hard,
 )
+from distill2rules.kd._torch import (
+    kd_loss_torch,
+    soft_cross_entropy_torch,
+)  # torch imported on call
 
 __all__ = [
     "WeightedRows",

@@ -36,10 +36,14 @@ def check_temperature(temperature: Any) -> float:
     try:
         t = float(temperature)
     except (TypeError, ValueError):
-        raise ConfigError(f"temperature must be a number >= 0, got {temperature!r}.", hint="Try --temperature 2.") from None
+        raise ConfigError(
+            f"temperature must be a number >= 0, got {temperature!r}.", hint="Try --temperature 2."
+        ) from None
     if not math.isfinite(t) or t < 0:
-        raise ConfigError(f"temperature must be >= 0, got {temperature}.",
-                          hint="Use 0 (the teacher's decisions), 1 (its probabilities) or a softer 2 to 5.")
+        raise ConfigError(
+            f"temperature must be >= 0, got {temperature}.",
+            hint="Use 0 (the teacher's decisions), 1 (its probabilities) or a softer 2 to 5.",
+        )
     return t
 
 
@@ -50,7 +54,10 @@ def check_alpha(alpha: Any) -> float:
     except (TypeError, ValueError):
         raise ConfigError(f"alpha must be a number in [0, 1], got {alpha!r}.") from None
     if not (0.0 <= a <= 1.0):
-        raise ConfigError(f"alpha must be in [0, 1], got {alpha}.", hint="0 = learn from the teacher only, 1 = hard labels only.")
+        raise ConfigError(
+            f"alpha must be in [0, 1], got {alpha}.",
+            hint="0 = learn from the teacher only, 1 = hard labels only.",
+        )
     return a
 
 
@@ -91,8 +98,13 @@ def _check_logits(teacher_logits: np.ndarray) -> np.ndarray:
     return z
 
 
-def soft_targets(teacher_logits: np.ndarray, y_idx: np.ndarray | None = None, *, temperature: float = 1.0,
-                 alpha: float = 0.0) -> np.ndarray:
+def soft_targets(
+    teacher_logits: np.ndarray,
+    y_idx: np.ndarray | None = None,
+    *,
+    temperature: float = 1.0,
+    alpha: float = 0.0,
+) -> np.ndarray:
     """Targets ``α·onehot(y) + (1 − α)·softmax(z_T / τ)``, shape (n, K); rows sum to 1.
 
     ``temperature=0``: ``softmax(z_T / 0)`` is exactly ``onehot(argmax z_T)``, the teacher's decisions.
@@ -111,8 +123,14 @@ def soft_targets(teacher_logits: np.ndarray, y_idx: np.ndarray | None = None, *,
     return alpha * one_hot(y_idx, z.shape[1]) + (1.0 - alpha) * p_t
 
 
-def kd_loss(student_logits: np.ndarray, teacher_logits: np.ndarray, y_idx: np.ndarray, *,
-            temperature: float = 1.0, alpha: float = 0.0) -> float:
+def kd_loss(
+    student_logits: np.ndarray,
+    teacher_logits: np.ndarray,
+    y_idx: np.ndarray,
+    *,
+    temperature: float = 1.0,
+    alpha: float = 0.0,
+) -> float:
     """Mean ``α·CE(y, p_S) + (1 − α)·τ²·KL(p_T^τ ‖ p_S^τ)`` (paper eq. 4).
 
     ``τ = 0``: ``α·CE(y, p_S) + (1 − α)·CE(argmax z_T, p_S)`` (the exact limit, without τ²).

@@ -52,7 +52,9 @@ def is_near_hard(targets: np.ndarray, *, clip: float = 12.0, max_clipped: float 
     return bool(np.mean((np.abs(z) >= clip).any(axis=1)) > max_clipped)
 
 
-def as_weighted_rows(targets: np.ndarray, sample_weight: np.ndarray | None = None, *, min_weight: float = 1e-6) -> WeightedRows:
+def as_weighted_rows(
+    targets: np.ndarray, sample_weight: np.ndarray | None = None, *, min_weight: float = 1e-6
+) -> WeightedRows:
     """Expand ``(n, K)`` soft targets into weighted (row, class) pairs; tiny weights are dropped."""
     t = np.asarray(targets, dtype=np.float64)
     n, k = t.shape
@@ -64,7 +66,9 @@ def as_weighted_rows(targets: np.ndarray, sample_weight: np.ndarray | None = Non
     return WeightedRows(rows=rows[keep], classes=classes[keep], weights=weights[keep])
 
 
-def as_logit_targets(targets: np.ndarray, *, eps: float = 1e-6, clip: float = 12.0) -> tuple[np.ndarray, np.ndarray]:
+def as_logit_targets(
+    targets: np.ndarray, *, eps: float = 1e-6, clip: float = 12.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Regression targets and IRLS weights for soft targets.
 
     Returns ``(z, w)``: binary → ``z = logit(t_1)`` shape (n, 1); multiclass → centred

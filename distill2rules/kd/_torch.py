@@ -14,8 +14,15 @@ from distill2rules.kd._core import check_alpha, check_temperature
 __all__ = ["kd_loss_torch", "soft_cross_entropy_torch"]
 
 
-def kd_loss_torch(student_logits: Any, teacher_logits: Any, y_idx: Any, *, temperature: float = 1.0,
-                  alpha: float = 0.0, sample_weight: Any | None = None) -> Any:
+def kd_loss_torch(
+    student_logits: Any,
+    teacher_logits: Any,
+    y_idx: Any,
+    *,
+    temperature: float = 1.0,
+    alpha: float = 0.0,
+    sample_weight: Any | None = None,
+) -> Any:
     """Mean (or ``sample_weight``-weighted mean) KD loss as a differentiable torch scalar.
 
     Parameters
@@ -32,10 +39,16 @@ def kd_loss_torch(student_logits: Any, teacher_logits: Any, y_idx: Any, *, tempe
     t = check_temperature(temperature)
     a = check_alpha(alpha)
     if t == 0:
-        rows = (1.0 - a) * F.cross_entropy(student_logits, teacher_logits.argmax(dim=1), reduction="none")
+        rows = (1.0 - a) * F.cross_entropy(
+            student_logits, teacher_logits.argmax(dim=1), reduction="none"
+        )
         if a > 0:
             rows = rows + a * F.cross_entropy(student_logits, y_idx, reduction="none")
-        return rows.mean() if sample_weight is None else (rows * sample_weight).sum() / sample_weight.sum()
+        return (
+            rows.mean()
+            if sample_weight is None
+            else (rows * sample_weight).sum() / sample_weight.sum()
+        )
     log_ps_t = F.log_softmax(student_logits / t, dim=1)
     log_pt_t = F.log_softmax(teacher_logits / t, dim=1)
     kl = (log_pt_t.exp() * (log_pt_t - log_ps_t)).sum(dim=1)
@@ -47,7 +60,9 @@ def kd_loss_torch(student_logits: Any, teacher_logits: Any, y_idx: Any, *, tempe
     return (rows * sample_weight).sum() / sample_weight.sum()
 
 
-def soft_cross_entropy_torch(student_logits: Any, targets: Any, sample_weight: Any | None = None) -> Any:
+def soft_cross_entropy_torch(
+    student_logits: Any, targets: Any, sample_weight: Any | None = None
+) -> Any:
     """Mean ``−Σ_k t_k log p_S,k`` (soft targets ``t`` of shape (n, K))."""
     import torch.nn.functional as F
 

@@ -40,7 +40,14 @@ import pandas as pd
 
 from distill2rules.errors import ConfigError, DataError
 
-__all__ = ["AUTO_MULTIPLIERS", "AugmentRequest", "SyntheticRows", "check_augment", "parse_augment", "synthesize"]
+__all__ = [
+    "AUTO_MULTIPLIERS",
+    "AugmentRequest",
+    "SyntheticRows",
+    "check_augment",
+    "parse_augment",
+    "synthesize",
+]
 
 METHODS = ("jitter", "mixup", "marginal")
 AUTO_MULTIPLIERS: tuple[int, ...] = (0, 5, 20)  # ``--augment auto``: × the training rows
@@ -96,8 +103,10 @@ def check_augment(n: object) -> int:
     except (TypeError, ValueError):
         f = float("nan")
     if isinstance(n, bool) or not (f >= 0 and f == int(f)):
-        raise ConfigError(f"augment must be a number of rows >= 0, '<k>x' or 'auto', got {n!r}.",
-                          hint="For example --augment 5000, --augment 5x or --augment auto.")
+        raise ConfigError(
+            f"augment must be a number of rows >= 0, '<k>x' or 'auto', got {n!r}.",
+            hint="For example --augment 5000, --augment 5x or --augment auto.",
+        )
     return int(f)
 
 
@@ -124,21 +133,37 @@ def parse_augment(value: object) -> AugmentRequest:
             except ValueError:
                 m = float("nan")
             if not (math.isfinite(m) and m >= 0):
-                raise ConfigError(f"augment multiplier must be a number >= 0 followed by 'x', got {value!r}.",
-                                  hint="For example --augment 5x (five synthetic rows per training row).")
+                raise ConfigError(
+                    f"augment multiplier must be a number >= 0 followed by 'x', got {value!r}.",
+                    hint="For example --augment 5x (five synthetic rows per training row).",
+                )
             return AugmentRequest(multiplier=m)
     return AugmentRequest(rows=check_augment(value))
 
 
 def _is_numeric(s: pd.Series, categorical: set[str]) -> bool:
     """Numeric (jittered, mixed) unless declared categorical; booleans are resampled like categories."""
-    return s.name not in categorical and pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    return (
+        s.name not in categorical
+        and pd.api.types.is_numeric_dtype(s)
+        and not pd.api.types.is_bool_dtype(s)
+    )
 
 
-def synthesize(X: pd.DataFrame, n: int, *, categorical: Sequence[str] | None = None, random_state: int | None = None,
-               jitter: float = 0.3, shares: tuple[float, float, float] = (0.5, 0.5, 0.0), category_p: float = 0.05,
-               neighbours: int = 10, lam_low: float = 0.8, max_codes: int = 32,
-               special: Mapping[str, Sequence[float]] | None = None) -> SyntheticRows:
+def synthesize(
+    X: pd.DataFrame,
+    n: int,
+    *,
+    categorical: Sequence[str] | None = None,
+    random_state: int | None = None,
+    jitter: float = 0.3,
+    shares: tuple[float, float, float] = (0.5, 0.5, 0.0),
+    category_p: float = 0.05,
+    neighbours: int = 10,
+    lam_low: float = 0.8,
+    max_codes: int = 32,
+    special: Mapping[str, Sequence[float]] | None = None,
+) -> SyntheticRows:
     """Draw ``n`` synthetic rows near ``X`` (same columns and dtypes, new index ``0..n-1``).
 
     Parameters
@@ -176,10 +201,14 @@ def synthesize(X: pd.DataFrame, n: int, *, categorical: Sequence[str] | None = N
     if len(X) == 0:
         raise DataError("cannot synthesize rows from an empty table.")
     if not jitter >= 0 or not 0 <= category_p <= 1 or not 0 <= lam_low <= 1:
-        raise ConfigError(f"jitter must be >= 0 and category_p, lam_low in [0, 1], got {jitter}, {category_p}, {lam_low}.")
+        raise ConfigError(
+            f"jitter must be >= 0 and category_p, lam_low in [0, 1], got {jitter}, {category_p}, {lam_low}."
+        )
     sh = np.asarray(shares, dtype=float)
     if sh.shape != (3,) or (sh < 0).any() or sh.sum() <= 0:
-        raise ConfigError(f"shares must be three non-negative weights (jitter, mixup, marginal), got {shares!r}.")
+        raise ConfigError(
+            f"shares must be three non-negative weights (jitter, mixup, marginal), got {shares!r}."
+        )
     rng = np.random.default_rng(random_state)
     method = np.repeat(np.arange(3), np.floor(sh / sh.sum() * n).astype(int))
     method = np.concatenate([method, np.full(n - len(method), int(np.argmax(sh)), dtype=int)])
@@ -197,7 +226,9 @@ def synthesize(X: pd.DataFrame, n: int, *, categorical: Sequence[str] | None = N
     for col in X.columns:
         s = X[col]
         if _is_numeric(s, cats):
-            out[col] = _numeric(s, method, a, b, lam, jitter, max_codes, special.get(str(col), ()), rng)
+            out[col] = _numeric(
+                s, method, a, b, lam, jitter, max_codes, special.get(str(col), ()), rng
+            )
         else:
             out[col] = _categorical(s, method, a, category_p, rng)
     frame = pd.DataFrame(out, columns=list(X.columns))
@@ -208,8 +239,9 @@ def synthesize(X: pd.DataFrame, n: int, *, categorical: Sequence[str] | None = N
     return SyntheticRows(frame=frame, method=method)
 
 
-def _neighbour_partners(X: pd.DataFrame, anchors: np.ndarray, cats: set[str], k: int,
-                        rng: np.random.Generator) -> np.ndarray:
+def _neighbour_partners(
+    X: pd.DataFrame, anchors: np.ndarray, cats: set[str], k: int, rng: np.random.Generator
+) -> np.ndarray:
     """One of the ``k`` nearest rows (not the row itself) for every anchor, at random."""
     from sklearn.neighbors import NearestNeighbors
 
@@ -222,11 +254,17 @@ def _neighbour_partners(X: pd.DataFrame, anchors: np.ndarray, cats: set[str], k:
             if fin.size == 0:
                 continue
             sd = float(fin.std()) or 1.0
-            blocks.append(np.nan_to_num((x - float(np.median(fin))) / sd, nan=0.0, posinf=0.0, neginf=0.0)[:, None])
+            blocks.append(
+                np.nan_to_num((x - float(np.median(fin))) / sd, nan=0.0, posinf=0.0, neginf=0.0)[
+                    :, None
+                ]
+            )
         else:
             codes, _ = pd.factorize(s, sort=True)
             codes = np.where(codes < 0, codes.max() + 1, codes)  # missing: a level of its own
-            top = np.argsort(-np.bincount(codes))[:20]  # the 20 most common levels get a column each
+            top = np.argsort(-np.bincount(codes))[
+                :20
+            ]  # the 20 most common levels get a column each
             blocks.append((codes[:, None] == top[None, :]).astype(np.float64))
     Z = np.hstack(blocks) if blocks else np.zeros((len(X), 1))
     if Z.shape[1] > 16:  # a few principal directions keep the tree search fast
@@ -236,13 +274,24 @@ def _neighbour_partners(X: pd.DataFrame, anchors: np.ndarray, cats: set[str], k:
     kk = min(k + 1, len(X))
     uniq, inv = np.unique(anchors, return_inverse=True)
     nn = NearestNeighbors(n_neighbors=kk).fit(Z)
-    idx = nn.kneighbors(Z[uniq], return_distance=False)[inv]  # (n_anchors, kk), usually the row itself first
+    idx = nn.kneighbors(Z[uniq], return_distance=False)[
+        inv
+    ]  # (n_anchors, kk), usually the row itself first
     pick = idx[np.arange(len(anchors)), rng.integers(1 if kk > 1 else 0, kk, size=len(anchors))]
     return pick
 
 
-def _numeric(s: pd.Series, method: np.ndarray, a: np.ndarray, b: np.ndarray, lam: np.ndarray, jitter: float,
-             max_codes: int, special: Sequence[float], rng: np.random.Generator) -> np.ndarray:
+def _numeric(
+    s: pd.Series,
+    method: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    lam: np.ndarray,
+    jitter: float,
+    max_codes: int,
+    special: Sequence[float],
+    rng: np.random.Generator,
+) -> np.ndarray:
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
     spec_vals = np.asarray([float(v) for v in special], dtype=np.float64)
     is_special = np.isin(x, spec_vals) if spec_vals.size else np.zeros(len(x), dtype=bool)
@@ -260,7 +309,9 @@ def _numeric(s: pd.Series, method: np.ndarray, a: np.ndarray, b: np.ndarray, lam
     j = (method == 0) & ~keep
     if codes:
         pos = np.searchsorted(values, xa[j])
-        move = np.where(rng.random(int(j.sum())) < jitter, rng.choice([-1, 1], size=int(j.sum())), 0)
+        move = np.where(
+            rng.random(int(j.sum())) < jitter, rng.choice([-1, 1], size=int(j.sum())), 0
+        )
         res[j] = values[np.clip(pos + move, 0, values.size - 1)]
     else:
         res[j] = np.clip(xa[j] + rng.normal(0.0, jitter * sd, size=int(j.sum())), lo, hi)
@@ -281,7 +332,9 @@ def _numeric(s: pd.Series, method: np.ndarray, a: np.ndarray, b: np.ndarray, lam
     return res
 
 
-def _categorical(s: pd.Series, method: np.ndarray, a: np.ndarray, category_p: float, rng: np.random.Generator) -> np.ndarray:
+def _categorical(
+    s: pd.Series, method: np.ndarray, a: np.ndarray, category_p: float, rng: np.random.Generator
+) -> np.ndarray:
     v = s.to_numpy(dtype=object)
     res = v[a].copy()
     missing = pd.isna(pd.Series(res)).to_numpy()
@@ -290,8 +343,9 @@ def _categorical(s: pd.Series, method: np.ndarray, a: np.ndarray, category_p: fl
     return res
 
 
-def choose_rows(fit: Any, score: Any, candidates: Sequence[int], n_train: int, *,
-                tie_tolerance: float = 0.001) -> tuple[Any, int, dict[str, Any]]:
+def choose_rows(
+    fit: Any, score: Any, candidates: Sequence[int], n_train: int, *, tie_tolerance: float = 0.001
+) -> tuple[Any, int, dict[str, Any]]:
     """``--augment auto``: fit with each candidate count of synthetic rows; keep the best.
 
     ``fit(n_rows) -> model`` (``n_rows = 0``: no synthetic rows), ``score(model) -> validation
@@ -303,12 +357,22 @@ def choose_rows(fit: Any, score: Any, candidates: Sequence[int], n_train: int, *
     models: dict[int, Any] = {}
     for rows in candidates:
         models[rows] = fit(int(rows))
-        grid.append({"rows": int(rows), "multiplier": round(rows / max(n_train, 1), 3), "val_fidelity": float(score(models[rows]))})
+        grid.append(
+            {
+                "rows": int(rows),
+                "multiplier": round(rows / max(n_train, 1), 3),
+                "val_fidelity": float(score(models[rows])),
+            }
+        )
     top = max(g["val_fidelity"] for g in grid)
     chosen = min(g["rows"] for g in grid if g["val_fidelity"] >= top - tie_tolerance)
     for g in grid:
         g["chosen"] = g["rows"] == chosen
-    record = {"objective": "max validation fidelity to the teacher; ties within tie_tolerance go to fewer rows",
-              "candidates": f"{', '.join(f'{m}x' for m in AUTO_MULTIPLIERS)} the training rows (at most {MAX_AUTO_ROWS:,})",
-              "tie_tolerance": tie_tolerance, "grid": grid, "chosen_rows": chosen}
+    record = {
+        "objective": "max validation fidelity to the teacher; ties within tie_tolerance go to fewer rows",
+        "candidates": f"{', '.join(f'{m}x' for m in AUTO_MULTIPLIERS)} the training rows (at most {MAX_AUTO_ROWS:,})",
+        "tie_tolerance": tie_tolerance,
+        "grid": grid,
+        "chosen_rows": chosen,
+    }
     return models[chosen], chosen, record

@@ -46,17 +46,23 @@ def parse_assistant(text: str) -> AssistantSpec:
     kind, _, rest = raw.partition(":")
     kind = kind.strip().lower()
     if kind not in STUDENTS:
-        raise ConfigError(f"unknown assistant kind {kind!r} in --assistant {raw!r}.",
-                          hint=f"Use one of {', '.join(STUDENTS)}, e.g. --assistant mlp:128-64.")
+        raise ConfigError(
+            f"unknown assistant kind {kind!r} in --assistant {raw!r}.",
+            hint=f"Use one of {', '.join(STUDENTS)}, e.g. --assistant mlp:128-64.",
+        )
     params: dict[str, Any] = {}
     rest = rest.strip()
     if rest and "=" not in rest:
         if kind != "mlp":
-            raise ConfigError(f"--assistant {raw!r}: only mlp takes widths ('mlp:128-64'); use KIND:key=value for {kind}.")
+            raise ConfigError(
+                f"--assistant {raw!r}: only mlp takes widths ('mlp:128-64'); use KIND:key=value for {kind}."
+            )
         try:
             params["hidden"] = tuple(int(p) for p in rest.split("-") if p.strip())
         except ValueError:
-            raise ConfigError(f"--assistant {raw!r}: widths must be integers such as 'mlp:128-64'.") from None
+            raise ConfigError(
+                f"--assistant {raw!r}: widths must be integers such as 'mlp:128-64'."
+            ) from None
         if not params["hidden"] or min(params["hidden"]) < 1:
             raise ConfigError(f"--assistant {raw!r}: widths must be positive integers.")
     elif rest:
@@ -65,7 +71,9 @@ def parse_assistant(text: str) -> AssistantSpec:
         for item in rest.split(","):
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
-                raise ConfigError(f"--assistant {raw!r}: expected KIND:key=value[,key=value], got {item!r}.")
+                raise ConfigError(
+                    f"--assistant {raw!r}: expected KIND:key=value[,key=value], got {item!r}."
+                )
             try:
                 params[key.strip()] = json.loads(value)
             except json.JSONDecodeError:
@@ -84,9 +92,17 @@ def spec_logits(spec: Mapping[str, Any], X: pd.DataFrame) -> np.ndarray:
     return np.log(np.clip(out["probabilities"], 1e-7, 1.0))
 
 
-def fit_assistant(assistant: AssistantSpec | str, X: pd.DataFrame, y: Any, teacher_logits: np.ndarray, *,
-                  X_val: pd.DataFrame | None = None, y_val: Any = None, teacher_logits_val: np.ndarray | None = None,
-                  seed: int = 0) -> Any:
+def fit_assistant(
+    assistant: AssistantSpec | str,
+    X: pd.DataFrame,
+    y: Any,
+    teacher_logits: np.ndarray,
+    *,
+    X_val: pd.DataFrame | None = None,
+    y_val: Any = None,
+    teacher_logits_val: np.ndarray | None = None,
+    seed: int = 0,
+) -> Any:
     """Distill the teacher into the assistant (τ = 1, α = 0: match the teacher's logits).
 
     Students that take logits (the MLP) get the exact KD loss; others the teacher's
@@ -102,7 +118,9 @@ def fit_assistant(assistant: AssistantSpec | str, X: pd.DataFrame, y: Any, teach
     if getattr(est, "accepts_teacher_logits", False):
         kw.update(teacher_logits=teacher_logits, teacher_logits_val=teacher_logits_val)
     else:
-        kw.update(soft_targets=softmax(teacher_logits),
-                  soft_targets_val=None if teacher_logits_val is None else softmax(teacher_logits_val))
+        kw.update(
+            soft_targets=softmax(teacher_logits),
+            soft_targets_val=None if teacher_logits_val is None else softmax(teacher_logits_val),
+        )
     est.fit(X, y, **kw)
     return est

@@ -35,11 +35,16 @@ def default_temperature(student: str) -> float:
 
 def targets_text(temperature: float, alpha: float) -> str:
     """One line naming what the student learned from (rule card, report, metrics.json)."""
-    base = ("the teacher's decisions (τ = 0: one-hot of its predicted class)" if temperature == 0
-            else f"the teacher's probabilities at τ = {temperature:g}")
+    base = (
+        "the teacher's decisions (τ = 0: one-hot of its predicted class)"
+        if temperature == 0
+        else f"the teacher's probabilities at τ = {temperature:g}"
+    )
     return base if alpha == 0 else f"{1 - alpha:g} × {base} + {alpha:g} × the true labels"
 
 
 def describe_choice(source: str, temperature: Any) -> str:
     """``"student default"``, ``"given"`` or ``"auto (validation fidelity)"`` with the value."""
-    return f"{temperature:g} ({source})" if isinstance(temperature, (int, float)) else str(temperature)
+    return (
+        f"{temperature:g} ({source})" if isinstance(temperature, (int, float)) else str(temperature)
+    )

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "importance_figure",
     "cosine_figure",
+    "importance_figure",
     "pareto_figure",
     "reliability_figure",
     "shape_figure",
@@ -40,8 +40,16 @@ def _plt() -> Any:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "figure.dpi": DPI,
-                         "axes.spines.top": False, "axes.spines.right": False})
+    plt.rcParams.update(
+        {
+            "font.size": 10,
+            "axes.titlesize": 11,
+            "axes.labelsize": 10,
+            "figure.dpi": DPI,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
     return plt
 
 
@@ -70,7 +78,9 @@ def _short(name: str, n: int = 28) -> str:
 # ----------------------------------------------------------------------------- calibration
 
 
-def reliability_figure(curves: Mapping[str, Sequence[Mapping[str, Any]]], *, title: str = "") -> bytes:
+def reliability_figure(
+    curves: Mapping[str, Sequence[Mapping[str, Any]]], *, title: str = ""
+) -> bytes:
     """Reliability diagram: mean confidence vs accuracy per bin, one line per model.
 
     Parameters
@@ -83,7 +93,9 @@ def reliability_figure(curves: Mapping[str, Sequence[Mapping[str, Any]]], *, tit
         Figure title.
     """
     plt = _plt()
-    fig, (ax, axh) = plt.subplots(2, 1, figsize=(6.4, 6.0), gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
+    fig, (ax, axh) = plt.subplots(
+        2, 1, figsize=(6.4, 6.0), gridspec_kw={"height_ratios": [3, 1]}, sharex=True
+    )
     ax.plot([0, 1], [0, 1], ls="--", color="#999999", lw=1, label="perfect calibration")
     width = None
     names = list(curves)
@@ -97,7 +109,14 @@ def reliability_figure(curves: Mapping[str, Sequence[Mapping[str, Any]]], *, tit
         color = _role_color(name, i)
         ax.plot(conf[ok], acc[ok], marker="o", color=color, label=name)
         width = np.nanmin(hi - lo) / (len(names) + 1) if len(lo) else 0.1
-        axh.bar(lo + width * (i + 0.5), np.nan_to_num(cnt), width=width, color=color, label=name, align="edge")
+        axh.bar(
+            lo + width * (i + 0.5),
+            np.nan_to_num(cnt),
+            width=width,
+            color=color,
+            label=name,
+            align="edge",
+        )
     ax.set_ylabel("observed accuracy in bin")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
@@ -122,8 +141,15 @@ def _role_color(name: str, i: int) -> str:
 # ----------------------------------------------------------------------------- attributions
 
 
-def importance_figure(feature_names: Sequence[str], teacher: Sequence[float], student: Sequence[float], *,
-                      baseline: Sequence[float] | None = None, top: int = 15, output: str = "") -> bytes:
+def importance_figure(
+    feature_names: Sequence[str],
+    teacher: Sequence[float],
+    student: Sequence[float],
+    *,
+    baseline: Sequence[float] | None = None,
+    top: int = 15,
+    output: str = "",
+) -> bytes:
     """Teacher and student global SHAP importances side by side (the paper's Figure 3, left).
 
     Importances (mean |SHAP| per feature) are shown as shares of each model's total, so the two
@@ -137,8 +163,10 @@ def importance_figure(feature_names: Sequence[str], teacher: Sequence[float], st
     s_share = s / s.sum() if s.sum() > 0 else s
     order = np.argsort(-(t_share + 1e-9 * s_share), kind="stable")[:top][::-1]
     y = np.arange(len(order))
-    bars = [("teacher", t_share, COLORS["teacher"]), ("student (KD)" if baseline is not None else "student", s_share,
-                                                         COLORS["student"])]
+    bars = [
+        ("teacher", t_share, COLORS["teacher"]),
+        ("student (KD)" if baseline is not None else "student", s_share, COLORS["student"]),
+    ]
     if baseline is not None:
         b = np.nan_to_num(np.asarray(baseline, dtype=float))
         bars.append(("student (no KD)", b / b.sum() if b.sum() > 0 else b, COLORS["baseline"]))
@@ -164,20 +192,42 @@ def cosine_figure(alignment: Mapping[str, Any], per_row: Sequence[float] | None 
     hist = alignment.get("cosine_histogram")
     mean, sd = _num(alignment.get("cosine_mean")), _num(alignment.get("cosine_sd"))
     if per_row is not None and len(per_row):
-        ax.hist(np.asarray(per_row, dtype=float), bins=np.linspace(-1, 1, 41), color=COLORS["student"], edgecolor="white")
+        ax.hist(
+            np.asarray(per_row, dtype=float),
+            bins=np.linspace(-1, 1, 41),
+            color=COLORS["student"],
+            edgecolor="white",
+        )
         ax.set_ylabel("rows")
     elif isinstance(hist, Mapping) and hist.get("edges") and hist.get("counts"):
         edges = np.asarray(hist["edges"], dtype=float)
-        ax.stairs(np.asarray(hist["counts"], dtype=float), edges, fill=True, color=COLORS["student"])
+        ax.stairs(
+            np.asarray(hist["counts"], dtype=float), edges, fill=True, color=COLORS["student"]
+        )
         ax.set_ylabel("rows")
     else:
-        ax.errorbar([mean], [0.5], xerr=[[0 if not math.isfinite(sd) else sd]], fmt="o", color=COLORS["student"],
-                    capsize=6, ms=9, label="mean ± sd over rows")
+        ax.errorbar(
+            [mean],
+            [0.5],
+            xerr=[[0 if not math.isfinite(sd) else sd]],
+            fmt="o",
+            color=COLORS["student"],
+            capsize=6,
+            ms=9,
+            label="mean ± sd over rows",
+        )
         ax.set_yticks([])
         ax.legend(loc="upper left")
     if math.isfinite(mean):
         ax.axvline(mean, color="#333333", ls="--", lw=1)
-        ax.text(mean, ax.get_ylim()[1] * 0.95, f" mean {mean:.3f}", va="top", ha="right" if mean > 0 else "left", fontsize=9)
+        ax.text(
+            mean,
+            ax.get_ylim()[1] * 0.95,
+            f" mean {mean:.3f}",
+            va="top",
+            ha="right" if mean > 0 else "left",
+            fontsize=9,
+        )
     ax.set_xlim(-1.02, 1.02)
     n = alignment.get("n_rows_used")
     ax.set_xlabel("cosine(φ_teacher(x), φ_student(x)) per explained row (1 = same direction)")
@@ -197,7 +247,9 @@ def stability_figure(teacher: Mapping[str, Any] | None, student: Mapping[str, An
         x = np.array([_num(s) for s in sig])
         m = np.array([_num(per[s].get("mean")) for s in sig])
         e = np.array([_num(per[s].get("sd")) for s in sig])
-        ax.errorbar(x, m, yerr=np.nan_to_num(e), marker="o", capsize=4, color=COLORS[name], label=name)
+        ax.errorbar(
+            x, m, yerr=np.nan_to_num(e), marker="o", capsize=4, color=COLORS[name], label=name
+        )
     ax.set_xscale("log")
     ax.set_xlabel("noise level σ (fraction of each numeric feature's standard deviation)")
     ax.set_ylabel("stability 1 − ‖Δφ‖/‖φ‖")
@@ -209,9 +261,16 @@ def stability_figure(teacher: Mapping[str, Any] | None, student: Mapping[str, An
 # ----------------------------------------------------------------------------- sweeps
 
 
-def pareto_figure(points: Sequence[Mapping[str, Any]], *, x: str = "params", y: str = "accuracy", color: str = "cosine",
-                  x_label: str = "student parameters", y_label: str = "test accuracy",
-                  color_label: str = "SHAP alignment (cosine of importances)") -> bytes:
+def pareto_figure(
+    points: Sequence[Mapping[str, Any]],
+    *,
+    x: str = "params",
+    y: str = "accuracy",
+    color: str = "cosine",
+    x_label: str = "student parameters",
+    y_label: str = "test accuracy",
+    color_label: str = "SHAP alignment (cosine of importances)",
+) -> bytes:
     """Accuracy / cost / interpretability trade-off (the paper's Figure 4).
 
     Each point is one configuration (``x`` cost, ``y`` performance, ``color`` alignment);
@@ -228,22 +287,58 @@ def pareto_figure(points: Sequence[Mapping[str, Any]], *, x: str = "params", y: 
     ok = np.isfinite(xs) & np.isfinite(ys)
     st = ok & ~teacher
     has_c = np.isfinite(cs[st]).any()
-    sc = ax.scatter(xs[st], ys[st], c=cs[st] if has_c else COLORS["student"], cmap="viridis", s=46, edgecolor="k", lw=0.4,
-                    zorder=3, vmin=np.nanmin(cs[st]) if has_c else None, vmax=np.nanmax(cs[st]) if has_c else None)
+    sc = ax.scatter(
+        xs[st],
+        ys[st],
+        c=cs[st] if has_c else COLORS["student"],
+        cmap="viridis",
+        s=46,
+        edgecolor="k",
+        lw=0.4,
+        zorder=3,
+        vmin=np.nanmin(cs[st]) if has_c else None,
+        vmax=np.nanmax(cs[st]) if has_c else None,
+    )
     if has_c:
         fig.colorbar(sc, ax=ax, label=color_label)
     f = ok & front & ~teacher
     if f.any():
-        ax.scatter(xs[f], ys[f], s=150, facecolor="none", edgecolor=COLORS["front"], lw=1.8, zorder=4,
-                   label="Pareto-optimal (accuracy ↑, parameters ↓, alignment ↑)")
+        ax.scatter(
+            xs[f],
+            ys[f],
+            s=150,
+            facecolor="none",
+            edgecolor=COLORS["front"],
+            lw=1.8,
+            zorder=4,
+            label="Pareto-optimal (accuracy ↑, parameters ↓, alignment ↑)",
+        )
     for i in np.flatnonzero(f):
         lab = points[i].get("label")
         if lab:
-            ax.annotate(_short(str(lab), 26), (xs[i], ys[i]), textcoords="offset points", xytext=(6, -3), fontsize=7,
-                        color="#333333")
+            ax.annotate(
+                _short(str(lab), 26),
+                (xs[i], ys[i]),
+                textcoords="offset points",
+                xytext=(6, -3),
+                fontsize=7,
+                color="#333333",
+            )
     if (ok & teacher).any():
-        ax.scatter(xs[ok & teacher], ys[ok & teacher], marker="*", s=220, color=COLORS["teacher"], edgecolor="k", zorder=5, label="teacher")
-    if np.nanmin(xs[ok], initial=np.inf) > 0 and np.nanmax(xs[ok], initial=0) / max(np.nanmin(xs[ok], initial=1), 1e-12) > 20:
+        ax.scatter(
+            xs[ok & teacher],
+            ys[ok & teacher],
+            marker="*",
+            s=220,
+            color=COLORS["teacher"],
+            edgecolor="k",
+            zorder=5,
+            label="teacher",
+        )
+    if (
+        np.nanmin(xs[ok], initial=np.inf) > 0
+        and np.nanmax(xs[ok], initial=0) / max(np.nanmin(xs[ok], initial=1), 1e-12) > 20
+    ):
         ax.set_xscale("log")
         x_label += " (log scale)"
     ax.set_xlabel(x_label)
@@ -255,8 +350,13 @@ def pareto_figure(points: Sequence[Mapping[str, Any]], *, x: str = "params", y: 
     return _png(fig)
 
 
-def temperature_figure(curve: Sequence[Mapping[str, Any]], *, measures: Sequence[str] = ("accuracy", "fidelity", "cosine"),
-                       labels: Mapping[str, str] | None = None, max_series: int = 8) -> bytes:
+def temperature_figure(
+    curve: Sequence[Mapping[str, Any]],
+    *,
+    measures: Sequence[str] = ("accuracy", "fidelity", "cosine"),
+    labels: Mapping[str, str] | None = None,
+    max_series: int = 8,
+) -> bytes:
     """Measures against the distillation temperature τ, one panel per measure.
 
     Each row holds ``temperature`` and the measures, optionally ``<measure>_sd`` (error bars)
@@ -269,7 +369,9 @@ def temperature_figure(curve: Sequence[Mapping[str, Any]], *, measures: Sequence
         series.setdefault(str(r.get("series", "")), []).append(r)
     series = dict(list(series.items())[:max_series])
     present = [m for m in measures if any(math.isfinite(_num(r.get(m))) for r in curve)]
-    fig, axes = plt.subplots(1, max(len(present), 1), figsize=(4.2 * max(len(present), 1), 3.6), squeeze=False)
+    fig, axes = plt.subplots(
+        1, max(len(present), 1), figsize=(4.2 * max(len(present), 1), 3.6), squeeze=False
+    )
     temps = np.array([_num(r.get("temperature")) for r in curve])
     temps = temps[np.isfinite(temps)]
     for ax, m in zip(axes.ravel(), present):
@@ -281,14 +383,21 @@ def temperature_figure(curve: Sequence[Mapping[str, Any]], *, measures: Sequence
             ok = np.isfinite(t) & np.isfinite(v)
             if not ok.any():
                 continue
-            ax.errorbar(t[ok], v[ok], yerr=np.nan_to_num(e[ok]) if np.isfinite(e[ok]).any() else None, marker="o",
-                        capsize=3, color=f"C{j}", label=s_name or None)
+            ax.errorbar(
+                t[ok],
+                v[ok],
+                yerr=np.nan_to_num(e[ok]) if np.isfinite(e[ok]).any() else None,
+                marker="o",
+                capsize=3,
+                color=f"C{j}",
+                label=s_name or None,
+            )
         if temps.size and temps.max() / max(temps.min(), 1e-9) >= 8:
             ax.set_xscale("log", base=2)
         ax.set_xlabel("distillation temperature τ")
         ax.set_ylabel(labels.get(m, m))
         ax.set_title(labels.get(m, m) + " vs τ")
-    handles, names = axes.ravel()[0].get_legend_handles_labels()
+    _handles, names = axes.ravel()[0].get_legend_handles_labels()
     if names:
         axes.ravel()[0].legend(fontsize=8)
     return _png(fig)
@@ -297,7 +406,9 @@ def temperature_figure(curve: Sequence[Mapping[str, Any]], *, measures: Sequence
 # ----------------------------------------------------------------------------- model (from the spec)
 
 
-def _range_from(ranges: Mapping[str, Sequence[float]] | None, feature: str, edges: np.ndarray) -> tuple[float, float]:
+def _range_from(
+    ranges: Mapping[str, Sequence[float]] | None, feature: str, edges: np.ndarray
+) -> tuple[float, float]:
     if ranges and feature in ranges and len(ranges[feature]) == 2:
         lo, hi = float(ranges[feature][0]), float(ranges[feature][1])
     elif edges.size:
@@ -317,7 +428,9 @@ def _score_label(spec: Mapping[str, Any]) -> str:
     return "class score (logit)"
 
 
-def term_swing(term: Mapping[str, Any], ranges: Mapping[str, Sequence[float]] | None = None) -> float:
+def term_swing(
+    term: Mapping[str, Any], ranges: Mapping[str, Sequence[float]] | None = None
+) -> float:
     """How far a one-feature term moves the score across its values (max − min), for ordering plots."""
     if term.get("type") == "linear":
         coef = np.abs(np.asarray(term.get("coef", [0.0]), dtype=float)).max()
@@ -338,8 +451,13 @@ def shape_terms(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return out
 
 
-def shape_figure(spec: Mapping[str, Any], terms: Sequence[Mapping[str, Any]], *,
-                 ranges: Mapping[str, Sequence[float]] | None = None, ncols: int = 3) -> bytes:
+def shape_figure(
+    spec: Mapping[str, Any],
+    terms: Sequence[Mapping[str, Any]],
+    *,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    ncols: int = 3,
+) -> bytes:
     """Shape functions of an additive student: each term's contribution against its feature.
 
     Numeric table axes are drawn as step functions over the bin edges (the missing-value bin
@@ -357,13 +475,18 @@ def shape_figure(spec: Mapping[str, Any], terms: Sequence[Mapping[str, Any]], *,
         _draw_term(ax, term, ranges, classes, spec.get("link") == "softmax")
         ax.set_ylabel(ylab, fontsize=8)
         ax.axhline(0, color="#bbbbbb", lw=0.8)
-    for ax in axes.ravel()[len(terms):]:
+    for ax in axes.ravel()[len(terms) :]:
         ax.axis("off")
     return _png(fig)
 
 
-def _draw_term(ax: Any, term: Mapping[str, Any], ranges: Mapping[str, Sequence[float]] | None, classes: list[str],
-               softmax: bool) -> None:
+def _draw_term(
+    ax: Any,
+    term: Mapping[str, Any],
+    ranges: Mapping[str, Sequence[float]] | None,
+    classes: list[str],
+    softmax: bool,
+) -> None:
     name = str(term.get("name", ""))
     if term.get("type") == "linear":
         f = term["feature"]
@@ -372,7 +495,12 @@ def _draw_term(ax: Any, term: Mapping[str, Any], ranges: Mapping[str, Sequence[f
         clip = term.get("clip") or ["-inf", "inf"]
         xc = np.clip(xs, _num(clip[0]), _num(clip[1]))
         for k, c in enumerate(np.atleast_1d(np.asarray(term["coef"], dtype=float))):
-            ax.plot(xs, c * xc, color=f"C{k}", label=classes[k] if softmax and k < len(classes) else None)
+            ax.plot(
+                xs,
+                c * xc,
+                color=f"C{k}",
+                label=classes[k] if softmax and k < len(classes) else None,
+            )
         ax.set_xlabel(f"{_short(f, 34)} (raw units)")
         ax.set_title(_short(name, 40), fontsize=10)
         return
@@ -385,10 +513,24 @@ def _draw_term(ax: Any, term: Mapping[str, Any], ranges: Mapping[str, Sequence[f
         lo, hi = _range_from(ranges, f, edges)
         bounds = np.concatenate([[lo], edges, [hi]])
         for k in range(scores.shape[1]):
-            ax.stairs(scores[1:, k], bounds, color=f"C{k}", lw=1.6, baseline=None,
-                      label=classes[k] if softmax and k < len(classes) else None)
+            ax.stairs(
+                scores[1:, k],
+                bounds,
+                color=f"C{k}",
+                lw=1.6,
+                baseline=None,
+                label=classes[k] if softmax and k < len(classes) else None,
+            )
         miss = ", ".join(f"{v:+.2f}" for v in scores[0])
-        ax.text(0.02, 0.96, f"missing: {miss}", transform=ax.transAxes, fontsize=7, va="top", color="#555555")
+        ax.text(
+            0.02,
+            0.96,
+            f"missing: {miss}",
+            transform=ax.transAxes,
+            fontsize=7,
+            va="top",
+            color="#555555",
+        )
         ax.set_xlabel(f"{_short(f, 34)} (raw units)")
     else:
         cats = ["(missing)"] + [str(c) for c in axis.get("categories", [])] + ["(unseen)"]

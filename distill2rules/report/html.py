@@ -18,8 +18,10 @@ from typing import Any
 __all__ = ["CSP", "CSS", "esc", "fmt", "image", "page", "render", "section", "table"]
 
 #: No scripts, frames, forms, plug-ins or network loads; images only as data: URIs; inline CSS.
-CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; object-src 'none'; "
-       "frame-src 'none'; base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; object-src 'none'; "
+    "frame-src 'none'; base-uri 'none'; form-action 'none'"
+)
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:72rem;margin:1.5rem auto;
@@ -72,40 +74,40 @@ def _is_num(v: Any) -> bool:
 _TEMPLATES = {
     "table.html": (
         '<table{% if cls %} class="{{ cls }}"{% endif %}><thead><tr>{% for h in headers %}<th>{{ h }}</th>{% endfor %}'
-        '</tr></thead><tbody>{% for row in rows %}<tr>{% for num, text in row %}'
+        "</tr></thead><tbody>{% for row in rows %}<tr>{% for num, text in row %}"
         '{% if num %}<td class="num">{{ text }}</td>{% else %}<td>{{ text }}</td>{% endif %}'
-        '{% endfor %}</tr>{% endfor %}</tbody></table>'
+        "{% endfor %}</tr>{% endfor %}</tbody></table>"
     ),
     "figure.html": (
         '<figure><img alt="{{ alt }}" src="data:image/png;base64,{{ b64 }}">'
-        '{% if caption %}<figcaption>{{ caption }}</figcaption>{% endif %}</figure>'
+        "{% if caption %}<figcaption>{{ caption }}</figcaption>{% endif %}</figure>"
     ),
     "section.html": (
         '<section id="{{ anchor }}"><h2>{{ title }}</h2>{% if lead %}<p class="lead">{{ lead }}</p>{% endif %}'
-        '{{ body }}</section>'
+        "{{ body }}</section>"
     ),
     "page.html": (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta http-equiv="Content-Security-Policy" content="{{ csp }}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{{ title }}</title>\n'
-        '<style>{{ css }}</style>\n</head>\n<body>\n<h1>{{ title }}</h1>'
+        "<style>{{ css }}</style>\n</head>\n<body>\n<h1>{{ title }}</h1>"
         '{% if subtitle %}<p class="lead">{{ subtitle }}</p>{% endif %}\n'
         '<nav><ul>{% for anchor, text in toc %}<li><a href="#{{ anchor }}">{{ text }}</a></li>{% endfor %}</ul></nav>\n'
-        '{% for body in sections %}{{ body }}{% endfor %}\n'
-        '{% if footer %}<footer>{{ footer }}</footer>{% endif %}\n</body>\n</html>\n'
+        "{% for body in sections %}{{ body }}{% endfor %}\n"
+        "{% if footer %}<footer>{{ footer }}</footer>{% endif %}\n</body>\n</html>\n"
     ),
     "rulecard.html": (
         '<div class="rulecard">{% for b in blocks %}'
         '{% if b.kind in ("h1", "h2", "h3", "h4") %}<{{ b.kind }}>{{ b.text }}</{{ b.kind }}>'
         '{% elif b.kind == "p" %}<p>{{ b.text }}</p>'
         '{% elif b.kind == "kv" %}<table class="kv">{% for k, v in b.entries %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>'
-        '{% endfor %}</table>'
+        "{% endfor %}</table>"
         '{% elif b.kind == "table" %}<table><thead><tr>{% for h in b.head %}<th>{{ h }}</th>{% endfor %}</tr></thead>'
-        '<tbody>{% for r in b.rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>'
+        "<tbody>{% for r in b.rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>"
         '{% elif b.kind == "ul" %}<ul>{% for x in b.entries %}<li>{{ x }}</li>{% endfor %}</ul>'
         '{% elif b.kind == "ol" %}<ol class="rules">{% for x in b.entries %}<li>{{ x }}</li>{% endfor %}</ol>'
-        '{% endif %}{% endfor %}</div>'
+        "{% endif %}{% endfor %}</div>"
     ),
 }
 _ENV: Any = None
@@ -116,8 +118,12 @@ def _env() -> Any:
     if _ENV is None:
         import jinja2
 
-        _ENV = jinja2.Environment(loader=jinja2.DictLoader(_TEMPLATES), autoescape=True,
-                                  undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        _ENV = jinja2.Environment(
+            loader=jinja2.DictLoader(_TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
     return _ENV
 
 
@@ -133,15 +139,22 @@ def _trusted(fragment: Any) -> Any:
     return Markup(fragment) if isinstance(fragment, str) else fragment
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, digits: int = 4, cls: str = "") -> str:
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, digits: int = 4, cls: str = ""
+) -> str:
     """An HTML table; numeric cells are formatted and right-aligned; every cell is escaped."""
-    cells = [[(True, fmt(c, digits)) if _is_num(c) or c is None else (False, str(c)) for c in row] for row in rows]
+    cells = [
+        [(True, fmt(c, digits)) if _is_num(c) or c is None else (False, str(c)) for c in row]
+        for row in rows
+    ]
     return render("table.html", headers=[str(h) for h in headers], rows=cells, cls=cls)
 
 
 def image(png: bytes, alt: str, caption: Any = "") -> str:
     """A ``<figure>`` with the PNG inlined as a base64 data URI; ``caption`` is escaped unless it is ``Markup``."""
-    return render("figure.html", alt=alt, b64=base64.b64encode(png).decode("ascii"), caption=caption)
+    return render(
+        "figure.html", alt=alt, b64=base64.b64encode(png).decode("ascii"), caption=caption
+    )
 
 
 def section(anchor: str, title: str, body: str, lead: Any = "") -> str:
@@ -159,16 +172,32 @@ def rulecard_section(blocks: Sequence[tuple]) -> str:
         elif kind == "kv":
             items.append({"kind": "kv", "entries": [(str(k), str(v)) for k, v in b[1]]})
         elif kind == "table":
-            items.append({"kind": "table", "head": [str(h) for h in b[1]], "rows": [[str(c) for c in r] for r in b[2]]})
+            items.append(
+                {
+                    "kind": "table",
+                    "head": [str(h) for h in b[1]],
+                    "rows": [[str(c) for c in r] for r in b[2]],
+                }
+            )
         elif kind in ("ul", "ol"):
             items.append({"kind": kind, "entries": [str(x) for x in b[1]]})
     return render("rulecard.html", blocks=items)
 
 
-def page(title: str, sections: Sequence[tuple[str, str, str]], *, subtitle: Any = "", footer: Any = "") -> str:
+def page(
+    title: str, sections: Sequence[tuple[str, str, str]], *, subtitle: Any = "", footer: Any = ""
+) -> str:
     """The whole document: title, table of contents and ``(anchor, title, html)`` sections.
 
     ``subtitle`` and ``footer`` are escaped unless passed as ``Markup``.
     """
-    return render("page.html", title=title, subtitle=subtitle, footer=footer, css=_trusted(CSS), csp=CSP,
-                  toc=[(a, t) for a, t, _ in sections], sections=[_trusted(h) for _, _, h in sections])
+    return render(
+        "page.html",
+        title=title,
+        subtitle=subtitle,
+        footer=footer,
+        css=_trusted(CSS),
+        csp=CSP,
+        toc=[(a, t) for a, t, _ in sections],
+        sections=[_trusted(h) for _, _, h in sections],
+    )

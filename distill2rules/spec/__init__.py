@@ -10,9 +10,15 @@ JSON Schema in ``schema.json``) is read and written only by ``from_json`` / ``to
 
 # registration order is the order of KINDS
 # isort: off
-from distill2rules.spec._additive import AdditiveSpec, additive_contributions, axis_index, term_features
+from distill2rules.spec._additive import (
+    AdditiveSpec,
+    additive_contributions,
+    axis_index,
+    term_features,
+)
 from distill2rules.spec._rule_list import RuleListSpec, condition_holds, fired_rule
 from distill2rules.spec._mlp import MLPSpec, mlp_design_matrix, mlp_scores
+
 # isort: on
 from distill2rules.spec._core import (
     MISSING_CATEGORY,

@@ -26,7 +26,9 @@ from distill2rules.spec._special import mask_specials, special_codes, validate_s
 __all__ = ["AdditiveSpec", "additive_contributions", "axis_index", "term_features"]
 
 
-def axis_index(axis: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, lookup: Mapping[str, tuple[str, int]]) -> np.ndarray:
+def axis_index(
+    axis: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, lookup: Mapping[str, tuple[str, int]]
+) -> np.ndarray:
     """Bin index of every row along one table axis (see ``docs/spec.md``).
 
     numeric: 0 = missing (NaN); otherwise ``1 + #edges <= x`` (so -inf -> 1, +inf -> m + 1).
@@ -49,7 +51,9 @@ def axis_index(axis: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, lookup
         unseen = len(cats) + 1
         col = cat[:, j]
         return np.fromiter(
-            (0 if v == MISSING_CATEGORY else pos.get(v, unseen) for v in col), dtype=np.int64, count=len(col)
+            (0 if v == MISSING_CATEGORY else pos.get(v, unseen) for v in col),
+            dtype=np.int64,
+            count=len(col),
         )
     raise SpecError(f"unknown axis kind '{axis['kind']}'.")
 
@@ -84,8 +88,13 @@ def additive_contributions(spec: Mapping[str, Any], num: np.ndarray, cat: np.nda
     return out
 
 
-def _special_scores(spec: Mapping[str, Any], term: Mapping[str, Any], out: np.ndarray,
-                    codes: Mapping[int, np.ndarray], lookup: Mapping[str, tuple[str, int]]) -> None:
+def _special_scores(
+    spec: Mapping[str, Any],
+    term: Mapping[str, Any],
+    out: np.ndarray,
+    codes: Mapping[int, np.ndarray],
+    lookup: Mapping[str, tuple[str, int]],
+) -> None:
     """Rows holding a special value get the term's score for it (in place)."""
     feature = term["feature"] if term["type"] == "linear" else term["axes"][0]["feature"]
     j = lookup[feature][1]
@@ -114,10 +123,15 @@ class AdditiveSpec(Spec):
     def outputs(self, num: np.ndarray, cat: np.ndarray) -> dict[str, np.ndarray]:
         contrib = additive_contributions(self, num, cat)
         scores = np.asarray(self["intercept"], dtype=np.float64)[None, :] + contrib.sum(axis=1)
-        return {"contributions": contrib, "scores": scores,
-                "probabilities": link_probabilities(scores, self["link"])}
+        return {
+            "contributions": contrib,
+            "scores": scores,
+            "probabilities": link_probabilities(scores, self["link"]),
+        }
 
-    def evaluate_codes(self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def evaluate_codes(
+        self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
         """``scores`` on coded rows; a categorical axis's bin is looked up per vocabulary entry."""
         if self.get("special_values"):
             return super().evaluate_codes(codes, vocab)
@@ -137,7 +151,9 @@ class AdditiveSpec(Spec):
             for ax in term["axes"]:
                 if ax["kind"] == "categorical":
                     vm = self._vocab_matrix(ax["feature"], vocab)
-                    table = axis_index(ax, np.zeros((len(vm), len(num_cols)), np.float32), vm, lookup)
+                    table = axis_index(
+                        ax, np.zeros((len(vm), len(num_cols)), np.float32), vm, lookup
+                    )
                     idx.append(table[codes[:, position[ax["feature"]]]])
                 else:
                     idx.append(axis_index(ax, num, empty_cat, lookup))
@@ -185,7 +201,11 @@ class AdditiveSpec(Spec):
         if len(self.get("intercept", [])) != kp:
             raise SpecError(f"additive intercept must have {kp} value(s).")
         for term in self.get("terms", []):
-            feats = [term.get("feature")] if term.get("type") == "linear" else [a.get("feature") for a in term.get("axes", [])]
+            feats = (
+                [term.get("feature")]
+                if term.get("type") == "linear"
+                else [a.get("feature") for a in term.get("axes", [])]
+            )
             for f in feats:
                 if f not in known:
                     raise SpecError(f"term '{term.get('name')}' uses unknown input '{f}'.")
@@ -193,8 +213,12 @@ class AdditiveSpec(Spec):
                 shape = np.shape(term["scores"])
                 want = []
                 for a in term["axes"]:
-                    want.append(len(a["edges"]) + 2 if a["kind"] == "numeric" else len(a["categories"]) + 2)
+                    want.append(
+                        len(a["edges"]) + 2 if a["kind"] == "numeric" else len(a["categories"]) + 2
+                    )
                 if list(shape) != [*want, kp]:
-                    raise SpecError(f"term '{term.get('name')}' scores have shape {shape}, expected {(*want, kp)}.")
+                    raise SpecError(
+                        f"term '{term.get('name')}' scores have shape {shape}, expected {(*want, kp)}."
+                    )
             elif term.get("type") != "linear":
                 raise SpecError(f"unknown term type {term.get('type')!r}.")

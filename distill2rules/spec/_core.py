@@ -55,12 +55,18 @@ def to_numeric_float32(values: Any, column: str) -> np.ndarray:
     """Numeric column as float32; missing becomes NaN; non-numbers raise a clear error."""
     import pandas as pd
 
-    if isinstance(values, pd.Series) and pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+    if (
+        isinstance(values, pd.Series)
+        and pd.api.types.is_numeric_dtype(values.dtype)
+        and not pd.api.types.is_bool_dtype(values.dtype)
+    ):
         # fast path (a served row is usually already numeric): no per-value parsing
         out = values.to_numpy(dtype="float64", na_value=np.nan)
         with np.errstate(over="ignore"):
             return out.astype(np.float32)
-    s = pd.Series(np.asarray(values, dtype=object).ravel() if not isinstance(values, pd.Series) else values)
+    s = pd.Series(
+        np.asarray(values, dtype=object).ravel() if not isinstance(values, pd.Series) else values
+    )
     if s.dtype == bool or str(s.dtype) == "boolean":
         s = s.astype("float64")
     num = pd.to_numeric(s, errors="coerce")
@@ -105,7 +111,10 @@ def prepare_inputs(spec: Mapping[str, Any], X: Any) -> tuple[np.ndarray, np.ndar
     num = np.empty((n, len(num_cols)), dtype=np.float32)
     if num_cols:
         block = X[num_cols]
-        if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in block.dtypes):
+        if all(
+            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+            for t in block.dtypes
+        ):
             # one conversion for the whole block (the common case when serving rows)
             with np.errstate(over="ignore"):
                 num[:] = block.to_numpy(dtype="float64", na_value=np.nan)

@@ -23,8 +23,13 @@ from distill2rules.spec._kinds import typed
 __all__ = ["evaluate", "predict_proba", "term_names"]
 
 
-def evaluate(spec: Mapping[str, Any], X: Any = None, *, numeric: np.ndarray | None = None,
-             categorical: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def evaluate(
+    spec: Mapping[str, Any],
+    X: Any = None,
+    *,
+    numeric: np.ndarray | None = None,
+    categorical: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Evaluate a spec on raw rows.
 
     Pass a DataFrame ``X`` or the two prepared tensors. Returns a dict with

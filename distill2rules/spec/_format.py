@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from distill2rules._json import jsonable
 from distill2rules.errors import SpecError
 from distill2rules.spec._kinds import Spec, kind_class, typed
@@ -59,7 +57,9 @@ def from_json(text: str) -> Spec:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SpecError(f"student spec is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+        raise SpecError(
+            f"student spec is not valid JSON ({exc.msg} at line {exc.lineno})."
+        ) from None
     except RecursionError:
         raise SPEC_DEPTH.exceeded(SpecError, "the student spec", float("inf")) from None
     depth = json_depth(raw, SPEC_DEPTH.value())
@@ -81,7 +81,10 @@ def load(path: str | Path) -> Spec:
 
     p = Path(path)
     if not p.is_file():
-        raise SpecError(f"no student spec at {p}.", hint="Point at an artifact directory written by `distill2rules fit`.")
+        raise SpecError(
+            f"no student spec at {p}.",
+            hint="Point at an artifact directory written by `distill2rules fit`.",
+        )
     size = p.stat().st_size
     if size > SPEC_BYTES.value():
         raise SPEC_BYTES.exceeded(SpecError, f"student spec {p.name}", size)
@@ -111,6 +114,13 @@ def validate(spec: Mapping[str, Any]) -> None:
     s.check_specials()
     if spec.get("decision_threshold") is not None:
         t = spec["decision_threshold"]
-        if len(classes) != 2 or isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 < float(t) < 1.0:
-            raise SpecError("'decision_threshold' must be a probability in (0, 1) of a binary spec's second class.")
+        if (
+            len(classes) != 2
+            or isinstance(t, bool)
+            or not isinstance(t, (int, float))
+            or not 0.0 < float(t) < 1.0
+        ):
+            raise SpecError(
+                "'decision_threshold' must be a probability in (0, 1) of a binary spec's second class."
+            )
     s.check()

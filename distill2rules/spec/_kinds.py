@@ -41,14 +41,21 @@ class Spec(dict):  # type: ignore[type-arg]
         ``contributions`` / ``rule`` (see :func:`distill2rules.spec.evaluate`)."""
         raise NotImplementedError
 
-    def evaluate(self, X: Any = None, *, numeric: np.ndarray | None = None,
-                 categorical: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def evaluate(
+        self,
+        X: Any = None,
+        *,
+        numeric: np.ndarray | None = None,
+        categorical: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
         """:func:`distill2rules.spec.evaluate` of this spec."""
         from distill2rules.spec._evaluate import evaluate
 
         return evaluate(self, X, numeric=numeric, categorical=categorical)
 
-    def evaluate_codes(self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def evaluate_codes(
+        self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
         """:meth:`outputs` on integer-coded rows.
 
         Column ``j`` of ``codes`` indexes ``vocab[c]`` for the ``j``-th input ``c`` (numeric
@@ -60,7 +67,9 @@ class Spec(dict):  # type: ignore[type-arg]
         num, cat = self._decode(codes, vocab)
         return self.outputs(num, cat)
 
-    def _decode(self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _decode(
+        self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The prepared ``(numeric, categorical)`` tensors of coded rows."""
         num_cols, cat_cols = self.input_columns()
         codes = np.asarray(codes).astype(np.int64)
@@ -122,7 +131,9 @@ def register_kind(cls: S) -> S:
     if not cls.kind:
         raise ValueError(f"{cls.__name__} must set a non-empty 'kind'.")
     if cls.kind in _REGISTRY and _REGISTRY[cls.kind] is not cls:
-        raise ValueError(f"spec kind {cls.kind!r} is already registered ({_REGISTRY[cls.kind].__name__}).")
+        raise ValueError(
+            f"spec kind {cls.kind!r} is already registered ({_REGISTRY[cls.kind].__name__})."
+        )
     _REGISTRY[cls.kind] = cls
     return cls
 
@@ -136,7 +147,9 @@ def kind_class(spec: Mapping[str, Any] | str) -> type[Spec]:
     """The class of a spec (or of a kind name); :class:`SpecError` for an unknown kind."""
     if isinstance(spec, Spec):
         return type(spec)
-    kind = spec if isinstance(spec, str) else spec.get("kind") if isinstance(spec, Mapping) else None
+    kind = (
+        spec if isinstance(spec, str) else spec.get("kind") if isinstance(spec, Mapping) else None
+    )
     cls = _REGISTRY.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise SpecError(f"unknown spec kind {kind!r}; expected one of {', '.join(_REGISTRY)}.")

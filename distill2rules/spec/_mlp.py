@@ -57,7 +57,9 @@ def mlp_scores(spec: Mapping[str, Any], num: np.ndarray, cat: np.ndarray) -> np.
 
 def _forward(h: np.ndarray, layers: Any) -> np.ndarray:
     for layer in layers:
-        h = h @ np.asarray(layer["weight"], dtype=np.float64).T + np.asarray(layer["bias"], dtype=np.float64)
+        h = h @ np.asarray(layer["weight"], dtype=np.float64).T + np.asarray(
+            layer["bias"], dtype=np.float64
+        )
         act = layer.get("activation", "identity")
         if act == "relu":
             h = np.maximum(h, 0.0)
@@ -78,7 +80,9 @@ class MLPSpec(Spec):
         scores = mlp_scores(self, num, cat)
         return {"scores": scores, "probabilities": link_probabilities(scores, self["link"])}
 
-    def evaluate_codes(self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def evaluate_codes(
+        self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
         """``scores`` on coded rows; one-hot blocks are built once per vocabulary entry."""
         if self.get("special_values"):
             return super().evaluate_codes(codes, vocab)
@@ -88,7 +92,10 @@ class MLPSpec(Spec):
         pre = self["preprocess"]
         blocks = [
             mlp_design_matrix(
-                {"inputs": self["inputs"], "preprocess": {"numeric": pre.get("numeric", []), "categorical": []}},
+                {
+                    "inputs": self["inputs"],
+                    "preprocess": {"numeric": pre.get("numeric", []), "categorical": []},
+                },
                 self._decode_numeric(codes, vocab),
                 np.empty((len(codes), len(cat_cols)), dtype=object),
             )
@@ -105,10 +112,17 @@ class MLPSpec(Spec):
 
     def n_parameters(self) -> int:
         """Weights plus biases."""
-        return int(sum(np.asarray(ly["weight"]).size + np.asarray(ly["bias"]).size for ly in self["layers"]))
+        return int(
+            sum(
+                np.asarray(ly["weight"]).size + np.asarray(ly["bias"]).size for ly in self["layers"]
+            )
+        )
 
     def complexity(self) -> dict[str, Any]:
-        return {"layers": [len(ly["bias"]) for ly in self["layers"]], "parameters": self.n_parameters()}
+        return {
+            "layers": [len(ly["bias"]) for ly in self["layers"]],
+            "parameters": self.n_parameters(),
+        }
 
     def scaled(self, a: float) -> MLPSpec:
         """The last layer's weights and bias multiplied by ``a``."""

@@ -18,8 +18,13 @@ from distill2rules.spec._special import special_codes, values_mask
 __all__ = ["RuleListSpec", "condition_holds", "fired_rule"]
 
 
-def condition_holds(cond: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, lookup: Mapping[str, tuple[str, int]],
-                    specials: Sequence[float] = ()) -> np.ndarray:
+def condition_holds(
+    cond: Mapping[str, Any],
+    num: np.ndarray,
+    cat: np.ndarray,
+    lookup: Mapping[str, tuple[str, int]],
+    specials: Sequence[float] = (),
+) -> np.ndarray:
     """Boolean mask of rows satisfying one condition (missing rows get ``cond["missing"]``).
 
     ``specials`` are the feature's special values: a comparison holds for them iff they are
@@ -43,7 +48,9 @@ def condition_holds(cond: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, l
         elif op == "not_missing":
             return ~isnan
         else:
-            raise SpecError(f"operator '{op}' does not apply to numeric feature '{cond['feature']}'.")
+            raise SpecError(
+                f"operator '{op}' does not apply to numeric feature '{cond['feature']}'."
+            )
         res = np.where(isnan, miss_value, res)
         if len(specials):
             res = np.where(values_mask(x, specials), values_mask(x, cond.get("special", [])), res)
@@ -59,7 +66,9 @@ def condition_holds(cond: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, l
     elif op == "not_missing":
         return ~ismiss
     else:
-        raise SpecError(f"operator '{op}' does not apply to categorical feature '{cond['feature']}'.")
+        raise SpecError(
+            f"operator '{op}' does not apply to categorical feature '{cond['feature']}'."
+        )
     return np.where(ismiss, miss_value, res)
 
 
@@ -73,7 +82,9 @@ def fired_rule(spec: Mapping[str, Any], num: np.ndarray, cat: np.ndarray) -> np.
     for r, rule in enumerate(rules):
         m = open_.copy()
         for cond in rule["conditions"]:
-            m &= condition_holds(cond, num, cat, lookup, [v for v, _, _ in special_codes(spec, cond["feature"])])
+            m &= condition_holds(
+                cond, num, cat, lookup, [v for v, _, _ in special_codes(spec, cond["feature"])]
+            )
         fired[m] = r
         open_ &= ~m
     return fired
@@ -87,14 +98,18 @@ class RuleListSpec(Spec):
 
     def probability_table(self) -> np.ndarray:
         """``[n_rules + 1, K]``: every rule's class probabilities, then the default's."""
-        return np.asarray([r["probabilities"] for r in self["rules"]] + [self["default"]["probabilities"]],
-                          dtype=np.float64)
+        return np.asarray(
+            [r["probabilities"] for r in self["rules"]] + [self["default"]["probabilities"]],
+            dtype=np.float64,
+        )
 
     def outputs(self, num: np.ndarray, cat: np.ndarray) -> dict[str, np.ndarray]:
         fired = fired_rule(self, num, cat)
         return {"rule": fired, "probabilities": self.probability_table()[fired]}
 
-    def evaluate_codes(self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def evaluate_codes(
+        self, codes: np.ndarray, vocab: Mapping[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
         """``probabilities`` on coded rows; categorical conditions are decided per vocabulary entry."""
         if self.get("special_values"):
             return super().evaluate_codes(codes, vocab)
@@ -113,7 +128,9 @@ class RuleListSpec(Spec):
                 c = cond["feature"]
                 if c in cat_cols:
                     vm = self._vocab_matrix(c, vocab)
-                    table = condition_holds(cond, np.zeros((len(vm), len(num_cols)), np.float32), vm, lookup)
+                    table = condition_holds(
+                        cond, np.zeros((len(vm), len(num_cols)), np.float32), vm, lookup
+                    )
                     m &= table[codes[:, position[c]]]
                 else:
                     m &= condition_holds(cond, num, empty_cat, lookup)
@@ -127,8 +144,11 @@ class RuleListSpec(Spec):
         return sum(len(r["conditions"]) + k for r in self["rules"]) + k
 
     def complexity(self) -> dict[str, Any]:
-        return {"rules": len(self["rules"]), "conditions": sum(len(r["conditions"]) for r in self["rules"]),
-                "parameters": self.n_parameters()}
+        return {
+            "rules": len(self["rules"]),
+            "conditions": sum(len(r["conditions"]) for r in self["rules"]),
+            "parameters": self.n_parameters(),
+        }
 
     def scaled(self, a: float) -> RuleListSpec:
         """Every rule's probabilities sharpened as ``softmax(a * log p)``."""

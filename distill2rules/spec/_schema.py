@@ -21,11 +21,30 @@ from distill2rules.errors import SpecError
 
 __all__ = ["KEYWORDS", "schema", "schema_errors", "validate_schema"]
 
-KEYWORDS = frozenset({
-    "$schema", "$id", "$defs", "$ref", "title", "description", "type", "enum", "const", "properties",
-    "required", "additionalProperties", "items", "minItems", "maxItems", "allOf", "anyOf", "if", "then",
-    "else",
-})
+KEYWORDS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$defs",
+        "$ref",
+        "title",
+        "description",
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "allOf",
+        "anyOf",
+        "if",
+        "then",
+        "else",
+    }
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -61,7 +80,10 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _where(path: tuple[Any, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
+    return (
+        "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        or "(top level)"
+    )
 
 
 class _Validator:
@@ -88,7 +110,9 @@ class _Validator:
         if types is not None:
             names = [types] if isinstance(types, str) else list(types)
             if not any(_is_type(value, t) for t in names):
-                return [f"{_where(path)}: expected {' or '.join(names)}, got {type(value).__name__}"]
+                return [
+                    f"{_where(path)}: expected {' or '.join(names)}, got {type(value).__name__}"
+                ]
         if "const" in sch and not _same(value, sch["const"]):
             return [f"{_where(path)}: must be {sch['const']!r}"]
         if "enum" in sch and not any(_same(value, v) for v in sch["enum"]):
@@ -137,5 +161,7 @@ def validate_schema(value: Any) -> None:
     errs = schema_errors(value)
     if errs:
         more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
-        raise SpecError(f"student spec does not match the spec schema: {errs[0]}{more}.",
-                        hint="Write specs with distill2rules (docs/spec.md describes the format).")
+        raise SpecError(
+            f"student spec does not match the spec schema: {errs[0]}{more}.",
+            hint="Write specs with distill2rules (docs/spec.md describes the format).",
+        )

@@ -52,7 +52,10 @@ def special_values(spec: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 
 def special_codes(spec: Mapping[str, Any], feature: str) -> list[tuple[float, str, str]]:
     """``[(float32 value, key, label)]`` of one feature, in declaration order."""
-    return [(float(np.float32(float(k))), k, v) for k, v in special_values(spec).get(feature, {}).items()]
+    return [
+        (float(np.float32(float(k))), k, v)
+        for k, v in special_values(spec).get(feature, {}).items()
+    ]
 
 
 def is_special_value(spec: Mapping[str, Any], feature: str, value: Any) -> bool:
@@ -75,7 +78,9 @@ def special_label(spec: Mapping[str, Any], feature: str, value: Any) -> str | No
     return codes.get(special_key(f))
 
 
-def mask_specials(spec: Mapping[str, Any], num: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+def mask_specials(
+    spec: Mapping[str, Any], num: np.ndarray
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """Numeric inputs with special values set to NaN, and per column with codes the index of
     each row's code in :func:`special_codes` (``-1``: not special)."""
     table = special_values(spec)
@@ -116,7 +121,9 @@ def validate_specials(spec: Mapping[str, Any], kp: int | None) -> None:
     numeric = set(spec["inputs"].get("numeric", []))
     for feature, codes in table.items():
         if feature not in numeric:
-            raise SpecError(f"special values are declared for '{feature}', which is not a numeric input.")
+            raise SpecError(
+                f"special values are declared for '{feature}', which is not a numeric input."
+            )
         if not isinstance(codes, Mapping):
             raise SpecError(f"special values of '{feature}' must map codes to labels.")
         for key in codes:
@@ -125,7 +132,9 @@ def validate_specials(spec: Mapping[str, Any], kp: int | None) -> None:
             except (TypeError, ValueError):
                 ok = False
             if not ok:
-                raise SpecError(f"special value key {key!r} of '{feature}' is not a canonical number.")
+                raise SpecError(
+                    f"special value key {key!r} of '{feature}' is not a canonical number."
+                )
     for term in spec.get("terms", []) or []:
         if not term.get("special"):
             continue
@@ -135,16 +144,24 @@ def validate_specials(spec: Mapping[str, Any], kp: int | None) -> None:
         elif len(axes) == 1 and axes[0].get("kind") == "numeric":
             feature = axes[0].get("feature")
         else:
-            raise SpecError(f"term '{term.get('name')}' has special scores but is not a linear term or "
-                            "a table over one numeric axis.")
+            raise SpecError(
+                f"term '{term.get('name')}' has special scores but is not a linear term or "
+                "a table over one numeric axis."
+            )
         declared = table.get(feature, {})
         for key, entry in term["special"].items():
             if key not in declared:
-                raise SpecError(f"term '{term.get('name')}' scores special value {key!r}, which "
-                                f"'special_values' does not declare for '{feature}'.")
+                raise SpecError(
+                    f"term '{term.get('name')}' scores special value {key!r}, which "
+                    f"'special_values' does not declare for '{feature}'."
+                )
             if kp is not None and len(np.atleast_1d(entry.get("score", []))) != kp:
-                raise SpecError(f"term '{term.get('name')}' special score of {key!r} needs {kp} value(s).")
-    for p in ((spec.get("preprocess") or {}).get("special") or []):
+                raise SpecError(
+                    f"term '{term.get('name')}' special score of {key!r} needs {kp} value(s)."
+                )
+    for p in (spec.get("preprocess") or {}).get("special") or []:
         if special_key(p.get("value")) not in table.get(p.get("feature"), {}):
-            raise SpecError(f"mlp special input {p.get('feature')!r} = {p.get('value')!r} is not a declared "
-                            "special value.")
+            raise SpecError(
+                f"mlp special input {p.get('feature')!r} = {p.get('value')!r} is not a declared "
+                "special value."
+            )

@@ -20,8 +20,8 @@ from distill2rules.students._size import spec_complexity, spec_size
 
 if TYPE_CHECKING:  # pragma: no cover
     from distill2rules.students._base import SoftTargetStudent, parse_monotone, raw_inputs
-    from distill2rules.students._params import check_student_params, student_parameters
     from distill2rules.students._calibration import calibrate_spec, fit_temperature, fold_scale
+    from distill2rules.students._params import check_student_params, student_parameters
     from distill2rules.students.ebm import EBMStudent
     from distill2rules.students.logreg import LogRegStudent
     from distill2rules.students.mlp import MLPStudent
@@ -49,25 +49,65 @@ def get_student(name: str) -> StudentPlugin:
     return STUDENTS.get(name)
 
 
-register_student("logreg", StudentPlugin(
-    "distill2rules.students.logreg:LogRegStudent", help="sparse linear scorecard",
-    size_param="max_terms", default_sizes="5,10,all", parse_size=count_size(1, all_means_none=True),
-    default_temperature=0.0))
-register_student("scorecard", StudentPlugin(
-    "distill2rules.students.scorecard:ScorecardStudent", help="binned points scorecard",
-    size_param="max_bins", default_sizes="4,8,20", default_temperature=0.0))
-register_student("ebm", StudentPlugin(
-    "distill2rules.students.ebm:EBMStudent", help="Explainable Boosting Machine",
-    size_param="interactions", default_sizes="0,5,10", parse_size=count_size(0)))
-register_student("rules", StudentPlugin(
-    "distill2rules.students.rules:RuleListStudent", help="ordered rule list",
-    size_param="max_rules", default_sizes="5,10,20"))
-register_student("tree", StudentPlugin(
-    "distill2rules.students.tree:TreeStudent", help="shallow decision tree as rules",
-    size_param="max_depth", default_sizes="2,3,4,6"))
-register_student("mlp", StudentPlugin(
-    "distill2rules.students.mlp:MLPStudent", help="shallow MLP",
-    size_param="hidden", default_sizes="16,32-16,64-32", parse_size=widths_size))
+register_student(
+    "logreg",
+    StudentPlugin(
+        "distill2rules.students.logreg:LogRegStudent",
+        help="sparse linear scorecard",
+        size_param="max_terms",
+        default_sizes="5,10,all",
+        parse_size=count_size(1, all_means_none=True),
+        default_temperature=0.0,
+    ),
+)
+register_student(
+    "scorecard",
+    StudentPlugin(
+        "distill2rules.students.scorecard:ScorecardStudent",
+        help="binned points scorecard",
+        size_param="max_bins",
+        default_sizes="4,8,20",
+        default_temperature=0.0,
+    ),
+)
+register_student(
+    "ebm",
+    StudentPlugin(
+        "distill2rules.students.ebm:EBMStudent",
+        help="Explainable Boosting Machine",
+        size_param="interactions",
+        default_sizes="0,5,10",
+        parse_size=count_size(0),
+    ),
+)
+register_student(
+    "rules",
+    StudentPlugin(
+        "distill2rules.students.rules:RuleListStudent",
+        help="ordered rule list",
+        size_param="max_rules",
+        default_sizes="5,10,20",
+    ),
+)
+register_student(
+    "tree",
+    StudentPlugin(
+        "distill2rules.students.tree:TreeStudent",
+        help="shallow decision tree as rules",
+        size_param="max_depth",
+        default_sizes="2,3,4,6",
+    ),
+)
+register_student(
+    "mlp",
+    StudentPlugin(
+        "distill2rules.students.mlp:MLPStudent",
+        help="shallow MLP",
+        size_param="hidden",
+        default_sizes="16,32-16,64-32",
+        parse_size=widths_size,
+    ),
+)
 
 
 def student_class(name: str) -> type[SoftTargetStudent]:

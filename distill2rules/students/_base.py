@@ -12,8 +12,9 @@ Every student
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,31 +42,46 @@ def as_frame(X: Any) -> pd.DataFrame:
             X = X.set_axis([str(c) for c in X.columns], axis=1)
         return X
     if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
-        raise DataError("sparse input is not supported; pass a dense array or a DataFrame of raw columns.")
+        raise DataError(
+            "sparse input is not supported; pass a dense array or a DataFrame of raw columns."
+        )
     arr = np.asarray(X)
     if arr.dtype.kind == "c":
         raise DataError("Complex data not supported; pass real numbers or category values.")
     if arr.ndim == 1:
-        raise DataError("expected 2-D input rows, got a 1-D array.",
-                        hint="Reshape your data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one row.")
+        raise DataError(
+            "expected 2-D input rows, got a 1-D array.",
+            hint="Reshape your data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one row.",
+        )
     if arr.ndim != 2:
         raise DataError(f"expected 2-D input rows, got an array of shape {arr.shape}.")
     return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
 
 
-def split_columns(X: pd.DataFrame, categorical_features: Sequence[str] | None) -> tuple[list[str], list[str]]:
+def split_columns(
+    X: pd.DataFrame, categorical_features: Sequence[str] | None
+) -> tuple[list[str], list[str]]:
     """Numeric and categorical column names (categorical = given list, else non-numeric dtypes)."""
     cols = [str(c) for c in X.columns]
     if len(set(cols)) != len(cols):
         dup = sorted({c for c in cols if cols.count(c) > 1})
-        raise SchemaError(f"duplicated column name(s): {', '.join(dup)}.", hint="Rename the columns so each is unique.")
+        raise SchemaError(
+            f"duplicated column name(s): {', '.join(dup)}.",
+            hint="Rename the columns so each is unique.",
+        )
     if categorical_features is not None:
         unknown = [c for c in categorical_features if c not in cols]
         if unknown:
-            raise SchemaError(f"categorical_features names unknown column(s): {', '.join(unknown)}.")
+            raise SchemaError(
+                f"categorical_features names unknown column(s): {', '.join(unknown)}."
+            )
         cat = [c for c in cols if c in set(categorical_features)]
     else:
-        cat = [c for c in cols if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
+        cat = [
+            c
+            for c in cols
+            if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
+        ]
     num = [c for c in cols if c not in set(cat)]
     return num, cat
 
@@ -86,7 +102,9 @@ class RawInputs:
     categorical: np.ndarray  # (n, d_cat) object str, "" = missing
     extra: dict = field(default_factory=dict)
     special: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> {code key: label}
-    special_index: dict[int, np.ndarray] = field(default_factory=dict)  # numeric j -> code index or -1
+    special_index: dict[int, np.ndarray] = field(
+        default_factory=dict
+    )  # numeric j -> code index or -1
     raw_numeric: np.ndarray | None = None  # numeric with the special values kept
 
     @property
@@ -99,15 +117,26 @@ class RawInputs:
         return self.numeric if self.raw_numeric is None else self.raw_numeric
 
 
-def raw_inputs(X: pd.DataFrame, numeric_columns: list[str], categorical_columns: list[str],
-               special: dict[str, dict[str, str]] | None = None) -> RawInputs:
+def raw_inputs(
+    X: pd.DataFrame,
+    numeric_columns: list[str],
+    categorical_columns: list[str],
+    special: dict[str, dict[str, str]] | None = None,
+) -> RawInputs:
     spec_like = {"inputs": {"numeric": numeric_columns, "categorical": categorical_columns}}
     num, cat = spec_mod.prepare_inputs(spec_like, X)
     if not special:
         return RawInputs(numeric_columns, categorical_columns, num, cat)
     masked, index = spec_mod.mask_specials({**spec_like, "special_values": special}, num)
-    return RawInputs(numeric_columns, categorical_columns, masked, cat, special=dict(special),
-                     special_index=index, raw_numeric=num)
+    return RawInputs(
+        numeric_columns,
+        categorical_columns,
+        masked,
+        cat,
+        special=dict(special),
+        special_index=index,
+        raw_numeric=num,
+    )
 
 
 def numeric_standardisation(inputs: RawInputs) -> list[dict]:
@@ -123,36 +152,54 @@ def numeric_standardisation(inputs: RawInputs) -> list[dict]:
         med = float(np.median(finite))
         xc = np.clip(np.where(np.isnan(x), med, x), lo, hi)
         sd = float(xc.std())
-        out.append({"feature": name, "impute": med, "clip": [lo, hi], "mean": float(xc.mean()), "scale": sd if sd > 1e-12 else 1.0})
+        out.append(
+            {
+                "feature": name,
+                "impute": med,
+                "clip": [lo, hi],
+                "mean": float(xc.mean()),
+                "scale": sd if sd > 1e-12 else 1.0,
+            }
+        )
     return out
 
 
-def check_targets(y: Any, soft_targets: Any | None, n: int, *,
-                  classes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def check_targets(
+    y: Any, soft_targets: Any | None, n: int, *, classes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate labels/targets. Returns ``(classes, y_idx, targets)``.
 
     ``classes`` (the training classes) indexes validation labels, which may lack a class.
     """
     y_arr = np.asarray(y, dtype=object).ravel() if y is not None else None
     if y_arr is None:
-        raise DataError("this student requires y to be passed, but the target y is None.",
-                        hint="Pass the class labels y (they fix classes_).")
+        raise DataError(
+            "this student requires y to be passed, but the target y is None.",
+            hint="Pass the class labels y (they fix classes_).",
+        )
     y_shape = np.shape(np.asarray(y, dtype=object)) if y is not None else ()
     if len(y_shape) == 2 and y_shape[1] == 1:
         import warnings
 
         from sklearn.exceptions import DataConversionWarning
 
-        warnings.warn("A column-vector y was passed when a 1d array was expected; it was raveled.",
-                      DataConversionWarning, stacklevel=3)
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; it was raveled.",
+            DataConversionWarning,
+            stacklevel=3,
+        )
     if len(y_arr) != n:
         raise DataError(f"y has {len(y_arr)} labels for {n} rows.")
     if pd.isna(pd.Series(y_arr)).any():
-        raise DataError("the labels contain missing values.", hint="Drop those rows before fitting.")
+        raise DataError(
+            "the labels contain missing values.", hint="Drop those rows before fitting."
+        )
     if classes is not None:
         y_idx = pd.Index([str(c) for c in classes]).get_indexer(pd.Index([str(v) for v in y_arr]))
         if (y_idx < 0).any():
-            raise DataError(f"validation label {y_arr[np.flatnonzero(y_idx < 0)[0]]!r} is not a class of the training labels.")
+            raise DataError(
+                f"validation label {y_arr[np.flatnonzero(y_idx < 0)[0]]!r} is not a class of the training labels."
+            )
     else:
         _check_label_type(y_arr)
         try:
@@ -161,14 +208,18 @@ def check_targets(y: Any, soft_targets: Any | None, n: int, *,
             classes = np.unique(y_arr.astype(str))
             y_arr = y_arr.astype(str)
         if len(classes) < 2:
-            raise DataError(f"the labels hold a single class ({classes[0]!r}), one class only; a classifier needs at least two.")
+            raise DataError(
+                f"the labels hold a single class ({classes[0]!r}), one class only; a classifier needs at least two."
+            )
         y_idx = np.searchsorted(classes, np.asarray(y_arr, dtype=classes.dtype))
     if soft_targets is None:
         targets = one_hot(y_idx, len(classes))
     else:
         targets = np.asarray(soft_targets, dtype=np.float64)
         if targets.shape != (n, len(classes)):
-            raise DataError(f"soft_targets must have shape ({n}, {len(classes)}) (one column per class), got {targets.shape}.")
+            raise DataError(
+                f"soft_targets must have shape ({n}, {len(classes)}) (one column per class), got {targets.shape}."
+            )
         if not np.isfinite(targets).all() or (targets < -1e-9).any():
             raise DataError("soft_targets must be finite, non-negative probabilities.")
         sums = targets.sum(axis=1)
@@ -186,8 +237,10 @@ def _check_label_type(y_arr: np.ndarray) -> None:
     except ValueError:
         return  # mixed label types: np.unique below sorts them as text
     if kind.startswith("continuous"):
-        raise DataError(f"Unknown label type: {kind!r}; a classifier needs class labels.",
-                        hint="Pass the class of each row as y (a continuous target needs a regressor).")
+        raise DataError(
+            f"Unknown label type: {kind!r}; a classifier needs class labels.",
+            hint="Pass the class of each row as y (a continuous target needs a regressor).",
+        )
 
 
 def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
@@ -231,11 +284,23 @@ def parse_monotone(monotone: Any) -> dict[str, int]:
                 continue
             name, _, sign = part.rpartition(":")
             if not name:
-                raise ConfigError(f"monotone constraint {part!r} must look like 'feature:+' or 'feature:-'.")
+                raise ConfigError(
+                    f"monotone constraint {part!r} must look like 'feature:+' or 'feature:-'."
+                )
             items.append((name.strip(), sign.strip()))
     out: dict[str, int] = {}
     for name, sign in items:
-        s = {"+": 1, "+1": 1, "1": 1, "inc": 1, "increasing": 1, "-": -1, "-1": -1, "dec": -1, "decreasing": -1}.get(str(sign).strip())
+        s = {
+            "+": 1,
+            "+1": 1,
+            "1": 1,
+            "inc": 1,
+            "increasing": 1,
+            "-": -1,
+            "-1": -1,
+            "dec": -1,
+            "decreasing": -1,
+        }.get(str(sign).strip())
         if s is None:
             raise ConfigError(f"monotone direction for '{name}' must be + or -, got {sign!r}.")
         out[str(name)] = s
@@ -258,8 +323,17 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
     student_name: str = "student"
 
     # ------------------------------------------------------------------ sklearn API
-    def fit(self, X: Any, y: Any, *, soft_targets: Any | None = None, X_val: Any | None = None,
-            y_val: Any | None = None, soft_targets_val: Any | None = None, sample_weight: Any | None = None):
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        soft_targets: Any | None = None,
+        X_val: Any | None = None,
+        y_val: Any | None = None,
+        soft_targets_val: Any | None = None,
+        sample_weight: Any | None = None,
+    ):
         """Fit on raw rows ``X`` with labels ``y`` and optional teacher ``soft_targets``."""
         X = as_frame(X)
         if len(X) == 0:
@@ -271,39 +345,59 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         monotone = parse_monotone(getattr(self, "monotone", None))
         unknown = [m for m in monotone if m not in num + cat]
         if unknown:
-            raise ConfigError(f"monotone constraint on unknown column(s): {', '.join(unknown)}.",
-                              hint="Name feature columns of the data, e.g. --monotone 'income:+,debt:-'.")
+            raise ConfigError(
+                f"monotone constraint on unknown column(s): {', '.join(unknown)}.",
+                hint="Name feature columns of the data, e.g. --monotone 'income:+,debt:-'.",
+            )
         bad = [m for m in monotone if m in cat]
         if bad:
-            raise ConfigError(f"monotone constraints need numeric columns; {', '.join(bad)} is categorical.")
+            raise ConfigError(
+                f"monotone constraints need numeric columns; {', '.join(bad)} is categorical."
+            )
         self.monotone_ = monotone
         self.classes_ = classes
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         from distill2rules.students._special import resolve_student_specials
 
-        self.special_values_ = resolve_student_specials(getattr(self, "special_values", None), num, num + cat)
+        self.special_values_ = resolve_student_specials(
+            getattr(self, "special_values", None), num, num + cat
+        )
         inputs = raw_inputs(X, num, cat, self.special_values_)
         val = None
         if X_val is not None:
             Xv = as_frame(X_val)
-            _, yv_idx, tv = (check_targets(y_val, soft_targets_val, len(Xv), classes=classes) if y_val is not None
-                            else (None, None, None))
+            _, yv_idx, tv = (
+                check_targets(y_val, soft_targets_val, len(Xv), classes=classes)
+                if y_val is not None
+                else (None, None, None)
+            )
             val = (raw_inputs(Xv, num, cat, self.special_values_), yv_idx, tv)
         w = check_sample_weight(sample_weight, len(X))
-        if w is not None and not (w > 0).all():  # a zero weight is an absent row (EBM refuses zeros)
+        if (
+            w is not None and not (w > 0).all()
+        ):  # a zero weight is an absent row (EBM refuses zeros)
             keep = w > 0
             if len(np.unique(y_idx[keep])) < 2:
-                raise DataError("sample_weight leaves rows of only one class (all others weigh zero); "
-                                "a classifier needs at least two classes.")
-        if w is not None and not (w > 0).all() and not getattr(self, "accepts_teacher_logits", False):
+                raise DataError(
+                    "sample_weight leaves rows of only one class (all others weigh zero); "
+                    "a classifier needs at least two classes."
+                )
+        if (
+            w is not None
+            and not (w > 0).all()
+            and not getattr(self, "accepts_teacher_logits", False)
+        ):
             # (students given per-row teacher logits keep every row and weigh them as given)
             import dataclasses
 
             inputs = dataclasses.replace(
-                inputs, numeric=inputs.numeric[keep], categorical=inputs.categorical[keep],
+                inputs,
+                numeric=inputs.numeric[keep],
+                categorical=inputs.categorical[keep],
                 special_index={j: idx[keep] for j, idx in inputs.special_index.items()},
-                raw_numeric=None if inputs.raw_numeric is None else inputs.raw_numeric[keep])
+                raw_numeric=None if inputs.raw_numeric is None else inputs.raw_numeric[keep],
+            )
             targets, y_idx, w = targets[keep], y_idx[keep], w[keep]
         spec = self._fit_spec(inputs, targets, y_idx, classes, val=val, sample_weight=w)
         spec.setdefault("format", spec_mod.SPEC_FORMAT)
@@ -325,7 +419,9 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         self.spec_ = spec
         return self
 
-    def _calibrated(self, spec: dict, X_val: pd.DataFrame, y_val: Any, *, about_threshold: bool = False) -> dict:
+    def _calibrated(
+        self, spec: dict, X_val: pd.DataFrame, y_val: Any, *, about_threshold: bool = False
+    ) -> dict:
         """``spec`` re-calibrated on the validation rows (the ``calibrate`` parameter: temperature
         or Platt scaling, folded into the parameters and recorded under ``calibration``; with a
         user cutoff, scaled about it so the threshold and decisions stay)."""
@@ -338,8 +434,16 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         calib = calibrate_about_threshold if about_threshold else calibrate_spec
         return calib(spec, inp.numeric, inp.categorical, y_idx)
 
-    def _fit_spec(self, inputs: RawInputs, targets: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, *,
-                  val: tuple | None, sample_weight: np.ndarray | None) -> dict:
+    def _fit_spec(
+        self,
+        inputs: RawInputs,
+        targets: np.ndarray,
+        y_idx: np.ndarray,
+        classes: np.ndarray,
+        *,
+        val: tuple | None,
+        sample_weight: np.ndarray | None,
+    ) -> dict:
         raise NotImplementedError
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -382,10 +486,14 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
 
     def _frame(self, X: Any) -> pd.DataFrame:
         X = as_frame(X)
-        if not isinstance(X, pd.DataFrame) or list(map(str, X.columns)) == [f"x{j}" for j in range(X.shape[1])]:
+        if not isinstance(X, pd.DataFrame) or list(map(str, X.columns)) == [
+            f"x{j}" for j in range(X.shape[1])
+        ]:
             if X.shape[1] != self.n_features_in_:
-                raise SchemaError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                                  f"{self.n_features_in_} features as input.")
+                raise SchemaError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
         return X
 
     def n_parameters(self) -> int:

@@ -49,7 +49,9 @@ def fit_temperature(scores: np.ndarray, y_idx: np.ndarray) -> float:
     def nll(log_a: float) -> float:
         return float(-log_softmax(np.exp(log_a) * scores)[np.arange(len(y_idx)), y_idx].mean())
 
-    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded", options={"xatol": 1e-4})
+    res = minimize_scalar(
+        nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded", options={"xatol": 1e-4}
+    )
     return float(np.exp(res.x))
 
 
@@ -73,7 +75,9 @@ def fit_platt(scores: np.ndarray, y_idx: np.ndarray) -> tuple[float, float]:
         g = (1.0 / (1.0 + np.exp(-z)) - y) / len(y)
         return float(loss), np.array([float((g * m).sum()), float(g.sum())])
 
-    res = minimize(nll, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=[(0.05, 20.0), (-10.0, 10.0)])
+    res = minimize(
+        nll, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=[(0.05, 20.0), (-10.0, 10.0)]
+    )
     return float(res.x[0]), float(res.x[1])
 
 
@@ -83,8 +87,14 @@ def fold_shift(spec: dict[str, Any], b: float) -> dict[str, Any]:
     return spec_mod.typed(spec).shifted(b)
 
 
-def refit_rules(spec: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx: np.ndarray, *,
-                smoothing: float = 20.0) -> dict[str, Any]:
+def refit_rules(
+    spec: dict[str, Any],
+    num: np.ndarray,
+    cat: np.ndarray,
+    y_idx: np.ndarray,
+    *,
+    smoothing: float = 20.0,
+) -> dict[str, Any]:
     """Rule lists: re-estimate each rule's class probabilities on the validation rows it covers,
     shrunk towards its fitted probabilities with weight ``smoothing`` (pseudo-rows)."""
     from distill2rules.spec import fired_rule
@@ -108,8 +118,9 @@ def default_method(spec: dict[str, Any]) -> str:
     return "temperature"
 
 
-def calibrate_spec(spec: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx: np.ndarray,
-                   method: str = "auto") -> dict[str, Any]:
+def calibrate_spec(
+    spec: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx: np.ndarray, method: str = "auto"
+) -> dict[str, Any]:
     """Re-calibrate ``spec`` on validation inputs and fold it into the parameters.
 
     ``method``: ``"temperature"`` (one scale; keeps every decision), ``"platt"`` (binary: scale and
@@ -120,7 +131,9 @@ def calibrate_spec(spec: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx
     if method == "auto":
         method = default_method(spec)
     if method not in ("temperature", "platt", "refit"):
-        raise ConfigError(f"calibration method must be 'auto', 'temperature', 'platt' or 'refit', got {method!r}.")
+        raise ConfigError(
+            f"calibration method must be 'auto', 'temperature', 'platt' or 'refit', got {method!r}."
+        )
     if method == "refit" and spec["kind"] != "rule_list":
         method = "temperature"
     if method == "platt" and len(spec["classes"]) != 2:
@@ -133,7 +146,9 @@ def calibrate_spec(spec: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx
         a, b = 1.0, 0.0
         out = refit_rules(spec, num, cat, y_idx)
         if binary and not _keep_rule_decisions(spec, out):
-            method = "platt"  # no threshold separates the re-estimated rules: scale and shift instead
+            method = (
+                "platt"  # no threshold separates the re-estimated rules: scale and shift instead
+            )
     if method == "temperature":
         a, b = fit_temperature(scores, y_idx), 0.0
         out = fold_scale(spec, a)
@@ -146,12 +161,23 @@ def calibrate_spec(spec: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx
         _snap_threshold(spec, out, num, cat)
     after_scores = _log_scores(out, num, cat)
     after = float(-log_softmax(after_scores)[np.arange(len(y_idx)), y_idx].mean())
-    out["calibration"] = {"method": method, "scale": a, "shift": b, "fitted_on": "validation split",
-                          "val_log_loss_before": before, "val_log_loss_after": after}
+    out["calibration"] = {
+        "method": method,
+        "scale": a,
+        "shift": b,
+        "fitted_on": "validation split",
+        "val_log_loss_before": before,
+        "val_log_loss_after": after,
+    }
     if out.get("decision_threshold") is not None:
         out["calibration"]["decision_threshold"] = out["decision_threshold"]
-        out["calibration"]["decisions"] = "kept: the threshold reproduces the uncalibrated student's decisions"
-    moved = spec_mod.evaluate(out, numeric=num, categorical=cat)["label"] != spec_mod.evaluate(spec, numeric=num, categorical=cat)["label"]
+        out["calibration"]["decisions"] = (
+            "kept: the threshold reproduces the uncalibrated student's decisions"
+        )
+    moved = (
+        spec_mod.evaluate(out, numeric=num, categorical=cat)["label"]
+        != spec_mod.evaluate(spec, numeric=num, categorical=cat)["label"]
+    )
     out["calibration"]["val_decisions_moved"] = int(moved.sum())
     return out
 
@@ -165,7 +191,9 @@ def _keep_map_decisions(spec: dict[str, Any], out: dict[str, Any], a: float, b: 
         out["decision_threshold"] = float(1.0 / (1.0 + np.exp(-m1)))
 
 
-def _snap_threshold(spec: dict[str, Any], out: dict[str, Any], num: np.ndarray, cat: np.ndarray) -> None:
+def _snap_threshold(
+    spec: dict[str, Any], out: dict[str, Any], num: np.ndarray, cat: np.ndarray
+) -> None:
     """Move the threshold into the gap between the calibrated ``P(classes[1])`` of the validation
     rows each decision holds, so floating-point rounding of ``a·m + b`` cannot flip a row whose
     uncalibrated score sat exactly on the boundary (tables often sum to exactly 0)."""
@@ -175,15 +203,23 @@ def _snap_threshold(spec: dict[str, Any], out: dict[str, Any], num: np.ndarray, 
     hi = float(p1[old == 1].min()) if (old == 1).any() else 1.0
     t = float(out["decision_threshold"])
     if lo < hi and not lo <= t < hi:
-        out["decision_threshold"] = float(np.clip(min(max(t, lo), np.nextafter(hi, 0.0)), 1e-12, 1.0 - 1e-12))
+        out["decision_threshold"] = float(
+            np.clip(min(max(t, lo), np.nextafter(hi, 0.0)), 1e-12, 1.0 - 1e-12)
+        )
 
 
 def _keep_rule_decisions(spec: dict[str, Any], out: dict[str, Any]) -> bool:
     """Re-estimated rule probabilities: a threshold between the new ``P(classes[1])`` of the rules
     that predicted each class keeps every decision. False when no threshold separates them."""
-    table = np.asarray([r["probabilities"] for r in spec["rules"]] + [spec["default"]["probabilities"]], dtype=float)
+    table = np.asarray(
+        [r["probabilities"] for r in spec["rules"]] + [spec["default"]["probabilities"]],
+        dtype=float,
+    )
     old = spec_mod.decide(spec, table)
-    p1 = np.asarray([r["probabilities"][1] for r in out["rules"]] + [out["default"]["probabilities"][1]], dtype=float)
+    p1 = np.asarray(
+        [r["probabilities"][1] for r in out["rules"]] + [out["default"]["probabilities"][1]],
+        dtype=float,
+    )
     lo = float(p1[old == 0].max()) if (old == 0).any() else 0.0
     hi = float(p1[old == 1].min()) if (old == 1).any() else 1.0
     if not lo < hi:

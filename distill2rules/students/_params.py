@@ -19,9 +19,27 @@ from distill2rules.errors import ConfigError
 __all__ = ["check_student_params", "student_parameters"]
 
 # Integers that count something: at least 1.
-_AT_LEAST_ONE = ("max_terms", "max_rules", "max_depth", "max_conditions", "max_bins", "max_interaction_bins",
-                 "max_leaf_nodes", "outer_bags", "inner_bags", "max_rounds", "max_iter", "epochs", "batch_size",
-                 "beam_width", "n_threads", "min_category_count", "patience", "n_bins", "max_points")
+_AT_LEAST_ONE = (
+    "max_terms",
+    "max_rules",
+    "max_depth",
+    "max_conditions",
+    "max_bins",
+    "max_interaction_bins",
+    "max_leaf_nodes",
+    "outer_bags",
+    "inner_bags",
+    "max_rounds",
+    "max_iter",
+    "epochs",
+    "batch_size",
+    "beam_width",
+    "n_threads",
+    "min_category_count",
+    "patience",
+    "n_bins",
+    "max_points",
+)
 # Numbers that must be strictly positive.
 _POSITIVE = ("learning_rate", "lr", "temperature", "min_support", "min_samples_leaf")
 # Fractions in [0, 1].
@@ -43,7 +61,11 @@ def _type_names(annotation: Any) -> set[str]:
     """``"int | None"`` → ``{"int", "None"}``; anything not understood → ``{"Any"}``."""
     if annotation is inspect.Parameter.empty:
         return {"Any"}
-    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    text = (
+        annotation
+        if isinstance(annotation, str)
+        else getattr(annotation, "__name__", str(annotation))
+    )
     text = text.replace("typing.", "")
     out = set()
     depth, cur = 0, ""
@@ -72,17 +94,29 @@ def _matches(value: Any, names: set[str]) -> bool:
         if t == "str" and isinstance(value, str):
             return True
         if t.startswith(("Sequence[", "list[", "tuple[")) and isinstance(value, (list, tuple)):
-            inner = t[t.index("[") + 1:].rstrip("]")
-            return all(_matches(v, {x.strip() for x in inner.split(",") if x.strip() != "..."}) for v in value)
+            inner = t[t.index("[") + 1 :].rstrip("]")
+            return all(
+                _matches(v, {x.strip() for x in inner.split(",") if x.strip() != "..."})
+                for v in value
+            )
         if t.startswith(("Mapping[", "dict[")) and isinstance(value, Mapping):
             return True
     return False
 
 
 def _describe(names: set[str]) -> str:
-    words = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
-             "None": "null", "NoneType": "null"}
-    return " or ".join(words.get(t, "a list" if t.startswith(("Sequence", "list", "tuple")) else t) for t in sorted(names))
+    words = {
+        "int": "an integer",
+        "float": "a number",
+        "bool": "true or false",
+        "str": "a string",
+        "None": "null",
+        "NoneType": "null",
+    }
+    return " or ".join(
+        words.get(t, "a list" if t.startswith(("Sequence", "list", "tuple")) else t)
+        for t in sorted(names)
+    )
 
 
 def _check_range(student: str, key: str, value: Any) -> None:
@@ -97,7 +131,11 @@ def _check_range(student: str, key: str, value: Any) -> None:
         raise ConfigError(f"{shown}: the {student} student needs {key} >= 1.")
     if key in _POSITIVE and value <= 0:
         raise ConfigError(f"{shown}: the {student} student needs {key} > 0.")
-    if key in _FRACTION and not (isinstance(value, int) and key == "min_support") and not 0 <= value <= 1:
+    if (
+        key in _FRACTION
+        and not (isinstance(value, int) and key == "min_support")
+        and not 0 <= value <= 1
+    ):
         raise ConfigError(f"{shown}: the {student} student needs {key} in [0, 1].")
     if key not in _MAY_BE_NEGATIVE and value < 0:
         raise ConfigError(f"{shown}: the {student} student needs {key} >= 0.")
@@ -118,11 +156,18 @@ def check_student_params(student: str, params: Mapping[str, Any] | None) -> dict
     for key, value in out.items():
         if key not in accepted:
             known = ", ".join(sorted(accepted))
-            raise ConfigError(f"-p {key}: the {student} student has no parameter {key!r}.", hint=f"Known: {known}.")
-        if key == "monotone":  # parsed and checked by the student (string 'col:+,col:-' or a mapping)
+            raise ConfigError(
+                f"-p {key}: the {student} student has no parameter {key!r}.",
+                hint=f"Known: {known}.",
+            )
+        if (
+            key == "monotone"
+        ):  # parsed and checked by the student (string 'col:+,col:-' or a mapping)
             continue
         names = _type_names(accepted[key].annotation)
         if not _matches(value, names):
-            raise ConfigError(f"-p {key}={value!r}: the {student} student expects {_describe(names)}.")
+            raise ConfigError(
+                f"-p {key}={value!r}: the {student} student expects {_describe(names)}."
+            )
         _check_range(student, key, value)
     return out

@@ -26,7 +26,9 @@ import numpy as np
 from distill2rules.spec import axis_index
 
 
-def _merge_axis(scores: np.ndarray, counts: np.ndarray, a: int, groups: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+def _merge_axis(
+    scores: np.ndarray, counts: np.ndarray, a: int, groups: list[list[int]]
+) -> tuple[np.ndarray, np.ndarray]:
     """Replace the bins along axis ``a`` by ``groups`` (lists of old indices), row-weighted."""
     s = np.moveaxis(scores, a, 0)
     c = np.moveaxis(counts, a, 0).astype(np.float64)
@@ -40,15 +42,24 @@ def _merge_axis(scores: np.ndarray, counts: np.ndarray, a: int, groups: list[lis
     return np.moveaxis(np.stack(new_s), 0, a), np.moveaxis(np.stack(new_c), 0, a)
 
 
-def _numeric_groups(scores: np.ndarray, counts: np.ndarray, a: int, min_count: float, tol: float) -> list[list[int]]:
+def _numeric_groups(
+    scores: np.ndarray, counts: np.ndarray, a: int, min_count: float, tol: float
+) -> list[list[int]]:
     """Groups of adjacent bins (indices along axis ``a``; bin 0 = missing stays alone)."""
     s = np.moveaxis(scores, a, 0)
     c = np.moveaxis(counts, a, 0).astype(np.float64)
     n = s.shape[0]
     blocks: list[dict[str, Any]] = []
     for i in range(1, n):
-        blocks.append({"bins": [i], "count": float(c[i].sum()), "lo": s[i].copy(), "hi": s[i].copy(),
-                       "score": _mean_score(s, c, [i])})
+        blocks.append(
+            {
+                "bins": [i],
+                "count": float(c[i].sum()),
+                "lo": s[i].copy(),
+                "hi": s[i].copy(),
+                "score": _mean_score(s, c, [i]),
+            }
+        )
     # 1. negligible differences: merge neighbours while the merged run's spread stays within tol
     if tol > 0:
         out: list[dict[str, Any]] = []
@@ -68,7 +79,7 @@ def _numeric_groups(scores: np.ndarray, counts: np.ndarray, a: int, min_count: f
         cands = [j for j in (i - 1, i + 1) if 0 <= j < len(blocks)]
         j = min(cands, key=lambda k: float(np.abs(blocks[k]["score"] - blocks[i]["score"]).max()))
         lo_i, hi_i = min(i, j), max(i, j)
-        blocks[lo_i: hi_i + 1] = [_join(blocks[lo_i], blocks[hi_i], s, c)]
+        blocks[lo_i : hi_i + 1] = [_join(blocks[lo_i], blocks[hi_i], s, c)]
     return [[0]] + [b["bins"] for b in blocks]
 
 
@@ -81,8 +92,13 @@ def _mean_score(s: np.ndarray, c: np.ndarray, bins: list[int]) -> np.ndarray:
 
 def _join(a: dict[str, Any], b: dict[str, Any], s: np.ndarray, c: np.ndarray) -> dict[str, Any]:
     bins = a["bins"] + b["bins"]
-    return {"bins": bins, "count": a["count"] + b["count"], "lo": np.minimum(a["lo"], b["lo"]),
-            "hi": np.maximum(a["hi"], b["hi"]), "score": _mean_score(s, c, bins)}
+    return {
+        "bins": bins,
+        "count": a["count"] + b["count"],
+        "lo": np.minimum(a["lo"], b["lo"]),
+        "hi": np.maximum(a["hi"], b["hi"]),
+        "score": _mean_score(s, c, bins),
+    }
 
 
 def _pool_rare_levels(scores: np.ndarray, counts: np.ndarray, min_count: float) -> np.ndarray:
@@ -100,8 +116,13 @@ def _pool_rare_levels(scores: np.ndarray, counts: np.ndarray, min_count: float) 
     return s
 
 
-def _counts(term: dict[str, Any], num: np.ndarray, cat: np.ndarray, lookup: dict[str, tuple[str, int]],
-            weights: np.ndarray | None) -> np.ndarray:
+def _counts(
+    term: dict[str, Any],
+    num: np.ndarray,
+    cat: np.ndarray,
+    lookup: dict[str, tuple[str, int]],
+    weights: np.ndarray | None,
+) -> np.ndarray:
     axes = term["axes"]
     idx = [axis_index(ax, num, cat, lookup) for ax in axes]
     shape = tuple(np.shape(term["scores"])[:-1])
@@ -109,8 +130,16 @@ def _counts(term: dict[str, Any], num: np.ndarray, cat: np.ndarray, lookup: dict
     return np.bincount(flat, weights=weights, minlength=int(np.prod(shape))).reshape(shape)
 
 
-def smooth_tables(spec: dict[str, Any], numeric: np.ndarray, categorical: np.ndarray, numeric_columns: list[str],
-                  categorical_columns: list[str], *, min_share: float, tol: float = 0.0) -> dict[str, Any]:
+def smooth_tables(
+    spec: dict[str, Any],
+    numeric: np.ndarray,
+    categorical: np.ndarray,
+    numeric_columns: list[str],
+    categorical_columns: list[str],
+    *,
+    min_share: float,
+    tol: float = 0.0,
+) -> dict[str, Any]:
     """Merge sparse/flat bins of every table term (see the module docstring); returns ``spec``.
 
     ``numeric``/``categorical`` are the training rows (the student's ``RawInputs``).

@@ -37,7 +37,9 @@ class SpecialLevel:
         return int(self.rows.sum())
 
 
-def resolve_student_specials(value: Any, numeric: list[str], columns: list[str]) -> dict[str, dict[str, str]]:
+def resolve_student_specials(
+    value: Any, numeric: list[str], columns: list[str]
+) -> dict[str, dict[str, str]]:
     """A student's ``special_values`` parameter as ``{numeric column: {code key: label}}``."""
     if value is None or (isinstance(value, (dict, str)) and not value):
         return {}
@@ -47,8 +49,11 @@ def resolve_student_specials(value: Any, numeric: list[str], columns: list[str])
         resolve_special_values,
     )
 
-    declared = parse_special_values(value) if isinstance(value, str) else normalise_special_values(
-        value, "special_values")
+    declared = (
+        parse_special_values(value)
+        if isinstance(value, str)
+        else normalise_special_values(value, "special_values")
+    )
     return resolve_special_values(declared, numeric, columns)
 
 
@@ -91,8 +96,11 @@ def indicator_column(inputs: Any, feature: str, key: str) -> np.ndarray:
 def special_entry(level: SpecialLevel, score: Any, targets: np.ndarray | None = None) -> dict:
     """The spec entry ``{"label", "score", "count"[, "class_shares"]}`` of one code (the mean
     training target of its rows, per class)."""
-    entry: dict[str, Any] = {"label": level.label, "score": [float(v) for v in np.atleast_1d(score)],
-                             "count": level.count}
+    entry: dict[str, Any] = {
+        "label": level.label,
+        "score": [float(v) for v in np.atleast_1d(score)],
+        "count": level.count,
+    }
     if targets is not None and level.count:
         entry["class_shares"] = [float(v) for v in targets[level.rows].mean(axis=0)]
     return entry

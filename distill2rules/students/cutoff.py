@@ -30,21 +30,43 @@ import numpy as np
 
 from distill2rules.errors import ConfigError
 
-__all__ = ["Cutoff", "apply_threshold", "approval_rates", "calibrate_about_threshold", "check_cutoff_args", "resolve_cutoff",
-           "shift_logits", "threshold_for"]
+__all__ = [
+    "Cutoff",
+    "apply_threshold",
+    "approval_rates",
+    "calibrate_about_threshold",
+    "check_cutoff_args",
+    "resolve_cutoff",
+    "shift_logits",
+    "threshold_for",
+]
 
 
 def check_cutoff_args(cutoff: float | None, approval_rate: float | None) -> None:
     """Range checks before any work: each in (0, 1), not both."""
     if cutoff is not None and approval_rate is not None:
-        raise ConfigError("--cutoff and --approval-rate both set the decision cutoff.", hint="Pass only one of them.")
+        raise ConfigError(
+            "--cutoff and --approval-rate both set the decision cutoff.",
+            hint="Pass only one of them.",
+        )
     for name, v in (("--cutoff", cutoff), ("--approval-rate", approval_rate)):
         if v is None:
             continue
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or not 0.0 < float(v) < 1.0:
-            what = "a probability of the adverse class" if name == "--cutoff" else "a share of approved rows"
-            raise ConfigError(f"{name} must be {what} strictly between 0 and 1, got {v!r}.",
-                              hint=f"e.g. {name} {'0.3' if name == '--cutoff' else '0.8'}.")
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not np.isfinite(v)
+            or not 0.0 < float(v) < 1.0
+        ):
+            what = (
+                "a probability of the adverse class"
+                if name == "--cutoff"
+                else "a share of approved rows"
+            )
+            raise ConfigError(
+                f"{name} must be {what} strictly between 0 and 1, got {v!r}.",
+                hint=f"e.g. {name} {'0.3' if name == '--cutoff' else '0.8'}.",
+            )
 
 
 def threshold_for(cutoff: float, adverse_index: int) -> float:
@@ -63,7 +85,9 @@ def threshold_for(cutoff: float, adverse_index: int) -> float:
 
 def cutoff_for(threshold: float, adverse_index: int) -> float:
     """Inverse of :func:`threshold_for` (for display)."""
-    return float(threshold) if adverse_index == 1 else float(1.0 - np.nextafter(float(threshold), 1.0))
+    return (
+        float(threshold) if adverse_index == 1 else float(1.0 - np.nextafter(float(threshold), 1.0))
+    )
 
 
 @dataclass(frozen=True)
@@ -85,9 +109,13 @@ class Cutoff:
     def to_dict(self) -> dict[str, Any]:
         adv = str(self.adverse_class)
         d: dict[str, Any] = {
-            "cutoff": self.cutoff, "adverse_class": self.adverse_class, "threshold": self.threshold,
+            "cutoff": self.cutoff,
+            "adverse_class": self.adverse_class,
+            "threshold": self.threshold,
             "rule": f"declined ('{adv}') when P('{adv}') > {self.cutoff:.6g}",
-            "source": "--cutoff" if self.source == "cutoff" else f"--approval-rate {self.approval_rate:g}",
+            "source": "--cutoff"
+            if self.source == "cutoff"
+            else f"--approval-rate {self.approval_rate:g}",
         }
         if self.source == "approval_rate":
             d["approval_rate"] = self.approval_rate
@@ -95,8 +123,13 @@ class Cutoff:
         return d
 
 
-def resolve_cutoff(cutoff: float | None, approval_rate: float | None, classes: Sequence[Any], adverse_class: Any,
-                   teacher_p_train: np.ndarray | None = None) -> Cutoff | None:
+def resolve_cutoff(
+    cutoff: float | None,
+    approval_rate: float | None,
+    classes: Sequence[Any],
+    adverse_class: Any,
+    teacher_p_train: np.ndarray | None = None,
+) -> Cutoff | None:
     """The :class:`Cutoff` of ``--cutoff`` / ``--approval-rate`` (``None`` when neither is set).
 
     ``teacher_p_train`` (``(n, 2)`` teacher probabilities of the training rows) is needed for an
@@ -109,19 +142,27 @@ def resolve_cutoff(cutoff: float | None, approval_rate: float | None, classes: S
     if len(classes) != 2:
         raise ConfigError(f"{flag} needs a binary target; this one has {len(classes)} classes.")
     if adverse_class is None:
-        raise ConfigError(f"{flag} is a cutoff on the adverse class's probability, but the adverse class is not known.",
-                          hint="Pass --adverse-class too.")
+        raise ConfigError(
+            f"{flag} is a cutoff on the adverse class's probability, but the adverse class is not known.",
+            hint="Pass --adverse-class too.",
+        )
     texts = [str(c) for c in classes]
     adv = texts.index(str(adverse_class))
-    adv_class = classes[adv].item() if hasattr(classes[adv], "item") else classes[adv]  # JSON-native
+    adv_class = (
+        classes[adv].item() if hasattr(classes[adv], "item") else classes[adv]
+    )  # JSON-native
     if cutoff is not None:
         return Cutoff(float(cutoff), adv_class, adv, threshold_for(cutoff, adv), "cutoff")
     assert approval_rate is not None and teacher_p_train is not None
     p_adv = np.sort(np.asarray(teacher_p_train, dtype=np.float64)[:, adv])
-    k = int(np.ceil(float(approval_rate) * len(p_adv))) - 1  # approve rows with P(adverse) <= p_adv[k]
+    k = (
+        int(np.ceil(float(approval_rate) * len(p_adv))) - 1
+    )  # approve rows with P(adverse) <= p_adv[k]
     c = float(p_adv[min(max(k, 0), len(p_adv) - 1)])
     c = float(np.clip(c, 1e-9, 1.0 - 1e-9))
-    return Cutoff(c, adv_class, adv, threshold_for(c, adv), "approval_rate", float(approval_rate), len(p_adv))
+    return Cutoff(
+        c, adv_class, adv, threshold_for(c, adv), "approval_rate", float(approval_rate), len(p_adv)
+    )
 
 
 def shift_logits(z: np.ndarray, threshold: float) -> np.ndarray:
@@ -136,12 +177,18 @@ def apply_threshold(spec: dict[str, Any], threshold: float, *, shifted: bool) ->
     on :func:`shift_logits` targets, so its log-odds move back by ``+logit(threshold)`` first."""
     from distill2rules.students._calibration import fold_shift
 
-    out = fold_shift(spec, float(np.log(threshold) - np.log1p(-threshold))) if shifted else copy.deepcopy(spec)
+    out = (
+        fold_shift(spec, float(np.log(threshold) - np.log1p(-threshold)))
+        if shifted
+        else copy.deepcopy(spec)
+    )
     out["decision_threshold"] = float(threshold)
     return out
 
 
-def calibrate_about_threshold(spec: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx: np.ndarray) -> dict[str, Any]:
+def calibrate_about_threshold(
+    spec: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx: np.ndarray
+) -> dict[str, Any]:
     """Temperature scaling about the cutoff: log-odds ``m -> L + a (m - L)`` with ``L = logit(t)``,
     ``a`` fitted on the validation rows' true labels. Keeps ``decision_threshold`` and every decision."""
     from distill2rules import spec as spec_mod
@@ -160,11 +207,17 @@ def calibrate_about_threshold(spec: dict[str, Any], num: np.ndarray, cat: np.nda
     old = spec_mod.evaluate(spec, numeric=num, categorical=cat)["label"]
     new = spec_mod.evaluate(out, numeric=num, categorical=cat)["label"]
     after = float(-log_softmax(_log_scores(out, num, cat))[np.arange(len(y)), y].mean())
-    out["calibration"] = {"method": "temperature about the cutoff", "scale": a, "shift": L * (1.0 - a),
-                          "fitted_on": "validation split", "val_log_loss_before": before, "val_log_loss_after": after,
-                          "decision_threshold": t,
-                          "decisions": "kept: log-odds scaled about the cutoff's, so the threshold stays the cutoff",
-                          "val_decisions_moved": int((old != new).sum())}
+    out["calibration"] = {
+        "method": "temperature about the cutoff",
+        "scale": a,
+        "shift": L * (1.0 - a),
+        "fitted_on": "validation split",
+        "val_log_loss_before": before,
+        "val_log_loss_after": after,
+        "decision_threshold": t,
+        "decisions": "kept: log-odds scaled about the cutoff's, so the threshold stays the cutoff",
+        "val_decisions_moved": int((old != new).sum()),
+    }
     return out
 
 
@@ -179,12 +232,20 @@ def _fit_scale_about(m: np.ndarray, L: float, y: np.ndarray) -> float:
         z = L + np.exp(log_a) * d
         return float(-(y * log_expit(z) + (1 - y) * log_expit(-z)).mean())
 
-    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded", options={"xatol": 1e-4})
+    res = minimize_scalar(
+        nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded", options={"xatol": 1e-4}
+    )
     return float(np.exp(res.x))
 
 
-def approval_rates(cut: Cutoff, z_teacher: Mapping[str, np.ndarray], frames: Mapping[str, Any],
-                   spec: Mapping[str, Any], base_spec: Mapping[str, Any] | None, scored: Any) -> dict[str, Any]:
+def approval_rates(
+    cut: Cutoff,
+    z_teacher: Mapping[str, np.ndarray],
+    frames: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    base_spec: Mapping[str, Any] | None,
+    scored: Any,
+) -> dict[str, Any]:
     """Share of rows approved (not the adverse class) per split by the teacher at the cutoff and
     by the student (and baseline) at their ``decision_threshold``."""
     from distill2rules.kd import softmax
@@ -194,8 +255,12 @@ def approval_rates(cut: Cutoff, z_teacher: Mapping[str, np.ndarray], frames: Map
         if split not in z_teacher or len(X) == 0:
             continue
         p_t = softmax(z_teacher[split])
-        row = {"teacher": float(np.mean((p_t[:, 1] > cut.threshold).astype(np.int64) != cut.adverse_index)),
-               "student": float(np.mean(scored(spec, X)[1] != cut.adverse_index))}
+        row = {
+            "teacher": float(
+                np.mean((p_t[:, 1] > cut.threshold).astype(np.int64) != cut.adverse_index)
+            ),
+            "student": float(np.mean(scored(spec, X)[1] != cut.adverse_index)),
+        }
         if base_spec is not None:
             row["baseline"] = float(np.mean(scored(base_spec, X)[1] != cut.adverse_index))
         out[split] = row

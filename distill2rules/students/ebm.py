@@ -14,7 +14,8 @@ log-odds and ~1e-6 weights would break the regression, use the weighted-rows red
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,9 @@ def _ebm_frame(inputs: RawInputs) -> pd.DataFrame:
     for j, c in enumerate(inputs.numeric_columns):
         x = inputs.numeric[:, j].astype(np.float64)
         finite = x[np.isfinite(x)]
-        if finite.size and np.isinf(x).any():  # EBM rejects inf when fitting: clamp to the observed range
+        if (
+            finite.size and np.isinf(x).any()
+        ):  # EBM rejects inf when fitting: clamp to the observed range
             x = np.where(np.isposinf(x), finite.max(), np.where(np.isneginf(x), finite.min(), x))
         data[c] = x
     for j, c in enumerate(inputs.categorical_columns):
@@ -68,7 +71,11 @@ def _axis(model: Any, feature_index: int, level: int) -> dict:
     if isinstance(b, dict):
         cats = [c for c, _ in sorted(b.items(), key=lambda kv: kv[1])]
         return {"feature": str(name), "kind": "categorical", "categories": [str(c) for c in cats]}
-    return {"feature": str(name), "kind": "numeric", "edges": [float(e) for e in np.asarray(b, dtype=np.float64)]}
+    return {
+        "feature": str(name),
+        "kind": "numeric",
+        "edges": [float(e) for e in np.asarray(b, dtype=np.float64)],
+    }
 
 
 def _trim(scores: np.ndarray, axes: list[dict]) -> np.ndarray:
@@ -112,12 +119,28 @@ class EBMStudent(SoftTargetStudent):
 
     student_name = "ebm"
 
-    def __init__(self, *, interactions: int = 10, max_bins: int = 256, max_interaction_bins: int = 32,
-                 outer_bags: int = 1, learning_rate: float = 0.05, max_rounds: int = 5000,
-                 categorical_features: Sequence[str] | None = None, monotone: Any = None,
-                 soft_method: str = "auto", min_bin_share: float = 0.01, merge_tol: float = 0.01,
-                 smoothing_rounds: int = 75, min_samples_leaf: int = 4, greedy_ratio: float = 10.0,
-                 n_jobs: int = -1, random_state: int | None = 0, special_values: Any = None, calibrate: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        interactions: int = 10,
+        max_bins: int = 256,
+        max_interaction_bins: int = 32,
+        outer_bags: int = 1,
+        learning_rate: float = 0.05,
+        max_rounds: int = 5000,
+        categorical_features: Sequence[str] | None = None,
+        monotone: Any = None,
+        soft_method: str = "auto",
+        min_bin_share: float = 0.01,
+        merge_tol: float = 0.01,
+        smoothing_rounds: int = 75,
+        min_samples_leaf: int = 4,
+        greedy_ratio: float = 10.0,
+        n_jobs: int = -1,
+        random_state: int | None = 0,
+        special_values: Any = None,
+        calibrate: bool = False,
+    ) -> None:
         self.special_values = special_values
         self.interactions = interactions
         self.max_bins = max_bins
@@ -150,11 +173,17 @@ class EBMStudent(SoftTargetStudent):
             feature_types=["continuous"] * len(inputs.numeric_columns)
             + ["nominal"] * (len(inputs.categorical_columns) + len(specials)),
             interactions=int(self.interactions) if n_classes == 2 else 0,
-            max_bins=self.max_bins, max_interaction_bins=self.max_interaction_bins, outer_bags=self.outer_bags,
-            learning_rate=self.learning_rate, max_rounds=self.max_rounds, monotone_constraints=mono,
-            smoothing_rounds=self.smoothing_rounds, min_samples_leaf=self.min_samples_leaf,
+            max_bins=self.max_bins,
+            max_interaction_bins=self.max_interaction_bins,
+            outer_bags=self.outer_bags,
+            learning_rate=self.learning_rate,
+            max_rounds=self.max_rounds,
+            monotone_constraints=mono,
+            smoothing_rounds=self.smoothing_rounds,
+            min_samples_leaf=self.min_samples_leaf,
             greedy_ratio=self.greedy_ratio,
-            n_jobs=self.n_jobs, random_state=self.random_state,
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
         )
 
     def _fit_spec(self, inputs, targets, y_idx, classes, *, val, sample_weight):
@@ -166,7 +195,9 @@ class EBMStudent(SoftTargetStudent):
         from interpret.glassbox import ExplainableBoostingClassifier, ExplainableBoostingRegressor
 
         if self.soft_method not in ("auto", "logit", "weighted"):
-            raise ConfigError(f"soft_method must be 'auto', 'logit' or 'weighted', got {self.soft_method!r}.")
+            raise ConfigError(
+                f"soft_method must be 'auto', 'logit' or 'weighted', got {self.soft_method!r}."
+            )
         if self.monotone_ and len(classes) > 2:
             raise ConfigError("monotone constraints on an EBM student need a binary target.")
         k = len(classes)
@@ -181,14 +212,20 @@ class EBMStudent(SoftTargetStudent):
                 clf.fit(Xf, np.argmax(targets, axis=1), sample_weight=sw)
                 models.append((clf, None))
                 self.method_ = "classifier (hard labels)"
-            elif self.soft_method == "weighted" or (self.soft_method == "auto" and is_near_hard(targets)):
+            elif self.soft_method == "weighted" or (
+                self.soft_method == "auto" and is_near_hard(targets)
+            ):
                 near = self.soft_method == "auto"
                 wr = as_weighted_rows(targets, sw, min_weight=1e-3 if near else 1e-6)
                 # keep a row's class copies in the same bag so EBM's validation split cannot separate them
                 clf = ExplainableBoostingClassifier(**params)
-                clf.fit(Xf.iloc[wr.rows].reset_index(drop=True), wr.classes, sample_weight=wr.weights)
+                clf.fit(
+                    Xf.iloc[wr.rows].reset_index(drop=True), wr.classes, sample_weight=wr.weights
+                )
                 models.append((clf, None))
-                self.method_ = "classifier on weighted rows" + (" (near-one-hot targets)" if near else "")
+                self.method_ = "classifier on weighted rows" + (
+                    " (near-one-hot targets)" if near else ""
+                )
             else:
                 z, w = as_logit_targets(targets)
                 for c in range(z.shape[1]):
@@ -200,14 +237,25 @@ class EBMStudent(SoftTargetStudent):
         from distill2rules.students._smooth import smooth_tables
 
         if not 0.0 <= float(self.min_bin_share) < 0.5 or float(self.merge_tol) < 0:
-            raise ConfigError(f"min_bin_share must be in [0, 0.5) and merge_tol >= 0, got {self.min_bin_share}, "
-                              f"{self.merge_tol}.")
+            raise ConfigError(
+                f"min_bin_share must be in [0, 0.5) and merge_tol >= 0, got {self.min_bin_share}, "
+                f"{self.merge_tol}."
+            )
         spec = self._lower(models, k)
         if inputs.special:  # codes' own bins first (smoothing keeps them)
             spec["terms"] = _merge_specials(spec["terms"], inputs, targets)
-        spec = smooth_tables(spec, inputs.numeric, inputs.categorical, inputs.numeric_columns,
-                             inputs.categorical_columns, min_share=float(self.min_bin_share), tol=float(self.merge_tol))
-        spec["meta"].update(min_bin_share=float(self.min_bin_share), merge_tol=float(self.merge_tol))
+        spec = smooth_tables(
+            spec,
+            inputs.numeric,
+            inputs.categorical,
+            inputs.numeric_columns,
+            inputs.categorical_columns,
+            min_share=float(self.min_bin_share),
+            tol=float(self.merge_tol),
+        )
+        spec["meta"].update(
+            min_bin_share=float(self.min_bin_share), merge_tol=float(self.merge_tol)
+        )
         return spec
 
     def _lower(self, models: list[tuple[Any, int | None]], k: int) -> dict:
@@ -230,7 +278,12 @@ class EBMStudent(SoftTargetStudent):
                 key = json.dumps(axes, sort_keys=True)
                 if key not in merged:
                     name = " x ".join(a["feature"] for a in axes)
-                    merged[key] = {"name": name, "type": "table", "axes": axes, "scores": np.zeros(s.shape[:-1] + (kp,))}
+                    merged[key] = {
+                        "name": name,
+                        "type": "table",
+                        "axes": axes,
+                        "scores": np.zeros(s.shape[:-1] + (kp,)),
+                    }
                     order.append(key)
                 if col is None:
                     merged[key]["scores"] += s if s.shape[-1] == kp else np.repeat(s, kp, axis=-1)
@@ -241,9 +294,18 @@ class EBMStudent(SoftTargetStudent):
             t = merged[key]
             t["scores"] = t["scores"].tolist()
             terms.append(t)
-        return {"kind": "additive", "link": "logistic" if kp == 1 else "softmax", "intercept": intercept.tolist(),
-                "terms": terms, "meta": {"soft_method": self.method_, "interactions": self.interactions,
-                                         "outer_bags": self.outer_bags, "max_bins": self.max_bins}}
+        return {
+            "kind": "additive",
+            "link": "logistic" if kp == 1 else "softmax",
+            "intercept": intercept.tolist(),
+            "terms": terms,
+            "meta": {
+                "soft_method": self.method_,
+                "interactions": self.interactions,
+                "outer_bags": self.outer_bags,
+                "max_bins": self.max_bins,
+            },
+        }
 
 
 def _merge_specials(terms: list[dict], inputs: RawInputs, targets: np.ndarray) -> list[dict]:
@@ -262,7 +324,9 @@ def _merge_specials(terms: list[dict], inputs: RawInputs, targets: np.ndarray) -
         out.append(t)
     for col, name in companion.items():
         code_term = next((t for t in terms if [a["feature"] for a in t["axes"]] == [col]), None)
-        main = next((t for t in out if len(t["axes"]) == 1 and t["axes"][0]["feature"] == name), None)
+        main = next(
+            (t for t in out if len(t["axes"]) == 1 and t["axes"][0]["feature"] == name), None
+        )
         if code_term is None or main is None:
             continue
         codes = np.asarray(code_term["scores"], dtype=np.float64)

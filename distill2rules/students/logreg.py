@@ -10,7 +10,8 @@ on the raw scale in the spec.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -18,9 +19,9 @@ from scipy.special import expit, log_expit
 
 from distill2rules.errors import ConfigError
 from distill2rules.kd import log_softmax
+from distill2rules.spec import MISSING_CATEGORY
 from distill2rules.students._base import RawInputs, SoftTargetStudent, numeric_standardisation
 from distill2rules.students._special import indicator_column, special_entry, special_levels
-from distill2rules.spec import MISSING_CATEGORY
 
 
 def _design(inputs: RawInputs, prep: dict) -> np.ndarray:
@@ -39,7 +40,9 @@ def _design(inputs: RawInputs, prep: dict) -> np.ndarray:
         ok = idx >= 0
         oh[np.flatnonzero(ok), idx[ok]] = 1.0
         blocks.append(oh)
-    for lv in prep["special"]:  # one indicator per special value (the numeric part sees them as missing)
+    for lv in prep[
+        "special"
+    ]:  # one indicator per special value (the numeric part sees them as missing)
         blocks.append(indicator_column(inputs, lv.feature, lv.key)[:, None])
     return np.hstack(blocks) if blocks else np.zeros((inputs.n, 0))
 
@@ -49,7 +52,9 @@ def _prep(inputs: RawInputs, min_category_count: int) -> dict:
     categorical = []
     for j, name in enumerate(inputs.categorical_columns):
         vals, counts = np.unique(inputs.categorical[:, j].astype(str), return_counts=True)
-        levels = sorted(v for v, c in zip(vals, counts) if c >= min_category_count or v == MISSING_CATEGORY)
+        levels = sorted(
+            v for v, c in zip(vals, counts) if c >= min_category_count or v == MISSING_CATEGORY
+        )
         categorical.append({"feature": name, "levels": levels})
     return {"numeric": numeric, "categorical": categorical, "special": special_levels(inputs)}
 
@@ -69,9 +74,18 @@ def _feature_slices(prep: dict) -> list[np.ndarray]:
     return [np.asarray(s, dtype=np.int64) for s in slices]
 
 
-def fit_soft_logistic(Z: np.ndarray, T: np.ndarray, *, l1: float, l2: float, sample_weight: np.ndarray | None = None,
-                      sign: np.ndarray | None = None, x0: np.ndarray | None = None, max_iter: int = 500,
-                      tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit_soft_logistic(
+    Z: np.ndarray,
+    T: np.ndarray,
+    *,
+    l1: float,
+    l2: float,
+    sample_weight: np.ndarray | None = None,
+    sign: np.ndarray | None = None,
+    x0: np.ndarray | None = None,
+    max_iter: int = 500,
+    tol: float = 1e-7,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Minimise mean soft cross-entropy + elastic net. Returns ``(W [d, K'], b [K'], x_opt)``.
 
     ``sign[j] = +1`` forces ``W[j] >= 0``, ``-1`` forces ``W[j] <= 0`` (binary only), 0 free.
@@ -84,8 +98,8 @@ def fit_soft_logistic(Z: np.ndarray, T: np.ndarray, *, l1: float, l2: float, sam
 
     def unpack(x: np.ndarray):
         u = x[: d * kp].reshape(d, kp)
-        v = x[d * kp: 2 * d * kp].reshape(d, kp)
-        b = x[2 * d * kp:]
+        v = x[d * kp : 2 * d * kp].reshape(d, kp)
+        b = x[2 * d * kp :]
         return u, v, b
 
     def fun(x: np.ndarray):
@@ -100,7 +114,11 @@ def fit_soft_logistic(Z: np.ndarray, T: np.ndarray, *, l1: float, l2: float, sam
             ls = log_softmax(S)
             loss_rows = -(T * ls).sum(axis=1)
             G = (np.exp(ls) - T) * (sw / n)[:, None]
-        loss = float((loss_rows * sw).mean()) + l1 * float(u.sum() + v.sum()) + 0.5 * l2 * float((W * W).sum())
+        loss = (
+            float((loss_rows * sw).mean())
+            + l1 * float(u.sum() + v.sum())
+            + 0.5 * l2 * float((W * W).sum())
+        )
         gW = Z.T @ G + l2 * W
         gu = gW + l1
         gv = -gW + l1
@@ -119,7 +137,14 @@ def fit_soft_logistic(Z: np.ndarray, T: np.ndarray, *, l1: float, l2: float, sam
         prior = np.clip((T * sw[:, None]).mean(axis=0), 1e-6, 1)
         b0 = np.log(prior[1] / prior[0]) if kp == 1 else np.log(prior) - np.log(prior).mean()
         x0 = np.concatenate([np.zeros(2 * d * kp), np.atleast_1d(b0)])
-    res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-6})
+    res = minimize(
+        fun,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-6},
+    )
     u, v, b = unpack(res.x)
     W = u - v
     W[np.abs(W) < 1e-10] = 0.0
@@ -155,10 +180,20 @@ class LogRegStudent(SoftTargetStudent):
 
     student_name = "logreg"
 
-    def __init__(self, *, l1: float = 1e-3, l2: float = 1e-4, max_terms: int | None = None,
-                 categorical_features: Sequence[str] | None = None, monotone: Any = None,
-                 min_category_count: int = 5, max_iter: int = 500, random_state: int | None = None,
-                 special_values: Any = None, calibrate: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        l1: float = 1e-3,
+        l2: float = 1e-4,
+        max_terms: int | None = None,
+        categorical_features: Sequence[str] | None = None,
+        monotone: Any = None,
+        min_category_count: int = 5,
+        max_iter: int = 500,
+        random_state: int | None = None,
+        special_values: Any = None,
+        calibrate: bool = False,
+    ) -> None:
         self.special_values = special_values
         self.l1 = l1
         self.l2 = l2
@@ -180,10 +215,20 @@ class LogRegStudent(SoftTargetStudent):
         sign = np.zeros(Z.shape[1])
         if self.monotone_:
             if k != 2:
-                raise ConfigError("monotone constraints on a logistic-regression student need a binary target.")
+                raise ConfigError(
+                    "monotone constraints on a logistic-regression student need a binary target."
+                )
             for j, p in enumerate(prep["numeric"]):
                 sign[j] = self.monotone_.get(p["feature"], 0)
-        W, b, x = fit_soft_logistic(Z, targets, l1=self.l1, l2=self.l2, sample_weight=sample_weight, sign=sign, max_iter=self.max_iter)
+        W, b, x = fit_soft_logistic(
+            Z,
+            targets,
+            l1=self.l1,
+            l2=self.l2,
+            sample_weight=sample_weight,
+            sign=sign,
+            max_iter=self.max_iter,
+        )
         if self.max_terms is not None:
             W, b = self._limit_terms(Z, targets, sample_weight, sign, slices, W, b, x)
         self.n_iter_ = None
@@ -199,31 +244,54 @@ class LogRegStudent(SoftTargetStudent):
         best = None
         for _ in range(14):  # bisection on log10(l1)
             mid = 0.5 * (lo + hi)
-            Wm, bm, xm = fit_soft_logistic(Z, T, l1=10**mid, l2=self.l2, sample_weight=sw, sign=sign, x0=x, max_iter=self.max_iter)
+            Wm, bm, xm = fit_soft_logistic(
+                Z,
+                T,
+                l1=10**mid,
+                l2=self.l2,
+                sample_weight=sw,
+                sign=sign,
+                x0=x,
+                max_iter=self.max_iter,
+            )
             if n_active(Wm) <= self.max_terms:
                 best, hi = (Wm, bm), mid
             else:
                 lo, x = mid, xm
         if best is None:
-            best = fit_soft_logistic(Z, T, l1=1.0, l2=self.l2, sample_weight=sw, sign=sign, max_iter=self.max_iter)[:2]
+            best = fit_soft_logistic(
+                Z, T, l1=1.0, l2=self.l2, sample_weight=sw, sign=sign, max_iter=self.max_iter
+            )[:2]
         # refit the selected features with the user's penalty so the kept coefficients are not over-shrunk
-        Wb, bb = best
+        Wb, _bb = best
         keep = np.zeros(Z.shape[1], dtype=bool)
         for s in slices:
             if np.any(Wb[s] != 0):
                 keep[s] = True
-        Wk, bk, _ = fit_soft_logistic(Z[:, keep], T, l1=self.l1, l2=self.l2, sample_weight=sw, sign=sign[keep], max_iter=self.max_iter)
+        Wk, bk, _ = fit_soft_logistic(
+            Z[:, keep],
+            T,
+            l1=self.l1,
+            l2=self.l2,
+            sample_weight=sw,
+            sign=sign[keep],
+            max_iter=self.max_iter,
+        )
         Wfull = np.zeros_like(Wb)
         Wfull[keep] = Wk
         return Wfull, bk
 
-    def _lower(self, prep: dict, W: np.ndarray, b: np.ndarray, k: int, targets: np.ndarray | None = None) -> dict:
+    def _lower(
+        self, prep: dict, W: np.ndarray, b: np.ndarray, k: int, targets: np.ndarray | None = None
+    ) -> dict:
         kp = W.shape[1]
         intercept = np.array(b, dtype=np.float64)
         terms = []
         row = 0
         n_plain = len(prep["numeric"]) + sum(len(p["levels"]) for p in prep["categorical"])
-        special_w = {(lv.feature, lv.key): (lv, W[n_plain + i]) for i, lv in enumerate(prep["special"])}
+        special_w = {
+            (lv.feature, lv.key): (lv, W[n_plain + i]) for i, lv in enumerate(prep["special"])
+        }
         for p in prep["numeric"]:
             w = W[row]
             row += 1
@@ -232,15 +300,27 @@ class LogRegStudent(SoftTargetStudent):
                 continue
             coef = w / p["scale"]
             intercept -= w * p["mean"] / p["scale"]
-            terms.append({"name": p["feature"], "type": "linear", "feature": p["feature"], "coef": coef.tolist(),
-                          "impute": p["impute"], "clip": list(p["clip"]),
-                          "display": {"mean": p["mean"], "scale": p["scale"]}})
-            if own:  # a special row scores coef * impute (its numeric part) + its own indicator weight
+            terms.append(
+                {
+                    "name": p["feature"],
+                    "type": "linear",
+                    "feature": p["feature"],
+                    "coef": coef.tolist(),
+                    "impute": p["impute"],
+                    "clip": list(p["clip"]),
+                    "display": {"mean": p["mean"], "scale": p["scale"]},
+                }
+            )
+            if (
+                own
+            ):  # a special row scores coef * impute (its numeric part) + its own indicator weight
                 base = coef * float(np.clip(p["impute"], *p["clip"]))
-                terms[-1]["special"] = {lv.key: special_entry(lv, base + ws, targets) for lv, ws in own}
+                terms[-1]["special"] = {
+                    lv.key: special_entry(lv, base + ws, targets) for lv, ws in own
+                }
         for p in prep["categorical"]:
             levels = p["levels"]
-            w = W[row: row + len(levels)]
+            w = W[row : row + len(levels)]
             row += len(levels)
             if not np.any(w != 0):
                 continue
@@ -248,8 +328,18 @@ class LogRegStudent(SoftTargetStudent):
             scores = np.zeros((len(cats) + 2, kp))
             for i, c in enumerate(levels):
                 scores[0 if c == MISSING_CATEGORY else 1 + cats.index(c)] = w[i]
-            terms.append({"name": p["feature"], "type": "table",
-                          "axes": [{"feature": p["feature"], "kind": "categorical", "categories": cats}],
-                          "scores": scores.tolist()})
-        return {"kind": "additive", "link": "logistic" if kp == 1 else "softmax", "intercept": intercept.tolist(),
-                "terms": terms, "meta": {"penalty": {"l1": self.l1, "l2": self.l2}, "max_terms": self.max_terms}}
+            terms.append(
+                {
+                    "name": p["feature"],
+                    "type": "table",
+                    "axes": [{"feature": p["feature"], "kind": "categorical", "categories": cats}],
+                    "scores": scores.tolist(),
+                }
+            )
+        return {
+            "kind": "additive",
+            "link": "logistic" if kp == 1 else "softmax",
+            "intercept": intercept.tolist(),
+            "terms": terms,
+            "meta": {"penalty": {"l1": self.l1, "l2": self.l2}, "max_terms": self.max_terms},
+        }

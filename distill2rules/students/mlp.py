@@ -34,7 +34,8 @@ Python student are the same function.
 from __future__ import annotations
 
 import copy
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,9 @@ def parse_hidden(hidden: Any) -> tuple[int, ...]:
         try:
             out = tuple(int(p) for p in parts)
         except ValueError:
-            raise ConfigError(f"hidden must be layer widths such as '64-32', got {hidden!r}.") from None
+            raise ConfigError(
+                f"hidden must be layer widths such as '64-32', got {hidden!r}."
+            ) from None
     elif isinstance(hidden, (int, np.integer)):
         out = (int(hidden),)
     else:
@@ -66,17 +69,31 @@ def _preprocess(inputs: RawInputs, min_category_count: int) -> dict:
     categorical = []
     for j, name in enumerate(inputs.categorical_columns):
         vals, counts = np.unique(inputs.categorical[:, j].astype(str), return_counts=True)
-        cats = sorted(str(v) for v, c in zip(vals, counts) if c >= min_category_count and v != MISSING_CATEGORY)
+        cats = sorted(
+            str(v)
+            for v, c in zip(vals, counts)
+            if c >= min_category_count and v != MISSING_CATEGORY
+        )
         categorical.append({"feature": name, "categories": cats})
-    special = [{"feature": lv.feature, "value": lv.value, "label": lv.label} for lv in special_levels(inputs)]
-    return {"numeric": numeric, "categorical": categorical, **({"special": special} if special else {})}
+    special = [
+        {"feature": lv.feature, "value": lv.value, "label": lv.label}
+        for lv in special_levels(inputs)
+    ]
+    return {
+        "numeric": numeric,
+        "categorical": categorical,
+        **({"special": special} if special else {}),
+    }
 
 
 def _design(inputs: RawInputs, prep: dict) -> np.ndarray:
     from distill2rules.spec import mlp_design_matrix
 
-    spec_like = {"inputs": {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns}, "preprocess": prep,
-                 "special_values": inputs.special}
+    spec_like = {
+        "inputs": {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns},
+        "preprocess": prep,
+        "special_values": inputs.special,
+    }
     return mlp_design_matrix(spec_like, inputs.raw, inputs.categorical).astype(np.float32)
 
 
@@ -134,13 +151,30 @@ class MLPStudent(SoftTargetStudent):
     student_name = "mlp"
     accepts_teacher_logits = True
 
-    def __init__(self, *, hidden: Any = (64, 32), activation: str = "relu", epochs: int = 200, lr: float = 2e-3,
-                 batch_size: int = 256, patience: int = 5, l1: float = 0.0, weight_decay: float = 0.0,
-                 temperature: float = 1.0, alpha: float = 0.0, monotone: Any = None, monotone_method: str = "constrained",
-                 monotone_penalty: float = 10.0,
-                 categorical_features: Sequence[str] | None = None, min_category_count: int = 1,
-                 validation_fraction: float = 0.1, n_threads: int = 1, random_state: int | None = None,
-                 special_values: Any = None, calibrate: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        hidden: Any = (64, 32),
+        activation: str = "relu",
+        epochs: int = 200,
+        lr: float = 2e-3,
+        batch_size: int = 256,
+        patience: int = 5,
+        l1: float = 0.0,
+        weight_decay: float = 0.0,
+        temperature: float = 1.0,
+        alpha: float = 0.0,
+        monotone: Any = None,
+        monotone_method: str = "constrained",
+        monotone_penalty: float = 10.0,
+        categorical_features: Sequence[str] | None = None,
+        min_category_count: int = 1,
+        validation_fraction: float = 0.1,
+        n_threads: int = 1,
+        random_state: int | None = None,
+        special_values: Any = None,
+        calibrate: bool = False,
+    ) -> None:
         self.special_values = special_values
         self.hidden = hidden
         self.activation = activation
@@ -163,17 +197,34 @@ class MLPStudent(SoftTargetStudent):
         self.calibrate = calibrate
 
     # ------------------------------------------------------------------ sklearn API
-    def fit(self, X: Any, y: Any, *, soft_targets: Any | None = None, teacher_logits: Any | None = None,
-            X_val: Any | None = None, y_val: Any | None = None, soft_targets_val: Any | None = None,
-            teacher_logits_val: Any | None = None, sample_weight: Any | None = None):
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        soft_targets: Any | None = None,
+        teacher_logits: Any | None = None,
+        X_val: Any | None = None,
+        y_val: Any | None = None,
+        soft_targets_val: Any | None = None,
+        teacher_logits_val: Any | None = None,
+        sample_weight: Any | None = None,
+    ):
         """Fit on raw rows; with ``teacher_logits`` (n, K) the loss is the exact KD loss.
 
         ``teacher_logits_val`` makes early stopping watch the KD loss on ``X_val``.
         """
         self._teacher = (teacher_logits, teacher_logits_val)
         try:
-            return super().fit(X, y, soft_targets=soft_targets, X_val=X_val, y_val=y_val,
-                               soft_targets_val=soft_targets_val, sample_weight=sample_weight)
+            return super().fit(
+                X,
+                y,
+                soft_targets=soft_targets,
+                X_val=X_val,
+                y_val=y_val,
+                soft_targets_val=soft_targets_val,
+                sample_weight=sample_weight,
+            )
         finally:
             del self._teacher
 
@@ -191,9 +242,13 @@ class MLPStudent(SoftTargetStudent):
         if self.l1 < 0 or self.weight_decay < 0 or self.monotone_penalty < 0:
             raise ConfigError("l1, weight_decay and monotone_penalty must be >= 0.")
         if self.monotone_method not in ("constrained", "penalty"):
-            raise ConfigError(f"monotone_method must be 'constrained' or 'penalty', got {self.monotone_method!r}.")
+            raise ConfigError(
+                f"monotone_method must be 'constrained' or 'penalty', got {self.monotone_method!r}."
+            )
         if not 0 < self.validation_fraction < 1:
-            raise ConfigError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
+            raise ConfigError(
+                f"validation_fraction must be in (0, 1), got {self.validation_fraction}."
+            )
         return hidden
 
     def _teacher_logits(self, z: Any, n: int, k: int, what: str) -> np.ndarray | None:
@@ -201,7 +256,9 @@ class MLPStudent(SoftTargetStudent):
             return None
         z = np.asarray(z, dtype=np.float64)
         if z.shape != (n, k):
-            raise DataError(f"{what} must have shape ({n}, {k}) (one logit per class), got {z.shape}.")
+            raise DataError(
+                f"{what} must have shape ({n}, {k}) (one logit per class), got {z.shape}."
+            )
         if not np.isfinite(z).all():
             raise DataError(f"{what} holds non-finite values.")
         return z
@@ -222,7 +279,11 @@ class MLPStudent(SoftTargetStudent):
         train = {"x": Z, "t": targets, "y": y_idx, "z": zt, "w": w}
         if val is not None and val[1] is not None:
             vin, vy, vt = val
-            zv = self._teacher_logits(self._teacher[1], vin.n, k, "teacher_logits_val") if zt is not None else None
+            zv = (
+                self._teacher_logits(self._teacher[1], vin.n, k, "teacher_logits_val")
+                if zt is not None
+                else None
+            )
             valid = {"x": _design(vin, prep), "t": vt, "y": vy, "z": zv, "w": np.ones(vin.n)}
             if zt is not None and zv is None:
                 valid["z"] = None  # KD on train, but only labels/targets on val: watch the soft CE
@@ -232,7 +293,9 @@ class MLPStudent(SoftTargetStudent):
             perm = rng.permutation(n)
             n_val = max(1, round(self.validation_fraction * n)) if n > 10 else 0
             vi, ti = perm[:n_val], perm[n_val:]
-            valid = {key: (None if v is None else v[vi]) for key, v in train.items()} if n_val else None
+            valid = (
+                {key: (None if v is None else v[vi]) for key, v in train.items()} if n_val else None
+            )
             train = {key: (None if v is None else v[ti]) for key, v in train.items()}
             self.validation_ = f"internal {self.validation_fraction:.0%} split" if n_val else "none"
         self.loss_ = "kd" if zt is not None else "soft_cross_entropy"
@@ -247,12 +310,20 @@ class MLPStudent(SoftTargetStudent):
             spec["meta"]["monotone_check"] = self._check_monotone(spec, inputs)
         return spec
 
-    def _check_monotone(self, spec: dict, inputs: RawInputs, n_rows: int = 256, n_grid: int = 33) -> dict:
+    def _check_monotone(
+        self, spec: dict, inputs: RawInputs, n_rows: int = 256, n_grid: int = 33
+    ) -> dict:
         """Largest decrease (in the constrained direction) of the score along a grid of each
         constrained feature, over up to ``n_rows`` training rows: 0 means monotone there."""
         from distill2rules.spec import mlp_scores
 
-        spec = {**spec, "inputs": {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns}}
+        spec = {
+            **spec,
+            "inputs": {
+                "numeric": inputs.numeric_columns,
+                "categorical": inputs.categorical_columns,
+            },
+        }
         rng = np.random.default_rng(0)
         idx = rng.choice(inputs.n, size=min(n_rows, inputs.n), replace=False)
         out = {}
@@ -266,12 +337,17 @@ class MLPStudent(SoftTargetStudent):
             num[:, j] = np.tile(grid, len(idx))
             cat = np.repeat(inputs.categorical[idx], n_grid, axis=0)
             s = mlp_scores(spec, num, cat)[:, 0].reshape(len(idx), n_grid)
-            out[name] = {"max_violation": float(max(0.0, -(sign * np.diff(s, axis=1)).min())), "grid_points": n_grid,
-                         "rows": int(len(idx))}
+            out[name] = {
+                "max_violation": float(max(0.0, -(sign * np.diff(s, axis=1)).min())),
+                "grid_points": n_grid,
+                "rows": len(idx),
+            }
         return out
 
     def _hidden_activation(self) -> str:
-        constrained = bool(getattr(self, "monotone_", None)) and self.monotone_method == "constrained"
+        constrained = (
+            bool(getattr(self, "monotone_", None)) and self.monotone_method == "constrained"
+        )
         return "tanh" if constrained else self.activation
 
     def _build(self, d: int, hidden: tuple[int, ...], k_out: int):
@@ -281,7 +357,10 @@ class MLPStudent(SoftTargetStudent):
         width = d
         act = self._hidden_activation()
         for h in hidden:
-            layers += [torch.nn.Linear(width, h), torch.nn.ReLU() if act == "relu" else torch.nn.Tanh()]
+            layers += [
+                torch.nn.Linear(width, h),
+                torch.nn.ReLU() if act == "relu" else torch.nn.Tanh(),
+            ]
             width = h
         layers.append(torch.nn.Linear(width, k_out))
         return torch.nn.Sequential(*layers)
@@ -300,15 +379,25 @@ class MLPStudent(SoftTargetStudent):
 
         zs = self._logits(net, batch["x"], k)
         if batch.get("z") is not None:
-            loss = kd_loss_torch(zs, batch["z"], batch["y"], temperature=float(self.temperature),
-                                 alpha=float(self.alpha), sample_weight=batch["w"])
+            loss = kd_loss_torch(
+                zs,
+                batch["z"],
+                batch["y"],
+                temperature=float(self.temperature),
+                alpha=float(self.alpha),
+                sample_weight=batch["w"],
+            )
         else:
             loss = soft_cross_entropy_torch(zs, batch["t"], batch["w"])
         if train and self.l1 > 0:
-            loss = loss + self.l1 * sum(p.abs().sum() for name, p in net.named_parameters() if name.endswith("weight"))
+            loss = loss + self.l1 * sum(
+                p.abs().sum() for name, p in net.named_parameters() if name.endswith("weight")
+            )
         return loss
 
-    def _monotone_penalty(self, net: Any, x: Any, mono_cols: list[tuple[int, int]], lows: Any, highs: Any, gen: Any) -> Any:
+    def _monotone_penalty(
+        self, net: Any, x: Any, mono_cols: list[tuple[int, int]], lows: Any, highs: Any, gen: Any
+    ) -> Any:
         import torch
 
         xs = [x]
@@ -337,19 +426,33 @@ class MLPStudent(SoftTargetStudent):
             if part is None:
                 return None
             f32 = torch.float32
-            out: dict[str, Any] = {"x": torch.as_tensor(part["x"], dtype=f32), "t": torch.as_tensor(part["t"], dtype=f32),
-                   "y": torch.as_tensor(np.asarray(part["y"], dtype=np.int64)), "w": torch.as_tensor(part["w"], dtype=f32)}
+            out: dict[str, Any] = {
+                "x": torch.as_tensor(part["x"], dtype=f32),
+                "t": torch.as_tensor(part["t"], dtype=f32),
+                "y": torch.as_tensor(np.asarray(part["y"], dtype=np.int64)),
+                "w": torch.as_tensor(part["w"], dtype=f32),
+            }
             out["z"] = None if part.get("z") is None else torch.as_tensor(part["z"], dtype=f32)
             return out
 
         tr, va = tensors(train), tensors(valid)
         assert tr is not None  # the training part is always given
-        mono_cols = [(j, int(self.monotone_[p["feature"]])) for j, p in enumerate(prep["numeric"]) if p["feature"] in self.monotone_]
+        mono_cols = [
+            (j, int(self.monotone_[p["feature"]]))
+            for j, p in enumerate(prep["numeric"])
+            if p["feature"] in self.monotone_
+        ]
         lows, highs = tr["x"].min(dim=0).values, tr["x"].max(dim=0).values
-        project = self._projector(net, mono_cols) if mono_cols and self.monotone_method == "constrained" else None
+        project = (
+            self._projector(net, mono_cols)
+            if mono_cols and self.monotone_method == "constrained"
+            else None
+        )
         if project is not None:
             project(init=True)
-        opt = torch.optim.Adam(net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay))
+        opt = torch.optim.Adam(
+            net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
+        )
         n = tr["x"].shape[0]
         bs = min(int(self.batch_size), n)
         best, best_state, bad, curve = np.inf, copy.deepcopy(net.state_dict()), 0, []
@@ -358,11 +461,13 @@ class MLPStudent(SoftTargetStudent):
             net.train()
             perm = torch.randperm(n, generator=gen)
             for start in range(0, n, bs):
-                idx = perm[start:start + bs]
+                idx = perm[start : start + bs]
                 batch = {key: (None if v is None else v[idx]) for key, v in tr.items()}
                 loss = self._loss(net, batch, k, train=True)
                 if mono_cols and self.monotone_method == "penalty" and self.monotone_penalty > 0:
-                    loss = loss + self.monotone_penalty * self._monotone_penalty(net, batch["x"], mono_cols, lows, highs, gen)
+                    loss = loss + self.monotone_penalty * self._monotone_penalty(
+                        net, batch["x"], mono_cols, lows, highs, gen
+                    )
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -396,7 +501,11 @@ class MLPStudent(SoftTargetStudent):
             with torch.no_grad():
                 for c, sign in mono_cols:
                     col = linears[0].weight[:, c]
-                    col.copy_(sign * (col * sign).abs() if init else sign * torch.clamp(col * sign, min=0.0))
+                    col.copy_(
+                        sign * (col * sign).abs()
+                        if init
+                        else sign * torch.clamp(col * sign, min=0.0)
+                    )
                 for lin in linears[1:]:
                     lin.weight.copy_(lin.weight.abs() if init else torch.clamp(lin.weight, min=0.0))
 
@@ -408,10 +517,30 @@ class MLPStudent(SoftTargetStudent):
         linears = [m for m in net if hasattr(m, "weight")]
         for i, lin in enumerate(linears):
             act = "identity" if i == len(linears) - 1 else self._hidden_activation()
-            layers.append({"weight": lin.weight.detach().cpu().numpy().astype(np.float64).tolist(),
-                           "bias": lin.bias.detach().cpu().numpy().astype(np.float64).tolist(), "activation": act})
-        return {"kind": "mlp", "link": "logistic" if k == 2 else "softmax", "preprocess": prep, "layers": layers,
-                "meta": {"hidden": list(hidden), "epochs_run": self.n_epochs_, "best_epoch": self.best_epoch_,
-                         "early_stopping_on": self.validation_, "l1": float(self.l1), "loss": self.loss_,
-                         **({"monotone_method": self.monotone_method} if self.monotone_ else {}),
-                         **({"temperature": float(self.temperature), "alpha": float(self.alpha)} if self.loss_ == "kd" else {})}}
+            layers.append(
+                {
+                    "weight": lin.weight.detach().cpu().numpy().astype(np.float64).tolist(),
+                    "bias": lin.bias.detach().cpu().numpy().astype(np.float64).tolist(),
+                    "activation": act,
+                }
+            )
+        return {
+            "kind": "mlp",
+            "link": "logistic" if k == 2 else "softmax",
+            "preprocess": prep,
+            "layers": layers,
+            "meta": {
+                "hidden": list(hidden),
+                "epochs_run": self.n_epochs_,
+                "best_epoch": self.best_epoch_,
+                "early_stopping_on": self.validation_,
+                "l1": float(self.l1),
+                "loss": self.loss_,
+                **({"monotone_method": self.monotone_method} if self.monotone_ else {}),
+                **(
+                    {"temperature": float(self.temperature), "alpha": float(self.alpha)}
+                    if self.loss_ == "kd"
+                    else {}
+                ),
+            },
+        }

@@ -39,8 +39,9 @@ and the probabilities are clipped to these bounds from the last rule to the firs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -62,9 +63,13 @@ class _Binned:
     names: list[str]
     is_numeric: list[bool]
     codes: list[np.ndarray]  # (n,) int64 per feature
-    thresholds: list[np.ndarray]  # numeric: sorted thresholds t_0 < ... < t_{m-1}; categorical: empty
+    thresholds: list[
+        np.ndarray
+    ]  # numeric: sorted thresholds t_0 < ... < t_{m-1}; categorical: empty
     levels: list[list[str]]  # categorical levels (may include ""); numeric: []
-    specials: list[list[float]] = field(default_factory=list)  # numeric: special values (codes m + 2 + i)
+    specials: list[list[float]] = field(
+        default_factory=list
+    )  # numeric: special values (codes m + 2 + i)
 
     def n_codes(self, j: int) -> int:
         if not self.is_numeric[j]:
@@ -135,7 +140,9 @@ def _rule_scores(S: np.ndarray, NS: np.ndarray, rest: np.ndarray, ce_weight: flo
     n = np.maximum(NS, _TINY)[..., None]
     s = np.maximum(S, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        kl = np.where(s > 0, s * (np.log(np.maximum(s, _TINY) / n) - np.log(np.maximum(rest, _TINY))), 0.0).sum(axis=-1)
+        kl = np.where(
+            s > 0, s * (np.log(np.maximum(s, _TINY) / n) - np.log(np.maximum(rest, _TINY))), 0.0
+        ).sum(axis=-1)
     return agree + ce_weight * kl
 
 
@@ -165,7 +172,9 @@ class _Cond:
             if self.kind in ("isp", "nsp"):
                 inside = np.isin(c, [miss_code + 1 + i for i in self.codes])
                 return inside if self.kind == "isp" else ~inside
-            res = c <= self.b if self.kind == "le" else (c > self.b) & (c < miss_code)  # specials: never
+            res = (
+                c <= self.b if self.kind == "le" else (c > self.b) & (c < miss_code)
+            )  # specials: never
             return np.where(is_miss, self.missing, res)
         return np.isin(c, np.fromiter(self.codes, dtype=np.int64, count=len(self.codes)))
 
@@ -178,9 +187,17 @@ class _Cond:
                 return {"feature": name, "op": "not_missing"}
             if self.kind in ("isp", "nsp"):
                 values = sorted(binned.specials[self.j][i] for i in self.codes)
-                return {"feature": name, "op": "is_special" if self.kind == "isp" else "not_special", "values": values}
-            return {"feature": name, "op": "<=" if self.kind == "le" else ">",
-                    "value": float(binned.thresholds[self.j][self.b]), "missing": bool(self.missing)}
+                return {
+                    "feature": name,
+                    "op": "is_special" if self.kind == "isp" else "not_special",
+                    "values": values,
+                }
+            return {
+                "feature": name,
+                "op": "<=" if self.kind == "le" else ">",
+                "value": float(binned.thresholds[self.j][self.b]),
+                "missing": bool(self.missing),
+            }
         levels = binned.levels[self.j]
         chosen = {levels[c] for c in self.codes}
         missing = MISSING_CATEGORY in chosen
@@ -243,10 +260,23 @@ class RuleListStudent(SoftTargetStudent):
 
     student_name = "rules"
 
-    def __init__(self, *, max_rules: int = 10, max_conditions: int = 3, min_support: float | int = 0.01,
-                 categorical_features: Sequence[str] | None = None, monotone: Any = None, beam_width: int = 5,
-                 max_bins: int = 64, ce_weight: float = 0.1, smoothing: float = 1.0, prune: bool = True,
-                 random_state: int | None = None, special_values: Any = None, calibrate: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        max_rules: int = 10,
+        max_conditions: int = 3,
+        min_support: float = 0.01,
+        categorical_features: Sequence[str] | None = None,
+        monotone: Any = None,
+        beam_width: int = 5,
+        max_bins: int = 64,
+        ce_weight: float = 0.1,
+        smoothing: float = 1.0,
+        prune: bool = True,
+        random_state: int | None = None,
+        special_values: Any = None,
+        calibrate: bool = False,
+    ) -> None:
         self.special_values = special_values
         self.max_rules = max_rules
         self.max_conditions = max_conditions
@@ -269,10 +299,18 @@ class RuleListStudent(SoftTargetStudent):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low:
                 raise ConfigError(f"{name} must be an integer >= {low}, got {v!r}.")
         if not (self.smoothing >= 0 and self.ce_weight >= 0):
-            raise ConfigError(f"smoothing and ce_weight must be >= 0, got {self.smoothing} and {self.ce_weight}.")
+            raise ConfigError(
+                f"smoothing and ce_weight must be >= 0, got {self.smoothing} and {self.ce_weight}."
+            )
         ms = self.min_support
-        if isinstance(ms, bool) or not isinstance(ms, (int, float, np.integer, np.floating)) or not ms > 0:
-            raise ConfigError(f"min_support must be a fraction in (0, 1) or a row count >= 1, got {ms!r}.")
+        if (
+            isinstance(ms, bool)
+            or not isinstance(ms, (int, float, np.integer, np.floating))
+            or not ms > 0
+        ):
+            raise ConfigError(
+                f"min_support must be a fraction in (0, 1) or a row count >= 1, got {ms!r}."
+            )
         if self.monotone_ and k != 2:
             raise ConfigError("monotone constraints on a rule list need a binary target.")
         return max(1, int(np.ceil(ms * n)) if ms < 1 else int(ms))
@@ -286,7 +324,9 @@ class RuleListStudent(SoftTargetStudent):
         self._W = targets * w[:, None]
         self._w = w
         self._min_rows = min_rows
-        self._sign = np.asarray([self.monotone_.get(name, 0) for name in self._binned.names], dtype=np.int64)
+        self._sign = np.asarray(
+            [self.monotone_.get(name, 0) for name in self._binned.names], dtype=np.int64
+        )
         try:
             rules = self._greedy(n)
             if self._can_prune(val):
@@ -308,15 +348,24 @@ class RuleListStudent(SoftTargetStudent):
         want = np.argmax(tv, axis=1)
         scores = []
         for sp in specs:
-            sp["inputs"] = {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns}
+            sp["inputs"] = {
+                "numeric": inputs.numeric_columns,
+                "categorical": inputs.categorical_columns,
+            }
             if inputs.special:
                 sp["special_values"] = inputs.special
-            label = spec_mod.evaluate(sp, numeric=inputs.raw, categorical=inputs.categorical)["label"]
+            label = spec_mod.evaluate(sp, numeric=inputs.raw, categorical=inputs.categorical)[
+                "label"
+            ]
             scores.append(float(np.mean(label == want)))
         best = int(np.argmax(scores))  # first maximum = fewest rules
         spec = specs[best]
-        spec["meta"]["pruning"] = {"on": "validation split", "agreement_by_length": scores, "kept_rules": best,
-                                   "learned_rules": len(specs) - 1}
+        spec["meta"]["pruning"] = {
+            "on": "validation split",
+            "agreement_by_length": scores,
+            "kept_rules": best,
+            "learned_rules": len(specs) - 1,
+        }
         return spec
 
     # ------------------------------------------------------------------ search
@@ -367,7 +416,9 @@ class RuleListStudent(SoftTargetStudent):
             return None
         return list(best[1]), best[2]
 
-    def _expand(self, mask: np.ndarray, rest: np.ndarray, role: int) -> list[tuple[float, _Cond, int]]:
+    def _expand(
+        self, mask: np.ndarray, rest: np.ndarray, role: int
+    ) -> list[tuple[float, _Cond, int]]:
         """Every admissible condition refining ``mask``, scored: (score, condition, role)."""
         rows = np.flatnonzero(mask)
         Wr, wr = self._W[rows], self._w[rows]
@@ -377,7 +428,9 @@ class RuleListStudent(SoftTargetStudent):
         for j in range(len(binned.names)):
             nb = binned.n_codes(j)
             codes = binned.codes[j][rows]
-            H = np.stack([np.bincount(codes, weights=Wr[:, c], minlength=nb) for c in range(k)], axis=1)
+            H = np.stack(
+                [np.bincount(codes, weights=Wr[:, c], minlength=nb) for c in range(k)], axis=1
+            )
             N = np.bincount(codes, weights=wr, minlength=nb)
             cnt = np.bincount(codes, minlength=nb)
             if binned.is_numeric[j]:
@@ -416,9 +469,20 @@ class RuleListStudent(SoftTargetStudent):
                 g = np.where(ok, self._scores(S, NS, rest), -np.inf)
                 for b in np.argsort(-g)[:3]:
                     if np.isfinite(g[b]) and g[b] > 0:
-                        out.append((float(g[b]), _Cond(j, kind, b=int(b), missing=bool(missing)), new_role or role))
-        hs, ns = H[miss + 1:], N[miss + 1:]  # special values: their own codes after the missing one
-        if self._min_rows <= cm < n_mask:  # missing / not missing: off the grid, neutral for monotonicity
+                        out.append(
+                            (
+                                float(g[b]),
+                                _Cond(j, kind, b=int(b), missing=bool(missing)),
+                                new_role or role,
+                            )
+                        )
+        hs, ns = (
+            H[miss + 1 :],
+            N[miss + 1 :],
+        )  # special values: their own codes after the missing one
+        if (
+            self._min_rows <= cm < n_mask
+        ):  # missing / not missing: off the grid, neutral for monotonicity
             for kind, S, NS in (("miss", hm, nm), ("nomiss", aH + hs.sum(axis=0), aN + ns.sum())):
                 g = float(self._scores(S[None], np.asarray([NS]), rest)[0])
                 if g > 0:
@@ -432,13 +496,18 @@ class RuleListStudent(SoftTargetStudent):
         n_sp = len(self._binned.specials[j])
         if not n_sp:
             return []
-        sets = [frozenset([i]) for i in range(n_sp)] + ([frozenset(range(n_sp))] if n_sp > 1 else [])
+        sets = [frozenset([i]) for i in range(n_sp)] + (
+            [frozenset(range(n_sp))] if n_sp > 1 else []
+        )
         tot_S, tot_N = H.sum(axis=0), N.sum()
         out = []
         for codes in sets:
             rows = [first + i for i in codes]
             S_in, N_in, C_in = H[rows].sum(axis=0), N[rows].sum(), cnt[rows].sum()
-            for kind, S, NS, C in (("isp", S_in, N_in, C_in), ("nsp", tot_S - S_in, tot_N - N_in, n_mask - C_in)):
+            for kind, S, NS, C in (
+                ("isp", S_in, N_in, C_in),
+                ("nsp", tot_S - S_in, tot_N - N_in, n_mask - C_in),
+            ):
                 if not self._min_rows <= C < n_mask:
                     continue
                 g = float(self._scores(S[None], np.asarray([NS]), rest)[0])
@@ -453,11 +522,15 @@ class RuleListStudent(SoftTargetStudent):
         k = H.shape[1]
         out = []
         seen: set[frozenset] = set()
-        for c in ([1] if k == 2 else range(k)):
+        for c in [1] if k == 2 else range(k):
             mean = (H[present, c] + rest[c]) / (N[present] + 1.0)
             order = present[np.argsort(mean, kind="stable")]
             for ordr in (order, order[::-1]):
-                cS, cN, cC = np.cumsum(H[ordr], axis=0)[:-1], np.cumsum(N[ordr])[:-1], np.cumsum(cnt[ordr])[:-1]
+                cS, cN, cC = (
+                    np.cumsum(H[ordr], axis=0)[:-1],
+                    np.cumsum(N[ordr])[:-1],
+                    np.cumsum(cnt[ordr])[:-1],
+                )
                 ok = (cC >= self._min_rows) & (cC < n_mask)
                 if not ok.any():
                     continue
@@ -482,15 +555,22 @@ class RuleListStudent(SoftTargetStudent):
         for i, conds in enumerate(rules):
             cov = self._cover(conds, remaining)
             remaining &= ~cov
-            out_rules.append(self._outcome(cov, prior, m) | {"conditions": [c.to_spec(self._binned) for c in conds],
-                                                               "name": f"R{i + 1}"})
+            out_rules.append(
+                self._outcome(cov, prior, m)
+                | {"conditions": [c.to_spec(self._binned) for c in conds], "name": f"R{i + 1}"}
+            )
             roles.append(self._role(conds))
         default = self._outcome(remaining, prior, m)
         adjusted = self._enforce_monotone(out_rules, roles, default) if self.monotone_ else 0
-        meta: dict[str, Any] = {"ordered": True, "learner": "beam-search decision list on soft targets",
-                                "max_rules": int(self.max_rules), "max_conditions": int(self.max_conditions),
-                                "min_support_rows": int(self._min_rows), "ce_weight": float(self.ce_weight),
-                                "smoothing": m}
+        meta: dict[str, Any] = {
+            "ordered": True,
+            "learner": "beam-search decision list on soft targets",
+            "max_rules": int(self.max_rules),
+            "max_conditions": int(self.max_conditions),
+            "min_support_rows": int(self._min_rows),
+            "ce_weight": float(self.ce_weight),
+            "smoothing": m,
+        }
         if self.monotone_:
             meta["monotone_adjusted_rules"] = adjusted
         return {"kind": "rule_list", "rules": out_rules, "default": default, "meta": meta}
@@ -500,7 +580,11 @@ class RuleListStudent(SoftTargetStudent):
         nw = float(self._w[mask].sum())
         p = (counts + m * prior) / max(nw + m, _TINY)
         p = p / p.sum()
-        return {"probabilities": p.tolist(), "support": int(mask.sum()), "class_counts": counts.tolist()}
+        return {
+            "probabilities": p.tolist(),
+            "support": int(mask.sum()),
+            "class_counts": counts.tolist(),
+        }
 
     def _role(self, conds: list[_Cond]) -> int:
         for c in conds:

@@ -48,8 +48,15 @@ _MIN_CHECK_ROWS = 2000  # fewer validation rows than this: choose the targets ou
 # ----------------------------------------------------------------------------- binning
 
 
-def _tree_edges(x: np.ndarray, t: np.ndarray, w: np.ndarray, max_bins: int, min_count: int,
-                seed: int | None, max_groups: int = 1024) -> list[float]:
+def _tree_edges(
+    x: np.ndarray,
+    t: np.ndarray,
+    w: np.ndarray,
+    max_bins: int,
+    min_count: int,
+    seed: int | None,
+    max_groups: int = 1024,
+) -> list[float]:
     """Cut points of a best-first regression tree of ``t`` on ``x`` (each leaf >= min_count rows).
 
     The tree is grown on the distinct values of ``x`` (at most ``max_groups`` quantile groups), each
@@ -78,14 +85,21 @@ def _tree_edges(x: np.ndarray, t: np.ndarray, w: np.ndarray, max_bins: int, min_
     cnt = np.bincount(inv, minlength=n_groups).astype(np.float64)
     wsum = np.bincount(inv, weights=w, minlength=n_groups)
     t2 = t.reshape(len(t), -1)
-    tm: np.ndarray = np.column_stack([np.bincount(inv, weights=w * t2[:, c], minlength=n_groups)
-                                      for c in range(t2.shape[1])])
+    tm: np.ndarray = np.column_stack(
+        [np.bincount(inv, weights=w * t2[:, c], minlength=n_groups) for c in range(t2.shape[1])]
+    )
     tm = tm / np.where(wsum > 0, wsum, 1.0)[:, None]
     # leaf size in rows: weight each distinct value by its row count (the targets' mean already holds w)
-    tree = DecisionTreeRegressor(max_leaf_nodes=max_bins, min_weight_fraction_leaf=min(0.5, min_count / cnt.sum()),
-                                 random_state=seed)
-    tree.fit(np.arange(n_groups, dtype=np.float64).reshape(-1, 1), tm if tm.shape[1] > 1 else tm[:, 0],
-             sample_weight=cnt)
+    tree = DecisionTreeRegressor(
+        max_leaf_nodes=max_bins,
+        min_weight_fraction_leaf=min(0.5, min_count / cnt.sum()),
+        random_state=seed,
+    )
+    tree.fit(
+        np.arange(n_groups, dtype=np.float64).reshape(-1, 1),
+        tm if tm.shape[1] > 1 else tm[:, 0],
+        sample_weight=cnt,
+    )
     thr = tree.tree_.threshold[tree.tree_.feature >= 0]
     cuts = np.unique(np.floor(thr).astype(np.int64))  # split between group g and g + 1
     return [float((hi[g] + lo[g + 1]) / 2.0) for g in cuts]
@@ -93,14 +107,20 @@ def _tree_edges(x: np.ndarray, t: np.ndarray, w: np.ndarray, max_bins: int, min_
 
 def _bin_of(x: np.ndarray, edges: Sequence[float]) -> np.ndarray:
     """Spec bin index of numeric values: 0 missing, else ``1 + #{edges <= x}``."""
-    idx = 1 + np.searchsorted(np.asarray(edges, dtype=np.float64), x.astype(np.float64), side="right")
+    idx = 1 + np.searchsorted(
+        np.asarray(edges, dtype=np.float64), x.astype(np.float64), side="right"
+    )
     idx[np.isnan(x)] = 0
     return idx.astype(np.int64)
 
 
-def _pool_monotone(edges: list[float], means: np.ndarray, counts: np.ndarray, direction: int) -> list[float]:
+def _pool_monotone(
+    edges: list[float], means: np.ndarray, counts: np.ndarray, direction: int
+) -> list[float]:
     """Drop edges between adjacent bins whose means violate ``direction`` (pool adjacent violators)."""
-    blocks = [[float(m), float(c), i] for i, (m, c) in enumerate(zip(means, counts))]  # mean, weight, first bin
+    blocks = [
+        [float(m), float(c), i] for i, (m, c) in enumerate(zip(means, counts))
+    ]  # mean, weight, first bin
     out: list[list[float]] = []
     for b in blocks:
         out.append(b)
@@ -113,7 +133,9 @@ def _pool_monotone(edges: list[float], means: np.ndarray, counts: np.ndarray, di
     return [edges[s - 1] for s in starts]
 
 
-def _weighted_means(idx: np.ndarray, t: np.ndarray, w: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+def _weighted_means(
+    idx: np.ndarray, t: np.ndarray, w: np.ndarray, n_bins: int
+) -> tuple[np.ndarray, np.ndarray]:
     wsum = np.bincount(idx, weights=w, minlength=n_bins)
     tsum = np.bincount(idx, weights=w * t, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -145,8 +167,11 @@ class _Feature:
             return _bin_of(col, self.edges)
         pos = {c: i + 1 for i, c in enumerate(self.categories)}
         unseen = len(self.categories) + 1
-        return np.fromiter((0 if v == MISSING_CATEGORY else pos.get(v, unseen) for v in col), dtype=np.int64,
-                           count=len(col))
+        return np.fromiter(
+            (0 if v == MISSING_CATEGORY else pos.get(v, unseen) for v in col),
+            dtype=np.int64,
+            count=len(col),
+        )
 
     # -- design columns
     def n_columns(self) -> int:
@@ -170,7 +195,9 @@ class _Feature:
             cols.append((b == 0).astype(np.float64))
         for i, (_, _, own) in enumerate(self.codes):
             if own:
-                cols.append((code == i).astype(np.float64) if code is not None else np.zeros(len(col)))
+                cols.append(
+                    (code == i).astype(np.float64) if code is not None else np.zeros(len(col))
+                )
         return np.column_stack(cols) if cols else np.zeros((len(col), 0))
 
     def bin_group(self, b: np.ndarray) -> np.ndarray:
@@ -192,7 +219,9 @@ class _Feature:
         out = np.zeros((self.n_spec_bins(), kp))
         if self.kind == "numeric":
             steps = coef[: len(self.edges)]
-            out[1:] = np.vstack([np.zeros((1, kp)), np.cumsum(steps, axis=0)]) if len(self.edges) else 0.0
+            out[1:] = (
+                np.vstack([np.zeros((1, kp)), np.cumsum(steps, axis=0)]) if len(self.edges) else 0.0
+            )
         else:
             table = self.group_table()
             for b, g in enumerate(table):
@@ -203,7 +232,7 @@ class _Feature:
         return out
 
     def _missing_at(self) -> int:
-        return (len(self.edges) if self.kind == "numeric" else len(self.groups))
+        return len(self.edges) if self.kind == "numeric" else len(self.groups)
 
     def code_scores(self, coef: np.ndarray, kp: int) -> np.ndarray:
         """Scores ``[n_codes, K']`` of the special values (0 for codes without a coefficient)."""
@@ -216,16 +245,29 @@ class _Feature:
         return out
 
 
-def _bin_numeric(name: str, x: np.ndarray, t1: np.ndarray, tree_t: np.ndarray, w: np.ndarray, *, max_bins: int,
-                 min_count: int, min_missing: int, direction: int, seed: int | None,
-                 coded: np.ndarray | None = None) -> _Feature:
+def _bin_numeric(
+    name: str,
+    x: np.ndarray,
+    t1: np.ndarray,
+    tree_t: np.ndarray,
+    w: np.ndarray,
+    *,
+    max_bins: int,
+    min_count: int,
+    min_missing: int,
+    direction: int,
+    seed: int | None,
+    coded: np.ndarray | None = None,
+) -> _Feature:
     f = _Feature(name, "numeric")
     ok = ~np.isnan(x)
     xf = x[ok].astype(np.float64)
     if xf.size:
         fin = xf[np.isfinite(xf)]
         if fin.size:
-            xf = np.clip(xf, fin.min(), fin.max())  # the tree cannot take inf: clamp to the observed range
+            xf = np.clip(
+                xf, fin.min(), fin.max()
+            )  # the tree cannot take inf: clamp to the observed range
         edges = _tree_edges(xf, tree_t[ok], w[ok], max_bins, min_count, seed)
         if direction and edges:
             b = _bin_of(x[ok], edges)
@@ -238,9 +280,19 @@ def _bin_numeric(name: str, x: np.ndarray, t1: np.ndarray, tree_t: np.ndarray, w
     return f
 
 
-def _bin_categorical(name: str, col: np.ndarray, t1: np.ndarray | None, tree_t: np.ndarray, w: np.ndarray, *,
-                     max_bins: int, min_count: int, min_missing: int, seed: int | None,
-                     min_other: int | None = None) -> _Feature:
+def _bin_categorical(
+    name: str,
+    col: np.ndarray,
+    t1: np.ndarray | None,
+    tree_t: np.ndarray,
+    w: np.ndarray,
+    *,
+    max_bins: int,
+    min_count: int,
+    min_missing: int,
+    seed: int | None,
+    min_other: int | None = None,
+) -> _Feature:
     """Groups of a categorical: frequent levels grouped by the tree, rare ones pooled in "other"
     (its own row from ``min_other`` rows on, like missing and special values; else it joins the
     group with the closest mean teacher probability)."""
@@ -279,10 +331,14 @@ def _bin_categorical(name: str, col: np.ndarray, t1: np.ndarray | None, tree_t: 
             wm = w[~miss]
             mean_rare = float(np.average(tm[rare_rows], weights=wm[rare_rows]))
             g_rows = group_of_level[inv]
-            group_means = [float(np.average(tm[g_rows == g], weights=wm[g_rows == g])) for g in range(n_groups)]
+            group_means = [
+                float(np.average(tm[g_rows == g], weights=wm[g_rows == g])) for g in range(n_groups)
+            ]
             f.other_group = int(np.argmin(np.abs(np.asarray(group_means) - mean_rare)))
         group_of_level[rare] = f.other_group
-    f.groups = [[f.categories[i] for i in np.flatnonzero(group_of_level == g)] for g in range(n_groups)]
+    f.groups = [
+        [f.categories[i] for i in np.flatnonzero(group_of_level == g)] for g in range(n_groups)
+    ]
     f.group_of = {c: int(g) for c, g in zip(f.categories, group_of_level)}
     f.missing_column = int(miss.sum()) >= min_missing
     return f
@@ -330,10 +386,23 @@ class ScorecardStudent(SoftTargetStudent):
 
     student_name = "scorecard"
 
-    def __init__(self, *, max_bins: int = 20, min_bin_share: float = 0.02, targets: str = "auto",
-                 l1: float = 5e-5, l2: float = 1e-4, min_missing_count: int = 30, monotone: Any = None,
-                 points: dict | None = None, categorical_features: Sequence[str] | None = None,
-                 special_values: Any = None, max_iter: int = 1000, random_state: int | None = 0, calibrate: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        max_bins: int = 20,
+        min_bin_share: float = 0.02,
+        targets: str = "auto",
+        l1: float = 5e-5,
+        l2: float = 1e-4,
+        min_missing_count: int = 30,
+        monotone: Any = None,
+        points: dict | None = None,
+        categorical_features: Sequence[str] | None = None,
+        special_values: Any = None,
+        max_iter: int = 1000,
+        random_state: int | None = 0,
+        calibrate: bool = False,
+    ) -> None:
         self.max_bins = max_bins
         self.min_bin_share = min_bin_share
         self.targets = targets
@@ -350,7 +419,9 @@ class ScorecardStudent(SoftTargetStudent):
 
     def _check(self) -> dict:
         if self.targets not in ("auto", "decision", "soft"):
-            raise ConfigError(f"targets must be 'auto', 'decision' or 'soft', got {self.targets!r}.")
+            raise ConfigError(
+                f"targets must be 'auto', 'decision' or 'soft', got {self.targets!r}."
+            )
         if not (0.0 < float(self.min_bin_share) < 0.5):
             raise ConfigError(f"min_bin_share must be in (0, 0.5), got {self.min_bin_share}.")
         if int(self.max_bins) < 1:
@@ -360,14 +431,24 @@ class ScorecardStudent(SoftTargetStudent):
         pts = {**DEFAULT_POINTS, **dict(self.points or {})}
         unknown = set(pts) - set(DEFAULT_POINTS)
         if unknown:
-            raise ConfigError(f"unknown points setting(s): {', '.join(sorted(unknown))}.",
-                              hint="Use pdo, base_score and base_odds.")
+            raise ConfigError(
+                f"unknown points setting(s): {', '.join(sorted(unknown))}.",
+                hint="Use pdo, base_score and base_odds.",
+            )
         if not (float(pts["pdo"]) > 0 and float(pts["base_odds"]) > 0):
             raise ConfigError("points pdo and base_odds must be > 0.")
         return {k: float(v) for k, v in pts.items()}
 
-    def _fit_spec(self, inputs: RawInputs, targets: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, *,
-                  val: tuple | None, sample_weight: np.ndarray | None) -> dict:
+    def _fit_spec(
+        self,
+        inputs: RawInputs,
+        targets: np.ndarray,
+        y_idx: np.ndarray,
+        classes: np.ndarray,
+        *,
+        val: tuple | None,
+        sample_weight: np.ndarray | None,
+    ) -> dict:
         points = self._check()
         k = len(classes)
         if self.monotone_ and k != 2:
@@ -382,37 +463,84 @@ class ScorecardStudent(SoftTargetStudent):
         for j, name in enumerate(inputs.numeric_columns):
             x = inputs.numeric[:, j]
             code = _codes_of(inputs, j)
-            f = _bin_numeric(name, x, tree_t if k == 2 else targets[:, 0], tree_t, w,
-                             max_bins=int(self.max_bins), min_count=min_count,
-                             min_missing=int(self.min_missing_count),
-                             direction=int(self.monotone_.get(name, 0)), seed=self.random_state,
-                             coded=None if code is None else code >= 0)
+            f = _bin_numeric(
+                name,
+                x,
+                tree_t if k == 2 else targets[:, 0],
+                tree_t,
+                w,
+                max_bins=int(self.max_bins),
+                min_count=min_count,
+                min_missing=int(self.min_missing_count),
+                direction=int(self.monotone_.get(name, 0)),
+                seed=self.random_state,
+                coded=None if code is None else code >= 0,
+            )
             for i, (key, label) in enumerate((special.get(name) or {}).items()):
                 n_code = 0 if code is None else int((code == i).sum())
                 f.codes.append((str(key), str(label), n_code >= int(self.min_missing_count)))
             features.append(f)
         for j, name in enumerate(inputs.categorical_columns):
             col = inputs.categorical[:, j].astype(object)
-            features.append(_bin_categorical(name, col, t1, tree_t, w, max_bins=int(self.max_bins),
-                                             min_count=min_count, min_missing=int(self.min_missing_count),
-                                             seed=self.random_state, min_other=int(self.min_missing_count)))
+            features.append(
+                _bin_categorical(
+                    name,
+                    col,
+                    t1,
+                    tree_t,
+                    w,
+                    max_bins=int(self.max_bins),
+                    min_count=min_count,
+                    min_missing=int(self.min_missing_count),
+                    seed=self.random_state,
+                    min_other=int(self.min_missing_count),
+                )
+            )
         cols = [self._column(inputs, f) for f in features]
-        Z = np.hstack([f.design(*c) for f, c in zip(features, cols)]) if features else np.zeros((n, 0))
-        sign = np.concatenate([np.r_[np.full(len(f.edges), f.sign), np.zeros(f.n_columns() - len(f.edges))]
-                               if f.kind == "numeric" else np.zeros(f.n_columns()) for f in features]) \
-            if features else np.zeros(0)
+        Z = (
+            np.hstack([f.design(*c) for f, c in zip(features, cols)])
+            if features
+            else np.zeros((n, 0))
+        )
+        sign = (
+            np.concatenate(
+                [
+                    np.r_[np.full(len(f.edges), f.sign), np.zeros(f.n_columns() - len(f.edges))]
+                    if f.kind == "numeric"
+                    else np.zeros(f.n_columns())
+                    for f in features
+                ]
+            )
+            if features
+            else np.zeros(0)
+        )
         hard = np.eye(k)[np.argmax(targets, axis=1)]
         mode = self.targets
         if mode == "auto":
             mode = self._choose_targets(features, Z, targets, hard, w, sign, val)
         self.targets_used_ = mode
-        W, b, _ = fit_soft_logistic(Z, targets if mode == "soft" else hard, l1=float(self.l1), l2=float(self.l2),
-                                    sample_weight=w, sign=sign, max_iter=int(self.max_iter))
+        W, b, _ = fit_soft_logistic(
+            Z,
+            targets if mode == "soft" else hard,
+            l1=float(self.l1),
+            l2=float(self.l2),
+            sample_weight=w,
+            sign=sign,
+            max_iter=int(self.max_iter),
+        )
         decision = np.argmax(targets, axis=1)
         return self._lower(features, cols, W, b, k, w, decision, y_idx, classes, points, targets)
 
-    def _choose_targets(self, features: list[_Feature], Z: np.ndarray, soft: np.ndarray, hard: np.ndarray,
-                        w: np.ndarray, sign: np.ndarray, val: tuple | None) -> str:
+    def _choose_targets(
+        self,
+        features: list[_Feature],
+        Z: np.ndarray,
+        soft: np.ndarray,
+        hard: np.ndarray,
+        w: np.ndarray,
+        sign: np.ndarray,
+        val: tuple | None,
+    ) -> str:
         """``decision`` or ``soft``: whichever agrees more with the teacher's decisions on validation
         rows: the given validation split when it has at least ``_MIN_CHECK_ROWS`` rows, else a
         seeded fifth of the training rows when those are that many, else out-of-fold over five
@@ -422,8 +550,15 @@ class ScorecardStudent(SoftTargetStudent):
 
         def score(fit_rows: Any, Zfit: np.ndarray, Zcheck: np.ndarray, want: np.ndarray) -> None:
             for mode, t in (("decision", hard), ("soft", soft)):
-                W, b, _ = fit_soft_logistic(Zfit, t[fit_rows], l1=float(self.l1), l2=float(self.l2),
-                                            sample_weight=w[fit_rows], sign=sign, max_iter=int(self.max_iter))
+                W, b, _ = fit_soft_logistic(
+                    Zfit,
+                    t[fit_rows],
+                    l1=float(self.l1),
+                    l2=float(self.l2),
+                    sample_weight=w[fit_rows],
+                    sign=sign,
+                    max_iter=int(self.max_iter),
+                )
                 sc = Zcheck @ W + b
                 pred = (sc[:, 0] > 0).astype(int) if sc.shape[1] == 1 else np.argmax(sc, axis=1)
                 agree[mode] += float((pred == want).sum())
@@ -432,12 +567,16 @@ class ScorecardStudent(SoftTargetStudent):
         if val is not None and val[2] is not None and val[0].n >= _MIN_CHECK_ROWS:
             vin, _, tv = val
             cols = [self._column(vin, f) for f in features]
-            Zv = np.hstack([f.design(*c) for f, c in zip(features, cols)]) if features else np.zeros((vin.n, 0))
+            Zv = (
+                np.hstack([f.design(*c) for f, c in zip(features, cols)])
+                if features
+                else np.zeros((vin.n, 0))
+            )
             score(slice(None), Z, Zv, np.argmax(tv, axis=1))
         else:
             rng = np.random.default_rng(self.random_state)
             fold = rng.integers(0, 5, n)
-            for f in (range(1) if n * 0.2 >= _MIN_CHECK_ROWS else range(5)):
+            for f in range(1) if n * 0.2 >= _MIN_CHECK_ROWS else range(5):
                 held = fold == f
                 score(~held, Z[~held], Z[held], np.argmax(soft[held], axis=1))
         self.target_agreement_ = agree
@@ -451,15 +590,26 @@ class ScorecardStudent(SoftTargetStudent):
             return inputs.numeric[:, j], _codes_of(inputs, j)
         return inputs.categorical[:, inputs.categorical_columns.index(f.name)].astype(object), None
 
-    def _lower(self, features: list[_Feature], cols: list[Any], W: np.ndarray, b: np.ndarray, k: int,
-               w: np.ndarray, decision: np.ndarray, y_idx: np.ndarray, classes: np.ndarray, points: dict,
-               targets_of: np.ndarray) -> dict:
+    def _lower(
+        self,
+        features: list[_Feature],
+        cols: list[Any],
+        W: np.ndarray,
+        b: np.ndarray,
+        k: int,
+        w: np.ndarray,
+        decision: np.ndarray,
+        y_idx: np.ndarray,
+        classes: np.ndarray,
+        points: dict,
+        targets_of: np.ndarray,
+    ) -> dict:
         kp = W.shape[1]
         intercept = np.array(b, dtype=np.float64)
         terms = []
         start = 0
         for f, (col, code) in zip(features, cols):
-            coef = W[start: start + f.n_columns()]
+            coef = W[start : start + f.n_columns()]
             start += f.n_columns()
             scores = f.bin_scores(coef, kp)
             cscores = f.code_scores(coef, kp)
@@ -473,13 +623,25 @@ class ScorecardStudent(SoftTargetStudent):
             inbin = bins >= 0
             counts = np.bincount(bins[inbin], minlength=nb).astype(np.int64)
             wsum = np.bincount(bins[inbin], weights=w[inbin], minlength=nb)
-            cw = np.asarray([w[code == i].sum() for i in range(len(f.codes))]) if coded else np.zeros(len(f.codes))
+            cw = (
+                np.asarray([w[code == i].sum() for i in range(len(f.codes))])
+                if coded
+                else np.zeros(len(f.codes))
+            )
             # centre on the training-row average; bins without rows (and rare missing/codes) score the average
-            avg = ((scores * wsum[:, None]).sum(axis=0) + (cscores * cw[:, None]).sum(axis=0)) \
-                / max(wsum.sum() + cw.sum(), 1e-12)
+            avg = (
+                (scores * wsum[:, None]).sum(axis=0) + (cscores * cw[:, None]).sum(axis=0)
+            ) / max(wsum.sum() + cw.sum(), 1e-12)
             scores = scores - avg
-            cscores = np.where(np.asarray([own for _, _, own in f.codes], dtype=bool)[:, None], cscores - avg, 0.0) \
-                if f.codes else cscores
+            cscores = (
+                np.where(
+                    np.asarray([own for _, _, own in f.codes], dtype=bool)[:, None],
+                    cscores - avg,
+                    0.0,
+                )
+                if f.codes
+                else cscores
+            )
             intercept += avg
             if not f.missing_column:
                 scores[0] = 0.0
@@ -492,27 +654,52 @@ class ScorecardStudent(SoftTargetStudent):
                 axis = {"feature": f.name, "kind": "numeric", "edges": [float(e) for e in f.edges]}
             else:
                 axis = {"feature": f.name, "kind": "categorical", "categories": list(f.categories)}
-            term: dict[str, Any] = {"name": f.name, "type": "table", "axes": [axis], "scores": scores.tolist(),
-                                    "bin_counts": counts.tolist()}
+            term: dict[str, Any] = {
+                "name": f.name,
+                "type": "table",
+                "axes": [axis],
+                "scores": scores.tolist(),
+                "bin_counts": counts.tolist(),
+            }
             if k == 2:
                 term["event_rates"] = _rates(bins[inbin], decision[inbin] == 1, nb)
                 term["label_rates"] = _rates(bins[inbin], y_idx[inbin] == 1, nb)
             if f.kind == "categorical":
                 term["bin_groups"] = [None if g < 0 else int(g) for g in f.group_table()]
             if f.codes:
-                term["special"] = {key: _code_entry(label, cscores[i], code == i if coded else None, targets_of,
-                                                    decision, y_idx, k)
-                                   for i, (key, label, _) in enumerate(f.codes)}
+                term["special"] = {
+                    key: _code_entry(
+                        label,
+                        cscores[i],
+                        code == i if coded else None,
+                        targets_of,
+                        decision,
+                        y_idx,
+                        k,
+                    )
+                    for i, (key, label, _) in enumerate(f.codes)
+                }
             terms.append(term)
         n_bins = sum(len(t["scores"]) for t in terms)
-        return {"kind": "additive", "link": "logistic" if kp == 1 else "softmax", "intercept": intercept.tolist(),
-                "terms": terms,
-                "meta": {"scorecard": {
-                    "points": points, "event_class": _jsonable_class(classes[1]) if k == 2 else None,
-                    "event_rate_basis": EVENT_RATE_BASIS, "targets": self.targets_used_,
-                    "min_bin_share": float(self.min_bin_share), "max_bins": int(self.max_bins),
-                    "n_rows": len(decision), "n_bins": int(n_bins),
-                    "penalty": {"l1": float(self.l1), "l2": float(self.l2)}}}}
+        return {
+            "kind": "additive",
+            "link": "logistic" if kp == 1 else "softmax",
+            "intercept": intercept.tolist(),
+            "terms": terms,
+            "meta": {
+                "scorecard": {
+                    "points": points,
+                    "event_class": _jsonable_class(classes[1]) if k == 2 else None,
+                    "event_rate_basis": EVENT_RATE_BASIS,
+                    "targets": self.targets_used_,
+                    "min_bin_share": float(self.min_bin_share),
+                    "max_bins": int(self.max_bins),
+                    "n_rows": len(decision),
+                    "n_bins": int(n_bins),
+                    "penalty": {"l1": float(self.l1), "l2": float(self.l2)},
+                }
+            },
+        }
 
 
 def _codes_of(inputs: RawInputs, j: int) -> np.ndarray | None:
@@ -521,8 +708,15 @@ def _codes_of(inputs: RawInputs, j: int) -> np.ndarray | None:
     return None if idx is None else np.asarray(idx, dtype=np.int64)
 
 
-def _code_entry(label: str, score: np.ndarray, rows: np.ndarray | None, targets: np.ndarray, decision: np.ndarray,
-                y_idx: np.ndarray, k: int) -> dict[str, Any]:
+def _code_entry(
+    label: str,
+    score: np.ndarray,
+    rows: np.ndarray | None,
+    targets: np.ndarray,
+    decision: np.ndarray,
+    y_idx: np.ndarray,
+    k: int,
+) -> dict[str, Any]:
     """The spec's ``special`` entry of one code (see docs/spec.md), with the points table's rates."""
     n = 0 if rows is None else int(rows.sum())
     entry: dict[str, Any] = {"label": label, "score": [float(v) for v in score], "count": n}

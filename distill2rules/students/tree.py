@@ -19,7 +19,8 @@ default rule is never reached (support 0) and holds the root distribution.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,10 +84,14 @@ class _Encoding:
                 out[:, c] = inputs.numeric[:, j]
             elif kind == "ord":
                 pos = {v: i for i, v in enumerate(self.levels[j])}
-                out[:, c] = np.fromiter((pos.get(v, -1) for v in inputs.categorical[:, j]), dtype=np.float32, count=n)
+                out[:, c] = np.fromiter(
+                    (pos.get(v, -1) for v in inputs.categorical[:, j]), dtype=np.float32, count=n
+                )
             elif kind == "sord":
                 pos = {v: i for i, v in enumerate(self.special[j])}
-                out[:, c] = np.fromiter((pos[v] for v in self._special_text(inputs, j)), dtype=np.float32, count=n)
+                out[:, c] = np.fromiter(
+                    (pos[v] for v in self._special_text(inputs, j)), dtype=np.float32, count=n
+                )
             elif kind == "sonehot":
                 out[:, c] = (self._special_text(inputs, j) == lv).astype(np.float32)
             else:
@@ -125,9 +130,18 @@ class TreeStudent(SoftTargetStudent):
 
     student_name = "tree"
 
-    def __init__(self, *, max_depth: int = 4, min_samples_leaf: int | float = 5, max_leaf_nodes: int | None = None,
-                 categorical_features: Sequence[str] | None = None, monotone: Any = None,
-                 random_state: int | None = 0, special_values: Any = None, calibrate: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        max_depth: int = 4,
+        min_samples_leaf: float = 5,
+        max_leaf_nodes: int | None = None,
+        categorical_features: Sequence[str] | None = None,
+        monotone: Any = None,
+        random_state: int | None = 0,
+        special_values: Any = None,
+        calibrate: bool = False,
+    ) -> None:
         self.special_values = special_values
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
@@ -141,7 +155,11 @@ class TreeStudent(SoftTargetStudent):
         from sklearn.tree import DecisionTreeRegressor
 
         k = targets.shape[1]
-        if not isinstance(self.max_depth, (int, np.integer)) or isinstance(self.max_depth, bool) or self.max_depth < 1:
+        if (
+            not isinstance(self.max_depth, (int, np.integer))
+            or isinstance(self.max_depth, bool)
+            or self.max_depth < 1
+        ):
             raise ConfigError(f"max_depth must be an integer >= 1, got {self.max_depth!r}.")
         if self.monotone_ and k != 2:
             raise ConfigError("monotone constraints on a tree student need a binary target.")
@@ -149,18 +167,32 @@ class TreeStudent(SoftTargetStudent):
         Z = enc.matrix(inputs)
         mono = None
         if self.monotone_:
-            mono = [int(self.monotone_.get(enc.numeric[j], 0)) if kind == "num" else 0 for kind, j, _ in enc.columns]
+            mono = [
+                int(self.monotone_.get(enc.numeric[j], 0)) if kind == "num" else 0
+                for kind, j, _ in enc.columns
+            ]
         y = targets[:, 1] if k == 2 else targets
-        tree = DecisionTreeRegressor(max_depth=int(self.max_depth), min_samples_leaf=self.min_samples_leaf,
-                                     max_leaf_nodes=self.max_leaf_nodes, monotonic_cst=mono,
-                                     random_state=self.random_state)
+        tree = DecisionTreeRegressor(
+            max_depth=int(self.max_depth),
+            min_samples_leaf=self.min_samples_leaf,
+            max_leaf_nodes=self.max_leaf_nodes,
+            monotonic_cst=mono,
+            random_state=self.random_state,
+        )
         tree.fit(Z, y, sample_weight=sample_weight)
         self.tree_ = tree
         self.encoding_ = enc
         return self._lower(tree, enc, Z, targets, sample_weight)
 
     # ------------------------------------------------------------------ lowering
-    def _lower(self, tree: Any, enc: _Encoding, Z: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None) -> dict:
+    def _lower(
+        self,
+        tree: Any,
+        enc: _Encoding,
+        Z: np.ndarray,
+        targets: np.ndarray,
+        sample_weight: np.ndarray | None,
+    ) -> dict:
         t = tree.tree_
         k = enc.k
         leaf_of = tree.apply(Z)
@@ -172,14 +204,33 @@ class TreeStudent(SoftTargetStudent):
             p = np.clip(p, 0.0, 1.0)
             p = p / p.sum()
             rows = leaf_of == leaf
-            rules.append({"conditions": self._conditions(path, enc), "probabilities": p.tolist(),
-                          "support": int(rows.sum()), "class_counts": (targets[rows] * w[rows, None]).sum(axis=0).tolist(),
-                          "name": f"L{len(rules) + 1}"})
+            rules.append(
+                {
+                    "conditions": self._conditions(path, enc),
+                    "probabilities": p.tolist(),
+                    "support": int(rows.sum()),
+                    "class_counts": (targets[rows] * w[rows, None]).sum(axis=0).tolist(),
+                    "name": f"L{len(rules) + 1}",
+                }
+            )
         root = (targets * w[:, None]).sum(axis=0)
-        default = {"probabilities": (root / root.sum()).tolist(), "support": 0, "class_counts": [0.0] * k}
-        return {"kind": "rule_list", "rules": rules, "default": default,
-                "meta": {"ordered": False, "learner": "sklearn DecisionTreeRegressor on soft targets",
-                         "max_depth": int(self.max_depth), "leaves": int(t.n_leaves), "depth": int(tree.get_depth())}}
+        default = {
+            "probabilities": (root / root.sum()).tolist(),
+            "support": 0,
+            "class_counts": [0.0] * k,
+        }
+        return {
+            "kind": "rule_list",
+            "rules": rules,
+            "default": default,
+            "meta": {
+                "ordered": False,
+                "learner": "sklearn DecisionTreeRegressor on soft targets",
+                "max_depth": int(self.max_depth),
+                "leaves": int(t.n_leaves),
+                "depth": int(tree.get_depth()),
+            },
+        }
 
     @staticmethod
     def _paths(t: Any):
@@ -200,7 +251,9 @@ class TreeStudent(SoftTargetStudent):
     def _conditions(path: list, enc: _Encoding) -> list[dict]:
         num_bounds: dict[int, list[Any]] = {}  # feature -> [lo, hi, missing_ok]
         cat_allowed: dict[int, list[Any]] = {}  # feature -> [set of allowed levels, unseen_ok]
-        spc_allowed: dict[int, set] = {}  # numeric feature -> allowed special codes ("" = not special)
+        spc_allowed: dict[
+            int, set
+        ] = {}  # numeric feature -> allowed special codes ("" = not special)
         for col, thr, left, miss_ok in path:
             kind, j, lv = enc.columns[col]
             if kind in ("sord", "sonehot"):
@@ -243,28 +296,59 @@ class TreeStudent(SoftTargetStudent):
                     continue
                 if bounds is None:
                     if len(passing) < len(codes):
-                        out.append({"feature": name, "op": "not_special",
-                                    "values": sorted(v for k, v in codes.items() if k not in passing)})
+                        out.append(
+                            {
+                                "feature": name,
+                                "op": "not_special",
+                                "values": sorted(v for k, v in codes.items() if k not in passing),
+                            }
+                        )
                     continue
             lo, hi, miss_ok = num_bounds[j]
             extra = {"special": special} if special else {}
             if np.isfinite(lo):
-                out.append({"feature": name, "op": ">", "value": float(lo), "missing": bool(miss_ok), **extra})
+                out.append(
+                    {
+                        "feature": name,
+                        "op": ">",
+                        "value": float(lo),
+                        "missing": bool(miss_ok),
+                        **extra,
+                    }
+                )
             if np.isfinite(hi):
-                out.append({"feature": name, "op": "<=", "value": float(hi), "missing": bool(miss_ok), **extra})
+                out.append(
+                    {
+                        "feature": name,
+                        "op": "<=",
+                        "value": float(hi),
+                        "missing": bool(miss_ok),
+                        **extra,
+                    }
+                )
         for j in sorted(cat_allowed):
             allowed, unseen_ok = cat_allowed[j]
             name = enc.categorical[j]
             known = [v for v in enc.levels[j] if v != MISSING_CATEGORY]
             # a missing value seen in training is a level of its own; otherwise it follows unseen values
-            missing = MISSING_CATEGORY in allowed if MISSING_CATEGORY in enc.levels[j] else unseen_ok
+            missing = (
+                MISSING_CATEGORY in allowed if MISSING_CATEGORY in enc.levels[j] else unseen_ok
+            )
             if unseen_ok:
                 excluded = sorted(v for v in known if v not in allowed)
                 if excluded:
-                    out.append({"feature": name, "op": "not_in", "values": excluded, "missing": missing})
+                    out.append(
+                        {"feature": name, "op": "not_in", "values": excluded, "missing": missing}
+                    )
                 elif not missing and MISSING_CATEGORY in enc.levels[j]:
                     out.append({"feature": name, "op": "not_missing"})
             else:
-                out.append({"feature": name, "op": "in", "values": sorted(v for v in allowed if v != MISSING_CATEGORY),
-                            "missing": missing})
+                out.append(
+                    {
+                        "feature": name,
+                        "op": "in",
+                        "values": sorted(v for v in allowed if v != MISSING_CATEGORY),
+                        "missing": missing,
+                    }
+                )
         return out

@@ -90,7 +90,9 @@ def detect_format(path: str | Path) -> str:
     with open(p, "rb") as fh:
         head = fh.read(4096)
     if not head:
-        raise TeacherError(f"teacher file {p.name} is empty.", hint="Re-save the model; the file holds no bytes.")
+        raise TeacherError(
+            f"teacher file {p.name} is empty.", hint="Re-save the model; the file holds no bytes."
+        )
     is_zip = zipfile.is_zipfile(p)
     probe = Probe(p, head, is_zip, tuple(check_zip_members(p)) if is_zip else ())
     formats = sorted(TEACHER_FORMATS.items(), key=lambda item: item[1].sniff_rank)

@@ -20,8 +20,8 @@ import numpy as np
 
 from distill2rules.errors import TeacherError
 from distill2rules.teachers._base import Teacher, logits_from_raw
-from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._lgb_check import check_model_text, objective_params
+from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._preprocess import canonical_categories, category_codes, numeric_column
 from distill2rules.teachers._sidecar import Sidecar
 
@@ -293,7 +293,8 @@ def misfit_lightgbm(probe: Probe) -> TeacherError | None:
     )
 
 
-def load_lightgbm(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
-                  trust_code: bool = False) -> LightGBMTeacher:
+def load_lightgbm(
+    path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False, trust_code: bool = False
+) -> LightGBMTeacher:
     """The ``lightgbm`` format's loader (a text model runs no code: the trust flags do not apply)."""
     return LightGBMTeacher.load(path, sidecar)

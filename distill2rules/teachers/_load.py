@@ -92,7 +92,9 @@ def load_teacher(
     p = require_file(path)
     fmt = normalise_format(format) if format is not None else detect_format(p)
     side = find_sidecar(p, sidecar)
-    teacher = TEACHER_FORMATS.get(fmt).load_file(p, side, trust_pickle=trust_pickle, trust_code=trust_code)
+    teacher = TEACHER_FORMATS.get(fmt).load_file(
+        p, side, trust_pickle=trust_pickle, trust_code=trust_code
+    )
     if feature_names is not None:
         teacher.bind_feature_names(list(feature_names))
     if classes is not None:

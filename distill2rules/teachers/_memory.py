@@ -47,23 +47,38 @@ def _is_torch_module(obj: Any) -> bool:
 
 
 def _is_onnx_model(obj: Any) -> bool:
-    return type(obj).__name__ == "ModelProto" and hasattr(obj, "SerializeToString") and hasattr(obj, "graph")
+    return (
+        type(obj).__name__ == "ModelProto"
+        and hasattr(obj, "SerializeToString")
+        and hasattr(obj, "graph")
+    )
 
 
 def _is_ort_session(obj: Any) -> bool:
-    return type(obj).__module__.startswith("onnxruntime") and hasattr(obj, "get_inputs") and hasattr(obj, "run")
+    return (
+        type(obj).__module__.startswith("onnxruntime")
+        and hasattr(obj, "get_inputs")
+        and hasattr(obj, "run")
+    )
 
 
 def is_in_memory_teacher(obj: Any) -> bool:
     """True for an object :func:`as_teacher` can adapt (not a path)."""
     if isinstance(obj, (str, Path)):
         return False
-    return (isinstance(obj, Teacher) or _is_lightgbm(obj) or _is_torch_module(obj) or _is_onnx_model(obj)
-            or _is_ort_session(obj) or hasattr(obj, "predict_proba"))
+    return (
+        isinstance(obj, Teacher)
+        or _is_lightgbm(obj)
+        or _is_torch_module(obj)
+        or _is_onnx_model(obj)
+        or _is_ort_session(obj)
+        or hasattr(obj, "predict_proba")
+    )
 
 
-def as_teacher(obj: Any, *, feature_names: Sequence[str] | None = None,
-               classes: Sequence[Any] | None = None) -> Teacher:
+def as_teacher(
+    obj: Any, *, feature_names: Sequence[str] | None = None, classes: Sequence[Any] | None = None
+) -> Teacher:
     """Adapt an in-memory model to the :class:`Teacher` interface (see the module docstring).
 
     Parameters
@@ -124,12 +139,18 @@ def _lightgbm(obj: Any) -> Teacher:
         try:
             booster = obj.booster_
         except Exception as exc:
-            raise TeacherError(f"the {type(obj).__name__} is not fitted;", hint="call .fit first.") from exc
+            raise TeacherError(
+                f"the {type(obj).__name__} is not fitted;", hint="call .fit first."
+            ) from exc
         if not hasattr(obj, "classes_"):
-            raise TeacherError(f"a {type(obj).__name__} is not a classifier;", hint="pass an LGBMClassifier.")
+            raise TeacherError(
+                f"a {type(obj).__name__} is not a classifier;", hint="pass an LGBMClassifier."
+            )
         classes = [c.item() if isinstance(c, np.generic) else c for c in obj.classes_]
     text = booster.model_to_string()
-    teacher = _from_file(text.encode("utf-8"), "model.txt", LightGBMTeacher.load, f"<in-memory {type(obj).__name__}>")
+    teacher = _from_file(
+        text.encode("utf-8"), "model.txt", LightGBMTeacher.load, f"<in-memory {type(obj).__name__}>"
+    )
     if classes is not None:
         teacher.set_classes(classes)
     return teacher
@@ -146,9 +167,13 @@ def _onnx(obj: Any) -> Teacher:
         if data is None and model_path:
             data = Path(model_path).read_bytes()
         if data is None:
-            raise TeacherError("cannot recover the model from this InferenceSession;",
-                               hint="pass the onnx.ModelProto or the .onnx file path instead.")
-    return _from_file(bytes(data), "model.onnx", OnnxTeacher.load, f"<in-memory {type(obj).__name__}>")
+            raise TeacherError(
+                "cannot recover the model from this InferenceSession;",
+                hint="pass the onnx.ModelProto or the .onnx file path instead.",
+            )
+    return _from_file(
+        bytes(data), "model.onnx", OnnxTeacher.load, f"<in-memory {type(obj).__name__}>"
+    )
 
 
 def _torch(module: Any, feature_names: Sequence[str] | None) -> Teacher:
@@ -159,8 +184,13 @@ def _torch(module: Any, feature_names: Sequence[str] | None) -> Teacher:
             "a torch.nn.Module does not record its input columns;",
             hint="declare them in order: distill(module, data, teacher_features=['age', 'income', ...]).",
         )
-    teacher = _module_teacher(module, kind="torch_module", path=Path(f"<in-memory {type(module).__name__}>"),
-                              sidecar=None, info={})
+    teacher = _module_teacher(
+        module,
+        kind="torch_module",
+        path=Path(f"<in-memory {type(module).__name__}>"),
+        sidecar=None,
+        info={},
+    )
     h = hashlib.sha256()
     for name, tensor in sorted(module.state_dict().items()):
         h.update(name.encode())
@@ -177,7 +207,9 @@ def _sklearn(est: Any) -> Teacher:
     from distill2rules.teachers._sklearn import SklearnTeacher
 
     source = f"<in-memory {type(est).__name__}>"
-    teacher = SklearnTeacher.from_estimator(est, kind="sklearn", path=Path(source), sidecar=None, info={})
+    teacher = SklearnTeacher.from_estimator(
+        est, kind="sklearn", path=Path(source), sidecar=None, info={}
+    )
     try:  # dumping (never loading) a pickle is safe; it only fingerprints the fitted state
         teacher._fingerprint = hashlib.sha256(pickle.dumps(est, protocol=5)).hexdigest()
     except Exception:  # noqa: BLE001 - an unpicklable estimator still works, without a content hash

@@ -343,7 +343,8 @@ def sniff_onnx(probe: Probe) -> bool:
     return model.ir_version > 0 and len(model.graph.node) > 0
 
 
-def load_onnx(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
-              trust_code: bool = False) -> OnnxTeacher:
+def load_onnx(
+    path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False, trust_code: bool = False
+) -> OnnxTeacher:
     """The ``onnx`` format's loader (control flow and custom operators need ``trust_code``)."""
     return OnnxTeacher.load(path, sidecar, trust_code=trust_code)

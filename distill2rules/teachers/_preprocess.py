@@ -290,7 +290,7 @@ class PreprocessedInputs:
     """Teacher interface members for adapters whose model input is ``self.preprocessing`` applied to
     the raw columns (torch and ONNX teachers): one definition instead of one per adapter."""
 
-    preprocessing: "Preprocessing"
+    preprocessing: Preprocessing
 
     @property
     def model_input_names(self) -> list[str]:

@@ -267,13 +267,15 @@ def misfit_skops(probe: Probe) -> TeacherError | None:
     )
 
 
-def load_skops_file(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
-                    trust_code: bool = False) -> SklearnTeacher:
+def load_skops_file(
+    path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False, trust_code: bool = False
+) -> SklearnTeacher:
     """The ``skops`` format's loader (types skops does not trust need ``trust_pickle``)."""
     return load_skops(path, sidecar, trust_pickle)
 
 
-def load_pickle_file(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
-                     trust_code: bool = False) -> Teacher:
+def load_pickle_file(
+    path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False, trust_code: bool = False
+) -> Teacher:
     """The ``pickle`` format's loader (refused unless ``trust_pickle``)."""
     return load_pickle(path, sidecar, trust_pickle)

@@ -229,6 +229,7 @@ def _module_teacher(
             f"cannot tell how many inputs {path.name} takes;",
             hint=f"add a sidecar JSON {path.with_suffix('.json').name} with 'feature_names'.",
         )
+
     def probe() -> Any:
         with torch.inference_mode():
             return module(torch.zeros(2, width, dtype=torch.float32))
@@ -351,7 +352,9 @@ def _torch_load(path: Path, trust_pickle: bool) -> Any:
             hint="the file may be truncated or corrupted.",
         ) from exc
     try:  # trusted by the caller
-        return torch.load(str(path), weights_only=False, map_location="cpu")  # safe: trust_pickle=True only
+        return torch.load(
+            str(path), weights_only=False, map_location="cpu"
+        )  # safe: trust_pickle=True only
     except Exception as exc:
         raise TeacherError(f"PyTorch could not unpickle {path.name} ({_one_line(exc)}).") from exc
 
@@ -505,13 +508,15 @@ def misfit_torch(probe: Probe) -> TeacherError | None:
     return None
 
 
-def load_torchscript_file(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
-                          trust_code: bool = False) -> TorchTeacher:
+def load_torchscript_file(
+    path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False, trust_code: bool = False
+) -> TorchTeacher:
     """The ``torchscript`` format's loader (code outside the allowlist needs ``trust_code``)."""
     return load_torchscript(path, sidecar, trust_code)
 
 
-def load_state_dict_file(path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False,
-                         trust_code: bool = False) -> TorchTeacher:
+def load_state_dict_file(
+    path: Path, sidecar: Sidecar | None, *, trust_pickle: bool = False, trust_code: bool = False
+) -> TorchTeacher:
     """The ``torch_state_dict`` format's loader (a pickled module needs ``trust_pickle``)."""
     return load_state_dict(path, sidecar, trust_pickle)

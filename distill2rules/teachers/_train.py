@@ -186,7 +186,9 @@ def train_teacher(
         raise ConfigError(f"unknown teacher kind {kind!r};", hint="use 'gbt' or 'mlp'.")
     if int(seed) < 0:
         raise ConfigError(f"seed must be >= 0, got {seed}.")
-    if n_jobs is None:  # threads for LightGBM/torch; DISTILL2RULES_N_JOBS lets test runners pin it to 1
+    if (
+        n_jobs is None
+    ):  # threads for LightGBM/torch; DISTILL2RULES_N_JOBS lets test runners pin it to 1
         import os
 
         n_jobs = int(os.environ.get("DISTILL2RULES_N_JOBS", "2"))

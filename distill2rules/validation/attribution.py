@@ -38,12 +38,12 @@ from distill2rules.spec import (
 from distill2rules.validation._results import Result, jsonable
 
 __all__ = [
-    "Attributions",
     "Alignment",
-    "teacher_attributions",
-    "student_attributions",
+    "Attributions",
     "alignment",
+    "student_attributions",
     "target_output",
+    "teacher_attributions",
 ]
 
 PROBA_CLIP = 1e-6
@@ -104,7 +104,7 @@ class Attributions(Result):
         """Global importance: mean absolute attribution per feature."""
         return np.abs(self.values).mean(axis=0)
 
-    def reindex(self, feature_names: Sequence[str]) -> "Attributions":
+    def reindex(self, feature_names: Sequence[str]) -> Attributions:
         """The same attributions over ``feature_names`` (features absent here get 0).
 
         Raises :class:`SchemaError` if a feature with nonzero attribution would be dropped.
@@ -616,7 +616,9 @@ class _KindAttribution:
 
 
 _KINDS: KindTable[_KindAttribution] = KindTable("attribution")
-_KINDS.add(AdditiveSpec, _KindAttribution(_scores, _student_exact, "exact additive (interventional)"))
+_KINDS.add(
+    AdditiveSpec, _KindAttribution(_scores, _student_exact, "exact additive (interventional)")
+)
 _KINDS.add(RuleListSpec, _KindAttribution(_log_probabilities))
 _KINDS.add(MLPSpec, _KindAttribution(_scores))
 

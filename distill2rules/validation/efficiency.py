@@ -16,12 +16,12 @@ from distill2rules.validation._results import Result
 
 __all__ = [
     "Latency",
-    "spec_n_parameters",
-    "n_parameters",
-    "prr",
     "latency",
-    "onnx_latency",
     "memory_mb",
+    "n_parameters",
+    "onnx_latency",
+    "prr",
+    "spec_n_parameters",
 ]
 
 _MB = 1_000_000.0

@@ -17,13 +17,13 @@ from distill2rules.errors import DataError
 from distill2rules.validation._results import Result
 
 __all__ = [
-    "PredictiveMetrics",
     "Fidelity",
-    "predictive_metrics",
-    "fidelity",
-    "retention",
-    "expected_calibration_error",
+    "PredictiveMetrics",
     "cutoff_decisions",
+    "expected_calibration_error",
+    "fidelity",
+    "predictive_metrics",
+    "retention",
 ]
 
 _EPS = 1e-12
@@ -170,7 +170,12 @@ def _roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
 
 
 def predictive_metrics(
-    y_true_idx: Any, proba: Any, *, teacher_proba: Any = None, n_bins: int = 10, label: Any = None,
+    y_true_idx: Any,
+    proba: Any,
+    *,
+    teacher_proba: Any = None,
+    n_bins: int = 10,
+    label: Any = None,
     teacher_label: Any = None,
 ) -> PredictiveMetrics:
     """Accuracy, balanced accuracy, ROC AUC, log loss, Brier score and ECE.
@@ -242,8 +247,15 @@ def predictive_metrics(
     )
 
 
-def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float = 0.1,
-             cutoff: float | None = None, student_label: Any = None, teacher_label: Any = None) -> Fidelity:
+def fidelity(
+    student_proba: Any,
+    teacher_proba: Any,
+    *,
+    boundary_quantile: float = 0.1,
+    cutoff: float | None = None,
+    student_label: Any = None,
+    teacher_label: Any = None,
+) -> Fidelity:
     """Agreement of student and teacher predictions, overall, per class and near the boundary.
 
     Parameters
@@ -315,7 +327,9 @@ def fidelity(student_proba: Any, teacher_proba: Any, *, boundary_quantile: float
     )
 
 
-def _ranking_agreement(s: np.ndarray, t: np.ndarray, t_label: np.ndarray) -> dict[str, float | None]:
+def _ranking_agreement(
+    s: np.ndarray, t: np.ndarray, t_label: np.ndarray
+) -> dict[str, float | None]:
     """AUC of the student's score against the teacher's decision; rank correlations of scores."""
     from scipy.stats import kendalltau, spearmanr
     from sklearn.metrics import roc_auc_score

@@ -12,7 +12,7 @@ import numpy as np
 from distill2rules.errors import ConfigError, DataError
 from distill2rules.validation._results import Result
 
-__all__ = ["Stability", "stability", "perturb"]
+__all__ = ["Stability", "perturb", "stability"]
 
 
 @dataclasses.dataclass

@@ -17,13 +17,13 @@ from distill2rules.errors import ConfigError, DataError
 from distill2rules.validation._results import Result
 
 __all__ = [
-    "TestResult",
     "BootstrapCI",
+    "TestResult",
+    "bootstrap_ci",
+    "cohens_d",
+    "mcnemar",
     "paired_ttest",
     "wilcoxon",
-    "bootstrap_ci",
-    "mcnemar",
-    "cohens_d",
 ]
 
 _NAN = float("nan")

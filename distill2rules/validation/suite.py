@@ -33,7 +33,7 @@ class _Steps:
         self._progress: Any = None
         self._task: Any = None
 
-    def __enter__(self) -> "_Steps":
+    def __enter__(self) -> _Steps:
         if self.enabled:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -50,7 +50,7 @@ class _Steps:
             self._task = self._progress.add_task("validating", total=len(self.names))
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.__exit__(*exc)
 
@@ -171,11 +171,16 @@ def evaluate_student(
         with run.step("predict"):
             p_t = np.asarray(teacher.predict_proba(X_test), dtype=np.float64)
             ev = evaluate(spec, X_test)
-            p_s, lab_s = ev["probabilities"], ev["label"]  # decisions: argmax or the spec's decision_threshold
+            p_s, lab_s = (
+                ev["probabilities"],
+                ev["label"],
+            )  # decisions: argmax or the spec's decision_threshold
         with run.step("metrics"):
             from distill2rules.validation.metrics import cutoff_decisions
 
-            lab_t = cutoff_decisions(spec, p_t)  # a fit with --cutoff: the teacher decides at the cutoff
+            lab_t = cutoff_decisions(
+                spec, p_t
+            )  # a fit with --cutoff: the teacher decides at the cutoff
             m_t = predictive_metrics(y, p_t, label=lab_t)
             m_s = predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s, teacher_label=lab_t)
             out["teacher"]["predictive"] = m_t.to_dict()
@@ -248,7 +253,7 @@ def evaluate_student(
         out["prr"] = prr(n_s, n_t)
         if "latency" in steps:
             with run.step("latency"):
-                kw: dict[str, Any] = dict(n_calls=latency_calls, batch_sizes=batch_sizes)
+                kw: dict[str, Any] = {"n_calls": latency_calls, "batch_sizes": batch_sizes}
                 out["teacher"]["latency"] = latency(teacher.predict_proba, X_test, **kw).to_dict()
                 out["student"]["latency"] = latency(
                     lambda X: evaluate(spec, X)["probabilities"], X_test, **kw

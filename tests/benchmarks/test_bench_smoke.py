@@ -23,7 +23,9 @@ pytestmark = needs_data
 def ctx(tmp_path_factory, torch_one_thread):
     from _common import make_context
 
-    c = make_context(quick=True, workdir=tmp_path_factory.mktemp("bench"), students=["logreg"], quick_rows=1000)
+    c = make_context(
+        quick=True, workdir=tmp_path_factory.mktemp("bench"), students=["logreg"], quick_rows=1000
+    )
     c.rounds, c.n_calls, c.batch_rows = 1, 5, 200
     c.shap_rows = 0  # the SHAP probe is a second interpreter importing shap: full runs only
     return c
@@ -52,8 +54,13 @@ def test_inference_compares_student_teachers_peers_and_floor(ctx):
 
     sec = inference.run(ctx)
     md = sec.markdown()
-    for name in ("student logreg (ONNX)", "floor for logreg inputs", "teacher GBT (LightGBM native)",
-                 "teacher MLP (ONNX, torch.onnx)", "skl2onnx LogisticRegression"):
+    for name in (
+        "student logreg (ONNX)",
+        "floor for logreg inputs",
+        "teacher GBT (LightGBM native)",
+        "teacher MLP (ONNX, torch.onnx)",
+        "skl2onnx LogisticRegression",
+    ):
         assert _table_rows(md, name), name
     assert "End to end" in md
     names = [t.name for t in sec.targets]
@@ -80,7 +87,12 @@ def test_scaling_and_run_all_document(ctx, tmp_path, monkeypatch):
     assert len(_table_rows(sec.markdown(), "logreg")) == 2
     out = tmp_path / "perf.md"
     monkeypatch.setattr(run_all, "SECTIONS", {"scaling": scaling.run})
-    assert run_all.main(["--quick", "--students", "logreg", "--workdir", str(ctx.workdir), "--out", str(out)]) == 0
+    assert (
+        run_all.main(
+            ["--quick", "--students", "logreg", "--workdir", str(ctx.workdir), "--out", str(out)]
+        )
+        == 0
+    )
     doc = out.read_text()
     assert doc.startswith("# Performance") and "load average" in doc and "## Scaling" in doc
     assert "run_all.py --quick" in doc
@@ -125,7 +137,10 @@ def test_ebm_peers_times_the_same_model_against_ebm2onnx_and_the_input_floor(ctx
     sec = ebm_peers.run(ctx)
     md = sec.markdown()
     assert "## EBM vs ebm2onnx" in md
-    adult, wine = _table_rows(md, "Adult, max_bins 256"), _table_rows(md, "Wine (good vs not), max_bins 256")
+    adult, wine = (
+        _table_rows(md, "Adult, max_bins 256"),
+        _table_rows(md, "Wine (good vs not), max_bins 256"),
+    )
     assert len(adult) == 1 and len(wine) == 1
     assert "6 + 8" in adult[0] and "11 + 0" in wine[0]  # Adult feeds strings, Wine numbers only
     for case in sec.data.values():
@@ -134,7 +149,9 @@ def test_ebm_peers_times_the_same_model_against_ebm2onnx_and_the_input_floor(ctx
     names = [t.name for t in sec.targets]
     assert sum(n.startswith("batch speed-up vs ebm2onnx") for n in names) == 2
     assert all("ceiling" in t.note for t in sec.targets if t.name.startswith("batch"))
-    assert "ns per cell here: input floor ÷ string cells" in md  # measured, from Adult's string columns
+    assert (
+        "ns per cell here: input floor ÷ string cells" in md
+    )  # measured, from Adult's string columns
 
 
 def test_edge_times_scorer_teacher_and_server(ctx):
@@ -142,8 +159,12 @@ def test_edge_times_scorer_teacher_and_server(ctx):
 
     sec = edge.run(ctx)
     md = sec.markdown()
-    for name in ("logreg: bare ONNX (prepared tensors)", "logreg: Scorer.explain(dict), top 4",
-                 "teacher: dict → row → Booster.predict(pred_contrib)", "logreg: Scorer.score_many"):
+    for name in (
+        "logreg: bare ONNX (prepared tensors)",
+        "logreg: Scorer.explain(dict), top 4",
+        "teacher: dict → row → Booster.predict(pred_contrib)",
+        "logreg: Scorer.score_many",
+    ):
         assert _table_rows(md, name), name
     assert "Adult (numeric + categorical): `distill2rules serve`" in md and "Wine Quality" in md
     names = [t.name for t in sec.targets]
@@ -172,9 +193,18 @@ def test_fidelity_compares_our_recipes_with_plain_ones(ctx):
     sec = fidelity.run(ctx, s)
     md = sec.markdown()
     assert "## Fidelity (issue 18)" in md
-    for recipe in ("before (τ = 1, no augmentation)", "new default", "sklearn LR, argmax (plain)", "sklearn tree depth 4"):
+    for recipe in (
+        "before (τ = 1, no augmentation)",
+        "new default",
+        "sklearn LR, argmax (plain)",
+        "sklearn tree depth 4",
+    ):
         assert any(recipe in ln for ln in md.splitlines() if ln.startswith("| ")), recipe
     rows = sec.data["rows"]
-    assert {r["student"] for r in rows} == {"logreg", "tree"} and all(0.5 < r["fidelity"] <= 1 for r in rows)
+    assert {r["student"] for r in rows} == {"logreg", "tree"} and all(
+        0.5 < r["fidelity"] <= 1 for r in rows
+    )
     assert {t.status for t in sec.targets} <= {"PASS", "MISS"}
-    assert any(t.name.startswith("validation decisions moved") and t.status == "PASS" for t in sec.targets)
+    assert any(
+        t.name.startswith("validation decisions moved") and t.status == "PASS" for t in sec.targets
+    )

@@ -16,8 +16,13 @@ ROWS = FIXTURES / "german_rows.csv"
 
 
 def _module(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "distill2rules", *args], input=stdin, capture_output=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "distill2rules", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_version_matches_the_distribution_metadata(cli):
@@ -70,7 +75,17 @@ def test_student_choices_come_from_the_registry(cli, tmp_path):
 
     assert complete_student("") == list(STUDENTS)
     assert complete_student("lo") == [s for s in STUDENTS if s.startswith("lo")]
-    r = cli("fit", "--teacher", tmp_path / "t.txt", "--data", ROWS, "--student", "forest", "--out", tmp_path / "o")
+    r = cli(
+        "fit",
+        "--teacher",
+        tmp_path / "t.txt",
+        "--data",
+        ROWS,
+        "--student",
+        "forest",
+        "--out",
+        tmp_path / "o",
+    )
     assert r.code == 2
     assert "forest" in r.err and "Traceback" not in r.err
 
@@ -87,7 +102,18 @@ def test_missing_optional_dependency_names_its_extra(cli, monkeypatch, tmp_path)
     teacher = tmp_path / "model.txt"
     teacher.write_text("tree\nversion=v4\nnum_class=1\n")
     monkeypatch.setitem(sys.modules, "lightgbm", None)  # as if not installed
-    r = cli("fit", "--teacher", teacher, "--data", "german_credit", "--student", "logreg", "--out", tmp_path / "o", "-q")
+    r = cli(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        "german_credit",
+        "--student",
+        "logreg",
+        "--out",
+        tmp_path / "o",
+        "-q",
+    )
     assert r.code == 2
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and "distill2rules[fit]" in lines[0] and "lightgbm" in lines[0], r.err

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-
 pytestmark = pytest.mark.skipif(
     __import__("os").environ.get("DISTILL2RULES_DATA") is None, reason="needs DISTILL2RULES_DATA"
 )
@@ -17,9 +16,9 @@ EBM_FAST = ["-p", "interactions=2", "-p", "outer_bags=1", "-p", "max_bins=32"]
 
 
 def test_every_command_has_help(cli):
-    from distill2rules.cli.main import app
-
     import typer.main
+
+    from distill2rules.cli.main import app
 
     group = typer.main.get_command(app)
     names = sorted(group.commands)
@@ -34,8 +33,24 @@ def test_every_command_has_help(cli):
 @pytest.mark.parametrize("student,extra", [("logreg", []), ("ebm", EBM_FAST)])
 def test_fit_writes_a_verified_artifact(cli, german_gbt, tmp_path, student, extra):
     out = tmp_path / student
-    r = cli("fit", "--teacher", german_gbt, "--student", student, "--data", "german_credit", "--out", out,
-            "--temperature", "2", "--alpha", "0.1", "--quiet", "--json", *extra)
+    r = cli(
+        "fit",
+        "--teacher",
+        german_gbt,
+        "--student",
+        student,
+        "--data",
+        "german_credit",
+        "--out",
+        out,
+        "--temperature",
+        "2",
+        "--alpha",
+        "0.1",
+        "--quiet",
+        "--json",
+        *extra,
+    )
     assert r.code == 0, r.err
     metrics = json.loads(r.out)
     test = metrics["test"]
@@ -44,7 +59,14 @@ def test_fit_writes_a_verified_artifact(cli, german_gbt, tmp_path, student, extr
     assert s["fidelity"] > 0.7
     assert s["retention"] == pytest.approx(s["accuracy"] / test["teacher"]["accuracy"])
     assert "baseline" in test  # KD and no-KD side by side
-    for name in ("manifest.json", "student.json", "metrics.json", "student.onnx", "rulecard.md", "baseline.json"):
+    for name in (
+        "manifest.json",
+        "student.json",
+        "metrics.json",
+        "student.onnx",
+        "rulecard.md",
+        "baseline.json",
+    ):
         assert (out / name).is_file(), name
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["files"]) >= {"student.json", "metrics.json", "student.onnx"}
@@ -55,7 +77,21 @@ def test_predict_writes_one_probability_column_per_class(cli, german_gbt, tmp_pa
     from distill2rules.data import load_dataset
 
     art = tmp_path / "art"
-    assert cli("fit", "--teacher", german_gbt, "--student", "logreg", "--data", "german_credit", "--out", art, "-q").code == 0
+    assert (
+        cli(
+            "fit",
+            "--teacher",
+            german_gbt,
+            "--student",
+            "logreg",
+            "--data",
+            "german_credit",
+            "--out",
+            art,
+            "-q",
+        ).code
+        == 0
+    )
     rows = load_dataset("german_credit").X.head(25)
     rows.to_csv(tmp_path / "rows.csv", index=False)
     r = cli("predict", art, "--data", tmp_path / "rows.csv", "--out", tmp_path / "pred.csv")
@@ -70,7 +106,21 @@ def test_predict_writes_one_probability_column_per_class(cli, german_gbt, tmp_pa
 
 def test_export_rulecard_to_one_named_file_or_a_directory(cli, german_gbt, tmp_path):
     art = tmp_path / "art"
-    assert cli("fit", "--teacher", german_gbt, "--student", "logreg", "--data", "german_credit", "--out", art, "-q").code == 0
+    assert (
+        cli(
+            "fit",
+            "--teacher",
+            german_gbt,
+            "--student",
+            "logreg",
+            "--data",
+            "german_credit",
+            "--out",
+            art,
+            "-q",
+        ).code
+        == 0
+    )
     for name in ("card.md", "card.html", "card.json"):
         r = cli("export", art, "--format", "rulecard", "--out", tmp_path / name)
         assert r.code == 0, r.err
@@ -80,13 +130,30 @@ def test_export_rulecard_to_one_named_file_or_a_directory(cli, german_gbt, tmp_p
     assert "summary" in json.loads((tmp_path / "card.json").read_text())
     r = cli("export", art, "--format", "rulecard", "--out", tmp_path / "cards")
     assert r.code == 0 and sorted(p.name for p in (tmp_path / "cards").iterdir()) == [
-        "rulecard.html", "rulecard.json", "rulecard.md"]
+        "rulecard.html",
+        "rulecard.json",
+        "rulecard.md",
+    ]
     assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_tampered_artifact_fails_verification(cli, german_gbt, tmp_path):
     art = tmp_path / "art"
-    assert cli("fit", "--teacher", german_gbt, "--student", "logreg", "--data", "german_credit", "--out", art, "-q").code == 0
+    assert (
+        cli(
+            "fit",
+            "--teacher",
+            german_gbt,
+            "--student",
+            "logreg",
+            "--data",
+            "german_credit",
+            "--out",
+            art,
+            "-q",
+        ).code
+        == 0
+    )
     spec = json.loads((art / "student.json").read_text())
     spec["intercept"][0] += 1.0
     (art / "student.json").write_text(json.dumps(spec))
@@ -120,17 +187,42 @@ def test_bad_inputs_exit_2_with_one_line(cli, german_gbt, german_csv, tmp_path):
     df, p = german_csv
     t = str(german_gbt)
     assert "target" in _bad(cli, tmp_path, "--teacher", t, "--data", p, "--target", "nope")
-    assert "unknown teacher format" in _bad(cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--teacher-format", "weird")
+    assert "unknown teacher format" in _bad(
+        cli,
+        tmp_path,
+        "--teacher",
+        t,
+        "--data",
+        p,
+        "--target",
+        "credit_risk",
+        "--teacher-format",
+        "weird",
+    )
     nan_target = df.copy()
     nan_target.loc[3, "credit_risk"] = None
     nan_target.to_csv(tmp_path / "nan.csv", index=False)
-    assert "missing" in _bad(cli, tmp_path, "--teacher", t, "--data", tmp_path / "nan.csv", "--target", "credit_risk")
+    assert "missing" in _bad(
+        cli, tmp_path, "--teacher", t, "--data", tmp_path / "nan.csv", "--target", "credit_risk"
+    )
     one = df.assign(credit_risk="good")
     one.to_csv(tmp_path / "one.csv", index=False)
-    assert "class" in _bad(cli, tmp_path, "--teacher", t, "--data", tmp_path / "one.csv", "--target", "credit_risk")
+    assert "class" in _bad(
+        cli, tmp_path, "--teacher", t, "--data", tmp_path / "one.csv", "--target", "credit_risk"
+    )
     df.drop(columns=["duration_months"]).to_csv(tmp_path / "fewer.csv", index=False)
-    assert "duration_months" in _bad(cli, tmp_path, "--teacher", t, "--data", tmp_path / "fewer.csv", "--target", "credit_risk")
-    assert "temperature" in _bad(cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--temperature", "-1")
-    assert "alpha" in _bad(cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--alpha", "1.5")
-    assert "student" in _bad(cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--student", "forest")
-    assert "teacher" in _bad(cli, tmp_path, "--teacher", tmp_path / "missing.txt", "--data", p, "--target", "credit_risk")
+    assert "duration_months" in _bad(
+        cli, tmp_path, "--teacher", t, "--data", tmp_path / "fewer.csv", "--target", "credit_risk"
+    )
+    assert "temperature" in _bad(
+        cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--temperature", "-1"
+    )
+    assert "alpha" in _bad(
+        cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--alpha", "1.5"
+    )
+    assert "student" in _bad(
+        cli, tmp_path, "--teacher", t, "--data", p, "--target", "credit_risk", "--student", "forest"
+    )
+    assert "teacher" in _bad(
+        cli, tmp_path, "--teacher", tmp_path / "missing.txt", "--data", p, "--target", "credit_risk"
+    )

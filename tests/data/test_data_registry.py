@@ -87,7 +87,11 @@ def test_german_credit_is_decoded(with_shared_data: Path) -> None:
         "existing_credits", "num_dependents",
     ]  # fmt: skip
     first = ds.frame.iloc[0]
-    assert (first["checking_status"], first["age"], first["credit_risk"]) == ("< 0 DM", 67.0, "good")
+    assert (first["checking_status"], first["age"], first["credit_risk"]) == (
+        "< 0 DM",
+        67.0,
+        "good",
+    )
 
 
 def test_german_codebook_matches_german_doc(shared_data_dir: Path) -> None:
@@ -174,7 +178,9 @@ def test_schema_subset_drops_columns(with_shared_data: Path, tmp_path: Path) -> 
 
 def test_load_from_path(tmp_path: Path) -> None:
     path = tmp_path / "loans.csv.gz"
-    path.write_bytes(gzip.compress(b"income;region;default\n10;north;no\n?;south;yes\n30;south;no\n"))
+    path.write_bytes(
+        gzip.compress(b"income;region;default\n10;north;no\n?;south;yes\n30;south;no\n")
+    )
     ds = load_dataset(path, target="default")
     assert ds.name == "loans" and ds.source == str(path)
     assert ds.schema.numeric_columns == ["income"] and ds.schema.categorical_columns == ["region"]

@@ -51,7 +51,14 @@ def test_infer_schema_types(mixed: pd.DataFrame) -> None:
     }
     assert schema.target == "y"
     assert "y" not in schema.names
-    assert schema.numeric_columns == ["num_text", "small_int", "zero_one", "flag", "obj_bool", "empty"]
+    assert schema.numeric_columns == [
+        "num_text",
+        "small_int",
+        "zero_one",
+        "flag",
+        "obj_bool",
+        "empty",
+    ]
     assert schema.categorical_columns == ["yes_no", "city"]
 
 

@@ -66,7 +66,11 @@ def test_wine_like_class_counts() -> None:
 
 @pytest.mark.parametrize(
     ("sizes", "match"),
-    [((0.5, 0.5), "three fractions"), ((0.7, 0.2, 0.2), "summing to 1"), ((0, 0.5, 0.5), "sizes must be")],
+    [
+        ((0.5, 0.5), "three fractions"),
+        ((0.7, 0.2, 0.2), "summing to 1"),
+        ((0, 0.5, 0.5), "sizes must be"),
+    ],
 )
 def test_bad_sizes(sizes: tuple, match: str) -> None:
     with pytest.raises(ConfigError, match=match):

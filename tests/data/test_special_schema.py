@@ -7,29 +7,50 @@ import pandas as pd
 import pytest
 
 from distill2rules.data import Feature, Schema, coerce_frame
-from distill2rules.data._special import looks_like_codes, parse_special_values, resolve_special_values
+from distill2rules.data._special import (
+    looks_like_codes,
+    parse_special_values,
+    resolve_special_values,
+)
 from distill2rules.errors import ConfigError, SchemaError
 
-FEATURES = [{"name": "m", "type": "numeric"}, {"name": "u", "type": "numeric"}, {"name": "c", "type": "categorical"}]
+FEATURES = [
+    {"name": "m", "type": "numeric"},
+    {"name": "u", "type": "numeric"},
+    {"name": "c", "type": "categorical"},
+]
 
 
 def test_special_values_round_trip_and_resolve_per_column():
-    s = Schema.from_dict({"features": FEATURES, "special_values": {"*": {"-9": "no record"}, "m": {-8: "no trades"}}})
+    s = Schema.from_dict(
+        {"features": FEATURES, "special_values": {"*": {"-9": "no record"}, "m": {-8: "no trades"}}}
+    )
     assert Schema.from_dict(s.to_dict()) == s
-    assert s.special_values_by_column() == {"m": {"-9": "no record", "-8": "no trades"}, "u": {"-9": "no record"}}
-    assert "special_values" not in Schema([Feature("a", "numeric")]).to_dict()  # old schemas unchanged
+    assert s.special_values_by_column() == {
+        "m": {"-9": "no record", "-8": "no trades"},
+        "u": {"-9": "no record"},
+    }
+    assert (
+        "special_values" not in Schema([Feature("a", "numeric")]).to_dict()
+    )  # old schemas unchanged
 
 
-@pytest.mark.parametrize(("data", "match"), [
-    ({"features": FEATURES, "special_value": {}}, "unknown schema key.*'special_value'"),
-    ({"features": FEATURES, "missing": ["?"]}, "unknown schema key.*'missing'"),
-    ({"features": [{"name": "m", "type": "numeric", "codes": [1]}]}, "unknown key.*'codes'"),
-    ({"features": FEATURES, "special_values": {"c": {"-9": "x"}}}, "'c', which is not numeric"),
-    ({"features": FEATURES, "special_values": {"zz": {"-9": "x"}}}, "unknown column 'zz'"),
-    ({"features": FEATURES, "special_values": {"m": {"x": "y"}}}, "'x' is not a number"),
-    ({"features": FEATURES, "special_values": {"m": {"-9": "a", "-8": "a"}}}, "label 'a' to two codes"),
-    ({"features": FEATURES, "missing_values": {"zz": ["-1"]}}, "unknown column"),
-])
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"features": FEATURES, "special_value": {}}, "unknown schema key.*'special_value'"),
+        ({"features": FEATURES, "missing": ["?"]}, "unknown schema key.*'missing'"),
+        ({"features": [{"name": "m", "type": "numeric", "codes": [1]}]}, "unknown key.*'codes'"),
+        ({"features": FEATURES, "special_values": {"c": {"-9": "x"}}}, "'c', which is not numeric"),
+        ({"features": FEATURES, "special_values": {"zz": {"-9": "x"}}}, "unknown column 'zz'"),
+        ({"features": FEATURES, "special_values": {"m": {"x": "y"}}}, "'x' is not a number"),
+        (
+            {"features": FEATURES, "special_values": {"m": {"-9": "a", "-8": "a"}}},
+            "label 'a' to two codes",
+        ),
+        ({"features": FEATURES, "missing_values": {"zz": ["-1"]}}, "unknown column"),
+    ],
+)
 def test_bad_schemas_fail_with_one_line(data, match):
     with pytest.raises(SchemaError, match=match):
         Schema.from_dict(data)
@@ -46,9 +67,12 @@ def test_missing_values_are_honoured():
 
 def test_cli_syntax_all_numeric_and_per_column():
     assert parse_special_values("-9=no record, -8=no usable trades,-7") == {
-        "*": {"-9": "no record", "-8": "no usable trades", "-7": "code -7"}}
+        "*": {"-9": "no record", "-8": "no usable trades", "-7": "code -7"}
+    }
     assert parse_special_values("m:-9=no record,-8=x; u: -1.5 = n/a") == {
-        "m": {"-9": "no record", "-8": "x"}, "u": {"-1.5": "n/a"}}
+        "m": {"-9": "no record", "-8": "x"},
+        "u": {"-1.5": "n/a"},
+    }
     for bad in ("", "m:", "m:abc=x", ";"):
         with pytest.raises(ConfigError):
             parse_special_values(bad)

@@ -42,6 +42,10 @@ def test_every_option_is_documented():
         subs = cmd.commands.items() if getattr(cmd, "commands", None) else [(None, cmd)]
         for _, c in subs:
             for p in c.params:
-                if getattr(p, "param_type_name", "") == "option" and not any(f"`{o}`" in text for o in p.opts):
+                if getattr(p, "param_type_name", "") == "option" and not any(
+                    f"`{o}`" in text for o in p.opts
+                ):
                     undocumented.append(f"{name} {p.opts[0]}")
-    assert not undocumented, f"run `python docs/gen_cli_reference.py`: undocumented options {undocumented}"
+    assert not undocumented, (
+        f"run `python docs/gen_cli_reference.py`: undocumented options {undocumented}"
+    )

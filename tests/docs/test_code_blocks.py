@@ -65,11 +65,11 @@ def blocks(path: Path) -> list[Block]:
         tail = between[-2000:]
         skip = None
         sm = list(SKIP.finditer(tail))
-        if sm and tail[sm[-1].end():].strip() == "":
+        if sm and tail[sm[-1].end() :].strip() == "":
             skip = sm[-1].group(1).strip(" ()") or "marked skip"
         setup = "\n".join(m.group(1) for m in SETUP.finditer(between))
         if lang in RUN:
-            out.append(Block(path, start + 1, lang, "\n".join(lines[start + 1:j]), skip, setup))
+            out.append(Block(path, start + 1, lang, "\n".join(lines[start + 1 : j]), skip, setup))
         i = j + 1
         last_end = i
     return out
@@ -85,8 +85,11 @@ def test_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     shutil.copy(FIXTURES / "german_rows.csv", tmp_path / "applicants.csv")
     shutil.copytree(FIXTURES / "artifact_german_logreg", tmp_path / "artifact")
     monkeypatch.chdir(tmp_path)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "COLUMNS": "120"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "COLUMNS": "120",
+    }
     namespace: dict = {"__name__": "__docs__"}
     skipped = []
     for b in blocks(path):
@@ -104,11 +107,18 @@ def test_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
         elif b.lang == "python":
             try:
                 exec(compile(b.code, where, "exec"), namespace)  # noqa: S102 - our own docs
-            except Exception as exc:  # noqa: BLE001 - report which block failed
+            except Exception as exc:
                 pytest.fail(f"{where} raised {type(exc).__name__}: {exc}")
         else:
-            r = subprocess.run(["bash", "-euo", "pipefail", "-c", b.code], cwd=tmp_path, env=env,
-                               capture_output=True, text=True, timeout=1200, check=False)
+            r = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", b.code],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=1200,
+                check=False,
+            )
             if r.returncode != 0:
                 pytest.fail(f"{where} exited {r.returncode}:\n{r.stderr[-2000:]}")
     if skipped:
@@ -119,4 +129,6 @@ def test_skip_markers_give_a_reason() -> None:
     for path in FILES:
         for b in blocks(path):
             if b.skip is not None:
-                assert b.skip != "marked skip", f"{path.name}:{b.line}: say why the block is skipped"
+                assert b.skip != "marked skip", (
+                    f"{path.name}:{b.line}: say why the block is skipped"
+                )

@@ -17,9 +17,16 @@ pytestmark = [needs_data, pytest.mark.slow]
 
 
 def run(script: str, *args: str, isolated: bool = False, timeout: int = 600) -> str:
-    env = {**os.environ, "DISTILL2RULES_EXAMPLE_SMALL": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "DISTILL2RULES_EXAMPLE_SMALL": "1",
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+    }
     cmd = [sys.executable, *(["-I"] if isolated else []), str(EXAMPLES / script), *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT, check=False)
+    p = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT, check=False
+    )
     assert p.returncode == 0, f"{script} failed:\n{p.stdout[-2000:]}\n{p.stderr[-3000:]}"
     return p.stdout
 
@@ -40,8 +47,13 @@ def test_loan_decisions(loan):
 def test_edge_inference_uses_onnxruntime_only(loan):
     out, _ = loan
     # -I: isolated mode (no PYTHONPATH, no user site, no cwd on sys.path); the script reports sys.modules itself
-    stdout = run("edge_inference.py", "--small", str(out / "ebm" / "student.onnx"), str(out / "declined_applicants.csv"),
-                 isolated=True)
+    stdout = run(
+        "edge_inference.py",
+        "--small",
+        str(out / "ebm" / "student.onnx"),
+        str(out / "declined_applicants.csv"),
+        isolated=True,
+    )
     assert "decision 'bad'" in stdout and "reason 1:" in stdout
     assert stdout.rstrip().endswith("distill2rules imported: False")
 
@@ -61,11 +73,24 @@ def test_edge_inference_runs_with_only_numpy_and_onnxruntime(loan, tmp_path):
         if libs.is_dir():
             (site / libs.name).symlink_to(libs)
     out, _ = loan
-    boot = ("import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv = sys.argv[1:]; "
-            "import importlib.util as u; assert u.find_spec('pandas') is None and u.find_spec('onnx') is None; "
-            "runpy.run_path(sys.argv[0], run_name='__main__')")
-    cmd = [sys.executable, "-S", "-E", "-s", "-c", boot, str(site), str(EXAMPLES / "edge_inference.py"), "--small",
-           str(out / "ebm" / "student.onnx"), str(out / "declined_applicants.csv")]
+    boot = (
+        "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv = sys.argv[1:]; "
+        "import importlib.util as u; assert u.find_spec('pandas') is None and u.find_spec('onnx') is None; "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    cmd = [
+        sys.executable,
+        "-S",
+        "-E",
+        "-s",
+        "-c",
+        boot,
+        str(site),
+        str(EXAMPLES / "edge_inference.py"),
+        "--small",
+        str(out / "ebm" / "student.onnx"),
+        str(out / "declined_applicants.csv"),
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
     assert p.returncode == 0, p.stderr[-3000:]
     assert "decision 'bad'" in p.stdout and "reason 1:" in p.stdout
@@ -82,10 +107,20 @@ def test_edge_reasons_match_explain(loan):
     from distill2rules.exporters.reasons import explain_rows
 
     out, _ = loan
-    stdout = run("edge_inference.py", str(out / "ebm" / "student.onnx"), str(out / "declined_applicants.csv"), isolated=True)
+    stdout = run(
+        "edge_inference.py",
+        str(out / "ebm" / "student.onnx"),
+        str(out / "declined_applicants.csv"),
+        isolated=True,
+    )
     edge_top = re.findall(r"reason 1: (.+?) pushes", stdout)
-    rows = explain_rows(load_spec(out / "ebm"), pd.read_csv(out / "declined_applicants.csv"), top=1, adverse_class="bad",
-                        counterfactuals=False)
+    rows = explain_rows(
+        load_spec(out / "ebm"),
+        pd.read_csv(out / "declined_applicants.csv"),
+        top=1,
+        adverse_class="bad",
+        counterfactuals=False,
+    )
     assert edge_top and len(edge_top) == len(rows)
     assert all(top == r["reasons"][0]["term"] for top, r in zip(edge_top, rows))
 
@@ -111,6 +146,12 @@ def test_paper_benchmark_smoke(tmp_path):
 
 
 def test_every_example_is_tested():
-    tested = {"loan_decisions.py", "edge_inference.py", "healthcare.py", "byo_pytorch_teacher.py", "paper_benchmark.py",
-              "train_teacher_outside.py"}  # the last one is run by tests/teachers/test_teacher_example.py
+    tested = {
+        "loan_decisions.py",
+        "edge_inference.py",
+        "healthcare.py",
+        "byo_pytorch_teacher.py",
+        "paper_benchmark.py",
+        "train_teacher_outside.py",
+    }  # the last one is run by tests/teachers/test_teacher_example.py
     assert {p.name for p in EXAMPLES.glob("*.py")} <= tested

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-
 # `cli` comes from tests/conftest.py.
 
 
@@ -24,8 +23,17 @@ def german_teacher(tmp_path_factory) -> Path:
     parts = split_frame(ds.frame, ds.target, seed=0)
     feats = [c for c in ds.frame.columns if c != ds.target]
     out = tmp_path_factory.mktemp("exp_teacher") / "model.txt"
-    train_teacher("gbt", parts.train[feats], parts.train[ds.target], out=out, seed=0, X_val=parts.val[feats],
-                  y_val=parts.val[ds.target], n_jobs=1, progress=False)
+    train_teacher(
+        "gbt",
+        parts.train[feats],
+        parts.train[ds.target],
+        out=out,
+        seed=0,
+        X_val=parts.val[feats],
+        y_val=parts.val[ds.target],
+        n_jobs=1,
+        progress=False,
+    )
     return out
 
 
@@ -35,6 +43,14 @@ def german_artifact(tmp_path_factory, german_teacher) -> Path:
     from distill2rules.pipeline import distill
 
     out = tmp_path_factory.mktemp("exp_art") / "art"
-    distill(german_teacher, "german_credit", student="logreg", temperature=4.0, alpha=0.5, seed=0, out=out,
-            progress=False)
+    distill(
+        german_teacher,
+        "german_credit",
+        student="logreg",
+        temperature=4.0,
+        alpha=0.5,
+        seed=0,
+        out=out,
+        progress=False,
+    )
     return out

@@ -28,14 +28,30 @@ def test_evaluate_prints_and_stores_every_measure(cli, artifact):
 
     r = cli("evaluate", artifact, "--data", "german_credit", "--quiet", *FAST)
     assert r.code == 0, r.err
-    for label in ("accuracy", "ROC AUC", "ECE", "fidelity (agreement)", "SHAP cosine per row", "SHAP MAD",
-                  "stability σ=0.05", "parameter reduction (PRR)", "ONNX latency 1 row", "KD vs no-KD", "McNemar"):
+    for label in (
+        "accuracy",
+        "ROC AUC",
+        "ECE",
+        "fidelity (agreement)",
+        "SHAP cosine per row",
+        "SHAP MAD",
+        "stability σ=0.05",
+        "parameter reduction (PRR)",
+        "ONNX latency 1 row",
+        "KD vs no-KD",
+        "McNemar",
+    ):
         assert label in r.out, label
     saved = json.loads((artifact / "evaluation.json").read_text())
     assert "evaluation.json" in read_manifest(artifact)["files"]
     verify_artifact(artifact)  # hashes re-computed atomically
-    assert saved["data"] == {"name": "german_credit", "split": "test", "n_rows": 150, "teacher": saved["data"]["teacher"],
-                             "teacher_matches_manifest": True}
+    assert saved["data"] == {
+        "name": "german_credit",
+        "split": "test",
+        "n_rows": 150,
+        "teacher": saved["data"]["teacher"],
+        "teacher_matches_manifest": True,
+    }
     assert saved["config"]["shap_rows"] == 80
     assert saved["teacher"]["attributions"]["method"].startswith("shap.TreeExplainer")
     assert saved["student"]["attributions"]["method"].startswith("exact additive")
@@ -44,7 +60,9 @@ def test_evaluate_prints_and_stores_every_measure(cli, artifact):
     assert saved["student"]["onnx_latency"]["single_row"]["mean_ms"] > 0
     # the test split's accuracy agrees with what `fit` measured on the same split
     metrics = json.loads((artifact / "metrics.json").read_text())
-    assert saved["student"]["predictive"]["accuracy"] == pytest.approx(metrics["test"]["student"]["accuracy"])
+    assert saved["student"]["predictive"]["accuracy"] == pytest.approx(
+        metrics["test"]["student"]["accuracy"]
+    )
     cmp_ = saved["kd_vs_no_kd"]
     assert cmp_["no_kd"]["accuracy"] == pytest.approx(metrics["test"]["baseline"]["accuracy"])
     assert cmp_["kd"]["cosine"] == pytest.approx(saved["alignment"]["cosine_mean"])
@@ -61,8 +79,20 @@ def test_evaluate_json_other_data_uses_all_rows(cli, artifact, tmp_path):
 
     csv = tmp_path / "rows.csv"
     load_dataset("german_credit").frame.iloc[:120].to_csv(csv, index=False)
-    r = cli("evaluate", artifact, "--data", csv, "--json", "--no-save", "--latency-calls", "0", "--shap-rows", "40",
-            "--sigmas", "0.05")
+    r = cli(
+        "evaluate",
+        artifact,
+        "--data",
+        csv,
+        "--json",
+        "--no-save",
+        "--latency-calls",
+        "0",
+        "--shap-rows",
+        "40",
+        "--sigmas",
+        "0.05",
+    )
     assert r.code == 0, r.err
     res = json.loads(r.out)
     assert res["data"]["split"] == "all" and res["data"]["n_rows"] == 120
@@ -71,7 +101,15 @@ def test_evaluate_json_other_data_uses_all_rows(cli, artifact, tmp_path):
 
 
 def test_evaluate_errors_are_one_line(cli, artifact, tmp_path):
-    r = cli("evaluate", artifact, "--data", "german_credit", "--teacher", tmp_path / "missing.txt", "--quiet")
+    r = cli(
+        "evaluate",
+        artifact,
+        "--data",
+        "german_credit",
+        "--teacher",
+        tmp_path / "missing.txt",
+        "--quiet",
+    )
     assert r.code == 2 and "error:" in r.err and "Traceback" not in r.err
     r = cli("evaluate", artifact, "--data", "german_credit", "--split", "train")
     assert r.code == 2 and "--split must be 'test' or 'all'" in r.err
@@ -85,14 +123,35 @@ def test_compare_students_shares_rows_with_evaluate_student(german_teacher, germ
     from distill2rules.validation import evaluate_student
 
     inp = prepare_eval_inputs(german_artifact, "german_credit")
-    full = evaluate_student(inp.teacher, inp.spec, inp.X, inp.y_idx, X_background=inp.X_background, shap_rows=50,
-                            sigmas=(0.05,), stability_rows=20, latency_calls=0, progress=False)
-    cmp_ = compare_students(inp.teacher, {"kd": inp.spec}, inp.X, inp.y_idx, X_background=inp.X_background, shap_rows=50,
-                            sigmas=(0.05,), stability_rows=20)
+    full = evaluate_student(
+        inp.teacher,
+        inp.spec,
+        inp.X,
+        inp.y_idx,
+        X_background=inp.X_background,
+        shap_rows=50,
+        sigmas=(0.05,),
+        stability_rows=20,
+        latency_calls=0,
+        progress=False,
+    )
+    cmp_ = compare_students(
+        inp.teacher,
+        {"kd": inp.spec},
+        inp.X,
+        inp.y_idx,
+        X_background=inp.X_background,
+        shap_rows=50,
+        sigmas=(0.05,),
+        stability_rows=20,
+    )
     kd = cmp_["students"]["kd"]
     assert kd["alignment"]["cosine_mean"] == pytest.approx(full["alignment"]["cosine_mean"])
-    assert kd["stability"]["per_sigma"]["0.05"]["mean"] == pytest.approx(full["student"]["stability"]["per_sigma"]["0.05"]["mean"])
+    assert kd["stability"]["per_sigma"]["0.05"]["mean"] == pytest.approx(
+        full["student"]["stability"]["per_sigma"]["0.05"]["mean"]
+    )
     assert cmp_["teacher"]["stability"]["per_sigma"]["0.05"]["mean"] == pytest.approx(
-        full["teacher"]["stability"]["per_sigma"]["0.05"]["mean"])
+        full["teacher"]["stability"]["per_sigma"]["0.05"]["mean"]
+    )
     assert cmp_["correct"]["kd"].mean() == pytest.approx(full["student"]["predictive"]["accuracy"])
     assert cmp_["correct"]["teacher"].dtype == np.bool_

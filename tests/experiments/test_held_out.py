@@ -24,7 +24,9 @@ def test_constant_student_is_not_faithful_beyond_the_half_cut():
     assert f.balanced_agreement == pytest.approx(0.5)
     assert f.rank_auc == pytest.approx(0.5)
     assert f.spearman is None  # a constant score has no ranking at all
-    at = fidelity(student, teacher, cutoff=0.15)  # at a 15 % cutoff the constant student flags everyone
+    at = fidelity(
+        student, teacher, cutoff=0.15
+    )  # at a 15 % cutoff the constant student flags everyone
     assert at.agreement_at_cutoff == pytest.approx(float(np.mean(p_t >= 0.15)))
 
 
@@ -55,11 +57,29 @@ def german_halves(tmp_path_factory):
 def test_fit_with_test_data_measures_on_the_whole_file(cli, german_gbt, german_halves, tmp_path):
     fit_csv, new_csv = german_halves
     out = tmp_path / "art"
-    r = cli("fit", "--teacher", german_gbt, "--data", fit_csv, "--target", "credit_risk", "--test-data", new_csv,
-            "--student", "logreg", "--out", out, "--quiet", "--json")
+    r = cli(
+        "fit",
+        "--teacher",
+        german_gbt,
+        "--data",
+        fit_csv,
+        "--target",
+        "credit_risk",
+        "--test-data",
+        new_csv,
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        "--quiet",
+        "--json",
+    )
     assert r.code == 0, r.err
     m = json.loads(r.out)
-    assert m["split_sizes"]["test"] == 300 and m["split_sizes"]["train"] + m["split_sizes"]["val"] == 700
+    assert (
+        m["split_sizes"]["test"] == 300
+        and m["split_sizes"]["train"] + m["split_sizes"]["val"] == 700
+    )
     assert m["test"]["n_rows"] == 300
     src = m["data_sources"]["test"]
     assert src["held_out"] is True and src["data"] == "new" and "notice" not in src
@@ -70,8 +90,19 @@ def test_fit_with_test_data_measures_on_the_whole_file(cli, german_gbt, german_h
     assert "may hold the teacher's own training rows" not in card
 
     # evaluate on the same held-out file: its figures flow into the rule card, which still verifies
-    r = cli("evaluate", out, "--data", new_csv, "--quiet", "--shap-rows", "40", "--latency-calls", "0",
-            "--sigmas", "0.05")
+    r = cli(
+        "evaluate",
+        out,
+        "--data",
+        new_csv,
+        "--quiet",
+        "--shap-rows",
+        "40",
+        "--latency-calls",
+        "0",
+        "--sigmas",
+        "0.05",
+    )
     assert r.code == 0, r.err
     card = (out / "rulecard.md").read_text()
     assert "## Evaluation on new (all rows, 300 rows)" in card
@@ -87,8 +118,19 @@ def test_fit_with_test_data_measures_on_the_whole_file(cli, german_gbt, german_h
 @needs_data
 def test_fit_without_test_data_says_its_figures_may_be_optimistic(cli, german_gbt, tmp_path):
     out = tmp_path / "art"
-    r = cli("fit", "--teacher", german_gbt, "--data", "german_credit", "--student", "logreg", "--out", out,
-            "--quiet", "--no-baseline")
+    r = cli(
+        "fit",
+        "--teacher",
+        german_gbt,
+        "--data",
+        "german_credit",
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        "--quiet",
+        "--no-baseline",
+    )
     assert r.code == 0, r.err
     assert "--test-data" in r.err  # the note on stderr
     metrics = json.loads((out / "metrics.json").read_text())

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from distill2rules.errors import ConfigError
-from distill2rules.experiments.pareto import composite_objective, normalise_cost, pareto_front, parse_weights
+from distill2rules.experiments.pareto import (
+    composite_objective,
+    normalise_cost,
+    pareto_front,
+    parse_weights,
+)
 
 
 def test_pareto_front_three_objectives():
@@ -16,7 +21,7 @@ def test_pareto_front_three_objectives():
         {"accuracy": 0.90, "params": 10, "cosine": 0.80},  # 0: front (cheapest among good ones)
         {"accuracy": 0.92, "params": 50, "cosine": 0.85},  # 1: front (most accurate)
         {"accuracy": 0.89, "params": 10, "cosine": 0.79},  # 2: dominated by 0
-        {"accuracy": 0.85, "params": 5, "cosine": 0.60},   # 3: front (fewest parameters)
+        {"accuracy": 0.85, "params": 5, "cosine": 0.60},  # 3: front (fewest parameters)
         {"accuracy": 0.90, "params": 60, "cosine": 0.80},  # 4: dominated by 0 and 1
         {"accuracy": 0.88, "params": 20, "cosine": 0.95},  # 5: front (best alignment)
     ]
@@ -24,7 +29,12 @@ def test_pareto_front_three_objectives():
 
 
 def test_pareto_front_keeps_duplicates_and_treats_nan_as_worst():
-    rows = [{"a": 1.0, "c": 1.0}, {"a": 1.0, "c": 1.0}, {"a": float("nan"), "c": 0.0}, {"a": None, "c": 5.0}]
+    rows = [
+        {"a": 1.0, "c": 1.0},
+        {"a": 1.0, "c": 1.0},
+        {"a": float("nan"), "c": 0.0},
+        {"a": None, "c": 5.0},
+    ]
     assert pareto_front(rows, {"a": "max", "c": "min"}) == [0, 1, 2]
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from distill2rules.exporters._catalogue import load_catalogue, normalise_catalogue
-from distill2rules.exporters._protected import resolve_protected
-from distill2rules.exporters.reasons import explain_rows
 from hand_specs import applicants, rule_list_spec, scorecard_spec
 
 from distill2rules.errors import ConfigError
+from distill2rules.exporters._catalogue import load_catalogue, normalise_catalogue
+from distill2rules.exporters._protected import resolve_protected
+from distill2rules.exporters.reasons import explain_rows
 from distill2rules.spec import evaluate
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -42,8 +42,19 @@ def german01(tmp_path_factory):
     for c in X.columns:
         if not pd.api.types.is_numeric_dtype(X[c]):
             X[c] = X[c].astype("category")
-    booster = lgb.train({"objective": "binary", "learning_rate": 0.1, "num_leaves": 15, "seed": 0, "deterministic": True,
-                         "num_threads": 1, "verbosity": -1}, lgb.Dataset(X, label=sp.train["bad"].to_numpy()), 60)
+    booster = lgb.train(
+        {
+            "objective": "binary",
+            "learning_rate": 0.1,
+            "num_leaves": 15,
+            "seed": 0,
+            "deterministic": True,
+            "num_threads": 1,
+            "verbosity": -1,
+        },
+        lgb.Dataset(X, label=sp.train["bad"].to_numpy()),
+        60,
+    )
     booster.save_model(str(d / "model.txt"))
     sp.test.drop(columns=["bad"]).to_csv(d / "test.csv", index=False)
     return d
@@ -55,9 +66,26 @@ def scorecard_artifact(german01):
 
     out = german01 / "logreg"
     try:
-        main(["fit", "--teacher", str(german01 / "model.txt"), "--data", str(german01 / "data.csv"), "--target", "bad",
-              "--student", "logreg", "--out", str(out), "--no-baseline", "--labels", str(EXAMPLES / "labels_german_credit.json"),
-              "--exclude-features", "personal_status_sex,foreign_worker"])
+        main(
+            [
+                "fit",
+                "--teacher",
+                str(german01 / "model.txt"),
+                "--data",
+                str(german01 / "data.csv"),
+                "--target",
+                "bad",
+                "--student",
+                "logreg",
+                "--out",
+                str(out),
+                "--no-baseline",
+                "--labels",
+                str(EXAMPLES / "labels_german_credit.json"),
+                "--exclude-features",
+                "personal_status_sex,foreign_worker",
+            ]
+        )
     except SystemExit as exc:
         assert not exc.code
     return out
@@ -71,7 +99,9 @@ def test_zero_one_target_gets_one_as_adverse_class_on_the_card(scorecard_artifac
     # the protected guard: age is used and flagged; the excluded columns are gone with their cost shown
     assert "Fair lending: protected features" in card and "USED: Age" in card
     assert "Excluded from the student: personal_status_sex, foreign_worker" in card
-    assert not {"personal_status_sex", "foreign_worker"} & set(spec["inputs"]["numeric"] + spec["inputs"]["categorical"])
+    assert not {"personal_status_sex", "foreign_worker"} & set(
+        spec["inputs"]["numeric"] + spec["inputs"]["categorical"]
+    )
     metrics = json.loads((scorecard_artifact / "metrics.json").read_text(encoding="utf-8"))
     cost = metrics["excluded_features"]["test"]
     assert cost["cost"] == pytest.approx(cost["fidelity_with_all"] - cost["fidelity_without"])
@@ -80,7 +110,9 @@ def test_zero_one_target_gets_one_as_adverse_class_on_the_card(scorecard_artifac
     assert cli("verify", scorecard_artifact).code == 0
 
 
-def test_declined_applicants_read_from_the_catalogue_and_hold_for_the_teacher(scorecard_artifact, german01):
+def test_declined_applicants_read_from_the_catalogue_and_hold_for_the_teacher(
+    scorecard_artifact, german01
+):
     from distill2rules.explain import explain_artifact
 
     X = pd.read_csv(german01 / "test.csv")
@@ -94,7 +126,11 @@ def test_declined_applicants_read_from_the_catalogue_and_hold_for_the_teacher(sc
         assert r["decision"] == 1 and r["teacher"] is not None
         for reason in r["reasons"]:
             assert reason["impact"] > 0  # pushes toward the adverse decision
-            assert reason["code"] in codes and "log-odds" not in reason["text"] and "age" not in reason["features"]
+            assert (
+                reason["code"] in codes
+                and "log-odds" not in reason["text"]
+                and "age" not in reason["features"]
+            )
             assert reason["reference_share"] is None or reason["reference_share"] >= 0.05 - 1e-9
         assert r["reasons"][0]["text"][0].isupper()  # a catalogue statement, not a column name
     cfs = [r["counterfactual"] for r in declined if r["counterfactual"]]
@@ -108,13 +144,34 @@ def test_declined_applicants_read_from_the_catalogue_and_hold_for_the_teacher(sc
         assert "declined" not in c["text"] and "approved" in c["text"]
 
 
-def test_explain_cli_shows_the_teacher_and_refuses_unknown_adverse_labels(scorecard_artifact, german01, cli, tmp_path):
-    r = cli("explain", scorecard_artifact, "--data", german01 / "test.csv", "--limit", "3", "--reference", "median")
+def test_explain_cli_shows_the_teacher_and_refuses_unknown_adverse_labels(
+    scorecard_artifact, german01, cli, tmp_path
+):
+    r = cli(
+        "explain",
+        scorecard_artifact,
+        "--data",
+        german01 / "test.csv",
+        "--limit",
+        "3",
+        "--reference",
+        "median",
+    )
     assert r.code == 0, r.err
     assert "flip the teacher too" in r.out and "log-odds" not in r.out
     bad = tmp_path / "ab.csv"
     pd.DataFrame({"x": np.arange(40.0), "y": ["A", "B"] * 20}).to_csv(bad, index=False)
-    r = cli("fit", "--teacher", german01 / "model.txt", "--data", bad, "--target", "y", "--out", tmp_path / "o")
+    r = cli(
+        "fit",
+        "--teacher",
+        german01 / "model.txt",
+        "--data",
+        bad,
+        "--target",
+        "y",
+        "--out",
+        tmp_path / "o",
+    )
     assert r.code == 2 and "--adverse-class" in r.err and not (tmp_path / "o").exists()
 
 
@@ -123,21 +180,41 @@ def test_explain_cli_shows_the_teacher_and_refuses_unknown_adverse_labels(scorec
 
 def test_reference_bins_need_a_minimum_share_of_training_rows():
     spec = scorecard_spec()
-    term = next(t for t in spec["terms"] if t["name"] == "duration")  # bins: missing, <12, 12-24, 24-36, >=36
+    term = next(
+        t for t in spec["terms"] if t["name"] == "duration"
+    )  # bins: missing, <12, 12-24, 24-36, >=36
     term["bin_counts"] = [0, 2, 400, 300, 298]  # the best bin (< 12) holds 0.2 % of the rows
     rows = explain_rows(spec, applicants(), protected="none", counterfactuals=False)
     dur = next(r for r in rows[0]["reasons"] if r["term"] == "duration")
     assert dur["reference"] == "12 ≤ duration < 24" and dur["reference_share"] == pytest.approx(0.4)
     loose = explain_rows(spec, applicants(), protected="none", counterfactuals=False, min_share=0.0)
-    assert next(r for r in loose[0]["reasons"] if r["term"] == "duration")["reference"] == "duration < 12"
-    mean = explain_rows(spec, applicants(), protected="none", counterfactuals=False, reference="mean")
-    assert all(r["impact"] > 0 for r in mean[0]["reasons"]) and "average applicant" in mean[0]["reasons"][0]["reference"]
+    assert (
+        next(r for r in loose[0]["reasons"] if r["term"] == "duration")["reference"]
+        == "duration < 12"
+    )
+    mean = explain_rows(
+        spec, applicants(), protected="none", counterfactuals=False, reference="mean"
+    )
+    assert (
+        all(r["impact"] > 0 for r in mean[0]["reasons"])
+        and "average applicant" in mean[0]["reasons"][0]["reference"]
+    )
 
 
 def test_default_rule_decline_cites_the_nearest_approving_rule():
     spec = rule_list_spec()
-    spec["default"]["probabilities"] = [0.2, 0.8]  # the default rule now declines (classes: good, bad)
-    X = pd.DataFrame({"checking_status": [">= 200 DM"], "duration": [18], "credit_amount": [500], "purpose": ["car"]})
+    spec["default"]["probabilities"] = [
+        0.2,
+        0.8,
+    ]  # the default rule now declines (classes: good, bad)
+    X = pd.DataFrame(
+        {
+            "checking_status": [">= 200 DM"],
+            "duration": [18],
+            "credit_amount": [500],
+            "purpose": ["car"],
+        }
+    )
     assert evaluate(spec, X)["rule"][0] == len(spec["rules"])
     row = explain_rows(spec, X, counterfactuals=False)[0]
     assert row["adverse"] and row["rule"]["is_default"]
@@ -151,16 +228,34 @@ def test_catalogue_and_protected_names(tmp_path):
     cat = load_catalogue(EXAMPLES / "labels_german_credit.json")
     assert cat["features"]["credit_amount"]["high"].startswith("Credit amount too high")
     csv = tmp_path / "labels.csv"
-    csv.write_text("feature,label,code,high,special\nmonths_delinq,Months since delinquency,D1,Recent delinquency ({value}),"
-                   "-9=No credit file\n", encoding="utf-8")
+    csv.write_text(
+        "feature,label,code,high,special\nmonths_delinq,Months since delinquency,D1,Recent delinquency ({value}),"
+        "-9=No credit file\n",
+        encoding="utf-8",
+    )
     c2 = load_catalogue(csv)
     assert c2["features"]["months_delinq"]["special"] == {"-9": "No credit file"}
     with pytest.raises(ConfigError, match="unknown placeholder"):
         normalise_catalogue({"features": {"x": {"high": "{amount} too high"}}})
-    cols = ["Age", "age_years", "mileage", "average_balance", "marital-status", "native-country", "personal_status_sex",
-            "SexCode", "income"]
-    assert resolve_protected(cols) == ["Age", "age_years", "marital-status", "native-country", "personal_status_sex",
-                                       "SexCode"]
+    cols = [
+        "Age",
+        "age_years",
+        "mileage",
+        "average_balance",
+        "marital-status",
+        "native-country",
+        "personal_status_sex",
+        "SexCode",
+        "income",
+    ]
+    assert resolve_protected(cols) == [
+        "Age",
+        "age_years",
+        "marital-status",
+        "native-country",
+        "personal_status_sex",
+        "SexCode",
+    ]
     assert resolve_protected(cols, "none") == [] and resolve_protected(cols, "INCOME") == ["income"]
     with pytest.raises(ConfigError, match="unknown column"):
         resolve_protected(cols, "salary")

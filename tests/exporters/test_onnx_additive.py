@@ -19,7 +19,9 @@ CATEGORY_POOL = ["a", "b", "c", "d e", "é", "10", "3.5", "long" * 8, "True"]
 def _session(model):
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
 
 
 def _run(model, spec, numeric, categorical):
@@ -28,12 +30,19 @@ def _run(model, spec, numeric, categorical):
     return dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
 
 
-def _spec(terms, *, numeric=("x",), categorical=(), link="logistic", classes=(0, 1), intercept=None):
+def _spec(
+    terms, *, numeric=("x",), categorical=(), link="logistic", classes=(0, 1), intercept=None
+):
     kp = 1 if link == "logistic" else len(classes)
     return {
-        "format": FORMAT, "kind": "additive", "model": "ebm", "classes": list(classes), "link": link,
+        "format": FORMAT,
+        "kind": "additive",
+        "model": "ebm",
+        "classes": list(classes),
+        "link": link,
         "inputs": {"numeric": list(numeric), "categorical": list(categorical)},
-        "intercept": list(intercept) if intercept is not None else [0.0] * kp, "terms": terms,
+        "intercept": list(intercept) if intercept is not None else [0.0] * kp,
+        "terms": terms,
     }
 
 
@@ -43,27 +52,62 @@ def _spec(terms, *, numeric=("x",), categorical=(), link="logistic", classes=(0,
 def test_numeric_bins_exact_at_edges_and_float32_neighbours():
     # neither 1/3 nor 0.7 is a float32: float32(1/3) lies above 1/3, float32(0.7) below 0.7
     edges = [1 / 3, 0.7, 2.0]
-    spec = _spec([{"name": "x", "type": "table", "axes": [{"feature": "x", "kind": "numeric", "edges": edges}],
-                   "scores": [[10.0], [1.0], [2.0], [3.0], [4.0]]}])
+    spec = _spec(
+        [
+            {
+                "name": "x",
+                "type": "table",
+                "axes": [{"feature": "x", "kind": "numeric", "edges": edges}],
+                "scores": [[10.0], [1.0], [2.0], [3.0], [4.0]],
+            }
+        ]
+    )
     third, seven = np.float32(1 / 3), np.float32(0.7)
     assert float(third) > 1 / 3 and float(seven) < 0.7
-    x = np.asarray([[np.nan], [-np.inf], [third], [np.nextafter(third, np.float32(0))], [seven],
-                    [np.nextafter(seven, np.float32(1))], [2.0], [np.nextafter(np.float32(2), np.float32(0))],
-                    [np.inf], [3.4e38]], dtype=np.float32)
+    x = np.asarray(
+        [
+            [np.nan],
+            [-np.inf],
+            [third],
+            [np.nextafter(third, np.float32(0))],
+            [seven],
+            [np.nextafter(seven, np.float32(1))],
+            [2.0],
+            [np.nextafter(np.float32(2), np.float32(0))],
+            [np.inf],
+            [3.4e38],
+        ],
+        dtype=np.float32,
+    )
     out = _run(to_onnx(spec), spec, x, None)
     want = [10.0, 1.0, 2.0, 1.0, 2.0, 3.0, 4.0, 3.0, 4.0, 4.0]
     np.testing.assert_array_equal(out["contributions"][:, 0], np.float32(want))
-    np.testing.assert_array_equal(evaluate(spec, numeric=x, categorical=np.empty((10, 0)))["contributions"][:, 0, 0], want)
+    np.testing.assert_array_equal(
+        evaluate(spec, numeric=x, categorical=np.empty((10, 0)))["contributions"][:, 0, 0], want
+    )
 
 
 def test_categorical_missing_listed_unseen_and_pair_with_numeric():
     cat_axis = {"feature": "c", "kind": "categorical", "categories": ["a", "b"]}
     num_axis = {"feature": "x", "kind": "numeric", "edges": [0.0]}
     pair_scores = np.arange(3 * 4, dtype=float).reshape(3, 4, 1)
-    spec = _spec([
-        {"name": "c", "type": "table", "axes": [cat_axis], "scores": [[-1.0], [1.0], [2.0], [7.0]]},
-        {"name": "x*c", "type": "table", "axes": [num_axis, cat_axis], "scores": pair_scores.tolist()},
-    ], categorical=("c",))
+    spec = _spec(
+        [
+            {
+                "name": "c",
+                "type": "table",
+                "axes": [cat_axis],
+                "scores": [[-1.0], [1.0], [2.0], [7.0]],
+            },
+            {
+                "name": "x*c",
+                "type": "table",
+                "axes": [num_axis, cat_axis],
+                "scores": pair_scores.tolist(),
+            },
+        ],
+        categorical=("c",),
+    )
     x = np.asarray([[np.nan], [-1.0], [0.0], [5.0]], dtype=np.float32)
     c = np.asarray([[""], ["a"], ["b"], ["zzz"]], dtype=object)
     out = _run(to_onnx(spec), spec, x, c)
@@ -73,31 +117,76 @@ def test_categorical_missing_listed_unseen_and_pair_with_numeric():
 
 
 def test_linear_terms_impute_clip_infinities_and_interleaved_order():
-    spec = _spec([
-        {"name": "lin_x", "type": "linear", "feature": "x", "coef": [2.0], "impute": 0.5, "clip": [-1.0, np.inf]},
-        {"name": "tab_y", "type": "table", "axes": [{"feature": "y", "kind": "numeric", "edges": [0.0]}],
-         "scores": [[0.0], [-1.0], [1.0]]},
-        {"name": "lin_y", "type": "linear", "feature": "y", "coef": [-1.0], "impute": 0.0, "clip": [None, 1e6]},
-    ], numeric=("x", "y"), intercept=[0.25])
-    num = np.asarray([[np.nan, np.nan], [-5.0, 3.0], [np.inf, -np.inf], [1e38, 1e38]], dtype=np.float32)
+    spec = _spec(
+        [
+            {
+                "name": "lin_x",
+                "type": "linear",
+                "feature": "x",
+                "coef": [2.0],
+                "impute": 0.5,
+                "clip": [-1.0, np.inf],
+            },
+            {
+                "name": "tab_y",
+                "type": "table",
+                "axes": [{"feature": "y", "kind": "numeric", "edges": [0.0]}],
+                "scores": [[0.0], [-1.0], [1.0]],
+            },
+            {
+                "name": "lin_y",
+                "type": "linear",
+                "feature": "y",
+                "coef": [-1.0],
+                "impute": 0.0,
+                "clip": [None, 1e6],
+            },
+        ],
+        numeric=("x", "y"),
+        intercept=[0.25],
+    )
+    num = np.asarray(
+        [[np.nan, np.nan], [-5.0, 3.0], [np.inf, -np.inf], [1e38, 1e38]], dtype=np.float32
+    )
     out = _run(to_onnx(spec), spec, num, None)
-    want = np.asarray([[1.0, 0.0, -0.0], [-2.0, 1.0, -3.0], [np.inf, -1.0, np.inf], [2e38, 1.0, -1e6]], dtype=np.float32)
+    want = np.asarray(
+        [[1.0, 0.0, -0.0], [-2.0, 1.0, -3.0], [np.inf, -1.0, np.inf], [2e38, 1.0, -1e6]],
+        dtype=np.float32,
+    )
     np.testing.assert_array_equal(out["contributions"], want)
     assert out["label"].tolist() == [1, 0, 1, 1]
-    report = check_onnx_parity(to_onnx(spec), spec, numeric=num, categorical=np.empty((4, 0), object))
+    report = check_onnx_parity(
+        to_onnx(spec), spec, numeric=num, categorical=np.empty((4, 0), object)
+    )
     assert report.ok, report.to_dict()
 
 
 def test_softmax_contributions_follow_predicted_class():
-    spec = _spec([
-        {"name": "x", "type": "table", "axes": [{"feature": "x", "kind": "numeric", "edges": [0.0]}],
-         "scores": [[0.0, 0.0, 0.0], [3.0, 0.0, 1.0], [0.0, 0.0, 4.0]]},
-        {"name": "lin", "type": "linear", "feature": "x", "coef": [0.0, 1.0, 0.0], "impute": 0.0},
-    ], link="softmax", classes=("lo", "mid", "hi"))
+    spec = _spec(
+        [
+            {
+                "name": "x",
+                "type": "table",
+                "axes": [{"feature": "x", "kind": "numeric", "edges": [0.0]}],
+                "scores": [[0.0, 0.0, 0.0], [3.0, 0.0, 1.0], [0.0, 0.0, 4.0]],
+            },
+            {
+                "name": "lin",
+                "type": "linear",
+                "feature": "x",
+                "coef": [0.0, 1.0, 0.0],
+                "impute": 0.0,
+            },
+        ],
+        link="softmax",
+        classes=("lo", "mid", "hi"),
+    )
     x = np.asarray([[np.nan], [-1.0], [1.0], [10.0]], dtype=np.float32)
     out = _run(to_onnx(spec), spec, x, None)
     assert out["label"].tolist() == [0, 0, 2, 1]  # NaN: all-zero scores -> first class
-    np.testing.assert_array_equal(out["contributions"], np.float32([[0, 0], [3, 0], [4, 0], [0, 10]]))
+    np.testing.assert_array_equal(
+        out["contributions"], np.float32([[0, 0], [3, 0], [4, 0], [0, 10]])
+    )
     np.testing.assert_allclose(out["probabilities"].sum(axis=1), 1.0, atol=1e-6)
 
 
@@ -107,13 +196,26 @@ def test_ebm_sized_spec_10k_adversarial_rows():
     terms = []
     for c in cols:
         edges = np.unique(rng.normal(size=1024) * 10).tolist()
-        terms.append({"name": c, "type": "table", "axes": [{"feature": c, "kind": "numeric", "edges": edges}],
-                      "scores": rng.normal(size=(len(edges) + 2, 1)).tolist()})
+        terms.append(
+            {
+                "name": c,
+                "type": "table",
+                "axes": [{"feature": c, "kind": "numeric", "edges": edges}],
+                "scores": rng.normal(size=(len(edges) + 2, 1)).tolist(),
+            }
+        )
     e2 = np.unique(rng.normal(size=30)).tolist()
-    terms.append({"name": "f0 x g", "type": "table",
-                  "axes": [{"feature": "f0", "kind": "numeric", "edges": e2},
-                           {"feature": "g", "kind": "categorical", "categories": ["a", "b", "c"]}],
-                  "scores": rng.normal(size=(len(e2) + 2, 5, 1)).tolist()})
+    terms.append(
+        {
+            "name": "f0 x g",
+            "type": "table",
+            "axes": [
+                {"feature": "f0", "kind": "numeric", "edges": e2},
+                {"feature": "g", "kind": "categorical", "categories": ["a", "b", "c"]},
+            ],
+            "scores": rng.normal(size=(len(e2) + 2, 5, 1)).tolist(),
+        }
+    )
     spec = _spec(terms, numeric=cols, categorical=("g",), intercept=[-0.3])
     model = to_onnx(spec)
     report = check_onnx_parity(model, spec, n_rows=10_000, random_state=1)
@@ -134,9 +236,19 @@ def test_spec_without_terms_and_categorical_only_inputs():
 def test_table_with_shared_edges_rounding_to_same_float32():
     # 1.0 and 1.0 + 1e-12 are the same float32 threshold: the bin between them is empty.
     edges = [1.0, 1.0 + 1e-12, 2.0]
-    spec = _spec([{"name": "x", "type": "table", "axes": [{"feature": "x", "kind": "numeric", "edges": edges}],
-                   "scores": [[0.0], [1.0], [2.0], [3.0], [4.0]]}])
-    x = np.asarray([[0.5], [1.0], [np.nextafter(np.float32(1), np.float32(2))], [2.0]], dtype=np.float32)
+    spec = _spec(
+        [
+            {
+                "name": "x",
+                "type": "table",
+                "axes": [{"feature": "x", "kind": "numeric", "edges": edges}],
+                "scores": [[0.0], [1.0], [2.0], [3.0], [4.0]],
+            }
+        ]
+    )
+    x = np.asarray(
+        [[0.5], [1.0], [np.nextafter(np.float32(1), np.float32(2))], [2.0]], dtype=np.float32
+    )
     out = _run(to_onnx(spec), spec, x, None)
     np.testing.assert_array_equal(out["contributions"][:, 0], [1.0, 2.0, 3.0, 4.0])
     assert check_onnx_parity(to_onnx(spec), n_rows=2000).ok
@@ -144,28 +256,66 @@ def test_table_with_shared_edges_rounding_to_same_float32():
 
 def test_duplicated_categories_use_the_last_position_like_the_reference():
     axis = {"feature": "c", "kind": "categorical", "categories": ["a", "b", "a", ""]}
-    spec = _spec([{"name": "c", "type": "table", "axes": [axis], "scores": [[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]]}],
-                 numeric=(), categorical=("c",))
+    spec = _spec(
+        [
+            {
+                "name": "c",
+                "type": "table",
+                "axes": [axis],
+                "scores": [[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]],
+            }
+        ],
+        numeric=(),
+        categorical=("c",),
+    )
     cat = np.asarray([["a"], ["b"], [""], ["q"]], dtype=object)
     out = _run(to_onnx(spec), spec, None, cat)
     np.testing.assert_array_equal(out["contributions"][:, 0], [3.0, 2.0, 0.0, 5.0])
-    assert check_onnx_parity(to_onnx(spec), spec, numeric=np.empty((4, 0), np.float32), categorical=cat).ok
+    assert check_onnx_parity(
+        to_onnx(spec), spec, numeric=np.empty((4, 0), np.float32), categorical=cat
+    ).ok
 
 
 def test_unsorted_edges_and_non_string_categories_raise():
-    bad = _spec([{"name": "x", "type": "table", "axes": [{"feature": "x", "kind": "numeric", "edges": [2.0, 1.0]}],
-                  "scores": [[0.0]] * 4}])
+    bad = _spec(
+        [
+            {
+                "name": "x",
+                "type": "table",
+                "axes": [{"feature": "x", "kind": "numeric", "edges": [2.0, 1.0]}],
+                "scores": [[0.0]] * 4,
+            }
+        ]
+    )
     with pytest.raises(SpecError, match="unsorted bin edges"):
         to_onnx(bad)
-    bad_cat = _spec([{"name": "c", "type": "table", "axes": [{"feature": "c", "kind": "categorical", "categories": [1, 2]}],
-                      "scores": [[0.0]] * 4}], numeric=(), categorical=("c",))
+    bad_cat = _spec(
+        [
+            {
+                "name": "c",
+                "type": "table",
+                "axes": [{"feature": "c", "kind": "categorical", "categories": [1, 2]}],
+                "scores": [[0.0]] * 4,
+            }
+        ],
+        numeric=(),
+        categorical=("c",),
+    )
     with pytest.raises(SpecError, match="non-string category 1"):
         to_onnx(bad_cat)
 
 
 def test_axis_kind_must_match_input_kind():
-    spec = _spec([{"name": "x", "type": "table", "axes": [{"feature": "x", "kind": "categorical", "categories": ["a"]}],
-                   "scores": [[0.0]] * 3}])
+    spec = _spec(
+        [
+            {
+                "name": "x",
+                "type": "table",
+                "axes": [{"feature": "x", "kind": "categorical", "categories": ["a"]}],
+                "scores": [[0.0]] * 3,
+            }
+        ]
+    )
     with pytest.raises(SpecError, match="treats 'x' as categorical"):
         to_onnx(spec)
 
@@ -173,7 +323,9 @@ def test_axis_kind_must_match_input_kind():
 # ----------------------------------------------------------------------------- hypothesis
 
 _finite = st.floats(-1e6, 1e6, allow_nan=False, width=64)
-_edge_value = st.one_of(_finite, st.sampled_from([0.0, 0.1, 1 / 3, 1e-40, -1e-40, 1e38, -1e38, 1e39, 3.4028235e38]))
+_edge_value = st.one_of(
+    _finite, st.sampled_from([0.0, 0.1, 1 / 3, 1e-40, -1e-40, 1e38, -1e38, 1e39, 3.4028235e38])
+)
 
 
 @st.composite
@@ -197,31 +349,64 @@ def additive_specs(draw):
 
     def axis(kind):
         if kind == "numeric":
-            return {"feature": draw(st.sampled_from(num)), "kind": "numeric", "edges": draw(edge_lists())}
+            return {
+                "feature": draw(st.sampled_from(num)),
+                "kind": "numeric",
+                "edges": draw(edge_lists()),
+            }
         cats = draw(st.lists(st.sampled_from(CATEGORY_POOL), max_size=5, unique=True))
         return {"feature": draw(st.sampled_from(cat)), "kind": "categorical", "categories": cats}
 
     kinds = (["numeric"] if num else []) + (["categorical"] if cat else [])
     terms = []
     for t in range(draw(st.integers(0, 5))):
-        choice = draw(st.sampled_from(["linear", "table1", "table2"] if num else ["table1", "table2"]))
+        choice = draw(
+            st.sampled_from(["linear", "table1", "table2"] if num else ["table1", "table2"])
+        )
         if choice == "linear":
             lo = draw(st.sampled_from([-np.inf, -1.0, -1e3]))
             hi = draw(st.sampled_from([np.inf, 1.0, 1e3]))
-            terms.append({"name": f"t{t}", "type": "linear", "feature": draw(st.sampled_from(num)),
-                          "coef": draw(st.lists(score, min_size=kp, max_size=kp)),
-                          "impute": draw(_finite), "clip": [lo, hi]})
+            terms.append(
+                {
+                    "name": f"t{t}",
+                    "type": "linear",
+                    "feature": draw(st.sampled_from(num)),
+                    "coef": draw(st.lists(score, min_size=kp, max_size=kp)),
+                    "impute": draw(_finite),
+                    "clip": [lo, hi],
+                }
+            )
             continue
         axes = [axis(draw(st.sampled_from(kinds))) for _ in range(1 if choice == "table1" else 2)]
-        shape = [len(a["edges"]) + 2 if a["kind"] == "numeric" else len(a["categories"]) + 2 for a in axes] + [kp]
+        shape = [
+            len(a["edges"]) + 2 if a["kind"] == "numeric" else len(a["categories"]) + 2
+            for a in axes
+        ] + [kp]
         flat = draw(st.lists(score, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
-        terms.append({"name": f"t{t}", "type": "table", "axes": axes, "scores": np.reshape(flat, shape).tolist()})
+        terms.append(
+            {
+                "name": f"t{t}",
+                "type": "table",
+                "axes": axes,
+                "scores": np.reshape(flat, shape).tolist(),
+            }
+        )
     classes = list(range(k)) if draw(st.booleans()) else [f"class {i}" for i in range(k)]
-    return _spec(terms, numeric=num, categorical=cat, link=link, classes=classes,
-                 intercept=draw(st.lists(score, min_size=kp, max_size=kp)))
+    return _spec(
+        terms,
+        numeric=num,
+        categorical=cat,
+        link=link,
+        classes=classes,
+        intercept=draw(st.lists(score, min_size=kp, max_size=kp)),
+    )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(spec=additive_specs(), seed=st.integers(0, 2**16))
 def test_random_additive_specs_match_reference(spec, seed):
     model = to_onnx(spec)

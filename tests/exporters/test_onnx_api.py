@@ -29,17 +29,36 @@ FORMAT = "distill2rules.spec/1"
 @pytest.fixture
 def spec():
     return {
-        "format": FORMAT, "kind": "additive", "model": "logreg", "classes": ["bad", "good"], "link": "logistic",
+        "format": FORMAT,
+        "kind": "additive",
+        "model": "logreg",
+        "classes": ["bad", "good"],
+        "link": "logistic",
         "inputs": {"numeric": ["income", "age"], "categorical": ["housing"]},
         "intercept": [-0.5],
         "terms": [
-            {"name": "income", "type": "linear", "feature": "income", "coef": [0.001], "impute": 1000.0,
-             "clip": [0.0, 1e5]},
-            {"name": "age", "type": "table", "axes": [{"feature": "age", "kind": "numeric", "edges": [25.0, 40.0]}],
-             "scores": [[0.0], [-0.4], [0.1], [0.3]]},
-            {"name": "housing", "type": "table",
-             "axes": [{"feature": "housing", "kind": "categorical", "categories": ["own", "rent"]}],
-             "scores": [[0.0], [0.5], [-0.2], [0.0]]},
+            {
+                "name": "income",
+                "type": "linear",
+                "feature": "income",
+                "coef": [0.001],
+                "impute": 1000.0,
+                "clip": [0.0, 1e5],
+            },
+            {
+                "name": "age",
+                "type": "table",
+                "axes": [{"feature": "age", "kind": "numeric", "edges": [25.0, 40.0]}],
+                "scores": [[0.0], [-0.4], [0.1], [0.3]],
+            },
+            {
+                "name": "housing",
+                "type": "table",
+                "axes": [
+                    {"feature": "housing", "kind": "categorical", "categories": ["own", "rent"]}
+                ],
+                "scores": [[0.0], [0.5], [-0.2], [0.0]],
+            },
         ],
         "meta": {"teacher": "lgbm"},
     }
@@ -48,7 +67,9 @@ def spec():
 def _session(model):
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
 
 
 def test_registry_has_onnx_and_refuses_silent_overwrite():
@@ -101,15 +122,28 @@ def test_inputs_outputs_and_metadata(spec):
 
 
 def test_feeds_from_dataframe_match_python_student(spec):
-    df = pd.DataFrame({"income": [50_000, None, 2e6, 10], "age": [30, 25, None, 80],
-                       "housing": ["own", None, "free", " rent "], "unused": [1, 2, 3, 4]})
+    df = pd.DataFrame(
+        {
+            "income": [50_000, None, 2e6, 10],
+            "age": [30, 25, None, 80],
+            "housing": ["own", None, "free", " rent "],
+            "unused": [1, 2, 3, 4],
+        }
+    )
     model = to_onnx(spec)
-    out = dict(zip(["probabilities", "label", "contributions"], _session(model).run(None, onnx_feeds(model, df))))
+    out = dict(
+        zip(
+            ["probabilities", "label", "contributions"],
+            _session(model).run(None, onnx_feeds(model, df)),
+        )
+    )
     ref = evaluate(spec, df)
     np.testing.assert_allclose(out["probabilities"], ref["probabilities"], atol=1e-6)
     np.testing.assert_array_equal(out["label"], ref["label"])
     np.testing.assert_allclose(out["contributions"], ref["contributions"][:, :, 0], atol=1e-6)
-    assert out["contributions"][3, 2] == np.float32(-0.2)  # " rent " is stripped to a known category
+    assert out["contributions"][3, 2] == np.float32(
+        -0.2
+    )  # " rent " is stripped to a known category
 
 
 def test_columns_mode_has_one_input_per_column_and_same_outputs(spec):
@@ -181,7 +215,9 @@ def test_exporters_import_only_numpy_and_onnx():
         "heavy = [m for m in ('torch', 'interpret', 'sklearn', 'lightgbm', 'shap', 'onnxruntime') if m in sys.modules]\n"
         "print(json.dumps([light, heavy]))\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     light, heavy = json.loads(res.stdout.strip().splitlines()[-1])
     assert light, "importing distill2rules.exporters must not import onnx"
     assert heavy == []
@@ -190,12 +226,26 @@ def test_exporters_import_only_numpy_and_onnx():
 def test_columns_mode_with_odd_column_names():
     names = ["numeric", "d2r_gather_1", "monthly income (€)"]
     spec = {
-        "format": FORMAT, "kind": "rule_list", "model": "rules", "classes": [0, 1],
+        "format": FORMAT,
+        "kind": "rule_list",
+        "model": "rules",
+        "classes": [0, 1],
         "inputs": {"numeric": names, "categorical": ["categorical"]},
-        "rules": [{"conditions": [{"feature": n, "op": ">", "value": 0.5, "missing": False}],
-                   "probabilities": [0.1 * i, 1 - 0.1 * i]} for i, n in enumerate(names)]
-        + [{"conditions": [{"feature": "categorical", "op": "in", "values": ["a"], "missing": True}],
-            "probabilities": [0.9, 0.1]}],
+        "rules": [
+            {
+                "conditions": [{"feature": n, "op": ">", "value": 0.5, "missing": False}],
+                "probabilities": [0.1 * i, 1 - 0.1 * i],
+            }
+            for i, n in enumerate(names)
+        ]
+        + [
+            {
+                "conditions": [
+                    {"feature": "categorical", "op": "in", "values": ["a"], "missing": True}
+                ],
+                "probabilities": [0.9, 0.1],
+            }
+        ],
         "default": {"probabilities": [0.5, 0.5]},
     }
     model = to_onnx(spec, inputs="columns")

@@ -13,22 +13,42 @@ FORMAT = "distill2rules.spec/1"
 
 
 def _additive(terms, intercept, *, numeric=("x",), categorical=("c",)):
-    return {"format": FORMAT, "kind": "additive", "model": "ebm", "classes": [0, 1],
-            "link": "logistic", "inputs": {"numeric": list(numeric), "categorical": list(categorical)},
-            "intercept": [intercept], "terms": terms}
+    return {
+        "format": FORMAT,
+        "kind": "additive",
+        "model": "ebm",
+        "classes": [0, 1],
+        "link": "logistic",
+        "inputs": {"numeric": list(numeric), "categorical": list(categorical)},
+        "intercept": [intercept],
+        "terms": terms,
+    }
 
 
 def _tables():
-    return [{"name": "x", "type": "table",
-             "axes": [{"feature": "x", "kind": "numeric", "edges": [0.0, 1.0]}],
-             "scores": [[0.0], [-0.5], [0.0], [0.5]]},
-            {"name": "c", "type": "table",
-             "axes": [{"feature": "c", "kind": "categorical", "categories": ["a", "b"]}],
-             "scores": [[0.0], [0.0], [0.25], [-0.25]]},
-            {"name": "x:c", "type": "table",
-             "axes": [{"feature": "x", "kind": "numeric", "edges": [0.5]},
-                      {"feature": "c", "kind": "categorical", "categories": ["a"]}],
-             "scores": [[[0.0], [0.1], [0.0]], [[0.2], [0.0], [0.3]], [[0.0], [-0.4], [0.0]]]}]
+    return [
+        {
+            "name": "x",
+            "type": "table",
+            "axes": [{"feature": "x", "kind": "numeric", "edges": [0.0, 1.0]}],
+            "scores": [[0.0], [-0.5], [0.0], [0.5]],
+        },
+        {
+            "name": "c",
+            "type": "table",
+            "axes": [{"feature": "c", "kind": "categorical", "categories": ["a", "b"]}],
+            "scores": [[0.0], [0.0], [0.25], [-0.25]],
+        },
+        {
+            "name": "x:c",
+            "type": "table",
+            "axes": [
+                {"feature": "x", "kind": "numeric", "edges": [0.5]},
+                {"feature": "c", "kind": "categorical", "categories": ["a"]},
+            ],
+            "scores": [[[0.0], [0.1], [0.0]], [[0.2], [0.0], [0.3]], [[0.0], [-0.4], [0.0]]],
+        },
+    ]
 
 
 def _run(model, numeric, categorical):
@@ -48,15 +68,30 @@ def test_logistic_tie_is_the_reference_label_threshold():
     assert float(round_down_f32(tie)) <= tie
 
 
-@pytest.mark.parametrize("intercept", [0.0, 1.1754943508222875e-38, 1e-17, 1e-16, 2e-16, 1e-9, -1e-9])
+@pytest.mark.parametrize(
+    "intercept", [0.0, 1.1754943508222875e-38, 1e-17, 1e-16, 2e-16, 1e-9, -1e-9]
+)
 def test_tiny_scores_get_the_reference_label(intercept):
     """Rows whose score is ~0: ``label`` is the float64 reference's first maximum, not ``s > 0``."""
     numeric = np.array([[np.nan], [0.7]], dtype=np.float32)  # every term contributes 0
     categorical = np.array([[""], ["zzz"]], dtype=object)
-    for spec in (_additive(_tables(), intercept),  # tree-only graph
-                 _additive(_tables() + [{"name": "lin", "type": "linear", "feature": "x",
-                                         "coef": [0.0], "impute": 0.0, "clip": [-1.0, 1.0]}],
-                           intercept)):  # table + linear graph (Gemm tail)
+    for spec in (
+        _additive(_tables(), intercept),  # tree-only graph
+        _additive(
+            _tables()
+            + [
+                {
+                    "name": "lin",
+                    "type": "linear",
+                    "feature": "x",
+                    "coef": [0.0],
+                    "impute": 0.0,
+                    "clip": [-1.0, 1.0],
+                }
+            ],
+            intercept,
+        ),
+    ):  # table + linear graph (Gemm tail)
         got = _run(to_onnx(spec), numeric, categorical)
         ref = evaluate(spec, numeric=numeric, categorical=categorical)
         np.testing.assert_array_equal(got["label"], ref["label"])
@@ -68,14 +103,25 @@ def test_node_budgets():
     ebm = to_onnx(_additive(_tables(), 0.3))
     assert len(ebm.graph.node) <= 7
     assert sum(n.op_type == "TreeEnsembleRegressor" for n in ebm.graph.node) == 1
-    rules = {"format": FORMAT, "kind": "rule_list", "model": "rules", "classes": ["n", "y"],
-             "inputs": {"numeric": ["x"], "categorical": ["c"]},
-             "rules": [{"conditions": [{"feature": "x", "op": ">", "value": 1.5, "missing": True},
-                                       {"feature": "x", "op": "<=", "value": 9.0, "missing": False},
-                                       {"feature": "c", "op": "in", "values": ["a"], "missing": False},
-                                       {"feature": "c", "op": "not_in", "values": ["b"], "missing": True}],
-                        "probabilities": [0.2, 0.8]}],
-             "default": {"probabilities": [0.9, 0.1]}}
+    rules = {
+        "format": FORMAT,
+        "kind": "rule_list",
+        "model": "rules",
+        "classes": ["n", "y"],
+        "inputs": {"numeric": ["x"], "categorical": ["c"]},
+        "rules": [
+            {
+                "conditions": [
+                    {"feature": "x", "op": ">", "value": 1.5, "missing": True},
+                    {"feature": "x", "op": "<=", "value": 9.0, "missing": False},
+                    {"feature": "c", "op": "in", "values": ["a"], "missing": False},
+                    {"feature": "c", "op": "not_in", "values": ["b"], "missing": True},
+                ],
+                "probabilities": [0.2, 0.8],
+            }
+        ],
+        "default": {"probabilities": [0.9, 0.1]},
+    }
     model = to_onnx(rules)
     assert len(model.graph.node) <= 6
     report = check_onnx_parity(model, rules, n_rows=2000)

@@ -35,8 +35,16 @@ def adult(tmp_path_factory):
     ds = load_dataset("adult")
     frame = ds.frame.sample(n=4000, random_state=0).reset_index(drop=True)
     path = tmp_path_factory.mktemp("adult_teacher") / "model.txt"
-    train_teacher("gbt", frame.drop(columns=[ds.target]), frame[ds.target], out=path, seed=0, n_estimators=40,
-                  n_jobs=1, progress=False)
+    train_teacher(
+        "gbt",
+        frame.drop(columns=[ds.target]),
+        frame[ds.target],
+        out=path,
+        seed=0,
+        n_estimators=40,
+        n_jobs=1,
+        progress=False,
+    )
     return path, frame, ds.target
 
 
@@ -51,15 +59,22 @@ def german(german_gbt):
 @pytest.mark.parametrize("student", list(FAST))
 @pytest.mark.parametrize("data", ["adult", "german"])
 def test_exported_onnx_matches_the_python_student(request, torch_one_thread, data, student):
+    from distill2rules.data import split_frame
     from distill2rules.exporters import to_onnx
     from distill2rules.exporters.onnx import check_onnx_parity, onnx_feeds
-
-    from distill2rules.data import split_frame
     from distill2rules.pipeline import distill
 
     teacher, frame, target = request.getfixturevalue(data)
-    res = distill(teacher, frame, target=target, student=student, seed=0, baseline=False, progress=False,
-                  student_params=FAST[student])
+    res = distill(
+        teacher,
+        frame,
+        target=target,
+        student=student,
+        seed=0,
+        baseline=False,
+        progress=False,
+        student_params=FAST[student],
+    )
     spec, est = res.spec, res.student
     model = to_onnx(spec)
 

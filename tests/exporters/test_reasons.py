@@ -8,11 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from distill2rules.errors import ConfigError
-from distill2rules.exporters.reasons import counterfactual, explain_rows, reasons_table, reasons_to_jsonl
-from distill2rules.spec import evaluate
-
 from hand_specs import (
     CHECKING,
     PURPOSE,
@@ -24,6 +19,15 @@ from hand_specs import (
     scorecard_spec,
     softmax_spec,
 )
+
+from distill2rules.errors import ConfigError
+from distill2rules.exporters.reasons import (
+    counterfactual,
+    explain_rows,
+    reasons_table,
+    reasons_to_jsonl,
+)
+from distill2rules.spec import evaluate
 
 
 def _decision(spec, row: dict) -> tuple[str, float]:
@@ -42,10 +46,17 @@ def _with(X: pd.DataFrame, i: int, feature: str, value) -> dict:
 
 
 def test_scorecard_reasons_rank_terms_by_distance_from_best_value():
-    rows = explain_rows(scorecard_spec(), applicants(), protected="none")  # age is protected by default
+    rows = explain_rows(
+        scorecard_spec(), applicants(), protected="none"
+    )  # age is protected by default
     r0 = rows[0]
     assert r0["decision"] == "bad" and r0["adverse"] and r0["adverse_class"] == "bad"
-    assert [r["term"] for r in r0["reasons"]] == ["checking_status", "duration", "credit_amount", "age"]
+    assert [r["term"] for r in r0["reasons"]] == [
+        "checking_status",
+        "duration",
+        "credit_amount",
+        "age",
+    ]
     assert [r["rank"] for r in r0["reasons"]] == [1, 2, 3, 4]
     impacts = [r["impact"] for r in r0["reasons"]]
     assert impacts == sorted(impacts, reverse=True)
@@ -53,21 +64,36 @@ def test_scorecard_reasons_rank_terms_by_distance_from_best_value():
     assert impacts[1] == pytest.approx(0.9 - (-0.5))  # duration >= 36 vs best duration < 12
     assert impacts[2] == pytest.approx(1e-4 * (9000 - 250))  # linear: best end of the clip range
     refs = {r["term"]: r["reference"] for r in r0["reasons"]}
-    assert refs == {"checking_status": "'no checking account'", "duration": "duration < 12",
-                    "credit_amount": "250", "age": "age ≥ 50"}
+    assert refs == {
+        "checking_status": "'no checking account'",
+        "duration": "duration < 12",
+        "credit_amount": "250",
+        "age": "age ≥ 50",
+    }
     first = r0["reasons"][0]
     assert first["value"] == "< 0 DM" and first["features"] == ["checking_status"]
-    assert "Checking" not in first["detail"] and "'< 0 DM'" in first["detail"] and "worse than reference" in first["detail"]
-    assert first["text"] == "checking_status: < 0 DM" and "log-odds" not in first["text"]  # applicant language
-    assert r0["reasons"][1]["text"] == "duration too high (36)" and r0["reasons"][1]["direction"] == "high"
+    assert (
+        "Checking" not in first["detail"]
+        and "'< 0 DM'" in first["detail"]
+        and "worse than reference" in first["detail"]
+    )
+    assert (
+        first["text"] == "checking_status: < 0 DM" and "log-odds" not in first["text"]
+    )  # applicant language
+    assert (
+        r0["reasons"][1]["text"] == "duration too high (36)"
+        and r0["reasons"][1]["direction"] == "high"
+    )
     assert first["points"] == pytest.approx(1.7 * 20 / np.log(2))
 
 
 def _brute_force_best(spec, term_index: int, k: int) -> float:
     """Min over every realistic value of the term's score toward class k, by evaluating rows."""
     grid = {
-        "checking_status": CHECKING, "purpose": PURPOSE,
-        "duration": [5, 12, 20, 24, 30, 36, 60], "age": [18, 25, 30, 35, 45, 50, 70],
+        "checking_status": CHECKING,
+        "purpose": PURPOSE,
+        "duration": [5, 12, 20, 24, 30, 36, 60],
+        "age": [18, 25, 30, 35, 45, 50, 70],
         "credit_amount": [0, 250, 1000, 18424, 50000],
     }
     cols = list(grid)
@@ -130,7 +156,9 @@ def test_pair_terms_name_both_features():
     pair = next(r for r in rows[0]["reasons"] if r["term"] == "job x hours")
     assert pair["features"] == ["job", "hours"]
     assert pair["value"] == {"job": "manager", "hours": 50.0}
-    assert pair["impact"] == pytest.approx(0.9 - (-0.5))  # best cell for class 1's opposite: clerk & hours >= 40
+    assert pair["impact"] == pytest.approx(
+        0.9 - (-0.5)
+    )  # best cell for class 1's opposite: clerk & hours >= 40
     assert "job = 'clerk' and hours ≥ 40" in pair["reference"]
 
 
@@ -171,7 +199,9 @@ def test_counterfactual_flips_the_decision_with_the_smallest_change():
         assert alt["distance"] >= cf["distance"]
         assert _decision(spec, _with(X, 1, alt["feature"], alt["to"]))[0] == "good"
     alts = {a["feature"]: a for a in cf["alternatives"]}
-    assert alts["duration"]["to"] == 23  # whole months for a whole-month applicant, below the 24 edge
+    assert (
+        alts["duration"]["to"] == 23
+    )  # whole months for a whole-month applicant, below the 24 edge
     assert alts["age"]["to"] > alts["age"]["from"]  # monotone -1 on p(bad): only older helps
     assert "If credit_amount were" in cf["text"]
 
@@ -187,7 +217,9 @@ def test_counterfactual_respects_immutable_and_returns_none_for_approved_rows():
         counterfactual(spec, X.iloc[[1]], immutable=["salary"])
 
 
-@pytest.mark.parametrize(("monotone", "expect_up"), [(None, False), ({"income": 1}, True), ({"income": -1}, False)])
+@pytest.mark.parametrize(
+    ("monotone", "expect_up"), [(None, False), ({"income": 1}, True), ({"income": -1}, False)]
+)
 def test_counterfactual_moves_only_in_the_monotone_direction(monotone, expect_up):
     spec = monotone_spec(monotone)
     row = {"income": 22.0}
@@ -202,8 +234,16 @@ def test_counterfactual_moves_only_in_the_monotone_direction(monotone, expect_up
 def test_counterfactual_on_an_unclipped_linear_term():
     spec = monotone_spec(None)
     spec["inputs"]["numeric"].append("debt")
-    spec["terms"].append({"name": "debt", "type": "linear", "feature": "debt", "coef": [-0.1], "impute": 0.0,
-                          "clip": [None, None]})
+    spec["terms"].append(
+        {
+            "name": "debt",
+            "type": "linear",
+            "feature": "debt",
+            "coef": [-0.1],
+            "impute": 0.0,
+            "clip": [None, None],
+        }
+    )
     row = {"income": 35.0, "debt": 12.5}  # score 1.0 - 1.25 < 0: bad; debt must fall below 10
     cf = counterfactual(spec, row)
     assert cf["feature"] == "debt" and 9.0 <= cf["to"] < 10.0
@@ -216,22 +256,35 @@ def test_counterfactual_on_an_unclipped_linear_term():
 
 def test_rule_list_reasons_are_the_fired_rule_with_applicant_values():
     spec = rule_list_spec()
-    X = pd.DataFrame({"checking_status": ["< 0 DM", ">= 200 DM", None, ">= 200 DM"],
-                      "duration": [36, 10, 30, 18], "credit_amount": [1000, 20000, np.nan, 500],
-                      "purpose": ["car", "car", "education", "car"]})
+    X = pd.DataFrame(
+        {
+            "checking_status": ["< 0 DM", ">= 200 DM", None, ">= 200 DM"],
+            "duration": [36, 10, 30, 18],
+            "credit_amount": [1000, 20000, np.nan, 500],
+            "purpose": ["car", "car", "education", "car"],
+        }
+    )
     out = evaluate(spec, X)
     rows = explain_rows(spec, X)
     assert [r["rule"]["index"] for r in rows] == out["rule"].tolist() == [0, 1, 1, 3]
     r0 = rows[0]
     assert r0["rule"]["name"] == "R1" and r0["rule"]["probability"] == pytest.approx(0.71)
-    assert r0["rule"]["text"] == ("IF checking_status in {< 0 DM, 0 <= X < 200 DM} AND duration > 24 "
-                                  "THEN bad (p = 0.71, support 83)")
+    assert r0["rule"]["text"] == (
+        "IF checking_status in {< 0 DM, 0 <= X < 200 DM} AND duration > 24 "
+        "THEN bad (p = 0.71, support 83)"
+    )
     assert [r["detail"] for r in r0["reasons"]] == [
-        "checking_status = '< 0 DM', which is one of {< 0 DM, 0 <= X < 200 DM}", "duration = 36 > 24"]
-    assert [r["text"] for r in r0["reasons"]] == ["checking_status: < 0 DM", "duration too high (36)"]
+        "checking_status = '< 0 DM', which is one of {< 0 DM, 0 <= X < 200 DM}",
+        "duration = 36 > 24",
+    ]
+    assert [r["text"] for r in r0["reasons"]] == [
+        "checking_status: < 0 DM",
+        "duration too high (36)",
+    ]
     assert "counts as meeting" in rows[2]["reasons"][0]["detail"]  # missing amount, missing=True
     assert rows[1]["rule"]["skipped"][0]["failed"] == (
-        "checking_status = '>= 200 DM', which is not one of {< 0 DM, 0 <= X < 200 DM}")
+        "checking_status = '>= 200 DM', which is not one of {< 0 DM, 0 <= X < 200 DM}"
+    )
     default = rows[3]
     assert default["rule"]["is_default"] and default["decision"] == "good"
     # an approval by the default rule: the nearest rules that would have declined, never rules
@@ -262,7 +315,9 @@ def test_mlp_reasons_are_approximate_occlusion():
     assert "approximate" in r0["reasons"][0]["detail"]
     r1 = rows[1]
     assert r1["decision"] == "no" and r1["adverse"]
-    assert r1["reasons"][0]["term"] == "a" and r1["reasons"][0]["impact"] == pytest.approx(4.0, rel=1e-6)
+    assert r1["reasons"][0]["term"] == "a" and r1["reasons"][0]["impact"] == pytest.approx(
+        4.0, rel=1e-6
+    )
     cf = r1["counterfactual"]
     assert cf is not None and _decision(spec, _with(X, 1, cf["feature"], cf["to"]))[0] == "yes"
 
@@ -281,8 +336,9 @@ def test_jsonl_and_table():
     assert table.splitlines()[0].split() == ["row", "decision", "p", "#", "reason"]
     assert "counterfactual: If credit_amount were" in table
     assert "log-odds" not in table  # the table shows the applicant-facing text
-    assert sum("worse than reference" in x["detail"] for r in rows if r["adverse"] for x in r["reasons"]) == \
-        sum(len(r["reasons"]) for r in rows if r["adverse"])
+    assert sum(
+        "worse than reference" in x["detail"] for r in rows if r["adverse"] for x in r["reasons"]
+    ) == sum(len(r["reasons"]) for r in rows if r["adverse"])
 
 
 def test_bad_arguments_raise_clear_errors():
@@ -307,8 +363,16 @@ def test_adverse_class_defaults():
     spec2["classes"] = ["A", "B"]  # no negative-sounding label: ask for one
     with pytest.raises(ConfigError, match="--adverse-class"):
         explain_rows(spec2, pd.DataFrame({"income": [5.0]}))
-    assert explain_rows(spec2, pd.DataFrame({"income": [5.0]}), adverse_class="A")[0]["adverse_class"] == "A"
-    for classes, adverse in (([0, 1], 1), ([False, True], True), (["no", "yes"], "no"), (["1", "0"], "1")):
+    assert (
+        explain_rows(spec2, pd.DataFrame({"income": [5.0]}), adverse_class="A")[0]["adverse_class"]
+        == "A"
+    )
+    for classes, adverse in (
+        ([0, 1], 1),
+        ([False, True], True),
+        (["no", "yes"], "no"),
+        (["1", "0"], "1"),
+    ):
         spec2["classes"] = classes
         assert explain_rows(spec2, pd.DataFrame({"income": [5.0]}))[0]["adverse_class"] == adverse
 
@@ -339,21 +403,36 @@ def test_reason_contributions_match_onnx_outputs(make):
     if make is scorecard_spec:
         X = applicants()
     elif make is softmax_spec:
-        X = pd.DataFrame({"x": [-1.0, 0.5, 2.0, np.nan], "z": [0.0, 1.0, 3.0, 9.0], "c": ["a", "b", None, "zz"]})
+        X = pd.DataFrame(
+            {"x": [-1.0, 0.5, 2.0, np.nan], "z": [0.0, 1.0, 3.0, 9.0], "c": ["a", "b", None, "zz"]}
+        )
     else:
-        X = pd.DataFrame({"age": [20.0, 45.0, 90.0], "hours": [50.0, 30.0, np.nan], "job": ["manager", "clerk", "x"]})
+        X = pd.DataFrame(
+            {
+                "age": [20.0, 45.0, 90.0],
+                "hours": [50.0, 30.0, np.nan],
+                "job": ["manager", "clerk", "x"],
+            }
+        )
     run = _onnx_session(spec)
     onnx_out = run(X)
     rows = explain_rows(spec, X, counterfactuals=False, top=50)
     np.testing.assert_array_equal([r["decision_index"] for r in rows], onnx_out["label"])
-    np.testing.assert_allclose([r["contributions"] for r in rows], onnx_out["contributions"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        [r["contributions"] for r in rows], onnx_out["contributions"], rtol=1e-6, atol=1e-6
+    )
 
 
 def test_fired_rule_matches_onnx_rule_output():
     spec = rule_list_spec()
-    X = pd.DataFrame({"checking_status": ["< 0 DM", ">= 200 DM", None, ">= 200 DM", "0 <= X < 200 DM"],
-                      "duration": [36, 10, 30, 18, 12.5], "credit_amount": [1000, 20000, np.nan, 500, 100],
-                      "purpose": ["car", "car", "education", "car", "education"]})
+    X = pd.DataFrame(
+        {
+            "checking_status": ["< 0 DM", ">= 200 DM", None, ">= 200 DM", "0 <= X < 200 DM"],
+            "duration": [36, 10, 30, 18, 12.5],
+            "credit_amount": [1000, 20000, np.nan, 500, 100],
+            "purpose": ["car", "car", "education", "car", "education"],
+        }
+    )
     run = _onnx_session(spec)
     onnx_out = run(X)
     rows = explain_rows(spec, X, counterfactuals=False)

@@ -10,15 +10,27 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hand_specs import (
+    applicants,
+    ebm_spec,
+    mlp_spec,
+    monotone_spec,
+    rule_list_spec,
+    scorecard_spec,
+    softmax_spec,
+)
 
 from distill2rules.exporters.reasons import explain_rows
 from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard, write_rulecard
 from distill2rules.spec import evaluate
 
-from hand_specs import applicants, ebm_spec, mlp_spec, monotone_spec, rule_list_spec, scorecard_spec, softmax_spec
-
-METRICS = {"test": {"student": {"accuracy": 0.74, "roc_auc": 0.781, "fidelity": 0.93}, "teacher": {"accuracy": 0.76},
-                    "n_rows": 150}}
+METRICS = {
+    "test": {
+        "student": {"accuracy": 0.74, "roc_auc": 0.781, "fidelity": 0.93},
+        "teacher": {"accuracy": 0.76},
+        "n_rows": 150,
+    }
+}
 PPL = 20 / math.log(2)  # points per unit of log-odds
 
 
@@ -34,8 +46,11 @@ def _row_points(section: dict, row: pd.Series) -> float:
         elif feat["type"] == "categories":
             total += next(r["points"] for r in feat["rows"] if r["value"] == v)
         else:
-            total += next(r["points"] for r in feat["rows"] if r["lo"] is not None
-                          and float(r["lo"]) <= v < float(r["hi"]))
+            total += next(
+                r["points"]
+                for r in feat["rows"]
+                if r["lo"] is not None and float(r["lo"]) <= v < float(r["hi"])
+            )
     return total
 
 
@@ -52,7 +67,9 @@ def test_scorecard_points_follow_the_stated_scaling():
     assert pts["< 0 DM"] == pytest.approx(-0.9 * PPL)
     # features ranked by their points range
     ranges = [f["range"] for f in sec["features"]]
-    assert ranges == sorted(ranges, reverse=True) and sec["features"][0]["term"] == "checking_status"
+    assert (
+        ranges == sorted(ranges, reverse=True) and sec["features"][0]["term"] == "checking_status"
+    )
     # adding the card's points reproduces the model (and the reason codes' total)
     X = applicants().iloc[:3]
     scores = evaluate(spec, X)["scores"][:, 0]
@@ -66,23 +83,33 @@ def test_scorecard_points_follow_the_stated_scaling():
 
 def test_scorecard_markdown_reads_like_a_scorecard():
     md = render_markdown(rulecard(scorecard_spec(), metrics=METRICS))
-    assert "A total of 600 means even odds (1:1) of 'good'; every 20 more points double those odds" in md
+    assert (
+        "A total of 600 means even odds (1:1) of 'good'; every 20 more points double those odds"
+        in md
+    )
     assert "| Base points | 628.9 |" in md
     assert "| no checking account | +23.1 |  |" in md
     assert "| 24 ≤ duration < 36 | -11.5 |  |" in md
     assert "-0.0029 points per unit of credit_amount, values clipped to [250, 18424]" in md
-    assert "| credit_amount = 2300 | -6.6 |  |" in md  # a representative value from the term's display quantiles
+    assert (
+        "| credit_amount = 2300 | -6.6 |  |" in md
+    )  # a representative value from the term's display quantiles
     assert "| **Fidelity (agreement with the teacher, test)** | 93.0 % |" in md
     assert "Retention (student / teacher accuracy, computed)** | 97.4 %" in md
     assert "| **Teacher fingerprint** | sha256:abc123 |" in md and "| **Temperature τ** | 3 |" in md
-    assert "age (-1): the probability of 'bad' never increases as age increases (holds in the model)" in md
+    assert (
+        "age (-1): the probability of 'bad' never increases as age increases (holds in the model)"
+        in md
+    )
     assert "- Not validated for business loans over 20,000 DM." in md  # meta limits first
     assert "clipped at the training range: credit_amount to [250, 18424]" in md
     assert "a test split of 150 rows of the given data" in md
 
 
 def test_provenance_argument_overrides_meta_and_unknown_keys_are_kept():
-    card = rulecard(scorecard_spec(), provenance={"temperature": 4, "data": {"n_rows": 800}, "git": "abc"})
+    card = rulecard(
+        scorecard_spec(), provenance={"temperature": 4, "data": {"n_rows": 800}, "git": "abc"}
+    )
     prov = {p["name"]: p["value"] for p in card["provenance"]}
     assert prov["Temperature τ"] == "4" and prov["Rows"] in ("1000", "800") and prov["git"] == "abc"
     assert card["metrics"] == [] and "metrics_all" not in card
@@ -91,18 +118,28 @@ def test_provenance_argument_overrides_meta_and_unknown_keys_are_kept():
 
 def test_metrics_are_read_from_fit_metrics_fields():
     # FitMetrics fields, not guesses among key names: a top-level "fidelity" is not fit's test fidelity
-    card = rulecard(scorecard_spec(), metrics={"fidelity": 0.9, "weird": {"nested": [1, 2]}, "test": None})
+    card = rulecard(
+        scorecard_spec(), metrics={"fidelity": 0.9, "weird": {"nested": [1, 2]}, "test": None}
+    )
     assert card["metrics"] == [] and card["metrics_all"]["fidelity"] == 0.9
     card = rulecard(scorecard_spec(), metrics={"test": {"student": {"fidelity": 0.9}}})
     assert [(m["name"], m["text"]) for m in card["metrics"]] == [("fidelity", "90.0 %")]
-    card = rulecard(scorecard_spec(), metrics={"test": {"student": {"accuracy": 0.8, "retention": 0.95}}})
+    card = rulecard(
+        scorecard_spec(), metrics={"test": {"student": {"accuracy": 0.8, "retention": 0.95}}}
+    )
     assert {m["name"]: m["value"] for m in card["metrics"]} == {"accuracy": 0.8, "retention": 0.95}
 
 
 def test_violated_monotone_constraint_is_flagged():
     card = rulecard(monotone_spec({"income": 1}))
-    assert card["monotone"] == [{"feature": "income", "direction": 1, "holds": False,
-                                 "text": "the probability of 'good' never decreases as income increases"}]
+    assert card["monotone"] == [
+        {
+            "feature": "income",
+            "direction": 1,
+            "holds": False,
+            "text": "the probability of 'good' never decreases as income increases",
+        }
+    ]
     assert "VIOLATED in the model" in render_markdown(card)
 
 
@@ -122,9 +159,14 @@ def test_ebm_card_has_score_tables_and_ranked_interactions():
     age_md = md.split("### age")[1].split("###")[0]
     n_rows = sum(1 for line in age_md.splitlines() if line.startswith("| ") and "value" not in line)
     assert n_rows <= 17  # condensed: missing + at most 16 ranges
-    assert "| age < 21.1 |" in age_md and "age ≥ 78.45" in age_md  # the condensed ranges still cover everything
+    assert (
+        "| age < 21.1 |" in age_md and "age ≥ 78.45" in age_md
+    )  # the condensed ranges still cover everything
     grid = sec["interactions"][1]["grid"]
-    assert grid["rows"] == ["age < 30", "30 ≤ age < 50", "age ≥ 50"] and grid["cols"] == ["hours < 40", "hours ≥ 40"]
+    assert grid["rows"] == ["age < 30", "30 ≤ age < 50", "age ≥ 50"] and grid["cols"] == [
+        "hours < 40",
+        "hours ≥ 40",
+    ]
     assert np.allclose(grid["scores"], np.asarray(spec["terms"][3]["scores"])[1:, 1:, 0])
 
 
@@ -172,7 +214,7 @@ def test_html_is_self_contained_and_json_round_trips(make):
     assert render_markdown(back) == render_markdown(card)
     page = render_html(card)
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
-    assert not re.search(r"\b(src|href)\s*=", page, flags=re.I)
+    assert not re.search(r"\b(src|href)\s*=", page, flags=re.IGNORECASE)
     assert not re.search(r"https?://", page)
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert page.count("<table") == page.count("</table>") > 0

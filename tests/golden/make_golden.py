@@ -43,10 +43,18 @@ def cases() -> Iterator[tuple[str, str]]:
 
 def _cli(*args: str, cwd: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    proc = subprocess.run([sys.executable, "-m", "distill2rules", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "distill2rules", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
-        raise RuntimeError(f"distill2rules {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"distill2rules {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}"
+        )
 
 
 def make_inputs() -> None:
@@ -62,15 +70,45 @@ def make_inputs() -> None:
         if rows is not None:
             frame = frame.sample(n=rows, random_state=0).reset_index(drop=True)
         frame.to_csv(data, index=False)
-        _cli("teacher", "train", "--kind", "gbt", "--data", data.name, "--target", target, "--seed", "0",
-             "--out", teacher.name, "-q", cwd=data.parent)
+        _cli(
+            "teacher",
+            "train",
+            "--kind",
+            "gbt",
+            "--data",
+            data.name,
+            "--target",
+            target,
+            "--seed",
+            "0",
+            "--out",
+            teacher.name,
+            "-q",
+            cwd=data.parent,
+        )
 
 
 def fit_case(ds: str, student: str, out: Path) -> Path:
     """Fit one golden case into ``out`` (run from the dataset folder: paths in the manifest stay relative)."""
     _, target, _, extra = DATASETS[ds]
-    _cli("fit", "--teacher", "teacher.txt", "--data", "data.csv", "--target", target, "--student", student,
-         "--seed", "0", *extra, "--out", str(out), "-q", cwd=HERE / ds)
+    _cli(
+        "fit",
+        "--teacher",
+        "teacher.txt",
+        "--data",
+        "data.csv",
+        "--target",
+        target,
+        "--student",
+        student,
+        "--seed",
+        "0",
+        *extra,
+        "--out",
+        str(out),
+        "-q",
+        cwd=HERE / ds,
+    )
     return out
 
 
@@ -90,7 +128,11 @@ def regenerate() -> None:
 
 def compare(ds: str, student: str, art: Path) -> list[str]:
     """Names of the golden files that differ from the fitted artifact ``art``."""
-    return [name for name in FILES if (art / name).read_bytes() != (HERE / ds / student / name).read_bytes()]
+    return [
+        name
+        for name in FILES
+        if (art / name).read_bytes() != (HERE / ds / student / name).read_bytes()
+    ]
 
 
 def check() -> int:
@@ -100,7 +142,9 @@ def check() -> int:
         for (ds, student), job in jobs.items():
             diff = compare(ds, student, job.result())
             bad += bool(diff)
-            print(f"{ds:14s} {student:10s} {'DIFFERS: ' + ', '.join(diff) if diff else 'identical'}")
+            print(
+                f"{ds:14s} {student:10s} {'DIFFERS: ' + ', '.join(diff) if diff else 'identical'}"
+            )
     return 1 if bad else 0
 
 

@@ -22,5 +22,7 @@ _spec.loader.exec_module(golden)
 def test_fit_matches_golden_files(dataset: str, student: str, tmp_path: Path) -> None:
     art = golden.fit_case(dataset, student, tmp_path / "art")
     differ = golden.compare(dataset, student, art)
-    assert not differ, (f"{dataset}/{student}: {', '.join(differ)} changed. If the change is intended, "
-                        "regenerate with `python tests/golden/make_golden.py` and say so in the commit.")
+    assert not differ, (
+        f"{dataset}/{student}: {', '.join(differ)} changed. If the change is intended, "
+        "regenerate with `python tests/golden/make_golden.py` and say so in the commit."
+    )

@@ -21,12 +21,14 @@ from distill2rules.kd.multistage import parse_assistant, spec_logits
 def frame():
     rng = np.random.default_rng(0)
     n = 300
-    X = pd.DataFrame({
-        "age": rng.integers(18, 80, n),  # int64, no missing
-        "income": rng.lognormal(10, 1, n),
-        "job": rng.choice(["clerk", "nurse", "pilot"], n).astype(object),
-        "owner": rng.random(n) < 0.3,
-    })
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),  # int64, no missing
+            "income": rng.lognormal(10, 1, n),
+            "job": rng.choice(["clerk", "nurse", "pilot"], n).astype(object),
+            "owner": rng.random(n) < 0.3,
+        }
+    )
     X.loc[::10, "income"] = np.nan
     X.loc[::15, "job"] = None
     return X
@@ -70,10 +72,18 @@ def test_bad_augment_counts(bad):
 
 
 def test_parse_augment():
-    assert parse_augment("auto") == AugmentRequest(auto=True) and parse_augment("AUTO").candidates(100) == [0, 500, 2000]
-    assert parse_augment("auto").candidates(50_000) == [0, 200_000, 250_000][:2]  # capped at MAX_AUTO_ROWS
+    assert parse_augment("auto") == AugmentRequest(auto=True) and parse_augment("AUTO").candidates(
+        100
+    ) == [0, 500, 2000]
+    assert (
+        parse_augment("auto").candidates(50_000) == [0, 200_000, 250_000][:2]
+    )  # capped at MAX_AUTO_ROWS
     assert parse_augment("5x").n_rows(300) == 1500 and parse_augment(" 0.5X ").n_rows(300) == 150
-    assert parse_augment("250").n_rows(10) == 250 and parse_augment(0).rows == 0 and not parse_augment(None)
+    assert (
+        parse_augment("250").n_rows(10) == 250
+        and parse_augment(0).rows == 0
+        and not parse_augment(None)
+    )
     for bad in ("-2x", "manyx", "nanx"):
         with pytest.raises(ConfigError, match="multiplier"):
             parse_augment(bad)
@@ -86,28 +96,39 @@ def test_default_samplers_stay_on_the_data():
     columns get 0.3-sd noise; categories rarely change; missing and special values are kept."""
     rng = np.random.default_rng(1)
     n = 400
-    X = pd.DataFrame({
-        "pay_status": rng.choice([-2, -1, 0, 2, 3, 5], n),  # ordinal codes with gaps; -2 is special
-        "amount": rng.normal(1000, 200, n),
-        "grade": rng.choice(["A", "B", "C"], n).astype(object),
-    })
+    X = pd.DataFrame(
+        {
+            "pay_status": rng.choice(
+                [-2, -1, 0, 2, 3, 5], n
+            ),  # ordinal codes with gaps; -2 is special
+            "amount": rng.normal(1000, 200, n),
+            "grade": rng.choice(["A", "B", "C"], n).astype(object),
+        }
+    )
     X.loc[::20, "amount"] = np.nan
     syn = synthesize(X, 4000, random_state=0, special={"pay_status": [-2]})
     out, a = syn.frame, syn.method
     assert syn.counts()["marginal"] == 0 and syn.counts()["jitter"] == syn.counts()["mixup"] == 2000
-    assert set(out["pay_status"]) <= {-2, -1, 0, 2, 3, 5} and out["pay_status"].dtype == X["pay_status"].dtype
+    assert (
+        set(out["pay_status"]) <= {-2, -1, 0, 2, 3, 5}
+        and out["pay_status"].dtype == X["pay_status"].dtype
+    )
     # nearest rows of each synthetic row (by amount and status) are close: none far off the data
     sd = X["amount"].std()
     amt = out["amount"].dropna().to_numpy()
     nearest = np.min(np.abs(amt[:, None] - X["amount"].dropna().to_numpy()[None, :]), axis=1)
     assert np.quantile(nearest, 0.99) < 0.5 * sd
-    assert 0.02 < out["amount"].isna().mean() < 0.09  # missing kept (5 % of the rows), never created
+    assert (
+        0.02 < out["amount"].isna().mean() < 0.09
+    )  # missing kept (5 % of the rows), never created
     changed = out["grade"][a == 0].value_counts(normalize=True)
     assert set(changed.index) <= {"A", "B", "C"}
 
 
 def test_special_values_are_neither_moved_nor_produced():
-    X = pd.DataFrame({"months": np.r_[np.full(50, 999), np.arange(150) % 30], "x": np.arange(200.0)})
+    X = pd.DataFrame(
+        {"months": np.r_[np.full(50, 999), np.arange(150) % 30], "x": np.arange(200.0)}
+    )
     out = synthesize(X, 3000, random_state=0, special={"months": [999]}).frame
     share = (out["months"] == 999).mean()
     assert 0.15 < share < 0.35  # a quarter of the rows: copied, not jittered towards 0..29
@@ -128,7 +149,10 @@ def test_synthesize_refuses_empty_tables():
 def test_parse_assistant():
     a = parse_assistant("mlp:128-64")
     assert a.kind == "mlp" and a.params == {"hidden": (128, 64)}
-    assert parse_assistant("ebm:interactions=0,outer_bags=1").params == {"interactions": 0, "outer_bags": 1}
+    assert parse_assistant("ebm:interactions=0,outer_bags=1").params == {
+        "interactions": 0,
+        "outer_bags": 1,
+    }
     assert parse_assistant("tree").params == {}
     with pytest.raises(ConfigError, match="unknown assistant kind 'forest'"):
         parse_assistant("forest:10")
@@ -139,7 +163,13 @@ def test_parse_assistant():
 
 
 def test_spec_logits_of_a_logistic_spec():
-    spec = {"kind": "additive", "link": "logistic", "classes": [0, 1], "intercept": [0.5], "terms": [],
-            "inputs": {"numeric": ["a"], "categorical": []}}
+    spec = {
+        "kind": "additive",
+        "link": "logistic",
+        "classes": [0, 1],
+        "intercept": [0.5],
+        "terms": [],
+        "inputs": {"numeric": ["a"], "categorical": []},
+    }
     z = spec_logits(spec, pd.DataFrame({"a": [1.0, 2.0]}))
     assert np.allclose(z, [[0.0, 0.5], [0.0, 0.5]])

@@ -13,7 +13,9 @@ import pytest
 
 from distill2rules.errors import ConfigError
 
-pytestmark = pytest.mark.skipif(not os.environ.get("DISTILL2RULES_DATA"), reason="needs DISTILL2RULES_DATA (german_credit)")
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("DISTILL2RULES_DATA"), reason="needs DISTILL2RULES_DATA (german_credit)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +32,19 @@ def teacher(tmp_path_factory):
         if X[c].dtype == object or str(X[c].dtype).startswith("str"):
             X[c] = pd.Categorical(X[c].astype(object))
     y = (train[ds.target].astype(str) == "good").astype(int)  # classes sorted: bad, good
-    booster = lgb.train({"objective": "binary", "num_leaves": 8, "learning_rate": 0.1, "verbose": -1, "seed": 0,
-                         "num_threads": 1, "deterministic": True}, lgb.Dataset(X, y), num_boost_round=40)
+    booster = lgb.train(
+        {
+            "objective": "binary",
+            "num_leaves": 8,
+            "learning_rate": 0.1,
+            "verbose": -1,
+            "seed": 0,
+            "num_threads": 1,
+            "deterministic": True,
+        },
+        lgb.Dataset(X, y),
+        num_boost_round=40,
+    )
     path = tmp_path_factory.mktemp("teacher") / "model.txt"
     booster.save_model(str(path))
     return path
@@ -44,13 +57,17 @@ def _distill(teacher, **kw):
 
 
 def test_augment_records_its_effect(teacher):
-    res = _distill(teacher, student="rules", augment=400, baseline=False, student_params={"max_rules": 5})
+    res = _distill(
+        teacher, student="rules", augment=400, baseline=False, student_params={"max_rules": 5}
+    )
     aug = res.metrics["augment"]
     assert aug["rows"] == 400 and sum(aug["methods"].values()) == 400
     for split in ("val", "test"):
         for which in ("with", "without"):
             assert 0.5 < aug["effect"][split][which]["fidelity"] <= 1.0
-    assert res.metrics["test"]["student"]["fidelity"] == pytest.approx(aug["effect"]["test"]["with"]["fidelity"])
+    assert res.metrics["test"]["student"]["fidelity"] == pytest.approx(
+        aug["effect"]["test"]["with"]["fidelity"]
+    )
 
 
 def test_augment_auto_picks_the_multiplier_on_validation_fidelity(teacher):
@@ -58,19 +75,32 @@ def test_augment_auto_picks_the_multiplier_on_validation_fidelity(teacher):
     aug = res.metrics["augment"]
     n_train = res.metrics["split_sizes"]["train"]
     grid = aug["auto"]["grid"]
-    assert [g["rows"] for g in grid] == [0, 5 * n_train, 20 * n_train] and aug["rows"] == 20 * n_train
+    assert [g["rows"] for g in grid] == [0, 5 * n_train, 20 * n_train] and aug[
+        "rows"
+    ] == 20 * n_train
     chosen = [g for g in grid if g["chosen"]]
-    assert len(chosen) == 1 and chosen[0]["val_fidelity"] >= max(g["val_fidelity"] for g in grid) - 0.001
+    assert (
+        len(chosen) == 1
+        and chosen[0]["val_fidelity"] >= max(g["val_fidelity"] for g in grid) - 0.001
+    )
     assert res.metrics["val"]["student"]["fidelity"] == pytest.approx(chosen[0]["val_fidelity"])
     assert res.metrics["val"]["n_rows"] == res.metrics["split_sizes"]["val"]  # real rows only
     assert aug["methods"]["marginal"] == 0 and aug["requested"] == "auto"
     assert set(aug["effect"]) == {"val", "test"}
-    assert res.metrics["temperature"] == 0.0 and res.metrics["temperature_source"] == "default for logreg"
+    assert (
+        res.metrics["temperature"] == 0.0
+        and res.metrics["temperature_source"] == "default for logreg"
+    )
 
 
 def test_assistant_is_a_middle_stage(teacher, torch_one_thread):
-    res = _distill(teacher, student="tree", assistant="mlp:16-8", student_params={"max_depth": 3},
-                   baseline=False)
+    res = _distill(
+        teacher,
+        student="tree",
+        assistant="mlp:16-8",
+        student_params={"max_depth": 3},
+        baseline=False,
+    )
     a = res.metrics["assistant"]
     assert a["kind"] == "mlp" and a["size"]["layers"] == [16, 8, 1]
     assert a["fidelity_to_teacher"]["val"] > 0.75
@@ -78,21 +108,37 @@ def test_assistant_is_a_middle_stage(teacher, torch_one_thread):
 
 
 def test_temperature_and_alpha_auto(teacher):
-    res = _distill(teacher, student="tree", temperature="auto", alpha="auto", student_params={"max_depth": 3},
-                   baseline=False)
+    res = _distill(
+        teacher,
+        student="tree",
+        temperature="auto",
+        alpha="auto",
+        student_params={"max_depth": 3},
+        baseline=False,
+    )
     tuned = res.metrics["autotune"]
-    assert tuned["searched"] == ["temperature", "alpha"] and len(tuned["grid"]) == 12  # τ ∈ {0, 1, 2, 4} × 3 α
+    assert (
+        tuned["searched"] == ["temperature", "alpha"] and len(tuned["grid"]) == 12
+    )  # τ ∈ {0, 1, 2, 4} × 3 α
     chosen = [g for g in tuned["grid"] if g["chosen"]]
     assert len(chosen) == 1
     best = max(g["val_fidelity"] for g in tuned["grid"])
     assert chosen[0]["val_fidelity"] >= best - tuned["tie_tolerance"]
-    assert (res.metrics["temperature"], res.metrics["alpha"]) == (chosen[0]["temperature"], chosen[0]["alpha"])
+    assert (res.metrics["temperature"], res.metrics["alpha"]) == (
+        chosen[0]["temperature"],
+        chosen[0]["alpha"],
+    )
     assert res.spec["meta"]["temperature"] == chosen[0]["temperature"]
 
 
 def test_mlp_student_gets_the_exact_loss_and_autotuned_temperature(teacher, torch_one_thread):
-    res = _distill(teacher, student="mlp", temperature="auto", student_params={"hidden": [8], "epochs": 10},
-                   baseline=False)
+    res = _distill(
+        teacher,
+        student="mlp",
+        temperature="auto",
+        student_params={"hidden": [8], "epochs": 10},
+        baseline=False,
+    )
     assert res.spec["meta"]["loss"] == "kd"
     assert res.spec["meta"]["temperature"] == res.metrics["temperature"] in (0.0, 1.0, 2.0, 4.0)
 
@@ -121,27 +167,100 @@ def test_cli_fit_with_the_new_options(teacher, tmp_path, capsys):
             main([str(a) for a in args])
         return exc.value.code, capsys.readouterr()
 
-    code, cap = run("fit", "--teacher", teacher, "--data", "german_credit", "--out", tmp_path / "sizes", "--student", "tree",
-                    "--sizes", "2,3", "--json", "--quiet")
+    code, cap = run(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        "german_credit",
+        "--out",
+        tmp_path / "sizes",
+        "--student",
+        "tree",
+        "--sizes",
+        "2,3",
+        "--json",
+        "--quiet",
+    )
     assert code == 0, cap.err
     pilot = json.loads(cap.out)
     assert pilot["param"] == "max_depth" and [r["size"] for r in pilot["rows"]] == ["2", "3"]
     assert not (tmp_path / "sizes").exists()  # a pilot writes nothing
-    code, cap = run("fit", "--teacher", teacher, "--data", "german_credit", "--out", tmp_path / "art", "--student", "rules",
-                    "--augment", "200", "--assistant", "tree:max_depth=4", "--json", "--quiet", "--no-onnx")
+    code, cap = run(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        "german_credit",
+        "--out",
+        tmp_path / "art",
+        "--student",
+        "rules",
+        "--augment",
+        "200",
+        "--assistant",
+        "tree:max_depth=4",
+        "--json",
+        "--quiet",
+        "--no-onnx",
+    )
     assert code == 0, cap.err
     metrics = json.loads((tmp_path / "art" / "metrics.json").read_text())
     assert metrics["augment"]["rows"] == 200 and metrics["assistant"]["kind"] == "tree"
-    code, cap = run("fit", "--teacher", teacher, "--data", "german_credit", "--out", tmp_path / "bad", "--student", "rules",
-                    "--assistant", "forest")
+    code, cap = run(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        "german_credit",
+        "--out",
+        tmp_path / "bad",
+        "--student",
+        "rules",
+        "--assistant",
+        "forest",
+    )
     assert code == 2 and "unknown assistant kind" in cap.err
-    code, cap = run("fit", "--teacher", teacher, "--data", "german_credit", "--out", tmp_path / "t0", "--student", "tree",
-                    "--temperature", "0", "--augment", "1x", "--json", "--quiet", "--no-baseline")
+    code, cap = run(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        "german_credit",
+        "--out",
+        tmp_path / "t0",
+        "--student",
+        "tree",
+        "--temperature",
+        "0",
+        "--augment",
+        "1x",
+        "--json",
+        "--quiet",
+        "--no-baseline",
+    )
     assert code == 0, cap.err
     metrics = json.loads((tmp_path / "t0" / "metrics.json").read_text())
-    assert metrics["temperature"] == 0 and metrics["temperature_source"] == "given" and "decisions" in metrics["targets"]
-    assert metrics["augment"]["rows"] == metrics["split_sizes"]["train"] and metrics["augment"]["requested"] == "1x"
+    assert (
+        metrics["temperature"] == 0
+        and metrics["temperature_source"] == "given"
+        and "decisions" in metrics["targets"]
+    )
+    assert (
+        metrics["augment"]["rows"] == metrics["split_sizes"]["train"]
+        and metrics["augment"]["requested"] == "1x"
+    )
     card = (tmp_path / "t0" / "rulecard.md").read_text()
     assert "teacher's decisions" in card
-    code, cap = run("fit", "--teacher", teacher, "--data", "german_credit", "--out", tmp_path / "bad2", "--augment", "lots")
+    code, cap = run(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        "german_credit",
+        "--out",
+        tmp_path / "bad2",
+        "--augment",
+        "lots",
+    )
     assert code == 2 and "--augment 5x" in cap.err

@@ -9,13 +9,26 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from distill2rules.errors import ConfigError, TeacherError
-from distill2rules.kd import as_logit_targets, as_weighted_rows, is_hard, kd_loss, log_softmax, one_hot, soft_targets, softmax
+from distill2rules.kd import (
+    as_logit_targets,
+    as_weighted_rows,
+    is_hard,
+    kd_loss,
+    log_softmax,
+    one_hot,
+    soft_targets,
+    softmax,
+)
 
 
 def logits_strategy(max_k: int = 5):
     return st.integers(2, max_k).flatmap(
         lambda k: st.integers(1, 20).flatmap(
-            lambda n: arrays(np.float64, (n, k), elements=st.floats(-30, 30, allow_nan=False, allow_infinity=False))
+            lambda n: arrays(
+                np.float64,
+                (n, k),
+                elements=st.floats(-30, 30, allow_nan=False, allow_infinity=False),
+            )
         )
     )
 
@@ -48,7 +61,9 @@ def test_softmax_is_shift_invariant(z, shift):
 @settings(max_examples=60, deadline=None)
 @given(z=logits_strategy(), t=temps, a=alphas, data=st.data())
 def test_soft_targets_are_distributions_and_mix_linearly(z, t, a, data):
-    y = np.asarray(data.draw(st.lists(st.integers(0, z.shape[1] - 1), min_size=len(z), max_size=len(z))))
+    y = np.asarray(
+        data.draw(st.lists(st.integers(0, z.shape[1] - 1), min_size=len(z), max_size=len(z)))
+    )
     tg = soft_targets(z, y, temperature=t, alpha=a)
     assert np.allclose(tg.sum(axis=1), 1.0)
     assert np.allclose(tg, a * one_hot(y, z.shape[1]) + (1 - a) * softmax(z, t))
@@ -58,7 +73,9 @@ def test_soft_targets_are_distributions_and_mix_linearly(z, t, a, data):
 @given(zs=logits_strategy(), t=temps, a=alphas, data=st.data())
 def test_kd_loss_is_non_negative(zs, t, a, data):
     zt = data.draw(arrays(np.float64, zs.shape, elements=st.floats(-30, 30)))
-    y = np.asarray(data.draw(st.lists(st.integers(0, zs.shape[1] - 1), min_size=len(zs), max_size=len(zs))))
+    y = np.asarray(
+        data.draw(st.lists(st.integers(0, zs.shape[1] - 1), min_size=len(zs), max_size=len(zs)))
+    )
     assert kd_loss(zs, zt, y, temperature=t, alpha=a) >= -1e-12
 
 
@@ -66,7 +83,9 @@ def test_kd_loss_is_non_negative(zs, t, a, data):
 @given(zs=logits_strategy(), t=temps, data=st.data())
 def test_alpha_one_equals_plain_cross_entropy(zs, t, data):
     zt = data.draw(arrays(np.float64, zs.shape, elements=st.floats(-30, 30)))
-    y = np.asarray(data.draw(st.lists(st.integers(0, zs.shape[1] - 1), min_size=len(zs), max_size=len(zs))))
+    y = np.asarray(
+        data.draw(st.lists(st.integers(0, zs.shape[1] - 1), min_size=len(zs), max_size=len(zs)))
+    )
     ce = -log_softmax(zs)[np.arange(len(y)), y].mean()
     assert kd_loss(zs, zt, y, temperature=t, alpha=1.0) == pytest.approx(ce, rel=1e-9, abs=1e-12)
 

@@ -21,7 +21,9 @@ from distill2rules.kd import (
     softmax,
 )
 
-needs_data = pytest.mark.skipif(not os.environ.get("DISTILL2RULES_DATA"), reason="needs DISTILL2RULES_DATA (adult)")
+needs_data = pytest.mark.skipif(
+    not os.environ.get("DISTILL2RULES_DATA"), reason="needs DISTILL2RULES_DATA (adult)"
+)
 
 
 # ----------------------------------------------------------------------------- τ = 0 is exact
@@ -32,7 +34,9 @@ def test_temperature_zero_is_the_one_hot_argmax_not_a_tiny_temperature():
     t = soft_targets(z, temperature=0)
     assert np.array_equal(t, one_hot(np.array([1, 0, 0, 1]), 2))  # ties go to the first class
     assert np.array_equal(softmax(z, 0), t)
-    assert is_hard(t) and not is_hard(soft_targets(z, temperature=1e-3))  # 1e-9 apart: τ = 1e-3 is still soft
+    assert is_hard(t) and not is_hard(
+        soft_targets(z, temperature=1e-3)
+    )  # 1e-9 apart: τ = 1e-3 is still soft
     mixed = soft_targets(z, np.array([0, 0, 1, 1]), temperature=0, alpha=0.25)
     assert np.allclose(mixed, 0.25 * one_hot(np.array([0, 0, 1, 1]), 2) + 0.75 * t)
 
@@ -47,8 +51,12 @@ def test_kd_loss_at_zero_is_cross_entropy_on_the_teachers_decisions(torch_one_th
     ce_t = -log_softmax(zs)[np.arange(50), zt.argmax(1)].mean()
     ce_y = -log_softmax(zs)[np.arange(50), y].mean()
     assert kd_loss(zs, zt, y, temperature=0, alpha=0.0) == pytest.approx(ce_t, rel=1e-12)
-    assert kd_loss(zs, zt, y, temperature=0, alpha=0.3) == pytest.approx(0.3 * ce_y + 0.7 * ce_t, rel=1e-12)
-    got = kd_loss_torch(torch.tensor(zs), torch.tensor(zt), torch.tensor(y), temperature=0, alpha=0.3)
+    assert kd_loss(zs, zt, y, temperature=0, alpha=0.3) == pytest.approx(
+        0.3 * ce_y + 0.7 * ce_t, rel=1e-12
+    )
+    got = kd_loss_torch(
+        torch.tensor(zs), torch.tensor(zt), torch.tensor(y), temperature=0, alpha=0.3
+    )
     assert float(got) == pytest.approx(0.3 * ce_y + 0.7 * ce_t, rel=1e-10)
 
 
@@ -71,8 +79,16 @@ def adult(tmp_path_factory):
     df = ds.frame.sample(5000, random_state=0).reset_index(drop=True)
     feats = [c for c in df.columns if c != ds.target]
     own = df.iloc[:2500]
-    teacher = train_teacher("gbt", own[feats], own[ds.target], out=tmp_path_factory.mktemp("t") / "model.txt", seed=0,
-                            n_estimators=60, n_jobs=1, progress=False)
+    teacher = train_teacher(
+        "gbt",
+        own[feats],
+        own[ds.target],
+        out=tmp_path_factory.mktemp("t") / "model.txt",
+        seed=0,
+        n_estimators=60,
+        n_jobs=1,
+        progress=False,
+    )
     return teacher, df.iloc[2500:].reset_index(drop=True), ds.target
 
 
@@ -80,8 +96,19 @@ def _fit(adult, student, **kw):
     from distill2rules.pipeline import distill
 
     teacher, frame, target = adult
-    kw.setdefault("student_params", {"interactions": 0, "outer_bags": 1} if student == "ebm" else {})
-    return distill(teacher, frame, target=target, student=student, progress=False, baseline=False, export_onnx=False, **kw)
+    kw.setdefault(
+        "student_params", {"interactions": 0, "outer_bags": 1} if student == "ebm" else {}
+    )
+    return distill(
+        teacher,
+        frame,
+        target=target,
+        student=student,
+        progress=False,
+        baseline=False,
+        export_onnx=False,
+        **kw,
+    )
 
 
 @needs_data
@@ -94,8 +121,14 @@ def test_ebm_below_temperature_one_matches_the_exact_one_hot_fit(adult):
     assert ref > 0.9
     for tau in (0.01, 0.5):
         res = _fit(adult, "ebm", temperature=tau, calibrate=False)
-        assert res.metrics["test"]["student"]["fidelity"] >= ref - 0.02, (tau, res.spec["meta"]["soft_method"])
-    assert "near-one-hot" in _fit(adult, "ebm", temperature=0.01, calibrate=False).spec["meta"]["soft_method"]
+        assert res.metrics["test"]["student"]["fidelity"] >= ref - 0.02, (
+            tau,
+            res.spec["meta"]["soft_method"],
+        )
+    assert (
+        "near-one-hot"
+        in _fit(adult, "ebm", temperature=0.01, calibrate=False).spec["meta"]["soft_method"]
+    )
 
 
 @needs_data
@@ -107,7 +140,10 @@ def test_calibration_never_moves_a_decision(adult):
     with_cal = _fit(adult, "tree", temperature=0.01)
     without = _fit(adult, "tree", temperature=0.01, calibrate=False)
     for split in ("val", "test"):
-        assert with_cal.metrics[split]["student"]["fidelity"] >= without.metrics[split]["student"]["fidelity"]
+        assert (
+            with_cal.metrics[split]["student"]["fidelity"]
+            >= without.metrics[split]["student"]["fidelity"]
+        )
     cal = with_cal.spec["calibration"]
     assert cal["method"] == "platt" and cal["val_decisions_moved"] == 0
     t = with_cal.spec["decision_threshold"]
@@ -135,7 +171,11 @@ def _rows(spec, n=400, seed=0):
     cols = {}
     for c in spec["inputs"]["numeric"]:
         x = rng.normal(size=n) * {"duration": 12, "credit_amount": 4000, "age": 12}.get(c, 2) + {
-            "duration": 24, "credit_amount": 5000, "age": 40, "a": 10}.get(c, 0)
+            "duration": 24,
+            "credit_amount": 5000,
+            "age": 40,
+            "a": 10,
+        }.get(c, 0)
         x[rng.random(n) < 0.05] = np.nan
         cols[c] = x
     for c in spec["inputs"]["categorical"]:
@@ -149,10 +189,10 @@ def test_platt_records_the_threshold_that_keeps_every_decision(kind):
     """A Platt shift fitted on labels that disagree with the student would move decisions; the
     recorded ``decision_threshold`` keeps them in the reference evaluator, ONNX and the rule card."""
     import onnxruntime as ort
-    from distill2rules.exporters.onnx import onnx_feeds, to_onnx
-    from distill2rules.exporters.rulecard import render_markdown, rulecard
 
     from distill2rules import spec as spec_mod
+    from distill2rules.exporters.onnx import onnx_feeds, to_onnx
+    from distill2rules.exporters.rulecard import render_markdown, rulecard
     from distill2rules.students import calibrate_spec
 
     spec = _hand_specs()[kind]
@@ -160,14 +200,25 @@ def test_platt_records_the_threshold_that_keeps_every_decision(kind):
     num, cat = spec_mod.prepare_inputs(spec, X)
     before = spec_mod.evaluate(spec, X)
     p1 = before["probabilities"][:, 1]
-    y = (np.random.default_rng(1).random(len(X)) < 0.6 * p1).astype(int)  # true labels: fewer positives
+    y = (np.random.default_rng(1).random(len(X)) < 0.6 * p1).astype(
+        int
+    )  # true labels: fewer positives
     cal = calibrate_spec(spec, num, cat, y, method="platt")
     after = spec_mod.evaluate(cal, X)
     t = cal["decision_threshold"]
-    assert cal["calibration"]["shift"] != 0 and t == pytest.approx(1 / (1 + np.exp(-cal["calibration"]["shift"])))
-    assert np.array_equal(after["label"], before["label"]) and cal["calibration"]["val_decisions_moved"] == 0
-    assert not np.array_equal(after["probabilities"].argmax(1), before["label"])  # argmax alone would move them
-    sess = ort.InferenceSession(to_onnx(cal).SerializeToString(), providers=["CPUExecutionProvider"])
+    assert cal["calibration"]["shift"] != 0 and t == pytest.approx(
+        1 / (1 + np.exp(-cal["calibration"]["shift"]))
+    )
+    assert (
+        np.array_equal(after["label"], before["label"])
+        and cal["calibration"]["val_decisions_moved"] == 0
+    )
+    assert not np.array_equal(
+        after["probabilities"].argmax(1), before["label"]
+    )  # argmax alone would move them
+    sess = ort.InferenceSession(
+        to_onnx(cal).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     got = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, onnx_feeds(cal, X))))
     assert np.array_equal(got["label"], after["label"])
     assert np.allclose(got["probabilities"], after["probabilities"], atol=1e-6)

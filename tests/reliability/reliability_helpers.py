@@ -22,7 +22,9 @@ def _needs_data():
 
     import pytest
 
-    return pytest.mark.skipif(os.environ.get("DISTILL2RULES_DATA") is None, reason="needs DISTILL2RULES_DATA")
+    return pytest.mark.skipif(
+        os.environ.get("DISTILL2RULES_DATA") is None, reason="needs DISTILL2RULES_DATA"
+    )
 
 
 needs_data = _needs_data()
@@ -46,9 +48,13 @@ def onnx_teacher(path: Path, kind: str, d: int = 3) -> Path:
         nodes.append(helper.make_node("Sqrt", ["X"], ["S"]))
         src = "S"
     nodes.append(helper.make_node("MatMul", [src, "W"], ["logits"]))
-    graph = helper.make_graph(nodes, "teacher", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", d])],
-                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 2])],
-                              initializer=[numpy_helper.from_array(w, "W")])
+    graph = helper.make_graph(
+        nodes,
+        "teacher",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", d])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 2])],
+        initializer=[numpy_helper.from_array(w, "W")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -28,13 +27,30 @@ def _complete(out: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_fit_leaves_old_or_new_artifact(german_artifact, german_csv, german_gbt, tmp_path):
+def test_sigkill_mid_fit_leaves_old_or_new_artifact(
+    german_artifact, german_csv, german_gbt, tmp_path
+):
     out = tmp_path / "art"
     shutil.copytree(german_artifact, out)
     old_files = _complete(out)["files"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [*console_script(), "fit", "--teacher", str(german_gbt), "--data", str(german_csv), "--target", "credit_risk",
-           "--student", "logreg", "--temperature", "3", "--out", str(out), "-q"]
+    cmd = [
+        *console_script(),
+        "fit",
+        "--teacher",
+        str(german_gbt),
+        "--data",
+        str(german_csv),
+        "--target",
+        "credit_risk",
+        "--student",
+        "logreg",
+        "--temperature",
+        "3",
+        "--out",
+        str(out),
+        "-q",
+    ]
     seen = set()
     for delay in (0.5, 1.5, 3.0, 4.5, 6.0):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -46,7 +62,9 @@ def test_sigkill_mid_fit_leaves_old_or_new_artifact(german_artifact, german_csv,
     assert "old" in seen  # the early kills hit before the swap
     from distill2rules.artifact import write_artifact
 
-    write_artifact(out, {"student.json": (out / "student.json").read_text()}, {})  # next writer cleans up
+    write_artifact(
+        out, {"student.json": (out / "student.json").read_text()}, {}
+    )  # next writer cleans up
     assert leftovers(out) == []
 
 
@@ -82,7 +100,9 @@ def test_sigkill_inside_write_artifact(german_artifact, tmp_path, point):
     out = tmp_path / "art"
     shutil.copytree(german_artifact, out)
     before = read_manifest(out)
-    proc = subprocess.run([sys.executable, "-c", _KILL_SCRIPT, str(out), point], capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_SCRIPT, str(out), point], capture_output=True, timeout=60
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-500:]
     assert leftovers(out), "the killed writer should have left its temp dir"
     if point == "between-renames":
@@ -90,7 +110,9 @@ def test_sigkill_inside_write_artifact(german_artifact, tmp_path, point):
     else:
         assert read_manifest(out) == before
         _complete(out)
-    write_artifact(out, {"student.json": (german_artifact / "student.json").read_text()}, {"note": "next"})
+    write_artifact(
+        out, {"student.json": (german_artifact / "student.json").read_text()}, {"note": "next"}
+    )
     assert leftovers(out) == [] and read_manifest(out)["note"] == "next"
 
 
@@ -110,7 +132,16 @@ def other_onnx(german_gbt, tmp_path_factory) -> bytes:
     from distill2rules.pipeline import distill
 
     out = tmp_path_factory.mktemp("other") / "o"
-    distill(german_gbt, "german_credit", student="logreg", alpha=1.0, seed=3, baseline=False, out=out, progress=False)
+    distill(
+        german_gbt,
+        "german_credit",
+        student="logreg",
+        alpha=1.0,
+        seed=3,
+        baseline=False,
+        out=out,
+        progress=False,
+    )
     return (out / "student.onnx").read_bytes()
 
 
@@ -141,10 +172,19 @@ def _other_onnx(art, onnx_bytes):
 TAMPER = {
     "modified file": (_modified, r"student\.json does not match its sha256"),
     "missing file": (lambda a, _: (a / "metrics.json").unlink(), r"metrics\.json is missing"),
-    "extra file": (lambda a, _: (a / "payload.py").write_text("print(1)"), r"unlisted file\(s\): payload\.py"),
+    "extra file": (
+        lambda a, _: (a / "payload.py").write_text("print(1)"),
+        r"unlisted file\(s\): payload\.py",
+    ),
     "spec is bad JSON (rehashed)": (_bad_json, r"student\.json: "),
-    "ONNX of another student (rehashed)": (_other_onnx, r"student\.onnx disagrees with student\.json"),
-    "manifest is bad JSON": (lambda a, _: (a / "manifest.json").write_text("{oops"), r"manifest\.json is not valid JSON"),
+    "ONNX of another student (rehashed)": (
+        _other_onnx,
+        r"student\.onnx disagrees with student\.json",
+    ),
+    "manifest is bad JSON": (
+        lambda a, _: (a / "manifest.json").write_text("{oops"),
+        r"manifest\.json is not valid JSON",
+    ),
 }
 
 
@@ -157,4 +197,6 @@ def test_verify_fails_on_tampering(cli, german_artifact, other_onnx, tmp_path, n
     tamper(art, other_onnx)
     r = cli("verify", art)
     assert r.code == 2, r.err
-    assert len(r.err.strip().splitlines()) == 1 and pytest.importorskip("re").search(match, r.err), r.err
+    assert len(r.err.strip().splitlines()) == 1 and pytest.importorskip("re").search(
+        match, r.err
+    ), r.err

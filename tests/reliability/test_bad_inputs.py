@@ -8,16 +8,23 @@ are clipped by the students, and a teacher that turns them into NaN/inf logits i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from reliability_helpers import leftovers, needs_data, numeric_csv, onnx_teacher
 
-from distill2rules.errors import ConfigError, DataError, Distill2RulesError, SchemaError, TeacherError
+from distill2rules.errors import (
+    ConfigError,
+    DataError,
+    Distill2RulesError,
+    SchemaError,
+    TeacherError,
+)
 
 pytestmark = needs_data
 
@@ -32,7 +39,9 @@ class Case:
     flags: dict[str, Any] = field(default_factory=dict)
 
 
-def _german(tmp: Path, ctx: dict, name: str, frame: pd.DataFrame | None = None, raw: bytes | None = None):
+def _german(
+    tmp: Path, ctx: dict, name: str, frame: pd.DataFrame | None = None, raw: bytes | None = None
+):
     p = tmp / name
     if raw is not None:
         p.write_bytes(raw)
@@ -44,6 +53,7 @@ def _german(tmp: Path, ctx: dict, name: str, frame: pd.DataFrame | None = None, 
 def _with(flags_cli: list[str], api: dict):
     def build(tmp, ctx):
         return ctx["teacher"], ctx["csv"], "credit_risk", flags_cli, api
+
     return build
 
 
@@ -55,6 +65,7 @@ def _numeric(teacher_kind: str, negative: bool, inf: bool = False):
             df.loc[4::9, "c"] = -np.inf
             df.to_csv(tmp / "num.csv", index=False)
         return onnx_teacher(tmp / "t.onnx", teacher_kind), tmp / "num.csv", "y", [], {}
+
     return build
 
 
@@ -63,6 +74,7 @@ def _teacher_file(name: str, content: Callable[[dict], bytes]):
         p = tmp / name
         p.write_bytes(content(ctx))
         return p, ctx["csv"], "credit_risk", [], {}
+
     return build
 
 
@@ -70,7 +82,7 @@ def _torchscript_truncated(ctx: dict) -> bytes:
     import io
 
     import torch
-    import torch.nn as nn
+    from torch import nn
 
     buf = io.BytesIO()
     torch.jit.save(torch.jit.trace(nn.Linear(20, 2), torch.zeros(1, 20)), buf)
@@ -81,6 +93,7 @@ def _torchscript_truncated(ctx: dict) -> bytes:
 def _frame_edit(fn: Callable[[pd.DataFrame], pd.DataFrame]):
     def build(tmp, ctx):
         return _german(tmp, ctx, "edited.csv", frame=fn(ctx["frame"].copy()))
+
     return build
 
 
@@ -95,43 +108,137 @@ def _nan_target(df):
 
 
 CASES: dict[str, Case] = {
-    "data file missing": Case(lambda t, c: (c["teacher"], t / "nope.csv", "credit_risk", [], {}), DataError, r"nope\.csv: not found.*Check the path"),
-    "data file empty": Case(lambda t, c: _german(t, c, "empty.csv", raw=b""), DataError, r"is empty"),
-    "header only": Case(lambda t, c: _german(t, c, "hdr.csv", raw=b"a,b,credit_risk\n"), DataError, r"has no data rows"),
-    "wrong delimiter": Case(lambda t, c: _german(t, c, "hash.csv", raw=c["frame"].to_csv(index=False, sep="#").encode()),
-                            DataError, r"read as one column.*wrong delimiter.*--sep"),
-    "ragged rows": Case(lambda t, c: _german(t, c, "rag.csv", raw=b"a,b,credit_risk\n1,2,good\n3,4,bad,5,6,7\n" * 1),
-                        DataError, r"cannot parse.*--sep"),
-    "non-UTF-8 bytes": Case(lambda t, c: _german(t, c, "latin.csv", raw=c["csv"].read_bytes().replace(b"< 0 DM", b"< 0 \xe9DM")),
-                            DataError, r"not valid UTF-8: byte 0xe9.*--encoding latin-1"),
-    "target missing": Case(lambda t, c: (c["teacher"], c["csv"], "nope", [], {}), DataError, r"has no column 'nope'.*--target"),
-    "target not given": Case(lambda t, c: (c["teacher"], c["csv"], None, [], {}), DataError, r"needs a target column.*--target"),
-    "target one class": Case(_frame_edit(lambda d: d.assign(credit_risk="good")), DataError, r"one class|1 class|single class"),
-    "target NaN": Case(_frame_edit(_nan_target), DataError, r"target 'credit_risk' has 2 missing values.*Drop those rows"),
-    "duplicated columns": Case(_frame_edit(_dup_columns), DataError, r"duplicated column names.*'duration_months'.*Rename"),
-    "unknown column (monotone)": Case(_with(["--monotone", "nosuch:+"], {"student_params": {"monotone": "nosuch:+"}}),
-                                      ConfigError, r"unknown column.*nosuch"),
-    "teacher lacks a column": Case(_frame_edit(lambda d: d.drop(columns="duration_months")), SchemaError,
-                                   r"teacher expects columns duration_months that the data lacks.*Pass the data"),
-    "teacher column renamed": Case(_frame_edit(lambda d: d.rename(columns={"age": "age_years"})), SchemaError,
-                                   r"teacher expects columns age that the data lacks"),
-    "teacher file missing": Case(lambda t, c: (t / "model.txt", c["csv"], "credit_risk", [], {}), TeacherError, r"does not exist.*--teacher"),
-    "teacher file empty": Case(_teacher_file("model.txt", lambda c: b""), TeacherError, r"is empty"),
-    "corrupted model.txt": Case(_teacher_file("model.txt", lambda c: c["teacher"].read_bytes()[:6000]), TeacherError,
-                                r"not a complete LightGBM model.*re-save it"),
-    "corrupted ONNX": Case(_teacher_file("model.onnx", lambda c: b"\x08\x07" + b"\xff garbage" * 40), TeacherError,
-                           r"onnxruntime could not load model\.onnx.*corrupted"),
-    "corrupted TorchScript": Case(_teacher_file("model.pt", _torchscript_truncated), TeacherError, r"model\.pt.*(corrupt|truncat|not a)"),
-    "teacher NaN logits": Case(_numeric("sqrt", negative=True), TeacherError, r"teacher returned NaN/inf logits for \d+ rows"),
-    "±inf features, teacher gives NaN": Case(_numeric("linear", negative=False, inf=True), TeacherError,
-                                             r"NaN/inf logits .*infinite.*replace infinite values"),
-    "temperature negative": Case(_with(["--temperature", "-2"], {"temperature": -2}), ConfigError,
-                                 r"temperature must be >= 0, got -2.*Use 0"),
-    "temperature NaN": Case(_with(["--temperature", "nan"], {"temperature": float("nan")}), ConfigError, r"temperature must be >= 0, got nan"),
-    "alpha negative": Case(_with(["--alpha", "-0.1"], {"alpha": -0.1}), ConfigError, r"alpha must be in \[0, 1\], got -0.1"),
-    "alpha above 1": Case(_with(["--alpha", "1.5"], {"alpha": 1.5}), ConfigError, r"alpha must be in \[0, 1\], got 1.5"),
-    "out is a non-artifact folder": Case(_with([], {}), Distill2RulesError, r"exists and is not a distill2rules artifact.*--out",
-                                         flags={"out_exists": True}),
+    "data file missing": Case(
+        lambda t, c: (c["teacher"], t / "nope.csv", "credit_risk", [], {}),
+        DataError,
+        r"nope\.csv: not found.*Check the path",
+    ),
+    "data file empty": Case(
+        lambda t, c: _german(t, c, "empty.csv", raw=b""), DataError, r"is empty"
+    ),
+    "header only": Case(
+        lambda t, c: _german(t, c, "hdr.csv", raw=b"a,b,credit_risk\n"),
+        DataError,
+        r"has no data rows",
+    ),
+    "wrong delimiter": Case(
+        lambda t, c: _german(
+            t, c, "hash.csv", raw=c["frame"].to_csv(index=False, sep="#").encode()
+        ),
+        DataError,
+        r"read as one column.*wrong delimiter.*--sep",
+    ),
+    "ragged rows": Case(
+        lambda t, c: _german(
+            t, c, "rag.csv", raw=b"a,b,credit_risk\n1,2,good\n3,4,bad,5,6,7\n" * 1
+        ),
+        DataError,
+        r"cannot parse.*--sep",
+    ),
+    "non-UTF-8 bytes": Case(
+        lambda t, c: _german(
+            t, c, "latin.csv", raw=c["csv"].read_bytes().replace(b"< 0 DM", b"< 0 \xe9DM")
+        ),
+        DataError,
+        r"not valid UTF-8: byte 0xe9.*--encoding latin-1",
+    ),
+    "target missing": Case(
+        lambda t, c: (c["teacher"], c["csv"], "nope", [], {}),
+        DataError,
+        r"has no column 'nope'.*--target",
+    ),
+    "target not given": Case(
+        lambda t, c: (c["teacher"], c["csv"], None, [], {}),
+        DataError,
+        r"needs a target column.*--target",
+    ),
+    "target one class": Case(
+        _frame_edit(lambda d: d.assign(credit_risk="good")),
+        DataError,
+        r"one class|1 class|single class",
+    ),
+    "target NaN": Case(
+        _frame_edit(_nan_target),
+        DataError,
+        r"target 'credit_risk' has 2 missing values.*Drop those rows",
+    ),
+    "duplicated columns": Case(
+        _frame_edit(_dup_columns), DataError, r"duplicated column names.*'duration_months'.*Rename"
+    ),
+    "unknown column (monotone)": Case(
+        _with(["--monotone", "nosuch:+"], {"student_params": {"monotone": "nosuch:+"}}),
+        ConfigError,
+        r"unknown column.*nosuch",
+    ),
+    "teacher lacks a column": Case(
+        _frame_edit(lambda d: d.drop(columns="duration_months")),
+        SchemaError,
+        r"teacher expects columns duration_months that the data lacks.*Pass the data",
+    ),
+    "teacher column renamed": Case(
+        _frame_edit(lambda d: d.rename(columns={"age": "age_years"})),
+        SchemaError,
+        r"teacher expects columns age that the data lacks",
+    ),
+    "teacher file missing": Case(
+        lambda t, c: (t / "model.txt", c["csv"], "credit_risk", [], {}),
+        TeacherError,
+        r"does not exist.*--teacher",
+    ),
+    "teacher file empty": Case(
+        _teacher_file("model.txt", lambda c: b""), TeacherError, r"is empty"
+    ),
+    "corrupted model.txt": Case(
+        _teacher_file("model.txt", lambda c: c["teacher"].read_bytes()[:6000]),
+        TeacherError,
+        r"not a complete LightGBM model.*re-save it",
+    ),
+    "corrupted ONNX": Case(
+        _teacher_file("model.onnx", lambda c: b"\x08\x07" + b"\xff garbage" * 40),
+        TeacherError,
+        r"onnxruntime could not load model\.onnx.*corrupted",
+    ),
+    "corrupted TorchScript": Case(
+        _teacher_file("model.pt", _torchscript_truncated),
+        TeacherError,
+        r"model\.pt.*(corrupt|truncat|not a)",
+    ),
+    "teacher NaN logits": Case(
+        _numeric("sqrt", negative=True),
+        TeacherError,
+        r"teacher returned NaN/inf logits for \d+ rows",
+    ),
+    "±inf features, teacher gives NaN": Case(
+        _numeric("linear", negative=False, inf=True),
+        TeacherError,
+        r"NaN/inf logits .*infinite.*replace infinite values",
+    ),
+    "temperature negative": Case(
+        _with(["--temperature", "-2"], {"temperature": -2}),
+        ConfigError,
+        r"temperature must be >= 0, got -2.*Use 0",
+    ),
+    "temperature NaN": Case(
+        _with(["--temperature", "nan"], {"temperature": float("nan")}),
+        ConfigError,
+        r"temperature must be >= 0, got nan",
+    ),
+    "alpha negative": Case(
+        _with(["--alpha", "-0.1"], {"alpha": -0.1}),
+        ConfigError,
+        r"alpha must be in \[0, 1\], got -0.1",
+    ),
+    "alpha above 1": Case(
+        _with(["--alpha", "1.5"], {"alpha": 1.5}),
+        ConfigError,
+        r"alpha must be in \[0, 1\], got 1.5",
+    ),
+    "out is a non-artifact folder": Case(
+        _with([], {}),
+        Distill2RulesError,
+        r"exists and is not a distill2rules artifact.*--out",
+        flags={"out_exists": True},
+    ),
 }
 
 
@@ -151,7 +258,9 @@ def _out(tmp_path: Path, case: Case) -> Path:
 
 def _assert_nothing_written(out: Path, case: Case) -> None:
     if case.flags.get("out_exists"):
-        assert (out / "notes.txt").read_text() == "precious" and sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+        assert (out / "notes.txt").read_text() == "precious" and sorted(
+            p.name for p in out.iterdir()
+        ) == ["notes.txt"]
     else:
         assert not out.exists(), "an artifact directory was left behind"
     assert leftovers(out) == [], leftovers(out)
@@ -162,7 +271,20 @@ def test_bad_input_cli(cli, ctx, tmp_path, name):
     case = CASES[name]
     teacher, data, target, extra, _ = case.build(tmp_path, ctx)
     out = _out(tmp_path, case)
-    args = ["fit", "--teacher", teacher, "--data", data, "--student", "logreg", "--out", out, "-q", "--no-baseline", *extra]
+    args = [
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        data,
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        "-q",
+        "--no-baseline",
+        *extra,
+    ]
     if target is not None:
         args += ["--target", target]
     r = cli(*args)
@@ -186,7 +308,16 @@ def test_bad_input_api(ctx, tmp_path, name):
     teacher, data, target, _, api = case.build(tmp_path, ctx)
     out = _out(tmp_path, case)
     with pytest.raises(case.error, match=case.match) as exc:
-        distill(teacher, data, target=target, student="logreg", baseline=False, out=out, progress=False, **api)
+        distill(
+            teacher,
+            data,
+            target=target,
+            student="logreg",
+            baseline=False,
+            out=out,
+            progress=False,
+            **api,
+        )
     assert "\n" not in str(exc.value)
     assert exc.value.hint, f"no fix named for {name!r}: {exc.value}"
     _assert_nothing_written(out, case)
@@ -196,8 +327,22 @@ def test_bad_input_api(ctx, tmp_path, name):
 
 
 def _fit_ok(cli, teacher, data, target, out, *extra):
-    r = cli("fit", "--teacher", teacher, "--data", data, "--target", target, "--student", "logreg", "--out", out,
-            "-q", "--no-baseline", *extra)
+    r = cli(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        data,
+        "--target",
+        target,
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        "-q",
+        "--no-baseline",
+        *extra,
+    )
     assert r.code == 0, r.err
     assert cli("verify", out).code == 0
     return json.loads((out / "student.json").read_text())
@@ -232,15 +377,28 @@ def test_unseen_categories_and_missing_values_at_predict_time(cli, ctx, tmp_path
     rows.loc[rows.index[10:15], "housing"] = np.nan
     rows.loc[rows.index[15:20], "duration_months"] = np.nan
     rows.to_csv(tmp_path / "rows.csv", index=False)
-    r = cli("predict", german_artifact, "--data", tmp_path / "rows.csv", "--out", tmp_path / "p.csv")
+    r = cli(
+        "predict", german_artifact, "--data", tmp_path / "rows.csv", "--out", tmp_path / "p.csv"
+    )
     assert r.code == 0, r.err
     p = pd.read_csv(tmp_path / "p.csv").to_numpy()
-    assert p.shape == (30, 2) and np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    assert (
+        p.shape == (30, 2) and np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    )
 
 
 def test_non_utf8_data_works_with_the_named_fix(cli, ctx, tmp_path):
     raw = ctx["csv"].read_bytes().replace(b"< 0 DM", b"< 0 \xe9DM").replace(b",", b"#")
     (tmp_path / "latin.csv").write_bytes(raw)
-    spec = _fit_ok(cli, ctx["teacher"], tmp_path / "latin.csv", "credit_risk", tmp_path / "o", "--encoding", "latin-1",
-                   "--sep", "#")
+    spec = _fit_ok(
+        cli,
+        ctx["teacher"],
+        tmp_path / "latin.csv",
+        "credit_risk",
+        tmp_path / "o",
+        "--encoding",
+        "latin-1",
+        "--sep",
+        "#",
+    )
     assert spec["classes"] == ["bad", "good"]

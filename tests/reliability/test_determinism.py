@@ -23,13 +23,33 @@ def _onnx_predict(path, frame):
     return sess.run(None, onnx_feeds(spec, frame))
 
 
-@pytest.mark.parametrize("student,extra", [("logreg", []), ("ebm", ["-p", "interactions=2", "-p", "outer_bags=1", "--no-baseline"])])
+@pytest.mark.parametrize(
+    "student,extra",
+    [("logreg", []), ("ebm", ["-p", "interactions=2", "-p", "outer_bags=1", "--no-baseline"])],
+)
 def test_fit_twice_is_byte_identical(cli, german_gbt, german_frame, tmp_path, student, extra):
     runs = []
     for i in range(2):
         out = tmp_path / f"run{i}"
-        r = cli("fit", "--teacher", german_gbt, "--data", "german_credit", "--student", student, "--temperature", "2",
-                "--alpha", "0.1", "--seed", "7", "--out", out, "-q", *extra)
+        r = cli(
+            "fit",
+            "--teacher",
+            german_gbt,
+            "--data",
+            "german_credit",
+            "--student",
+            student,
+            "--temperature",
+            "2",
+            "--alpha",
+            "0.1",
+            "--seed",
+            "7",
+            "--out",
+            out,
+            "-q",
+            *extra,
+        )
         assert r.code == 0, r.err
         runs.append(out)
     a, b = runs
@@ -39,5 +59,7 @@ def test_fit_twice_is_byte_identical(cli, german_gbt, german_frame, tmp_path, st
     ma.pop("timings"), mb.pop("timings")  # wall-clock timings are the only run-to-run difference
     assert ma == mb
     rows = german_frame.drop(columns="credit_risk")
-    for pa, pb in zip(_onnx_predict(a / "student.onnx", rows), _onnx_predict(b / "student.onnx", rows)):
+    for pa, pb in zip(
+        _onnx_predict(a / "student.onnx", rows), _onnx_predict(b / "student.onnx", rows)
+    ):
         np.testing.assert_array_equal(pa, pb)

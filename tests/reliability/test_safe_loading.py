@@ -51,7 +51,10 @@ MALICIOUS = {
     "legacy.pt (raw pickle)": ("legacy.pt", lambda m, p: _pickle_dump(_Evil(m), p)),
     "model.pkl (pickle)": ("model.pkl", lambda m, p: _pickle_dump(_Evil(m), p)),
     "model.joblib (joblib)": ("model.joblib", lambda m, p: _joblib_dump(_Evil(m), p)),
-    "model.pkl (joblib, zlib)": ("model.pkl", lambda m, p: __import__("joblib").dump(_Evil(m), p, compress=3)),
+    "model.pkl (joblib, zlib)": (
+        "model.pkl",
+        lambda m, p: __import__("joblib").dump(_Evil(m), p, compress=3),
+    ),
 }
 
 
@@ -62,8 +65,20 @@ def test_fit_refuses_a_pickle_that_would_run_code(cli, german_csv, tmp_path, cas
     teacher = tmp_path / name
     build(marker, teacher)
     out = tmp_path / "arts" / "out"
-    r = cli("fit", "--teacher", teacher, "--data", german_csv, "--target", "credit_risk", "--student", "logreg",
-            "--out", out, "-q")
+    r = cli(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        german_csv,
+        "--target",
+        "credit_risk",
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        "-q",
+    )
     assert r.code == 2, r.err
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "--trust-pickle" in lines[0], r.err
@@ -78,24 +93,41 @@ def test_distill_api_raises_unsafe_file_error(german_csv, tmp_path):
     marker = tmp_path / "PWNED"
     _torch_save({"w": _Evil(marker)}, tmp_path / "model.pt")
     with pytest.raises(UnsafeFileError, match="--trust-pickle"):
-        distill(tmp_path / "model.pt", german_csv, target="credit_risk", student="logreg", out=tmp_path / "o", progress=False)
+        distill(
+            tmp_path / "model.pt",
+            german_csv,
+            target="credit_risk",
+            student="logreg",
+            out=tmp_path / "o",
+            progress=False,
+        )
     assert not marker.exists() and not (tmp_path / "o").exists()
 
 
 def test_a_whole_pickled_torch_module_is_refused(cli, german_csv, tmp_path):
     """torch.save(module) pickles the class: weights_only loading refuses it, no code runs."""
-    import torch.nn as nn
+    from torch import nn
 
     _torch_save(nn.Sequential(nn.Linear(20, 2)), tmp_path / "net.pt")
-    r = cli("fit", "--teacher", tmp_path / "net.pt", "--data", german_csv, "--target", "credit_risk",
-            "--out", tmp_path / "o", "-q")
+    r = cli(
+        "fit",
+        "--teacher",
+        tmp_path / "net.pt",
+        "--data",
+        german_csv,
+        "--target",
+        "credit_risk",
+        "--out",
+        tmp_path / "o",
+        "-q",
+    )
     assert r.code == 2 and "--trust-pickle" in r.err, r.err
     assert not (tmp_path / "o").exists()
 
 
 def _torchscript_with_member(tmp_path: Path, member: str) -> Path:
     import torch
-    import torch.nn as nn
+    from torch import nn
 
     good = tmp_path / "good.pt"
     torch.jit.save(torch.jit.trace(nn.Linear(20, 2), torch.zeros(1, 20)), str(good))
@@ -107,11 +139,16 @@ def _torchscript_with_member(tmp_path: Path, member: str) -> Path:
     return bad
 
 
-@pytest.mark.parametrize("member", ["../escape.txt", "good/../../escape.txt", "/tmp/distill2rules-escape.txt", "C:/evil.txt"])
+@pytest.mark.parametrize(
+    "member",
+    ["../escape.txt", "good/../../escape.txt", "/tmp/distill2rules-escape.txt", "C:/evil.txt"],
+)
 def test_archive_member_paths_cannot_escape(cli, german_csv, tmp_path, member):
     bad = _torchscript_with_member(tmp_path, member)
     out = tmp_path / "o"
-    r = cli("fit", "--teacher", bad, "--data", german_csv, "--target", "credit_risk", "--out", out, "-q")
+    r = cli(
+        "fit", "--teacher", bad, "--data", german_csv, "--target", "credit_risk", "--out", out, "-q"
+    )
     assert r.code == 2, r.err
     assert "unsafe path" in r.err and r.err.count("\n") == 1, r.err
     assert not out.exists()
@@ -149,7 +186,9 @@ def test_artifacts_hold_only_json_onnx_and_text(german_artifact):
         if not p.is_file():
             continue
         raw = p.read_bytes()
-        assert not raw.startswith(b"\x80") and not raw.startswith(b"PK"), f"{p.name} looks like a pickle/zip"
+        assert not raw.startswith(b"\x80") and not raw.startswith(b"PK"), (
+            f"{p.name} looks like a pickle/zip"
+        )
         if p.suffix == ".json":
             json.loads(raw.decode("utf-8"))
         elif p.suffix == ".onnx":
@@ -175,7 +214,7 @@ def test_using_an_artifact_never_unpickles(german_artifact, german_frame, tmp_pa
                 import os; os._exit(99)
         from distill2rules.cli.main import main
         sys.addaudithook(hook)
-        for argv in (["verify", {str(art)!r}], ["predict", {str(art)!r}, "--data", {str(rows)!r}, "--out", {str(tmp_path / 'p.csv')!r}],
+        for argv in (["verify", {str(art)!r}], ["predict", {str(art)!r}, "--data", {str(rows)!r}, "--out", {str(tmp_path / "p.csv")!r}],
                      ["explain", {str(art)!r}, "--data", {str(rows)!r}, "--top", "2", "--json"], ["export", {str(art)!r}, "--format", "rulecard"]):
             try:
                 main(argv)
@@ -184,7 +223,9 @@ def test_using_an_artifact_never_unpickles(german_artifact, german_frame, tmp_pa
                     print("FAILED", argv[0], exc.code, file=sys.stderr); sys.exit(3)
         print("ALL OK")
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "ALL OK" in proc.stdout and "UNPICKLE" not in proc.stderr
     assert (tmp_path / "p.csv").is_file()

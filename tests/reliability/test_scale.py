@@ -38,7 +38,9 @@ _SCRIPT = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_150k_rows_fit_under_4_gb(tmp_path):
-    proc = subprocess.run([sys.executable, "-c", _SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     print("scale:", res)
@@ -58,8 +60,11 @@ def test_teacher_scoring_is_batched(tmp_path):
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(3000, 4)), columns=list("abcd"))
     y = (X["a"] > 0).astype(int)
-    lgb.train({"objective": "binary", "verbose": -1, "num_threads": 1}, lgb.Dataset(X, label=y),
-              num_boost_round=5).save_model(str(tmp_path / "m.txt"))
+    lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1},
+        lgb.Dataset(X, label=y),
+        num_boost_round=5,
+    ).save_model(str(tmp_path / "m.txt"))
     t = load_teacher(tmp_path / "m.txt")
     sizes = []
     real = t._logits_batch

@@ -18,8 +18,12 @@ def _build_artifact(root: Path) -> Path:
     teacher = root / "teacher" / "model.txt"
     train_reference_teacher("gbt", "breast_cancer", teacher, seed=0, progress=False)
     art = root / "lr"
-    distill(teacher, "breast_cancer", student="logreg", temperature=2.0, seed=0, out=art, progress=False)
-    evaluate_artifact(art, "breast_cancer", shap_rows=40, sigmas=(0.05,), latency_calls=10, progress=False)
+    distill(
+        teacher, "breast_cancer", student="logreg", temperature=2.0, seed=0, out=art, progress=False
+    )
+    evaluate_artifact(
+        art, "breast_cancer", shap_rows=40, sigmas=(0.05,), latency_calls=10, progress=False
+    )
     return art
 
 
@@ -48,16 +52,48 @@ def sweep_dir(tmp_path_factory) -> Path:
     from distill2rules.experiments.sweep import write_sweep
 
     summary = []
-    for t, size, acc, params, cos in ((1, 3, .92, 4, .60), (2, 3, .93, 4, .66), (4, 3, .91, 4, .58),
-                                      (1, 10, .96, 11, .62), (2, 10, .97, 11, .59), (4, 10, .95, 11, .70)):
-        summary.append({"temperature": float(t), "alpha": 0.0, "size": size, "n_seeds": 2, "seeds": [0, 1],
-                        "accuracy": acc, "accuracy_sd": 0.01, "fidelity": acc + 0.01, "fidelity_sd": 0.01,
-                        "params": float(params), "params_sd": 0.0, "cosine": cos, "cosine_sd": 0.02, "J": acc - 0.1})
+    for t, size, acc, params, cos in (
+        (1, 3, 0.92, 4, 0.60),
+        (2, 3, 0.93, 4, 0.66),
+        (4, 3, 0.91, 4, 0.58),
+        (1, 10, 0.96, 11, 0.62),
+        (2, 10, 0.97, 11, 0.59),
+        (4, 10, 0.95, 11, 0.70),
+    ):
+        summary.append(
+            {
+                "temperature": float(t),
+                "alpha": 0.0,
+                "size": size,
+                "n_seeds": 2,
+                "seeds": [0, 1],
+                "accuracy": acc,
+                "accuracy_sd": 0.01,
+                "fidelity": acc + 0.01,
+                "fidelity_sd": 0.01,
+                "params": float(params),
+                "params_sd": 0.0,
+                "cosine": cos,
+                "cosine_sd": 0.02,
+                "J": acc - 0.1,
+            }
+        )
     front = [summary[i] for i in pareto_front(summary)]
     d = tmp_path_factory.mktemp("sweep")
-    write_sweep({"config": {"student": "logreg", "size_param": "max_terms",
-                            "pareto_objectives": {"accuracy": "max", "params": "min", "cosine": "max"}},
-                 "runs": [], "summary": summary, "top": summary[:2], "pareto": front}, d)
+    write_sweep(
+        {
+            "config": {
+                "student": "logreg",
+                "size_param": "max_terms",
+                "pareto_objectives": {"accuracy": "max", "params": "min", "cosine": "max"},
+            },
+            "runs": [],
+            "summary": summary,
+            "top": summary[:2],
+            "pareto": front,
+        },
+        d,
+    )
     assert json.loads((d / "pareto.json").read_text())["front"]
     return d
 

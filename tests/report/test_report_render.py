@@ -9,18 +9,38 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [pytest.mark.chromium, pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")]
+pytestmark = [
+    pytest.mark.chromium,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
+    ),
+]
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--hide-scrollbars", "--virtual-time-budget=5000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--virtual-time-budget=5000",
+]
 # marks every <img> with whether it decoded; --dump-dom serialises the DOM after scripts ran
-PROBE = ("<script>addEventListener('load',()=>{for(const i of document.images)"
-         "i.setAttribute('data-decoded',i.complete&&i.naturalWidth>0?'yes':'no')});</script>")
+PROBE = (
+    "<script>addEventListener('load',()=>{for(const i of document.images)"
+    "i.setAttribute('data-decoded',i.complete&&i.naturalWidth>0?'yes':'no')});</script>"
+)
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(CHROMIUM), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
-                          capture_output=True, timeout=120, check=False)
+    return subprocess.run(
+        [str(CHROMIUM), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_report_renders_with_every_image(artifact, sweep_dir, tmp_path):
@@ -36,7 +56,9 @@ def test_report_renders_with_every_image(artifact, sweep_dir, tmp_path):
     # while images stay under the report's real policy (img-src data: only)
     no_script = "script-src &#39;none&#39;"  # the policy sits in an attribute, HTML-escaped
     assert no_script in html
-    probe_html = html.replace(no_script, "script-src &#39;unsafe-inline&#39;").replace("</body>", PROBE + "</body>")
+    probe_html = html.replace(no_script, "script-src &#39;unsafe-inline&#39;").replace(
+        "</body>", PROBE + "</body>"
+    )
     probe.write_text(probe_html, encoding="utf-8")
     dom = chromium(tmp_path, "--dump-dom", probe.as_uri()).stdout.decode("utf-8", "replace")
     decoded = re.findall(r'data-decoded="(yes|no)"', dom)

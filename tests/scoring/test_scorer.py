@@ -15,17 +15,23 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from distill2rules.exporters import explain_rows, to_onnx
-from distill2rules.exporters.onnx import check_onnx_parity, onnx_feeds
 
 from distill2rules import RecordError, Scorer
 from distill2rules.errors import ArtifactError
+from distill2rules.exporters import explain_rows, to_onnx
+from distill2rules.exporters.onnx import check_onnx_parity, onnx_feeds
 from distill2rules.spec import evaluate
 from tests.conftest import needs_data
 from tests.exporters import hand_specs as hs
 
-SPECS = {"scorecard": hs.scorecard_spec, "ebm": hs.ebm_spec, "rules": hs.rule_list_spec,
-         "softmax": hs.softmax_spec, "mlp": hs.mlp_spec, "numeric_only": lambda: hs.monotone_spec(None)}
+SPECS = {
+    "scorecard": hs.scorecard_spec,
+    "ebm": hs.ebm_spec,
+    "rules": hs.rule_list_spec,
+    "softmax": hs.softmax_spec,
+    "mlp": hs.mlp_spec,
+    "numeric_only": lambda: hs.monotone_spec(None),
+}
 
 
 def _records(spec: dict, n: int = 60, seed: int = 0) -> list[dict]:
@@ -78,7 +84,9 @@ def test_scores_match_the_spec_evaluator(name, inputs):
         one = scorer.score(r)
         k = int(want["label"][i])
         assert one["decision"] == spec["classes"][k] == got.decision[i]
-        assert one["probability"] == pytest.approx(want["probabilities"][i, k], abs=1e-6, nan_ok=True)
+        assert one["probability"] == pytest.approx(
+            want["probabilities"][i, k], abs=1e-6, nan_ok=True
+        )
         assert json.dumps(one) == json.dumps(got[i])
 
 
@@ -90,7 +98,9 @@ def test_codes_graph_matches_strings_graph_on_adversarial_rows(name):
     if spec["inputs"]["categorical"]:
         model = to_onnx(spec, inputs="codes")
         assert [i.name for i in model.graph.input] == ["numeric", "categorical"]
-        assert model.graph.input[1].type.tensor_type.elem_type == 7  # int64: no string reaches the graph
+        assert (
+            model.graph.input[1].type.tensor_type.elem_type == 7
+        )  # int64: no string reaches the graph
         assert "LabelEncoder" not in {n.op_type for n in model.graph.node}
 
 
@@ -102,9 +112,16 @@ def test_codes_clamp_out_of_range_codes_to_missing_and_unseen():
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     num = np.asarray([[36, 9000, 30]] * 3, dtype=np.float32)
     n_check, n_purpose = len(hs.CHECKING), len(hs.PURPOSE)
-    clamped = sess.run(None, {"numeric": num, "categorical": np.asarray([[-1, 99], [-7, 1000], [0, 1]], np.int64)})
-    exact = sess.run(None, {"numeric": num, "categorical": np.asarray(
-        [[0, n_purpose + 1], [0, n_purpose + 1], [0, 1]], np.int64)})
+    clamped = sess.run(
+        None, {"numeric": num, "categorical": np.asarray([[-1, 99], [-7, 1000], [0, 1]], np.int64)}
+    )
+    exact = sess.run(
+        None,
+        {
+            "numeric": num,
+            "categorical": np.asarray([[0, n_purpose + 1], [0, n_purpose + 1], [0, 1]], np.int64),
+        },
+    )
     np.testing.assert_array_equal(clamped[0], exact[0])
     meta = json.loads({p.key: p.value for p in model.metadata_props}["scorer"])
     assert meta["categories"]["checking_status"] == hs.CHECKING and meta["inputs"] == "codes"
@@ -127,7 +144,9 @@ def test_explain_gives_the_reason_codes_of_explain_rows(name):
         if spec["kind"] == "rule_list":
             assert got["rule"]["index"] == want["rule"]["index"]
             if not want["rule"]["is_default"]:
-                assert [x["condition"] for x in got["reasons"]] == [x["condition"] for x in want["reasons"]]
+                assert [x["condition"] for x in got["reasons"]] == [
+                    x["condition"] for x in want["reasons"]
+                ]
             continue
         _same_reasons(got["reasons"], want["reasons"], rtol=1e-3 if spec["kind"] == "mlp" else 1e-6)
 
@@ -151,7 +170,13 @@ def _same_reasons(got: list, want: list, rtol: float) -> None:
 def test_records_are_validated_with_one_clear_error():
     spec = hs.scorecard_spec()
     scorer = Scorer(to_onnx(spec, inputs="codes").SerializeToString())
-    good = {"duration": 36, "credit_amount": 9000.0, "age": 30, "checking_status": "< 0 DM", "purpose": "car"}
+    good = {
+        "duration": 36,
+        "credit_amount": 9000.0,
+        "age": 30,
+        "checking_status": "< 0 DM",
+        "purpose": "car",
+    }
     assert scorer.score(good)["decision"] == "bad"
     with pytest.raises(RecordError, match=r"missing field\(s\): 'age'") as err:
         scorer.score({k: v for k, v in good.items() if k != "age"})
@@ -169,8 +194,16 @@ def test_records_are_validated_with_one_clear_error():
     with pytest.raises(RecordError, match=r"^record 2: missing field"):
         scorer.score_many([good, good, {"duration": 1}])
     # null, NaN, "?" and "" are missing values, not errors; padded categories match
-    missing = {**good, "duration": None, "credit_amount": "?", "age": float("nan"), "checking_status": " < 0 DM "}
-    assert scorer.score(missing) == scorer.score({**missing, "duration": "", "checking_status": "< 0 DM"})
+    missing = {
+        **good,
+        "duration": None,
+        "credit_amount": "?",
+        "age": float("nan"),
+        "checking_status": " < 0 DM ",
+    }
+    assert scorer.score(missing) == scorer.score(
+        {**missing, "duration": "", "checking_status": "< 0 DM"}
+    )
     lenient = Scorer(to_onnx(spec).SerializeToString(), extra="ignore")
     assert lenient.score({**good, "id": 7}) == scorer.score(good)
     with pytest.raises(ValueError, match="extra must be"):
@@ -182,8 +215,11 @@ def test_load_reads_an_artifact_directory_and_refuses_a_tampered_graph(tmp_path)
     from distill2rules.spec import to_json
 
     spec = hs.ebm_spec()
-    files = {"student.json": to_json(spec), "student.onnx": to_onnx(spec).SerializeToString(),
-             "student.codes.onnx": to_onnx(spec, inputs="codes").SerializeToString()}
+    files = {
+        "student.json": to_json(spec),
+        "student.onnx": to_onnx(spec).SerializeToString(),
+        "student.codes.onnx": to_onnx(spec, inputs="codes").SerializeToString(),
+    }
     art = write_artifact(tmp_path / "art", files, {"config": {}})
     scorer = Scorer.load(art)
     assert scorer.inputs == "codes" and scorer.path == str(art)  # the faster graph is preferred
@@ -209,13 +245,22 @@ def test_graphs_without_scorer_metadata_still_load():
     model.metadata_props.extend(kept)
     old = Scorer(model.SerializeToString())
     new = Scorer(to_onnx(spec).SerializeToString())
-    r = {"duration": 30, "credit_amount": 5000.0, "age": 40, "checking_status": "0 <= X < 200 DM", "purpose": "radio/tv"}
+    r = {
+        "duration": 30,
+        "credit_amount": 5000.0,
+        "age": 40,
+        "checking_status": "0 <= X < 200 DM",
+        "purpose": "radio/tv",
+    }
     assert old.explain(r) == new.explain(r)
     h = onnx.helper
     x = h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])
     y = h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])
-    bare = h.make_model(h.make_graph([h.make_node("Identity", ["x"], ["y"])], "g", [x], [y]), ir_version=10,
-                        opset_imports=[h.make_opsetid("", 18)])
+    bare = h.make_model(
+        h.make_graph([h.make_node("Identity", ["x"], ["y"])], "g", [x], [y]),
+        ir_version=10,
+        opset_imports=[h.make_opsetid("", 18)],
+    )
     with pytest.raises(ValueError, match="no distill2rules metadata"):
         Scorer(bare.SerializeToString())
 
@@ -237,7 +282,9 @@ assert s.score_many([r, r]).decision == ["bad", "bad"]
 heavy = [m for m in ("pandas", "scipy", "sklearn", "torch", "lightgbm", "onnx", "typer") if sys.modules.get(m)]
 print("heavy:", heavy)
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert out.returncode == 0, out.stderr
     assert "heavy: []" in out.stdout
 
@@ -253,8 +300,12 @@ def test_onnx_feeds_turns_strings_into_codes_for_a_codes_graph():
 # ----------------------------------------------------------------------------- real fits
 
 
-FAST = {"logreg": {}, "ebm": {"interactions": 2, "outer_bags": 1, "max_bins": 64},
-        "rules": {"max_rules": 6}, "mlp": {"hidden": [16], "epochs": 10}}
+FAST = {
+    "logreg": {},
+    "ebm": {"interactions": 2, "outer_bags": 1, "max_bins": 64},
+    "rules": {"max_rules": 6},
+    "mlp": {"hidden": [16], "epochs": 10},
+}
 
 
 @pytest.fixture(scope="module")
@@ -270,11 +321,32 @@ def adult_fits(tmp_path_factory):
     ds = load_dataset("adult")
     frame = ds.frame.sample(n=3000, random_state=0).reset_index(drop=True)
     path = tmp_path_factory.mktemp("adult_teacher") / "model.txt"
-    train_teacher("gbt", frame.drop(columns=[ds.target]), frame[ds.target], out=path, seed=0, n_estimators=30,
-                  n_jobs=1, progress=False)
+    train_teacher(
+        "gbt",
+        frame.drop(columns=[ds.target]),
+        frame[ds.target],
+        out=path,
+        seed=0,
+        n_estimators=30,
+        n_jobs=1,
+        progress=False,
+    )
     X = split_frame(frame, ds.target, seed=0).test.drop(columns=[ds.target]).head(300)
-    specs = {s: distill(path, frame, target=ds.target, student=s, seed=0, baseline=False, calibrate=False,
-                        progress=False, student_params=p, adverse_class=">50K").spec for s, p in FAST.items()}
+    specs = {
+        s: distill(
+            path,
+            frame,
+            target=ds.target,
+            student=s,
+            seed=0,
+            baseline=False,
+            calibrate=False,
+            progress=False,
+            student_params=p,
+            adverse_class=">50K",
+        ).spec
+        for s, p in FAST.items()
+    }
     return specs, X
 
 

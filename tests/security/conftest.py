@@ -40,7 +40,9 @@ def logreg_artifact(tmp_path_factory, german_gbt) -> Path:
     from distill2rules.pipeline import distill
 
     out = tmp_path_factory.mktemp("sec_art") / "logreg"
-    distill(german_gbt, "german_credit", student="logreg", out=out, progress=False, adverse_class="bad")
+    distill(
+        german_gbt, "german_credit", student="logreg", out=out, progress=False, adverse_class="bad"
+    )
     return out
 
 

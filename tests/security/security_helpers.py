@@ -20,13 +20,24 @@ def cli_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "distill2rules.cli.main"]
 
 
-def cli_subprocess(*args: object, timeout: float = 120, env: dict[str, str] | None = None,
-                   stdin: int | None = subprocess.DEVNULL) -> subprocess.CompletedProcess:
+def cli_subprocess(
+    *args: object,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+    stdin: int | None = subprocess.DEVNULL,
+) -> subprocess.CompletedProcess:
     """Run ``distill2rules ARGS`` in a child process (exit 134 or a hang cannot take pytest down)."""
     cmd = cli_command()
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
-    return subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True, timeout=timeout, check=False,
-                          env=full_env, stdin=stdin)
+    return subprocess.run(
+        [*cmd, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=full_env,
+        stdin=stdin,
+    )
 
 
 def one_line_error(stderr: str) -> str:
@@ -51,8 +62,13 @@ def fix_tree_sizes(text: str) -> str:
     body = text[first + 1 : end + 1]
     starts = [m.start() for m in re.finditer(r"^Tree=", body, flags=re.MULTILINE)] + [len(body)]
     sizes = [len(body[starts[i] : starts[i + 1]].encode()) for i in range(len(starts) - 1)]
-    return re.sub(r"^tree_sizes=.*$", "tree_sizes=" + " ".join(map(str, sizes)), text, count=1,
-                  flags=re.MULTILINE)
+    return re.sub(
+        r"^tree_sizes=.*$",
+        "tree_sizes=" + " ".join(map(str, sizes)),
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
 
 
 def rehash(art: Path) -> None:

@@ -22,8 +22,23 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX F
 
 
 def _fit(teacher, data, out, *extra):
-    return ("fit", "--teacher", teacher, "--data", data, "--target", "y", "--student", "logreg",
-            "--out", out, "-q", "--no-baseline", "--no-onnx", *extra)
+    return (
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        data,
+        "--target",
+        "y",
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        "-q",
+        "--no-baseline",
+        "--no-onnx",
+        *extra,
+    )
 
 
 def _cap_memory():  # a child that reads without end dies here instead of eating the machine
@@ -32,9 +47,16 @@ def _cap_memory():  # a child that reads without end dies here instead of eating
 
 def _run_guarded(*args, timeout=60):
     try:
-        return subprocess.run([*cli_command(), *map(str, args)], capture_output=True,
-                              text=True, timeout=timeout, preexec_fn=_cap_memory, check=False,
-                              env={**os.environ, "OMP_NUM_THREADS": "1"}, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [*cli_command(), *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=_cap_memory,
+            check=False,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"the CLI blocked on {args}")
 
@@ -48,7 +70,9 @@ def test_fifo_teacher_is_refused_without_blocking(tmp_path, small_csv):
 
 
 def test_dev_zero_teacher_is_refused(tmp_path, small_csv):
-    proc = _run_guarded(*_fit("/dev/zero", small_csv, tmp_path / "art", "--teacher-format", "lightgbm"))
+    proc = _run_guarded(
+        *_fit("/dev/zero", small_csv, tmp_path / "art", "--teacher-format", "lightgbm")
+    )
     assert proc.returncode == 2, proc.stderr[-400:]
     assert "is a device, not a regular file" in one_line_error(proc.stderr)
 
@@ -99,7 +123,9 @@ def test_decompressed_size_cap(tmp_path, monkeypatch, suffix):
 
     path = _write_compressed(tmp_path / f"data.csv{suffix}", _csv_bytes(200_000))  # 3.6 MB
     monkeypatch.setenv("DISTILL2RULES_MAX_DECOMPRESSED_BYTES", "1000000")
-    with pytest.raises(DataError, match="decompressed data size limit.*DISTILL2RULES_MAX_DECOMPRESSED_BYTES"):
+    with pytest.raises(
+        DataError, match="decompressed data size limit.*DISTILL2RULES_MAX_DECOMPRESSED_BYTES"
+    ):
         read_table(path)
     monkeypatch.delenv("DISTILL2RULES_MAX_DECOMPRESSED_BYTES")
     assert len(read_table(path)) == 200_000  # within the default caps it reads
@@ -112,7 +138,9 @@ def test_gzip_bomb_stops_at_the_ratio_cap(tmp_path):
 
     path = _write_compressed(tmp_path / "bomb.csv.gz", _csv_bytes(4_000_000))
     assert path.stat().st_size < 1_000_000
-    with pytest.raises(DataError, match="decompression ratio limit.*DISTILL2RULES_MAX_DECOMPRESSION_RATIO"):
+    with pytest.raises(
+        DataError, match="decompression ratio limit.*DISTILL2RULES_MAX_DECOMPRESSION_RATIO"
+    ):
         read_table(path)
 
 
@@ -135,8 +163,15 @@ def test_default_augment_cap_is_finite():
 def real_spec(small_frame, lgb_txt):
     from distill2rules.pipeline import distill
 
-    return distill(str(lgb_txt), small_frame, target="y", student="logreg", baseline=False,
-                   export_onnx=False, progress=False).spec
+    return distill(
+        str(lgb_txt),
+        small_frame,
+        target="y",
+        student="logreg",
+        baseline=False,
+        export_onnx=False,
+        progress=False,
+    ).spec
 
 
 def test_spec_nesting_cap(real_spec):

@@ -25,12 +25,28 @@ def _edit(src, dst, old: str, new: str, *, count: int = 1):
 
 
 def _fit_args(teacher, data, out):
-    return ("fit", "--teacher", teacher, "--data", data, "--target", "y", "--student", "logreg",
-            "--out", out, "-q", "--no-baseline", "--no-onnx")
+    return (
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        data,
+        "--target",
+        "y",
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        "-q",
+        "--no-baseline",
+        "--no-onnx",
+    )
 
 
 def test_num_tree_per_iteration_edit_gives_exit_2_not_a_crash(lgb_txt, small_csv, tmp_path):
-    bad = _edit(lgb_txt, tmp_path / "model.txt", "num_tree_per_iteration=1\n", "num_tree_per_iteration=2\n")
+    bad = _edit(
+        lgb_txt, tmp_path / "model.txt", "num_tree_per_iteration=1\n", "num_tree_per_iteration=2\n"
+    )
     proc = cli_subprocess(*_fit_args(bad, small_csv, tmp_path / "art"), timeout=120)
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])
     line = one_line_error(proc.stderr)
@@ -50,8 +66,12 @@ def test_cyclic_tree_gives_exit_2_quickly(lgb_txt, small_csv, tmp_path):
     lefts = left.split()
     assert len(lefts) >= 2
     lefts[-1] = "0"  # the last internal node's left child is the root: a loop
-    bad = _edit(lgb_txt, tmp_path / "model.txt", f"left_child={left}\nright_child={right}",
-                f"left_child={' '.join(lefts)}\nright_child={right}")
+    bad = _edit(
+        lgb_txt,
+        tmp_path / "model.txt",
+        f"left_child={left}\nright_child={right}",
+        f"left_child={' '.join(lefts)}\nright_child={right}",
+    )
     start = time.perf_counter()
     try:
         proc = cli_subprocess(*_fit_args(bad, small_csv, tmp_path / "art"), timeout=60)
@@ -66,7 +86,11 @@ def test_cyclic_tree_gives_exit_2_quickly(lgb_txt, small_csv, tmp_path):
     ("old", "new", "message"),
     [
         ("num_class=1\n", "num_class=2\n", "num_tree_per_iteration=1 disagrees with num_class=2"),
-        ("objective=binary sigmoid:1\n", "objective=binary sigmoid:nan\n", "sigmoid:nan must be finite"),
+        (
+            "objective=binary sigmoid:1\n",
+            "objective=binary sigmoid:nan\n",
+            "sigmoid:nan must be finite",
+        ),
         ("objective=binary sigmoid:1\n", "objective=binary sigmoid:-2\n", "must be finite and > 0"),
         ("objective=binary sigmoid:1\n", "objective=multiclass num_class:2\n", "needs >= 2"),
         ("max_feature_idx=3\n", "max_feature_idx=2\n", "feature_names does not match"),
@@ -84,7 +108,11 @@ def test_header_disagreements_are_refused(lgb_txt, tmp_path, old, new, message):
 @pytest.mark.parametrize(
     ("which", "mutate", "message"),
     [
-        ("left", lambda v: [*v[:-1], "-1" if v[-1] != "-1" else "-2"], "reached twice"),  # shared leaf
+        (
+            "left",
+            lambda v: [*v[:-1], "-1" if v[-1] != "-1" else "-2"],
+            "reached twice",
+        ),  # shared leaf
         ("right", lambda v: [str(len(v) - 1)] * len(v), "reached twice"),  # shared node
         ("left", lambda v: [str(len(v))] + v[1:], "out of range"),  # child index past the nodes
     ],
@@ -99,8 +127,12 @@ def test_tree_shape_corruptions_are_refused(lgb_txt, tmp_path, which, mutate, me
     new_vals = " ".join(mutate(vals))
     assert new_vals != " ".join(vals)
     new_left, new_right = (new_vals, right) if which == "left" else (left, new_vals)
-    bad = _edit(lgb_txt, tmp_path / "model.txt", f"left_child={left}\nright_child={right}",
-                f"left_child={new_left}\nright_child={new_right}")
+    bad = _edit(
+        lgb_txt,
+        tmp_path / "model.txt",
+        f"left_child={left}\nright_child={right}",
+        f"left_child={new_left}\nright_child={new_right}",
+    )
     with pytest.raises(TeacherError, match=message):
         load_teacher(bad)
 
@@ -111,8 +143,12 @@ def test_split_feature_past_max_feature_idx_is_refused(lgb_txt, tmp_path):
 
     text = lgb_txt.read_text()
     feats = re.search(r"^Tree=0\n(?:.*\n)*?split_feature=(.*)$", text, flags=re.MULTILINE).group(1)
-    bad = _edit(lgb_txt, tmp_path / "model.txt", f"split_feature={feats}\n",
-                "split_feature=" + " ".join(["4"] * len(feats.split())) + "\n")
+    bad = _edit(
+        lgb_txt,
+        tmp_path / "model.txt",
+        f"split_feature={feats}\n",
+        "split_feature=" + " ".join(["4"] * len(feats.split())) + "\n",
+    )
     with pytest.raises(TeacherError, match="split_feature out of range"):
         load_teacher(bad)
 
@@ -145,7 +181,9 @@ def test_sigmoid_k_scales_tree_shap_to_the_teacher_logit(small_frame, tmp_path):
     X = small_frame[list("abcd")]
     att = teacher_attributions(teacher, X.head(20), X.head(100), class_index=1)
     z = teacher.logits(X.head(20))
-    np.testing.assert_allclose(att.values.sum(axis=1) + att.base_values, z[:, 1] - z[:, 0], atol=1e-6)
+    np.testing.assert_allclose(
+        att.values.sum(axis=1) + att.base_values, z[:, 1] - z[:, 0], atol=1e-6
+    )
 
 
 def test_real_multiclass_model_still_loads(small_frame, tmp_path):

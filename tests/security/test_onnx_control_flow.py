@@ -27,56 +27,95 @@ def _weights() -> list:
 def _endless_loop_node(inp: str, out: str):
     """``Loop`` with no trip count and a condition that stays true: it never ends."""
     body = h.make_graph(
-        [h.make_node("Identity", ["c_in"], ["c_out"]), h.make_node("Identity", ["v_in"], ["v_out"])],
+        [
+            h.make_node("Identity", ["c_in"], ["c_out"]),
+            h.make_node("Identity", ["v_in"], ["v_out"]),
+        ],
         "body",
-        [h.make_tensor_value_info("i", T.INT64, []), h.make_tensor_value_info("c_in", T.BOOL, []),
-         h.make_tensor_value_info("v_in", T.FLOAT, ["N", 2])],
-        [h.make_tensor_value_info("c_out", T.BOOL, []), h.make_tensor_value_info("v_out", T.FLOAT, ["N", 2])],
+        [
+            h.make_tensor_value_info("i", T.INT64, []),
+            h.make_tensor_value_info("c_in", T.BOOL, []),
+            h.make_tensor_value_info("v_in", T.FLOAT, ["N", 2]),
+        ],
+        [
+            h.make_tensor_value_info("c_out", T.BOOL, []),
+            h.make_tensor_value_info("v_out", T.FLOAT, ["N", 2]),
+        ],
     )
     return h.make_node("Loop", ["", "true", inp], [out], body=body)
 
 
 def _save(path, nodes, opsets=(("", 17),), initializers=None):
     graph = h.make_graph(nodes, "teacher", [X_IN], [LOGITS], initializer=initializers or _weights())
-    model = h.make_model(graph, opset_imports=[h.make_opsetid(d, v) for d, v in opsets], ir_version=10)
+    model = h.make_model(
+        graph, opset_imports=[h.make_opsetid(d, v) for d, v in opsets], ir_version=10
+    )
     onnx.save(model, str(path))
     return path
 
 
 def endless_loop(path):
-    return _save(path, [h.make_node("MatMul", ["x", "W"], ["z"]), _endless_loop_node("z", "logits")])
+    return _save(
+        path, [h.make_node("MatMul", ["x", "W"], ["z"]), _endless_loop_node("z", "logits")]
+    )
 
 
 def loop_inside_if(path):
     def branch(name):
-        return h.make_graph([_endless_loop_node("z", f"{name}_out")], name, [],
-                            [h.make_tensor_value_info(f"{name}_out", T.FLOAT, ["N", 2])])
+        return h.make_graph(
+            [_endless_loop_node("z", f"{name}_out")],
+            name,
+            [],
+            [h.make_tensor_value_info(f"{name}_out", T.FLOAT, ["N", 2])],
+        )
 
-    return _save(path, [h.make_node("MatMul", ["x", "W"], ["z"]),
-                        h.make_node("If", ["true"], ["logits"], then_branch=branch("then"),
-                                    else_branch=branch("else"))])
+    return _save(
+        path,
+        [
+            h.make_node("MatMul", ["x", "W"], ["z"]),
+            h.make_node(
+                "If", ["true"], ["logits"], then_branch=branch("then"), else_branch=branch("else")
+            ),
+        ],
+    )
 
 
 def custom_domain(path):
-    return _save(path, [h.make_node("MatMul", ["x", "W"], ["z"]),
-                        h.make_node("Evil", ["z"], ["logits"], domain="com.example.evil")],
-                 opsets=(("", 17), ("com.example.evil", 1)))
+    return _save(
+        path,
+        [
+            h.make_node("MatMul", ["x", "W"], ["z"]),
+            h.make_node("Evil", ["z"], ["logits"], domain="com.example.evil"),
+        ],
+        opsets=(("", 17), ("com.example.evil", 1)),
+    )
 
 
 def scan(path):
-    body = h.make_graph([h.make_node("Identity", ["s_in"], ["s_out"])], "body",
-                        [h.make_tensor_value_info("s_in", T.FLOAT, [2])],
-                        [h.make_tensor_value_info("s_out", T.FLOAT, [2])])
-    return _save(path, [h.make_node("MatMul", ["x", "W"], ["z"]),
-                        h.make_node("Scan", ["z"], ["logits"], body=body, num_scan_inputs=1)])
+    body = h.make_graph(
+        [h.make_node("Identity", ["s_in"], ["s_out"])],
+        "body",
+        [h.make_tensor_value_info("s_in", T.FLOAT, [2])],
+        [h.make_tensor_value_info("s_out", T.FLOAT, [2])],
+    )
+    return _save(
+        path,
+        [
+            h.make_node("MatMul", ["x", "W"], ["z"]),
+            h.make_node("Scan", ["z"], ["logits"], body=body, num_scan_inputs=1),
+        ],
+    )
 
 
-@pytest.mark.parametrize(("build", "message"), [
-    (endless_loop, "has a Loop node"),
-    (loop_inside_if, "has a Loop node"),
-    (scan, "has a Scan node"),
-    (custom_domain, "custom domain 'com.example.evil'"),
-])
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (endless_loop, "has a Loop node"),
+        (loop_inside_if, "has a Loop node"),
+        (scan, "has a Scan node"),
+        (custom_domain, "custom domain 'com.example.evil'"),
+    ],
+)
 def test_refused_by_default(tmp_path, build, message):
     from distill2rules.errors import UnsafeFileError
     from distill2rules.teachers import load_teacher
@@ -91,8 +130,20 @@ def test_refused_by_default(tmp_path, build, message):
 
 def test_endless_loop_fit_exits_2(cli, tmp_path, small_csv):
     path = endless_loop(tmp_path / "teacher.onnx")
-    r = cli("fit", "--teacher", path, "--data", small_csv, "--target", "y", "--student", "logreg",
-            "--out", tmp_path / "art", "-q")
+    r = cli(
+        "fit",
+        "--teacher",
+        path,
+        "--data",
+        small_csv,
+        "--target",
+        "y",
+        "--student",
+        "logreg",
+        "--out",
+        tmp_path / "art",
+        "-q",
+    )
     assert r.code == 2
     assert "Loop" in one_line_error(r.err)
 
@@ -131,14 +182,27 @@ def test_standard_model_with_if_loads(tmp_path):
     from distill2rules.teachers import load_teacher
 
     def branch(name, op):
-        return h.make_graph([h.make_node(op, ["z"], [f"{name}_out"])], name, [],
-                            [h.make_tensor_value_info(f"{name}_out", T.FLOAT, ["N", 2])])
+        return h.make_graph(
+            [h.make_node(op, ["z"], [f"{name}_out"])],
+            name,
+            [],
+            [h.make_tensor_value_info(f"{name}_out", T.FLOAT, ["N", 2])],
+        )
 
-    path = _save(tmp_path / "teacher.onnx", [
-        h.make_node("MatMul", ["x", "W"], ["z"]),
-        h.make_node("If", ["true"], ["logits"], then_branch=branch("then", "Identity"),
-                    else_branch=branch("else", "Neg")),
-    ], opsets=(("", 17), ("ai.onnx.ml", 3)))
+    path = _save(
+        tmp_path / "teacher.onnx",
+        [
+            h.make_node("MatMul", ["x", "W"], ["z"]),
+            h.make_node(
+                "If",
+                ["true"],
+                ["logits"],
+                then_branch=branch("then", "Identity"),
+                else_branch=branch("else", "Neg"),
+            ),
+        ],
+        opsets=(("", 17), ("ai.onnx.ml", 3)),
+    )
     teacher = load_teacher(path, feature_names=list("abcd"))
     X = np.random.default_rng(1).standard_normal((3, 4))
     import pandas as pd

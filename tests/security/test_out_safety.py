@@ -18,18 +18,34 @@ from distill2rules.errors import ArtifactError
 
 
 def _snapshot(d):
-    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()
+    }
 
 
 def _fit(cli, teacher, out):
-    return cli("fit", "--teacher", teacher, "--data", "german_credit", "--student", "logreg", "--out", out, "-q",
-               "--no-baseline", "--no-onnx")
+    return cli(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        "german_credit",
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        "-q",
+        "--no-baseline",
+        "--no-onnx",
+    )
 
 
 def test_fit_refuses_a_pwa_folder_with_a_manifest(cli, german_gbt, tmp_path):
     pwa = tmp_path / "webapp"
     pwa.mkdir()
-    (pwa / "manifest.json").write_text(json.dumps({"name": "My App", "start_url": "/", "icons": []}))
+    (pwa / "manifest.json").write_text(
+        json.dumps({"name": "My App", "start_url": "/", "icons": []})
+    )
     (pwa / "index.html").write_text("<h1>keep me</h1>")
     (pwa / "sw.js").write_text("self.addEventListener('fetch', () => {})")
     before = _snapshot(pwa)
@@ -39,7 +55,9 @@ def test_fit_refuses_a_pwa_folder_with_a_manifest(cli, german_gbt, tmp_path):
     assert _snapshot(pwa) == before
 
 
-@pytest.mark.parametrize("case", ["other-version", "extra-file", "missing-file", "symlink", "subfolder"])
+@pytest.mark.parametrize(
+    "case", ["other-version", "extra-file", "missing-file", "symlink", "subfolder"]
+)
 def test_write_artifact_refuses_anything_but_a_matching_artifact(tmp_path, case):
     from distill2rules.artifact import write_artifact
 
@@ -78,7 +96,9 @@ def test_a_matching_artifact_and_an_empty_folder_are_replaced(tmp_path):
     assert (empty / "manifest.json").is_file()
 
 
-def test_predict_writes_into_a_fifo_instead_of_renaming_over_it(cli, logreg_artifact, rows_csv, tmp_path):
+def test_predict_writes_into_a_fifo_instead_of_renaming_over_it(
+    cli, logreg_artifact, rows_csv, tmp_path
+):
     fifo = tmp_path / "stdout.fifo"
     os.mkfifo(fifo)
     received: list[bytes] = []
@@ -90,7 +110,9 @@ def test_predict_writes_into_a_fifo_instead_of_renaming_over_it(cli, logreg_arti
     t = threading.Thread(target=reader, daemon=True)
     t.start()
     r = cli("predict", logreg_artifact, "--data", rows_csv, "--out", fifo)
-    if r.code == 0 and not received:  # the old code renamed a file over the FIFO: unblock the reader
+    if (
+        r.code == 0 and not received
+    ):  # the old code renamed a file over the FIFO: unblock the reader
         try:
             fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
             os.close(fd)

@@ -38,12 +38,25 @@ def _assert_inert(html: str, *, csp: bool = True) -> None:
     p = _Tags()
     p.feed(html)
     names = {t for t, _ in p.tags}
-    assert not names & {"script", "svg", "iframe", "object", "embed", "base", "form", "applet", "frame"}, names
+    assert not names & {
+        "script",
+        "svg",
+        "iframe",
+        "object",
+        "embed",
+        "base",
+        "form",
+        "applet",
+        "frame",
+    }, names
     for tag, attrs in p.tags:
         assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
         if tag == "meta":
             assert set(attrs) <= {"charset", "http-equiv", "content", "name"}, attrs
-            assert attrs.get("http-equiv", "content-security-policy").lower() == "content-security-policy", attrs
+            assert (
+                attrs.get("http-equiv", "content-security-policy").lower()
+                == "content-security-policy"
+            ), attrs
         if tag == "a":
             assert attrs.get("href", "").startswith("#"), attrs
         if tag == "img":
@@ -51,7 +64,11 @@ def _assert_inert(html: str, *, csp: bool = True) -> None:
         if tag == "b":
             raise AssertionError("a <b> tag came from data")
     if csp:
-        metas = [a for t, a in p.tags if t == "meta" and a.get("http-equiv", "").lower() == "content-security-policy"]
+        metas = [
+            a
+            for t, a in p.tags
+            if t == "meta" and a.get("http-equiv", "").lower() == "content-security-policy"
+        ]
         assert metas, "no Content-Security-Policy"
         policy = metas[0]["content"]
         assert "default-src 'none'" in policy and "script-src 'none'" in policy
@@ -60,10 +77,9 @@ def _assert_inert(html: str, *, csp: bool = True) -> None:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """An artifact of a logreg student fitted on columns, categories and labels that are XSS payloads."""
-    from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
-
     from distill2rules import spec as spec_mod
     from distill2rules.artifact import _dump, write_artifact
+    from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
     from distill2rules.kd import one_hot
     from distill2rules.students import make_student
 
@@ -73,15 +89,44 @@ def hostile(tmp_path_factory):
     X = pd.DataFrame({P_IMG: rng.normal(size=n), P_SVG: cats[rng.integers(0, len(cats), n)]})
     y_idx = ((X[P_IMG] + (X[P_SVG] == P_NESTED)) > 0.3).astype(int).to_numpy()
     y = pd.Series(np.array(CLASSES, dtype=object)[y_idx])
-    spec = make_student("logreg", random_state=0, min_category_count=1).fit(X, y, soft_targets=one_hot(y_idx, 2)).to_spec()
-    spec["meta"] = {**spec.get("meta", {}), "target": P_SVG + "_target", "dataset": P_META, "adverse_class": CLASSES[0]}
-    metrics = {"student": "logreg", "classes": CLASSES, "temperature": 1.0, "alpha": 0.0, "seed": 0,
-               "test": {"n_rows": 80, "student": {"accuracy": 0.9}, "teacher": {"accuracy": 0.91}}}
-    card = rulecard(spec, metrics=metrics, provenance={"dataset": P_META, "teacher": {"kind": P_SVG}})
+    spec = (
+        make_student("logreg", random_state=0, min_category_count=1)
+        .fit(X, y, soft_targets=one_hot(y_idx, 2))
+        .to_spec()
+    )
+    spec["meta"] = {
+        **spec.get("meta", {}),
+        "target": P_SVG + "_target",
+        "dataset": P_META,
+        "adverse_class": CLASSES[0],
+    }
+    metrics = {
+        "student": "logreg",
+        "classes": CLASSES,
+        "temperature": 1.0,
+        "alpha": 0.0,
+        "seed": 0,
+        "test": {"n_rows": 80, "student": {"accuracy": 0.9}, "teacher": {"accuracy": 0.91}},
+    }
+    card = rulecard(
+        spec, metrics=metrics, provenance={"dataset": P_META, "teacher": {"kind": P_SVG}}
+    )
     out = tmp_path_factory.mktemp("xss") / "art"
-    write_artifact(out, {"student.json": spec_mod.to_json(spec), "metrics.json": _dump(metrics),
-                         "rulecard.md": render_markdown(card), "rulecard.html": render_html(card), "rulecard.json": _dump(card)},
-                   {"data": {"name": P_META, "target": P_SVG + "_target"}, "teacher": {"kind": P_SVG}, "config": {"seed": 0}})
+    write_artifact(
+        out,
+        {
+            "student.json": spec_mod.to_json(spec),
+            "metrics.json": _dump(metrics),
+            "rulecard.md": render_markdown(card),
+            "rulecard.html": render_html(card),
+            "rulecard.json": _dump(card),
+        },
+        {
+            "data": {"name": P_META, "target": P_SVG + "_target"},
+            "teacher": {"kind": P_SVG},
+            "config": {"seed": 0},
+        },
+    )
     return out
 
 
@@ -105,9 +150,11 @@ def test_report_never_pastes_rulecard_html(hostile, tmp_path):
 
     art = tmp_path / "art"
     shutil.copytree(hostile, art)
-    evil = ("<html><body><h1>card</h1><img src=x onerror=alert(7)><svg onload=alert(8)></svg>"
-            "<a href='javascript:alert(9)'>go</a><meta http-equiv='refresh' content='0;url=https://evil.example'>"
-            "<scr<script>ipt>alert(10)</scr</script>ipt></body></html>")
+    evil = (
+        "<html><body><h1>card</h1><img src=x onerror=alert(7)><svg onload=alert(8)></svg>"
+        "<a href='javascript:alert(9)'>go</a><meta http-equiv='refresh' content='0;url=https://evil.example'>"
+        "<scr<script>ipt>alert(10)</scr</script>ipt></body></html>"
+    )
     (art / "rulecard.html").write_text(evil)
     rehash(art)
     html = render_report(art, progress=False)

@@ -38,18 +38,19 @@ def test_chunked_predict_equals_whole_file(logreg_artifact, rows, tmp_path, name
 
 
 def test_chunked_explain_equals_whole_file(logreg_artifact, rows, tmp_path):
-    from distill2rules.exporters.reasons import explain_rows, reasons_to_jsonl
-
     from distill2rules._stream import explain_stream
     from distill2rules.artifact import load_spec
     from distill2rules.data import read_table
+    from distill2rules.exporters.reasons import explain_rows, reasons_to_jsonl
 
     spec = load_spec(logreg_artifact)
 
     def one(X):
         return explain_rows(spec, X, top=3, counterfactuals=False)
 
-    head, n = explain_stream(rows / "rows.csv", one, out=tmp_path / "r.jsonl", keep=5, chunk_rows=10)
+    head, n = explain_stream(
+        rows / "rows.csv", one, out=tmp_path / "r.jsonl", keep=5, chunk_rows=10
+    )
     assert n == 123 and len(head) == 5
     got = (tmp_path / "r.jsonl").read_text().splitlines()
     want = reasons_to_jsonl(one(read_table(rows / "rows.csv"))).splitlines()
@@ -57,8 +58,17 @@ def test_chunked_explain_equals_whole_file(logreg_artifact, rows, tmp_path):
 
 
 def test_cli_explain_streams_to_out(cli, logreg_artifact, rows, tmp_path):
-    r = cli("explain", logreg_artifact, "--data", rows / "rows.csv", "--out", tmp_path / "r.jsonl", "--limit", 2,
-            "--no-counterfactuals")
+    r = cli(
+        "explain",
+        logreg_artifact,
+        "--data",
+        rows / "rows.csv",
+        "--out",
+        tmp_path / "r.jsonl",
+        "--limit",
+        2,
+        "--no-counterfactuals",
+    )
     assert r.code == 0, r.err
     assert "121 more row(s)" in r.out
     assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 123

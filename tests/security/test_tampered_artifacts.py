@@ -34,7 +34,9 @@ def test_intact_artifact_verifies(cli, art):
 
 def test_swapped_classes_rehashed_fail_verify(cli, art):
     """The red-team case: classes [bad, good] -> [good, bad] in student.json, manifest re-hashed."""
-    edit_json(art / "student.json", lambda s: s.__setitem__("classes", list(reversed(s["classes"]))))
+    edit_json(
+        art / "student.json", lambda s: s.__setitem__("classes", list(reversed(s["classes"])))
+    )
     rehash(art)
     _verify_fails(cli, art, "classes")
 
@@ -76,16 +78,33 @@ def test_onnx_metadata_classes_rehashed_fail_verify(cli, art):
 
 
 @pytest.mark.parametrize("command", ["predict", "explain", "export", "report", "evaluate"])
-def test_readers_refuse_a_changed_artifact_and_never_rebless_it(cli, art, rows_csv, german_gbt, tmp_path, command):
-    edit_json(art / "student.json", lambda s: s.__setitem__("classes", list(reversed(s["classes"]))))
+def test_readers_refuse_a_changed_artifact_and_never_rebless_it(
+    cli, art, rows_csv, german_gbt, tmp_path, command
+):
+    edit_json(
+        art / "student.json", lambda s: s.__setitem__("classes", list(reversed(s["classes"])))
+    )
     manifest_before = (art / "manifest.json").read_bytes()
     args = {
         "predict": ["predict", art, "--data", rows_csv, "--out", tmp_path / "p.csv"],
         "explain": ["explain", art, "--data", rows_csv, "--no-counterfactuals"],
         "export": ["export", art, "--format", "rulecard"],
         "report": ["report", art, "-q"],
-        "evaluate": ["evaluate", art, "--data", "german_credit", "--teacher", german_gbt, "--shap-rows", 5,
-                     "--latency-calls", 0, "--sigmas", "0.05", "-q"],
+        "evaluate": [
+            "evaluate",
+            art,
+            "--data",
+            "german_credit",
+            "--teacher",
+            german_gbt,
+            "--shap-rows",
+            5,
+            "--latency-calls",
+            0,
+            "--sigmas",
+            "0.05",
+            "-q",
+        ],
     }[command]
     r = cli(*args)
     assert r.code == 2, r.out + r.err

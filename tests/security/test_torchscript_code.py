@@ -72,8 +72,20 @@ class EvilSetstate(nn.Module):
 
 def test_from_file_in_forward_is_refused_by_fit(cli, victim, small_csv, tmp_path):
     teacher = _save(EvilForward(str(victim)), tmp_path / "teacher.pt")
-    r = cli("fit", "--teacher", teacher, "--data", small_csv, "--target", "y", "--student", "logreg",
-            "--out", tmp_path / "art", "-q")
+    r = cli(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        small_csv,
+        "--target",
+        "y",
+        "--student",
+        "logreg",
+        "--out",
+        tmp_path / "art",
+        "-q",
+    )
     assert victim.read_text() == VICTIM_TEXT  # the probe never ran forward
     assert r.code == 2, r.err
     line = [ln for ln in r.err.splitlines() if ln.strip()]
@@ -130,12 +142,12 @@ def _edit_forward(tmp_path: Path, name: str, line: str) -> Path:
     ("line", "reason"),
     [
         ("_9 = ops.myns.evil(x)", "ops.myns.evil"),  # a custom (C++ library) operator
-        ("_9 = getattr(torch, \"save\")", "getattr on torch"),  # reaching ops by name
+        ('_9 = getattr(torch, "save")', "getattr on torch"),  # reaching ops by name
         ("_9 = torch", "module torch as a value"),  # aliasing the module
         ("_9 = x.untyped_storage()", ".untyped_storage()"),  # storage access via a method
-        ("_9 = torch.save(x, \"/tmp/out.pt\")", "torch.save"),  # not tensor math
+        ('_9 = torch.save(x, "/tmp/out.pt")', "torch.save"),  # not tensor math
         ("_9 = __torch__.torch.classes.ns.Evil()", "classes"),  # C++ custom classes
-        ("_9 = torch.ops.load_library(\"/tmp/evil.so\")", "load"),  # a native library
+        ('_9 = torch.ops.load_library("/tmp/evil.so")', "load"),  # a native library
     ],
 )
 def test_hand_crafted_code_beyond_tensor_math_is_refused(tmp_path, line, reason):
@@ -171,8 +183,9 @@ def test_pickle_member_importing_anything_but_tensors_is_refused(tmp_path):
 
     src = _plain_archive(tmp_path)
     evil = pickle.dumps(_Reduce(), protocol=2)
-    crafted = rewrite_zip(src, tmp_path / "pkl.pt",
-                          lambda m, d: evil if m.endswith("/constants.pkl") else d)
+    crafted = rewrite_zip(
+        src, tmp_path / "pkl.pt", lambda m, d: evil if m.endswith("/constants.pkl") else d
+    )
     with pytest.raises(UnsafeFileError, match=r"constants\.pkl imports (posix|os)\.getcwd"):
         load_teacher(crafted, feature_names=list("abcd"))
 
@@ -207,7 +220,9 @@ class Rich(nn.Module):
         self.l1 = nn.Linear(4, 16)
         self.bn = nn.BatchNorm1d(16)
         self.ln = nn.LayerNorm(16)
-        self.acts = nn.ModuleList([nn.ReLU(), nn.GELU(), nn.Tanh(), nn.SiLU(), nn.LeakyReLU(), nn.ELU()])
+        self.acts = nn.ModuleList(
+            [nn.ReLU(), nn.GELU(), nn.Tanh(), nn.SiLU(), nn.LeakyReLU(), nn.ELU()]
+        )
         self.drop = nn.Dropout(0.1)
         self.l2 = nn.Linear(16, 3)
 
@@ -255,8 +270,23 @@ def test_trust_code_loads_an_op_outside_the_allowlist(tmp_path, cli, small_csv):
     with pytest.raises(UnsafeFileError, match="torch.kron"):
         load_teacher(path, feature_names=list("abcd"))
     assert load_teacher(path, feature_names=list("abcd"), trust_code=True).n_classes == 2
-    r = cli("fit", "--teacher", path, "--data", small_csv, "--target", "y", "--student", "logreg",
-            "--out", tmp_path / "art", "-q", "--no-baseline", "--no-onnx", "--trust-code")
+    r = cli(
+        "fit",
+        "--teacher",
+        path,
+        "--data",
+        small_csv,
+        "--target",
+        "y",
+        "--student",
+        "logreg",
+        "--out",
+        tmp_path / "art",
+        "-q",
+        "--no-baseline",
+        "--no-onnx",
+        "--trust-code",
+    )
     assert r.code == 0, r.err
 
 
@@ -283,9 +313,22 @@ def test_load_probe_has_a_time_limit(tmp_path, small_csv):
 
     teacher = _save(Spin(), tmp_path / "spin.pt")
     try:
-        proc = cli_subprocess("fit", "--teacher", teacher, "--data", small_csv, "--target", "y",
-                              "--student", "logreg", "--out", tmp_path / "art", "-q",
-                              env={"DISTILL2RULES_PROBE_SECONDS": "2"}, timeout=120)
+        proc = cli_subprocess(
+            "fit",
+            "--teacher",
+            teacher,
+            "--data",
+            small_csv,
+            "--target",
+            "y",
+            "--student",
+            "logreg",
+            "--out",
+            tmp_path / "art",
+            "-q",
+            env={"DISTILL2RULES_PROBE_SECONDS": "2"},
+            timeout=120,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("the probe of an endless TorchScript loop was not time-limited")
     assert proc.returncode == 2, proc.stderr[-400:]

@@ -11,8 +11,14 @@ import pytest
 USAGE = [
     (["fit", "--bogus"], "No such option: --bogus"),
     (["fit", "--data", "german_credit"], "Missing option '--teacher'"),
-    (["fit", "--teacher", "t.txt", "--data", "german_credit", "--seed", "abc"], "Invalid value for '--seed'"),
-    (["fit", "--teacher", "t.txt", "--data", "german_credit", "--out", "o", "--seed", "-1"], "Invalid value for '--seed'"),
+    (
+        ["fit", "--teacher", "t.txt", "--data", "german_credit", "--seed", "abc"],
+        "Invalid value for '--seed'",
+    ),
+    (
+        ["fit", "--teacher", "t.txt", "--data", "german_credit", "--out", "o", "--seed", "-1"],
+        "Invalid value for '--seed'",
+    ),
     (["verify"], "Missing argument"),
     (["no-such-command"], "No such command"),
     (["explain", "art", "--data", "x.csv", "--top", "many"], "Invalid value for '--top'"),
@@ -55,8 +61,18 @@ BAD_PARAMS = [
 @pytest.mark.parametrize("extra,message", BAD_PARAMS, ids=[" ".join(a) for a, _ in BAD_PARAMS])
 def test_bad_student_params_are_one_line_exit_2_before_any_work(cli, tmp_path, extra, message):
     out = tmp_path / "out"
-    r = cli("fit", "--teacher", tmp_path / "missing-teacher.txt", "--data", "german_credit", "--student", "logreg",
-            "--out", out, *extra)
+    r = cli(
+        "fit",
+        "--teacher",
+        tmp_path / "missing-teacher.txt",
+        "--data",
+        "german_credit",
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        *extra,
+    )
     assert r.code == 2, r.out + r.err
     assert "internal error" not in r.err
     assert message in r.err, r.err
@@ -65,18 +81,41 @@ def test_bad_student_params_are_one_line_exit_2_before_any_work(cli, tmp_path, e
 
 
 def test_params_of_other_students_are_checked_against_their_own_signature(cli, tmp_path):
-    r = cli("fit", "--teacher", tmp_path / "t.txt", "--data", "german_credit", "--student", "ebm", "--out", tmp_path / "o",
-            "-p", "learning_rate=0")
+    r = cli(
+        "fit",
+        "--teacher",
+        tmp_path / "t.txt",
+        "--data",
+        "german_credit",
+        "--student",
+        "ebm",
+        "--out",
+        tmp_path / "o",
+        "-p",
+        "learning_rate=0",
+    )
     assert r.code == 2 and "learning_rate > 0" in r.err
-    r = cli("fit", "--teacher", tmp_path / "t.txt", "--data", "german_credit", "--student", "rules", "--out", tmp_path / "o",
-            "-p", "max_terms=3")
+    r = cli(
+        "fit",
+        "--teacher",
+        tmp_path / "t.txt",
+        "--data",
+        "german_credit",
+        "--student",
+        "rules",
+        "--out",
+        tmp_path / "o",
+        "-p",
+        "max_terms=3",
+    )
     assert r.code == 2 and "has no parameter 'max_terms'" in r.err
 
 
 def test_valid_params_pass_the_check():
     from distill2rules.students._params import check_student_params
 
-    assert check_student_params("logreg", {"max_terms": 5, "l1": 0.01, "categorical_features": ["a"]}) == {
-        "max_terms": 5, "l1": 0.01, "categorical_features": ["a"]}
+    assert check_student_params(
+        "logreg", {"max_terms": 5, "l1": 0.01, "categorical_features": ["a"]}
+    ) == {"max_terms": 5, "l1": 0.01, "categorical_features": ["a"]}
     assert check_student_params("ebm", {"interactions": 0, "n_jobs": -1})["n_jobs"] == -1
     assert check_student_params("logreg", {"max_terms": None})["max_terms"] is None

@@ -10,21 +10,42 @@ from distill2rules import spec as spec_mod
 from distill2rules.errors import SchemaError, SpecError
 
 ADDITIVE = {
-    "format": spec_mod.SPEC_FORMAT, "kind": "additive", "model": "hand", "classes": ["no", "yes"], "link": "logistic",
+    "format": spec_mod.SPEC_FORMAT,
+    "kind": "additive",
+    "model": "hand",
+    "classes": ["no", "yes"],
+    "link": "logistic",
     "inputs": {"numeric": ["age", "income"], "categorical": ["home"]},
     "intercept": [-1.0],
     "terms": [
-        {"name": "age", "type": "table", "axes": [{"feature": "age", "kind": "numeric", "edges": [30.0, 50.0]}],
-         "scores": [[9.0], [1.0], [2.0], [3.0]]},
-        {"name": "income", "type": "linear", "feature": "income", "coef": [0.001], "impute": 1000.0, "clip": [0.0, 5000.0]},
-        {"name": "home", "type": "table", "axes": [{"feature": "home", "kind": "categorical", "categories": ["own", "rent"]}],
-         "scores": [[-5.0], [0.5], [0.25], [7.0]]},
+        {
+            "name": "age",
+            "type": "table",
+            "axes": [{"feature": "age", "kind": "numeric", "edges": [30.0, 50.0]}],
+            "scores": [[9.0], [1.0], [2.0], [3.0]],
+        },
+        {
+            "name": "income",
+            "type": "linear",
+            "feature": "income",
+            "coef": [0.001],
+            "impute": 1000.0,
+            "clip": [0.0, 5000.0],
+        },
+        {
+            "name": "home",
+            "type": "table",
+            "axes": [{"feature": "home", "kind": "categorical", "categories": ["own", "rent"]}],
+            "scores": [[-5.0], [0.5], [0.25], [7.0]],
+        },
     ],
 }
 
 
 def test_numeric_bins_follow_edges_right_closed_and_missing_bin():
-    X = pd.DataFrame({"age": [29.0, 30.0, 49.9, 50.0, np.inf, -np.inf, np.nan], "income": 0.0, "home": "own"})
+    X = pd.DataFrame(
+        {"age": [29.0, 30.0, 49.9, 50.0, np.inf, -np.inf, np.nan], "income": 0.0, "home": "own"}
+    )
     c = spec_mod.evaluate(ADDITIVE, X)["contributions"][:, 0, 0]
     assert list(c) == [1.0, 2.0, 2.0, 3.0, 3.0, 1.0, 9.0]
 
@@ -51,18 +72,33 @@ def test_probabilities_use_the_logistic_link():
 
 
 RULES = {
-    "format": spec_mod.SPEC_FORMAT, "kind": "rule_list", "model": "hand", "classes": ["good", "bad"],
+    "format": spec_mod.SPEC_FORMAT,
+    "kind": "rule_list",
+    "model": "hand",
+    "classes": ["good", "bad"],
     "inputs": {"numeric": ["duration"], "categorical": ["status"]},
     "rules": [
-        {"conditions": [{"feature": "duration", "op": ">", "value": 24, "missing": True}], "probabilities": [0.2, 0.8], "support": 10},
-        {"conditions": [{"feature": "status", "op": "in", "values": ["< 0 DM"], "missing": False}], "probabilities": [0.4, 0.6], "support": 5},
+        {
+            "conditions": [{"feature": "duration", "op": ">", "value": 24, "missing": True}],
+            "probabilities": [0.2, 0.8],
+            "support": 10,
+        },
+        {
+            "conditions": [
+                {"feature": "status", "op": "in", "values": ["< 0 DM"], "missing": False}
+            ],
+            "probabilities": [0.4, 0.6],
+            "support": 5,
+        },
     ],
     "default": {"probabilities": [0.9, 0.1], "support": 20},
 }
 
 
 def test_rule_list_first_match_and_missing_truth_values():
-    X = pd.DataFrame({"duration": [36, np.nan, 12, 12, 12], "status": ["x", "x", "< 0 DM", None, "unseen"]})
+    X = pd.DataFrame(
+        {"duration": [36, np.nan, 12, 12, 12], "status": ["x", "x", "< 0 DM", None, "unseen"]}
+    )
     out = spec_mod.evaluate(RULES, X)
     assert list(out["rule"]) == [0, 0, 1, 2, 2]
     assert np.allclose(out["probabilities"][:, 1], [0.8, 0.8, 0.6, 0.1, 0.1])
@@ -78,7 +114,9 @@ def test_validation_errors_are_specific():
     with pytest.raises(SchemaError, match="lacks column"):
         spec_mod.evaluate(ADDITIVE, pd.DataFrame({"age": [1.0]}))
     with pytest.raises(SchemaError, match="should be numeric but holds 'abc'"):
-        spec_mod.evaluate(ADDITIVE, pd.DataFrame({"age": ["abc"], "income": [1.0], "home": ["own"]}))
+        spec_mod.evaluate(
+            ADDITIVE, pd.DataFrame({"age": ["abc"], "income": [1.0], "home": ["own"]})
+        )
 
 
 def test_json_round_trip_keeps_infinities():

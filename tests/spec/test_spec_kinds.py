@@ -33,8 +33,11 @@ def _with_specials(spec: dict) -> dict:
     col = s["inputs"]["numeric"][0]
     s["special_values"] = {col: {"-9": "no record"}}
     if s["kind"] == "additive":
-        term = next(t for t in s["terms"] if t.get("feature") == col
-                    or [a["feature"] for a in t.get("axes", [])] == [col])
+        term = next(
+            t
+            for t in s["terms"]
+            if t.get("feature") == col or [a["feature"] for a in t.get("axes", [])] == [col]
+        )
         term["special"] = {"-9": {"label": "no record", "score": [0.7] * len(s["intercept"])}}
     elif s["kind"] == "mlp":
         s["preprocess"]["special"] = [{"feature": col, "value": -9.0, "label": "no record"}]
@@ -43,7 +46,12 @@ def _with_specials(spec: dict) -> dict:
     return s
 
 
-HAND = {"additive": scorecard_spec, "softmax": softmax_spec, "rule_list": rule_list_spec, "mlp": mlp_spec}
+HAND = {
+    "additive": scorecard_spec,
+    "softmax": softmax_spec,
+    "rule_list": rule_list_spec,
+    "mlp": mlp_spec,
+}
 
 
 def _rows(spec: dict, n: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -55,18 +63,41 @@ def _rows(spec: dict, n: int = 200, seed: int = 0) -> pd.DataFrame:
         x[rng.random(n) < 0.15] = -9.0
         cols[c] = x
     for c in spec["inputs"]["categorical"]:
-        vocab = sorted({v for t in spec.get("terms", []) for a in t.get("axes", []) if a["feature"] == c
-                        for v in a["categories"]}
-                       | {v for r in spec.get("rules", []) for cd in r["conditions"] if cd["feature"] == c
-                          for v in cd.get("values", [])}
-                       | {v for p in spec.get("preprocess", {}).get("categorical", []) if p["feature"] == c
-                          for v in p["categories"]})
+        vocab = sorted(
+            {
+                v
+                for t in spec.get("terms", [])
+                for a in t.get("axes", [])
+                if a["feature"] == c
+                for v in a["categories"]
+            }
+            | {
+                v
+                for r in spec.get("rules", [])
+                for cd in r["conditions"]
+                if cd["feature"] == c
+                for v in cd.get("values", [])
+            }
+            | {
+                v
+                for p in spec.get("preprocess", {}).get("categorical", [])
+                if p["feature"] == c
+                for v in p["categories"]
+            }
+        )
         cols[c] = rng.choice([*vocab, "unseen", None], n)
     return pd.DataFrame(cols)
 
 
-@pytest.mark.parametrize("name,cls", [("additive", AdditiveSpec), ("softmax", AdditiveSpec),
-                                      ("rule_list", RuleListSpec), ("mlp", MLPSpec)])
+@pytest.mark.parametrize(
+    "name,cls",
+    [
+        ("additive", AdditiveSpec),
+        ("softmax", AdditiveSpec),
+        ("rule_list", RuleListSpec),
+        ("mlp", MLPSpec),
+    ],
+)
 def test_typed_gives_the_kind_class_and_stays_the_json_object(name, cls):
     raw = HAND[name]()
     s = spec_mod.typed(raw)
@@ -79,9 +110,15 @@ def test_typed_gives_the_kind_class_and_stays_the_json_object(name, cls):
 
 def test_unknown_kind_is_one_spec_error_everywhere():
     bad = {**scorecard_spec(), "kind": "forest"}
-    for call in (spec_mod.typed, spec_mod.validate, spec_mod.kind_class,
-                 lambda s: spec_mod.evaluate(s, applicants())):
-        with pytest.raises(SpecError, match=r"unknown spec kind 'forest'; expected one of additive, rule_list, mlp"):
+    for call in (
+        spec_mod.typed,
+        spec_mod.validate,
+        spec_mod.kind_class,
+        lambda s: spec_mod.evaluate(s, applicants()),
+    ):
+        with pytest.raises(
+            SpecError, match=r"unknown spec kind 'forest'; expected one of additive, rule_list, mlp"
+        ):
             call(bad)
     assert spec_mod.KINDS == ("additive", "rule_list", "mlp") == spec_mod.kinds()
 
@@ -96,8 +133,11 @@ def test_coded_evaluation_matches_evaluate(name, specials):
     vocab: dict[str, np.ndarray] = {}
     codes = np.zeros((len(X), len(num_cols) + len(cat_cols)), dtype=np.int64)
     for j, c in enumerate(num_cols + cat_cols):
-        vals = (spec_mod.to_numeric_float32(X[c], c).astype(np.float64) if c in num_cols
-                else spec_mod.to_category_strings(X[c]))
+        vals = (
+            spec_mod.to_numeric_float32(X[c], c).astype(np.float64)
+            if c in num_cols
+            else spec_mod.to_category_strings(X[c])
+        )
         vocab[c] = np.asarray(pd.unique(pd.Series(vals)))
         codes[:, j] = pd.Index(vocab[c]).get_indexer(vals)
     assert (codes >= 0).all()
@@ -107,8 +147,9 @@ def test_coded_evaluation_matches_evaluate(name, specials):
     assert key in got
     np.testing.assert_allclose(got[key], ref[key], rtol=1e-12, atol=1e-12)
     if specials:  # the codes moved some rows off the plain path
-        np.testing.assert_raises(AssertionError, np.testing.assert_allclose,
-                                 spec_mod.evaluate(raw, X)[key], ref[key])
+        np.testing.assert_raises(
+            AssertionError, np.testing.assert_allclose, spec_mod.evaluate(raw, X)[key], ref[key]
+        )
 
 
 def test_sizes_are_the_kinds_own_and_shared_by_every_reader():
@@ -120,14 +161,21 @@ def test_sizes_are_the_kinds_own_and_shared_by_every_reader():
     # intercept + nonzero table scores (checking 4, duration 3, purpose 4, age 4) + 1 coefficient
     assert add.n_parameters() == 1 + 4 + 3 + 4 + 4 + 1
     assert add.complexity() == {"terms": 5, "pairs": 0, "parameters": add.n_parameters()}
-    assert rules.n_parameters() == 5 + 2 * 4  # conditions + probabilities of 3 rules and the default
+    assert (
+        rules.n_parameters() == 5 + 2 * 4
+    )  # conditions + probabilities of 3 rules and the default
     assert rules.complexity() == {"rules": 3, "conditions": 5, "parameters": 13}
     assert mlp.n_parameters() == 12 + 3 + 3 + 1
     assert mlp.complexity() == {"layers": [3, 1], "parameters": 19}
     special = spec_mod.typed(_with_specials(scorecard_spec()))
     assert special.n_parameters() == add.n_parameters() + 1  # the special value's own score
     for s in (add, rules, mlp, special):
-        assert spec_size(s) == spec_n_parameters(s) == s.n_parameters() == spec_complexity(s)["parameters"]
+        assert (
+            spec_size(s)
+            == spec_n_parameters(s)
+            == s.n_parameters()
+            == spec_complexity(s)["parameters"]
+        )
         assert rulecard(dict(s))["summary"]["n_params"] == s.n_parameters()
     summary = rulecard(dict(rules))["summary"]
     assert (summary["n_rules"], summary["n_conditions"]) == (3, 5)
@@ -184,14 +232,20 @@ def test_hand_specs_match_the_schema():
         assert spec_mod.schema_errors(raw) == []
 
 
-@pytest.mark.parametrize("mutate,where", [
-    (lambda s: s["terms"][1].pop("scores"), "terms[1]: missing required key 'scores'"),
-    (lambda s: s["terms"][1]["axes"][0].update(kind="ordinal"), "terms[1].axes[0].kind: 'ordinal' is not one of"),
-    (lambda s: s["terms"][2].update(coef="0.1"), "terms[2].coef: expected array"),
-    (lambda s: s.update(link="probit"), "link: 'probit' is not one of"),
-    (lambda s: s["terms"][2].update(clip=[0.0, "big"]), "terms[2].clip[1]: 'big' matches none"),
-    (lambda s: s["inputs"].update(numeric="age"), "inputs.numeric: expected array"),
-])
+@pytest.mark.parametrize(
+    "mutate,where",
+    [
+        (lambda s: s["terms"][1].pop("scores"), "terms[1]: missing required key 'scores'"),
+        (
+            lambda s: s["terms"][1]["axes"][0].update(kind="ordinal"),
+            "terms[1].axes[0].kind: 'ordinal' is not one of",
+        ),
+        (lambda s: s["terms"][2].update(coef="0.1"), "terms[2].coef: expected array"),
+        (lambda s: s.update(link="probit"), "link: 'probit' is not one of"),
+        (lambda s: s["terms"][2].update(clip=[0.0, "big"]), "terms[2].clip[1]: 'big' matches none"),
+        (lambda s: s["inputs"].update(numeric="age"), "inputs.numeric: expected array"),
+    ],
+)
 def test_load_refuses_a_spec_that_breaks_the_schema(mutate, where, tmp_path):
     s = json.loads(spec_mod.to_json(scorecard_spec()))
     mutate(s)
@@ -228,7 +282,7 @@ def test_schema_ships_with_the_package_and_uses_only_supported_keywords():
             for k, v in node.items():
                 if k not in ("properties", "$defs"):
                     assert k in schema_mod.KEYWORDS, k
-                for child in (v.values() if k in ("properties", "$defs") else [v]):
+                for child in v.values() if k in ("properties", "$defs") else [v]:
                     walk(child)
         elif isinstance(node, list):
             for v in node:
@@ -244,6 +298,8 @@ def test_no_module_outside_the_spec_wing_imports_its_private_modules():
             if path.parent.name == "spec" and path.parent.parent.name == "distill2rules":
                 continue
             text = path.read_text(encoding="utf-8")
-            if re.search(r"distill2rules\.spec\._\w+\s+import|from distill2rules\.spec import _", text):
+            if re.search(
+                r"distill2rules\.spec\._\w+\s+import|from distill2rules\.spec import _", text
+            ):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []

@@ -46,6 +46,14 @@ def coded(tmp_path_factory):
 
     frame, target = german_with_codes()
     path = tmp_path_factory.mktemp("coded_teacher") / "model.txt"
-    train_teacher("gbt", frame.drop(columns=[target]), frame[target], out=path, seed=0, n_estimators=60,
-                  n_jobs=1, progress=False)
+    train_teacher(
+        "gbt",
+        frame.drop(columns=[target]),
+        frame[target],
+        out=path,
+        seed=0,
+        n_estimators=60,
+        n_jobs=1,
+        progress=False,
+    )
     return path, frame, target

@@ -42,8 +42,17 @@ def _fit_now(coded, student, **params):
     teacher, frame, target = coded
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # declared codes: no "looks like codes" warning
-        return distill(teacher, frame, target=target, student=student, seed=0, baseline=False, progress=False,
-                       student_params={**FAST[student], **params}, special_values=SPECIAL)
+        return distill(
+            teacher,
+            frame,
+            target=target,
+            student=student,
+            seed=0,
+            baseline=False,
+            progress=False,
+            student_params={**FAST[student], **params},
+            special_values=SPECIAL,
+        )
 
 
 def _numbers_on_column(spec):
@@ -56,7 +65,11 @@ def _numbers_on_column(spec):
             if ax["feature"] == COLUMN and ax["kind"] == "numeric":
                 out += list(ax["edges"])
     for rule in spec.get("rules", []):
-        out += [c["value"] for c in rule["conditions"] if c["feature"] == COLUMN and c["op"] in ("<=", ">")]
+        out += [
+            c["value"]
+            for c in rule["conditions"]
+            if c["feature"] == COLUMN and c["op"] in ("<=", ">")
+        ]
     for p in (spec.get("preprocess") or {}).get("numeric", []):
         if p["feature"] == COLUMN:
             out += list(p["clip"]) + [p["impute"], p["mean"]]
@@ -77,7 +90,7 @@ def test_every_student_gives_each_code_its_own_level(coded, torch_one_thread, st
     from distill2rules.exporters import to_onnx
     from distill2rules.exporters.onnx import check_onnx_parity, onnx_feeds
 
-    teacher, frame, target = coded
+    _teacher, frame, target = coded
     res = _fit(coded, student)
     spec, est = res.spec, res.student
     assert spec["special_values"] == SPECIAL
@@ -87,7 +100,11 @@ def test_every_student_gives_each_code_its_own_level(coded, torch_one_thread, st
 
     # how each student represents them
     if spec["kind"] == "additive":
-        term = next(t for t in spec["terms"] if COLUMN in (t.get("feature"), *(a["feature"] for a in t.get("axes", []))))
+        term = next(
+            t
+            for t in spec["terms"]
+            if COLUMN in (t.get("feature"), *(a["feature"] for a in t.get("axes", [])))
+        )
         assert {k: e["label"] for k, e in term["special"].items()} == CODES
         assert all(e["count"] > 0 for e in term["special"].values())
     elif spec["kind"] == "rule_list":
@@ -95,7 +112,8 @@ def test_every_student_gives_each_code_its_own_level(coded, torch_one_thread, st
         assert any(c["op"] in ("is_special", "not_special") or c.get("special") for c in conds)
     else:
         assert [(p["value"], p["label"]) for p in spec["preprocess"]["special"]] == [
-            (float(k), v) for k, v in CODES.items()]
+            (float(k), v) for k, v in CODES.items()
+        ]
 
     # each code has its own event rate in the data, and the student follows it: "no usable
     # trades" (-8, mostly bad) is riskier than "no record" (-9, mostly good), although as
@@ -120,7 +138,7 @@ def test_rule_card_and_reasons_show_labels_never_codes(coded, torch_one_thread, 
     from distill2rules.exporters.reasons import explain_rows
     from distill2rules.exporters.rulecard import render_markdown, rulecard
 
-    teacher, frame, target = coded
+    _teacher, frame, target = coded
     res = _fit(coded, student)
     spec = res.spec
     card = render_markdown(rulecard(spec))
@@ -149,14 +167,18 @@ def test_rule_card_and_reasons_show_labels_never_codes(coded, torch_one_thread, 
 def test_monotone_trend_leaves_the_codes_out(coded, torch_one_thread, student):
     """``months_since_delinq:+`` (more months -> more 'good'): as numbers, -9 "no record" would
     be forced below every month; as a level it keeps its own, favourable score."""
-    teacher, frame, target = coded
+    _teacher, frame, target = coded
     extra = {"monotone_method": "constrained"} if student == "mlp" else {}
     res = _fit(coded, student, monotone=f"{COLUMN}:+", **extra)
     spec, est = res.spec, res.student
     p_good = {v: _mean_p(est, frame, target, v, cls="good") for v in (-9.0, 0.0, 20.0, 60.0, 89.0)}
-    assert p_good[0.0] <= p_good[20.0] + 1e-9 <= p_good[60.0] + 2e-9 <= p_good[89.0] + 3e-9  # the trend
+    assert (
+        p_good[0.0] <= p_good[20.0] + 1e-9 <= p_good[60.0] + 2e-9 <= p_good[89.0] + 3e-9
+    )  # the trend
     assert p_good[-9.0] > p_good[0.0] + 0.05  # "no record" is not the worst value
-    if spec["kind"] == "additive":  # the rule card's monotone check holds, and says the codes are outside it
+    if (
+        spec["kind"] == "additive"
+    ):  # the rule card's monotone check holds, and says the codes are outside it
         from distill2rules.exporters.rulecard import render_markdown, rulecard
 
         card = render_markdown(rulecard(spec))
@@ -170,8 +192,16 @@ def test_undeclared_codes_warn_naming_the_column(coded):
 
     teacher, frame, target = coded
     with pytest.warns(SpecialValuesWarning, match=f"'{COLUMN}' \\(-9, -8, -7\\)"):
-        res = distill(teacher, frame, target=target, student="tree", seed=0, baseline=False, progress=False,
-                      student_params={"max_depth": 2})
+        res = distill(
+            teacher,
+            frame,
+            target=target,
+            student="tree",
+            seed=0,
+            baseline=False,
+            progress=False,
+            student_params={"max_depth": 2},
+        )
     assert COLUMN in res.metrics["warnings"][0]
     assert "special_values" not in res.spec
 
@@ -182,25 +212,72 @@ def test_cli_special_values_flow_into_the_artifact(cli, coded, tmp_path):
     frame.to_csv(data, index=False)
     out = tmp_path / "run"
     flag = f"{COLUMN}:" + ",".join(f"{k}={v}" for k, v in CODES.items())
-    r = cli("fit", "--teacher", teacher, "--data", data, "--target", target, "--student", "rules",
-            "--special-values", flag, "--out", out, "--quiet", "--no-baseline", "-p", "max_rules=6")
+    r = cli(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        data,
+        "--target",
+        target,
+        "--student",
+        "rules",
+        "--special-values",
+        flag,
+        "--out",
+        out,
+        "--quiet",
+        "--no-baseline",
+        "-p",
+        "max_rules=6",
+    )
     assert r.code == 0, r.err
     assert "look like they carry special codes" not in r.err
     assert json.loads((out / "schema.json").read_text())["special_values"] == SPECIAL
     assert json.loads((out / "student.json").read_text())["special_values"] == SPECIAL
-    assert "no usable trades" in (out / "rulecard.md").read_text() or "no record" in (out / "rulecard.md").read_text()
+    assert (
+        "no usable trades" in (out / "rulecard.md").read_text()
+        or "no record" in (out / "rulecard.md").read_text()
+    )
     assert cli("verify", out).code == 0
 
     # without a declaration: one warning line naming the column
-    r = cli("fit", "--teacher", teacher, "--data", data, "--target", target, "--student", "tree",
-            "--out", tmp_path / "plain", "--quiet", "--no-baseline", "-p", "max_depth=2")
+    r = cli(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        data,
+        "--target",
+        target,
+        "--student",
+        "tree",
+        "--out",
+        tmp_path / "plain",
+        "--quiet",
+        "--no-baseline",
+        "-p",
+        "max_depth=2",
+    )
     assert r.code == 0, r.err
     lines = [line for line in r.err.splitlines() if line.startswith("warning:")]
     assert len(lines) == 1 and COLUMN in lines[0] and "--special-values" in lines[0]
 
     # a bad declaration: one line, exit 2, no artifact
-    r = cli("fit", "--teacher", teacher, "--data", data, "--target", target, "--special-values",
-            "purpose:-9=x", "--out", tmp_path / "bad", "--quiet")
+    r = cli(
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        data,
+        "--target",
+        target,
+        "--special-values",
+        "purpose:-9=x",
+        "--out",
+        tmp_path / "bad",
+        "--quiet",
+    )
     assert r.code == 2 and "not numeric" in r.err and "Traceback" not in r.err
     assert not (tmp_path / "bad").exists()
 
@@ -211,7 +288,7 @@ def test_scorer_shows_labels_and_follows_the_graph(coded, student):
     from distill2rules.exporters import to_onnx
     from distill2rules.scoring import Scorer
 
-    teacher, frame, target = coded
+    _teacher, frame, target = coded
     res = _fit(coded, student)
     scorer = Scorer(to_onnx(res.spec).SerializeToString())
     X = frame.drop(columns=[target])

@@ -11,15 +11,38 @@ from distill2rules.errors import ConfigError
 from distill2rules.students import calibrate_spec
 
 RULES = {
-    "format": spec_mod.SPEC_FORMAT, "kind": "rule_list", "model": "hand", "classes": [0, 1],
+    "format": spec_mod.SPEC_FORMAT,
+    "kind": "rule_list",
+    "model": "hand",
+    "classes": [0, 1],
     "inputs": {"numeric": ["x"], "categorical": []},
-    "rules": [{"conditions": [{"feature": "x", "op": ">", "value": 0.5, "missing": False}], "probabilities": [0.4, 0.6], "support": 1}],
+    "rules": [
+        {
+            "conditions": [{"feature": "x", "op": ">", "value": 0.5, "missing": False}],
+            "probabilities": [0.4, 0.6],
+            "support": 1,
+        }
+    ],
     "default": {"probabilities": [0.6, 0.4], "support": 1},
 }
 ADDITIVE = {
-    "format": spec_mod.SPEC_FORMAT, "kind": "additive", "model": "hand", "classes": [0, 1], "link": "logistic",
-    "inputs": {"numeric": ["x"], "categorical": []}, "intercept": [0.0],
-    "terms": [{"name": "x", "type": "linear", "feature": "x", "coef": [0.5], "impute": 0.0, "clip": [-10.0, 10.0]}],
+    "format": spec_mod.SPEC_FORMAT,
+    "kind": "additive",
+    "model": "hand",
+    "classes": [0, 1],
+    "link": "logistic",
+    "inputs": {"numeric": ["x"], "categorical": []},
+    "intercept": [0.0],
+    "terms": [
+        {
+            "name": "x",
+            "type": "linear",
+            "feature": "x",
+            "coef": [0.5],
+            "impute": 0.0,
+            "clip": [-10.0, 10.0],
+        }
+    ],
 }
 
 
@@ -33,7 +56,7 @@ def _data(n=4000, seed=0):
 
 @pytest.mark.parametrize("method", ["temperature", "platt", "refit"])
 def test_under_confident_rules_are_sharpened(method):
-    x, y, num, cat = _data()
+    _x, y, num, cat = _data()
     out = calibrate_spec(RULES, num, cat, y, method=method)
     p = out["rules"][0]["probabilities"][1]
     assert p > 0.8  # was 0.6; the data say 0.9
@@ -42,16 +65,18 @@ def test_under_confident_rules_are_sharpened(method):
 
 
 def test_temperature_keeps_every_decision_of_an_additive_student():
-    x, y, num, cat = _data()
+    _x, y, num, cat = _data()
     out = calibrate_spec(ADDITIVE, num, cat, y)
     assert out["calibration"]["method"] == "temperature"
     X = pd.DataFrame({"x": np.linspace(-3, 3, 61)})
-    assert np.array_equal(spec_mod.evaluate(out, X)["label"], spec_mod.evaluate(ADDITIVE, X)["label"])
+    assert np.array_equal(
+        spec_mod.evaluate(out, X)["label"], spec_mod.evaluate(ADDITIVE, X)["label"]
+    )
     assert out["terms"][0]["coef"][0] > 0.5  # sharpened by a scale > 1, folded into the coefficient
 
 
 def test_platt_shift_is_folded_into_the_intercept():
-    x, y, num, cat = _data()
+    _x, y, num, cat = _data()
     out = calibrate_spec(ADDITIVE, num, cat, y, method="platt")
     a, b = out["calibration"]["scale"], out["calibration"]["shift"]
     assert out["intercept"][0] == pytest.approx(b)

@@ -39,7 +39,9 @@ def test_declined_iff_adverse_probability_exceeds_the_cutoff(adverse):
     assert declined.tolist() == (probs[:, adverse] > c).tolist()
 
 
-@pytest.mark.parametrize("args", [(1.5, None), (0.0, None), (None, 1.0), (None, -0.2), (0.3, 0.8), (float("nan"), None)])
+@pytest.mark.parametrize(
+    "args", [(1.5, None), (0.0, None), (None, 1.0), (None, -0.2), (0.3, 0.8), (float("nan"), None)]
+)
 def test_out_of_range_or_both_flags_are_config_errors(args):
     with pytest.raises(ConfigError):
         check_cutoff_args(*args)
@@ -61,11 +63,21 @@ def test_approval_rate_is_a_quantile_of_the_teachers_adverse_probability():
 
 
 def test_shifted_targets_decide_at_the_cutoff():
-    z = np.c_[np.zeros(5), np.log(np.asarray([0.1, 0.25, 0.35, 0.6, 0.9]) / (1 - np.asarray([0.1, 0.25, 0.35, 0.6, 0.9])))]
+    z = np.c_[
+        np.zeros(5),
+        np.log(
+            np.asarray([0.1, 0.25, 0.35, 0.6, 0.9]) / (1 - np.asarray([0.1, 0.25, 0.35, 0.6, 0.9]))
+        ),
+    ]
     assert np.argmax(shift_logits(z, 0.3), axis=1).tolist() == [0, 0, 1, 1, 1]
 
 
-SPECS = {"scorecard": hs.scorecard_spec, "ebm": hs.ebm_spec, "rules": hs.rule_list_spec, "mlp": hs.mlp_spec}
+SPECS = {
+    "scorecard": hs.scorecard_spec,
+    "ebm": hs.ebm_spec,
+    "rules": hs.rule_list_spec,
+    "mlp": hs.mlp_spec,
+}
 
 
 @pytest.mark.parametrize("name", list(SPECS))
@@ -98,19 +110,38 @@ def test_calibration_about_the_cutoff_keeps_threshold_and_decisions():
 
     inp = raw_inputs(frame, spec["inputs"]["numeric"], spec["inputs"]["categorical"])
     before = evaluate(spec, frame)
-    y = (np.random.default_rng(0).random(len(frame)) < before["probabilities"][:, 1] ** 2).astype(int)
+    y = (np.random.default_rng(0).random(len(frame)) < before["probabilities"][:, 1] ** 2).astype(
+        int
+    )
     out = calibrate_about_threshold(spec, inp.numeric, inp.categorical, y)
     assert out["decision_threshold"] == 0.3
     assert out["calibration"]["val_decisions_moved"] == 0
     assert (evaluate(out, frame)["label"] == before["label"]).all()
-    assert out["calibration"]["val_log_loss_after"] <= out["calibration"]["val_log_loss_before"] + 1e-12
+    assert (
+        out["calibration"]["val_log_loss_after"]
+        <= out["calibration"]["val_log_loss_before"] + 1e-12
+    )
 
 
 @needs_data
 def test_fit_cli_approval_rate_end_to_end(cli, german_gbt, tmp_path):
     out = tmp_path / "art"
-    r = cli("fit", "--teacher", german_gbt, "--data", "german_credit", "--student", "logreg", "--approval-rate",
-            "0.7", "--out", out, "--quiet", "--json", "--no-baseline")
+    r = cli(
+        "fit",
+        "--teacher",
+        german_gbt,
+        "--data",
+        "german_credit",
+        "--student",
+        "logreg",
+        "--approval-rate",
+        "0.7",
+        "--out",
+        out,
+        "--quiet",
+        "--json",
+        "--no-baseline",
+    )
     assert r.code == 0, r.err
     m = json.loads(r.out)
     cut = m["cutoff"]
@@ -131,7 +162,9 @@ def test_fit_cli_approval_rate_end_to_end(cli, german_gbt, tmp_path):
     t_label = (p_t[:, 1] > cut["threshold"]).astype(int)
     s = evaluate(spec, test[feats])
     assert m["test"]["student"]["fidelity"] == pytest.approx(float(np.mean(s["label"] == t_label)))
-    assert cut["approval_rate_by_split"]["test"]["student"] == pytest.approx(float(np.mean(s["label"] == 1)))
+    assert cut["approval_rate_by_split"]["test"]["student"] == pytest.approx(
+        float(np.mean(s["label"] == 1))
+    )
     # the artifact's ONNX graph and Scorer decide the same way; the rule card states the cutoff
     assert cli("verify", out).code == 0
     scorer = Scorer.load(out)
@@ -144,7 +177,19 @@ def test_fit_cli_approval_rate_end_to_end(cli, german_gbt, tmp_path):
 
 @needs_data
 def test_fit_cli_refuses_bad_cutoffs_in_one_line(cli, tmp_path):
-    for args, msg in ((["--cutoff", "1.2"], "--cutoff must be"), (["--cutoff", "0.3", "--approval-rate", "0.8"], "both")):
-        r = cli("fit", "--teacher", tmp_path / "none.txt", "--data", "german_credit", "--out", tmp_path / "a", *args)
+    for args, msg in (
+        (["--cutoff", "1.2"], "--cutoff must be"),
+        (["--cutoff", "0.3", "--approval-rate", "0.8"], "both"),
+    ):
+        r = cli(
+            "fit",
+            "--teacher",
+            tmp_path / "none.txt",
+            "--data",
+            "german_credit",
+            "--out",
+            tmp_path / "a",
+            *args,
+        )
         assert r.code == 2 and msg in r.err and len(r.err.strip().splitlines()) == 1, r.err
         assert not (tmp_path / "a").exists()

@@ -23,14 +23,18 @@ def cancer():
 def mixed():
     rng = np.random.default_rng(0)
     n = 1500
-    X = pd.DataFrame({
-        "income": rng.lognormal(10, 0.5, n),
-        "debt": rng.uniform(0, 1, n),
-        "housing": rng.choice(["own", "rent", "free"], n).astype(object),
-    })
+    X = pd.DataFrame(
+        {
+            "income": rng.lognormal(10, 0.5, n),
+            "debt": rng.uniform(0, 1, n),
+            "housing": rng.choice(["own", "rent", "free"], n).astype(object),
+        }
+    )
     X.loc[::37, "income"] = np.nan
     X.loc[::41, "housing"] = None
-    logit = 1.5 * (np.log(X.income.fillna(20000)) - 10) / 0.5 - 2 * X.debt + (X.housing == "own") * 1.0
+    logit = (
+        1.5 * (np.log(X.income.fillna(20000)) - 10) / 0.5 - 2 * X.debt + (X.housing == "own") * 1.0
+    )
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     z = np.column_stack([np.zeros(n), logit])
     return X, pd.Series(y, name="y"), z
@@ -62,7 +66,9 @@ def test_logreg_coefficients_are_on_the_raw_scale(cancer):
 
 def test_logreg_monotone_signs_hold(mixed):
     X, y, z = mixed
-    est = make_student("logreg", monotone="debt:+", l1=0.0).fit(X, y, soft_targets=soft_targets(z, temperature=1.0))
+    est = make_student("logreg", monotone="debt:+", l1=0.0).fit(
+        X, y, soft_targets=soft_targets(z, temperature=1.0)
+    )
     coef = {t["feature"]: t["coef"][0] for t in est.spec_["terms"] if t["type"] == "linear"}
     assert coef.get("debt", 0.0) >= 0.0  # the data says negative; the constraint forces >= 0
     grid = X.iloc[:50].copy()
@@ -71,9 +77,15 @@ def test_logreg_monotone_signs_hold(mixed):
 
 
 def test_categorical_missing_and_unseen_are_scored(mixed):
-    X, y, z = mixed
+    X, y, _z = mixed
     est = make_student("logreg", min_category_count=1).fit(X, y)
-    rows = pd.DataFrame({"income": [np.nan, np.inf, -np.inf], "debt": [0.5, 0.5, 0.5], "housing": [None, "boat", "own"]})
+    rows = pd.DataFrame(
+        {
+            "income": [np.nan, np.inf, -np.inf],
+            "debt": [0.5, 0.5, 0.5],
+            "housing": [None, "boat", "own"],
+        }
+    )
     p = est.predict_proba(rows)
     assert np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1)
 
@@ -81,7 +93,9 @@ def test_categorical_missing_and_unseen_are_scored(mixed):
 def test_ebm_spec_matches_native_ebm_exactly(cancer):
     X, y = cancer
     # without the post-fit bin merging (min_bin_share=0, merge_tol=0) the spec is the native EBM
-    est = make_student("ebm", interactions=2, outer_bags=1, max_bins=64, min_bin_share=0.0, merge_tol=0.0).fit(X, y)
+    est = make_student(
+        "ebm", interactions=2, outer_bags=1, max_bins=64, min_bin_share=0.0, merge_tol=0.0
+    ).fit(X, y)
     native = est.ebm_models_[0].predict_proba(X)
     assert np.abs(native - est.predict_proba(X)).max() < 1e-9
     assert any(len(t["axes"]) == 2 for t in est.spec_["terms"])
@@ -90,8 +104,9 @@ def test_ebm_spec_matches_native_ebm_exactly(cancer):
 def test_ebm_soft_targets_use_logit_regression(mixed):
     X, y, z = mixed
     tg = soft_targets(z, y.values, temperature=2.0, alpha=0.0)
-    est = make_student("ebm", interactions=0, outer_bags=1, max_bins=32, min_bin_share=0.0, merge_tol=0.0).fit(
-        X, y, soft_targets=tg)
+    est = make_student(
+        "ebm", interactions=0, outer_bags=1, max_bins=32, min_bin_share=0.0, merge_tol=0.0
+    ).fit(X, y, soft_targets=tg)
     assert "regression" in est.method_
     agreement = (est.predict_proba(X).argmax(1) == tg.argmax(1)).mean()
     assert agreement > 0.95

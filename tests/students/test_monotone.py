@@ -11,7 +11,9 @@ from distill2rules import spec as spec_mod
 from distill2rules.errors import ConfigError
 from distill2rules.students import STUDENTS, make_student
 
-needs_data = pytest.mark.skipif(not os.environ.get("DISTILL2RULES_DATA"), reason="needs DISTILL2RULES_DATA (german_credit)")
+needs_data = pytest.mark.skipif(
+    not os.environ.get("DISTILL2RULES_DATA"), reason="needs DISTILL2RULES_DATA (german_credit)"
+)
 
 # class 1 is "good": longer loans less likely good, older applicants more likely good
 MONOTONE = {"duration_months": -1, "age": +1}
@@ -42,7 +44,9 @@ def test_every_registered_student_is_checked():
 @pytest.mark.parametrize("kind", sorted(FAST))
 def test_monotone_on_a_grid(kind, german, torch_one_thread):
     X, y = german
-    est = make_student(kind, monotone="duration_months:-,age:+", random_state=0, **FAST[kind]).fit(X, y)
+    est = make_student(kind, monotone="duration_months:-,age:+", random_state=0, **FAST[kind]).fit(
+        X, y
+    )
     spec = est.to_spec()
     assert spec["monotone"] == MONOTONE
     rows = X.sample(60, random_state=1).reset_index(drop=True)
@@ -52,7 +56,9 @@ def test_monotone_on_a_grid(kind, german, torch_one_thread):
         probe[feature] = np.tile(grid, len(rows))
         p1 = spec_mod.evaluate(spec, probe)["probabilities"][:, 1].reshape(len(rows), len(grid))
         steps = sign * np.diff(p1, axis=1)
-        assert steps.min() >= -1e-9, f"{kind}: P(good) moves against {feature}:{sign:+d} by {steps.min():.2e}"
+        assert steps.min() >= -1e-9, (
+            f"{kind}: P(good) moves against {feature}:{sign:+d} by {steps.min():.2e}"
+        )
     if kind == "mlp":
         assert all(v["max_violation"] <= 1e-6 for v in spec["meta"]["monotone_check"].values())
 
@@ -79,7 +85,9 @@ def test_constraint_holds_against_a_non_monotone_teacher(kind, torch_one_thread)
     z1 = 3.0 * np.sin(X["x"].to_numpy()) + X["w"].to_numpy()  # up, down, up along x
     soft = softmax(np.column_stack([np.zeros(800), z1]))
     y = (rng.random(800) < soft[:, 1]).astype(int)
-    est = make_student(kind, monotone={"x": 1}, random_state=0, **FAST[kind]).fit(X, y, soft_targets=soft)
+    est = make_student(kind, monotone={"x": 1}, random_state=0, **FAST[kind]).fit(
+        X, y, soft_targets=soft
+    )
     grid = np.linspace(-1, 11, 80)
     for w in (-1.5, 0.0, 1.5):
         p1 = est.predict_proba(pd.DataFrame({"x": grid, "w": w}))[:, 1]

@@ -23,11 +23,13 @@ def mixed():
     """Numeric with missing values, a categorical with missing values, a smooth teacher."""
     rng = np.random.default_rng(0)
     n = 3000
-    X = pd.DataFrame({
-        "income": rng.uniform(0, 100, n),
-        "debt": rng.uniform(0, 1, n),
-        "housing": rng.choice(["own", "rent", "free"], n).astype(object),
-    })
+    X = pd.DataFrame(
+        {
+            "income": rng.uniform(0, 100, n),
+            "debt": rng.uniform(0, 1, n),
+            "housing": rng.choice(["own", "rent", "free"], n).astype(object),
+        }
+    )
     X.loc[rng.random(n) < 0.1, "income"] = np.nan
     X.loc[rng.random(n) < 0.05, "housing"] = None
     logit = 0.08 * (X["income"].fillna(90) - 50) - 2.5 * X["debt"] + 1.5 * (X["housing"] == "own")
@@ -44,7 +46,9 @@ def test_soft_targets_change_the_rules_where_argmax_labels_cannot():
     p1 = np.where(X["x"] > 0.5, 0.45, 0.05)
     soft = np.column_stack([1 - p1, p1])
     y = np.r_[0, 1, np.zeros(1998, dtype=int)]  # two classes exist; labels otherwise 0
-    hard_fit = RuleListStudent(max_rules=3).fit(X, y, soft_targets=one_hot(np.argmax(soft, axis=1), 2))
+    hard_fit = RuleListStudent(max_rules=3).fit(
+        X, y, soft_targets=one_hot(np.argmax(soft, axis=1), 2)
+    )
     soft_fit = RuleListStudent(max_rules=3).fit(X, y, soft_targets=soft)
     assert hard_fit.to_spec()["rules"] == []  # pure labels: no rule improves anything
     rules = soft_fit.to_spec()["rules"]
@@ -56,7 +60,9 @@ def test_soft_targets_change_the_rules_where_argmax_labels_cannot():
 
 def test_rule_semantics_support_counts_and_default(mixed):
     X, y, soft = mixed
-    est = RuleListStudent(max_rules=6, max_conditions=2, min_support=0.02).fit(X, y, soft_targets=soft)
+    est = RuleListStudent(max_rules=6, max_conditions=2, min_support=0.02).fit(
+        X, y, soft_targets=soft
+    )
     spec = est.to_spec()
     rules, default = spec["rules"], spec["default"]
     assert 1 <= len(rules) <= 6
@@ -69,7 +75,9 @@ def test_rule_semantics_support_counts_and_default(mixed):
         assert np.isclose(sum(r["probabilities"]), 1.0)
     out = spec_mod.evaluate(spec, X)
     fired = out["rule"]
-    assert np.bincount(fired, minlength=len(rules) + 1).tolist() == [r["support"] for r in rules] + [default["support"]]
+    assert np.bincount(fired, minlength=len(rules) + 1).tolist() == [
+        r["support"] for r in rules
+    ] + [default["support"]]
     table = np.array([r["probabilities"] for r in rules] + [default["probabilities"]])
     assert np.allclose(out["probabilities"], table[fired])
     assert np.allclose(est.predict_proba(X), out["probabilities"])
@@ -111,19 +119,28 @@ def test_multiclass_rule_list():
 
 def test_pruning_on_the_validation_split(mixed):
     X, y, soft = mixed
-    est = RuleListStudent(max_rules=8).fit(X[:2000], y[:2000], soft_targets=soft[:2000], X_val=X[2000:], y_val=y[2000:],
-                                           soft_targets_val=soft[2000:])
+    est = RuleListStudent(max_rules=8).fit(
+        X[:2000],
+        y[:2000],
+        soft_targets=soft[:2000],
+        X_val=X[2000:],
+        y_val=y[2000:],
+        soft_targets_val=soft[2000:],
+    )
     prune = est.to_spec()["meta"]["pruning"]
     assert prune["kept_rules"] == len(est.to_spec()["rules"]) <= prune["learned_rules"]
     assert prune["agreement_by_length"][prune["kept_rules"]] == max(prune["agreement_by_length"])
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"max_rules": -1}, "max_rules must be an integer >= 0"),
-    ({"max_conditions": 0}, "max_conditions must be an integer >= 1"),
-    ({"min_support": 0}, "min_support must be a fraction"),
-    ({"ce_weight": -1.0}, "ce_weight must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"max_rules": -1}, "max_rules must be an integer >= 0"),
+        ({"max_conditions": 0}, "max_conditions must be an integer >= 1"),
+        ({"min_support": 0}, "min_support must be a fraction"),
+        ({"ce_weight": -1.0}, "ce_weight must be >= 0"),
+    ],
+)
 def test_bad_parameters_fail_clearly(mixed, params, match):
     X, y, _ = mixed
     with pytest.raises(ConfigError, match=match):

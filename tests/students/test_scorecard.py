@@ -33,7 +33,9 @@ def german(german_gbt):
 @pytest.fixture(scope="module")
 def card_student(german):
     X, y, p, _, _ = german
-    return make_student("scorecard", monotone="duration_months:-,credit_amount:-").fit(X, y, soft_targets=p)
+    return make_student("scorecard", monotone="duration_months:-,credit_amount:-").fit(
+        X, y, soft_targets=p
+    )
 
 
 def _group_counts(term: dict) -> tuple[list[int], int | None]:
@@ -64,8 +66,9 @@ def test_scorecard_fits_german_credit_with_fidelity(german):
     # the spec's stored counts are the training rows per bin; event rates are teacher decisions
     for t in spec["terms"]:
         assert sum(t["bin_counts"]) == len(X)
-        idx = spec_mod.axis_index(t["axes"][0], *spec_mod.prepare_inputs(spec, X),
-                                  spec_mod.column_lookup(spec))
+        idx = spec_mod.axis_index(
+            t["axes"][0], *spec_mod.prepare_inputs(spec, X), spec_mod.column_lookup(spec)
+        )
         dec = p.argmax(1) == 1
         b = int(np.argmax(t["bin_counts"]))
         assert t["event_rates"][b] == pytest.approx(dec[idx == b].mean())
@@ -79,7 +82,9 @@ def test_bins_respect_the_minimum_share(german):
         for t in spec["terms"]:
             sizes, other = _group_counts(t)
             assert min(sizes) >= need, (t["name"], sizes, need)
-            assert other is None or other >= 30  # rare levels pooled: a row of their own from 30 rows
+            assert (
+                other is None or other >= 30
+            )  # rare levels pooled: a row of their own from 30 rows
             if t["axes"][0]["kind"] == "numeric":
                 assert len(t["axes"][0]["edges"]) + 1 <= 20
 
@@ -120,7 +125,9 @@ def test_onnx_parity_with_missing_and_unseen(card_student, german):
     X.loc[X.index[7:12], "purpose"] = None
     X.loc[X.index[12:15], "purpose"] = "spaceship"
     spec = card_student.to_spec()
-    sess = ort.InferenceSession(to_onnx(spec).SerializeToString(), providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(
+        to_onnx(spec).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, onnx_feeds(spec, X))))
     ref = spec_mod.evaluate(spec, X)
     assert np.abs(out["probabilities"] - ref["probabilities"]).max() < 1e-5
@@ -155,9 +162,14 @@ def test_rule_card_is_a_points_table(card_student):
         pts = {b: r["points"] for r in f["rows"] for b in r["bins"]}
         total += np.asarray([pts[int(i)] for i in idx])
     logodds_good = np.log(rows["probabilities"][:, 1] / rows["probabilities"][:, 0])
-    assert np.allclose(total, m["scaling"]["offset"] + m["scaling"]["points_per_logodds"] * logodds_good)
+    assert np.allclose(
+        total, m["scaling"]["offset"] + m["scaling"]["points_per_logodds"] * logodds_good
+    )
     md = render_markdown(card)
-    assert "| value | rows | share | event rate ('bad', teacher) | observed rate ('bad') | points | note |" in md
+    assert (
+        "| value | rows | share | event rate ('bad', teacher) | observed rate ('bad') | points | note |"
+        in md
+    )
     assert "Base points" in md and "odds of 50:1" in md
     assert "duration_months < " in md and "missing" in md
     assert "<table>" in render_html(card)
@@ -171,8 +183,11 @@ def _sample_rows():
 
 def test_points_scaling_is_configurable(german):
     X, y, p, _, _ = german
-    spec = make_student("scorecard", points={"pdo": 40, "base_score": 500, "base_odds": 1}).fit(
-        X, y, soft_targets=p).to_spec()
+    spec = (
+        make_student("scorecard", points={"pdo": 40, "base_score": 500, "base_odds": 1})
+        .fit(X, y, soft_targets=p)
+        .to_spec()
+    )
     from distill2rules.exporters.rulecard import rulecard
 
     m = rulecard(spec)["model"]
@@ -183,8 +198,9 @@ def test_points_scaling_is_configurable(german):
 def test_ebm_min_bin_share_holds_on_a_real_fit(german):
     X, y, p, Xte, pte = german
     share = 0.05
-    est = make_student("ebm", interactions=0, outer_bags=1, max_rounds=300, min_bin_share=share).fit(
-        X, y, soft_targets=p)
+    est = make_student(
+        "ebm", interactions=0, outer_bags=1, max_rounds=300, min_bin_share=share
+    ).fit(X, y, soft_targets=p)
     spec = est.to_spec()
     need = math.ceil(share * len(X))
     num, cat = spec_mod.prepare_inputs(spec, X)
@@ -199,8 +215,13 @@ def test_ebm_min_bin_share_holds_on_a_real_fit(german):
         else:  # levels under the share share one pooled score
             rare = [b for b in range(1, len(ax["categories"]) + 1) if counts[b] < need]
             assert len({round(float(s[b]), 12) for b in rare}) <= 1
-    raw = make_student("ebm", interactions=0, outer_bags=1, max_rounds=300, min_bin_share=0.0, merge_tol=0.0).fit(
-        X, y, soft_targets=p).to_spec()
+    raw = (
+        make_student(
+            "ebm", interactions=0, outer_bags=1, max_rounds=300, min_bin_share=0.0, merge_tol=0.0
+        )
+        .fit(X, y, soft_targets=p)
+        .to_spec()
+    )
     n_bins = sum(len(t["axes"][0].get("edges", [])) for t in spec["terms"])
     assert n_bins < sum(len(t["axes"][0].get("edges", [])) for t in raw["terms"])
     fid = float((est.predict_proba(Xte).argmax(1) == pte.argmax(1)).mean())

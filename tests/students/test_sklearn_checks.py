@@ -22,18 +22,30 @@ SMALL = {
 }
 
 # Why each accepted failure is not a bug.
-WEIGHTS_NOT_REPEATS = ("weights are normalised and soft targets regularised/binned: a weight of 2 is equal to a "
-                       "repeated row in expectation, not bit for bit")
+WEIGHTS_NOT_REPEATS = (
+    "weights are normalised and soft targets regularised/binned: a weight of 2 is equal to a "
+    "repeated row in expectation, not bit for bit"
+)
 COMMON: dict[str, str] = {}
 PER_STUDENT: dict[str, dict[str, str]] = {
-    "logreg": {"check_non_transformer_estimators_n_iter": "max_iter bounds scipy's optimizer; no n_iter_ is kept",
-               "check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS},
+    "logreg": {
+        "check_non_transformer_estimators_n_iter": "max_iter bounds scipy's optimizer; no n_iter_ is kept",
+        "check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS,
+    },
     # scorecard: with 2 % bins (one distinct value per bin on the check's tiny data) a weight of 2 fits
     # as a repeated row, so the sample-weight check passes
-    "scorecard": {"check_non_transformer_estimators_n_iter": "max_iter bounds scipy's optimizer; no n_iter_ is kept"},
-    "ebm": {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS + " (and EBM bags rows at random)"},
+    "scorecard": {
+        "check_non_transformer_estimators_n_iter": "max_iter bounds scipy's optimizer; no n_iter_ is kept"
+    },
+    "ebm": {
+        "check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS
+        + " (and EBM bags rows at random)"
+    },
     "tree": {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS},
-    "mlp": {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS + " (and minibatches are shuffled)"},
+    "mlp": {
+        "check_sample_weight_equivalence_on_dense_data": WEIGHTS_NOT_REPEATS
+        + " (and minibatches are shuffled)"
+    },
 }
 
 

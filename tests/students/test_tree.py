@@ -15,14 +15,22 @@ from distill2rules.students.tree import TreeStudent
 
 def _frame(n: int, seed: int, k: int = 2):
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({
-        "age": rng.integers(18, 80, n).astype(float),
-        "income": rng.lognormal(10, 1, n),
-        "job": rng.choice(["clerk", "nurse", "pilot", "chef"], n).astype(object),
-    })
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n).astype(float),
+            "income": rng.lognormal(10, 1, n),
+            "job": rng.choice(["clerk", "nurse", "pilot", "chef"], n).astype(object),
+        }
+    )
     X.loc[rng.random(n) < 0.1, "income"] = np.nan
     X.loc[rng.random(n) < 0.05, "job"] = None
-    s = (X["age"] - 45) / 10 + (X["job"] == "pilot") * 1.5 - (X["job"] == "chef") + np.log(X["income"].fillna(1e5)) - 10
+    s = (
+        (X["age"] - 45) / 10
+        + (X["job"] == "pilot") * 1.5
+        - (X["job"] == "chef")
+        + np.log(X["income"].fillna(1e5))
+        - 10
+    )
     if k == 2:
         p1 = 1 / (1 + np.exp(-s.to_numpy()))
         soft = np.column_stack([1 - p1, p1])
@@ -44,7 +52,9 @@ def test_lowered_rules_equal_sklearn_tree(k):
     sk = est.tree_.predict(Z)
     sk = np.column_stack([1 - sk, sk]) if k == 2 else sk
     ours = est.predict_proba(X)
-    assert np.allclose(ours, sk / sk.sum(axis=1, keepdims=True), atol=1e-12)  # every row, missing values included
+    assert np.allclose(
+        ours, sk / sk.sum(axis=1, keepdims=True), atol=1e-12
+    )  # every row, missing values included
     assert spec["meta"]["ordered"] is False
     assert len(spec["rules"]) == est.tree_.get_n_leaves()
 
@@ -53,8 +63,19 @@ def test_rules_partition_the_input_space():
     X, y, soft = _frame(1200, 1)
     est = TreeStudent(max_depth=3).fit(X, y, soft_targets=soft)
     spec = est.to_spec()
-    probe = pd.concat([X, pd.DataFrame({"age": [30.0, np.nan, 60.0], "income": [np.nan, 5e4, np.inf],
-                                        "job": ["astronaut", None, "nurse"]})], ignore_index=True)
+    probe = pd.concat(
+        [
+            X,
+            pd.DataFrame(
+                {
+                    "age": [30.0, np.nan, 60.0],
+                    "income": [np.nan, 5e4, np.inf],
+                    "job": ["astronaut", None, "nurse"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     num, cat = spec_mod.prepare_inputs(spec, probe)
     lookup = {c: ("numeric", j) for j, c in enumerate(spec["inputs"]["numeric"])}
     lookup.update({c: ("categorical", j) for j, c in enumerate(spec["inputs"]["categorical"])})
@@ -64,7 +85,9 @@ def test_rules_partition_the_input_space():
         for cond in rule["conditions"]:
             m &= condition_holds(cond, num, cat, lookup)
         hits += m
-    assert (hits == 1).all()  # unseen categories, missing values and inf each land in exactly one rule
+    assert (
+        hits == 1
+    ).all()  # unseen categories, missing values and inf each land in exactly one rule
     assert sum(r["support"] for r in spec["rules"]) == len(X)
     assert spec["default"]["support"] == 0
     for r in spec["rules"]:

@@ -39,12 +39,16 @@ def test_lgbm_with_pandas_categories_scores_string_rows():
     import lightgbm as lgb
 
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"colour": rng.choice(["red", "green", "blue"], 400), "x": rng.normal(size=400)})
+    X = pd.DataFrame(
+        {"colour": rng.choice(["red", "green", "blue"], 400), "x": rng.normal(size=400)}
+    )
     y = np.where((X["colour"] == "red") ^ (X["x"] > 0), "yes", "no")
     clf = lgb.LGBMClassifier(n_estimators=10, verbose=-1, n_jobs=1, min_child_samples=5)
     clf.fit(X.astype({"colour": "category"}), y)
     t = as_teacher(clf)
-    np.testing.assert_allclose(softmax(t.logits(X)), clf.predict_proba(X.astype({"colour": "category"})), atol=1e-9)
+    np.testing.assert_allclose(
+        softmax(t.logits(X)), clf.predict_proba(X.astype({"colour": "category"})), atol=1e-9
+    )
 
 
 def test_sklearn_pipeline(cancer):
@@ -62,7 +66,9 @@ def test_torch_module_needs_its_input_order(cancer):
     torch = pytest.importorskip("torch")
     X, _ = cancer
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(X.shape[1], 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)
+    )
     with pytest.raises(TeacherError, match="teacher_features"):
         as_teacher(net)
     t = as_teacher(net, feature_names=list(X.columns))

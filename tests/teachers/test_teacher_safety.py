@@ -214,7 +214,9 @@ def test_corrupted_torchscript(tmp_path):
             data = src.read(item)
             dst.writestr(item, b"garbage (" + data[:10] if item.filename.endswith(".py") else data)
     assert detect_format(mangled) == "torchscript"
-    with pytest.raises(TeacherError, match="cannot read mangled.pt: its code member .* corrupted") as exc:
+    with pytest.raises(
+        TeacherError, match="cannot read mangled.pt: its code member .* corrupted"
+    ) as exc:
         load_teacher(mangled)  # the code check parses it before torch.jit.load does
     _one_line(exc)
     with pytest.raises(TeacherError, match="torch.jit.load could not read mangled.pt") as exc:

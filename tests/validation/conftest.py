@@ -17,15 +17,22 @@ from validation_helpers import (
 
 
 def _split(X: Any, y: np.ndarray, tr: np.ndarray, te: np.ndarray) -> dict[str, Any]:
-    return {"X_train": X.iloc[tr].reset_index(drop=True), "y_train": y[tr],
-            "X_test": X.iloc[te].reset_index(drop=True), "y_test": y[te]}
+    return {
+        "X_train": X.iloc[tr].reset_index(drop=True),
+        "y_train": y[tr],
+        "X_test": X.iloc[te].reset_index(drop=True),
+        "y_test": y[te],
+    }
 
 
 @pytest.fixture(scope="session")
 def mixed() -> dict[str, Any]:
     X, y = mixed_frame(1500, 0)
-    return {**_split(X, y, np.arange(1000), np.arange(1000, 1500)), "numeric": ["x1", "x2", "x3"],
-            "categorical": ["c1", "c2"]}
+    return {
+        **_split(X, y, np.arange(1000), np.arange(1000, 1500)),
+        "numeric": ["x1", "x2", "x3"],
+        "categorical": ["c1", "c2"],
+    }
 
 
 @pytest.fixture(scope="session")

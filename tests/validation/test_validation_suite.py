@@ -13,14 +13,14 @@ from validation_helpers import mixed_additive_spec, rule_list_spec
 from distill2rules.errors import DataError, SchemaError
 from distill2rules.validation import evaluate_student, format_table
 
-FAST = dict(
-    shap_rows=40,
-    stability_rows=15,
-    sigmas=(0.0, 0.1),
-    latency_calls=10,
-    batch_sizes=(1, 50),
-    progress=False,
-)
+FAST = {
+    "shap_rows": 40,
+    "stability_rows": 15,
+    "sigmas": (0.0, 0.1),
+    "latency_calls": 10,
+    "batch_sizes": (1, 50),
+    "progress": False,
+}
 
 
 def _render(result) -> str:
