@@ -9,7 +9,7 @@ CPU clock (see ``_common.compare_latency``):
   prepared 1-row tensors (float32 numbers, int64 category codes) — the floor the scorer calls;
 * ``Scorer.score``: dict in, validated, converted, graph run, decision out;
 * ``Scorer.explain``: the same plus the top-4 reasons from the graph's ``contributions`` /
-  ``rule`` outputs (MLPs: occlusion, one batched call) — the end-to-end path;
+  ``rule`` outputs (MLPs: occlusion, rows of the same call) — the end-to-end path;
 * the LightGBM teacher: the same dict turned into a 1-row float64 row (numbers as they are,
   categories by the teacher's own code tables) and ``Booster.predict(num_threads=1)``; its
   "decision + top-4 reasons" path asks ``pred_contrib=True`` (TreeSHAP) and ranks the features.
@@ -444,7 +444,7 @@ def run(ctx: Context) -> Section:
     sec.notes.append(
         "Reasons: additive students rank the graph's `contributions` against each term's reference "
         "(the reason codes of `distill2rules explain`); rule lists read the `rule` output; MLPs use "
-        "occlusion (one extra batched graph call of one row per feature)."
+        "occlusion (in the decision's own graph call: one extra row per feature)."
     )
     sec.data = {k: {kk: vv for kk, vv in v.items()} for k, v in results.items()}
     return sec

@@ -12,6 +12,8 @@ limit and the variable.
 * ``--augment`` rows: ``DISTILL2RULES_MAX_AUGMENT_ROWS``, 5,000,000
 * student spec size: ``DISTILL2RULES_MAX_SPEC_BYTES``, 64 MiB
 * student spec nesting depth: ``DISTILL2RULES_MAX_SPEC_DEPTH``, 64
+* teacher sidecar JSON size: ``DISTILL2RULES_MAX_SIDECAR_BYTES``, 32 MiB
+* schema JSON size: ``DISTILL2RULES_MAX_SCHEMA_BYTES``, 32 MiB
 * teacher probe time at load (ONNX, TorchScript): ``DISTILL2RULES_PROBE_SECONDS``, 60 s
 """
 
@@ -33,13 +35,17 @@ __all__ = [
     "LIMITS",
     "PROBE_SECONDS",
     "RATIO_FLOOR_BYTES",
+    "SCHEMA_BYTES",
+    "SIDECAR_BYTES",
     "SPEC_BYTES",
     "SPEC_DEPTH",
     "TEACHER_BYTES",
     "Limit",
+    "check_expansion",
     "check_file_size",
     "check_regular_file",
     "json_depth",
+    "read_capped",
 ]
 
 _GiB = 1 << 30
@@ -103,6 +109,8 @@ AUGMENT_ROWS = Limit("--augment rows", "DISTILL2RULES_MAX_AUGMENT_ROWS", 5_000_0
 SPEC_BYTES = Limit("student spec size", "DISTILL2RULES_MAX_SPEC_BYTES", 64 * _MiB)
 SPEC_DEPTH = Limit("student spec nesting depth", "DISTILL2RULES_MAX_SPEC_DEPTH", 64, unit="levels")
 PROBE_SECONDS = Limit("teacher probe time", "DISTILL2RULES_PROBE_SECONDS", 60, unit="s")
+SIDECAR_BYTES = Limit("teacher sidecar JSON size", "DISTILL2RULES_MAX_SIDECAR_BYTES", 32 * _MiB)
+SCHEMA_BYTES = Limit("schema JSON size", "DISTILL2RULES_MAX_SCHEMA_BYTES", 32 * _MiB)
 
 LIMITS = (
     TEACHER_BYTES,
@@ -113,6 +121,8 @@ LIMITS = (
     SPEC_BYTES,
     SPEC_DEPTH,
     PROBE_SECONDS,
+    SIDECAR_BYTES,
+    SCHEMA_BYTES,
 )
 
 
@@ -171,3 +181,34 @@ def json_depth(obj: Any, cap: float) -> int:
             children = node.values() if isinstance(node, dict) else node
             stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
     return deepest
+
+
+def check_expansion(
+    total: float, stored: float, error: type[Distill2RulesError], subject: str
+) -> None:
+    """``error`` if ``total`` decompressed bytes (from ``stored`` bytes on disk) break the
+    decompressed-size cap, or the ratio cap once :data:`RATIO_FLOOR_BYTES` are out."""
+    if total > DECOMPRESSED_BYTES.value():
+        raise DECOMPRESSED_BYTES.exceeded(error, subject, total)
+    if total > RATIO_FLOOR_BYTES and total / max(stored, 1) > DECOMPRESSION_RATIO.value():
+        raise DECOMPRESSION_RATIO.exceeded(error, subject, round(total / max(stored, 1)))
+
+
+def read_capped(
+    path: str | Path, limit: Limit, error: type[Distill2RulesError], what: str, hint: str
+) -> bytes:
+    """The bytes of a small input file (a JSON sidecar or schema): a regular file no larger
+    than ``limit``; never reads more than the cap even if the file grows meanwhile."""
+    p = Path(path)
+    st = check_regular_file(p, error, what, hint)
+    subject = f"{what} {p.name}"
+    check_file_size(st, limit, error, subject)
+    cap = limit.value()
+    try:
+        with open(p, "rb") as fh:
+            raw = fh.read() if cap == float("inf") else fh.read(int(cap) + 1)
+    except OSError as exc:
+        raise error(f"{what} {p} cannot be read ({exc.strerror}).", hint=hint) from None
+    if len(raw) > cap:
+        raise limit.exceeded(error, subject, len(raw))
+    return raw

@@ -26,12 +26,14 @@ import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
+from distill2rules.conditions import Condition
 from distill2rules.errors import ArtifactError, SchemaError, SpecError
 
 __all__ = ["RecordError", "Scorer", "Scores"]
@@ -46,6 +48,8 @@ F32_MAX = float(np.finfo(np.float32).max)
 _CACHE_SIZE = 4096  # texts of (term, value) pairs kept for the next records
 #: file names ``Scorer.load(DIR)`` looks for, fastest graph first
 GRAPH_FILES = ("student.codes.onnx", "student.onnx")
+#: records :meth:`Scorer.prepare` converts together (their dicts and values stay in cache)
+BLOCK = 512
 
 
 class RecordError(SchemaError):
@@ -161,10 +165,6 @@ def _special_label(table: Any, feature: str, v: Any) -> str | None:
     from distill2rules.spec import special_label
 
     return special_label({"special_values": table}, feature, v)
-
-
-def _among(v: Any, values: Any) -> bool:
-    return any(np.float32(v) == np.float32(float(x)) for x in values)
 
 
 def _as_float(v: Any) -> float:
@@ -296,6 +296,7 @@ class Scorer:
         self.path = path
         self.extra = extra
         props = dict(self._sess.get_modelmeta().custom_metadata_map)
+        self._props = props
         self.metadata = _scorer_metadata(props)
         m = self.metadata
         self.kind: str = m["kind"]
@@ -313,8 +314,7 @@ class Scorer:
         self.columns: list[str] = self.num_cols + self.cat_cols
         self._colset = frozenset(self.columns)
         self._num_pos = {c: j for j, c in enumerate(self.num_cols)}
-        self._num_getter = _tuple_getter(self.num_cols)
-        self._cat_getter = _tuple_getter(self.cat_cols)
+        self._num_items = [operator.itemgetter(c) for c in self.num_cols]
         self.labels: dict[str, str] = dict(m.get("feature_labels") or {})
         self.special_values = m.get("special_values")
         self.decision_threshold = m.get("decision_threshold", m.get("threshold"))
@@ -333,6 +333,9 @@ class Scorer:
                 t[""] = ""
                 self._unseen.append(None)
             self._tables.append(t)
+        self._cat_items = [
+            (operator.itemgetter(c), t.get) for c, t in zip(self.cat_cols, self._tables)
+        ]
         self._feeds = _feed_layout(m, self.num_cols, self.cat_cols)
         outs = [o.name for o in self._sess.get_outputs()]
         self._score_outputs = ["probabilities", "label"]
@@ -421,29 +424,33 @@ class Scorer:
         ]
         occl = m.get("occlusion") or {}
         self._occlusion = [(f, v) for f, v in occl.items() if f in self._colset]
-        rows = range(len(self._occlusion))
+        # MLP explain runs ONE batch: row 0 the record, row 1 + i the record with feature i set to
+        # its reference; these flat indices scatter the references into the [1 + d, ...] buffers
+        n_occl = len(self._occlusion)
         num_at = [
-            (i, self._num_pos[f], math.nan if v is None else _as_float(v))
-            for i, (f, v) in zip(rows, self._occlusion)
+            (
+                (1 + i) * len(self.num_cols) + self._num_pos[f],
+                math.nan if v is None else _as_float(v),
+            )
+            for i, (f, v) in enumerate(self._occlusion)
             if f in self._num_pos
         ]
         cat_at = [
-            (i, self.cat_cols.index(f))
-            for i, (f, _) in zip(rows, self._occlusion)
+            (1 + i) * len(self.cat_cols) + self.cat_cols.index(f)
+            for i, (f, _) in enumerate(self._occlusion)
             if f not in self._num_pos
         ]
         self._occl_num = (
             (
-                np.asarray([a for a, _, _ in num_at], dtype=np.int64),
-                np.asarray([b for _, b, _ in num_at], dtype=np.int64),
-                np.asarray([c for _, _, c in num_at], dtype=np.float32),
+                np.asarray([a for a, _ in num_at], dtype=np.intp),
+                np.asarray([b for _, b in num_at], dtype=np.float32),
             )
             if num_at
             else None
         )
-        self._occl_cat = (
-            tuple(np.asarray(x, dtype=np.int64) for x in zip(*cat_at)) if cat_at else None
-        )
+        self._occl_cat = np.asarray(cat_at, dtype=np.intp) if cat_at else None
+        self._occl_rows = 1 + n_occl
+        self._occl_text = [(f, self.labels.get(f, f), _fmt_value(v)) for f, v in self._occlusion]
         self._prepare_rules()
 
     # ------------------------------------------------------------------ inputs
@@ -474,6 +481,8 @@ class Scorer:
             "cat": cat,
             "feeds": self._feeds(num, cat),
             "binding": None,
+            "num_flat": num.reshape(-1),
+            "cat_flat": cat.reshape(-1),
         }
         if self._codes or not self.cat_cols:
             try:
@@ -532,10 +541,11 @@ class Scorer:
         record: Mapping[str, Any],
         num: np.ndarray,
         cat: np.ndarray,
-        i: int = 0,
+        i: int | slice = 0,
         row: int | None = None,
     ) -> None:
-        """Write one record into row ``i`` of the buffers (validated; fast path first)."""
+        """Write one record into row ``i`` (or the rows of a slice) of the buffers (validated;
+        fast path first)."""
         try:
             if self.extra == "error" and len(record) != len(self.columns):
                 raise LookupError
@@ -619,52 +629,78 @@ class Scorer:
     def prepare(self, records: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         """The graph's input tensors for ``records``: float32 [N, d_num] and codes / strings [N, d_cat].
 
-        Column-wise and mostly in C: one ``itemgetter`` call per record, one numpy conversion
-        per block, one ``map(dict.get)`` per categorical column; a record that does not fit
-        (or a value needing conversion) falls back to the per-value path, which names it.
+        Column-wise and in C, block by block: for each block of :data:`BLOCK` records (whose
+        dicts and values then stay in the CPU cache across the columns), each numeric column is
+        one ``np.fromiter`` over ``map(itemgetter(col), block)`` and each categorical column one
+        ``np.fromiter`` over ``map(table.get, ...)`` into its code table. Only the cells that
+        fast path cannot take (text in a numeric field, categories that are not canonical
+        strings, unseen or missing values) go through the per-value path, which names a bad one.
         """
-        n, d = len(records), len(self.num_cols)
-        num = np.empty((n, d), dtype=np.float32)
+        n = len(records)
+        num = np.empty((n, len(self.num_cols)), dtype=np.float32)
         cat = np.empty((n, len(self.cat_cols)), dtype=np.int64 if self._codes else object)
         if not n:
             return num, cat
-        if self.extra == "error" and set(map(len, records)) != {len(self.columns)}:
-            for i, r in enumerate(records):
-                self._check_fields(r, i)
+        if self.extra == "error":
+            try:
+                fits = set(map(len, records)) == {len(self.columns)}
+            except TypeError:  # a record without a length: not a mapping
+                fits = False
+            if not fits:
+                for i, r in enumerate(records):
+                    self._check_fields(r, i)
         try:
-            num_rows = list(map(self._num_getter, records)) if d else []
-            cols = list(zip(*map(self._cat_getter, records))) if self.cat_cols else []
-        except Exception:  # not a mapping, or a missing field: say which record
+            with np.errstate(over="ignore", invalid="ignore"):  # values beyond float32 become ±inf
+                for start in range(0, n, BLOCK):
+                    block = records[start : start + BLOCK]
+                    self._prepare_block(
+                        block,
+                        start,
+                        num[start : start + len(block)],
+                        cat[start : start + len(block)],
+                    )
+        except (
+            LookupError,
+            TypeError,
+            AttributeError,
+        ):  # not a mapping, or a missing field: say which record
             for i, r in enumerate(records):
                 self._check_fields(r, i)
             raise
-        if d:
-            with np.errstate(over="ignore", invalid="ignore"):
-                try:
-                    num[:] = np.array(num_rows, dtype=np.float64).reshape(n, d)
-                except (
-                    TypeError,
-                    ValueError,
-                ):  # text, markers, odd types: per value, naming the bad one
-                    for j in range(d):
-                        num[:, j] = [
-                            v if v.__class__ is float else _number(v, self.num_cols[j], i)
-                            for i, v in enumerate(r[j] for r in num_rows)
-                        ]
-        for j in range(len(self.cat_cols)):
-            table, unseen = self._tables[j], self._unseen[j]
-            col = cols[j]
-            try:
-                vals = list(map(table.get, col))
-            except TypeError:  # an unhashable value somewhere
-                vals = [None] * n
-            if None in vals:
-                for i, v in enumerate(vals):
-                    if v is None:
-                        s = category_string(col[i], self.cat_cols[j], i)
-                        vals[i] = table.get(s, unseen if self._codes else s)
-            cat[:, j] = vals
         return num, cat
+
+    def _prepare_block(
+        self, block: Sequence[Mapping[str, Any]], start: int, num: np.ndarray, cat: np.ndarray
+    ) -> None:
+        """Fill ``num`` / ``cat`` (views of one block's rows) from ``block`` (see :meth:`prepare`)."""
+        m = len(block)
+        for j, get in enumerate(self._num_items):
+            try:
+                num[:, j] = np.fromiter(map(get, block), np.float64, m)
+            except (
+                TypeError,
+                ValueError,
+            ):  # text that is not a number, odd types: per value, naming a bad one
+                num[:, j] = [
+                    _number(get(r), self.num_cols[j], start + i) for i, r in enumerate(block)
+                ]
+        codes, unseen_codes = self._codes, self._unseen
+        dtype = np.int64 if codes else object
+        miss = -1 if codes else None
+        for j, (get, lookup) in enumerate(self._cat_items):
+            try:
+                col = np.fromiter(map(lookup, map(get, block), repeat(miss)), dtype, m)
+            except TypeError:  # an unhashable value somewhere (a list, a dict): per value below
+                col = np.full(m, miss, dtype=dtype)
+            todo = (
+                np.flatnonzero(col < 0)
+                if codes
+                else [i for i, v in enumerate(col.tolist()) if v is None]
+            )
+            for i in todo:  # not a canonical string: convert (names a bad value), then look up
+                s = category_string(get(block[int(i)]), self.cat_cols[j], start + int(i))
+                col[i] = lookup(s, unseen_codes[j] if codes else s)
+            cat[:, j] = col
 
     # ------------------------------------------------------------------ explaining
 
@@ -683,7 +719,10 @@ class Scorer:
             The :meth:`score` keys plus ``reasons`` (each: ``rank``, ``term``, ``features``,
             ``value``, ``impact``, ``text``, ...) and, for rule lists, ``rule``.
         """
-        bufs, outs = self._run_one(record, self._explain_outputs)
+        if self.kind == "mlp" and self._occlusion:
+            bufs, outs = self._run_occlusion(record)
+        else:
+            bufs, outs = self._run_one(record, self._explain_outputs)
         bufs["record"] = record
         probs, label = outs[0], outs[1]
         k = int(label[0])
@@ -696,11 +735,26 @@ class Scorer:
             rule, reasons = self._rule_reasons(int(outs[2][0]), bufs, top)
             res["rule"] = rule
             res["reasons"] = reasons
-        elif self.kind == "mlp":
-            res["reasons"] = self._mlp_reasons(bufs, k, p[k], top)
+        elif self.kind == "mlp" and self._occlusion:
+            res["reasons"] = self._mlp_reasons(probs, k, bufs, top)
         else:
             res["reasons"] = []
         return res
+
+    def _run_occlusion(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+        """One graph call for an MLP's decision and its occlusion: row 0 is the record, row
+        ``1 + i`` the record with occluded feature ``i`` set to its reference."""
+        bufs = self._buffers(self._occl_rows, "occlusion")
+        num, cat = bufs["num"], bufs["cat"]
+        self._fill(record, num, cat, slice(None))  # the record into every row, then the references
+        if self._occl_num is not None:  # flat views: one scatter each (np.put costs ~8x more)
+            bufs["num_flat"][self._occl_num[0]] = self._occl_num[1]
+        if self._occl_cat is not None:
+            bufs["cat_flat"][self._occl_cat] = 0 if self._codes else ""
+        if bufs["binding"] is not None:
+            bufs["binding"]()
+            return bufs, bufs["outs"]
+        return bufs, self._run(self._explain_outputs, bufs["feeds"])
 
     def _value(
         self, feature: str, bufs: Mapping[str, Any], record: Mapping[str, Any] | None = None
@@ -794,60 +848,24 @@ class Scorer:
         return f"'{label}'" if label is not None else _fmt_value(v)
 
     def _prepare_rules(self) -> None:
-        """Per rule: (name, decision, conditions) with each condition as a tuple the check reads fast."""
+        """Per rule: (name, decision, conditions); each condition ``(feature, check, text, label,
+        numeric position)`` with ``check`` the shared :class:`~distill2rules.conditions.Condition`."""
+        specials = self.special_values or {}
         self._rule_conds = []
         for rule in self._rules:
             conds = []
             for c in rule.get("conditions", []):
                 f = c["feature"]
-                thr = _as_float(c.get("value")) if c["op"] in ("<=", ">") else math.nan
-                values = frozenset(str(v) for v in c.get("values", []) or [])
-                conds.append(
-                    (
-                        f,
-                        c["op"],
-                        thr,
-                        bool(c.get("missing", False)),
-                        values,
-                        c.get("text", ""),
-                        self.labels.get(f, f),
-                        self._num_pos.get(f),
-                        c,
-                    )
-                )
+                j = self._num_pos.get(f)
+                codes = [float(k) for k in specials.get(f, {})] if j is not None else []
+                conds.append((f, Condition(c, codes), c.get("text", ""), self.labels.get(f, f), j))
             self._rule_conds.append((rule.get("name", ""), rule.get("decision"), conds))
 
-    def _holds(self, cond: tuple, x32: list[float], record: Mapping[str, Any]) -> bool:
+    @staticmethod
+    def _holds(cond: tuple, x32: list[float], record: Mapping[str, Any]) -> bool:
         """Whether one prepared condition holds for the record (numbers as the graph saw them)."""
-        feature, op, thr, missing_ok, values, _, _, j, raw = cond
-        if j is not None:
-            x = x32[j]
-            missing = math.isnan(x)
-        else:
-            x = category_string(record[feature], feature)
-            missing = x == ""
-        if op in ("is_special", "not_special") or (
-            self.special_values
-            and j is not None
-            and not missing
-            and op in ("<=", ">")
-            and _special_label(self.special_values, feature, x) is not None
-        ):
-            if op in ("<=", ">"):  # special codes are levels, not numbers
-                return _among(x, raw.get("special", []))
-            inside = not missing and _among(x, raw.get("values", []))
-            return inside if op == "is_special" else not inside
-        if op == "is_missing":
-            return missing
-        if op == "not_missing":
-            return not missing
-        if missing:
-            return missing_ok
-        if op == "<=":
-            return x <= thr
-        if op == ">":
-            return x > thr
-        return (x in values) if op == "in" else (x not in values)
+        feature, check, _, _, j = cond
+        return check(x32[j] if j is not None else category_string(record[feature], feature))
 
     def _rule_reasons(
         self, fired: int, bufs: Mapping[str, Any], top: int
@@ -871,10 +889,10 @@ class Scorer:
                         "term": info["name"],
                         "features": [cond[0]],
                         "value": v,
-                        "condition": cond[5],
+                        "condition": cond[2],
                         "impact": None,
                         "points": None,
-                        "text": f"{cond[5]} ({cond[6]} is {self._shown(cond[0], v)})",
+                        "text": f"{cond[2]} ({cond[3]} is {self._shown(cond[0], v)})",
                     }
                 )
             return info, reasons
@@ -893,11 +911,11 @@ class Scorer:
                             "term": name,
                             "features": [cond[0]],
                             "value": v,
-                            "condition": cond[5],
+                            "condition": cond[2],
                             "impact": None,
                             "points": None,
-                            "text": f"{name} does not apply: {cond[6]} is {self._shown(cond[0], v)}, "
-                            f"not {cond[5]}",
+                            "text": f"{name} does not apply: {cond[3]} is {self._shown(cond[0], v)}, "
+                            f"not {cond[2]}",
                         }
                     )
                     break
@@ -906,52 +924,57 @@ class Scorer:
         return info, reasons
 
     def _mlp_reasons(
-        self, bufs: Mapping[str, Any], k: int, p: float, top: int
+        self, probs: np.ndarray, k: int, bufs: Mapping[str, Any], top: int
     ) -> list[dict[str, Any]]:
-        refs = self._occlusion
-        if not refs:
-            return []
-        big = self._buffers(len(refs), "occlusion")
-        big["num"][:] = bufs["num"][0]
-        big["cat"][:] = bufs["cat"][0]
-        if (
-            self._occl_num is not None
-        ):  # row i: feature i set to its reference (one scatter per block)
-            rows, cols, vals = self._occl_num
-            big["num"][rows, cols] = vals
-        if self._occl_cat is not None:
-            big["cat"][self._occl_cat[0], self._occl_cat[1]] = 0 if self._codes else ""
-        if big["binding"] is not None:
-            big["binding"]()
-            probs = big["outs"][0][:, k].tolist()
-        else:
-            probs = self._run(["probabilities"], big["feeds"])[0][:, k].tolist()
-        base = _logit(p)
-        cands = sorted((-(base - _logit(q)), i) for i, q in enumerate(probs))
-        out: list[Any] = []
-        for neg, i in cands:
-            if -neg <= _EPS or len(out) >= top:
+        """Occlusion reasons from :meth:`_run_occlusion`'s probabilities: how far setting each
+        feature to its reference moves the log-odds of the decided class ``k``."""
+        col = probs[:, k].tolist()
+        lo, hi = _LOGIT_CLIP, 1 - _LOGIT_CLIP
+        if min(col) < lo or max(col) > hi:  # rare: a probability at 0 or 1 in float32
+            col = [lo if p < lo else min(p, hi) for p in col]
+        # logit is increasing: the most pushing feature is the one whose occlusion leaves the
+        # lowest probability (ties by feature order); only the few reasons shown take logs
+        order = sorted(range(len(col) - 1), key=col[1:].__getitem__)
+        base = math.log(col[0]) - math.log1p(-col[0])
+        record = bufs["record"]
+        klass = self.classes[k]
+        cache = self._shown_cache
+        out: list[dict[str, Any]] = []
+        for i in order:
+            q = col[1 + i]
+            imp = base - (math.log(q) - math.log1p(-q))
+            if imp <= _EPS or len(out) >= top:
                 break
-            f = refs[i][0]
+            f, label, ref = self._occl_text[i]
             if f in self._protected:
                 continue
-            v = self._value(f, bufs)
+            raw = record[f]
+            key = (f, raw.__class__, raw)
+            hit = cache.get(key)
+            if hit is None:  # the value and its text, once per (feature, value) seen
+                v = self._value(f, bufs, record)
+                if len(cache) >= _CACHE_SIZE:
+                    cache.clear()
+                cache[key] = hit = (v, f"{label} is {self._shown(f, v)}")
             out.append(
                 {
                     "rank": len(out) + 1,
                     "term": f,
                     "features": [f],
-                    "value": v,
-                    "reference": _fmt_value(refs[i][1]),
-                    "impact": -neg,
+                    "value": hit[0],
+                    "reference": ref,
+                    "impact": imp,
                     "points": None,
-                    "text": f"{self.labels.get(f, f)} is {self._shown(f, v)} (occlusion: moves the log-odds of "
-                    f"'{self.classes[k]}' by {-neg:.2f} vs {_fmt_value(refs[i][1])})",
+                    "text": f"{hit[1]} (occlusion: moves the log-odds of '{klass}' by {imp:.2f} vs {ref})",
                 }
             )
         return out
 
     # ------------------------------------------------------------------ description
+
+    def graph_metadata(self) -> dict[str, str]:
+        """The graph's raw metadata properties (``spec``, ``scorer``, ``classes``, ...)."""
+        return dict(self._props)
 
     def schema(self) -> dict[str, Any]:
         """The record a caller must send: fields with their kind and known categories."""
@@ -980,21 +1003,6 @@ class Scorer:
             f"Scorer({self.metadata.get('model') or self.kind}, {len(self.columns)} fields, inputs={self.inputs!r}, "
             f"classes={self.classes!r})"
         )
-
-
-def _tuple_getter(keys: list[str]) -> Any:
-    """``record -> tuple of record[k]`` in C (``itemgetter`` returns a bare value for one key)."""
-    if not keys:
-        return lambda r: ()
-    if len(keys) == 1:
-        key = keys[0]
-        return lambda r: (r[key],)
-    return operator.itemgetter(*keys)
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, _LOGIT_CLIP), 1 - _LOGIT_CLIP)
-    return math.log(p) - math.log1p(-p)
 
 
 def _feed_layout(m: Mapping[str, Any], num_cols: list[str], cat_cols: list[str]) -> Any:

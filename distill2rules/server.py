@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from distill2rules.scoring import RecordError, Scorer
 
-__all__ = ["ScoringServer", "make_server", "serve"]
+__all__ = ["ScoringServer", "make_server", "serve", "verified_artifact"]
 
 MAX_BODY = 1 << 20  # 1 MiB
 MAX_RECORDS = 1000
@@ -343,19 +343,56 @@ class ScoringServer(ThreadingHTTPServer):
         return f"http://{name}:{port}"
 
 
-def _rulecard_json(path: Path, scorer: Scorer) -> Any:
-    """The artifact's rule card as JSON: ``rulecard.json`` if written, else built from the spec."""
-    d = path if path.is_dir() else path.parent
-    card = d / "rulecard.json"
-    if card.is_file():
-        return json.loads(card.read_text(encoding="utf-8"))
-    spec_text = None
-    if (d / "student.json").is_file():
-        spec_text = (d / "student.json").read_text(encoding="utf-8")
-    if spec_text is None:
-        return None
-    from distill2rules.exporters.rulecard import rulecard
+def verified_artifact(path: str | Path) -> tuple[Path | None, dict[str, Any] | None]:
+    """The artifact directory behind ``path`` and its manifest, after checking every file's hash.
+
+    A directory must be a distill2rules artifact whose files all match ``manifest.json``
+    (as ``predict`` / ``explain`` check them); a ``.onnx`` file listed in the manifest of its
+    directory checks that whole artifact too. A bare ``.onnx`` file outside any artifact gives
+    ``(None, None)``: only the graph itself is then read.
+
+    Raises
+    ------
+    ArtifactError
+        No manifest, or a missing, modified or unlisted file (a tampered artifact).
+    """
+    from distill2rules.artifact import MANIFEST, check_hashes
+
+    p = Path(path)
+    if p.is_dir():
+        return p, check_hashes(p)
+    manifest = p.parent / MANIFEST
+    if p.is_file() and manifest.is_file():
+        try:
+            listed = p.name in (json.loads(manifest.read_bytes()[: 64 << 20]).get("files") or {})
+        except (ValueError, AttributeError, TypeError):  # not our manifest: check_hashes says why
+            listed = True
+        if listed:
+            return p.parent, check_hashes(p.parent)
+    return None, None
+
+
+def _rulecard_json(art_dir: Path | None, manifest: Mapping[str, Any] | None, scorer: Scorer) -> Any:
+    """The rule card as JSON: the artifact's ``rulecard.json`` if listed, else built from its
+    ``student.json`` (both read through their manifest hashes); for a bare graph, built from
+    the spec the graph carries in its metadata."""
     from distill2rules.spec import from_json, jsonable
+
+    if art_dir is not None and manifest is not None:
+        from distill2rules.artifact import read_member
+
+        listed = manifest.get("files", {})
+        if "rulecard.json" in listed:
+            return json.loads(read_member(art_dir, manifest, "rulecard.json").decode("utf-8"))
+        if "student.json" not in listed:
+            return None
+        spec_text = read_member(art_dir, manifest, "student.json").decode("utf-8")
+    else:
+        meta_spec = scorer.graph_metadata().get("spec")
+        if not meta_spec:
+            return None
+        spec_text = meta_spec
+    from distill2rules.exporters.rulecard import rulecard
 
     return jsonable(rulecard(from_json(spec_text)))
 
@@ -365,14 +402,17 @@ def make_server(
 ) -> ScoringServer:
     """A bound (not yet serving) :class:`ScoringServer` for an artifact directory or ``.onnx`` file.
 
+    The artifact is verified first (:func:`verified_artifact`): a tampered one raises
+    :class:`~distill2rules.errors.ArtifactError` (exit 2 in the CLI) before anything is served.
     ``port=0`` picks a free port (``server.server_address``). Other keywords: ``workers``,
     ``queue``, ``max_body``, ``max_records``, ``top``, ``idle_timeout``, ``log``.
     """
     p = Path(path)
+    art_dir, manifest = verified_artifact(p)
     scorer = Scorer.load(p, extra=extra)
     model_json = kw.pop("model_json", None)
     if model_json is None:
-        model_json = _rulecard_json(p, scorer)
+        model_json = _rulecard_json(art_dir, manifest, scorer)
     return ScoringServer((host, int(port)), scorer, model_json=model_json, **kw)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules.conditions import Condition, is_missing
 from distill2rules.errors import ConfigError
 
 #: Scorecard scaling: a total of ``BASE_SCORE`` points means even odds (1:1) of the
@@ -291,51 +292,18 @@ def condition_holds_for(
     """Whether one condition holds for one prepared value (float32 number or canonical string).
 
     Mirrors :func:`distill2rules.spec.evaluate`: a missing value takes ``cond["missing"]``, a
-    special value (one of the feature's ``specials``) is in ``cond["special"]`` or fails.
+    special value (one of the feature's ``specials``) is in ``cond["special"]`` or fails. One
+    implementation with the Scorer's: :class:`distill2rules.conditions.Condition`.
     """
-    op = cond["op"]
-    missing = _is_missing(value)
-    if op in ("is_special", "not_special") or (
-        len(specials) and not missing and op in ("<=", ">") and _among(value, specials)
-    ):
-        if op in ("<=", ">"):
-            return _among(value, cond.get("special", []))
-        inside = not missing and _among(value, cond.get("values", []))
-        return inside if op == "is_special" else not inside
-    if op == "is_missing":
-        return missing
-    if op == "not_missing":
-        return not missing
-    if missing:
-        return bool(cond.get("missing", False))
-    if op == "<=":
-        return float(value) <= float(cond["value"])
-    if op == ">":
-        return float(value) > float(cond["value"])
-    inside = str(value) in {str(v) for v in cond["values"]}
-    return inside if op == "in" else not inside
+    return Condition(cond, specials)(value)
 
 
 def _label_of(value: Any, labels: Mapping[str, str] | None) -> str | None:
-    if not labels or _is_missing(value) or not isinstance(value, (int, float, np.number)):
+    if not labels or is_missing(value) or not isinstance(value, (int, float, np.number)):
         return None
     from distill2rules.spec import special_key
 
     return labels.get(special_key(value))
-
-
-def _among(value: Any, values: Sequence[Any]) -> bool:
-    try:
-        x = np.float32(float(value))
-    except (TypeError, ValueError):
-        return False
-    return bool(np.any(np.asarray([float(v) for v in values], dtype=np.float32) == x))
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None or (isinstance(value, str) and value == ""):
-        return True
-    return isinstance(value, (float, np.floating)) and math.isnan(float(value))
 
 
 def special_labels(spec: Mapping[str, Any], feature: str) -> dict[str, str]:
@@ -386,8 +354,8 @@ def condition_with_value(
         return (
             f"{name} = {fmt_value(value)}, which {verdict} '{condition_text(cond, name, labels)}'"
         )
-    if op in ("is_missing", "not_missing") or _is_missing(value):
-        if _is_missing(value):
+    if op in ("is_missing", "not_missing") or is_missing(value):
+        if is_missing(value):
             if op in ("is_missing", "not_missing"):
                 return f"{name} is missing"
             verdict = "counts as meeting" if holds else "does not meet"

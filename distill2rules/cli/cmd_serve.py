@@ -38,7 +38,8 @@ def serve(
     """Serve decisions and reasons over HTTP: POST /score, POST /explain, GET /health, GET /model.
 
     Uses student.codes.onnx when the artifact has one (`distill2rules export DIR --inputs codes`), else
-    student.onnx; the graph's sha256 is checked against the manifest first.
+    student.onnx. Every file of the artifact is checked against its manifest first: a changed artifact
+    is refused (exit 2).
     """
     from distill2rules.errors import ConfigError
     from distill2rules.server import make_server

@@ -28,6 +28,8 @@ from distill2rules.data._io import (
     _sniff,
     _split_line,
     _uses_decimal_comma,
+    iter_parquet_batches,
+    open_parquet,
 )
 from distill2rules.errors import DataError
 
@@ -153,17 +155,9 @@ def iter_table(
 
 
 def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    try:
-        import pyarrow.parquet as pq
-
-        pf = pq.ParquetFile(path)
-    except Exception as err:  # noqa: BLE001 - pyarrow raises many types
-        raise DataError(
-            f"cannot read Parquet file {path}: {_reason(err)}.",
-            hint="Check that the file is valid Parquet, or export it as CSV.",
-        ) from None
+    pf = open_parquet(path, whole=False)  # each row group under the decompression caps
     n = 0
-    for batch in pf.iter_batches(batch_size=chunk_rows):
+    for batch in iter_parquet_batches(path, pf, chunk_rows, whole=False):
         frame = batch.to_pandas()
         frame.columns = [str(c).strip() for c in frame.columns]
         _check_unique_columns(list(frame.columns), str(path))

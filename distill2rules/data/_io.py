@@ -15,14 +15,15 @@ import lzma
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Union, cast
+from typing import IO, Any, Union, cast
 
 import numpy as np
 import pandas as pd
 
 from distill2rules.errors import DataError
+from distill2rules.limits import check_expansion
 
 __all__ = ["MISSING_MARKERS", "PathLike", "read_table"]
 
@@ -110,16 +111,88 @@ def read_table(
 # --------------------------------------------------------------------------- parquet
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+#: rows per Parquet batch: decoded bytes are counted batch by batch against the caps
+PARQUET_BATCH_ROWS = 65_536
+
+
+def open_parquet(path: Path, *, whole: bool = True) -> Any:
+    """A ``pyarrow.parquet.ParquetFile`` whose footer passed the decompression caps.
+
+    The footer's uncompressed sizes are checked against
+    :data:`~distill2rules.limits.DECOMPRESSED_BYTES` and the ratio cap before a single page is
+    decompressed: their sum over the row groups when the file is read ``whole``, each row
+    group's alone when it is streamed (memory then holds one batch at a time). Readers also
+    count the decoded bytes as they go (:func:`iter_parquet_batches`), so a footer that
+    understates them is caught too.
+    """
+    from distill2rules._optional import require
+
     if path.stat().st_size == 0:
         raise DataError(f"{path} is empty.", hint="Check that it is the right file.")
+    pq = require("pyarrow.parquet", extra="parquet")
     try:
-        frame = pd.read_parquet(path)
-    except Exception as err:  # pyarrow raises many types (ArrowInvalid, OSError, ...)
+        pf = pq.ParquetFile(path)
+        md = pf.metadata
+        groups = []  # (uncompressed, compressed) bytes per row group, as the footer states them
+        for i in range(md.num_row_groups):
+            rg = md.row_group(i)
+            cols = [rg.column(j) for j in range(rg.num_columns)]
+            raw = sum(max(c.total_uncompressed_size, 0) for c in cols)
+            groups.append(
+                (
+                    max(rg.total_byte_size, raw, 0),
+                    sum(max(c.total_compressed_size, 0) for c in cols),
+                )
+            )
+    except Exception as err:  # noqa: BLE001 - pyarrow raises many types (ArrowInvalid, OSError, ...)
         raise DataError(
             f"cannot read Parquet file {path}: {_reason(err)}.",
             hint="Check that the file is valid Parquet, or export it as CSV.",
-        ) from err
+        ) from None
+    subject = f"decompressing {path.name}"
+    if whole:
+        check_expansion(sum(u for u, _ in groups), path.stat().st_size, DataError, subject)
+    else:
+        for u, c in groups:
+            check_expansion(u, c, DataError, subject)
+    return pf
+
+
+def iter_parquet_batches(
+    path: Path, pf: Any, batch_rows: int = PARQUET_BATCH_ROWS, *, whole: bool = True
+) -> Iterator[Any]:
+    """``pf``'s record batches; the decoded bytes (so far when read ``whole``, else of each
+    batch) are checked against the caps."""
+    stored, total = path.stat().st_size, 0
+    batches = pf.iter_batches(batch_size=batch_rows)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as err:  # noqa: BLE001 - pyarrow raises many types
+            raise DataError(
+                f"cannot read Parquet file {path}: {_reason(err)}.",
+                hint="Check that the file is valid Parquet, or export it as CSV.",
+            ) from None
+        total = total + batch.nbytes if whole else batch.nbytes
+        check_expansion(total, stored, DataError, f"decompressing {path.name}")
+        yield batch
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
+    pf = open_parquet(path)
+    batches = list(iter_parquet_batches(path, pf))
+    try:
+        table = pa.Table.from_batches(batches, schema=pf.schema_arrow)
+        frame = table.to_pandas()
+    except Exception as err:  # noqa: BLE001 - pyarrow raises many types
+        raise DataError(
+            f"cannot read Parquet file {path}: {_reason(err)}.",
+            hint="Check that the file is valid Parquet, or export it as CSV.",
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     _check_unique_columns(list(frame.columns), str(path))
     return frame
@@ -197,15 +270,12 @@ def _open_compressed(path: Path) -> IO[bytes] | None:
 
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes, decompressed in 1 MiB chunks under the size and ratio caps."""
-    from distill2rules.limits import DECOMPRESSED_BYTES, DECOMPRESSION_RATIO, RATIO_FLOOR_BYTES
-
     try:
         stream = _open_compressed(path)
     except (OSError, zipfile.BadZipFile) as err:
         raise DataError(f"cannot read {path}: {err}.", hint="Check the file.") from err
     if stream is None:
         return path.read_bytes()
-    size_cap, ratio_cap = DECOMPRESSED_BYTES.value(), DECOMPRESSION_RATIO.value()
     stored = max(path.stat().st_size, 1)
     parts: list[bytes] = []
     total = 0
@@ -213,14 +283,7 @@ def _read_bytes(path: Path) -> bytes:
         with stream:
             while chunk := stream.read(_CHUNK):
                 total += len(chunk)
-                if total > size_cap:
-                    raise DECOMPRESSED_BYTES.exceeded(
-                        DataError, f"decompressing {path.name}", total
-                    )
-                if total > RATIO_FLOOR_BYTES and total / stored > ratio_cap:
-                    raise DECOMPRESSION_RATIO.exceeded(
-                        DataError, f"decompressing {path.name}", round(total / stored)
-                    )
+                check_expansion(total, stored, DataError, f"decompressing {path.name}")
                 parts.append(chunk)
     except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:
         raise DataError(

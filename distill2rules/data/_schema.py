@@ -22,6 +22,7 @@ from distill2rules.data._special import (
     resolve_special_values,
 )
 from distill2rules.errors import DataError, SchemaError
+from distill2rules.limits import SCHEMA_BYTES, read_capped
 
 __all__ = [
     "Feature",
@@ -206,15 +207,21 @@ class Schema:
     def load(cls, path: PathLike) -> Schema:
         """Read a schema written by :meth:`save`."""
         path = Path(path)
+        if not path.exists() and not path.is_symlink():
+            raise SchemaError(f"schema file {path} not found.", hint="Check the path.")
+        raw = read_capped(path, SCHEMA_BYTES, SchemaError, "schema file", "Check the path.")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            raise SchemaError(f"schema file {path} not found.", hint="Check the path.") from err
+            data = json.loads(raw.decode("utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise SchemaError(
                 f"schema file {path} is not valid JSON: {err}.",
                 hint="Fix the file or write it again with Schema.save().",
             ) from err
+        except RecursionError:
+            raise SchemaError(
+                f"schema file {path} is not valid JSON: nested too deeply.",
+                hint="Fix the file or write it again with Schema.save().",
+            ) from None
         return cls.from_dict(data)
 
     def check_frame(self, df: pd.DataFrame) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from distill2rules.errors import TeacherError
+from distill2rules.limits import SIDECAR_BYTES, read_capped
 
 __all__ = [
     "SIDECAR_FORMAT",
@@ -96,13 +97,8 @@ def find_sidecar(model_path: str | Path, explicit: str | Path | None = None) -> 
             raise TeacherError(f"sidecar JSON {explicit} does not exist.")
         return read_sidecar(explicit)
     for cand in sidecar_candidates(model_path):
-        if cand.is_file():
-            try:
-                data = json.loads(cand.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise TeacherError(
-                    f"sidecar {cand.name} is not valid JSON ({_one_line(exc)})."
-                ) from exc
+        if cand.exists() and not cand.is_dir():
+            data = _load_json(cand)
             if _looks_like_sidecar(data):
                 return parse_sidecar(data, cand)
     return None
@@ -111,11 +107,24 @@ def find_sidecar(model_path: str | Path, explicit: str | Path | None = None) -> 
 def read_sidecar(path: str | Path) -> Sidecar:
     """Read and validate a sidecar JSON file."""
     path = Path(path)
+    return parse_sidecar(_load_json(path), path)
+
+
+def _load_json(path: Path) -> Any:
+    """A sidecar's JSON: a regular file within ``DISTILL2RULES_MAX_SIDECAR_BYTES``."""
+    raw = read_capped(
+        path,
+        SIDECAR_BYTES,
+        TeacherError,
+        "sidecar JSON",
+        "Pass the sidecar as a regular file (see docs/teachers.md).",
+    )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TeacherError(f"sidecar {path.name} is not valid JSON ({_one_line(exc)}).") from exc
-    return parse_sidecar(data, path)
+    except RecursionError:
+        raise TeacherError(f"sidecar {path.name} is not valid JSON (nested too deeply).") from None
 
 
 def parse_sidecar(data: Any, path: Path) -> Sidecar:

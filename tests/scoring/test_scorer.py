@@ -167,6 +167,45 @@ def _same_reasons(got: list, want: list, rtol: float) -> None:
         assert x["impact"] > 0 and x["text"]
 
 
+@pytest.mark.parametrize("inputs", ["codes", "tensors"])
+def test_score_many_over_several_blocks_matches_single_records(inputs):
+    """prepare() converts block by block: every block, and a bad value in a later block, behave
+    as single records do (the error names the record's position in the whole batch)."""
+    from distill2rules.scoring import BLOCK
+
+    spec = hs.scorecard_spec()
+    scorer = Scorer(to_onnx(spec, inputs=inputs).SerializeToString())
+    records = _records(spec, n=2 * BLOCK + 37, seed=3)
+    records[BLOCK + 5]["purpose"] = 7  # a number in a categorical field: its canonical string
+    records[BLOCK + 6]["duration"] = True
+    got = scorer.score_many(records)
+    singles = [scorer.score(r) for r in records]
+    assert got.to_list() == singles
+    num, cat = scorer.prepare(records)
+    one_num, one_cat = scorer.prepare(records[BLOCK + 5 : BLOCK + 6])
+    np.testing.assert_array_equal(num[BLOCK + 5], one_num[0])
+    assert cat[BLOCK + 5].tolist() == one_cat[0].tolist()
+    bad = [dict(r) for r in records]
+    bad[BLOCK + 9]["credit_amount"] = "lots"
+    with pytest.raises(
+        RecordError, match=rf"^record {BLOCK + 9}: field 'credit_amount' should be a number"
+    ):
+        scorer.score_many(bad)
+    bad = [dict(r) for r in records]
+    bad[2 * BLOCK + 1]["checking_status"] = {"x": 1}
+    with pytest.raises(
+        RecordError, match=rf"^record {2 * BLOCK + 1}: field 'checking_status' should be a category"
+    ):
+        scorer.score_many(bad)
+    bad = [dict(r) for r in records]
+    del bad[BLOCK + 2]["age"]
+    bad[BLOCK + 2]["agee"] = 1  # right field count, wrong name
+    with pytest.raises(RecordError, match=rf"^record {BLOCK + 2}: missing field\(s\): 'age'"):
+        scorer.score_many(bad)
+    with pytest.raises(RecordError, match=rf"^record {BLOCK}: a record must be a JSON object"):
+        scorer.score_many(records[:BLOCK] + ["x" * 5] + records[BLOCK:])  # type: ignore[list-item]
+
+
 def test_records_are_validated_with_one_clear_error():
     spec = hs.scorecard_spec()
     scorer = Scorer(to_onnx(spec, inputs="codes").SerializeToString())

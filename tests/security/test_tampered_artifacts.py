@@ -187,3 +187,60 @@ def test_unsigned_artifact_fails_a_key_check_and_short_keys_are_refused(cli, art
     short.write_text("abc")
     r = cli("verify", art, "--sign-key", short)
     assert r.code == 2 and "at least 16" in r.err
+
+
+# ----------------------------------------------------------------------------- serve
+
+
+def test_serve_refuses_a_changed_artifact(cli, art):
+    """`serve` checks every file's hash before binding, as predict/explain do (the graph itself is intact)."""
+    edit_json(
+        art / "student.json", lambda s: s.__setitem__("classes", list(reversed(s["classes"])))
+    )
+    manifest_before = (art / "manifest.json").read_bytes()
+    r = cli("serve", art, "--port", 0)
+    assert r.code == 2, r.out + r.err
+    assert "changed after it was written" in r.err and "student.json" in r.err
+    assert "Traceback" not in r.err and "internal error" not in r.err
+    # the graph file of that artifact, passed on its own, is refused too
+    r = cli("serve", art / "student.onnx", "--port", 0)
+    assert r.code == 2 and "changed after it was written" in r.err
+    assert (art / "manifest.json").read_bytes() == manifest_before
+
+
+def test_serve_refuses_an_unlisted_file_and_a_folder_without_manifest(art, tmp_path):
+    import shutil
+
+    from distill2rules.server import make_server
+
+    (art / "rulecard.json").write_text('{"summary": "<script>forged</script>"}')
+    with pytest.raises(ArtifactError, match="unlisted"):
+        make_server(art, port=0)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(art / "student.onnx", bare / "student.onnx")
+    with pytest.raises(ArtifactError, match="no manifest.json"):
+        make_server(bare, port=0)
+
+
+def test_serve_builds_the_model_card_from_verified_parts(art, tmp_path):
+    import shutil
+
+    from distill2rules.server import make_server
+
+    srv = make_server(art, port=0)
+    try:
+        card = json.loads(srv.model_json)["rulecard"]
+        assert card and card["summary"]
+    finally:
+        srv.server_close()
+    # a bare graph outside any artifact: the card comes from the graph's own spec, never from neighbours
+    solo = tmp_path / "solo"
+    solo.mkdir()
+    shutil.copy(art / "student.onnx", solo / "model.onnx")
+    (solo / "rulecard.json").write_text('{"summary": "forged"}')
+    srv = make_server(solo / "model.onnx", port=0)
+    try:
+        assert json.loads(srv.model_json)["rulecard"]["summary"] != "forged"
+    finally:
+        srv.server_close()
