@@ -17,7 +17,18 @@ import numpy as np
 
 from distill2rules.errors import ConfigError, Distill2RulesError
 
-__all__ = ["ExplainResult", "Explainer", "explain_artifact", "teacher_decider"]
+__all__ = [
+    "DECISIONS_FILE",
+    "ExplainResult",
+    "Explainer",
+    "decisions_record",
+    "explain_artifact",
+    "save_decisions",
+    "teacher_decider",
+]
+
+#: The per-applicant file the HTML report reads (declined applicants, reasons, counterfactuals).
+DECISIONS_FILE = "decisions.json"
 
 
 @dataclass
@@ -189,3 +200,111 @@ def explain_artifact(
     """
     ex = Explainer(artifact, teacher=teacher, trust_pickle=trust_pickle, labels=labels, **kwargs)
     return ExplainResult(rows=ex(X), teacher=ex.teacher, notes=ex.notes)
+
+
+_REASON_KEYS = (
+    "rank",
+    "term",
+    "features",
+    "value",
+    "reference",
+    "reference_share",
+    "impact",
+    "points",
+    "code",
+    "text",
+    "detail",
+)
+_CF_KEYS = (
+    "text",
+    "changes",
+    "new_decision",
+    "new_probability",
+    "teacher_decision",
+    "teacher_flips",
+    "student_only",
+)
+
+
+def decisions_record(
+    artifact: str | Path,
+    X: Any,
+    *,
+    n: int = 20,
+    teacher: str | Path | None = None,
+    source: str = "the given rows",
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """The first ``n`` applicants of ``X`` the student declines, explained (what ``decisions.json`` holds).
+
+    Every row is scored and explained without counterfactuals; the first ``n`` adverse ones are
+    explained again with teacher-checked counterfactuals. ``kwargs`` go to
+    :func:`distill2rules.exporters.reasons.explain_rows` (``immutable``, ``min_share``, ...).
+    """
+    from distill2rules.exporters.reasons import DEFAULT_MIN_SHARE
+    from distill2rules.spec import jsonable
+
+    kwargs = {k: v for k, v in kwargs.items() if k != "counterfactuals"}
+    ex = Explainer(artifact, teacher=teacher, **kwargs, counterfactuals=False)
+    rows = ex(X)
+    adverse = [r["row"] for r in rows if r.get("adverse")][: max(int(n), 0)]
+    chosen = X.iloc[adverse] if adverse else X.iloc[:0]
+    full = Explainer(artifact, teacher=teacher, **kwargs)
+    explained = full(chosen) if len(chosen) else []
+    applicants: list[dict[str, Any]] = []
+    for r in explained:
+        cf = r.get("counterfactual")
+        applicants.append(
+            {
+                "index": r.get("index"),
+                "decision": r.get("decision"),
+                "probability": r.get("probability"),
+                "points": r.get("points"),
+                "teacher": r.get("teacher"),
+                "rule": None
+                if not r.get("rule")
+                else {"name": r["rule"].get("name"), "text": r["rule"].get("text")},
+                "reasons": [{k: rr.get(k) for k in _REASON_KEYS} for rr in r.get("reasons") or []],
+                "counterfactual": None if not cf else {k: cf.get(k) for k in _CF_KEYS},
+            }
+        )
+    summ = full.summary()
+    summary = {
+        "rows": len(rows),
+        "declined": sum(bool(r.get("adverse")) for r in rows),
+        "shown": len(applicants),
+        "counterfactuals": summ.get("counterfactuals", 0),
+    }
+    if full.teacher is not None:
+        summary["teacher_agrees_declined"] = sum(
+            bool((r.get("teacher") or {}).get("agrees")) for r in explained
+        )
+        summary["counterfactuals_flipping_teacher"] = summ.get(
+            "counterfactuals_flipping_teacher", 0
+        )
+    return jsonable(
+        {
+            "format": "distill2rules-decisions/1",
+            "source": source,
+            "adverse_class": explained[0].get("adverse_class")
+            if explained
+            else (rows[0].get("adverse_class") if rows else None),
+            "teacher": full.teacher,
+            "min_share": float(kwargs.get("min_share", DEFAULT_MIN_SHARE)),
+            "summary": summary,
+            "notes": list(full.notes),
+            "applicants": applicants,
+        }
+    )
+
+
+def save_decisions(artifact: str | Path, X: Any, **kwargs: Any) -> Path:
+    """Write :func:`decisions_record` into the artifact as ``decisions.json`` (manifest re-hashed)."""
+    import json
+
+    from distill2rules.artifact import update_artifact
+
+    record = decisions_record(artifact, X, **kwargs)
+    return update_artifact(
+        artifact, {DECISIONS_FILE: json.dumps(record, indent=1, allow_nan=False) + "\n"}
+    )

@@ -881,7 +881,9 @@ class Scorer:
         record = bufs["record"]
         reasons: list[Any] = []
         if not is_default:
-            for cond in self._rule_conds[fired][2][:top]:
+            for cond in self._rule_conds[fired][2]:
+                if cond[0] in self._protected or len(reasons) >= top:
+                    continue  # protected characteristics are never cited (as explain)
                 v = self._value(cond[0], bufs, record)
                 reasons.append(
                     {
@@ -904,6 +906,8 @@ class Scorer:
                 continue
             for cond in conds:
                 if not self._holds(cond, x32, record):
+                    if cond[0] in self._protected:
+                        continue  # a protected characteristic is never cited
                     v = self._value(cond[0], bufs, record)
                     reasons.append(
                         {

@@ -91,7 +91,7 @@ def protected_usage(spec: Mapping[str, Any], protected: Sequence[str]) -> list[d
     """How the student uses each protected feature: one entry per feature it reads.
 
     Additive students: the terms on it and their effect, the spread of the term's score (log-odds
-    for a logistic link; 20/ln 2 points per log-odds) over the values training rows hold.
+    for a logistic link; points on the card's scale) over the values training rows hold.
     Rule lists: the rules with a condition on it and the training rows they cover. MLPs: the
     feature is an input (no separable effect).
     """
@@ -134,7 +134,7 @@ def _term_spread(spec: Mapping[str, Any], term: Mapping[str, Any]) -> float:
 
 def _additive_usage(spec: Mapping[str, Any], f: str, entry: dict[str, Any]) -> bool:
     """The terms on ``f`` and their largest score spread (False: no term uses it)."""
-    from distill2rules.exporters._render import POINTS_PER_LOGODDS
+    from distill2rules.exporters._render import points_scale
 
     terms, spread = [], 0.0
     for term in spec["terms"]:
@@ -149,7 +149,11 @@ def _additive_usage(spec: Mapping[str, Any], f: str, entry: dict[str, Any]) -> b
     unit = "log-odds" if spec.get("link") == "logistic" else "score units"
     entry["text"] = (
         f"{entry['label']}: moves the score by up to {spread:.2f} {unit}"
-        + (f" ({spread * POINTS_PER_LOGODDS:.0f} points)" if spec.get("link") == "logistic" else "")
+        + (
+            f" ({spread * points_scale(spec)[0]:.0f} points)"
+            if spec.get("link") == "logistic"
+            else ""
+        )
         + f" across the values applicants hold (term{'s' if len(terms) > 1 else ''} "
         + ", ".join(terms)
         + ")"

@@ -64,6 +64,7 @@ __all__ = [
     "fmt_value",
     "infer_adverse_class",
     "jsonable",
+    "points_scale",
     "representative_values",
     "rule_decision",
     "rule_text",
@@ -117,6 +118,28 @@ def f32_value(x: float) -> float | None:
     if np.isnan(x32):
         return None
     return float(str(x32))
+
+
+def points_scale(spec: Mapping[str, Any]) -> tuple[float, float]:
+    """``(points per log-odds, points at even odds)`` of a spec's points scale.
+
+    A scorecard records its own scaling (``meta.scorecard.points``: ``pdo``, ``base_score``,
+    ``base_odds``); every other spec uses the default (``PDO`` points double the odds,
+    ``BASE_SCORE`` at even odds). Reasons, the scorer metadata and the rule card all read it
+    here, so their points agree with the card's.
+    """
+    card = (spec.get("meta") or {}).get("scorecard")
+    pts = (card.get("points") if isinstance(card, Mapping) else None) or {}
+    try:
+        pdo = float(pts.get("pdo", PDO))
+        base_score = float(pts.get("base_score", BASE_SCORE))
+        base_odds = float(pts.get("base_odds", 50.0 if isinstance(card, Mapping) else 1.0))
+    except (TypeError, ValueError):
+        return POINTS_PER_LOGODDS, BASE_SCORE
+    if not (pdo > 0 and base_odds > 0 and math.isfinite(pdo) and math.isfinite(base_score)):
+        return POINTS_PER_LOGODDS, BASE_SCORE
+    factor = pdo / math.log(2.0)
+    return factor, base_score - factor * math.log(base_odds)
 
 
 # ----------------------------------------------------------------------------- labels

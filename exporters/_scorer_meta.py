@@ -150,7 +150,7 @@ def _mlp_references(spec: Mapping[str, Any]) -> dict[str, Any]:
 def scorer_metadata(spec: Mapping[str, Any], inputs: str = "tensors") -> dict[str, Any]:
     """The ``"scorer"`` metadata object of a graph built from ``spec`` with ``inputs``."""
     from distill2rules.errors import Distill2RulesError
-    from distill2rules.exporters._render import POINTS_PER_LOGODDS, adverse_index, feature_label
+    from distill2rules.exporters._render import adverse_index, feature_label, points_scale
     from distill2rules.spec import jsonable
 
     num = [str(c) for c in spec["inputs"].get("numeric", [])]
@@ -174,7 +174,7 @@ def scorer_metadata(spec: Mapping[str, Any], inputs: str = "tensors") -> dict[st
         "adverse_index": adverse,
         "adverse_class": None if adverse is None else classes[adverse],
         "feature_labels": {c: feature_label(spec, c) for c in num + cat},
-        "points_per_logodds": POINTS_PER_LOGODDS,
+        "points_per_logodds": points_scale(spec)[0],  # the card's own scale (a scorecard's pdo)
     }
     # facts other wings add to the spec travel along when present (read tolerantly)
     for key in (

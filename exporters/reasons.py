@@ -34,8 +34,6 @@ from distill2rules.errors import ConfigError, SpecError
 from distill2rules.exporters._catalogue import catalogue_of, render_template
 from distill2rules.exporters._protected import resolve_protected
 from distill2rules.exporters._render import (
-    BASE_SCORE,
-    POINTS_PER_LOGODDS,
     adverse_index,
     cell_label,
     clip_bounds,
@@ -47,6 +45,7 @@ from distill2rules.exporters._render import (
     fmt_num,
     fmt_value,
     jsonable,
+    points_scale,
     representative_values,
     rule_decision,
     rule_text,
@@ -574,6 +573,12 @@ def _table_reference(
     if counts is not None and counts.sum() > 0:
         shares = counts / counts.sum()
         supported = mask & (shares >= ctx.min_share - 1e-12)
+        if len(axes) == 1 and axes[0]["kind"] == "numeric":
+            run = _best_run(ctx, axes[0], tw, counts, names[0])
+            if run is not None and (
+                not supported.any() or run.value < float(np.min(tw[supported])) - _EPS
+            ):
+                return run
         if not supported.any():  # no bin is that common: the most common real bin
             best = np.unravel_index(int(np.argmax(np.where(mask, counts, -1))), counts.shape)
             supported = np.zeros_like(mask)
@@ -588,6 +593,55 @@ def _table_reference(
     return _Reference(
         float(tw[cell]), cell_label(axes, cell_i, names), share, _cell_intervals(axes, cell_i)
     )
+
+
+def _best_run(
+    ctx: _Context, axis: Mapping[str, Any], tw: np.ndarray, counts: np.ndarray, name: str
+) -> _Reference | None:
+    """The most favourable run of neighbouring numeric bins holding >= ``min_share`` of the rows.
+
+    Fine-grained bins (an EBM's hundreds) each hold few rows; a reference must still be a value
+    many applicants hold. Candidates are the shortest runs of adjacent bins (never the missing
+    bin) that together reach the minimum share; the reference is the run's row-weighted mean
+    score and its interval the union of the bins.
+    """
+    w = np.asarray(counts, dtype=np.float64)[1:]
+    v = np.asarray(tw, dtype=np.float64)[1:]
+    total = float(np.sum(counts))
+    need = ctx.min_share * total - 1e-9
+    if len(w) == 0 or float(w.sum()) < need or need <= 0:
+        return None
+    cw = np.concatenate([[0.0], np.cumsum(w)])
+    cwv = np.concatenate([[0.0], np.cumsum(w * v)])
+    best: tuple[float, int, int] | None = None
+    b = 0
+    for a in range(len(w)):
+        if w[a] <= 0:
+            continue
+        b = max(b, a)
+        while b < len(w) and cw[b + 1] - cw[a] < need:
+            b += 1
+        if b >= len(w):
+            break
+        mean = float((cwv[b + 1] - cwv[a]) / (cw[b + 1] - cw[a]))
+        if best is None or mean < best[0] - _EPS:
+            best = (mean, a, b)
+    if best is None:
+        return None
+    mean, a, b = best
+    edges = [float(e) for e in axis["edges"]]
+    lo = edges[a - 1] if a >= 1 else None  # bin a + 1 of the table starts at edges[a - 1]
+    hi = edges[b] if b < len(edges) else None
+    if lo is None and hi is None:
+        text = "any value"
+    elif lo is None:
+        text = f"{name} < {fmt_num(hi)}"
+    elif hi is None:
+        text = f"{name} ≥ {fmt_num(lo)}"
+    else:
+        text = f"{fmt_num(lo)} ≤ {name} < {fmt_num(hi)}"
+    share = float((cw[b + 1] - cw[a]) / total)
+    return _Reference(mean, text, share, {str(axis["feature"]): (lo, hi)})
 
 
 def _term_reference(
@@ -648,7 +702,7 @@ def _additive_detail(
     units = "log-odds" if ctx.logistic else "score units"
     amount = f"{impact:.2f} {units}"
     if ctx.logistic:
-        amount += f", {impact * POINTS_PER_LOGODDS:.0f} points"
+        amount += f", {impact * points_scale(ctx.spec)[0]:.0f} points"
     if reference == "zero":
         return f"{value_text} (pushes toward '{ctx.classes[k]}' by {amount})"
     share = "" if ref.share is None else f", held by {ref.share:.0%} of training rows"
@@ -701,6 +755,7 @@ def _explain_additive(
     method = f"additive, reference={reference}" + (
         f" (min share {ctx.min_share:g})" if reference == "best" else ""
     )
+    per_logodds, base_points = points_scale(spec)  # the card's own scale (a scorecard's pdo)
     rows = []
     for i in range(len(labels)):
         k = int(labels[i])
@@ -714,9 +769,7 @@ def _explain_additive(
         row["score"] = score
         if ctx.logistic and ctx.adverse is not None:
             fav = 1 - ctx.adverse
-            row["points"] = BASE_SCORE + POINTS_PER_LOGODDS * float(
-                ctx.toward(out["scores"][i], fav)
-            )
+            row["points"] = base_points + per_logodds * float(ctx.toward(out["scores"][i], fav))
         reasons = []
         for t, term in enumerate(terms):
             key = (t, k)
@@ -743,7 +796,7 @@ def _explain_additive(
                     "reference_share": ref.share,
                     "contribution": float(toward[t]),
                     "impact": impact,
-                    "points": impact * POINTS_PER_LOGODDS if ctx.logistic else None,
+                    "points": impact * per_logodds if ctx.logistic else None,
                     "direction": dirs[0] if len(dirs) == 1 else dirs,
                     "code": "/".join(codes) or None,
                     "text": text,
@@ -1342,6 +1395,9 @@ class _Searcher:
 # ---------------------------------------------------------------- teacher-aware search (1-2 features)
 
 _GRID = (1, 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 99)  # percentiles proposed
+#: second pass when the teacher accepts nothing from the first: every other percentile, more pair values
+_DENSE_GRID = tuple(range(1, 100, 2))
+_DENSE_PAIR_VALUES = 12
 _MIN_CATEGORY_SHARE = 0.01  # a proposed category is held by at least this share of training rows
 _PAIR_VALUES = 6  # candidate values per feature combined in two-feature changes
 _MAX_PAIR_ROWS = 20_000
@@ -1390,7 +1446,7 @@ class _CounterfactualSearch:
         return self.student.spread(f, x0)
 
     def _numeric_candidates(
-        self, num_row: np.ndarray, cat_row: np.ndarray, f: str
+        self, num_row: np.ndarray, cat_row: np.ndarray, f: str, grid: Sequence[int] = _GRID
     ) -> list[_Change]:
         j = self.ctx.num_cols.index(f)
         x0 = float(num_row[j])
@@ -1409,7 +1465,7 @@ class _CounterfactualSearch:
         if qs:
             lo, hi = self.ctx.quantile(f, 0.01), self.ctx.quantile(f, 0.99)
             assert lo is not None and hi is not None  # the support holds this feature's quantiles
-            values.update(float(qs[p]) for p in _GRID)
+            values.update(float(qs[p]) for p in grid)
             values = {v for v in values if lo - 1e-9 <= v <= hi + 1e-9}
         spread = self._spread(f, x0)
         out = []
@@ -1436,11 +1492,13 @@ class _CounterfactualSearch:
             if c != current
         ]
 
-    def _candidates(self, num_row: np.ndarray, cat_row: np.ndarray) -> dict[str, list[_Change]]:
+    def _candidates(
+        self, num_row: np.ndarray, cat_row: np.ndarray, grid: Sequence[int] = _GRID
+    ) -> dict[str, list[_Change]]:
         out: dict[str, list[_Change]] = {}
         for f in self.ctx.num_cols:
             if f not in self.immutable:
-                c = self._numeric_candidates(num_row, cat_row, f)
+                c = self._numeric_candidates(num_row, cat_row, f, grid)
                 if c:
                     out[f] = c
         for f in self.ctx.cat_cols:
@@ -1507,23 +1565,48 @@ class _CounterfactualSearch:
         return hits
 
     # -------------------------------------------------------------- the search
-    def search(
-        self, num_row: np.ndarray, cat_row: np.ndarray, frame: pd.DataFrame
-    ) -> dict[str, Any] | None:
-        cands = self._candidates(num_row, cat_row)
+    def _pass(
+        self,
+        num_row: np.ndarray,
+        cat_row: np.ndarray,
+        frame: pd.DataFrame,
+        grid: Sequence[int],
+        pair_values: int,
+    ) -> list[dict[str, Any]]:
+        """One- then (when nothing flips both) two-feature changes over one candidate grid."""
+        cands = self._candidates(num_row, cat_row, grid)
         singles = [[c] for cs in cands.values() for c in cs]
         hits = self._score(num_row, cat_row, frame, singles)
         need_pairs = not any(h.get("teacher_flips", True) for h in hits)
         if need_pairs and len(cands) >= 2:
-            near = {
-                f: sorted(cs, key=lambda c: c.distance)[:_PAIR_VALUES] for f, cs in cands.items()
-            }
+            # values per feature so every pair of features gets its share of the row budget
+            n_pairs = len(cands) * (len(cands) - 1) // 2
+            per = max(2, min(pair_values, int(math.sqrt(_MAX_PAIR_ROWS / max(n_pairs, 1)))))
+            near = {f: self._spread_pick(cs, per) for f, cs in cands.items()}
             pairs: list[list[_Change]] = []
             for f, g in itertools.combinations(near, 2):
                 pairs.extend([a, b] for a in near[f] for b in near[g])
-                if len(pairs) >= _MAX_PAIR_ROWS:
-                    break
             hits += self._score(num_row, cat_row, frame, pairs[:_MAX_PAIR_ROWS])
+        return hits
+
+    @staticmethod
+    def _spread_pick(cands: Sequence[_Change], n: int) -> list[_Change]:
+        """``n`` candidates of one feature: the nearest half, then evenly over the farther ones."""
+        ordered = sorted(cands, key=lambda c: c.distance)
+        if len(ordered) <= n:
+            return ordered
+        k = (n + 1) // 2
+        rest = ordered[k:]
+        idx = np.unique(np.linspace(0, len(rest) - 1, n - k).round().astype(int))
+        return ordered[:k] + [rest[i] for i in idx]
+
+    def search(
+        self, num_row: np.ndarray, cat_row: np.ndarray, frame: pd.DataFrame
+    ) -> dict[str, Any] | None:
+        hits = self._pass(num_row, cat_row, frame, _GRID, _PAIR_VALUES)
+        if self.teacher is not None and not any(h.get("teacher_flips") for h in hits):
+            # nothing the teacher accepts: more supported values, more values per pair
+            hits += self._pass(num_row, cat_row, frame, _DENSE_GRID, _DENSE_PAIR_VALUES)
         if not hits:
             return None
 
@@ -1539,6 +1622,8 @@ class _CounterfactualSearch:
 
         hits.sort(key=key)
         best = self._result(hits[0])
+        if best["student_only"]:
+            best["text"] = "No counterfactual found that the teacher accepts. " + best["text"]
         alts, seen = [], {tuple(c.feature for c in hits[0]["combo"])}
         for h in hits[1:]:
             feats = tuple(c.feature for c in h["combo"])

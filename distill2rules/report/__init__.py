@@ -86,6 +86,7 @@ def load_run(artifact: str | Path, sweep: str | Path | None = None) -> dict[str,
         ("baseline", "baseline.json", False),
         ("evaluation", "evaluation.json", False),
         ("paper", "paper_results.json", False),
+        ("decisions", "decisions.json", False),
     ):
         if name in listed:
             try:
@@ -717,6 +718,17 @@ def _steps(
         )
     )
     steps.append(("rulecard", "Rule card", _rulecard, ""))
+    if run.get("decisions") is not None:
+        from distill2rules.report._applicants import applicants_section
+
+        steps.append(
+            (
+                "applicants",
+                "Declined applicants: reasons, teacher vs student, counterfactuals",
+                applicants_section,
+                "From decisions.json (the explain wing, on the test split).",
+            )
+        )
     return steps
 
 
@@ -883,4 +895,8 @@ def report_after_fit(
         as_read["evaluation"] = json.loads(_dump(evaluation))
     builder.add(REPORT_FILE, render_run(as_read, name=Path(out).name, progress=progress))
     builder.write(out)
+    from distill2rules.report._applicants import save_run_decisions
+
+    if save_run_decisions(run, out):  # the per-applicant section needs the written artifact
+        return build_report(out, progress=progress)
     return Path(out) / REPORT_FILE

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hand_specs import applicants, rule_list_spec, scorecard_spec
+from hand_specs import CHECKING, applicants, rule_list_spec, scorecard_spec
 
 from distill2rules.errors import ConfigError
 from distill2rules.exporters._catalogue import load_catalogue, normalise_catalogue
@@ -22,6 +22,7 @@ from distill2rules.exporters.reasons import explain_rows
 from distill2rules.spec import evaluate
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CHECK_BAD = CHECKING[0]
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +187,9 @@ def test_reference_bins_need_a_minimum_share_of_training_rows():
     term["bin_counts"] = [0, 2, 400, 300, 298]  # the best bin (< 12) holds 0.2 % of the rows
     rows = explain_rows(spec, applicants(), protected="none", counterfactuals=False)
     dur = next(r for r in rows[0]["reasons"] if r["term"] == "duration")
-    assert dur["reference"] == "12 ≤ duration < 24" and dur["reference_share"] == pytest.approx(0.4)
+    # alone, < 12 is too sparse: with its neighbour it is the best well-supported run
+    assert dur["reference"] == "duration < 24" and dur["reference_share"] == pytest.approx(0.402)
+    assert dur["impact"] == pytest.approx(0.9 - (2 * -0.5) / 402)  # row 0: duration 36
     loose = explain_rows(spec, applicants(), protected="none", counterfactuals=False, min_share=0.0)
     assert (
         next(r for r in loose[0]["reasons"] if r["term"] == "duration")["reference"]
@@ -259,3 +262,123 @@ def test_catalogue_and_protected_names(tmp_path):
     assert resolve_protected(cols, "none") == [] and resolve_protected(cols, "INCOME") == ["income"]
     with pytest.raises(ConfigError, match="unknown column"):
         resolve_protected(cols, "salary")
+
+
+def test_fine_bins_reference_a_run_of_neighbours_holding_the_min_share():
+    """EBM-like: 40 bins of 2.5 % each; the reference is a run of neighbours with >= 5 %."""
+    spec = scorecard_spec()
+    term = next(t for t in spec["terms"] if t["name"] == "duration")
+    edges = [float(e) for e in range(2, 80, 2)]  # 39 edges -> 40 bins (+ missing)
+    term["axes"][0]["edges"] = edges
+    scores = np.linspace(-1.0, 1.0, 40)
+    scores[5] = -3.0  # one very favourable but sparse bin
+    term["scores"] = [[0.0]] + [[float(v)] for v in scores]
+    term["bin_counts"] = [0] + [25] * 40
+    for min_share in (0.05, 0.1):
+        rows = explain_rows(
+            spec, applicants(), protected="none", counterfactuals=False, min_share=min_share
+        )
+        dur = next(r for r in rows[0]["reasons"] if r["term"] == "duration")
+        assert dur["reference_share"] >= min_share - 1e-9
+        n = round(min_share * 40)
+        # the best run holds the sparse favourable bin and its most favourable neighbours
+        own = float(scores[np.searchsorted(edges, 36.0, side="right")])  # row 0: duration 36
+        assert dur["impact"] == pytest.approx(
+            own - min(np.convolve(scores, np.ones(n) / n, "valid"))
+        )
+    assert dur["reference"] == "4 ≤ duration < 12"  # 10 %: four bins ending with the sparse one
+
+
+def test_reason_points_use_the_scorecard_own_scale():
+    import math
+
+    from distill2rules.exporters import to_onnx
+    from distill2rules.scoring import Scorer
+
+    spec = scorecard_spec()
+    spec["meta"]["scorecard"] = {"points": {"pdo": 40.0, "base_score": 500.0, "base_odds": 20.0}}
+    rows = explain_rows(spec, applicants(), protected="none", counterfactuals=False)
+    factor = 40.0 / math.log(2.0)
+    r0 = rows[0]
+    for reason in r0["reasons"]:
+        assert reason["points"] == pytest.approx(reason["impact"] * factor)
+        assert f"{reason['impact'] * factor:.0f} points" in reason["detail"]
+    # the total: the card's base_score at base_odds of the favourable class ('good', index 0)
+    assert r0["points"] == pytest.approx(500.0 - factor * math.log(20.0) - factor * r0["score"])
+    scorer = Scorer(to_onnx(spec).SerializeToString())
+    assert scorer.metadata["points_per_logodds"] == pytest.approx(factor)
+    rec = {k: (None if pd.isna(v) else v) for k, v in applicants().iloc[0].items()}
+    got = scorer.explain(rec)
+    assert got["reasons"] and all(
+        r["points"] == pytest.approx(r["impact"] * factor) for r in got["reasons"]
+    )
+
+
+def test_scorer_rule_list_reasons_never_cite_protected_features():
+    from distill2rules.exporters import to_onnx
+    from distill2rules.scoring import Scorer
+
+    spec = rule_list_spec()
+    spec["meta"]["protected"] = ["duration"]  # as if declared --protected duration at fit
+    scorer = Scorer(to_onnx(spec).SerializeToString())
+    rec = {"checking_status": CHECK_BAD, "duration": 36.0, "credit_amount": 500.0, "purpose": "car"}
+    got = scorer.explain(rec)
+    assert got["rule"]["name"] == "R1"  # fires on checking_status and duration > 24
+    assert got["reasons"] and all("duration" not in r["features"] for r in got["reasons"])
+    spec["default"]["probabilities"] = [
+        0.2,
+        0.8,
+    ]  # the default rule declines: failed conditions cited
+    scorer = Scorer(to_onnx(spec).SerializeToString())
+    got = scorer.explain(
+        {"checking_status": ">= 200 DM", "duration": 18.0, "credit_amount": 500.0, "purpose": "car"}
+    )
+    assert got["rule"]["is_default"] and all(
+        "duration" not in r["features"] for r in got["reasons"]
+    )
+    want = explain_rows(
+        spec,
+        pd.DataFrame(
+            [
+                {
+                    "checking_status": CHECK_BAD,
+                    "duration": 36.0,
+                    "credit_amount": 500.0,
+                    "purpose": "car",
+                }
+            ]
+        ),
+        counterfactuals=False,
+    )[0]
+    assert all("duration" not in r["features"] for r in want["reasons"])
+
+
+def test_report_shows_declined_applicants_with_teacher_and_counterfactual(
+    scorecard_artifact, german01, tmp_path, cli
+):
+    import shutil
+
+    from distill2rules.explain import DECISIONS_FILE, save_decisions
+    from distill2rules.report import render_report
+
+    art = tmp_path / "art"
+    shutil.copytree(scorecard_artifact, art)
+    X = pd.read_csv(german01 / "test.csv")
+    X.index = [f"<b>app{i}</b>" for i in range(len(X))]  # data reaches the page escaped
+    save_decisions(art, X, n=5, immutable=["existing_credits"])
+    rec = json.loads((art / DECISIONS_FILE).read_text(encoding="utf-8"))
+    assert len(rec["applicants"]) == 5 and rec["teacher"] and rec["adverse_class"] == 1
+    assert all(
+        a["decision"] == 1 and a["reasons"] and a["teacher"] is not None for a in rec["applicants"]
+    )
+    assert cli("verify", art).code == 0  # decisions.json is hashed into the manifest
+    doc = render_report(art, progress=False)
+    sec = doc[doc.index('<section id="applicants">') :]
+    sec = sec[: sec.index("</section>")]
+    assert "&lt;b&gt;app" in sec and "<b>app" not in sec and "<script" not in doc
+    first = rec["applicants"][0]
+    assert first["reasons"][0]["text"].split(" (")[0].replace("'", "&#39;") in sec
+    cf = first["counterfactual"]
+    if cf:
+        assert ("flips too" in sec) or ("student only" in sec)
+    assert "counterfactuals flip the teacher" in sec

@@ -170,6 +170,8 @@ def test_fit_with_report_flag(artifact, tmp_path, cli):
     assert (out / "evaluation.json").is_file() and (out / "report.html").is_file()
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<section id="attribution">' in html and "No <code>evaluation.json</code>" not in html
+    # the declined test applicants (breast_cancer: 0/1 target, 1 adverse) with their reasons
+    assert (out / "decisions.json").is_file() and '<section id="applicants">' in html
     assert cli("verify", out).code == 0
 
 
