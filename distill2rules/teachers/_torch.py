@@ -352,9 +352,7 @@ def _torch_load(path: Path, trust_pickle: bool) -> Any:
             hint="the file may be truncated or corrupted.",
         ) from exc
     try:  # trusted by the caller
-        return torch.load(
-            str(path), weights_only=False, map_location="cpu"
-        )  # safe: trust_pickle=True only
+        return torch.load(str(path), weights_only=False, map_location="cpu")  # safe: trust_pickle
     except Exception as exc:
         raise TeacherError(f"PyTorch could not unpickle {path.name} ({_one_line(exc)}).") from exc
 
