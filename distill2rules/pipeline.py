@@ -563,7 +563,13 @@ def _kd_options(
         extras["assistant"] = run(
             f"fit assistant ({assistant.text})",
             lambda: kd.through_assistant(
-                assistant, fd.X("val"), fd.y("val"), z, fd.X("test"), cfg.seed
+                assistant,
+                fd.X("val"),
+                fd.y("val"),
+                z,
+                fd.X("test"),
+                cfg.seed,
+                special=fd.special_values or None,
             ),
         )
     return extras

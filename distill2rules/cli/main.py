@@ -305,7 +305,7 @@ def fit(
     calibrate: Annotated[
         bool,
         typer.Option(
-            help="Temperature-scale the student on the validation split (folded into the spec)."
+            help="Calibrate the student on the validation split: Platt scaling for binary rule lists and additive students, temperature scaling otherwise (folded into the spec; decisions kept)."
         ),
     ] = True,
     onnx: Annotated[bool, typer.Option(help="Write student.onnx into the artifact.")] = True,

@@ -218,11 +218,11 @@ def synthesize(
     a = rng.integers(0, m, size=n)
     mx = method == 1
     b = a.copy()
+    special = {str(c): [float(v) for v in vals] for c, vals in (special or {}).items()}
     if mx.any() and m > 1:
-        b[mx] = _neighbour_partners(X, a[mx], cats, neighbours, rng)
+        b[mx] = _neighbour_partners(X, a[mx], cats, neighbours, rng, special)
     lam = rng.uniform(lam_low, 1.0, size=n)
     out: dict[str, np.ndarray] = {}
-    special = dict(special or {})
     for col in X.columns:
         s = X[col]
         if _is_numeric(s, cats):
@@ -240,9 +240,15 @@ def synthesize(
 
 
 def _neighbour_partners(
-    X: pd.DataFrame, anchors: np.ndarray, cats: set[str], k: int, rng: np.random.Generator
+    X: pd.DataFrame,
+    anchors: np.ndarray,
+    cats: set[str],
+    k: int,
+    rng: np.random.Generator,
+    special: Mapping[str, Sequence[float]] | None = None,
 ) -> np.ndarray:
-    """One of the ``k`` nearest rows (not the row itself) for every anchor, at random."""
+    """One of the ``k`` nearest rows (not the row itself) for every anchor, at random. A special
+    value is a level for the distance (a 0/1 column of its own), not a number."""
     from sklearn.neighbors import NearestNeighbors
 
     blocks = []
@@ -250,6 +256,11 @@ def _neighbour_partners(
         s = X[col]
         if _is_numeric(s, cats):
             x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
+            for v in (special or {}).get(str(col), ()):
+                hit = x == v
+                if hit.any():
+                    blocks.append(hit.astype(np.float64)[:, None])
+                    x = np.where(hit, np.nan, x)
             fin = x[np.isfinite(x)]
             if fin.size == 0:
                 continue

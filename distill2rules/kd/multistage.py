@@ -102,18 +102,28 @@ def fit_assistant(
     y_val: Any = None,
     teacher_logits_val: np.ndarray | None = None,
     seed: int = 0,
+    special_values: Mapping[str, Mapping[str, str]] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Any:
     """Distill the teacher into the assistant (τ = 1, α = 0: match the teacher's logits).
 
     Students that take logits (the MLP) get the exact KD loss; others the teacher's
-    probabilities as soft targets. Returns the fitted estimator (``.spec_``).
+    probabilities as soft targets. ``special_values`` (the schema's codes, ``{column: {code:
+    label}}``) reach the assistant as they reach the student: codes are levels, not numbers.
+    ``params`` are defaults under the ``--assistant`` ones. Returns the fitted estimator (``.spec_``).
     """
     from distill2rules.kd._core import softmax
     from distill2rules.students import make_student
 
     a = parse_assistant(assistant) if isinstance(assistant, str) else assistant
-    params = {"random_state": seed, **dict(a.params)}
-    est = make_student(a.kind, **params)
+    merged = {"random_state": seed, **dict(params or {}), **dict(a.params)}
+    est = make_student(a.kind, **merged)
+    if special_values and "special_values" not in a.params:
+        codes = {str(c): dict(v) for c, v in special_values.items()}
+        if "special_values" in est.get_params():
+            est.set_params(special_values=codes)
+        else:  # a student without the parameter: the base class masks the codes
+            est.special_values = codes
     kw: dict[str, Any] = {"X_val": X_val, "y_val": y_val}
     if getattr(est, "accepts_teacher_logits", False):
         kw.update(teacher_logits=teacher_logits, teacher_logits_val=teacher_logits_val)

@@ -50,18 +50,15 @@ class KDSources:
         classes: np.ndarray,
     ) -> dict[str, Any]:
         """Append ``n`` synthetic rows scored by the teacher; their label is the teacher's class."""
-        from distill2rules.data._special import join_codes, split_codes
         from distill2rules.kd.augment import synthesize
 
         cats = [c for c in getattr(schema, "categorical_columns", []) if c in self.X.columns]
         special = (
             schema.special_values_by_column() if hasattr(schema, "special_values_by_column") else {}
         )
-        X, companions = split_codes(
-            self.X, special
-        )  # special values are drawn as levels, never jittered
-        syn = synthesize(X, n, categorical=cats + companions, random_state=seed)
-        syn.frame = join_codes(syn.frame, special, companions)
+        # a row's special value is copied as it is (never jittered, mixed or made missing)
+        codes = {c: [float(k) for k in v] for c, v in special.items() if c in self.X.columns}
+        syn = synthesize(self.X, n, categorical=cats, random_state=seed, special=codes)
         z_syn = teacher_logits(syn.frame)
         lab = np.argmax(z_syn, axis=1)
         y_syn = pd.Series(classes[lab], name=self.y.name)
@@ -85,6 +82,7 @@ class KDSources:
         z: Mapping[str, np.ndarray],
         X_test: pd.DataFrame,
         seed: int,
+        special: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Distill the teacher into the assistant; the student then learns the assistant's logits."""
         from distill2rules.kd.multistage import fit_assistant, spec_logits
@@ -99,6 +97,7 @@ class KDSources:
             y_val=y_val,
             teacher_logits_val=z["val"],
             seed=seed,
+            special_values=special,
         )
         self.z = spec_logits(est.spec_, self.X)
         self.z_val = spec_logits(est.spec_, X_val)

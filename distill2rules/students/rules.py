@@ -51,6 +51,7 @@ from distill2rules.students._base import RawInputs, SoftTargetStudent
 from distill2rules.students._special import special_levels
 
 _TINY = 1e-12
+_LEARNERS = ("auto", "beam", "figs")
 
 
 # ----------------------------------------------------------------------------- binned view
@@ -247,6 +248,13 @@ class RuleListStudent(SoftTargetStudent):
         ``is not``), never with a threshold; comparisons do not hold for them.
     random_state : int or None
         Accepted for API symmetry; the search is deterministic.
+    learner : str
+        ``"beam"``: the beam-search decision list above. ``"figs"``: a greedy sum of trees
+        (FIGS) on the teacher's logit, lowered to one rule per cell of the trees' leaves
+        (:mod:`distill2rules.students._figs`; no monotone constraints). ``"auto"`` (default):
+        both, keeping FIGS only when its validation agreement is higher (the beam list without
+        a validation split or with monotone constraints). ``meta.learner`` names the winner and
+        ``meta.candidates`` the validation agreement of each.
 
     Examples
     --------
@@ -276,8 +284,10 @@ class RuleListStudent(SoftTargetStudent):
         random_state: int | None = None,
         special_values: Any = None,
         calibrate: bool = False,
+        learner: str = "auto",
     ) -> None:
         self.special_values = special_values
+        self.learner = learner
         self.max_rules = max_rules
         self.max_conditions = max_conditions
         self.min_support = min_support
@@ -313,6 +323,15 @@ class RuleListStudent(SoftTargetStudent):
             )
         if self.monotone_ and k != 2:
             raise ConfigError("monotone constraints on a rule list need a binary target.")
+        if self.learner not in _LEARNERS:
+            raise ConfigError(
+                f"learner must be one of {', '.join(_LEARNERS)}, got {self.learner!r}."
+            )
+        if self.learner == "figs" and self.monotone_:
+            raise ConfigError(
+                "learner='figs' takes no monotone constraints.",
+                hint="Use learner='beam' (or 'auto').",
+            )
         return max(1, int(np.ceil(ms * n)) if ms < 1 else int(ms))
 
     # ------------------------------------------------------------------ fit
@@ -327,15 +346,99 @@ class RuleListStudent(SoftTargetStudent):
         self._sign = np.asarray(
             [self.monotone_.get(name, 0) for name in self._binned.names], dtype=np.int64
         )
+        learner = str(self.learner)
+        use_val = val is not None and val[2] is not None and len(val[2]) > 0
+        if learner == "auto" and (self.monotone_ or not use_val):
+            learner = "beam"
         try:
-            rules = self._greedy(n)
-            if self._can_prune(val):
-                spec = self._prune([self._lower(rules[:L], n) for L in range(len(rules) + 1)], val)
-            else:
-                spec = self._lower(rules, n)
+            found: dict[str, dict] = {}
+            if learner in ("auto", "beam"):
+                found["beam"] = self._fit_beam(n, val)
+            if learner in ("auto", "figs"):
+                found["figs"] = self._fit_figs(n, val, targets)
+            spec = found["beam"] if "beam" in found else found["figs"]
+            if len(found) > 1:
+                scores = {name: self._agreement(sp, val) for name, sp in found.items()}
+                spec = found["figs"] if scores["figs"] > scores["beam"] else found["beam"]
+                spec["meta"]["candidates"] = {"on": "validation split", "agreement": scores}
         finally:
             del self._binned, self._W, self._w, self._sign, self._min_rows
         return spec
+
+    def _fit_beam(self, n: int, val: tuple | None) -> dict:
+        rules = self._greedy(n)
+        if self._can_prune(val):
+            return self._prune([self._lower(rules[:L], n) for L in range(len(rules) + 1)], val)
+        return self._lower(rules, n)
+
+    def _fit_figs(self, n: int, val: tuple | None, targets: np.ndarray) -> dict:
+        from distill2rules.students import _figs
+
+        model = _figs.Figs(
+            self._binned,
+            _figs.figs_target(targets),
+            self._w,
+            max_rules=int(self.max_rules),
+            min_rows=self._min_rows,
+        )
+        snaps = model.grow()
+        specs = [self._lower_cells(s, n) for s in snaps]
+        if not self._can_prune(val):
+            return specs[-1]
+        spec = self._prune(specs, val)
+        pr = spec["meta"]["pruning"]
+        pr["kept_splits"], pr["learned_splits"] = pr.pop("kept_rules"), pr.pop("learned_rules")
+        return spec
+
+    def _lower_cells(self, snap: Any, n: int) -> dict:
+        """One rule per cell of the trees' leaves holding training rows; the largest is the default."""
+        from distill2rules.students import _figs
+
+        cell_of, masks = _figs.cells(snap, n)
+        W, w = self._W, self._w
+        prior = W.sum(axis=0) / max(w.sum(), _TINY)
+        m = float(self.smoothing)
+        rules = []
+        for c in range(1, len(masks)):
+            rules.append(
+                self._outcome(cell_of == c, prior, m)
+                | {
+                    "conditions": _figs.conditions(self._binned, masks[c], MISSING_CATEGORY),
+                    "name": f"R{c}",
+                }
+            )
+        default = self._outcome(cell_of == 0, prior, m)
+        k = W.shape[1]
+        meta: dict[str, Any] = {
+            "ordered": True,
+            "learner": "FIGS (greedy sum of trees) on the teacher's "
+            + ("logit" if k == 2 else "probabilities"),
+            "max_rules": int(self.max_rules),
+            "trees": len(snap.leaves),
+            "splits": int(snap.n_splits),
+            "min_support_rows": int(self._min_rows),
+            "smoothing": m,
+        }
+        return {"kind": "rule_list", "rules": rules, "default": default, "meta": meta}
+
+    def _agreement(self, spec: dict, val: tuple | None) -> float:
+        """Validation agreement of ``spec`` with the validation targets' argmax."""
+        from distill2rules import spec as spec_mod
+
+        if val is None:
+            return float("nan")
+        pruning = spec["meta"].get("pruning")
+        if pruning:
+            return float(max(pruning["agreement_by_length"]))
+        inputs, _, tv = val
+        sp = dict(
+            spec,
+            inputs={"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns},
+        )
+        if inputs.special:
+            sp["special_values"] = inputs.special
+        label = spec_mod.evaluate(sp, numeric=inputs.raw, categorical=inputs.categorical)["label"]
+        return float(np.mean(label == np.argmax(tv, axis=1)))
 
     def _can_prune(self, val: tuple | None) -> bool:
         return bool(self.prune) and val is not None and val[2] is not None and len(val[2]) > 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -173,3 +175,64 @@ def test_spec_logits_of_a_logistic_spec():
     }
     z = spec_logits(spec, pd.DataFrame({"a": [1.0, 2.0]}))
     assert np.allclose(z, [[0.0, 0.5], [0.0, 0.5]])
+
+
+class _Schema:
+    """The two schema facts the augmentation step reads."""
+
+    categorical_columns: ClassVar[list[str]] = ["home"]
+
+    @staticmethod
+    def special_values_by_column():
+        return {"months": {"-9": "no record", "-8": "no trades"}}
+
+
+def test_pipeline_augmentation_keeps_special_codes_as_codes():
+    # the synthetic rows of fit --augment: a code is copied as it is, never made missing or a number
+    from distill2rules.kd.sources import KDSources
+
+    rng = np.random.default_rng(0)
+    n = 400
+    months = rng.integers(0, 60, n).astype(float)
+    months[:80], months[80:120] = -9.0, -8.0
+    X = pd.DataFrame(
+        {
+            "months": months,
+            "x": rng.normal(size=n),
+            "home": rng.choice(["own", "rent"], n).astype(object),
+        }
+    )
+    y = pd.Series(rng.choice(["a", "b"], n))
+    kd = KDSources(X, y, np.zeros((n, 2)), np.zeros(n, dtype=int), np.zeros((0, 2)))
+    kd.augment(4000, _Schema(), 0, lambda F: np.zeros((len(F), 2)), np.array(["a", "b"]))
+    out = kd.X["months"].iloc[n:]
+    assert not out.isna().any()  # no code became a missing value (there were none)
+    codes = out.isin([-9.0, -8.0])
+    assert 0.2 < codes.mean() < 0.4  # 30 % of the rows hold a code: copied, not multiplied or lost
+    assert out[~codes].between(0, 59).all()  # regular values stay regular, on the data
+
+
+def test_assistant_gets_the_special_values():
+    from distill2rules.kd.multistage import fit_assistant
+
+    rng = np.random.default_rng(1)
+    n = 300
+    X = pd.DataFrame(
+        {
+            "months": np.where(rng.random(n) < 0.3, -9.0, rng.integers(0, 60, n)),
+            "x": rng.normal(size=n),
+        }
+    )
+    z = np.column_stack([np.zeros(n), X["x"].to_numpy() + (X["months"] == -9.0)])
+    y = (z[:, 1] > 0).astype(int)
+    est = fit_assistant(
+        "mlp:4",
+        X,
+        y,
+        z,
+        seed=0,
+        special_values={"months": {"-9": "no record"}},
+        params={"epochs": 2, "n_threads": 1},
+    )
+    assert est.spec_["special_values"] == {"months": {"-9": "no record"}}
+    assert [p["value"] for p in est.spec_["preprocess"]["special"]] == [-9.0]  # its own 0/1 input

@@ -64,10 +64,12 @@ def test_under_confident_rules_are_sharpened(method):
     assert out["calibration"]["method"] == method
 
 
-def test_temperature_keeps_every_decision_of_an_additive_student():
-    _x, y, num, cat = _data()
-    out = calibrate_spec(ADDITIVE, num, cat, y)
-    assert out["calibration"]["method"] == "temperature"
+@pytest.mark.parametrize("method", ["auto", "temperature"])
+def test_calibration_keeps_every_decision_of_an_additive_student(method):
+    _, y, num, cat = _data()
+    out = calibrate_spec(ADDITIVE, num, cat, y, method=method)
+    # binary additive students default to Platt (scale and shift), the threshold keeps the decisions
+    assert out["calibration"]["method"] == ("platt" if method == "auto" else "temperature")
     X = pd.DataFrame({"x": np.linspace(-3, 3, 61)})
     assert np.array_equal(
         spec_mod.evaluate(out, X)["label"], spec_mod.evaluate(ADDITIVE, X)["label"]
