@@ -161,8 +161,8 @@ class Figs:
         if len(idx) < 2:
             return out
         seen: set[bytes] = set()
-        for c in range(H.shape[1]):
-            order = idx[np.argsort(H[idx, c] / np.maximum(N[idx], _TINY), kind="stable")]
+        for col in range(H.shape[1]):
+            order = idx[np.argsort(H[idx, col] / np.maximum(N[idx], _TINY), kind="stable")]
             for i in range(1, len(order)):
                 left = np.zeros(nb, dtype=bool)
                 left[order[:i]] = True

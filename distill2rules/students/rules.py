@@ -367,7 +367,7 @@ class RuleListStudent(SoftTargetStudent):
 
     def _fit_beam(self, n: int, val: tuple | None) -> dict:
         rules = self._greedy(n)
-        if self._can_prune(val):
+        if val is not None and self._can_prune(val):
             return self._prune([self._lower(rules[:L], n) for L in range(len(rules) + 1)], val)
         return self._lower(rules, n)
 
@@ -383,7 +383,7 @@ class RuleListStudent(SoftTargetStudent):
         )
         snaps = model.grow()
         specs = [self._lower_cells(s, n) for s in snaps]
-        if not self._can_prune(val):
+        if val is None or not self._can_prune(val):
             return specs[-1]
         spec = self._prune(specs, val)
         pr = spec["meta"]["pruning"]
