@@ -262,6 +262,8 @@ def our_recipes(student: str, s: Settings) -> list[tuple[str, dict[str, Any]]]:
                 {"temperature": None, "student_params": {"learner": "figs"}},
             )
         )
+    if student in ("logreg", "tree", "rules", "scorecard"):
+        out.append(("--temperature auto", {"temperature": "auto"}))
     if s.augment and student in AUGMENT_STUDENTS:
         out.append(("new default + --augment auto", {"temperature": None, "augment": "auto"}))
     return out
