@@ -14,6 +14,7 @@ limit and the variable.
 * student spec nesting depth: ``DISTILL2RULES_MAX_SPEC_DEPTH``, 64
 * teacher sidecar JSON size: ``DISTILL2RULES_MAX_SIDECAR_BYTES``, 32 MiB
 * schema JSON size: ``DISTILL2RULES_MAX_SCHEMA_BYTES``, 32 MiB
+* reason catalogue size (``--labels``): ``DISTILL2RULES_MAX_CATALOGUE_BYTES``, 8 MiB
 * teacher probe time at load (ONNX, TorchScript): ``DISTILL2RULES_PROBE_SECONDS``, 60 s
 """
 
@@ -29,6 +30,7 @@ from distill2rules.errors import Distill2RulesError
 
 __all__ = [
     "AUGMENT_ROWS",
+    "CATALOGUE_BYTES",
     "DATA_BYTES",
     "DECOMPRESSED_BYTES",
     "DECOMPRESSION_RATIO",
@@ -111,6 +113,7 @@ SPEC_DEPTH = Limit("student spec nesting depth", "DISTILL2RULES_MAX_SPEC_DEPTH",
 PROBE_SECONDS = Limit("teacher probe time", "DISTILL2RULES_PROBE_SECONDS", 60, unit="s")
 SIDECAR_BYTES = Limit("teacher sidecar JSON size", "DISTILL2RULES_MAX_SIDECAR_BYTES", 32 * _MiB)
 SCHEMA_BYTES = Limit("schema JSON size", "DISTILL2RULES_MAX_SCHEMA_BYTES", 32 * _MiB)
+CATALOGUE_BYTES = Limit("reason catalogue size", "DISTILL2RULES_MAX_CATALOGUE_BYTES", 8 * _MiB)
 
 LIMITS = (
     TEACHER_BYTES,
@@ -123,6 +126,7 @@ LIMITS = (
     PROBE_SECONDS,
     SIDECAR_BYTES,
     SCHEMA_BYTES,
+    CATALOGUE_BYTES,
 )
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from distill2rules.errors import ConfigError
+from distill2rules.limits import CATALOGUE_BYTES, SPEC_DEPTH, json_depth, read_capped
 
 __all__ = [
     "CATALOGUE_FORMAT",
@@ -153,16 +154,29 @@ def normalise_catalogue(obj: Any) -> dict[str, Any]:
 def load_catalogue(path: str | Path) -> dict[str, Any]:
     """Read ``labels.csv`` or ``labels.json`` into a validated catalogue."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise ConfigError(
             f"no reason catalogue at {p}.", hint="Pass --labels labels.csv or labels.json."
         )
-    text = p.read_text(encoding="utf-8-sig")
+    raw = read_capped(  # a regular file within DISTILL2RULES_MAX_CATALOGUE_BYTES
+        p, CATALOGUE_BYTES, ConfigError, "reason catalogue", "Pass --labels as a regular file."
+    )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"reason catalogue {p} is not UTF-8 text.") from None
     if p.suffix.lower() == ".json":
         try:
-            return normalise_catalogue(json.loads(text))
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{p} is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+        except RecursionError:
+            raise ConfigError(f"{p} is not valid JSON (nested too deeply).") from None
+        if json_depth(data, SPEC_DEPTH.value()) > SPEC_DEPTH.value():
+            raise SPEC_DEPTH.exceeded(
+                ConfigError, f"reason catalogue {p.name}", json_depth(data, 1e9)
+            )
+        return normalise_catalogue(data)
     if p.suffix.lower() not in (".csv", ".txt"):
         raise ConfigError(f"reason catalogue {p} must be .csv or .json.")
     rows = list(csv.DictReader(io.StringIO(text)))

@@ -216,3 +216,37 @@ def test_schema_nesting_and_file_kind(tmp_path):
         Schema.load(deep)
     with pytest.raises(SchemaError, match="is a device, not a regular file"):
         Schema.load("/dev/zero")
+
+
+# ----------------------------------------------------------------------------- reason catalogue
+
+
+def test_catalogue_size_cap(cli, tmp_path, lgb_txt, small_csv, monkeypatch):
+    from distill2rules.errors import ConfigError
+    from distill2rules.exporters import load_catalogue
+
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"features": {"a": {"label": "x" * 5000}}}))
+    monkeypatch.setenv("DISTILL2RULES_MAX_CATALOGUE_BYTES", "1000")
+    with pytest.raises(ConfigError, match="reason catalogue size limit.*MAX_CATALOGUE_BYTES"):
+        load_catalogue(labels)
+    r = cli(*_fit(lgb_txt, small_csv, tmp_path / "art", "--labels", labels))
+    assert r.code == 2
+    assert "DISTILL2RULES_MAX_CATALOGUE_BYTES" in one_line_error(r.err)
+    assert not (tmp_path / "art").exists()
+
+
+def test_catalogue_nesting_and_file_kind(tmp_path):
+    from distill2rules.errors import ConfigError
+    from distill2rules.exporters import load_catalogue
+
+    deep = tmp_path / "labels.json"
+    deep.write_text('{"features": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ConfigError, match="not valid JSON|nesting depth"):
+        load_catalogue(deep)
+    shallow_but_deep = tmp_path / "deep2.json"
+    shallow_but_deep.write_text('{"features": ' + "[" * 200 + "]" * 200 + "}")
+    with pytest.raises(ConfigError, match="nesting depth"):
+        load_catalogue(shallow_but_deep)
+    with pytest.raises(ConfigError, match="is a device, not a regular file"):
+        load_catalogue("/dev/zero")
