@@ -45,8 +45,8 @@ class DistillConfig:
     temperature, alpha : float or "auto"
         τ >= 0 and α in [0, 1] of the soft targets ``α·onehot(y) + (1 − α)·softmax(z_T / τ)``;
         ``τ = 0`` is the teacher's decisions (one-hot of its argmax). ``temperature=None``: the
-        student's default (:mod:`distill2rules.kd.recipes`: 0 for logreg and scorecard, 1
-        otherwise). ``"auto"`` picks τ from {0, 1, 2, 4} (α from {0, 0.25, 0.5}) by validation
+        student's default (:mod:`distill2rules.kd.recipes`: 0 for logreg, scorecard, tree and
+        rules, 1 for ebm and mlp). ``"auto"`` picks τ from {0, 1, 2, 4} (α from {0, 0.25, 0.5}) by validation
         fidelity to the teacher (see :mod:`distill2rules.kd.autotune`); recorded under
         ``autotune``.
     seed : int

@@ -196,7 +196,7 @@ def fit(
     temperature: Annotated[
         str | None,
         typer.Option(
-            help="Temperature τ >= 0 of the teacher's soft labels: 0 = its decisions (one-hot argmax), 1 = its probabilities, or 'auto' (searches 0, 1, 2, 4 on validation fidelity). Default: 0 for logreg and scorecard, 1 otherwise."
+            help="Temperature τ >= 0 of the teacher's soft labels: 0 = its decisions (one-hot argmax), 1 = its probabilities, or 'auto' (searches 0, 1, 2, 4 on validation fidelity). Default: 0 for logreg, scorecard, tree and rules (they reproduce decisions), 1 for ebm and mlp."
         ),
     ] = None,
     alpha: Annotated[

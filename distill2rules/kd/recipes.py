@@ -26,8 +26,9 @@ __all__ = ["default_temperature", "targets_text"]
 def default_temperature(student: str) -> float:
     """The temperature ``distill`` uses for ``student`` when none is given.
 
-    Each student plug-in declares it (``StudentPlugin.default_temperature``: 0 for logreg and
-    scorecard, 1.0 — the teacher's probabilities — otherwise and for unregistered names).
+    Each student plug-in declares it (``StudentPlugin.default_temperature``: 0 for logreg,
+    scorecard, tree and rules; 1.0 — the teacher's probabilities — otherwise and for
+    unregistered names).
     """
     plugin = STUDENTS.get(student) if student in STUDENTS else None
     return 1.0 if plugin is None else float(plugin.default_temperature)

@@ -87,6 +87,7 @@ register_student(
         help="ordered rule list",
         size_param="max_rules",
         default_sizes="5,10,20",
+        default_temperature=0.0,
     ),
 )
 register_student(
@@ -96,6 +97,7 @@ register_student(
         help="shallow decision tree as rules",
         size_param="max_depth",
         default_sizes="2,3,4,6",
+        default_temperature=0.0,
     ),
 )
 register_student(
