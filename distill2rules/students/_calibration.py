@@ -113,7 +113,9 @@ def refit_rules(
 def default_method(spec: dict[str, Any]) -> str:
     """Platt for binary rule lists and binary additive students; temperature otherwise (MLP,
     more classes). A rule list's few distinct probabilities cannot be re-centred by one scale
-    (measured on Adult); an additive student fitted to the teacher's decisions (τ = 0) has its
+    (measured on Adult), so after Platt scaling each binary rule's probability is refined on the
+    validation rows it covers (``"platt+refit"``: shrunk towards its Platt value, then projected
+    onto the decisions: rules deciding class 0 stay below the recorded threshold, class 1 above); an additive student fitted to the teacher's decisions (τ = 0) has its
     log-odds centred on the teacher's boundary, not on the true class rates, so it needs the
     shift too (issue 18: ECE after temperature scaling was 0.5–0.8 points worse than the
     student fitted to the true labels). Decisions are kept by the recorded threshold."""
@@ -161,7 +163,16 @@ def calibrate_spec(
         out = fold_shift(fold_scale(spec, a), b)
     if binary and method != "refit":
         _keep_map_decisions(spec, out, a, b)
-    if out.get("decision_threshold") is not None:
+    if binary and method == "platt" and spec["kind"] == "rule_list":
+        # each rule's probability refined on the validation rows it covers, shrunk towards its
+        # Platt probability; kept only when a threshold still separates the decisions
+        refined = refit_rules(out, num, cat, y_idx)
+        refined.pop("decision_threshold", None)
+        if _keep_rule_decisions(spec, refined) or _clip_rule_decisions(
+            spec, refined, num, cat, y_idx
+        ):
+            out, method = refined, "platt+refit"
+    if out.get("decision_threshold") is not None and method != "platt+refit":
         _snap_threshold(spec, out, num, cat)
     after_scores = _log_scores(out, num, cat)
     after = float(-log_softmax(after_scores)[np.arange(len(y_idx)), y_idx].mean())
@@ -234,4 +245,40 @@ def _keep_rule_decisions(spec: dict[str, Any], out: dict[str, Any]) -> bool:
     t = float(np.clip(0.5 * (lo + hi), 1e-12, 1.0 - 1e-12))
     if t != 0.5 or spec.get("decision_threshold") is not None:
         out["decision_threshold"] = t
+    return True
+
+
+def _clip_rule_decisions(
+    spec: dict[str, Any], out: dict[str, Any], num: np.ndarray, cat: np.ndarray, y_idx: np.ndarray
+) -> bool:
+    """Re-estimated binary rule probabilities that no threshold separates: choose the threshold
+    ``t`` whose projection (rules deciding class 0 capped just below ``t``, class 1 raised just
+    above it) has the lowest validation log-loss, and apply it. Every decision is kept."""
+    from distill2rules.spec import fired_rule
+
+    rules = list(out["rules"]) + [out["default"]]
+    table = np.asarray(
+        [r["probabilities"] for r in spec["rules"]] + [spec["default"]["probabilities"]],
+        dtype=float,
+    )
+    old = spec_mod.decide(spec, table)
+    p1 = np.asarray([r["probabilities"][1] for r in rules], dtype=float)
+    fired = fired_rule(spec, num, cat)
+    n1 = np.bincount(fired, weights=(np.asarray(y_idx) == 1).astype(float), minlength=len(rules))
+    n0 = np.bincount(fired, minlength=len(rules)).astype(float) - n1
+    eps = 1e-4
+    best: tuple[float, float] | None = None
+    for t in np.unique(np.clip(np.concatenate([p1, [0.5]]), 0.01, 0.99)):
+        q = np.where(old == 1, np.maximum(p1, t + eps), np.minimum(p1, t - eps))
+        q = np.clip(q, 1e-6, 1 - 1e-6)
+        loss = float(-(n1 * np.log(q) + n0 * np.log1p(-q)).sum())
+        if best is None or loss < best[0]:
+            best = (loss, float(t))
+    if best is None:
+        return False
+    t = best[1]
+    q = np.where(old == 1, np.maximum(p1, t + eps), np.minimum(p1, t - eps))
+    for r, qi in zip(rules, q):
+        r["probabilities"] = [float(1.0 - qi), float(qi)]
+    out["decision_threshold"] = t
     return True

@@ -145,7 +145,8 @@ def test_calibration_never_moves_a_decision(adult):
             >= without.metrics[split]["student"]["fidelity"]
         )
     cal = with_cal.spec["calibration"]
-    assert cal["method"] == "platt" and cal["val_decisions_moved"] == 0
+    # a binary rule list: Platt, then each rule refined on its validation rows (decisions kept)
+    assert cal["method"] == "platt+refit" and cal["val_decisions_moved"] == 0
     t = with_cal.spec["decision_threshold"]
     assert 0 < t < 1 and t != 0.5 and cal["decision_threshold"] == t
     X = frame.drop(columns=[target])
@@ -206,9 +207,11 @@ def test_platt_records_the_threshold_that_keeps_every_decision(kind):
     cal = calibrate_spec(spec, num, cat, y, method="platt")
     after = spec_mod.evaluate(cal, X)
     t = cal["decision_threshold"]
-    assert cal["calibration"]["shift"] != 0 and t == pytest.approx(
-        1 / (1 + np.exp(-cal["calibration"]["shift"]))
-    )
+    assert cal["calibration"]["shift"] != 0
+    if cal["calibration"]["method"] == "platt":  # the boundary 0 moved by the shift
+        assert t == pytest.approx(1 / (1 + np.exp(-cal["calibration"]["shift"])))
+    else:  # rule lists: refined per rule, the threshold separates the rules' decisions
+        assert kind == "rule_list" and cal["calibration"]["method"] == "platt+refit"
     assert (
         np.array_equal(after["label"], before["label"])
         and cal["calibration"]["val_decisions_moved"] == 0

@@ -61,7 +61,8 @@ def test_under_confident_rules_are_sharpened(method):
     p = out["rules"][0]["probabilities"][1]
     assert p > 0.8  # was 0.6; the data say 0.9
     assert out["calibration"]["val_log_loss_after"] < out["calibration"]["val_log_loss_before"]
-    assert out["calibration"]["method"] == method
+    # binary rule lists: Platt, then each rule refined on the validation rows it covers
+    assert out["calibration"]["method"] == ("platt+refit" if method == "platt" else method)
 
 
 @pytest.mark.parametrize("method", ["auto", "temperature"])
@@ -88,3 +89,44 @@ def test_platt_shift_is_folded_into_the_intercept():
 def test_unknown_method_is_refused():
     with pytest.raises(ConfigError, match="calibration method"):
         calibrate_spec(ADDITIVE, *_data()[2:], _data()[1], method="isotonic")
+
+
+THREE_RULES = {
+    **RULES,
+    "rules": [  # decisions learned from a teacher: x > 0.7 -> 1, 0.4 < x <= 0.7 -> 0, else 1
+        {
+            "conditions": [{"feature": "x", "op": ">", "value": 0.7, "missing": False}],
+            "probabilities": [0.1, 0.9],
+            "support": 1,
+        },
+        {
+            "conditions": [{"feature": "x", "op": ">", "value": 0.4, "missing": False}],
+            "probabilities": [0.9, 0.1],
+            "support": 1,
+        },
+    ],
+    "default": {"probabilities": [0.2, 0.8], "support": 1},
+}
+
+
+def test_refined_rule_probabilities_never_move_a_decision():
+    # the true rates disagree with the learned decisions' order (0.3 for a rule deciding 1, 0.6 for
+    # one deciding 0): the refined probabilities are projected onto the decisions at a threshold
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, 6000)
+    rate = np.where(x > 0.7, 0.9, np.where(x > 0.4, 0.6, 0.3))
+    y = (rng.random(len(x)) < rate).astype(int)
+    num, cat = x.astype(np.float32)[:, None], np.empty((len(x), 0), dtype=object)
+    platt_only = calibrate_spec(THREE_RULES, num, cat, y, method="platt")
+    assert platt_only["calibration"]["method"] == "platt+refit"
+    grid = pd.DataFrame({"x": np.linspace(0, 1, 201)})
+    before = spec_mod.evaluate(THREE_RULES, grid)["label"]
+    assert np.array_equal(spec_mod.evaluate(platt_only, grid)["label"], before)
+    assert platt_only["calibration"]["val_decisions_moved"] == 0
+    t = platt_only["decision_threshold"]
+    p1 = [r["probabilities"][1] for r in platt_only["rules"]] + [
+        platt_only["default"]["probabilities"][1]
+    ]
+    assert p1[0] > t and p1[2] > t and p1[1] < t  # each rule on its own decision's side
+    after = platt_only["calibration"]["val_log_loss_after"]
+    assert after < platt_only["calibration"]["val_log_loss_before"]
