@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from distill2rules.cli._options import TrustCode, TrustPickle
+
 
 def parse_floats(text: str, option: str) -> list[float]:
     """``"0.01,0.05"`` → ``[0.01, 0.05]`` (ConfigError naming the option otherwise)."""
@@ -51,17 +53,8 @@ def evaluate(
     seed: Annotated[
         int, typer.Option(min=0, help="Seed of the SHAP row sample, explainers and noise.")
     ] = 0,
-    trust_pickle: Annotated[
-        bool,
-        typer.Option("--trust-pickle", help="Allow a pickle-based teacher (only files you trust)."),
-    ] = False,
-    trust_code: Annotated[
-        bool,
-        typer.Option(
-            "--trust-code",
-            help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.",
-        ),
-    ] = False,
+    trust_pickle: TrustPickle = False,
+    trust_code: TrustCode = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the full result as JSON instead of tables.")
     ] = False,

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from distill2rules.cli._options import TrustPickle
+
 
 def print_decision_facts(metrics: dict[str, Any]) -> None:
     """After `fit`: the adverse class, protected features the student uses, the exclusion cost."""
@@ -59,9 +61,7 @@ def explain(
             help="Teacher to check decisions and counterfactuals against (default: the manifest's teacher when available; 'none' to skip)."
         ),
     ] = None,
-    trust_pickle: Annotated[
-        bool, typer.Option("--trust-pickle", help="Allow loading a pickle-based teacher.")
-    ] = False,
+    trust_pickle: TrustPickle = False,
     immutable: Annotated[
         str | None,
         typer.Option(

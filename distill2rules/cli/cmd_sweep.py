@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from distill2rules.cli._choices import complete_student, sizes_help, student_help
+from distill2rules.cli._options import TrustCode
 
 
 def _ints(text: str, option: str) -> list[int]:
@@ -124,13 +125,7 @@ def sweep(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print top and Pareto front as JSON.")
     ] = False,
-    trust_code: Annotated[
-        bool,
-        typer.Option(
-            "--trust-code",
-            help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.",
-        ),
-    ] = False,
+    trust_code: TrustCode = False,
 ) -> None:
     """Sweep seeds × τ × α × student size; rank by J and print the Pareto front (accuracy ↑, params ↓, alignment ↑)."""
 

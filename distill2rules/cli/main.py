@@ -23,6 +23,7 @@ from distill2rules.cli._choices import (
     teacher_format_help,
 )
 from distill2rules.cli._io import echo_json, input_path, is_stdio, output_path, stdin_to_file
+from distill2rules.cli._options import TrustCode, TrustPickle
 from distill2rules.errors import Distill2RulesError
 from distill2rules.exporters import EXPORTERS
 
@@ -209,20 +210,8 @@ def fit(
         int, typer.Option(min=0, help="Seed of the 70/15/15 split and of the student.")
     ] = 0,
     teacher_format: Annotated[str | None, typer.Option(help=teacher_format_help())] = None,
-    trust_pickle: Annotated[
-        bool,
-        typer.Option(
-            "--trust-pickle",
-            help="Allow loading pickle-based teachers (can run code: only for files you trust).",
-        ),
-    ] = False,
-    trust_code: Annotated[
-        bool,
-        typer.Option(
-            "--trust-code",
-            help="Skip the code checks on TorchScript/ONNX teachers (tensor-math allowlist, no ONNX custom domains or Loop/Scan): only for files you trust.",
-        ),
-    ] = False,
+    trust_pickle: TrustPickle = False,
+    trust_code: TrustCode = False,
     schema: Annotated[
         Path | None,
         typer.Option(help="Schema JSON (column types, missing markers) instead of inference."),
