@@ -24,7 +24,7 @@ from distill2rules.errors import ArtifactError
 __all__ = ["CHUNK_ROWS", "explain_stream", "iter_table", "predict_file"]
 
 
-def _check_probabilities(proba: np.ndarray, offset: int) -> None:
+def check_probabilities(proba: np.ndarray, offset: int) -> None:
     bad = ~np.isfinite(proba).all(axis=1)
     if bad.any():
         row = offset + int(np.argmax(bad))
@@ -60,7 +60,7 @@ def predict_file(
             header = True
             for X in _chain(first, chunks):
                 proba = np.asarray(spec_mod.evaluate(spec, X)["probabilities"], dtype=np.float64)
-                _check_probabilities(proba, n)
+                check_probabilities(proba, n)
                 pd.DataFrame(proba, columns=columns).to_csv(
                     f, index=False, header=header, float_format="%.8g"
                 )

@@ -187,26 +187,12 @@ class ArtifactBuilder:
         return write_artifact(out_dir, self.files, self.manifest)
 
 
-def rulecard_files(
-    spec: Mapping[str, Any],
-    *,
-    metrics: Any = None,
-    provenance: Mapping[str, Any] | None = None,
-    evaluation: Any = None,
-) -> dict[str, str]:
-    """``rulecard.md`` / ``rulecard.html`` / ``rulecard.json`` of a spec (empty if the exporter is absent)."""
-    try:
-        from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
-    except ImportError:  # rule cards are optional until the exporter lands
-        return {}
-    card = rulecard(
-        spec, metrics=metrics, provenance=provenance, evaluation=evaluation, strict=False
-    )
-    return {
-        "rulecard.md": render_markdown(card),
-        "rulecard.html": render_html(card),
-        "rulecard.json": _dump(card),
-    }
+def exporter_files(name: str, spec: Mapping[str, Any], **context: Any) -> dict[str, str | bytes]:
+    """The artifact files of the exporter registered as ``name`` (``onnx``, ``rulecard``, ...:
+    :data:`distill2rules.exporters.EXPORTERS`); ``context`` as in ``Exporter.write_files``."""
+    from distill2rules.exporters import get_exporter
+
+    return get_exporter(name).write_files(spec, **context)
 
 
 def data_profile(frame: Any, schema: Any, target: str) -> dict[str, Any]:
@@ -262,9 +248,8 @@ def fit_artifact(
     if baseline_spec is not None:
         b.add_spec("baseline.json", baseline_spec)
     if export_onnx:
-        from distill2rules.exporters import to_onnx
-
-        b.add("student.onnx", to_onnx(spec).SerializeToString(deterministic=True))
+        for name, content in exporter_files("onnx", spec).items():
+            b.add(name, content)
     provenance = {
         "teacher": dict(teacher),
         "dataset": data.get("name"),
@@ -274,10 +259,16 @@ def fit_artifact(
     }
     if evaluation is not None:
         b.add_json("evaluation.json", evaluation)
-    for name, text in rulecard_files(
-        spec, metrics=metrics, provenance=provenance, evaluation=evaluation
-    ).items():
-        b.add(name, text)
+    cards = exporter_files(
+        "rulecard",
+        spec,
+        metrics=metrics,
+        provenance=provenance,
+        evaluation=evaluation,
+        strict=False,
+    )
+    for name, content in cards.items():
+        b.add(name, content)
     return b
 
 

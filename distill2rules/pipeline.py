@@ -32,7 +32,7 @@ import pandas as pd
 from distill2rules._api import StudentMethods
 from distill2rules.artifact import ArtifactBuilder, data_profile, fit_artifact
 from distill2rules.config import DistillConfig
-from distill2rules.data._fit import (
+from distill2rules.data import (
     SPLITS,
     FitData,
     data_fingerprint,
@@ -270,9 +270,10 @@ def distill(
     _stamp_meta(cfg, fd, t, guard, res, spec, base_spec)
     fm = _fit_metrics(cfg, fd, t, res, spec, measured, extras, guard, base_spec, z_raw)
     run = _make_run(cfg, fd, t, z_raw, res, base, fm, params, steps)
-    if cfg.out is not None:  # artifact wing: collected, then written once
-        steps.run("write artifact", lambda: run.write(cfg.out, export_onnx=cfg.export_onnx))
-        run.out_dir = Path(cfg.out)
+    out = cfg.out
+    if out is not None:  # artifact wing: collected, then written once
+        steps.run("write artifact", lambda: run.write(out, export_onnx=cfg.export_onnx))
+        run.out_dir = Path(out)
     return run
 
 
@@ -326,7 +327,11 @@ def _decide_at_cutoff(
     from distill2rules.students.cutoff import resolve_cutoff, shift_logits
 
     cut = resolve_cutoff(
-        cfg.cutoff, cfg.approval_rate, fd.classes, guard["adverse_class"], softmax(z_raw["train"])
+        cfg.cutoff,
+        cfg.approval_rate,
+        list(fd.classes),
+        guard["adverse_class"],
+        softmax(z_raw["train"]),
     )
     guard["cut"] = cut
     if cut is None:
@@ -468,9 +473,12 @@ def _make_run(
 
 def decision_setup(fd: FitData, cfg: DistillConfig) -> dict[str, Any]:
     """Adverse class, reason catalogue, protected and excluded columns of a credit decision."""
-    from distill2rules.exporters._catalogue import load_catalogue, normalise_catalogue
-    from distill2rules.exporters._protected import resolve_protected
-    from distill2rules.exporters._render import infer_adverse_class
+    from distill2rules.exporters import (
+        infer_adverse_class,
+        load_catalogue,
+        normalise_catalogue,
+        resolve_protected,
+    )
 
     classes, ds, feats, adverse_class = fd.classes, fd.ds, fd.features, cfg.adverse_class
     if adverse_class is not None and str(adverse_class) not in {str(c) for c in classes}:
@@ -774,7 +782,7 @@ def _attach_support(
     spec: dict[str, Any], base_spec: dict[str, Any] | None, kd: KDSources, fd: FitData
 ) -> None:
     """Record in each spec how many training rows support its bins and rules (reason codes cite them)."""
-    from distill2rules.exporters._support import attach_support
+    from distill2rules.exporters import attach_support
 
     attach_support(spec, kd.rows("original")[0])
     if base_spec is not None:
@@ -830,7 +838,7 @@ def _fit_metrics(
         rates = approval_rates(cut, z_raw, frames, spec, base_spec, _scored)
         fm.cutoff = {**cut.to_dict(), "approval_rate_by_split": rates}
     if guard["protected"]:
-        from distill2rules.exporters._protected import protected_usage
+        from distill2rules.exporters import protected_usage
 
         fm.protected = {
             "features": list(guard["protected"]),

@@ -28,6 +28,7 @@ __all__ = [
     "ModelScores",
     "SplitMetrics",
     "SweepRow",
+    "jsonable",
 ]
 
 METRICS_FORMAT = "distill2rules.metrics/1"

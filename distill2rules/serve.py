@@ -19,12 +19,12 @@ _SUFFIX_ALIASES = {".htm": ".html"}
 def predict_frame(art_dir: str | Path, X: pd.DataFrame) -> pd.DataFrame:
     """Probabilities of every class (columns ``p_<class>``) for raw rows ``X``."""
     from distill2rules import spec as spec_mod
-    from distill2rules._stream import _check_probabilities
+    from distill2rules._stream import check_probabilities
     from distill2rules.artifact import load_spec
 
     spec = load_spec(art_dir)
     proba = spec_mod.evaluate(spec, X)["probabilities"]
-    _check_probabilities(proba, 0)
+    check_probabilities(proba, 0)
     return pd.DataFrame(proba, columns=[f"p_{c}" for c in spec["classes"]], index=X.index)
 
 

@@ -11,6 +11,14 @@ Knows nothing about models. Typical use::
 from __future__ import annotations
 
 from distill2rules.data._chunks import CHUNK_ROWS, iter_table
+from distill2rules.data._fit import (
+    SPLITS,
+    FitData,
+    data_fingerprint,
+    load_fit_data,
+    load_inputs,
+    split_digest,
+)
 from distill2rules.data._io import read_table
 from distill2rules.data._registry import (
     DATASETS,
@@ -36,18 +44,23 @@ from distill2rules.data._split import Splits, split_frame
 __all__ = [
     "CHUNK_ROWS",
     "DATASETS",
+    "SPLITS",
     "Dataset",
     "Feature",
+    "FitData",
     "Schema",
     "SpecialValuesWarning",
     "Splits",
     "codes_warning",
     "coerce_frame",
+    "data_fingerprint",
     "download_dataset",
     "infer_schema",
     "iter_table",
     "join_codes",
     "load_dataset",
+    "load_fit_data",
+    "load_inputs",
     "locate_dataset",
     "merge_special_values",
     "normalise_special_values",
@@ -55,6 +68,7 @@ __all__ = [
     "read_table",
     "resolve_special_values",
     "split_codes",
+    "split_digest",
     "split_frame",
     "undeclared_codes",
     "validate_target",

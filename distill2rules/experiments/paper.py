@@ -501,8 +501,8 @@ def run_paper_benchmark(
     """
     import tempfile
 
+    from distill2rules.results import jsonable
     from distill2rules.students import STUDENTS
-    from distill2rules.validation._results import jsonable
 
     s = settings or PaperSettings.preset()
     unknown = [d for d in s.datasets if d not in PAPER_CASES]

@@ -372,7 +372,7 @@ def prepare_eval_inputs(
 def _same_data(ds: Any, mdata: Mapping[str, Any]) -> bool:
     """Is ``ds`` the table the artifact was fitted on? By the manifest's fingerprint; manifests
     written before fingerprints were recorded: same name and row count."""
-    from distill2rules.data._fit import data_fingerprint
+    from distill2rules.data import data_fingerprint
 
     if mdata.get("fingerprint"):
         return data_fingerprint(ds.frame) == mdata["fingerprint"]
@@ -381,7 +381,7 @@ def _same_data(ds: Any, mdata: Mapping[str, Any]) -> bool:
 
 def _check_split(parts: Any, ds: Any, mdata: Mapping[str, Any], art_dir: Path) -> None:
     """The re-split must give the fit's test rows (the manifest's hash of their positions)."""
-    from distill2rules.data._fit import split_digest
+    from distill2rules.data import split_digest
 
     want = ((mdata.get("split") or {}).get("rows_sha256") or {}).get("test")
     if want and split_digest(ds.frame.index.get_indexer(parts.test.index)) != want:
@@ -518,10 +518,10 @@ def evaluate_artifact(
         progress=progress,
     )
     if save:
-        from distill2rules.artifact import _dump, update_artifact
+        from distill2rules.artifact import dump_json, update_artifact
         from distill2rules.serve import rulecard_files
 
-        files: dict[str, Any] = {"evaluation.json": _dump(result)}
+        files: dict[str, Any] = {"evaluation.json": dump_json(result)}
         if any(
             (Path(art_dir) / n).is_file() for n in ("rulecard.md", "rulecard.html", "rulecard.json")
         ):
@@ -544,9 +544,8 @@ def evaluate_inputs(
 ) -> dict[str, Any]:
     """``evaluation.json``'s content for prepared inputs (from disk or a run in memory):
     :func:`~distill2rules.validation.evaluate_student`, plus the no-KD baseline side by side."""
-    from distill2rules.results import Evaluation
+    from distill2rules.results import Evaluation, jsonable
     from distill2rules.validation import evaluate_student, mcnemar
-    from distill2rules.validation._results import jsonable
 
     result = evaluate_student(
         inp.teacher,

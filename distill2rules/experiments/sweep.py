@@ -569,7 +569,7 @@ def run_sweep(
 
 def write_sweep(result: Mapping[str, Any], out: str | Path) -> Path:
     """``sweep.csv`` (one row per run), ``sweep.json`` (everything), ``pareto.json`` (the front)."""
-    from distill2rules.validation._results import jsonable
+    from distill2rules.results import jsonable
 
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)

@@ -126,7 +126,8 @@ def _sweep_rows(sweep: Any) -> tuple[list[SweepRow], dict[str, Any]]:
     """The per-configuration ``summary`` (mean over seeds) of ``distill2rules sweep`` and its config."""
     if not isinstance(sweep, Mapping):
         return [], {}
-    rows = sweep.get("summary") if isinstance(sweep.get("summary"), list) else []
+    summary = sweep.get("summary")
+    rows: list[Any] = summary if isinstance(summary, list) else []
     return [SweepRow.from_dict(r) for r in rows if isinstance(r, Mapping)], dict(
         sweep.get("config") or {}
     )
@@ -529,7 +530,7 @@ def _efficiency(ev: Evaluation) -> str:
     from distill2rules.report.html import table
 
     t, s = ev.teacher, ev.student
-    rows = [
+    rows: list[list[Any]] = [
         ["parameters", t.n_parameters, s.n_parameters],
         ["size (MB)", t.memory_mb, s.memory_mb],
         ["latency, 1 row, p50 (ms, Python)", t.p50_ms(), s.p50_ms()],
@@ -639,7 +640,7 @@ def _model(run: Mapping[str, Any]) -> str:
         )
         return "".join(parts)
     if kind == "rule_list":
-        from distill2rules.exporters._render import rule_text
+        from distill2rules.exporters import rule_text
 
         items = "".join(f"<li>{_e(rule_text(spec, r))}</li>" for r in spec.get("rules", []))
         items += f"<li>{_e(rule_text(spec, spec.get('default', {}), default=True))}</li>"
@@ -658,7 +659,7 @@ def _rulecard(run: Mapping[str, Any]) -> str:
     from distill2rules.report.html import rulecard_section
 
     try:
-        from distill2rules.exporters.rulecard import _blocks, rulecard
+        from distill2rules.exporters.rulecard import card_blocks, rulecard
     except ImportError:
         return "<p>No rule card available.</p>"
     manifest = run.get("manifest") or {}
@@ -670,7 +671,7 @@ def _rulecard(run: Mapping[str, Any]) -> str:
     card = rulecard(
         run["spec"], metrics=run["metrics"], evaluation=run.get("evaluation"), provenance=provenance
     )
-    return rulecard_section([b for b in _blocks(card) if b[0] != "footer"])
+    return rulecard_section([b for b in card_blocks(card) if b[0] != "footer"])
 
 
 # ============================================================================ assembly
@@ -679,7 +680,7 @@ def _rulecard(run: Mapping[str, Any]) -> str:
 def _steps(
     run: Mapping[str, Any],
 ) -> list[tuple[str, str, Callable[[Mapping[str, Any]], str], str]]:
-    steps = [
+    steps: list[tuple[str, str, Callable[[Mapping[str, Any]], str], str]] = [
         (
             "runs",
             "Run: teacher vs student, KD vs no KD",
@@ -867,7 +868,7 @@ def report_after_fit(
     (smaller SHAP and latency samples than ``distill2rules evaluate``'s defaults).
     """
     from distill2rules import spec as spec_mod
-    from distill2rules.artifact import _dump, versions
+    from distill2rules.artifact import dump_json, versions
 
     evaluation = None
     if evaluate:
@@ -886,13 +887,13 @@ def report_after_fit(
     as_read: dict[str, Any] = {  # what load_run would read back from the written files
         "dir": Path(out),
         "manifest": {**builder.manifest, "versions": versions()},
-        "metrics": json.loads(_dump(run.metrics)),
+        "metrics": json.loads(dump_json(run.metrics)),
         "spec": json.loads(spec_mod.to_json(run.spec)),
     }
     if run.baseline_spec is not None:
         as_read["baseline"] = json.loads(spec_mod.to_json(run.baseline_spec))
     if evaluation is not None:
-        as_read["evaluation"] = json.loads(_dump(evaluation))
+        as_read["evaluation"] = json.loads(dump_json(evaluation))
     builder.add(REPORT_FILE, render_run(as_read, name=Path(out).name, progress=progress))
     builder.write(out)
     from distill2rules.report._applicants import save_run_decisions

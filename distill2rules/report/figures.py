@@ -314,7 +314,7 @@ def pareto_figure(
             label="Pareto-optimal (accuracy ↑, parameters ↓, alignment ↑)",
         )
     for i in np.flatnonzero(f):
-        lab = points[i].get("label")
+        lab = points[int(i)].get("label")
         if lab:
             ax.annotate(
                 _short(str(lab), 26),

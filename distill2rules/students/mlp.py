@@ -375,7 +375,7 @@ class MLPStudent(SoftTargetStudent):
         return s
 
     def _loss(self, net: Any, batch: dict, k: int, *, train: bool) -> Any:
-        from distill2rules.kd._torch import kd_loss_torch, soft_cross_entropy_torch
+        from distill2rules.kd import kd_loss_torch, soft_cross_entropy_torch
 
         zs = self._logits(net, batch["x"], k)
         if batch.get("z") is not None:
