@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from distill2rules.errors import ConfigError, SpecError
+from distill2rules.errors import ConfigError
 from distill2rules.exporters._catalogue import catalogue_of, render_template
 from distill2rules.exporters._protected import resolve_protected
 from distill2rules.exporters._render import (
@@ -54,7 +54,15 @@ from distill2rules.exporters._render import (
     value_text,
 )
 from distill2rules.exporters._support import data_support, term_counts
-from distill2rules.spec import evaluate, is_special_value, prepare_inputs
+from distill2rules.spec import (
+    AdditiveSpec,
+    KindTable,
+    MLPSpec,
+    RuleListSpec,
+    evaluate,
+    is_special_value,
+    prepare_inputs,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -167,15 +175,7 @@ def explain_rows(
         protected=_protected_for(spec, protected),
         catalogue=labels,
     )
-    kind = spec["kind"]
-    if kind == "additive":
-        rows = _explain_additive(ctx, num, cat, out, int(top), reference)
-    elif kind == "rule_list":
-        rows = _explain_rule_list(ctx, num, cat, out, int(top))
-    elif kind == "mlp":
-        rows = _explain_mlp(ctx, num, cat, out, int(top))
-    else:  # pragma: no cover - validate() refuses unknown kinds
-        raise SpecError(f"unknown spec kind '{kind}'.")
+    rows = _EXPLAINERS.of(spec)(ctx, num, cat, out, int(top), reference)
     index = list(X.index)
     t_labels = None
     if teacher is not None:
@@ -1155,45 +1155,48 @@ class _Searcher:
                 self.cats[f].append(s)
 
     def _collect(self) -> None:
-        spec = self.spec
-        if spec["kind"] == "additive":
-            for term in spec["terms"]:
-                if term["type"] == "linear":
-                    lo, hi = clip_bounds(term)
-                    self._add_break(term["feature"], lo)
-                    self._add_break(term["feature"], hi)
-                    if term.get("display") is not None:
-                        self.display[term["feature"]] += representative_values(term)
-                    continue
-                for ax in term["axes"]:
-                    if ax["kind"] == "numeric":
-                        for e in ax["edges"]:
-                            self._add_break(ax["feature"], e)
-                    else:
-                        self._add_cats(ax["feature"], ax["categories"])
-        elif spec["kind"] == "rule_list":
-            for rule in spec["rules"]:
-                for c in rule["conditions"]:
-                    if c["op"] in ("<=", ">"):
-                        self._add_break(c["feature"], c["value"])
-                    elif c["op"] in ("in", "not_in"):
-                        self._add_cats(c["feature"], c["values"])
-        else:
-            pre = spec.get("preprocess", {})
-            for p in pre.get("numeric", []):
-                f, m, s = p["feature"], float(p["mean"]), abs(float(p["scale"])) or 1.0
-                self.scale[f] = 4.0 * s
-                lo, hi = p.get("clip", [None, None])
-                lo = -math.inf if lo is None else float(lo)
-                hi = math.inf if hi is None else float(hi)
-                for z in np.arange(-3.0, 3.01, 0.25):
-                    v = m + z * s
-                    if lo <= v <= hi:
-                        self._add_break(f, v)
-                self._add_break(f, lo)
-                self._add_break(f, hi)
-            for p in pre.get("categorical", []):
-                self._add_cats(p["feature"], p["categories"])
+        _COLLECTORS.of(self.spec)(self)
+
+    def _collect_additive(self) -> None:
+        for term in self.spec["terms"]:
+            if term["type"] == "linear":
+                lo, hi = clip_bounds(term)
+                self._add_break(term["feature"], lo)
+                self._add_break(term["feature"], hi)
+                if term.get("display") is not None:
+                    self.display[term["feature"]] += representative_values(term)
+                continue
+            for ax in term["axes"]:
+                if ax["kind"] == "numeric":
+                    for e in ax["edges"]:
+                        self._add_break(ax["feature"], e)
+                else:
+                    self._add_cats(ax["feature"], ax["categories"])
+
+    def _collect_rule_list(self) -> None:
+        for rule in self.spec["rules"]:
+            for c in rule["conditions"]:
+                if c["op"] in ("<=", ">"):
+                    self._add_break(c["feature"], c["value"])
+                elif c["op"] in ("in", "not_in"):
+                    self._add_cats(c["feature"], c["values"])
+
+    def _collect_mlp(self) -> None:
+        pre = self.spec.get("preprocess", {})
+        for p in pre.get("numeric", []):
+            f, m, s = p["feature"], float(p["mean"]), abs(float(p["scale"])) or 1.0
+            self.scale[f] = 4.0 * s
+            lo, hi = p.get("clip", [None, None])
+            lo = -math.inf if lo is None else float(lo)
+            hi = math.inf if hi is None else float(hi)
+            for z in np.arange(-3.0, 3.01, 0.25):
+                v = m + z * s
+                if lo <= v <= hi:
+                    self._add_break(f, v)
+            self._add_break(f, lo)
+            self._add_break(f, hi)
+        for p in pre.get("categorical", []):
+            self._add_cats(p["feature"], p["categories"])
 
     def spread(self, f: str, x0: float) -> float:
         if f in self.scale:
@@ -1673,3 +1676,20 @@ class _CounterfactualSearch:
             "student_only": teacher_flips is False,
             "text": text,
         }
+
+
+# what the counterfactual search collects from each spec kind (candidate values to try)
+_COLLECTORS: KindTable[Callable[[_Searcher], None]] = KindTable("counterfactual candidates")
+_COLLECTORS.add(AdditiveSpec, _Searcher._collect_additive)
+_COLLECTORS.add(RuleListSpec, _Searcher._collect_rule_list)
+_COLLECTORS.add(MLPSpec, _Searcher._collect_mlp)
+
+# the reasons of each spec kind: (ctx, num, cat, out, top, reference) -> rows
+_EXPLAINERS: KindTable[Callable[..., list[dict[str, Any]]]] = KindTable("reason explainer")
+_EXPLAINERS.add(AdditiveSpec, _explain_additive)
+_EXPLAINERS.add(
+    RuleListSpec, lambda ctx, num, cat, out, top, _ref: _explain_rule_list(ctx, num, cat, out, top)
+)
+_EXPLAINERS.add(
+    MLPSpec, lambda ctx, num, cat, out, top, _ref: _explain_mlp(ctx, num, cat, out, top)
+)

@@ -26,6 +26,7 @@ from typing import Any
 
 from distill2rules.errors import ArtifactError
 from distill2rules.results import Evaluation, FitMetrics, SweepRow
+from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec, kinds
 
 __all__ = [
     "REPORT_FILE",
@@ -595,63 +596,78 @@ def _temperature(run: Mapping[str, Any]) -> str:
 
 
 def _model(run: Mapping[str, Any]) -> str:
+    """The model section, drawn by the spec kind's entry of :data:`MODEL_SECTIONS`."""
+    spec = run["spec"]
+    draw = MODEL_SECTIONS.get(spec) if spec.get("kind") in kinds() else None
+    if draw is None:
+        return f"<p>Unknown spec kind {_e(spec.get('kind'))}.</p>"
+    return str(draw(run, spec))
+
+
+def _model_additive(run: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
     from distill2rules.report import figures
     from distill2rules.report.html import image, table
 
-    spec = run["spec"]
-    kind = spec.get("kind")
     ranges = ((run.get("manifest") or {}).get("data") or {}).get("numeric_ranges")
-    if kind == "additive":
-        terms = figures.shape_terms(spec)
-        ordered = sorted(terms, key=lambda t: -figures.term_swing(t, ranges))
-        shown = ordered[:MAX_SHAPES]
-        parts = []
-        if shown:
-            png = figures.shape_figure(spec, shown, ranges=ranges)
-            more = (
-                f" The other {len(ordered) - len(shown)} terms are in the rule card."
-                if len(ordered) > len(shown)
-                else ""
-            )
-            parts.append(
-                image(
-                    png,
-                    "shape functions",
-                    f"Each panel: a term's contribution to the score against its feature "
-                    f"(x: the training range), the {len(shown)} terms with the largest swing.{more}",
-                )
-            )
-        pairs = [
-            t
-            for t in spec.get("terms", [])
-            if t.get("type") == "table" and len(t.get("axes", [])) == 2
-        ]
-        if pairs:
-            rows = [
-                [t.get("name"), figures.term_swing(t)]
-                for t in sorted(pairs, key=lambda t: -figures.term_swing(t))
-            ]
-            parts.append(
-                "<h3>Pairwise interactions</h3>"
-                + table(["pair term", "score range (max − min)"], rows)
-            )
-        parts.append(
-            f"<p>Intercept: {_e(spec.get('intercept'))}; link: {_e(spec.get('link'))}.</p>"
+    terms = figures.shape_terms(spec)
+    ordered = sorted(terms, key=lambda t: -figures.term_swing(t, ranges))
+    shown = ordered[:MAX_SHAPES]
+    parts = []
+    if shown:
+        png = figures.shape_figure(spec, shown, ranges=ranges)
+        more = (
+            f" The other {len(ordered) - len(shown)} terms are in the rule card."
+            if len(ordered) > len(shown)
+            else ""
         )
-        return "".join(parts)
-    if kind == "rule_list":
-        from distill2rules.exporters import rule_text
-
-        items = "".join(f"<li>{_e(rule_text(spec, r))}</li>" for r in spec.get("rules", []))
-        items += f"<li>{_e(rule_text(spec, spec.get('default', {}), default=True))}</li>"
-        return f'<p>The first rule whose conditions hold decides.</p><ol class="rules">{items}</ol>'
-    if kind == "mlp":
+        parts.append(
+            image(
+                png,
+                "shape functions",
+                f"Each panel: a term's contribution to the score against its feature "
+                f"(x: the training range), the {len(shown)} terms with the largest swing.{more}",
+            )
+        )
+    pairs = [
+        t for t in spec.get("terms", []) if t.get("type") == "table" and len(t.get("axes", [])) == 2
+    ]
+    if pairs:
         rows = [
-            [i, len(L.get("bias", [])), L.get("activation")]
-            for i, L in enumerate(spec.get("layers", []))
+            [t.get("name"), figures.term_swing(t)]
+            for t in sorted(pairs, key=lambda t: -figures.term_swing(t))
         ]
-        return table(["layer", "units", "activation"], rows)
-    return f"<p>Unknown spec kind {_e(kind)}.</p>"
+        parts.append(
+            "<h3>Pairwise interactions</h3>" + table(["pair term", "score range (max − min)"], rows)
+        )
+    parts.append(f"<p>Intercept: {_e(spec.get('intercept'))}; link: {_e(spec.get('link'))}.</p>")
+    return "".join(parts)
+
+
+def _model_rule_list(run: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
+    from distill2rules.exporters import rule_text
+
+    items = "".join(f"<li>{_e(rule_text(spec, r))}</li>" for r in spec.get("rules", []))
+    items += f"<li>{_e(rule_text(spec, spec.get('default', {}), default=True))}</li>"
+    return f'<p>The first rule whose conditions hold decides.</p><ol class="rules">{items}</ol>'
+
+
+def _model_mlp(run: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
+    from distill2rules.report.html import table
+
+    rows = [
+        [i, len(L.get("bias", [])), L.get("activation")]
+        for i, L in enumerate(spec.get("layers", []))
+    ]
+    return table(["layer", "units", "activation"], rows)
+
+
+#: the report's model section per spec kind: ``draw(run, spec) -> html``
+MODEL_SECTIONS: KindTable[Callable[[Mapping[str, Any], Mapping[str, Any]], str]] = KindTable(
+    "report model section"
+)
+MODEL_SECTIONS.add(AdditiveSpec, _model_additive)
+MODEL_SECTIONS.add(RuleListSpec, _model_rule_list)
+MODEL_SECTIONS.add(MLPSpec, _model_mlp)
 
 
 def _rulecard(run: Mapping[str, Any]) -> str:

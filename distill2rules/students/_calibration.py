@@ -32,6 +32,7 @@ except ModuleNotFoundError as _exc:  # students need the [fit] extra
 
 from distill2rules import spec as spec_mod
 from distill2rules.kd import log_softmax
+from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec
 
 
 def _log_scores(spec: dict, num: np.ndarray, cat: np.ndarray) -> np.ndarray:
@@ -119,9 +120,20 @@ def default_method(spec: dict[str, Any]) -> str:
     log-odds centred on the teacher's boundary, not on the true class rates, so it needs the
     shift too (issue 18: ECE after temperature scaling was 0.5–0.8 points worse than the
     student fitted to the true labels). Decisions are kept by the recorded threshold."""
-    if spec["kind"] in ("rule_list", "additive") and len(spec["classes"]) == 2:
-        return "platt"
-    return "temperature"
+    return _DEFAULT_METHOD.of(spec) if len(spec["classes"]) == 2 else "temperature"
+
+
+_METHODS = ("temperature", "platt", "platt+refit", "refit")
+
+#: the calibration a binary spec of each kind gets by default (more classes: temperature)
+_DEFAULT_METHOD: KindTable[str] = KindTable("default calibration")
+_DEFAULT_METHOD.add(AdditiveSpec, "platt")
+_DEFAULT_METHOD.add(RuleListSpec, "platt+refit")
+_DEFAULT_METHOD.add(MLPSpec, "temperature")
+
+#: per-rule re-estimation on validation rows (``refit``, ``platt+refit``), for kinds that have one
+_REFITS: KindTable[Any] = KindTable("per-rule re-estimation")
+_REFITS.add(RuleListSpec, refit_rules)
 
 
 def calibrate_spec(
@@ -130,19 +142,26 @@ def calibrate_spec(
     """Re-calibrate ``spec`` on validation inputs and fold it into the parameters.
 
     ``method``: ``"temperature"`` (one scale; keeps every decision), ``"platt"`` (binary: scale and
-    shift of the log-odds), or ``"auto"`` (:func:`default_method`). Records ``calibration``.
+    shift of the log-odds), ``"platt+refit"`` (binary rule lists: Platt, then each rule refined on
+    the validation rows it covers, projected onto its decision), ``"refit"`` (rule lists: each
+    rule re-estimated) or ``"auto"`` (:func:`default_method`). Records ``calibration``.
     """
     from distill2rules.errors import ConfigError
 
     if method == "auto":
         method = default_method(spec)
-    if method not in ("temperature", "platt", "refit"):
+    if method not in _METHODS:
         raise ConfigError(
-            f"calibration method must be 'auto', 'temperature', 'platt' or 'refit', got {method!r}."
+            "calibration method must be 'auto', "
+            + ", ".join(f"'{m}'" for m in _METHODS)
+            + f", got {method!r}."
         )
-    if method == "refit" and spec["kind"] != "rule_list":
+    refit = _REFITS.get(spec)  # per-rule re-estimation: rule lists only
+    if method == "refit" and refit is None:
         method = "temperature"
-    if method == "platt" and len(spec["classes"]) != 2:
+    if method == "platt+refit" and refit is None:
+        method = "platt"
+    if method in ("platt", "platt+refit") and len(spec["classes"]) != 2:
         method = "temperature"
     scores = _log_scores(spec, num, cat)
     y_idx = np.asarray(y_idx, dtype=np.int64)
@@ -150,7 +169,7 @@ def calibrate_spec(
     binary = len(spec["classes"]) == 2
     if method == "refit":
         a, b = 1.0, 0.0
-        out = refit_rules(spec, num, cat, y_idx)
+        out = refit(spec, num, cat, y_idx)
         if binary and not _keep_rule_decisions(spec, out):
             method = (
                 "platt"  # no threshold separates the re-estimated rules: scale and shift instead
@@ -158,20 +177,22 @@ def calibrate_spec(
     if method == "temperature":
         a, b = fit_temperature(scores, y_idx), 0.0
         out = fold_scale(spec, a)
-    elif method == "platt":
+    elif method in ("platt", "platt+refit"):
         a, b = fit_platt(scores, y_idx)
         out = fold_shift(fold_scale(spec, a), b)
     if binary and method != "refit":
         _keep_map_decisions(spec, out, a, b)
-    if binary and method == "platt" and spec["kind"] == "rule_list":
+    if method == "platt+refit":
         # each rule's probability refined on the validation rows it covers, shrunk towards its
         # Platt probability; kept only when a threshold still separates the decisions
-        refined = refit_rules(out, num, cat, y_idx)
+        refined = refit(out, num, cat, y_idx)
         refined.pop("decision_threshold", None)
         if _keep_rule_decisions(spec, refined) or _clip_rule_decisions(
             spec, refined, num, cat, y_idx
         ):
-            out, method = refined, "platt+refit"
+            out = refined
+        else:  # pragma: no cover - the projection always finds a threshold
+            method = "platt"
     if out.get("decision_threshold") is not None and method != "platt+refit":
         _snap_threshold(spec, out, num, cat)
     after_scores = _log_scores(out, num, cat)

@@ -54,15 +54,14 @@ def _data(n=4000, seed=0):
     return x, y, num, np.empty((n, 0), dtype=object)
 
 
-@pytest.mark.parametrize("method", ["temperature", "platt", "refit"])
+@pytest.mark.parametrize("method", ["temperature", "platt", "platt+refit", "refit"])
 def test_under_confident_rules_are_sharpened(method):
     _x, y, num, cat = _data()
     out = calibrate_spec(RULES, num, cat, y, method=method)
     p = out["rules"][0]["probabilities"][1]
     assert p > 0.8  # was 0.6; the data say 0.9
     assert out["calibration"]["val_log_loss_after"] < out["calibration"]["val_log_loss_before"]
-    # binary rule lists: Platt, then each rule refined on the validation rows it covers
-    assert out["calibration"]["method"] == ("platt+refit" if method == "platt" else method)
+    assert out["calibration"]["method"] == method
 
 
 @pytest.mark.parametrize("method", ["auto", "temperature"])
@@ -117,7 +116,7 @@ def test_refined_rule_probabilities_never_move_a_decision():
     rate = np.where(x > 0.7, 0.9, np.where(x > 0.4, 0.6, 0.3))
     y = (rng.random(len(x)) < rate).astype(int)
     num, cat = x.astype(np.float32)[:, None], np.empty((len(x), 0), dtype=object)
-    platt_only = calibrate_spec(THREE_RULES, num, cat, y, method="platt")
+    platt_only = calibrate_spec(THREE_RULES, num, cat, y)  # binary rule list: platt+refit
     assert platt_only["calibration"]["method"] == "platt+refit"
     grid = pd.DataFrame({"x": np.linspace(0, 1, 201)})
     before = spec_mod.evaluate(THREE_RULES, grid)["label"]
