@@ -57,6 +57,7 @@ __all__ = [
     "align_teacher_classes",
     "distill",
     "fit_student",
+    "fit_to_directory",
     "load_inputs",
 ]
 
@@ -278,6 +279,41 @@ def distill(
 
 
 # ============================================================================ stages (helpers of distill)
+
+
+def fit_to_directory(
+    teacher: Any,
+    data: Any,
+    *,
+    out: str | Path,
+    report: bool = False,
+    sign_key: str | Path | None = None,
+    **options: Any,
+) -> DistillRun:
+    """``fit``'s whole job: :func:`distill` into the artifact directory ``out``, written once —
+    with ``report.html`` and ``evaluation.json`` when ``report`` — and signed with the HMAC key
+    file ``sign_key`` if given. The key is read and ``out`` checked before anything is fitted.
+    ``options`` are :func:`distill`'s keywords."""
+    from distill2rules.artifact import check_out_dir, read_sign_key, sign_artifact
+
+    key = read_sign_key(sign_key) if sign_key is not None else None  # a bad key fails fast
+    out = Path(out)
+    if report:
+        check_out_dir(out)  # the report's artifact is written after the evaluation
+    run = distill(teacher, data, out=None if report else out, **options)
+    if report:
+        from distill2rules.report import report_after_fit
+
+        report_after_fit(
+            run,
+            out,
+            seed=int(options.get("seed", 0)),
+            export_onnx=bool(options.get("export_onnx", True)),
+            progress=bool(options.get("progress", True)),
+        )
+    if key is not None:
+        sign_artifact(out, key)
+    return run
 
 
 def _load_data(cfg: DistillConfig, params: dict[str, Any], steps: _Steps) -> FitData:

@@ -24,7 +24,7 @@ from distill2rules.cli._choices import (
 )
 from distill2rules.cli._io import echo_json, input_path, is_stdio, output_path, stdin_to_file
 from distill2rules.cli._options import TrustCode, TrustPickle
-from distill2rules.errors import Distill2RulesError
+from distill2rules.errors import ConfigError, Distill2RulesError
 from distill2rules.exporters import EXPORTERS
 
 app = typer.Typer(
@@ -338,34 +338,19 @@ def fit(
     ] = None,
 ) -> None:
     """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
-    from distill2rules.pipeline import distill
+    import warnings
+
+    from distill2rules.data import Schema, SpecialValuesWarning
+    from distill2rules.pipeline import fit_to_directory
+    from distill2rules.students.cutoff import check_cutoff_args
 
     data = stdin_to_file(data)
     params = check_student_params(student, parse_params(param))
-    from distill2rules.students.cutoff import check_cutoff_args
-
     check_cutoff_args(cutoff, approval_rate)  # before any loading
-    key = None
-    if sign_key is not None:
-        from distill2rules.artifact import read_sign_key
-
-        key = read_sign_key(sign_key)  # before fitting: a bad key fails fast
-    if monotone:
-        params["monotone"] = monotone
-    if special_values:
-        params["special_values"] = special_values
-    schema_obj = None
-    if schema is not None:
-        from distill2rules.data import Schema
-
-        schema_obj = Schema.load(schema)
-    if not sizes and out is None:
-        from distill2rules.errors import ConfigError
-
-        raise ConfigError(
-            "fit needs --out DIR (where to write the artifact).",
-            hint="Or pass --sizes to only pilot student sizes.",
-        )
+    params.update(
+        {k: v for k, v in (("monotone", monotone), ("special_values", special_values)) if v}
+    )
+    schema_obj = Schema.load(schema) if schema is not None else None
     if sizes:
         _fit_sizes(
             teacher,
@@ -389,28 +374,24 @@ def fit(
             as_json=as_json,
         )
         return
-    assert out is not None  # checked above
-    import warnings
-
-    from distill2rules.data import SpecialValuesWarning
-
-    if report:
-        from distill2rules.artifact import check_out_dir
-
-        check_out_dir(
-            out
-        )  # before fitting; with --report the artifact is written once, after the evaluation
+    if out is None:
+        raise ConfigError(
+            "fit needs --out DIR (where to write the artifact).",
+            hint="Or pass --sizes to only pilot student sizes.",
+        )
     with warnings.catch_warnings():  # shown once below, as one line
         warnings.simplefilter("ignore", SpecialValuesWarning)
-        result = distill(
+        result = fit_to_directory(
             teacher,
             data,
+            out=out,
+            report=report,
+            sign_key=sign_key,
             target=target,
             student=student,
             temperature=parse_float_or_auto(temperature, "temperature"),
             alpha=parse_float_or_auto(alpha, "alpha"),
             seed=seed,
-            out=None if report else out,
             student_params=params,
             teacher_format=teacher_format,
             trust_pickle=trust_pickle,
@@ -435,16 +416,6 @@ def fit(
         )
     for message in result.metrics.get("warnings", []):
         print(f"warning: {message}", file=sys.stderr)
-    if report:
-        from distill2rules.report import report_after_fit
-
-        report_after_fit(
-            result, out, seed=seed, export_onnx=onnx, progress=not quiet and not as_json
-        )
-    if key is not None:
-        from distill2rules.artifact import sign_artifact
-
-        sign_artifact(out, key)
     if as_json:
         echo_json("fit", result.metrics)
     else:
