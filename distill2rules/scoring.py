@@ -50,6 +50,8 @@ _CACHE_SIZE = 4096  # texts of (term, value) pairs kept for the next records
 GRAPH_FILES = ("student.codes.onnx", "student.onnx")
 #: records :meth:`Scorer.prepare` converts together (their dicts and values stay in cache)
 BLOCK = 512
+#: texts memoised per categorical column beyond its code table (bounds a server's memory)
+_MEMO_SIZE = 4096
 
 
 class RecordError(SchemaError):
@@ -314,7 +316,6 @@ class Scorer:
         self.columns: list[str] = self.num_cols + self.cat_cols
         self._colset = frozenset(self.columns)
         self._num_pos = {c: j for j, c in enumerate(self.num_cols)}
-        self._num_items = [operator.itemgetter(c) for c in self.num_cols]
         self.labels: dict[str, str] = dict(m.get("feature_labels") or {})
         self.special_values = m.get("special_values")
         self.decision_threshold = m.get("decision_threshold", m.get("threshold"))
@@ -333,9 +334,21 @@ class Scorer:
                 t[""] = ""
                 self._unseen.append(None)
             self._tables.append(t)
+        # per categorical column, the code table plus None (missing) and a bounded memo of the
+        # other texts seen (padded or unseen categories: a tree or rule list's table holds only
+        # the categories its conditions name, so most values of a column can be "unseen"); a
+        # text's code never changes, so the memo is exact; only ``str`` keys are memoised
+        # (1 == 1.0 == True hash alike but are different categories)
+        self._lookups: list[dict[Any, Any]] = []
+        for t in self._tables:
+            lk: dict[Any, Any] = dict(t)
+            lk[None] = t[""]
+            self._lookups.append(lk)
+        self._memo_cap = [len(lk) + _MEMO_SIZE for lk in self._lookups]
         self._cat_items = [
-            (operator.itemgetter(c), t.get) for c, t in zip(self.cat_cols, self._tables)
+            (operator.itemgetter(c), lk.get) for c, lk in zip(self.cat_cols, self._lookups)
         ]
+        self._get_all = _getter(self.columns)
         self._feeds = _feed_layout(m, self.num_cols, self.cat_cols)
         outs = [o.name for o in self._sess.get_outputs()]
         self._score_outputs = ["probabilities", "label"]
@@ -570,17 +583,26 @@ class Scorer:
             else:
                 num[i] = nums
         if cats:
-            tables = self._tables
+            lookups = self._lookups
             for j, v in enumerate(cats):
                 try:
-                    code = tables[j].get(v)
+                    code = lookups[j].get(v)
                 except TypeError:  # unhashable
                     code = None
                 if code is None:
-                    s = category_string(v, self.cat_cols[j], row)
-                    code = tables[j].get(s, self._unseen[j] if self._codes else s)
+                    code = self._category_code(j, v, row)
                 cats[j] = code
             cat[i] = cats
+
+    def _category_code(self, j: int, v: Any, row: int | None) -> Any:
+        """Code (codes graphs) or canonical string of a value the lookup did not hold: converted
+        as the spec evaluator does (naming a bad value), then memoised when it is a text."""
+        s = category_string(v, self.cat_cols[j], row)
+        lk = self._lookups[j]
+        code = lk.get(s, self._unseen[j] if self._codes else s)
+        if v.__class__ is str and len(lk) < self._memo_cap[j]:
+            lk[v] = code
+        return code
 
     # ------------------------------------------------------------------ scoring
 
@@ -674,32 +696,34 @@ class Scorer:
     ) -> None:
         """Fill ``num`` / ``cat`` (views of one block's rows) from ``block`` (see :meth:`prepare`)."""
         m = len(block)
-        for j, get in enumerate(self._num_items):
+        # one pass over the dicts (each is read once, in C), then transposed into columns
+        cols = list(zip(*map(self._get_all, block))) if m else []
+        d_num = len(self.num_cols)
+        for j in range(d_num):
             try:
-                num[:, j] = np.fromiter(map(get, block), np.float64, m)
+                num[:, j] = np.fromiter(cols[j], np.float64, m)
             except (
                 TypeError,
                 ValueError,
             ):  # text that is not a number, odd types: per value, naming a bad one
-                num[:, j] = [
-                    _number(get(r), self.num_cols[j], start + i) for i, r in enumerate(block)
-                ]
-        codes, unseen_codes = self._codes, self._unseen
+                name = self.num_cols[j]
+                num[:, j] = [_number(v, name, start + i) for i, v in enumerate(cols[j])]
+        codes = self._codes
         dtype = np.int64 if codes else object
         miss = -1 if codes else None
-        for j, (get, lookup) in enumerate(self._cat_items):
+        for j, (_, lookup) in enumerate(self._cat_items):
+            values = cols[d_num + j]
             try:
-                col = np.fromiter(map(lookup, map(get, block), repeat(miss)), dtype, m)
+                col = np.fromiter(map(lookup, values, repeat(miss)), dtype, m)
             except TypeError:  # an unhashable value somewhere (a list, a dict): per value below
                 col = np.full(m, miss, dtype=dtype)
             todo = (
-                np.flatnonzero(col < 0)
+                np.flatnonzero(col < 0).tolist()
                 if codes
                 else [i for i, v in enumerate(col.tolist()) if v is None]
             )
-            for i in todo:  # not a canonical string: convert (names a bad value), then look up
-                s = category_string(get(block[int(i)]), self.cat_cols[j], start + int(i))
-                col[i] = lookup(s, unseen_codes[j] if codes else s)
+            for i in todo:  # not in the lookup: convert (names a bad value), then memoise
+                col[i] = self._category_code(j, values[i], start + i)
             cat[:, j] = col
 
     # ------------------------------------------------------------------ explaining
@@ -1007,6 +1031,16 @@ class Scorer:
             f"Scorer({self.metadata.get('model') or self.kind}, {len(self.columns)} fields, inputs={self.inputs!r}, "
             f"classes={self.classes!r})"
         )
+
+
+def _getter(columns: Sequence[str]) -> Any:
+    """``fn(record) -> tuple`` of the record's values of ``columns`` (one C call per record)."""
+    if not columns:
+        return lambda r: ()
+    if len(columns) == 1:
+        only = columns[0]
+        return lambda r: (r[only],)
+    return operator.itemgetter(*columns)
 
 
 def _feed_layout(m: Mapping[str, Any], num_cols: list[str], cat_cols: list[str]) -> Any:

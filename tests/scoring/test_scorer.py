@@ -206,6 +206,36 @@ def test_score_many_over_several_blocks_matches_single_records(inputs):
         scorer.score_many(records[:BLOCK] + ["x" * 5] + records[BLOCK:])  # type: ignore[list-item]
 
 
+@pytest.mark.parametrize("inputs", ["codes", "tensors"])
+def test_memoised_category_texts_stay_exact_and_bounded(inputs, monkeypatch):
+    """Texts the code table lacks (padded, unseen) are memoised per column, bounded, and never
+    confused with numbers that hash alike (1 == 1.0 == True are different categories)."""
+    from distill2rules import scoring
+
+    monkeypatch.setattr(scoring, "_MEMO_SIZE", 5)
+    spec = hs.scorecard_spec()
+    scorer = Scorer(to_onnx(spec, inputs=inputs).SerializeToString())
+    base = {"duration": 36, "credit_amount": 9000.0, "age": 30, "checking_status": "< 0 DM"}
+    texts = [" car", "car ", "boat", "1", "True", None, "", "radio/tv"] + [
+        f"x{i}" for i in range(20)
+    ]
+    values = texts + [1, 1.0, True, float("nan")]
+    records = [{**base, "purpose": v} for v in values] * 3
+    want = evaluate(spec, _frame(spec, records))
+    for _ in range(2):  # cold memo, then warm
+        got = scorer.score_many(records)
+        assert got.label.tolist() == want["label"].tolist()
+        np.testing.assert_allclose(got.probabilities, want["probabilities"], atol=1e-6, rtol=0)
+        assert [scorer.score(r) for r in records] == got.to_list()
+    j = scorer.cat_cols.index("purpose")
+    assert len(scorer._lookups[j]) <= len(scorer._tables[j]) + 1 + 5
+    _, cat = scorer.prepare([{**base, "purpose": v} for v in ("car", " car", 1, True, "True")])
+    assert cat[0, j] == cat[1, j]  # the padded text is the category
+    assert cat[2, j] != cat[3, j] or inputs == "codes"  # "1" and "True": both unseen (codes: same)
+    with pytest.raises(RecordError, match=r"^record 1: field 'purpose' should be a category"):
+        scorer.score_many([{**base, "purpose": "car"}, {**base, "purpose": ["car"]}])
+
+
 def test_records_are_validated_with_one_clear_error():
     spec = hs.scorecard_spec()
     scorer = Scorer(to_onnx(spec, inputs="codes").SerializeToString())
