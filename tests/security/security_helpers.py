@@ -40,6 +40,27 @@ def cli_subprocess(
     )
 
 
+def fit_args(teacher: Any, data: Any, out: Any, *extra: Any) -> tuple[Any, ...]:
+    """The CLI arguments of a small, fast `fit` (logreg on target y, no baseline, no ONNX)."""
+    return (
+        "fit",
+        "--teacher",
+        teacher,
+        "--data",
+        data,
+        "--target",
+        "y",
+        "--student",
+        "logreg",
+        "--out",
+        out,
+        "-q",
+        "--no-baseline",
+        "--no-onnx",
+        *extra,
+    )
+
+
 def one_line_error(stderr: str) -> str:
     """The single non-empty stderr line of a refused input (no traceback)."""
     lines = [ln for ln in stderr.splitlines() if ln.strip()]

@@ -16,29 +16,9 @@ import subprocess
 import zipfile
 
 import pytest
-from security_helpers import cli_command, one_line_error
+from security_helpers import cli_command, fit_args, one_line_error
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
-
-
-def _fit(teacher, data, out, *extra):
-    return (
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        data,
-        "--target",
-        "y",
-        "--student",
-        "logreg",
-        "--out",
-        out,
-        "-q",
-        "--no-baseline",
-        "--no-onnx",
-        *extra,
-    )
 
 
 def _cap_memory():  # a child that reads without end dies here instead of eating the machine
@@ -64,14 +44,14 @@ def _run_guarded(*args, timeout=60):
 def test_fifo_teacher_is_refused_without_blocking(tmp_path, small_csv):
     fifo = tmp_path / "model.txt"
     os.mkfifo(fifo)
-    proc = _run_guarded(*_fit(fifo, small_csv, tmp_path / "art"), timeout=60)
+    proc = _run_guarded(*fit_args(fifo, small_csv, tmp_path / "art"), timeout=60)
     assert proc.returncode == 2, proc.stderr[-400:]
     assert "FIFO" in one_line_error(proc.stderr)
 
 
 def test_dev_zero_teacher_is_refused(tmp_path, small_csv):
     proc = _run_guarded(
-        *_fit("/dev/zero", small_csv, tmp_path / "art", "--teacher-format", "lightgbm")
+        *fit_args("/dev/zero", small_csv, tmp_path / "art", "--teacher-format", "lightgbm")
     )
     assert proc.returncode == 2, proc.stderr[-400:]
     assert "is a device, not a regular file" in one_line_error(proc.stderr)
@@ -84,7 +64,7 @@ def test_non_regular_data_is_refused(cli, tmp_path, lgb_txt, kind):
         os.mkfifo(data)
     else:
         data = "/dev/zero"
-    r = cli(*_fit(lgb_txt, data, tmp_path / "art"))
+    r = cli(*fit_args(lgb_txt, data, tmp_path / "art"))
     assert r.code == 2
     line = one_line_error(r.err)
     assert ("FIFO" if kind == "fifo" else "a device") in line and "regular file" in line
@@ -92,7 +72,7 @@ def test_non_regular_data_is_refused(cli, tmp_path, lgb_txt, kind):
 
 def test_teacher_size_cap(cli, tmp_path, lgb_txt, small_csv, monkeypatch):
     monkeypatch.setenv("DISTILL2RULES_MAX_TEACHER_BYTES", "1000")
-    r = cli(*_fit(lgb_txt, small_csv, tmp_path / "art"))
+    r = cli(*fit_args(lgb_txt, small_csv, tmp_path / "art"))
     assert r.code == 2
     line = one_line_error(r.err)
     assert "teacher file size limit" in line and "DISTILL2RULES_MAX_TEACHER_BYTES" in line
@@ -146,7 +126,7 @@ def test_gzip_bomb_stops_at_the_ratio_cap(tmp_path):
 
 def test_augment_cap(cli, tmp_path, lgb_txt, small_csv, monkeypatch):
     monkeypatch.setenv("DISTILL2RULES_MAX_AUGMENT_ROWS", "100")
-    r = cli(*_fit(lgb_txt, small_csv, tmp_path / "art", "--augment", "1000"))
+    r = cli(*fit_args(lgb_txt, small_csv, tmp_path / "art", "--augment", "1000"))
     assert r.code == 2
     line = one_line_error(r.err)
     assert "--augment rows limit" in line and "DISTILL2RULES_MAX_AUGMENT_ROWS" in line
@@ -201,6 +181,6 @@ def test_spec_size_cap(real_spec, tmp_path, monkeypatch):
 
 def test_bad_limit_value_is_a_one_line_error(cli, tmp_path, lgb_txt, small_csv, monkeypatch):
     monkeypatch.setenv("DISTILL2RULES_MAX_TEACHER_BYTES", "lots")
-    r = cli(*_fit(lgb_txt, small_csv, tmp_path / "art"))
+    r = cli(*fit_args(lgb_txt, small_csv, tmp_path / "art"))
     assert r.code == 2
     assert "DISTILL2RULES_MAX_TEACHER_BYTES" in one_line_error(r.err)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from security_helpers import cli_subprocess, fix_tree_sizes, one_line_error, train_lgb
+from security_helpers import cli_subprocess, fit_args, fix_tree_sizes, one_line_error, train_lgb
 
 
 def _edit(src, dst, old: str, new: str, *, count: int = 1):
@@ -24,30 +24,11 @@ def _edit(src, dst, old: str, new: str, *, count: int = 1):
     return dst
 
 
-def _fit_args(teacher, data, out):
-    return (
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        data,
-        "--target",
-        "y",
-        "--student",
-        "logreg",
-        "--out",
-        out,
-        "-q",
-        "--no-baseline",
-        "--no-onnx",
-    )
-
-
 def test_num_tree_per_iteration_edit_gives_exit_2_not_a_crash(lgb_txt, small_csv, tmp_path):
     bad = _edit(
         lgb_txt, tmp_path / "model.txt", "num_tree_per_iteration=1\n", "num_tree_per_iteration=2\n"
     )
-    proc = cli_subprocess(*_fit_args(bad, small_csv, tmp_path / "art"), timeout=120)
+    proc = cli_subprocess(*fit_args(bad, small_csv, tmp_path / "art"), timeout=120)
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])
     line = one_line_error(proc.stderr)
     assert "num_tree_per_iteration=2" in line and "num_class=1" in line
@@ -74,7 +55,7 @@ def test_cyclic_tree_gives_exit_2_quickly(lgb_txt, small_csv, tmp_path):
     )
     start = time.perf_counter()
     try:
-        proc = cli_subprocess(*_fit_args(bad, small_csv, tmp_path / "art"), timeout=60)
+        proc = cli_subprocess(*fit_args(bad, small_csv, tmp_path / "art"), timeout=60)
     except subprocess.TimeoutExpired:
         pytest.fail("a cyclic tree made the CLI hang")
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])

@@ -14,29 +14,9 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from security_helpers import one_line_error
+from security_helpers import fit_args, one_line_error
 
 pq = pytest.importorskip("pyarrow.parquet")
-
-
-def _fit(teacher, data, out, *extra):
-    return (
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        data,
-        "--target",
-        "y",
-        "--student",
-        "logreg",
-        "--out",
-        out,
-        "-q",
-        "--no-baseline",
-        "--no-onnx",
-        *extra,
-    )
 
 
 # ----------------------------------------------------------------------------- Parquet
@@ -127,7 +107,7 @@ def test_parquet_cap_through_the_cli(cli, tmp_path, lgb_txt, small_frame, monkey
     path = tmp_path / "data.parquet"
     small_frame.to_parquet(path, index=False)
     monkeypatch.setenv("DISTILL2RULES_MAX_DECOMPRESSED_BYTES", "1000")
-    r = cli(*_fit(lgb_txt, path, tmp_path / "art"))
+    r = cli(*fit_args(lgb_txt, path, tmp_path / "art"))
     assert r.code == 2
     line = one_line_error(r.err)
     assert "decompressed data size limit" in line and "DISTILL2RULES_MAX_DECOMPRESSED_BYTES" in line
@@ -149,7 +129,7 @@ def test_sidecar_size_cap(cli, teacher_dir, small_csv, tmp_path, monkeypatch):
     side = teacher_dir / "model.json"
     side.write_text(json.dumps({"format": "distill2rules.teacher/1", "meta": {"pad": "x" * 5000}}))
     monkeypatch.setenv("DISTILL2RULES_MAX_SIDECAR_BYTES", "1000")
-    r = cli(*_fit(teacher_dir / "model.txt", small_csv, tmp_path / "art"))
+    r = cli(*fit_args(teacher_dir / "model.txt", small_csv, tmp_path / "art"))
     assert r.code == 2
     line = one_line_error(r.err)
     assert "teacher sidecar JSON size limit" in line and "DISTILL2RULES_MAX_SIDECAR_BYTES" in line
@@ -200,7 +180,7 @@ def test_schema_size_cap(cli, tmp_path, lgb_txt, small_csv, monkeypatch):
     monkeypatch.setenv("DISTILL2RULES_MAX_SCHEMA_BYTES", "1000")
     with pytest.raises(SchemaError, match="schema JSON size limit.*DISTILL2RULES_MAX_SCHEMA_BYTES"):
         Schema.load(schema)
-    r = cli(*_fit(lgb_txt, small_csv, tmp_path / "art", "--schema", schema))
+    r = cli(*fit_args(lgb_txt, small_csv, tmp_path / "art", "--schema", schema))
     assert r.code == 2
     assert "DISTILL2RULES_MAX_SCHEMA_BYTES" in one_line_error(r.err)
     assert not (tmp_path / "art").exists()
@@ -230,7 +210,7 @@ def test_catalogue_size_cap(cli, tmp_path, lgb_txt, small_csv, monkeypatch):
     monkeypatch.setenv("DISTILL2RULES_MAX_CATALOGUE_BYTES", "1000")
     with pytest.raises(ConfigError, match="reason catalogue size limit.*MAX_CATALOGUE_BYTES"):
         load_catalogue(labels)
-    r = cli(*_fit(lgb_txt, small_csv, tmp_path / "art", "--labels", labels))
+    r = cli(*fit_args(lgb_txt, small_csv, tmp_path / "art", "--labels", labels))
     assert r.code == 2
     assert "DISTILL2RULES_MAX_CATALOGUE_BYTES" in one_line_error(r.err)
     assert not (tmp_path / "art").exists()
