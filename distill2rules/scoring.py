@@ -26,7 +26,7 @@ import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,9 @@ _CACHE_SIZE = 4096  # texts of (term, value) pairs kept for the next records
 GRAPH_FILES = ("student.codes.onnx", "student.onnx")
 #: records :meth:`Scorer.prepare` converts together (their dicts and values stay in cache)
 BLOCK = 512
+#: rows per graph call in :meth:`Scorer.score_many`, by kind (others: the whole batch at once;
+#: tree-ensemble graphs were fastest that way, an MLP's layers in blocks of ~2k rows)
+_RUN_ROWS = {"mlp": 2048}
 #: texts memoised per categorical column beyond its code table (bounds a server's memory)
 _MEMO_SIZE = 4096
 
@@ -348,7 +351,8 @@ class Scorer:
         self._cat_items = [
             (operator.itemgetter(c), lk.get) for c, lk in zip(self.cat_cols, self._lookups)
         ]
-        self._get_all = _getter(self.columns)
+        self._get_num = _getter(self.num_cols)
+        self._get_cat = _getter(self.cat_cols)
         self._feeds = _feed_layout(m, self.num_cols, self.cat_cols)
         outs = [o.name for o in self._sess.get_outputs()]
         self._score_outputs = ["probabilities", "label"]
@@ -645,18 +649,29 @@ class Scorer:
         """
         records = records if isinstance(records, (list, tuple)) else list(records)
         num, cat = self.prepare(records)
-        probs, label = self._run(self._score_outputs, self._feeds(num, cat))
+        rows = _RUN_ROWS.get(self.kind, 0)
+        if not rows or len(num) <= rows:
+            probs, label = self._run(self._score_outputs, self._feeds(num, cat))
+        else:  # an MLP's activations for a whole large batch outgrow the CPU cache
+            parts = [
+                self._run(self._score_outputs, self._feeds(num[i : i + rows], cat[i : i + rows]))
+                for i in range(0, len(num), rows)
+            ]
+            probs = np.concatenate([p[0] for p in parts])
+            label = np.concatenate([p[1] for p in parts])
         return Scores(self.classes, label, probs, self.adverse_index)
 
     def prepare(self, records: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         """The graph's input tensors for ``records``: float32 [N, d_num] and codes / strings [N, d_cat].
 
-        Column-wise and in C, block by block: for each block of :data:`BLOCK` records (whose
-        dicts and values then stay in the CPU cache across the columns), each numeric column is
-        one ``np.fromiter`` over ``map(itemgetter(col), block)`` and each categorical column one
-        ``np.fromiter`` over ``map(table.get, ...)`` into its code table. Only the cells that
-        fast path cannot take (text in a numeric field, categories that are not canonical
-        strings, unseen or missing values) go through the per-value path, which names a bad one.
+        In C, block by block (a block's dicts and values stay in the CPU cache): the numeric
+        fields of every record are read by one ``itemgetter`` call per record and chained into
+        one ``np.fromiter``; the categorical fields are read the same way, transposed into
+        columns, and each column mapped to codes by one ``np.fromiter`` over its lookup table
+        (the table, None as missing, and a bounded memo of the other texts seen). Only the cells
+        that fast path cannot take (text in a numeric field, numbers or unhashable values in a
+        categorical one, texts not yet seen) go through the per-value path, which names a bad
+        one.
         """
         n = len(records)
         num = np.empty((n, len(self.num_cols)), dtype=np.float32)
@@ -691,28 +706,39 @@ class Scorer:
             raise
         return num, cat
 
+    def _numbers_slow(
+        self, block: Sequence[Mapping[str, Any]], start: int, num: np.ndarray
+    ) -> None:
+        """Numeric columns one by one; a column the fast path cannot take goes per value, naming
+        a bad one."""
+        for j, values in enumerate(zip(*map(self._get_num, block))):
+            try:
+                num[:, j] = np.fromiter(values, np.float64, len(values))
+            except (TypeError, ValueError):
+                name = self.num_cols[j]
+                num[:, j] = [_number(v, name, start + i) for i, v in enumerate(values)]
+
     def _prepare_block(
         self, block: Sequence[Mapping[str, Any]], start: int, num: np.ndarray, cat: np.ndarray
     ) -> None:
         """Fill ``num`` / ``cat`` (views of one block's rows) from ``block`` (see :meth:`prepare`)."""
         m = len(block)
-        # one pass over the dicts (each is read once, in C), then transposed into columns
-        cols = list(zip(*map(self._get_all, block))) if m else []
         d_num = len(self.num_cols)
-        for j in range(d_num):
+        if d_num:  # one C pass: each dict's numbers as a tuple, all chained into one array
             try:
-                num[:, j] = np.fromiter(cols[j], np.float64, m)
-            except (
-                TypeError,
-                ValueError,
-            ):  # text that is not a number, odd types: per value, naming a bad one
-                name = self.num_cols[j]
-                num[:, j] = [_number(v, name, start + i) for i, v in enumerate(cols[j])]
+                num[:] = np.fromiter(
+                    chain.from_iterable(map(self._get_num, block)), np.float64, m * d_num
+                ).reshape(m, d_num)
+            except (TypeError, ValueError):  # text that is not a number, odd types: per column
+                self._numbers_slow(block, start, num)
+        if not self.cat_cols:
+            return
+        cols = list(zip(*map(self._get_cat, block)))  # one pass, then transposed into columns
         codes = self._codes
         dtype = np.int64 if codes else object
         miss = -1 if codes else None
         for j, (_, lookup) in enumerate(self._cat_items):
-            values = cols[d_num + j]
+            values = cols[j]
             try:
                 col = np.fromiter(map(lookup, values, repeat(miss)), dtype, m)
             except TypeError:  # an unhashable value somewhere (a list, a dict): per value below

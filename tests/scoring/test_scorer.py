@@ -206,6 +206,22 @@ def test_score_many_over_several_blocks_matches_single_records(inputs):
         scorer.score_many(records[:BLOCK] + ["x" * 5] + records[BLOCK:])  # type: ignore[list-item]
 
 
+def test_score_many_runs_an_mlp_in_row_blocks_with_the_same_answers(monkeypatch):
+    from distill2rules import scoring
+
+    spec = hs.mlp_spec()
+    scorer = Scorer(to_onnx(spec, inputs="codes").SerializeToString())
+    records = _records(spec, n=61, seed=5)
+    whole = scorer.score_many(records)
+    monkeypatch.setattr(scoring, "_RUN_ROWS", {"mlp": 8})  # 7 blocks of 8 and one of 5
+    got = scorer.score_many(records)
+    want = evaluate(spec, _frame(spec, records))
+    assert got.label.tolist() == whole.label.tolist() == want["label"].tolist()
+    np.testing.assert_array_equal(got.probabilities, whole.probabilities)
+    np.testing.assert_allclose(got.probabilities, want["probabilities"], atol=1e-6, rtol=0)
+    assert json.dumps(got.to_list()) == json.dumps([scorer.score(r) for r in records])  # NaN rows
+
+
 @pytest.mark.parametrize("inputs", ["codes", "tensors"])
 def test_memoised_category_texts_stay_exact_and_bounded(inputs, monkeypatch):
     """Texts the code table lacks (padded, unseen) are memoised per column, bounded, and never
