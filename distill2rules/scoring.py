@@ -352,7 +352,6 @@ class Scorer:
             (operator.itemgetter(c), lk.get) for c, lk in zip(self.cat_cols, self._lookups)
         ]
         self._get_num = _getter(self.num_cols)
-        self._get_cat = _getter(self.cat_cols)
         self._feeds = _feed_layout(m, self.num_cols, self.cat_cols)
         outs = [o.name for o in self._sess.get_outputs()]
         self._score_outputs = ["probabilities", "label"]
@@ -733,14 +732,14 @@ class Scorer:
                 self._numbers_slow(block, start, num)
         if not self.cat_cols:
             return
-        cols = list(zip(*map(self._get_cat, block)))  # one pass, then transposed into columns
         codes = self._codes
         dtype = np.int64 if codes else object
         miss = -1 if codes else None
-        for j, (_, lookup) in enumerate(self._cat_items):
-            values = cols[j]
+        for j, (get, lookup) in enumerate(self._cat_items):
+            # column by column, straight from the dicts into the codes: no tuple per record
+            # (10k tuples of strings cost more than the lookups, mostly in the garbage collector)
             try:
-                col = np.fromiter(map(lookup, values, repeat(miss)), dtype, m)
+                col = np.fromiter(map(lookup, map(get, block), repeat(miss)), dtype, m)
             except TypeError:  # an unhashable value somewhere (a list, a dict): per value below
                 col = np.full(m, miss, dtype=dtype)
             todo = (
@@ -749,7 +748,7 @@ class Scorer:
                 else [i for i, v in enumerate(col.tolist()) if v is None]
             )
             for i in todo:  # not in the lookup: convert (names a bad value), then memoise
-                col[i] = self._category_code(j, values[i], start + i)
+                col[i] = self._category_code(j, get(block[i]), start + i)
             cat[:, j] = col
 
     # ------------------------------------------------------------------ explaining
