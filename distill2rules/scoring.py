@@ -24,7 +24,7 @@ import math
 import operator
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
@@ -167,7 +167,7 @@ def _special_label(table: Any, feature: str, v: Any) -> str | None:
     """The label of ``v`` if it is a declared special value of ``feature`` (metadata ``special_values``)."""
     if not table or v is None or isinstance(v, str):
         return None
-    from distill2rules.spec import special_label
+    from distill2rules.spec import special_label  # lazy: keeps `import scoring` numpy + ort only
 
     return special_label({"special_values": table}, feature, v)
 
@@ -283,21 +283,7 @@ class Scorer:
     ) -> None:
         if extra not in ("error", "ignore"):
             raise SchemaError(f"extra must be 'error' or 'ignore', got {extra!r}.")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = int(threads)
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.log_severity_level = 3
-        source = model if isinstance(model, (bytes, bytearray)) else os.fspath(model)
-        try:
-            self._sess = ort.InferenceSession(
-                source, sess_options=opts, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail / InvalidGraph types
-            raise SpecError(
-                f"cannot load the ONNX graph {path or ''}: {str(exc).splitlines()[0][:200]}",
-                hint="Pass a student.onnx written by distill2rules.",
-            ) from None
+        self._sess = _open_session(model, threads, path)
         self.path = path
         self.extra = extra
         props = dict(self._sess.get_modelmeta().custom_metadata_map)
@@ -323,31 +309,7 @@ class Scorer:
         self.special_values = m.get("special_values")
         self.decision_threshold = m.get("decision_threshold", m.get("threshold"))
         self._codes = any(f.get("dtype") == "int64" for f in m.get("feeds", []))
-        tables = m.get("categories") or {}
-        self._tables: list[dict[str, Any]] = []
-        self._unseen: list[Any] = []
-        for c in self.cat_cols:
-            cats = [str(s) for s in tables.get(c, [])]
-            if self._codes:
-                t: dict[str, Any] = {s: i + 1 for i, s in enumerate(cats)}
-                t[""] = 0
-                self._unseen.append(len(cats) + 1)
-            else:  # string graphs: the canonical string objects themselves (one object per value)
-                t = {s: s for s in cats}
-                t[""] = ""
-                self._unseen.append(None)
-            self._tables.append(t)
-        # per categorical column, the code table plus None (missing) and a bounded memo of the
-        # other texts seen (padded or unseen categories: a tree or rule list's table holds only
-        # the categories its conditions name, so most values of a column can be "unseen"); a
-        # text's code never changes, so the memo is exact; only ``str`` keys are memoised
-        # (1 == 1.0 == True hash alike but are different categories)
-        self._lookups: list[dict[Any, Any]] = []
-        for t in self._tables:
-            lk: dict[Any, Any] = dict(t)
-            lk[None] = t[""]
-            self._lookups.append(lk)
-        self._memo_cap = [len(lk) + _MEMO_SIZE for lk in self._lookups]
+        self._category_tables(m.get("categories") or {})
         self._cat_items = [
             (operator.itemgetter(c), lk.get) for c, lk in zip(self.cat_cols, self._lookups)
         ]
@@ -396,6 +358,34 @@ class Scorer:
         else:
             raise ArtifactError(f"no such model file or artifact directory: {p}.")
         return cls(data, extra=extra, threads=threads, path=str(p))
+
+    def _category_tables(self, tables: Mapping[str, Sequence[Any]]) -> None:
+        """Per categorical column: the text -> code (or canonical string) table, the unseen
+        code, and the lookup the batch path reads (the table plus None as missing)."""
+        self._tables: list[dict[str, Any]] = []
+        self._unseen: list[Any] = []
+        for c in self.cat_cols:
+            cats = [str(s) for s in tables.get(c, [])]
+            if self._codes:
+                t: dict[str, Any] = {s: i + 1 for i, s in enumerate(cats)}
+                t[""] = 0
+                self._unseen.append(len(cats) + 1)
+            else:  # string graphs: the canonical string objects themselves (one object per value)
+                t = {s: s for s in cats}
+                t[""] = ""
+                self._unseen.append(None)
+            self._tables.append(t)
+        # per categorical column, the code table plus None (missing) and a bounded memo of the
+        # other texts seen (padded or unseen categories: a tree or rule list's table holds only
+        # the categories its conditions name, so most values of a column can be "unseen"); a
+        # text's code never changes, so the memo is exact; only ``str`` keys are memoised
+        # (1 == 1.0 == True hash alike but are different categories)
+        self._lookups: list[dict[Any, Any]] = []
+        for t in self._tables:
+            lk: dict[Any, Any] = dict(t)
+            lk[None] = t[""]
+            self._lookups.append(lk)
+        self._memo_cap = [len(lk) + _MEMO_SIZE for lk in self._lookups]
 
     def _prepare_reasons(self) -> None:
         m = self.metadata
@@ -468,6 +458,12 @@ class Scorer:
         self._occl_rows = 1 + n_occl
         self._occl_text = [(f, self.labels.get(f, f), _fmt_value(v)) for f, v in self._occlusion]
         self._prepare_rules()
+        # how this kind's reasons come out of the graph (the scorer has no spec classes: the
+        # kind is the graph's metadata); additive and rule-list graphs need their extra output,
+        # an MLP graph its occlusion references
+        explainer, occludes = _EXPLAINERS.get(self.kind, (None, False))
+        usable = bool(self._occlusion) if occludes else len(self._explain_outputs) > 2
+        self._explainer = (explainer, occludes) if usable else (None, False)
 
     # ------------------------------------------------------------------ inputs
 
@@ -768,27 +764,36 @@ class Scorer:
             The :meth:`score` keys plus ``reasons`` (each: ``rank``, ``term``, ``features``,
             ``value``, ``impact``, ``text``, ...) and, for rule lists, ``rule``.
         """
-        if self.kind == "mlp" and self._occlusion:
-            bufs, outs = self._run_occlusion(record)
-        else:
-            bufs, outs = self._run_one(record, self._explain_outputs)
+        top = max(int(top), 1)
+        explainer, occlude = self._explainer
+        bufs, outs = (
+            self._run_occlusion(record) if occlude else self._run_one(record, self._explain_outputs)
+        )
         bufs["record"] = record
         probs, label = outs[0], outs[1]
         k = int(label[0])
         p = probs[0].tolist()
         res = _score_dict(self.classes, k, p, self.adverse_index)
-        top = max(int(top), 1)
-        if self.kind == "additive" and len(outs) > 2:
-            res["reasons"] = self._additive_reasons(outs[2][0].tolist(), k, bufs, top)
-        elif self.kind == "rule_list" and len(outs) > 2:
-            rule, reasons = self._rule_reasons(int(outs[2][0]), bufs, top)
-            res["rule"] = rule
-            res["reasons"] = reasons
-        elif self.kind == "mlp" and self._occlusion:
-            res["reasons"] = self._mlp_reasons(probs, k, bufs, top)
-        else:
+        if explainer is None:  # a graph without the outputs reasons are read from
             res["reasons"] = []
+        else:
+            explainer(self, outs, k, bufs, top, res)
         return res
+
+    def _explain_additive(
+        self, outs: list[Any], k: int, bufs: dict[str, Any], top: int, res: dict[str, Any]
+    ) -> None:
+        res["reasons"] = self._additive_reasons(outs[2][0].tolist(), k, bufs, top)
+
+    def _explain_rule_list(
+        self, outs: list[Any], k: int, bufs: dict[str, Any], top: int, res: dict[str, Any]
+    ) -> None:
+        res["rule"], res["reasons"] = self._rule_reasons(int(outs[2][0]), bufs, top)
+
+    def _explain_mlp(
+        self, outs: list[Any], k: int, bufs: dict[str, Any], top: int, res: dict[str, Any]
+    ) -> None:
+        res["reasons"] = self._mlp_reasons(outs[0], k, bufs, top)
 
     def _run_occlusion(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         """One graph call for an MLP's decision and its occlusion: row 0 is the record, row
@@ -1058,6 +1063,35 @@ class Scorer:
         )
 
 
+def _open_session(
+    model: bytes | str | os.PathLike[str], threads: int, path: str | None
+) -> ort.InferenceSession:
+    """One sequential CPU session (``threads`` intra-op threads); a graph onnxruntime cannot load
+    is a :class:`SpecError` naming the file."""
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = int(threads)
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.log_severity_level = 3
+    source = model if isinstance(model, (bytes, bytearray)) else os.fspath(model)
+    try:
+        return ort.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail / InvalidGraph types
+        raise SpecError(
+            f"cannot load the ONNX graph {path or ''}: {str(exc).splitlines()[0][:200]}",
+            hint="Pass a student.onnx written by distill2rules.",
+        ) from None
+
+
+# spec kind -> (the Scorer method that reads its reasons off the graph's outputs, whether the
+# decision's call carries the occlusion rows)
+_EXPLAINERS: dict[str, tuple[Callable[..., None], bool]] = {
+    "additive": (Scorer._explain_additive, False),
+    "rule_list": (Scorer._explain_rule_list, False),
+    "mlp": (Scorer._explain_mlp, True),
+}
+
+
 def _getter(columns: Sequence[str]) -> Any:
     """``fn(record) -> tuple`` of the record's values of ``columns`` (one C call per record)."""
     if not columns:
@@ -1115,8 +1149,8 @@ def _scorer_metadata(props: Mapping[str, str]) -> dict[str, Any]:
                 hint="Re-export it with `distill2rules export DIR --format onnx`.",
             ) from None
     elif "spec" in props:
-        from distill2rules.exporters import scorer_metadata  # older graph: numpy-only exporter code
-        from distill2rules.spec import from_json
+        from distill2rules.exporters import scorer_metadata  # lazy: older graphs only
+        from distill2rules.spec import from_json  # lazy: as above
 
         meta = scorer_metadata(from_json(props["spec"]), props.get("inputs", "tensors"))
     else:

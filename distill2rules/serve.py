@@ -9,6 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from distill2rules import spec as spec_mod
+from distill2rules._stream import check_probabilities
+from distill2rules._stream import predict_file as stream_predict
 from distill2rules.artifact import check_hashes, load_spec, read_member, update_artifact, write_file
 from distill2rules.errors import ConfigError
 from distill2rules.exporters import EXPORTERS, Exporter, get_exporter
@@ -18,10 +21,6 @@ _SUFFIX_ALIASES = {".htm": ".html"}
 
 def predict_frame(art_dir: str | Path, X: pd.DataFrame) -> pd.DataFrame:
     """Probabilities of every class (columns ``p_<class>``) for raw rows ``X``."""
-    from distill2rules import spec as spec_mod
-    from distill2rules._stream import check_probabilities
-    from distill2rules.artifact import load_spec
-
     spec = load_spec(art_dir)
     proba = spec_mod.evaluate(spec, X)["probabilities"]
     check_probabilities(proba, 0)
@@ -40,8 +39,6 @@ def predict_file(
 
     Streams: rows are read, scored and written in chunks (:mod:`distill2rules._stream`).
     """
-    from distill2rules._stream import predict_file as stream_predict
-
     return stream_predict(art_dir, data, out, sep=sep, encoding=encoding)
 
 

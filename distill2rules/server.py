@@ -22,11 +22,13 @@ authentication: bind to loopback (the default) or put it behind a reverse proxy.
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import socket
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +36,10 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+from distill2rules.artifact import MANIFEST, check_hashes, read_member
+from distill2rules.exporters.rulecard import rulecard
 from distill2rules.scoring import RecordError, Scorer
+from distill2rules.spec import from_json, jsonable
 
 __all__ = ["ScoringServer", "make_server", "serve", "verified_artifact"]
 
@@ -356,8 +361,6 @@ def verified_artifact(path: str | Path) -> tuple[Path | None, dict[str, Any] | N
     ArtifactError
         No manifest, or a missing, modified or unlisted file (a tampered artifact).
     """
-    from distill2rules.artifact import MANIFEST, check_hashes
-
     p = Path(path)
     if p.is_dir():
         return p, check_hashes(p)
@@ -376,11 +379,7 @@ def _rulecard_json(art_dir: Path | None, manifest: Mapping[str, Any] | None, sco
     """The rule card as JSON: the artifact's ``rulecard.json`` if listed, else built from its
     ``student.json`` (both read through their manifest hashes); for a bare graph, built from
     the spec the graph carries in its metadata."""
-    from distill2rules.spec import from_json, jsonable
-
     if art_dir is not None and manifest is not None:
-        from distill2rules.artifact import read_member
-
         listed = manifest.get("files", {})
         if "rulecard.json" in listed:
             return json.loads(read_member(art_dir, manifest, "rulecard.json").decode("utf-8"))
@@ -392,8 +391,6 @@ def _rulecard_json(art_dir: Path | None, manifest: Mapping[str, Any] | None, sco
         if not meta_spec:
             return None
         spec_text = meta_spec
-    from distill2rules.exporters.rulecard import rulecard
-
     return jsonable(rulecard(from_json(spec_text)))
 
 
@@ -439,9 +436,6 @@ def load_test(
 
     Meant for loopback checks of a running server (the test suite and the edge benchmark).
     """
-    import http.client
-    import time
-
     parts = urlsplit(url)
     hostname = cast(str, parts.hostname)
     bodies = [_dumps(r) for r in records]
