@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from distill2rules.errors import ArtifactError
+from distill2rules.exporters import get_exporter
+from distill2rules.exporters.onnx import check_onnx_parity
+from distill2rules.spec import from_json, jsonable, to_category_strings, to_json
 
 MANIFEST = "manifest.json"
 ARTIFACT_FORMAT = "distill2rules.artifact/1"
@@ -68,8 +71,6 @@ def dump_json(obj: Any) -> str:
 
 
 def _dump(obj: Any) -> str:
-    from distill2rules.spec import jsonable
-
     return json.dumps(jsonable(obj), indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
@@ -179,9 +180,7 @@ class ArtifactBuilder:
         return self.add(name, _dump(obj))
 
     def add_spec(self, name: str, spec: Mapping[str, Any]) -> ArtifactBuilder:
-        from distill2rules import spec as spec_mod
-
-        return self.add(name, spec_mod.to_json(spec))
+        return self.add(name, to_json(spec))
 
     def write(self, out_dir: str | Path) -> Path:
         return write_artifact(out_dir, self.files, self.manifest)
@@ -190,8 +189,6 @@ class ArtifactBuilder:
 def exporter_files(name: str, spec: Mapping[str, Any], **context: Any) -> dict[str, str | bytes]:
     """The artifact files of the exporter registered as ``name`` (``onnx``, ``rulecard``, ...:
     :data:`distill2rules.exporters.EXPORTERS`); ``context`` as in ``Exporter.write_files``."""
-    from distill2rules.exporters import get_exporter
-
     return get_exporter(name).write_files(spec, **context)
 
 
@@ -199,8 +196,6 @@ def data_profile(frame: Any, schema: Any, target: str) -> dict[str, Any]:
     """Numeric ranges and category lists of the training data (for parity rows and rule cards)."""
     import numpy as np
     import pandas as pd
-
-    from distill2rules.spec import to_category_strings
 
     ranges, cats = {}, {}
     for c in frame.columns:
@@ -572,10 +567,8 @@ def read_member(art_dir: str | Path, manifest: Mapping[str, Any], name: str) -> 
 
 def load_spec(art_dir: str | Path) -> dict[str, Any]:
     """The student spec of an artifact, after checking every file's hash (tampered → ArtifactError)."""
-    from distill2rules import spec as spec_mod
-
     manifest = check_hashes(art_dir)
-    return spec_mod.from_json(read_member(art_dir, manifest, "student.json").decode("utf-8"))
+    return from_json(read_member(art_dir, manifest, "student.json").decode("utf-8"))
 
 
 def _json_member(d: Path, manifest: Mapping[str, Any], name: str) -> Any:
@@ -586,8 +579,6 @@ def _json_member(d: Path, manifest: Mapping[str, Any], name: str) -> Any:
 
 
 def _canon(obj: Any) -> str:
-    from distill2rules.spec import jsonable
-
     return json.dumps(jsonable(obj), sort_keys=True, allow_nan=False, default=str)
 
 
@@ -695,8 +686,6 @@ def _onnx_consistency(
 ) -> list[str]:
     import onnx
 
-    from distill2rules import spec as spec_mod
-
     p: list[str] = []
     try:
         model = onnx.load_from_string(read_member(d, manifest, name))
@@ -705,7 +694,7 @@ def _onnx_consistency(
     props = {q.key: q.value for q in model.metadata_props}
     if "spec" in props:
         try:
-            embedded = spec_mod.from_json(props["spec"])
+            embedded = from_json(props["spec"])
         except Exception:  # noqa: BLE001 - reported as a problem
             p.append(f"{name}'s embedded spec is not valid")
         else:
@@ -874,8 +863,6 @@ def verify_artifact(
 
     Returns a report; raises ArtifactError listing every problem on any mismatch.
     """
-    from distill2rules import spec as spec_mod
-
     d = Path(art_dir)
     manifest = read_manifest(d)
     problems = _hash_problems(d, manifest)
@@ -888,7 +875,7 @@ def verify_artifact(
             problems.append("student.json is not in the manifest")
         else:
             try:
-                spec = spec_mod.from_json(read_member(d, manifest, "student.json").decode("utf-8"))
+                spec = from_json(read_member(d, manifest, "student.json").decode("utf-8"))
                 checks.append("spec")
             except Exception as exc:  # noqa: BLE001 - reported as a problem
                 problems.append(f"student.json: {exc}")
@@ -901,8 +888,6 @@ def verify_artifact(
     if spec is not None:
         for name in sorted(n for n in listed if n.endswith(".onnx")):
             try:
-                from distill2rules.exporters.onnx import check_onnx_parity
-
                 parity = check_onnx_parity(d / name, spec, n_rows=n_parity_rows, random_state=seed)
                 if name == "student.onnx":
                     report["onnx_parity"] = parity.to_dict()

@@ -40,6 +40,7 @@ from distill2rules.exporters._onnx_graph import (
     round_down_f32,
     round_up_f32,
 )
+from distill2rules.exporters._onnx_special import override_terms, wire_specials
 from distill2rules.exporters._onnx_trees import (
     Codes,
     Trees,
@@ -316,7 +317,6 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
     tables_first = not (linear_ids and table_ids and linear_ids[-1] < table_ids[0])
     order = table_ids + linear_ids if tables_first else linear_ids + table_ids
     intercept = np.asarray([as_float(v, "intercept") for v in spec["intercept"]], dtype=np.float64)
-    from distill2rules.exporters._onnx_special import override_terms, wire_specials
 
     specials = wire_specials(g, spec)  # g.numeric now holds special values as NaN
     thr = spec.get("decision_threshold")  # the label's own rule: the [tie, s] pair paths assume 0.5

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from distill2rules.errors import ArtifactError
+from distill2rules.spec import evaluate
 
 _SPECIAL = np.array(
     [
@@ -214,8 +215,7 @@ def check_onnx_parity(
     """
     import onnxruntime as ort
 
-    from distill2rules.exporters.onnx import _spec_and_mode, onnx_feeds
-    from distill2rules.spec import evaluate
+    from distill2rules.exporters.onnx import _spec_and_mode, onnx_feeds  # lazy: cycle with onnx.py
 
     if isinstance(model, (bytes, bytearray)):
         import onnx

@@ -1,7 +1,7 @@
 """Small helpers shared by the ONNX builders: a graph under construction, float32 rounding,
 column lookup and the common output tail (link, label, casts).
 
-Only numpy and onnx are imported here.
+Only numpy, onnx and the spec helpers are imported here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
 from distill2rules.errors import SpecError
+from distill2rules.spec import link_probabilities
 
 ML_DOMAIN = "ai.onnx.ml"
 FLOAT = TensorProto.FLOAT
@@ -254,7 +255,6 @@ def threshold_tie(threshold: float) -> float:
     """Largest float64 score ``s`` whose reference label is ``classes[0]`` under a binary
     ``decision_threshold`` ``t``: the reference label is 1 iff ``sigmoid(s) > t`` (as
     :func:`distill2rules.spec.link_probabilities` computes it), i.e. iff ``s > threshold_tie(t)``."""
-    from distill2rules.spec import link_probabilities
 
     def label1(key: int) -> bool:
         return bool(

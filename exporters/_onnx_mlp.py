@@ -30,6 +30,7 @@ from distill2rules.exporters._onnx_graph import (
     link_and_label,
     logistic_tie,
 )
+from distill2rules.exporters._onnx_special import special_inputs, wire_specials
 from distill2rules.exporters._onnx_trees import encode_strings, string_codes
 
 _ACTIVATIONS = {"relu": "Relu", "tanh": "Tanh", "identity": None}
@@ -133,7 +134,6 @@ def build_mlp(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
     cats = [p for p in (pre.get("categorical") or []) if p["categories"]]  # [N, 0] blocks: no-op
     sp = list(pre.get("special") or [])  # 0/1 inputs of special values, after the one-hot blocks
     width = len(nums) + sum(len(p["categories"]) for p in cats) + len(sp)
-    from distill2rules.exporters._onnx_special import special_inputs, wire_specials
 
     specials = wire_specials(g, spec)  # g.numeric now holds special values as NaN
     layers = list(spec["layers"])

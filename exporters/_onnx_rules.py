@@ -32,7 +32,7 @@ from distill2rules.exporters._onnx_graph import (
 )
 from distill2rules.exporters._onnx_special import condition_search
 from distill2rules.exporters._onnx_trees import Codes, Trees, code_thresholds, feature_matrix
-from distill2rules.spec import decide
+from distill2rules.spec import decide, special_codes
 
 _NUMERIC_OPS = ("<=", ">", "is_missing", "not_missing", "is_special", "not_special")
 _CATEGORICAL_OPS = ("in", "not_in", "is_missing", "not_missing")
@@ -101,7 +101,6 @@ def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, i
     numeric_rule: list[int] = []
     categorical: dict[int, list[Mapping[str, Any]]] = {}
     categorical_rule: dict[int, list[int]] = {}
-    from distill2rules.spec import special_codes
 
     coded: list[
         tuple[int, Mapping[str, Any], int, list[float]]

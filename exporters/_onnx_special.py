@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from distill2rules.exporters._onnx_graph import DOUBLE, FLOAT, Graph, round_down_f32
+from distill2rules.spec import condition_holds, special_codes, special_key
 
 __all__ = ["SpecialWiring", "condition_search", "override_terms", "special_inputs", "wire_specials"]
 
@@ -35,8 +36,6 @@ class SpecialWiring:
 
 
 def _declared(spec: Mapping[str, Any]) -> list[tuple[int, str, str, float]]:
-    from distill2rules.spec import special_codes
-
     out = []
     for j, name in enumerate(spec["inputs"].get("numeric", [])):
         for value, key, _ in special_codes(spec, name):
@@ -104,8 +103,6 @@ def special_inputs(
     wiring: SpecialWiring | None,
 ) -> str:
     """Double ``[N, S']``: 1 where the row holds ``entries[i]``'s code (MLP special inputs)."""
-    from distill2rules.spec import special_key
-
     assert wiring is not None
     pos = {(name, key): s for s, (_, name, key, _) in enumerate(wiring.codes)}
     idx = [pos[(p["feature"], special_key(p["value"]))] for p in entries]
@@ -123,8 +120,6 @@ def condition_search(
 ) -> tuple[np.ndarray, list[bool], bool]:
     """(thresholds, holds per region, holds for NaN) of a numeric condition on a column with
     special values, for a search tree over the raw float32 value (``x < t`` goes left)."""
-    from distill2rules.spec import condition_holds
-
     cuts: list[float] = []
     points = [float(v) for v in [*specials, *cond.get("values", []), *cond.get("special", [])]]
     for v in points:

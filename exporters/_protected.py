@@ -22,6 +22,13 @@ from typing import Any
 import numpy as np
 
 from distill2rules.errors import ConfigError
+from distill2rules.exporters._render import (
+    clip_bounds,
+    feature_label,
+    points_scale,
+    representative_values,
+)
+from distill2rules.exporters._support import term_counts
 from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec
 
 __all__ = ["DEFAULT_PROTECTED", "protected_usage", "resolve_protected"]
@@ -95,8 +102,6 @@ def protected_usage(spec: Mapping[str, Any], protected: Sequence[str]) -> list[d
     Rule lists: the rules with a condition on it and the training rows they cover. MLPs: the
     feature is an input (no separable effect).
     """
-    from distill2rules.exporters._render import feature_label
-
     used = set(spec["inputs"].get("numeric", [])) | set(spec["inputs"].get("categorical", []))
     out: list[dict[str, Any]] = []
     for f in protected:
@@ -111,8 +116,6 @@ def protected_usage(spec: Mapping[str, Any], protected: Sequence[str]) -> list[d
 def _term_spread(spec: Mapping[str, Any], term: Mapping[str, Any]) -> float:
     """Range of a term's score over the values training rows hold (all bins when unknown)."""
     if term["type"] == "linear":
-        from distill2rules.exporters._render import clip_bounds, representative_values
-
         q = ((spec.get("data_support") or {}).get("quantiles") or {}).get(term["feature"])
         vals = [q[1], q[99]] if q else representative_values(term)
         lo, hi = clip_bounds(term)
@@ -120,8 +123,6 @@ def _term_spread(spec: Mapping[str, Any], term: Mapping[str, Any]) -> float:
         v = np.clip(np.asarray(vals, dtype=np.float64), lo, hi)
         return float(coef * (v.max() - v.min()))
     scores = np.asarray(term["scores"], dtype=np.float64)
-    from distill2rules.exporters._support import term_counts
-
     counts = term_counts(term)
     mask = np.ones(scores.shape[:-1], dtype=bool)
     if counts is not None:
@@ -134,8 +135,6 @@ def _term_spread(spec: Mapping[str, Any], term: Mapping[str, Any]) -> float:
 
 def _additive_usage(spec: Mapping[str, Any], f: str, entry: dict[str, Any]) -> bool:
     """The terms on ``f`` and their largest score spread (False: no term uses it)."""
-    from distill2rules.exporters._render import points_scale
-
     terms, spread = [], 0.0
     for term in spec["terms"]:
         if f not in _term_features(term):

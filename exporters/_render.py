@@ -15,6 +15,7 @@ import numpy as np
 
 from distill2rules.conditions import Condition, is_missing
 from distill2rules.errors import ConfigError
+from distill2rules.spec import decide, jsonable, special_key, special_label, special_values
 
 #: Scorecard scaling: a total of ``BASE_SCORE`` points means even odds (1:1) of the
 #: favourable class and every ``PDO`` more points double those odds.
@@ -107,9 +108,6 @@ def fmt_value(x: Any) -> str:
     if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
         return fmt_num(x)
     return f"'{x}'"
-
-
-from distill2rules.spec import jsonable
 
 
 def f32_value(x: float) -> float | None:
@@ -260,8 +258,6 @@ def _value_set(values: Sequence[Any]) -> str:
 
 def special_text(values: Sequence[Any], labels: Mapping[str, str] | None) -> str:
     """Special values by their labels: ``'no record'`` or ``{'no record', 'no usable trades'}``."""
-    from distill2rules.spec import special_key
-
     shown = [f"'{(labels or {}).get(special_key(v), 'code ' + special_key(v))}'" for v in values]
     return shown[0] if len(shown) == 1 else "{" + ", ".join(shown) + "}"
 
@@ -324,15 +320,12 @@ def condition_holds_for(
 def _label_of(value: Any, labels: Mapping[str, str] | None) -> str | None:
     if not labels or is_missing(value) or not isinstance(value, (int, float, np.number)):
         return None
-    from distill2rules.spec import special_key
 
     return labels.get(special_key(value))
 
 
 def special_labels(spec: Mapping[str, Any], feature: str) -> dict[str, str]:
     """``{code key: label}`` of a feature's special values (empty when it has none)."""
-    from distill2rules.spec import special_values
-
     return special_values(spec).get(feature, {})
 
 
@@ -343,8 +336,6 @@ def special_points(spec: Mapping[str, Any], feature: str) -> list[float]:
 
 def value_text(spec: Mapping[str, Any], feature: str, value: Any) -> str:
     """An applicant's value as shown: a special value by its label (``'no record'``), never the code."""
-    from distill2rules.spec import special_label
-
     label = (
         special_label(spec, feature, value) if isinstance(value, (int, float, np.number)) else None
     )
@@ -402,8 +393,6 @@ def condition_with_value(
 
 def rule_decision(spec: Mapping[str, Any], rule: Mapping[str, Any]) -> tuple[int, float]:
     """Class index a rule predicts (first maximum, or the spec's ``decision_threshold``) and its probability."""
-    from distill2rules.spec import decide
-
     probs = np.asarray(rule["probabilities"], dtype=np.float64)
     k = int(decide(spec, probs[None, :])[0])
     return k, float(probs[k])
@@ -418,7 +407,6 @@ def rule_text(spec: Mapping[str, Any], rule: Mapping[str, Any], *, default: bool
     outcome += ")"
     if default:
         return f"ELSE {outcome}"
-    from distill2rules.spec import special_values
 
     sv = special_values(spec)
     conds = [

@@ -22,7 +22,23 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec
+from distill2rules.errors import Distill2RulesError
+from distill2rules.exporters._render import (
+    adverse_index,
+    condition_text,
+    feature_label,
+    points_scale,
+    rule_decision,
+    rule_text,
+    special_labels,
+)
+from distill2rules.exporters.reasons import (
+    _Context,
+    _protected_for,
+    _term_features,
+    _term_reference,
+)
+from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec, jsonable
 
 SCORER_FORMAT = "distill2rules.scorer/1"
 METADATA_KEY = "scorer"
@@ -79,8 +95,6 @@ def _feeds(num: list[str], cat: list[str], inputs: str) -> list[dict[str, Any]]:
 
 def _additive_reasons(spec: Mapping[str, Any], adverse: int | None) -> list[dict[str, Any]]:
     """Per term: features and, per class k, the reference score toward k and its text."""
-    from distill2rules.exporters.reasons import _Context, _term_features, _term_reference
-
     ctx = _Context(spec, adverse)
     out = []
     for t, term in enumerate(spec.get("terms", [])):
@@ -98,15 +112,6 @@ def _additive_reasons(spec: Mapping[str, Any], adverse: int | None) -> list[dict
 
 
 def _rule_reasons(spec: Mapping[str, Any]) -> dict[str, Any]:
-    from distill2rules.exporters._render import (
-        condition_text,
-        feature_label,
-        rule_decision,
-        rule_text,
-        special_labels,
-    )
-    from distill2rules.spec import jsonable
-
     rules = []
     for r, rule in enumerate(spec.get("rules", [])):
         rules.append(
@@ -149,10 +154,6 @@ def _mlp_references(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def scorer_metadata(spec: Mapping[str, Any], inputs: str = "tensors") -> dict[str, Any]:
     """The ``"scorer"`` metadata object of a graph built from ``spec`` with ``inputs``."""
-    from distill2rules.errors import Distill2RulesError
-    from distill2rules.exporters._render import adverse_index, feature_label, points_scale
-    from distill2rules.spec import jsonable
-
     num = [str(c) for c in spec["inputs"].get("numeric", [])]
     cat = [str(c) for c in spec["inputs"].get("categorical", [])]
     meta = dict(spec.get("meta") or {})
@@ -189,8 +190,6 @@ def scorer_metadata(spec: Mapping[str, Any], inputs: str = "tensors") -> dict[st
         value = meta.get(key, spec.get(key))
         if value is not None:
             out[key] = jsonable(value)
-    from distill2rules.exporters.reasons import _protected_for
-
     out["protected"] = _protected_for(spec, None)  # the columns explain never cites
     special = spec["inputs"].get("special_values")
     if special is not None and "special_values" not in out:

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules.spec import axis_index, mask_specials, prepare_inputs
+
 __all__ = ["attach_support", "data_support", "term_counts"]
 
 PERCENTILES = np.arange(101, dtype=np.float64)
@@ -31,10 +33,6 @@ PERCENTILES = np.arange(101, dtype=np.float64)
 
 def _mask_specials(spec: Mapping[str, Any], num: np.ndarray) -> np.ndarray:
     """Numeric inputs with declared special values set to NaN (when the spec declares any)."""
-    try:
-        from distill2rules.spec import mask_specials  # type: ignore[attr-defined]
-    except ImportError:  # special values not in this spec version
-        return num
     return mask_specials(spec, num)[0]
 
 
@@ -48,8 +46,6 @@ def attach_support(spec: dict[str, Any], X: Any) -> dict[str, Any]:
     X : DataFrame
         The student's training rows (raw columns).
     """
-    from distill2rules.spec import axis_index, prepare_inputs
-
     num, cat = prepare_inputs(spec, X)
     masked = _mask_specials(spec, num)
     num_cols = list(spec["inputs"].get("numeric", []))

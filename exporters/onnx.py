@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from distill2rules import __version__
 from distill2rules.errors import ConfigError, SchemaError, SpecError
 from distill2rules.exporters._onnx_check import (
     ParityReport,
@@ -36,7 +37,18 @@ from distill2rules.exporters._onnx_check import (
     assert_onnx_parity,
     check_onnx_parity,
 )
-from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec
+from distill2rules.exporters._scorer_meta import METADATA_KEY, column_categories, scorer_metadata
+from distill2rules.spec import (
+    AdditiveSpec,
+    KindTable,
+    MLPSpec,
+    RuleListSpec,
+    from_json,
+    jsonable,
+    prepare_inputs,
+    to_json,
+    validate,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import onnx as onnx_pkg
@@ -95,11 +107,11 @@ def _wire_inputs(
     """
     from onnx import helper
 
-    from distill2rules.exporters._onnx_graph import FLOAT, STRING
+    from distill2rules.exporters._onnx_graph import FLOAT, STRING  # lazy: pulls onnx
 
     has_num = bool(num) or not cat  # an input-less spec still needs a batch dimension
     if inputs == "codes":
-        from distill2rules.exporters._onnx_trees import wire_codes
+        from distill2rules.exporters._onnx_trees import wire_codes  # lazy: pulls onnx
 
         assert tables is not None, "inputs='codes' needs the category tables"
         if has_num:
@@ -129,10 +141,6 @@ def _wire_inputs(
 def _metadata(
     spec: Mapping[str, Any], num: list[str], cat: list[str], inputs: str
 ) -> dict[str, str]:
-    from distill2rules import __version__
-    from distill2rules.spec import jsonable as _jsonable
-    from distill2rules.spec import to_json
-
     meta = {
         "producer": json.dumps({"name": "distill2rules", "version": __version__}),
         "format": str(spec.get("format", "")),
@@ -141,14 +149,12 @@ def _metadata(
         "inputs": inputs,
         "numeric_columns": json.dumps(num),
         "categorical_columns": json.dumps(cat),
-        "classes": json.dumps(_jsonable(list(spec["classes"]))),
+        "classes": json.dumps(jsonable(list(spec["classes"]))),
         "spec": to_json(spec),
     }
     if spec.get("special_values"):  # codes that are levels, with their labels (docs/onnx.md)
         meta["special_values"] = json.dumps(spec["special_values"], sort_keys=True)
     meta.update(_kinds().of(spec).metadata(spec))
-    from distill2rules.exporters._scorer_meta import METADATA_KEY, scorer_metadata
-
     meta[METADATA_KEY] = json.dumps(scorer_metadata(spec, inputs), allow_nan=False)
     return meta
 
@@ -193,8 +199,7 @@ def to_onnx(spec: Any, *, inputs: str = "tensors", opset: int = 18) -> onnx_pkg.
     import onnx
     from onnx import helper
 
-    from distill2rules.exporters._onnx_graph import ML_DOMAIN, Graph
-    from distill2rules.spec import validate
+    from distill2rules.exporters._onnx_graph import ML_DOMAIN, Graph  # lazy: pulls onnx
 
     spec = as_spec(spec)
     if inputs not in INPUT_MODES:
@@ -205,8 +210,6 @@ def to_onnx(spec: Any, *, inputs: str = "tensors", opset: int = 18) -> onnx_pkg.
     num, cat = _check_columns(spec, inputs)
     reserved = list(OUTPUT_NAMES) + ["numeric", "categorical"] + num + cat
     g = Graph(reserved)
-    from distill2rules.exporters._scorer_meta import column_categories
-
     _wire_inputs(g, num, cat, inputs, column_categories(spec))
     outputs = _kinds().of(spec).build(g, spec)
     for name, elem, width in outputs:
@@ -220,7 +223,7 @@ def to_onnx(spec: Any, *, inputs: str = "tensors", opset: int = 18) -> onnx_pkg.
         opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(ML_DOMAIN, ML_OPSET)],
         ir_version=IR_VERSION,
         producer_name="distill2rules",
-        producer_version=_version(),
+        producer_version=__version__,
         doc_string=f"distill2rules {spec['kind']} student ({spec.get('model', '?')}); "
         "see docs/onnx.md.",
     )
@@ -241,12 +244,6 @@ def as_spec(obj: Any) -> Mapping[str, Any]:
         f"to_onnx needs a student spec or a fitted student, got a {type(obj).__name__}.",
         hint="Pass student.spec_, a fitted distill2rules student, or the result of distill().",
     )
-
-
-def _version() -> str:
-    from distill2rules import __version__
-
-    return __version__
 
 
 def save_onnx(
@@ -323,8 +320,6 @@ def onnx_feeds(
     dict of str to numpy.ndarray
         Exactly the inputs the graph declares.
     """
-    from distill2rules.spec import prepare_inputs
-
     spec, mode = _spec_and_mode(model_or_spec)
     num_cols = list(spec["inputs"].get("numeric", []))
     cat_cols = list(spec["inputs"].get("categorical", []))
@@ -347,8 +342,6 @@ def onnx_feeds(
             f"{len(num_cols)} and {len(cat_cols)}."
         )
     if mode == "codes" and cat_cols and not given_codes:
-        from distill2rules.exporters._scorer_meta import column_categories
-
         tables = column_categories(spec)
         codes = np.empty(cat.shape, dtype=np.int64)
         for j, c in enumerate(cat_cols):
@@ -384,8 +377,6 @@ def _spec_and_mode(obj: Any) -> tuple[Mapping[str, Any], str]:
             "this ONNX model has no distill2rules 'spec' metadata.",
             hint="Export it with distill2rules.exporters.to_onnx.",
         )
-    from distill2rules.spec import from_json
-
     return from_json(props["spec"]), props.get("inputs", "tensors")
 
 
@@ -418,9 +409,9 @@ def _mlp_metadata(spec: Mapping[str, Any]) -> dict[str, str]:
 @functools.lru_cache(maxsize=1)
 def _kinds() -> KindTable[_OnnxKind]:
     """The ONNX exporter's table (built on first use: the builders import ``onnx``)."""
-    from distill2rules.exporters._onnx_additive import build_additive
-    from distill2rules.exporters._onnx_mlp import build_mlp
-    from distill2rules.exporters._onnx_rules import build_rule_list
+    from distill2rules.exporters._onnx_additive import build_additive  # lazy: pulls onnx
+    from distill2rules.exporters._onnx_mlp import build_mlp  # lazy: pulls onnx
+    from distill2rules.exporters._onnx_rules import build_rule_list  # lazy: pulls onnx
 
     table: KindTable[_OnnxKind] = KindTable("ONNX exporter")
     table.add(AdditiveSpec, _OnnxKind(build_additive, _additive_metadata))

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from distill2rules.exporters._protected import protected_usage
 from distill2rules.exporters._render import (
     BASE_SCORE,
     PDO,
@@ -37,6 +38,7 @@ from distill2rules.exporters._render import (
     rule_text,
     special_labels,
 )
+from distill2rules.exporters._scorecard_card import is_points_table, points_blocks, points_section
 from distill2rules.results import Evaluation, FitMetrics
 from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec, typed
 
@@ -150,8 +152,6 @@ def _evaluation(ev: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _fair_lending(spec: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> dict[str, Any]:
     """Protected features the student uses (with their effect) and the cost of excluding any."""
-    from distill2rules.exporters._protected import protected_usage
-
     protected = [str(p) for p in (spec.get("meta") or {}).get("protected") or []]
     out: dict[str, Any] = {
         "protected": protected,
@@ -385,8 +385,6 @@ def _model_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
 
 
 def _additive_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, Any]:
-    from distill2rules.exporters._scorecard_card import is_points_table, points_section
-
     if is_points_table(spec):
         return points_section(spec, adverse)
     one_axis = all(t["type"] == "linear" or len(t["axes"]) == 1 for t in spec["terms"])
@@ -1082,8 +1080,6 @@ def _model_blocks(m: Mapping[str, Any]) -> list[tuple]:
     layout = m["layout"]
     b: list[tuple] = []
     if layout == "points_table":
-        from distill2rules.exporters._scorecard_card import points_blocks
-
         b += points_blocks(m)
     elif layout == "scorecard":
         b.append(("p", m["scaling"]["text"]))

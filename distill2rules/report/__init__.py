@@ -24,9 +24,22 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from distill2rules.artifact import (
+    check_hashes,
+    dump_json,
+    read_member,
+    update_artifact,
+    versions,
+    write_file,
+)
 from distill2rules.errors import ArtifactError
+from distill2rules.exporters import rule_text
+from distill2rules.exporters.rulecard import card_blocks, rulecard
+from distill2rules.report import figures
+from distill2rules.report._applicants import applicants_section, save_run_decisions
+from distill2rules.report.html import esc, image, page, rulecard_section, section, table
 from distill2rules.results import Evaluation, FitMetrics, SweepRow
-from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec, kinds
+from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec, kinds, to_json
 
 __all__ = [
     "REPORT_FILE",
@@ -71,8 +84,6 @@ def load_run(artifact: str | Path, sweep: str | Path | None = None) -> dict[str,
         ``metrics``, ``spec``, ``manifest`` (required; every file's hash is checked first);
         ``baseline``, ``evaluation``, ``paper``, ``sweep``, ``pareto`` when present.
     """
-    from distill2rules.artifact import check_hashes, read_member
-
     d = Path(artifact)
     if not d.is_dir():
         raise ArtifactError(
@@ -289,8 +300,6 @@ def _title(run: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _e(x: Any) -> str:
-    from distill2rules.report.html import esc
-
     return esc(x)
 
 
@@ -305,8 +314,6 @@ _PRED_COLS = (
 
 
 def _run_tables(run: Mapping[str, Any]) -> str:
-    from distill2rules.report.html import table
-
     m = _metrics(run)
     parts = []
     for split in ("test", "val"):
@@ -404,9 +411,6 @@ def _kd_note(m: FitMetrics) -> str:
 
 
 def _reliability(run: Mapping[str, Any]) -> str:
-    from distill2rules.report import figures
-    from distill2rules.report.html import image
-
     test = _metrics(run).split("test")
     curves = {}
     for key, name in (
@@ -432,9 +436,6 @@ def _reliability(run: Mapping[str, Any]) -> str:
 
 
 def _attribution(run: Mapping[str, Any]) -> str:
-    from distill2rules.report import figures
-    from distill2rules.report.html import image, table
-
     ev = _evaluation(run)
     if ev is None:
         return (
@@ -502,8 +503,6 @@ def _attribution(run: Mapping[str, Any]) -> str:
 
 def _kd_eval_table(ev: Evaluation) -> str:
     """KD student vs no-KD baseline on the evaluated rows, with McNemar's test (from evaluation.json)."""
-    from distill2rules.report.html import table
-
     c = ev.kd_vs_no_kd or {}
     kd, nokd = c.get("kd") or {}, c.get("no_kd") or {}
     labels = (
@@ -528,8 +527,6 @@ def _kd_eval_table(ev: Evaluation) -> str:
 
 
 def _efficiency(ev: Evaluation) -> str:
-    from distill2rules.report.html import table
-
     t, s = ev.teacher, ev.student
     rows: list[list[Any]] = [
         ["parameters", t.n_parameters, s.n_parameters],
@@ -548,9 +545,6 @@ def _efficiency(ev: Evaluation) -> str:
 
 
 def _tradeoff(run: Mapping[str, Any]) -> str:
-    from distill2rules.report import figures
-    from distill2rules.report.html import image, table
-
     pts = sweep_points(run.get("sweep"), run.get("pareto"))
     usable = [p for p in pts if p["accuracy"] is not None and p["params"] is not None]
     if not usable:
@@ -580,9 +574,6 @@ def _tradeoff(run: Mapping[str, Any]) -> str:
 
 
 def _temperature(run: Mapping[str, Any]) -> str:
-    from distill2rules.report import figures
-    from distill2rules.report.html import image
-
     curve, source = temperature_curve(run)
     if not curve:
         return ""
@@ -605,9 +596,6 @@ def _model(run: Mapping[str, Any]) -> str:
 
 
 def _model_additive(run: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
-    from distill2rules.report import figures
-    from distill2rules.report.html import image, table
-
     ranges = ((run.get("manifest") or {}).get("data") or {}).get("numeric_ranges")
     terms = figures.shape_terms(spec)
     ordered = sorted(terms, key=lambda t: -figures.term_swing(t, ranges))
@@ -644,16 +632,12 @@ def _model_additive(run: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
 
 
 def _model_rule_list(run: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
-    from distill2rules.exporters import rule_text
-
     items = "".join(f"<li>{_e(rule_text(spec, r))}</li>" for r in spec.get("rules", []))
     items += f"<li>{_e(rule_text(spec, spec.get('default', {}), default=True))}</li>"
     return f'<p>The first rule whose conditions hold decides.</p><ol class="rules">{items}</ol>'
 
 
 def _model_mlp(run: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
-    from distill2rules.report.html import table
-
     rows = [
         [i, len(L.get("bias", [])), L.get("activation")]
         for i, L in enumerate(spec.get("layers", []))
@@ -672,12 +656,6 @@ MODEL_SECTIONS.add(MLPSpec, _model_mlp)
 
 def _rulecard(run: Mapping[str, Any]) -> str:
     """The rule card rendered from the spec (never pasted from ``rulecard.html``), through an autoescaped template."""
-    from distill2rules.report.html import rulecard_section
-
-    try:
-        from distill2rules.exporters.rulecard import card_blocks, rulecard
-    except ImportError:
-        return "<p>No rule card available.</p>"
     manifest = run.get("manifest") or {}
     provenance = {
         "teacher": manifest.get("teacher"),
@@ -736,8 +714,6 @@ def _steps(
     )
     steps.append(("rulecard", "Rule card", _rulecard, ""))
     if run.get("decisions") is not None:
-        from distill2rules.report._applicants import applicants_section
-
         steps.append(
             (
                 "applicants",
@@ -777,8 +753,6 @@ def render_run(
     """The report of a run as :func:`load_run` returns it (read from disk, or assembled in memory by ``fit --report``)."""
     from markupsafe import Markup
 
-    from distill2rules.report.html import page, section
-
     sections = []
     steps = _steps(run)
     with _Progress(len(steps), progress) as bar:
@@ -814,12 +788,8 @@ def build_report(
     """
     doc = render_report(artifact, sweep=sweep, progress=progress)
     if out is None:
-        from distill2rules.artifact import update_artifact
-
         update_artifact(artifact, {REPORT_FILE: doc})
         return Path(artifact) / REPORT_FILE
-    from distill2rules.artifact import write_file
-
     path = Path(out)
     if path.is_dir():
         path = path / REPORT_FILE
@@ -883,12 +853,12 @@ def report_after_fit(
     The evaluation is :func:`distill2rules.experiments.runs.evaluate_inputs` on the test split
     (smaller SHAP and latency samples than ``distill2rules evaluate``'s defaults).
     """
-    from distill2rules import spec as spec_mod
-    from distill2rules.artifact import dump_json, versions
-
     evaluation = None
     if evaluate:
-        from distill2rules.experiments.runs import eval_inputs_from_run, evaluate_inputs
+        from distill2rules.experiments.runs import (  # lazy: pulls pandas
+            eval_inputs_from_run,
+            evaluate_inputs,
+        )
 
         onnx = run.artifact(export_onnx=export_onnx).files.get("student.onnx")
         evaluation = evaluate_inputs(
@@ -904,16 +874,14 @@ def report_after_fit(
         "dir": Path(out),
         "manifest": {**builder.manifest, "versions": versions()},
         "metrics": json.loads(dump_json(run.metrics)),
-        "spec": json.loads(spec_mod.to_json(run.spec)),
+        "spec": json.loads(to_json(run.spec)),
     }
     if run.baseline_spec is not None:
-        as_read["baseline"] = json.loads(spec_mod.to_json(run.baseline_spec))
+        as_read["baseline"] = json.loads(to_json(run.baseline_spec))
     if evaluation is not None:
         as_read["evaluation"] = json.loads(dump_json(evaluation))
     builder.add(REPORT_FILE, render_run(as_read, name=Path(out).name, progress=progress))
     builder.write(out)
-    from distill2rules.report._applicants import save_run_decisions
-
     if save_run_decisions(run, out):  # the per-applicant section needs the written artifact
         return build_report(out, progress=progress)
     return Path(out) / REPORT_FILE

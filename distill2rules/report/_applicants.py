@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from distill2rules.errors import Distill2RulesError
+from distill2rules.explain import save_decisions
+
 __all__ = ["applicants_section", "save_test_decisions"]
 
 _TEMPLATE = (
@@ -127,9 +130,7 @@ def save_run_decisions(run: Any, artifact: Any, *, n: int = 20) -> bool:
     Returns False (and writes nothing) when the student has no adverse class or the rows cannot be
     explained; the report then simply has no per-applicant section.
     """
-    from distill2rules.errors import Distill2RulesError
-    from distill2rules.experiments.runs import eval_inputs_from_run
-    from distill2rules.explain import save_decisions
+    from distill2rules.experiments.runs import eval_inputs_from_run  # lazy: pulls pandas
 
     src = run.config.teacher
     teacher = src if isinstance(src, (str, Path)) else None
@@ -156,9 +157,7 @@ def save_test_decisions(
     Returns False (and writes nothing) when the rows or the teacher cannot be had or the
     student has no adverse class; the report then simply has no per-applicant section.
     """
-    from distill2rules.errors import Distill2RulesError
-    from distill2rules.experiments.runs import prepare_eval_inputs
-    from distill2rules.explain import save_decisions
+    from distill2rules.experiments.runs import prepare_eval_inputs  # lazy: pulls pandas
 
     try:
         inp = prepare_eval_inputs(

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules._optional import require
+
 __all__ = [
     "cosine_figure",
     "importance_figure",
@@ -33,8 +35,6 @@ DPI = 100
 
 
 def _plt() -> Any:
-    from distill2rules._optional import require
-
     matplotlib = require("matplotlib")
 
     matplotlib.use("Agg", force=True)

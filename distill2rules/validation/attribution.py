@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules._optional import require
 from distill2rules.errors import ConfigError, DataError, SchemaError, TeacherError
 from distill2rules.spec import (
     AdditiveSpec,
@@ -156,8 +157,6 @@ def _shap() -> Any:
     """``import shap`` without its import-time plotting warnings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from distill2rules._optional import require
-
         shap = require("shap", purpose="SHAP alignment")
     return shap
 

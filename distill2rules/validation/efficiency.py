@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from distill2rules.errors import ConfigError, DataError, SpecError
-from distill2rules.spec import typed
+from distill2rules.spec import prepare_inputs, to_json, typed
 from distill2rules.validation._results import Result
 
 __all__ = [
@@ -193,8 +193,6 @@ def onnx_feeds(session: Any, spec: Mapping[str, Any], X: Any) -> dict[str, np.nd
     Handles both input modes of the exporter: two tensors ``numeric [N, d_num]`` /
     ``categorical [N, d_cat]``, or one ``[N, 1]`` input per column.
     """
-    from distill2rules.spec import prepare_inputs
-
     num, cat = prepare_inputs(spec, X)
     num_cols, cat_cols = (
         list(spec["inputs"].get("numeric", [])),
@@ -258,8 +256,6 @@ def memory_mb(obj: Any) -> float:
             raise DataError(f"no file at {p}.")
         return p.stat().st_size / _MB
     if isinstance(obj, Mapping):
-        from distill2rules.spec import to_json
-
         return len(to_json(obj).encode("utf-8")) / _MB
     module = getattr(obj, "module", obj)
     if hasattr(module, "parameters") and hasattr(module, "buffers"):

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from distill2rules.errors import DataError, SchemaError
+from distill2rules.spec import evaluate
 from distill2rules.validation._results import jsonable
 from distill2rules.validation.attribution import (
     alignment,
@@ -17,7 +18,12 @@ from distill2rules.validation.attribution import (
     teacher_attributions,
 )
 from distill2rules.validation.efficiency import latency, memory_mb, n_parameters, onnx_latency, prr
-from distill2rules.validation.metrics import fidelity, predictive_metrics, retention
+from distill2rules.validation.metrics import (
+    cutoff_decisions,
+    fidelity,
+    predictive_metrics,
+    retention,
+)
 from distill2rules.validation.stability import stability
 
 __all__ = ["evaluate_student", "format_table", "stability_columns"]
@@ -146,8 +152,6 @@ def evaluate_student(
         summary, stability, parameters, memory, latency), ``fidelity``, ``retention``,
         ``alignment``, ``prr``, ``seconds`` per step and the ``config`` used.
     """
-    from distill2rules.spec import evaluate
-
     y = np.asarray(y_test_idx).ravel()
     if len(y) != len(X_test):
         raise DataError(f"y_test_idx has {len(y)} labels for {len(X_test)} rows.")
@@ -176,8 +180,6 @@ def evaluate_student(
                 ev["label"],
             )  # decisions: argmax or the spec's decision_threshold
         with run.step("metrics"):
-            from distill2rules.validation.metrics import cutoff_decisions
-
             lab_t = cutoff_decisions(
                 spec, p_t
             )  # a fit with --cutoff: the teacher decides at the cutoff
