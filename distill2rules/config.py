@@ -16,11 +16,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from distill2rules.artifact import check_out_dir
 from distill2rules.errors import ConfigError
 from distill2rules.kd import check_alpha, check_temperature
 from distill2rules.kd.augment import AugmentRequest, parse_augment
 from distill2rules.kd.autotune import is_auto
+from distill2rules.kd.multistage import parse_assistant
 from distill2rules.kd.recipes import default_temperature
+from distill2rules.limits import AUGMENT_ROWS
+from distill2rules.students import STUDENTS
+from distill2rules.students.cutoff import check_cutoff_args
 
 __all__ = ["DistillConfig"]
 
@@ -156,26 +161,19 @@ class DistillConfig:
     approval_rate: float | None = None
 
     def __post_init__(self) -> None:
-        from distill2rules.limits import AUGMENT_ROWS
-        from distill2rules.students import STUDENTS
 
         if not is_auto(self.temperature) and self.temperature is not None:
             object.__setattr__(self, "temperature", check_temperature(self.temperature))
         if not is_auto(self.alpha):
             object.__setattr__(self, "alpha", check_alpha(self.alpha))
-        from distill2rules.students.cutoff import check_cutoff_args
 
         check_cutoff_args(self.cutoff, self.approval_rate)
         aug = parse_augment(self.augment)
         if aug.rows > AUGMENT_ROWS.value():
             raise AUGMENT_ROWS.exceeded(ConfigError, f"--augment {aug.rows}", aug.rows)
         if self.assistant:
-            from distill2rules.kd.multistage import parse_assistant
-
             parse_assistant(self.assistant)
         if self.out is not None:
-            from distill2rules.artifact import check_out_dir
-
             check_out_dir(self.out)  # fail before fitting, not after
         if self.student not in STUDENTS:
             raise ConfigError(
@@ -232,6 +230,5 @@ class DistillConfig:
     def assistant_request(self) -> Any:
         if not self.assistant:
             return None
-        from distill2rules.kd.multistage import parse_assistant
 
         return parse_assistant(self.assistant)

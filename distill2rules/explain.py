@@ -15,7 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules.artifact import load_spec, read_manifest, update_artifact
 from distill2rules.errors import ConfigError, Distill2RulesError
+from distill2rules.exporters import load_catalogue, normalise_catalogue
+from distill2rules.exporters.reasons import DEFAULT_MIN_SHARE, explain_rows
+from distill2rules.spec import jsonable
+from distill2rules.teachers import load_teacher
 
 __all__ = [
     "DECISIONS_FILE",
@@ -58,12 +63,11 @@ class ExplainResult:
 
 def teacher_decider(teacher: Any, classes: Sequence[Any], *, trust_pickle: bool = False):
     """``frame -> class index`` (in ``classes`` order) for a teacher file or loaded teacher."""
-    from distill2rules.pipeline import align_teacher_classes
 
     if isinstance(teacher, (str, Path)):
-        from distill2rules.teachers import load_teacher
-
         teacher = load_teacher(teacher, trust_pickle=trust_pickle)
+    from distill2rules.teachers.align import align_teacher_classes  # lazy: pulls pandas (report)
+
     perm = align_teacher_classes(teacher, np.asarray(list(classes), dtype=object))
     names = list(teacher.feature_names or [])
 
@@ -82,7 +86,6 @@ def teacher_decider(teacher: Any, classes: Sequence[Any], *, trust_pickle: bool 
 
 
 def _manifest_teacher(artifact: Path) -> tuple[str | None, str | None]:
-    from distill2rules.artifact import read_manifest
 
     info = read_manifest(artifact).get("teacher") or {}
     return info.get("source"), info.get("fingerprint")
@@ -104,8 +107,6 @@ class Explainer:
         labels: str | Path | Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        from distill2rules.artifact import load_spec
-        from distill2rules.exporters import load_catalogue, normalise_catalogue
 
         art = Path(artifact)
         self.spec = load_spec(art)
@@ -144,8 +145,6 @@ class Explainer:
             )
             return
         try:
-            from distill2rules.teachers import load_teacher
-
             t = load_teacher(path, trust_pickle=trust_pickle)
         except Distill2RulesError as exc:
             self.notes.append(f"teacher: {path} could not be loaded ({exc}); pass --teacher PATH")
@@ -156,7 +155,6 @@ class Explainer:
         self.decide, self.teacher = teacher_decider(t, self.spec["classes"]), str(path)
 
     def __call__(self, X: Any) -> list[dict[str, Any]]:
-        from distill2rules.exporters.reasons import explain_rows
 
         rows = explain_rows(self.spec, X, labels=self.catalogue, teacher=self.decide, **self.kwargs)
         part = ExplainResult(rows=rows, teacher=self.teacher).summary()
@@ -241,8 +239,6 @@ def decisions_record(
     explained again with teacher-checked counterfactuals. ``kwargs`` go to
     :func:`distill2rules.exporters.reasons.explain_rows` (``immutable``, ``min_share``, ...).
     """
-    from distill2rules.exporters.reasons import DEFAULT_MIN_SHARE
-    from distill2rules.spec import jsonable
 
     kwargs = {k: v for k, v in kwargs.items() if k != "counterfactuals"}
     ex = Explainer(artifact, teacher=teacher, **kwargs, counterfactuals=False)
@@ -301,8 +297,6 @@ def decisions_record(
 def save_decisions(artifact: str | Path, X: Any, **kwargs: Any) -> Path:
     """Write :func:`decisions_record` into the artifact as ``decisions.json`` (manifest re-hashed)."""
     import json
-
-    from distill2rules.artifact import update_artifact
 
     record = decisions_record(artifact, X, **kwargs)
     return update_artifact(

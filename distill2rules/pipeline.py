@@ -29,8 +29,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from distill2rules._api import StudentMethods
-from distill2rules.artifact import ArtifactBuilder, data_profile, fit_artifact
+from distill2rules import spec as spec_mod
+from distill2rules._api import StudentMethods, save_spec_artifact
+from distill2rules.artifact import (
+    ArtifactBuilder,
+    check_out_dir,
+    data_profile,
+    fit_artifact,
+    read_sign_key,
+    sign_artifact,
+)
 from distill2rules.config import DistillConfig
 from distill2rules.data import (
     SPLITS,
@@ -40,15 +48,28 @@ from distill2rules.data import (
     load_inputs,
 )
 from distill2rules.errors import ConfigError
+from distill2rules.exporters import (
+    attach_support,
+    infer_adverse_class,
+    load_catalogue,
+    normalise_catalogue,
+    protected_usage,
+    resolve_protected,
+)
 from distill2rules.kd import soft_targets, softmax
 from distill2rules.kd.recipes import targets_text
 from distill2rules.kd.sources import KDFit, KDSources, fit_kd_student
+from distill2rules.limits import AUGMENT_ROWS
+from distill2rules.report import report_after_fit
 from distill2rules.results import FitMetrics, ModelScores, SplitMetrics
+from distill2rules.students import make_student, spec_complexity, student_class
+from distill2rules.students.cutoff import approval_rates, resolve_cutoff, shift_logits
 from distill2rules.teachers.align import (
     AlignedTeacher,
     align_teacher_classes,
     load_for_fit,
 )
+from distill2rules.validation.metrics import fidelity, predictive_metrics
 
 __all__ = [
     "DistillConfig",
@@ -114,7 +135,6 @@ class DistillResult(StudentMethods):
         if self._writer is not None:
             out = self._writer(Path(path))
             return Path(out)
-        from distill2rules._api import save_spec_artifact
 
         return save_spec_artifact(
             path,
@@ -294,7 +314,6 @@ def fit_to_directory(
     with ``report.html`` and ``evaluation.json`` when ``report`` — and signed with the HMAC key
     file ``sign_key`` if given. The key is read and ``out`` checked before anything is fitted.
     ``options`` are :func:`distill`'s keywords."""
-    from distill2rules.artifact import check_out_dir, read_sign_key, sign_artifact
 
     key = read_sign_key(sign_key) if sign_key is not None else None  # a bad key fails fast
     out = Path(out)
@@ -302,8 +321,6 @@ def fit_to_directory(
         check_out_dir(out)  # the report's artifact is written after the evaluation
     run = distill(teacher, data, out=None if report else out, **options)
     if report:
-        from distill2rules.report import report_after_fit
-
         report_after_fit(
             run,
             out,
@@ -360,7 +377,6 @@ def _decide_at_cutoff(
 ) -> dict[str, np.ndarray]:
     """``fit --cutoff/--approval-rate``: resolve the cutoff (``guard["cut"]``) and return the
     teacher's logits shifted so that their argmax is its decision at it (unchanged without one)."""
-    from distill2rules.students.cutoff import resolve_cutoff, shift_logits
 
     cut = resolve_cutoff(
         cfg.cutoff,
@@ -509,12 +525,6 @@ def _make_run(
 
 def decision_setup(fd: FitData, cfg: DistillConfig) -> dict[str, Any]:
     """Adverse class, reason catalogue, protected and excluded columns of a credit decision."""
-    from distill2rules.exporters import (
-        infer_adverse_class,
-        load_catalogue,
-        normalise_catalogue,
-        resolve_protected,
-    )
 
     classes, ds, feats, adverse_class = fd.classes, fd.ds, fd.features, cfg.adverse_class
     if adverse_class is not None and str(adverse_class) not in {str(c) for c in classes}:
@@ -588,7 +598,6 @@ def _kd_options(
     run: Callable[[str, Callable[[], Any]], Any],
 ) -> dict[str, Any]:
     """Augmentation and the assistant (KD wing) applied to the KD sources; their records for metrics.json."""
-    from distill2rules.limits import AUGMENT_ROWS
 
     extras: dict[str, Any] = {}
     aug, assistant = cfg.augment_request, cfg.assistant_request
@@ -656,7 +665,6 @@ def _val_scorer(fd: FitData, z: Mapping[str, np.ndarray]) -> Callable[[Any], tup
     """(validation fidelity, KL) of a fitted student: what autotuning and ``--augment auto`` maximise."""
 
     def score(e: Any) -> tuple[float, float]:
-        from distill2rules.validation.metrics import fidelity
 
         p, lab = _scored(e.spec_, fd.X("val"))
         f = fidelity(p, softmax(z["val"]), student_label=lab)
@@ -693,7 +701,6 @@ def fit_student(
     fidelity. Students that take logits (``accepts_teacher_logits``, the MLP) also get
     ``teacher_logits = (train, val)`` and ``kd = (τ, α)`` and train on the exact KD loss.
     """
-    from distill2rules.students import make_student, student_class
 
     params = dict(params)
     # a student without a special_values parameter still gets the codes: the base class masks them
@@ -727,7 +734,6 @@ def fit_student(
 
 def _scored(student_spec: Mapping[str, Any], X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``(probabilities, label)``: the label is the spec's decision (argmax or decision threshold)."""
-    from distill2rules import spec as spec_mod
 
     out = spec_mod.evaluate(student_spec, X)
     return out["probabilities"], out["label"]
@@ -744,7 +750,6 @@ def _metrics_block(
 
     ``cut``: a user :class:`~distill2rules.students.cutoff.Cutoff`; the teacher then decides at it.
     """
-    from distill2rules.validation.metrics import fidelity, predictive_metrics
 
     t_label = None if cut is None else (p_teacher[:, 1] > cut.threshold).astype(np.int64)
     threshold = None if cut is None else cut.threshold
@@ -818,7 +823,6 @@ def _attach_support(
     spec: dict[str, Any], base_spec: dict[str, Any] | None, kd: KDSources, fd: FitData
 ) -> None:
     """Record in each spec how many training rows support its bins and rules (reason codes cite them)."""
-    from distill2rules.exporters import attach_support
 
     attach_support(spec, kd.rows("original")[0])
     if base_spec is not None:
@@ -838,7 +842,6 @@ def _fit_metrics(
     z_raw: Mapping[str, np.ndarray] | None = None,
 ) -> FitMetrics:
     """``metrics.json`` of the run, typed."""
-    from distill2rules.students import spec_complexity
 
     fm = FitMetrics(
         student=cfg.student,
@@ -868,14 +871,10 @@ def _fit_metrics(
         fm.adverse_class = str(guard["adverse_class"])
     cut = guard.get("cut")
     if cut is not None and z_raw is not None:
-        from distill2rules.students.cutoff import approval_rates
-
         frames = {k: fd.X(k) for k in SPLITS}
         rates = approval_rates(cut, z_raw, frames, spec, base_spec, _scored)
         fm.cutoff = {**cut.to_dict(), "approval_rate_by_split": rates}
     if guard["protected"]:
-        from distill2rules.exporters import protected_usage
-
         fm.protected = {
             "features": list(guard["protected"]),
             "used": protected_usage(spec, guard["protected"]),

@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from distill2rules.data import split_frame
+from distill2rules.errors import ConfigError
+from distill2rules.pipeline import distill, load_inputs
+from distill2rules.teachers import train_teacher
+
 
 def train_reference_teacher(
     kind: str,
@@ -16,10 +21,6 @@ def train_reference_teacher(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train the paper's reference teacher on the 70% train split (15% validation for early stopping)."""
-    from distill2rules.data import split_frame
-    from distill2rules.errors import ConfigError
-    from distill2rules.pipeline import load_inputs
-    from distill2rules.teachers import train_teacher
 
     if kind not in ("mlp", "gbt"):
         raise ConfigError(f"--kind must be 'mlp' or 'gbt', got {kind!r}.")
@@ -50,7 +51,6 @@ def run_quickstart(
     out: str | Path, *, seed: int = 0, temperature: float = 2.0, progress: bool = True
 ) -> list[dict[str, Any]]:
     """Train a GBT teacher on breast_cancer, distill logreg and EBM students, return a comparison."""
-    from distill2rules.pipeline import distill
 
     out = Path(out)
     teacher_path = out / "teacher" / "model.txt"

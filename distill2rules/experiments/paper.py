@@ -33,7 +33,14 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules.data import load_dataset, split_frame
 from distill2rules.errors import ConfigError
+from distill2rules.experiments.runs import class_indices, compare_students, sample_rows
+from distill2rules.pipeline import distill
+from distill2rules.results import jsonable
+from distill2rules.students import STUDENTS
+from distill2rules.teachers import train_teacher
+from distill2rules.validation import paired_ttest, wilcoxon
 
 __all__ = [
     "PAPER_CASES",
@@ -144,7 +151,6 @@ class PaperSettings:
 
 def _frame(case: PaperCase, settings: PaperSettings) -> Any:
     """The dataset (stratified, fixed-seed subsample when ``max_rows`` caps it: same rows for every seed)."""
-    from distill2rules.data import load_dataset
 
     ds = load_dataset(case.dataset)
     cap = settings.max_rows.get(case.dataset)
@@ -167,7 +173,6 @@ def _train_teacher(
     path: Path,
     settings: PaperSettings,
 ) -> Any:
-    from distill2rules.teachers import train_teacher
 
     # LightGBM on one thread: with two, an iteration can stall ~1 s on a busy 2-core machine
     kw: dict[str, Any] = {"n_jobs": 1}
@@ -214,9 +219,6 @@ def run_case_seed(
     case: PaperCase, seed: int, settings: PaperSettings, work: Path
 ) -> tuple[dict[str, Any], Any]:
     """Teacher, KD student and no-KD student for one dataset and seed; returns (record, teacher)."""
-    from distill2rules.data import split_frame
-    from distill2rules.experiments.runs import class_indices, compare_students, sample_rows
-    from distill2rules.pipeline import distill
 
     t0 = time.perf_counter()
     ds, frame = _frame(case, settings)
@@ -318,7 +320,6 @@ def temperature_curve(
     case: PaperCase, teacher: Any, ds: Any, frame: Any, settings: PaperSettings
 ) -> list[dict[str, Any]]:
     """Test accuracy and fidelity of the KD student (α as configured) for each τ, one seed."""
-    from distill2rules.pipeline import distill
 
     rows = []
     for tau in settings.curve_temperatures:
@@ -365,7 +366,6 @@ def _ms(values: Sequence[Any]) -> dict[str, Any]:
 
 
 def _test(kd: Sequence[Any], no_kd: Sequence[Any]) -> dict[str, Any]:
-    from distill2rules.validation import paired_ttest, wilcoxon
 
     pairs = [(a, b) for a, b in zip(kd, no_kd) if a is not None and b is not None]
     if not pairs:
@@ -501,9 +501,6 @@ def run_paper_benchmark(
     """
     import tempfile
 
-    from distill2rules.results import jsonable
-    from distill2rules.students import STUDENTS
-
     s = settings or PaperSettings.preset()
     unknown = [d for d in s.datasets if d not in PAPER_CASES]
     if unknown:
@@ -550,8 +547,6 @@ def run_paper_benchmark(
                         lambda: temperature_curve(case, c_teacher, c_ds, c_frame, s),
                     )
             if s.curve_seed not in s.seeds and s.curve_temperatures:
-                from distill2rules.data import split_frame
-
                 ds, frame = _frame(case, s)
                 sp = split_frame(frame, ds.target, seed=s.curve_seed)
                 feats = [c for c in frame.columns if c != ds.target]

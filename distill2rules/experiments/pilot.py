@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from distill2rules.errors import ConfigError
+from distill2rules.pipeline import distill, load_inputs
 from distill2rules.students import STUDENTS, StudentPlugin
+from distill2rules.teachers import load_teacher
 
 __all__ = ["PilotResult", "parse_sizes", "pilot_sizes", "size_label"]
 
@@ -135,7 +137,6 @@ def pilot_sizes(
     baseline : bool
         Also fit each size on hard labels (no KD).
     """
-    from distill2rules.pipeline import distill, load_inputs
 
     values = parse_sizes(student, sizes)
     param = str(_sized(student).size_param)
@@ -144,8 +145,6 @@ def pilot_sizes(
         raise ConfigError(f"--sizes sets '{param}'; do not also pass it with --param.")
     ds = load_inputs(data, target, schema)
     if isinstance(teacher, (str, Path)):
-        from distill2rules.teachers import load_teacher
-
         teacher = load_teacher(
             teacher, format=teacher_format, trust_pickle=trust_pickle, trust_code=trust_code
         )

@@ -20,7 +20,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from distill2rules import spec as spec_mod
+from distill2rules.artifact import dump_json, load_spec, read_manifest, update_artifact
+from distill2rules.data import data_fingerprint, split_digest, split_frame
 from distill2rules.errors import ConfigError, DataError, SchemaError
+from distill2rules.pipeline import align_teacher_classes, load_inputs
+from distill2rules.results import Evaluation, jsonable
+from distill2rules.serve import rulecard_files
+from distill2rules.spec import evaluate
+from distill2rules.teachers import check_features, load_teacher
+from distill2rules.validation import (
+    alignment,
+    evaluate_student,
+    fidelity,
+    mcnemar,
+    n_parameters,
+    predictive_metrics,
+    prr,
+    stability,
+    student_attributions,
+    teacher_attributions,
+)
+from distill2rules.validation.metrics import cutoff_decisions
+from distill2rules.validation.suite import stability_columns
 
 __all__ = [
     "HEADLINE_SIGMA",
@@ -116,19 +138,6 @@ def compare_students(
     """
     import time
 
-    from distill2rules.spec import evaluate
-    from distill2rules.validation import (
-        alignment,
-        fidelity,
-        n_parameters,
-        predictive_metrics,
-        prr,
-        stability,
-        student_attributions,
-        teacher_attributions,
-    )
-    from distill2rules.validation.suite import stability_columns
-
     y = np.asarray(y_idx).ravel()
     if len(y) != len(X_test):
         raise DataError(f"y_idx has {len(y)} labels for {len(X_test)} rows.")
@@ -141,7 +150,6 @@ def compare_students(
     secs: dict[str, float] = {}
     t0 = time.perf_counter()
     p_t = np.asarray(teacher.predict_proba(X_test), dtype=np.float64)
-    from distill2rules.validation.metrics import cutoff_decisions
 
     # a fit with --cutoff / --approval-rate: the teacher decides at the (first) student's cutoff
     t_lab = cutoff_decisions(next(iter(specs.values())), p_t) if specs else None
@@ -311,11 +319,6 @@ def prepare_eval_inputs(
     otherwise (or with ``split="all"``) every row is used. Background rows for SHAP are a
     seeded sample of the train part (or of all rows).
     """
-    from distill2rules import spec as spec_mod
-    from distill2rules.artifact import load_spec, read_manifest
-    from distill2rules.data import split_frame
-    from distill2rules.pipeline import align_teacher_classes, load_inputs
-    from distill2rules.teachers import check_features, load_teacher
 
     if split not in ("test", "all"):
         raise ConfigError(f"--split must be 'test' or 'all', got {split!r}.")
@@ -372,7 +375,6 @@ def prepare_eval_inputs(
 def _same_data(ds: Any, mdata: Mapping[str, Any]) -> bool:
     """Is ``ds`` the table the artifact was fitted on? By the manifest's fingerprint; manifests
     written before fingerprints were recorded: same name and row count."""
-    from distill2rules.data import data_fingerprint
 
     if mdata.get("fingerprint"):
         return data_fingerprint(ds.frame) == mdata["fingerprint"]
@@ -381,7 +383,6 @@ def _same_data(ds: Any, mdata: Mapping[str, Any]) -> bool:
 
 def _check_split(parts: Any, ds: Any, mdata: Mapping[str, Any], art_dir: Path) -> None:
     """The re-split must give the fit's test rows (the manifest's hash of their positions)."""
-    from distill2rules.data import split_digest
 
     want = ((mdata.get("split") or {}).get("rows_sha256") or {}).get("test")
     if want and split_digest(ds.frame.index.get_indexer(parts.test.index)) != want:
@@ -518,9 +519,6 @@ def evaluate_artifact(
         progress=progress,
     )
     if save:
-        from distill2rules.artifact import dump_json, update_artifact
-        from distill2rules.serve import rulecard_files
-
         files: dict[str, Any] = {"evaluation.json": dump_json(result)}
         if any(
             (Path(art_dir) / n).is_file() for n in ("rulecard.md", "rulecard.html", "rulecard.json")
@@ -544,8 +542,6 @@ def evaluate_inputs(
 ) -> dict[str, Any]:
     """``evaluation.json``'s content for prepared inputs (from disk or a run in memory):
     :func:`~distill2rules.validation.evaluate_student`, plus the no-KD baseline side by side."""
-    from distill2rules.results import Evaluation, jsonable
-    from distill2rules.validation import evaluate_student, mcnemar
 
     result = evaluate_student(
         inp.teacher,
@@ -579,7 +575,6 @@ def evaluate_inputs(
             seed=seed,
             teacher_stability=False,
         )
-        from distill2rules.spec import evaluate
 
         correct_s = evaluate(inp.spec, inp.X)["label"] == inp.y_idx
         result["baseline"] = jsonable(base["students"]["baseline"])

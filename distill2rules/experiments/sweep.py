@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules._optional import require
+from distill2rules.data import split_frame
 from distill2rules.errors import ConfigError
 from distill2rules.experiments.pareto import (
     composite_objective,
@@ -34,8 +36,22 @@ from distill2rules.experiments.pareto import (
     pareto_front,
     parse_weights,
 )
+from distill2rules.experiments.runs import sample_rows
+from distill2rules.exporters import to_onnx
+from distill2rules.kd import check_alpha, check_temperature
+from distill2rules.pipeline import distill, load_inputs
+from distill2rules.results import jsonable
+from distill2rules.spec import evaluate
 from distill2rules.students import STUDENTS, student_class
-from distill2rules.teachers import trust_code_default
+from distill2rules.teachers import load_teacher, trust_code_default
+from distill2rules.validation import (
+    alignment,
+    latency,
+    n_parameters,
+    onnx_latency,
+    student_attributions,
+    teacher_attributions,
+)
 
 __all__ = [
     "MEASURES",
@@ -120,7 +136,6 @@ def build_grid(
     sizes: Sequence[Any] | None,
 ) -> list[dict[str, Any]]:
     """The cartesian product as a list of ``{"seed", "temperature", "alpha", "size"}`` (seed-major)."""
-    from distill2rules.kd import check_alpha, check_temperature
 
     for t in temperatures:
         check_temperature(float(t))
@@ -138,8 +153,6 @@ def build_grid(
 
 @functools.lru_cache(maxsize=4)
 def _load(teacher: str, data: str, target: str | None, trust_code: bool = False) -> tuple[Any, Any]:
-    from distill2rules.pipeline import load_inputs
-    from distill2rules.teachers import load_teacher
 
     return load_teacher(teacher, trust_code=trust_code), load_inputs(data, target)
 
@@ -149,9 +162,6 @@ def _seed_context(
     teacher: str, data: str, target: str | None, seed: int, rows: int, trust_code: bool = False
 ) -> dict[str, Any]:
     """Split by seed; explain the teacher once on ``rows`` test rows (kept for every config of the seed)."""
-    from distill2rules.data import split_frame
-    from distill2rules.experiments.runs import sample_rows
-    from distill2rules.validation import teacher_attributions
 
     t, ds = _load(teacher, data, target, trust_code)
     parts = split_frame(ds.frame, ds.target, seed=seed)
@@ -174,19 +184,14 @@ def _seed_context(
 
 def _latency_ms(spec: Mapping[str, Any], X: Any, n_calls: int) -> float:
     """Mean single-row latency of the student's ONNX graph (the Python spec if export fails)."""
-    from distill2rules.validation import latency, onnx_latency
 
     if n_calls <= 0:
         return float("nan")
     X = X.iloc[: min(len(X), n_calls)]
     try:
-        from distill2rules.exporters import to_onnx
-
         blob = to_onnx(spec).SerializeToString()
         lat = onnx_latency(blob, spec, X, n_calls=n_calls, batch_sizes=(1,), max_seconds=2.0)
     except Exception:  # noqa: BLE001 - a student without an exporter is timed in Python
-        from distill2rules.spec import evaluate
-
         lat = latency(
             lambda R: evaluate(spec, R)["probabilities"],
             X,
@@ -223,8 +228,6 @@ def run_config(ctx: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any
 
 
 def _measure(ctx: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any]:
-    from distill2rules.pipeline import distill
-    from distill2rules.validation import alignment, n_parameters, student_attributions
 
     teacher, ds = _load(ctx["teacher"], ctx["data"], ctx.get("target"), bool(ctx.get("trust_code")))
     seed = int(task["seed"])
@@ -360,7 +363,6 @@ def _execute(
 def _execute_dask(
     ctx: dict[str, Any], grid: list[dict[str, Any]], *, n_jobs: int, scheduler: Any, progress: bool
 ) -> list[dict[str, Any]]:
-    from distill2rules._optional import require
 
     require("distributed", purpose="the dask backend")
     from distributed import Client, LocalCluster, as_completed
@@ -569,7 +571,6 @@ def run_sweep(
 
 def write_sweep(result: Mapping[str, Any], out: str | Path) -> Path:
     """``sweep.csv`` (one row per run), ``sweep.json`` (everything), ``pareto.json`` (the front)."""
-    from distill2rules.results import jsonable
 
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)

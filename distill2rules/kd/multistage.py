@@ -18,7 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from distill2rules import spec as spec_mod
 from distill2rules.errors import ConfigError
+from distill2rules.kd._core import softmax
+from distill2rules.students import STUDENTS, make_student
 
 __all__ = ["AssistantSpec", "fit_assistant", "parse_assistant", "spec_logits"]
 
@@ -40,7 +43,6 @@ def parse_assistant(text: str) -> AssistantSpec:
     >>> parse_assistant("mlp:128-64").params["hidden"]
     (128, 64)
     """
-    from distill2rules.students import STUDENTS
 
     raw = str(text).strip()
     kind, _, rest = raw.partition(":")
@@ -83,7 +85,6 @@ def parse_assistant(text: str) -> AssistantSpec:
 
 def spec_logits(spec: Mapping[str, Any], X: pd.DataFrame) -> np.ndarray:
     """Logits ``(n, K)`` of a fitted student's spec: scores (``[0, s]`` for a logistic link) or log p."""
-    from distill2rules import spec as spec_mod
 
     out = spec_mod.evaluate(spec, X)
     if "scores" in out:
@@ -112,8 +113,6 @@ def fit_assistant(
     label}}``) reach the assistant as they reach the student: codes are levels, not numbers.
     ``params`` are defaults under the ``--assistant`` ones. Returns the fitted estimator (``.spec_``).
     """
-    from distill2rules.kd._core import softmax
-    from distill2rules.students import make_student
 
     a = parse_assistant(assistant) if isinstance(assistant, str) else assistant
     merged = {"random_state": seed, **dict(params or {}), **dict(a.params)}

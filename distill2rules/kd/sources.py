@@ -16,7 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from distill2rules.kd.augment import AugmentRequest
+from distill2rules.kd.augment import AugmentRequest, choose_rows, synthesize
+from distill2rules.kd.autotune import ALPHA_GRID, TEMPERATURE_GRID, autotune_kd
+from distill2rules.kd.multistage import fit_assistant, spec_logits
+from distill2rules.students import spec_complexity
 
 __all__ = ["KDFit", "KDSources", "fit_kd_student"]
 
@@ -50,7 +53,6 @@ class KDSources:
         classes: np.ndarray,
     ) -> dict[str, Any]:
         """Append ``n`` synthetic rows scored by the teacher; their label is the teacher's class."""
-        from distill2rules.kd.augment import synthesize
 
         cats = [c for c in getattr(schema, "categorical_columns", []) if c in self.X.columns]
         special = (
@@ -85,8 +87,6 @@ class KDSources:
         special: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Distill the teacher into the assistant; the student then learns the assistant's logits."""
-        from distill2rules.kd.multistage import fit_assistant, spec_logits
-        from distill2rules.students import spec_complexity
 
         est = fit_assistant(
             a,
@@ -151,8 +151,6 @@ def fit_kd_student(
     tried: dict[int, Any] = {}
     est = None
     if auto_t or auto_a:
-        from distill2rules.kd.autotune import ALPHA_GRID, TEMPERATURE_GRID, autotune_kd
-
         grid_fit = (lambda t, a: fit(t, a, "original")) if aug.auto else fit
         est, tuned = run(
             f"autotune {label} student (KD)",
@@ -170,7 +168,6 @@ def fit_kd_student(
     elif not aug.auto:
         est = run(f"fit {label} student (KD)", lambda: fit(temperature, alpha))
     if aug.auto:
-        from distill2rules.kd.augment import choose_rows
 
         def fit_rows(r: int) -> Any:
             return tried[r] if r in tried else tried.setdefault(r, fit(temperature, alpha, r))

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from distill2rules.errors import TeacherError
+from distill2rules.limits import TEACHER_BYTES, check_file_size, check_regular_file
 from distill2rules.teachers._plugin import TEACHER_FORMATS, Probe
 
 __all__ = ["check_zip_members", "detect_format", "normalise_format", "require_file"]
@@ -31,7 +32,6 @@ def require_file(path: str | Path) -> Path:
     """``path`` as a Path, or a one-line TeacherError if it is missing, a directory, not a
     regular file (FIFO, device: checked with ``os.stat``, never opened) or over the size limit
     (:data:`distill2rules.limits.TEACHER_BYTES`)."""
-    from distill2rules.limits import TEACHER_BYTES, check_file_size, check_regular_file
 
     p = Path(path)
     st = check_regular_file(p, TeacherError, "teacher file", "Check the --teacher path.")

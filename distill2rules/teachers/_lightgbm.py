@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules._optional import require
 from distill2rules.errors import TeacherError
-from distill2rules.teachers._base import Teacher, logits_from_raw
+from distill2rules.teachers._base import Teacher, check_finite, logits_from_raw
 from distill2rules.teachers._lgb_check import check_model_text, objective_params
 from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._preprocess import canonical_categories, category_codes, numeric_column
@@ -132,7 +133,6 @@ class LightGBMTeacher(Teacher):
     @classmethod
     def load(cls, path: Path, sidecar: Sidecar | None = None) -> LightGBMTeacher:
         """Load ``model.txt`` (and its optional sidecar for classes / original column names)."""
-        from distill2rules._optional import require
 
         lgb = require("lightgbm", purpose="LightGBM teachers")
 
@@ -252,7 +252,6 @@ class LightGBMTeacher(Teacher):
         return self._predict(self._model_input(frame, np.float64))
 
     def logits_from_model_input(self, Z: np.ndarray) -> np.ndarray:
-        from distill2rules.teachers._base import check_finite
 
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2 or Z.shape[1] != self.booster.num_feature():

@@ -27,6 +27,10 @@ import numpy as np
 
 from distill2rules.errors import TeacherError
 from distill2rules.teachers._base import Teacher
+from distill2rules.teachers._lightgbm import LightGBMTeacher
+from distill2rules.teachers._onnx import OnnxTeacher
+from distill2rules.teachers._sklearn import SklearnTeacher
+from distill2rules.teachers._torch import _module_teacher
 
 __all__ = ["as_teacher", "is_in_memory_teacher"]
 
@@ -131,7 +135,6 @@ def _from_file(data: bytes, name: str, load: Any, source: str) -> Teacher:
 
 
 def _lightgbm(obj: Any) -> Teacher:
-    from distill2rules.teachers._lightgbm import LightGBMTeacher
 
     booster = obj
     classes = None
@@ -157,7 +160,6 @@ def _lightgbm(obj: Any) -> Teacher:
 
 
 def _onnx(obj: Any) -> Teacher:
-    from distill2rules.teachers._onnx import OnnxTeacher
 
     if _is_onnx_model(obj):
         data = obj.SerializeToString()
@@ -177,7 +179,6 @@ def _onnx(obj: Any) -> Teacher:
 
 
 def _torch(module: Any, feature_names: Sequence[str] | None) -> Teacher:
-    from distill2rules.teachers._torch import _module_teacher
 
     if not feature_names:
         raise TeacherError(
@@ -203,8 +204,6 @@ def _torch(module: Any, feature_names: Sequence[str] | None) -> Teacher:
 
 def _sklearn(est: Any) -> Teacher:
     import pickle
-
-    from distill2rules.teachers._sklearn import SklearnTeacher
 
     source = f"<in-memory {type(est).__name__}>"
     teacher = SklearnTeacher.from_estimator(

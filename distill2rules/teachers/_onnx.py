@@ -21,6 +21,7 @@ from distill2rules.teachers._base import (
     logits_from_probabilities,
     logits_from_raw,
 )
+from distill2rules.teachers._onnx_check import check_onnx_model, run_with_time_limit
 from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._preprocess import PreprocessedInputs, Preprocessing
 from distill2rules.teachers._sidecar import Sidecar
@@ -100,8 +101,6 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
         cls, path: Path, sidecar: Sidecar | None = None, *, trust_code: bool = False
     ) -> OnnxTeacher:
         import onnxruntime as ort
-
-        from distill2rules.teachers._onnx_check import check_onnx_model, run_with_time_limit
 
         check_onnx_model(path, trust_code)  # custom domains, Loop/Scan: before onnxruntime runs it
         opts = ort.SessionOptions()

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from distill2rules.errors import TeacherError, UnsafeFileError
+from distill2rules.limits import PROBE_SECONDS
 
 __all__ = ["STANDARD_DOMAINS", "UNBOUNDED_OPS", "check_onnx_model", "run_with_time_limit"]
 
@@ -122,8 +123,6 @@ def _nodes_of_subgraphs(node: Any) -> Iterator[Any]:
 def run_with_time_limit(session: Any, outputs: list[str], feeds: dict[str, Any], what: str) -> Any:
     """``session.run`` that onnxruntime aborts after :data:`~distill2rules.limits.PROBE_SECONDS`."""
     import onnxruntime as ort
-
-    from distill2rules.limits import PROBE_SECONDS
 
     seconds = PROBE_SECONDS.value()
     options = ort.RunOptions()

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from distill2rules.errors import SchemaError, TeacherError
+from distill2rules.spec import to_category_strings
 
 __all__ = [
     "Preprocessing",
@@ -78,8 +79,6 @@ def category_strings(series: Any) -> np.ndarray:
     """Canonical category strings (the spec's rules); missing becomes ``""``."""
     import pandas as pd
 
-    from distill2rules.spec import to_category_strings
-
     s = series if isinstance(series, pd.Series) else pd.Series(np.asarray(series, dtype=object))
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     canon = to_category_strings(np.asarray(uniques, dtype=object))
@@ -94,8 +93,6 @@ def category_codes(series: Any, lookup: Mapping[str, int]) -> np.ndarray:
     """Index of each value in ``lookup`` (canonical category -> code); -1 if missing or unseen."""
     import pandas as pd
 
-    from distill2rules.spec import to_category_strings
-
     s = series if isinstance(series, pd.Series) else pd.Series(np.asarray(series, dtype=object))
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     canon = to_category_strings(np.asarray(uniques, dtype=object))
@@ -105,7 +102,6 @@ def category_codes(series: Any, lookup: Mapping[str, int]) -> np.ndarray:
 
 def canonical_categories(values: Sequence[Any]) -> list[str]:
     """Canonical string form of a list of category labels."""
-    from distill2rules.spec import to_category_strings
 
     return [str(v) for v in to_category_strings(np.asarray(list(values), dtype=object))]
 

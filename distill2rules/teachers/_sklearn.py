@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules._optional import require
 from distill2rules.errors import TeacherError, UnsafeFileError
 from distill2rules.teachers._base import Teacher, check_finite, logits_from_probabilities
 from distill2rules.teachers._detect import check_zip_members
 from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._preprocess import numeric_column
 from distill2rules.teachers._sidecar import Sidecar
+from distill2rules.teachers._torch import _module_teacher
 
 __all__ = ["SklearnTeacher", "load_pickle", "load_skops"]
 
@@ -191,7 +193,6 @@ def _count_sklearn_parameters(est: Any) -> int:
 
 def load_skops(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> SklearnTeacher:
     """Load a ``.skops`` file, refusing types skops does not trust unless ``trust_pickle``."""
-    from distill2rules._optional import require
 
     sio = require("skops.io", purpose="skops teachers")
 
@@ -222,7 +223,6 @@ def load_pickle(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> Teac
             f"{path.name} is a pickle, which can run code when loaded;",
             hint="re-export it with skops or ONNX, or pass --trust-pickle if you trust its origin.",
         )
-    from distill2rules._optional import require
 
     joblib = require("joblib", purpose="pickled teachers")
     try:
@@ -231,8 +231,6 @@ def load_pickle(path: Path, sidecar: Sidecar | None, trust_pickle: bool) -> Teac
         raise TeacherError(f"could not unpickle {path.name} ({_one_line(exc)}).") from exc
     torch = sys.modules.get("torch")  # unpickling a torch module has imported torch
     if torch is not None and isinstance(obj, torch.nn.Module):
-        from distill2rules.teachers._torch import _module_teacher
-
         return _module_teacher(
             obj, kind="pickle", path=path, sidecar=sidecar, info={"trusted_pickle": True}
         )

@@ -17,12 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules._optional import require
 from distill2rules.errors import TeacherError, UnsafeFileError
+from distill2rules.limits import PROBE_SECONDS
 from distill2rules.teachers._base import Teacher, check_finite, logits_from_raw
 from distill2rules.teachers._detect import check_zip_members
 from distill2rules.teachers._plugin import Probe
 from distill2rules.teachers._preprocess import PreprocessedInputs, Preprocessing
 from distill2rules.teachers._sidecar import Sidecar
+from distill2rules.teachers._torch_check import check_torchscript_archive, check_torchscript_graph
 
 __all__ = ["ACTIVATIONS", "TorchTeacher", "build_mlp"]
 
@@ -45,7 +48,6 @@ def build_mlp(layers: Sequence[int], activation: str = "relu") -> Any:
     Activations are ``nn.Module`` instances (``nn.ReLU``...), which SHAP's DeepExplainer needs.
     State-dict keys are ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...
     """
-    from distill2rules._optional import require
 
     require("torch", purpose="PyTorch teachers")
     from torch import nn
@@ -187,7 +189,6 @@ def call_with_time_limit(fn: Callable[[], Any], what: str) -> Any:
     abort the process, so once a probe has been abandoned the process ends with ``os._exit(2)``
     (after flushing stdout/stderr) instead of a normal exit.
     """
-    from distill2rules.limits import PROBE_SECONDS
 
     seconds = PROBE_SECONDS.value()
     if seconds == float("inf"):
@@ -288,14 +289,8 @@ def _module_teacher(
 def load_torchscript(path: Path, sidecar: Sidecar | None, trust_code: bool = False) -> TorchTeacher:
     """Load a TorchScript archive (``torch.jit.save``) after checking its member paths and,
     unless ``trust_code``, that its code is tensor math only (see ``_torch_check``)."""
-    from distill2rules._optional import require
 
     torch = require("torch", purpose="PyTorch teachers")
-
-    from distill2rules.teachers._torch_check import (
-        check_torchscript_archive,
-        check_torchscript_graph,
-    )
 
     if not zipfile.is_zipfile(path):
         raise TeacherError(

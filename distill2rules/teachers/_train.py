@@ -17,10 +17,18 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules._optional import require
 from distill2rules.errors import ConfigError, DataError
 from distill2rules.teachers._base import Teacher, _jsonable_list
-from distill2rules.teachers._preprocess import Preprocessing, category_strings, is_numeric_dtype
+from distill2rules.teachers._load import load_teacher
+from distill2rules.teachers._preprocess import (
+    Preprocessing,
+    category_strings,
+    is_numeric_dtype,
+    numeric_column,
+)
 from distill2rules.teachers._sidecar import write_sidecar
+from distill2rules.teachers._torch import build_mlp
 
 __all__ = ["TEACHER_KINDS", "train_teacher"]
 
@@ -177,7 +185,6 @@ def train_teacher(
     Teacher
         ``load_teacher(out)``.
     """
-    from distill2rules.teachers._load import load_teacher
 
     key = {"lightgbm": "gbt", "gbm": "gbt", "torch": "mlp"}.get(
         str(kind).lower(), str(kind).lower()
@@ -263,8 +270,6 @@ def _gbt_frame(X: Any, categories: dict[str, list[str]] | None) -> tuple[Any, di
     """Numeric columns as float, the rest as pandas categories over canonical strings."""
     import pandas as pd
 
-    from distill2rules.teachers._preprocess import numeric_column
-
     fitting = categories is None
     cats: dict[str, list[str]] = {} if fitting else dict(categories)  # type: ignore[arg-type]
     cols: dict[str, Any] = {}
@@ -295,7 +300,6 @@ def _train_gbt(
     n_jobs: int,
     progress: bool,
 ) -> None:
-    from distill2rules._optional import require
 
     lgb = require("lightgbm", purpose="training a LightGBM teacher")
 
@@ -385,11 +389,8 @@ def _train_mlp(
     n_jobs: int,
     progress: bool,
 ) -> None:
-    from distill2rules._optional import require
 
     torch = require("torch", purpose="training an MLP teacher")
-
-    from distill2rules.teachers._torch import build_mlp
 
     if val is None:
         X_tr, y_tr, X_va, y_va = _split_validation(X, codes, seed)
