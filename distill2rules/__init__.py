@@ -47,7 +47,7 @@ def __getattr__(name: str) -> object:
     """``distill2rules.Scorer`` / ``RecordError`` (imports onnxruntime lazily), ``distill`` and
     ``load`` (without importing the pipeline up front) on first use (PEP 562)."""
     if name in ("Scorer", "RecordError", "Scores"):
-        from distill2rules import scoring
+        from distill2rules import scoring  # lazy: pulls onnxruntime
 
         return getattr(scoring, name)
     if name in _LAZY:

@@ -15,7 +15,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from distill2rules import spec as spec_mod
+from distill2rules.artifact import (
+    check_out_dir,
+    dump_json,
+    load_spec,
+    read_manifest,
+    write_artifact,
+)
 from distill2rules.errors import ArtifactError, ConfigError
+from distill2rules.exporters import get_exporter
+from distill2rules.exporters import to_onnx as spec_to_onnx
+from distill2rules.exporters.reasons import explain_rows
+from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
 
 __all__ = ["RULE_CARD_FORMATS", "StudentMethods", "load", "save_spec_artifact"]
 
@@ -42,9 +54,7 @@ class StudentMethods:
         See ``docs/onnx.md`` for its inputs (``numeric`` / ``categorical`` tensors, or one input per
         column with ``inputs="columns"``) and outputs (``probabilities``, ``label``, ...).
         """
-        from distill2rules.exporters import to_onnx
-
-        model = to_onnx(self._api_spec(), inputs=inputs)
+        model = spec_to_onnx(self._api_spec(), inputs=inputs)
         if path is not None:
             p = Path(path)
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -60,8 +70,6 @@ class StudentMethods:
         decision, its probability, the ranked reasons and, for adverse decisions, a counterfactual."""
         import pandas as pd
 
-        from distill2rules.exporters.reasons import explain_rows
-
         if top < 1:
             raise ConfigError(f"top must be >= 1, got {top}.")
         frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
@@ -75,8 +83,6 @@ class StudentMethods:
 
     def rule_card(self, format: str = "markdown") -> Any:
         """The rule card as ``"markdown"`` or ``"html"`` text, ``"json"`` text, or a ``"dict"``."""
-        from distill2rules.exporters.rulecard import render_html, render_markdown, rulecard
-
         if format not in RULE_CARD_FORMATS:
             raise ConfigError(
                 f"unknown rule card format {format!r}.",
@@ -147,10 +153,6 @@ def save_spec_artifact(
     baseline_spec: Mapping[str, Any] | None = None,
 ) -> Path:
     """An artifact directory from a spec alone (what :meth:`StudentMethods.save` writes)."""
-    from distill2rules import spec as spec_mod
-    from distill2rules.artifact import check_out_dir, dump_json, write_artifact
-    from distill2rules.exporters import get_exporter
-
     check_out_dir(path)
     spec_mod.validate(dict(spec))
     files: dict[str, Any] = {
@@ -182,9 +184,7 @@ def load(path: str | Path) -> Any:
     ``rule_card``, ``save``. The manifest must be readable; ``distill2rules verify DIR`` (or
     :func:`distill2rules.artifact.verify_artifact`) checks every hash and ONNX parity.
     """
-    from distill2rules import spec as spec_mod
-    from distill2rules.artifact import load_spec, read_manifest
-    from distill2rules.pipeline import DistillResult
+    from distill2rules.pipeline import DistillResult  # lazy: cycle with pipeline; pulls pandas
 
     d = Path(path)
     if not d.is_dir():

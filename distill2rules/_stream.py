@@ -18,8 +18,11 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from distill2rules import spec as spec_mod
+from distill2rules.artifact import load_spec, write_file
 from distill2rules.data import CHUNK_ROWS, iter_table
 from distill2rules.errors import ArtifactError
+from distill2rules.exporters.reasons import reasons_to_jsonl
 
 __all__ = ["CHUNK_ROWS", "explain_stream", "iter_table", "predict_file"]
 
@@ -45,9 +48,6 @@ def predict_file(
     chunk_rows: int = CHUNK_ROWS,
 ) -> int:
     """Score a CSV/Parquet file chunk by chunk; write ``p_<class>`` columns to ``out``. Returns the row count."""
-    from distill2rules import spec as spec_mod
-    from distill2rules.artifact import load_spec, write_file
-
     spec = load_spec(art_dir)  # checks the artifact's hashes first
     columns = [f"p_{c}" for c in spec["classes"]]
     chunks = iter_table(data, sep=sep, encoding=encoding, chunk_rows=chunk_rows)
@@ -90,9 +90,6 @@ def explain_stream(
     renumbered across chunks (``index`` is already the row's number in the file). Returns the first
     ``keep`` results (for a table) and the number of rows.
     """
-    from distill2rules.artifact import write_file
-    from distill2rules.exporters.reasons import reasons_to_jsonl
-
     head: list[dict[str, Any]] = []
     chunks = iter_table(data, sep=sep, encoding=encoding, chunk_rows=chunk_rows)
     first = next(chunks)  # data errors surface before anything is written

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from distill2rules._json import jsonable
+from distill2rules._json import jsonable, unjson_number
 
 __all__ = [
     "EVALUATION_FORMAT",
@@ -49,8 +49,6 @@ def _split(cls: type, d: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
 
 def _num(v: Any) -> float | None:
     """A finite-or-infinite float, else None (reads ``"inf"`` back)."""
-    from distill2rules._json import unjson_number
-
     v = unjson_number(v)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         try:

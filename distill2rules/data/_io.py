@@ -22,8 +22,14 @@ from typing import IO, Any, Union, cast
 import numpy as np
 import pandas as pd
 
+from distill2rules._optional import require
 from distill2rules.errors import DataError
-from distill2rules.limits import check_expansion
+from distill2rules.limits import (
+    DATA_BYTES,
+    check_expansion,
+    check_file_size,
+    check_regular_file,
+)
 
 __all__ = ["MISSING_MARKERS", "PathLike", "read_table"]
 
@@ -92,8 +98,6 @@ def read_table(
         frame.columns = [str(c).strip() for c in frame.columns]
         _check_unique_columns(list(frame.columns), "the DataFrame")
         return _clean(frame)
-    from distill2rules.limits import DATA_BYTES, check_file_size, check_regular_file
-
     path = Path(source)
     if not path.exists() and not path.is_symlink():
         raise DataError(f"{path}: not found.", hint="Check the path (or pass a DataFrame).")
@@ -125,8 +129,6 @@ def open_parquet(path: Path, *, whole: bool = True) -> Any:
     count the decoded bytes as they go (:func:`iter_parquet_batches`), so a footer that
     understates them is caught too.
     """
-    from distill2rules._optional import require
-
     if path.stat().st_size == 0:
         raise DataError(f"{path} is empty.", hint="Check that it is the right file.")
     pq = require("pyarrow.parquet", extra="parquet")

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from distill2rules._optional import require
 from distill2rules.data._german import GERMAN_CODES, GERMAN_COLUMNS, GERMAN_TARGET_LABELS
 from distill2rules.data._io import MISSING_MARKERS, PathLike, _is_text, read_table
 from distill2rules.data._schema import (
@@ -154,8 +155,6 @@ def _decode_german(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _breast_cancer() -> pd.DataFrame:
-    from distill2rules._optional import require
-
     require("sklearn", purpose="the breast_cancer dataset")
     from sklearn.datasets import load_breast_cancer
 

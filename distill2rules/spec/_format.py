@@ -23,6 +23,7 @@ from typing import Any
 
 from distill2rules._json import jsonable
 from distill2rules.errors import SpecError
+from distill2rules.limits import SPEC_BYTES, SPEC_DEPTH, json_depth
 from distill2rules.spec._kinds import Spec, kind_class, typed
 from distill2rules.spec._schema import validate_schema
 
@@ -50,8 +51,6 @@ def to_json(spec: Mapping[str, Any]) -> str:
 def from_json(text: str) -> Spec:
     """The one reader of spec JSON: size/depth caps, the JSON Schema (``schema.json``), the
     structural checks of :func:`validate`; returns an instance of the spec's kind class."""
-    from distill2rules.limits import SPEC_BYTES, SPEC_DEPTH, json_depth
-
     if len(text) > SPEC_BYTES.value():  # characters >= bytes/4: a cheap first cap
         raise SPEC_BYTES.exceeded(SpecError, "the student spec", len(text))
     try:
@@ -77,8 +76,6 @@ def save(spec: Mapping[str, Any], path: str | Path) -> None:
 
 
 def load(path: str | Path) -> Spec:
-    from distill2rules.limits import SPEC_BYTES
-
     p = Path(path)
     if not p.is_file():
         raise SpecError(

@@ -49,7 +49,7 @@ class Spec(dict):  # type: ignore[type-arg]
         categorical: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """:func:`distill2rules.spec.evaluate` of this spec."""
-        from distill2rules.spec._evaluate import evaluate
+        from distill2rules.spec._evaluate import evaluate  # lazy: cycle (_evaluate imports _kinds)
 
         return evaluate(self, X, numeric=numeric, categorical=categorical)
 

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules.errors import SpecError
+
 __all__ = [
     "is_special_value",
     "mask_specials",
@@ -113,8 +115,6 @@ def values_mask(x: np.ndarray, values: Sequence[Any]) -> np.ndarray:
 
 def validate_specials(spec: Mapping[str, Any], kp: int | None) -> None:
     """Structural checks of everything special-value related in a spec (raises SpecError)."""
-    from distill2rules.errors import SpecError
-
     table = spec.get("special_values") or {}
     if not isinstance(table, Mapping):
         raise SpecError("spec 'special_values' must map numeric inputs to {code: label}.")

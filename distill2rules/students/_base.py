@@ -31,6 +31,10 @@ from distill2rules import spec as spec_mod
 from distill2rules._api import StudentMethods
 from distill2rules.errors import ConfigError, DataError, SchemaError
 from distill2rules.kd import one_hot
+from distill2rules.students._calibration import calibrate_spec
+from distill2rules.students._size import spec_size
+from distill2rules.students._special import resolve_student_specials
+from distill2rules.students.cutoff import apply_threshold, calibrate_about_threshold
 
 
 def as_frame(X: Any) -> pd.DataFrame:
@@ -358,8 +362,6 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         self.classes_ = classes
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        from distill2rules.students._special import resolve_student_specials
-
         self.special_values_ = resolve_student_specials(
             getattr(self, "special_values", None), num, num + cat
         )
@@ -411,8 +413,6 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         spec_mod.validate(spec)
         cut = getattr(self, "decision_cutoff", None)
         if cut is not None:  # (threshold, shifted): fit --cutoff / --approval-rate
-            from distill2rules.students.cutoff import apply_threshold
-
             spec = apply_threshold(spec, cut[0], shifted=cut[1])
         if getattr(self, "calibrate", False) and X_val is not None and y_val is not None:
             spec = self._calibrated(spec, as_frame(X_val), y_val, about_threshold=cut is not None)
@@ -425,9 +425,6 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         """``spec`` re-calibrated on the validation rows (the ``calibrate`` parameter: temperature
         or Platt scaling, folded into the parameters and recorded under ``calibration``; with a
         user cutoff, scaled about it so the threshold and decisions stay)."""
-        from distill2rules.students._calibration import calibrate_spec
-        from distill2rules.students.cutoff import calibrate_about_threshold
-
         inp = raw_inputs(X_val, spec["inputs"]["numeric"], spec["inputs"]["categorical"])
         lookup = {str(c): i for i, c in enumerate(self.classes_)}
         y_idx = np.asarray([lookup[str(v)] for v in y_val], dtype=np.int64)
@@ -497,6 +494,4 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
         return X
 
     def n_parameters(self) -> int:
-        from distill2rules.students._size import spec_size
-
         return spec_size(self.to_spec())

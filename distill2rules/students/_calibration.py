@@ -31,8 +31,9 @@ except ModuleNotFoundError as _exc:  # students need the [fit] extra
     raise missing_dependency(_exc, purpose="fitting students") from None
 
 from distill2rules import spec as spec_mod
+from distill2rules.errors import ConfigError
 from distill2rules.kd import log_softmax
-from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec
+from distill2rules.spec import AdditiveSpec, KindTable, MLPSpec, RuleListSpec, fired_rule
 
 
 def _log_scores(spec: dict, num: np.ndarray, cat: np.ndarray) -> np.ndarray:
@@ -98,8 +99,6 @@ def refit_rules(
 ) -> dict[str, Any]:
     """Rule lists: re-estimate each rule's class probabilities on the validation rows it covers,
     shrunk towards its fitted probabilities with weight ``smoothing`` (pseudo-rows)."""
-    from distill2rules.spec import fired_rule
-
     s = copy.deepcopy(spec)
     fired = fired_rule(s, num, cat)
     k = len(s["classes"])
@@ -146,8 +145,6 @@ def calibrate_spec(
     the validation rows it covers, projected onto its decision), ``"refit"`` (rule lists: each
     rule re-estimated) or ``"auto"`` (:func:`default_method`). Records ``calibration``.
     """
-    from distill2rules.errors import ConfigError
-
     if method == "auto":
         method = default_method(spec)
     if method not in _METHODS:
@@ -275,8 +272,6 @@ def _clip_rule_decisions(
     """Re-estimated binary rule probabilities that no threshold separates: choose the threshold
     ``t`` whose projection (rules deciding class 0 capped just below ``t``, class 1 raised just
     above it) has the lowest validation log-loss, and apply it. Every decision is kept."""
-    from distill2rules.spec import fired_rule
-
     rules = list(out["rules"]) + [out["default"]]
     table = np.asarray(
         [r["probabilities"] for r in spec["rules"]] + [spec["default"]["probabilities"]],

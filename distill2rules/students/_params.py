@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from distill2rules.errors import ConfigError
+from distill2rules.students import student_class
 
 __all__ = ["check_student_params", "student_parameters"]
 
@@ -50,8 +51,6 @@ _MAY_BE_NEGATIVE = ("n_jobs",)
 
 def student_parameters(student: str) -> dict[str, inspect.Parameter]:
     """The keyword parameters a registered student accepts (name → ``inspect.Parameter``)."""
-    from distill2rules.students import student_class
-
     sig = inspect.signature(student_class(student).__init__)
     kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return {n: p for n, p in sig.parameters.items() if n != "self" and p.kind in kinds}

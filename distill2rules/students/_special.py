@@ -16,6 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules.data import (
+    normalise_special_values,
+    parse_special_values,
+    resolve_special_values,
+)
 from distill2rules.spec import special_key
 
 __all__ = ["SpecialLevel", "resolve_student_specials", "special_indicators", "special_levels"]
@@ -43,12 +48,6 @@ def resolve_student_specials(
     """A student's ``special_values`` parameter as ``{numeric column: {code key: label}}``."""
     if value is None or (isinstance(value, (dict, str)) and not value):
         return {}
-    from distill2rules.data import (
-        normalise_special_values,
-        parse_special_values,
-        resolve_special_values,
-    )
-
     declared = (
         parse_special_values(value)
         if isinstance(value, str)

@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules import spec as spec_mod
 from distill2rules.errors import ConfigError
+from distill2rules.kd import log_softmax, softmax
 
 __all__ = [
     "Cutoff",
@@ -175,7 +177,7 @@ def shift_logits(z: np.ndarray, threshold: float) -> np.ndarray:
 def apply_threshold(spec: dict[str, Any], threshold: float, *, shifted: bool) -> dict[str, Any]:
     """A copy of a binary ``spec`` deciding class 1 iff ``P1 > threshold``; ``shifted``: it was fitted
     on :func:`shift_logits` targets, so its log-odds move back by ``+logit(threshold)`` first."""
-    from distill2rules.students._calibration import fold_shift
+    from distill2rules.students._calibration import fold_shift  # lazy: scipy; keeps cutoff light
 
     out = (
         fold_shift(spec, float(np.log(threshold) - np.log1p(-threshold)))
@@ -191,9 +193,11 @@ def calibrate_about_threshold(
 ) -> dict[str, Any]:
     """Temperature scaling about the cutoff: log-odds ``m -> L + a (m - L)`` with ``L = logit(t)``,
     ``a`` fitted on the validation rows' true labels. Keeps ``decision_threshold`` and every decision."""
-    from distill2rules import spec as spec_mod
-    from distill2rules.kd import log_softmax
-    from distill2rules.students._calibration import _log_scores, fold_scale, fold_shift
+    from distill2rules.students._calibration import (  # lazy: scipy; keeps cutoff light
+        _log_scores,
+        fold_scale,
+        fold_shift,
+    )
 
     t = float(spec["decision_threshold"])
     L = float(np.log(t) - np.log1p(-t))
@@ -248,8 +252,6 @@ def approval_rates(
 ) -> dict[str, Any]:
     """Share of rows approved (not the adverse class) per split by the teacher at the cutoff and
     by the student (and baseline) at their ``decision_threshold``."""
-    from distill2rules.kd import softmax
-
     out: dict[str, Any] = {}
     for split, X in frames.items():
         if split not in z_teacher or len(X) == 0:

@@ -20,10 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from distill2rules._optional import require
 from distill2rules.errors import ConfigError
 from distill2rules.kd import as_logit_targets, as_weighted_rows, is_hard, is_near_hard
 from distill2rules.spec import MISSING_CATEGORY
 from distill2rules.students._base import RawInputs, SoftTargetStudent
+from distill2rules.students._smooth import smooth_tables
 from distill2rules.students._special import special_entry, special_levels
 
 _SPECIAL_SUFFIX = " [special]"  # the nominal column of a feature's codes, merged back into its term
@@ -189,8 +191,6 @@ class EBMStudent(SoftTargetStudent):
     def _fit_spec(self, inputs, targets, y_idx, classes, *, val, sample_weight):
         import warnings
 
-        from distill2rules._optional import require
-
         require("interpret", purpose="the EBM student")
         from interpret.glassbox import ExplainableBoostingClassifier, ExplainableBoostingRegressor
 
@@ -234,8 +234,6 @@ class EBMStudent(SoftTargetStudent):
                     models.append((reg, c if z.shape[1] > 1 else None))
                 self.method_ = "regression on target log-odds (IRLS weights)"
         self.ebm_models_ = [m for m, _ in models]
-        from distill2rules.students._smooth import smooth_tables
-
         if not 0.0 <= float(self.min_bin_share) < 0.5 or float(self.merge_tol) < 0:
             raise ConfigError(
                 f"min_bin_share must be in [0, 0.5) and merge_tol >= 0, got {self.min_bin_share}, "

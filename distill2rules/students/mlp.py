@@ -39,8 +39,10 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules._optional import require
 from distill2rules.errors import ConfigError, DataError
-from distill2rules.spec import MISSING_CATEGORY
+from distill2rules.kd import kd_loss_torch, soft_cross_entropy_torch
+from distill2rules.spec import MISSING_CATEGORY, mlp_design_matrix, mlp_scores
 from distill2rules.students._base import RawInputs, SoftTargetStudent, numeric_standardisation
 from distill2rules.students._special import special_levels
 
@@ -87,8 +89,6 @@ def _preprocess(inputs: RawInputs, min_category_count: int) -> dict:
 
 
 def _design(inputs: RawInputs, prep: dict) -> np.ndarray:
-    from distill2rules.spec import mlp_design_matrix
-
     spec_like = {
         "inputs": {"numeric": inputs.numeric_columns, "categorical": inputs.categorical_columns},
         "preprocess": prep,
@@ -264,8 +264,6 @@ class MLPStudent(SoftTargetStudent):
         return z
 
     def _fit_spec(self, inputs, targets, y_idx, classes, *, val, sample_weight):
-        from distill2rules._optional import require
-
         torch = require("torch", purpose="the MLP student")
 
         hidden = self._check_params()
@@ -315,8 +313,6 @@ class MLPStudent(SoftTargetStudent):
     ) -> dict:
         """Largest decrease (in the constrained direction) of the score along a grid of each
         constrained feature, over up to ``n_rows`` training rows: 0 means monotone there."""
-        from distill2rules.spec import mlp_scores
-
         spec = {
             **spec,
             "inputs": {
@@ -375,8 +371,6 @@ class MLPStudent(SoftTargetStudent):
         return s
 
     def _loss(self, net: Any, batch: dict, k: int, *, train: bool) -> Any:
-        from distill2rules.kd import kd_loss_torch, soft_cross_entropy_torch
-
         zs = self._logits(net, batch["x"], k)
         if batch.get("z") is not None:
             loss = kd_loss_torch(

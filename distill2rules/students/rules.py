@@ -45,8 +45,10 @@ from typing import Any
 
 import numpy as np
 
+from distill2rules import spec as spec_mod
 from distill2rules.errors import ConfigError
 from distill2rules.spec import MISSING_CATEGORY
+from distill2rules.students import _figs
 from distill2rules.students._base import RawInputs, SoftTargetStudent
 from distill2rules.students._special import special_levels
 
@@ -372,8 +374,6 @@ class RuleListStudent(SoftTargetStudent):
         return self._lower(rules, n)
 
     def _fit_figs(self, n: int, val: tuple | None, targets: np.ndarray) -> dict:
-        from distill2rules.students import _figs
-
         model = _figs.Figs(
             self._binned,
             _figs.figs_target(targets),
@@ -392,8 +392,6 @@ class RuleListStudent(SoftTargetStudent):
 
     def _lower_cells(self, snap: Any, n: int) -> dict:
         """One rule per cell of the trees' leaves holding training rows; the largest is the default."""
-        from distill2rules.students import _figs
-
         cell_of, masks = _figs.cells(snap, n)
         W, w = self._W, self._w
         prior = W.sum(axis=0) / max(w.sum(), _TINY)
@@ -423,8 +421,6 @@ class RuleListStudent(SoftTargetStudent):
 
     def _agreement(self, spec: dict, val: tuple | None) -> float:
         """Validation agreement of ``spec`` with the validation targets' argmax."""
-        from distill2rules import spec as spec_mod
-
         if val is None:
             return float("nan")
         pruning = spec["meta"].get("pruning")
@@ -445,8 +441,6 @@ class RuleListStudent(SoftTargetStudent):
 
     def _prune(self, specs: list[dict], val: tuple) -> dict:
         """Keep the shortest prefix of the rule list with the best validation agreement."""
-        from distill2rules import spec as spec_mod
-
         inputs, _, tv = val
         want = np.argmax(tv, axis=1)
         scores = []

@@ -36,7 +36,7 @@ import numpy as np
 
 from distill2rules.errors import ConfigError
 from distill2rules.spec import MISSING_CATEGORY
-from distill2rules.students._base import RawInputs, SoftTargetStudent
+from distill2rules.students._base import RawInputs, SoftTargetStudent, jsonable_class
 from distill2rules.students.logreg import fit_soft_logistic
 
 #: default points scaling of the rule card: PDO points double the odds; ``base_score`` at ``base_odds``
@@ -729,8 +729,6 @@ def _code_entry(
 
 
 def _jsonable_class(c: Any) -> Any:
-    from distill2rules.students._base import jsonable_class
-
     return jsonable_class(c)
 
 
