@@ -5,7 +5,7 @@ default rule. The first rule whose conditions all hold decides.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,30 +31,42 @@ def condition_holds(
     listed in ``cond["special"]`` (see :mod:`distill2rules.spec._special`).
     """
     kind, j = lookup[cond["feature"]]
+    return _HOLDS[kind](cond, num, cat, j, specials)
+
+
+def _numeric_holds(
+    cond: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, j: int, specials: Sequence[float]
+) -> np.ndarray:
+    """:func:`condition_holds` on numeric column ``j``."""
     op = cond["op"]
     miss_value = bool(cond.get("missing", False))
-    if kind == "numeric":
-        x = num[:, j].astype(np.float64)
-        isnan = np.isnan(x)
-        if op in ("is_special", "not_special"):
-            inside = values_mask(x, cond.get("values", []))
-            return inside if op == "is_special" else ~inside
-        if op == "<=":
-            res = x <= cond["value"]
-        elif op == ">":
-            res = x > cond["value"]
-        elif op == "is_missing":
-            return isnan.copy()
-        elif op == "not_missing":
-            return ~isnan
-        else:
-            raise SpecError(
-                f"operator '{op}' does not apply to numeric feature '{cond['feature']}'."
-            )
-        res = np.where(isnan, miss_value, res)
-        if len(specials):
-            res = np.where(values_mask(x, specials), values_mask(x, cond.get("special", [])), res)
-        return res
+    x = num[:, j].astype(np.float64)
+    isnan = np.isnan(x)
+    if op in ("is_special", "not_special"):
+        inside = values_mask(x, cond.get("values", []))
+        return inside if op == "is_special" else ~inside
+    if op == "<=":
+        res = x <= cond["value"]
+    elif op == ">":
+        res = x > cond["value"]
+    elif op == "is_missing":
+        return isnan.copy()
+    elif op == "not_missing":
+        return ~isnan
+    else:
+        raise SpecError(f"operator '{op}' does not apply to numeric feature '{cond['feature']}'.")
+    res = np.where(isnan, miss_value, res)
+    if len(specials):
+        res = np.where(values_mask(x, specials), values_mask(x, cond.get("special", [])), res)
+    return res
+
+
+def _categorical_holds(
+    cond: Mapping[str, Any], num: np.ndarray, cat: np.ndarray, j: int, specials: Sequence[float]
+) -> np.ndarray:
+    """:func:`condition_holds` on categorical column ``j`` (``specials`` do not apply)."""
+    op = cond["op"]
+    miss_value = bool(cond.get("missing", False))
     col = cat[:, j]
     ismiss = np.fromiter((v == MISSING_CATEGORY for v in col), dtype=bool, count=len(col))
     if op in ("in", "not_in"):
@@ -70,6 +82,13 @@ def condition_holds(
             f"operator '{op}' does not apply to categorical feature '{cond['feature']}'."
         )
     return np.where(ismiss, miss_value, res)
+
+
+#: the condition test for each column kind of :func:`~distill2rules.spec._core.column_lookup`
+_HOLDS: dict[str, Callable[..., np.ndarray]] = {
+    "numeric": _numeric_holds,
+    "categorical": _categorical_holds,
+}
 
 
 def fired_rule(spec: Mapping[str, Any], num: np.ndarray, cat: np.ndarray) -> np.ndarray:

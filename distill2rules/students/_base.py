@@ -50,7 +50,7 @@ def as_frame(X: Any) -> pd.DataFrame:
             "sparse input is not supported; pass a dense array or a DataFrame of raw columns."
         )
     arr = np.asarray(X)
-    if arr.dtype.kind == "c":
+    if np.iscomplexobj(arr):
         raise DataError("Complex data not supported; pass real numbers or category values.")
     if arr.ndim == 1:
         raise DataError(

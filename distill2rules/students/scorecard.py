@@ -145,9 +145,9 @@ def _weighted_means(
 class _Feature:
     """The binning of one feature: how rows map to bins and design columns."""
 
-    def __init__(self, name: str, kind: str) -> None:
+    def __init__(self, name: str, *, numeric: bool) -> None:
         self.name = name
-        self.kind = kind  # "numeric" | "categorical"
+        self.is_numeric = numeric  # else categorical
         self.edges: list[float] = []
         self.categories: list[str] = []  # categorical: listed levels (spec bins 1..n)
         self.group_of: dict[str, int] = {}  # categorical: level -> group
@@ -160,10 +160,10 @@ class _Feature:
 
     # -- spec bins
     def n_spec_bins(self) -> int:
-        return len(self.edges) + 2 if self.kind == "numeric" else len(self.categories) + 2
+        return len(self.edges) + 2 if self.is_numeric else len(self.categories) + 2
 
     def spec_bins(self, col: np.ndarray) -> np.ndarray:
-        if self.kind == "numeric":
+        if self.is_numeric:
             return _bin_of(col, self.edges)
         pos = {c: i + 1 for i, c in enumerate(self.categories)}
         unseen = len(self.categories) + 1
@@ -174,8 +174,18 @@ class _Feature:
         )
 
     # -- design columns
+    def axis(self) -> dict[str, Any]:
+        """The spec term's axis: the numeric edges or the categorical levels."""
+        if self.is_numeric:
+            return {
+                "feature": self.name,
+                "kind": "numeric",
+                "edges": [float(e) for e in self.edges],
+            }
+        return {"feature": self.name, "kind": "categorical", "categories": list(self.categories)}
+
     def n_columns(self) -> int:
-        body = len(self.edges) if self.kind == "numeric" else len(self.groups)
+        body = len(self.edges) if self.is_numeric else len(self.groups)
         return body + int(self.missing_column) + sum(own for _, _, own in self.codes)
 
     def design(self, col: np.ndarray, code: np.ndarray | None = None) -> np.ndarray:
@@ -184,7 +194,7 @@ class _Feature:
         if code is not None and self.codes:
             b = np.where(code >= 0, -1, b)  # a special row is in no bin (its NaN is not 'missing')
         cols = []
-        if self.kind == "numeric":
+        if self.is_numeric:
             for j in range(len(self.edges)):  # step j: x >= edges[j]  <=>  bin >= j + 2
                 cols.append((b >= j + 2).astype(np.float64))
         else:
@@ -217,7 +227,7 @@ class _Feature:
     def bin_scores(self, coef: np.ndarray, kp: int) -> np.ndarray:
         """Scores ``[n_spec_bins, K']`` of this feature from its design coefficients ``[n_columns, K']``."""
         out = np.zeros((self.n_spec_bins(), kp))
-        if self.kind == "numeric":
+        if self.is_numeric:
             steps = coef[: len(self.edges)]
             out[1:] = (
                 np.vstack([np.zeros((1, kp)), np.cumsum(steps, axis=0)]) if len(self.edges) else 0.0
@@ -232,7 +242,7 @@ class _Feature:
         return out
 
     def _missing_at(self) -> int:
-        return len(self.edges) if self.kind == "numeric" else len(self.groups)
+        return len(self.edges) if self.is_numeric else len(self.groups)
 
     def code_scores(self, coef: np.ndarray, kp: int) -> np.ndarray:
         """Scores ``[n_codes, K']`` of the special values (0 for codes without a coefficient)."""
@@ -259,7 +269,7 @@ def _bin_numeric(
     seed: int | None,
     coded: np.ndarray | None = None,
 ) -> _Feature:
-    f = _Feature(name, "numeric")
+    f = _Feature(name, numeric=True)
     ok = ~np.isnan(x)
     xf = x[ok].astype(np.float64)
     if xf.size:
@@ -297,7 +307,7 @@ def _bin_categorical(
     (its own row from ``min_other`` rows on, like missing and special values; else it joins the
     group with the closest mean teacher probability)."""
     min_other = min_count if min_other is None else min_other
-    f = _Feature(name, "categorical")
+    f = _Feature(name, numeric=False)
     miss = col == MISSING_CATEGORY
     vals, inv, counts = np.unique(col[~miss].astype(str), return_inverse=True, return_counts=True)
     f.categories = [str(v) for v in vals]
@@ -455,7 +465,33 @@ class ScorecardStudent(SoftTargetStudent):
             raise ConfigError("monotone constraints on a scorecard need a binary target.")
         n = inputs.n
         w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        min_count = max(1, math.ceil(float(self.min_bin_share) * n))
+        features = self._bin_features(inputs, targets, w, k)
+        cols = [self._column(inputs, f) for f in features]
+        Z = _design_matrix(features, cols, n)
+        sign = _monotone_signs(features)
+        hard = np.eye(k)[np.argmax(targets, axis=1)]
+        mode = self.targets
+        if mode == "auto":
+            mode = self._choose_targets(features, Z, targets, hard, w, sign, val)
+        self.targets_used_ = mode
+        W, b, _ = fit_soft_logistic(
+            Z,
+            targets if mode == "soft" else hard,
+            l1=float(self.l1),
+            l2=float(self.l2),
+            sample_weight=w,
+            sign=sign,
+            max_iter=int(self.max_iter),
+        )
+        decision = np.argmax(targets, axis=1)
+        return self._lower(features, cols, W, b, k, w, decision, y_idx, classes, points, targets)
+
+    def _bin_features(
+        self, inputs: RawInputs, targets: np.ndarray, w: np.ndarray, k: int
+    ) -> list[_Feature]:
+        """The binning of every input: numeric columns (with their special values), then
+        categorical ones."""
+        min_count = max(1, math.ceil(float(self.min_bin_share) * inputs.n))
         t1 = targets[:, 1] if k == 2 else None
         tree_t = targets[:, 1] if k == 2 else targets
         features: list[_Feature] = []
@@ -496,40 +532,7 @@ class ScorecardStudent(SoftTargetStudent):
                     min_other=int(self.min_missing_count),
                 )
             )
-        cols = [self._column(inputs, f) for f in features]
-        Z = (
-            np.hstack([f.design(*c) for f, c in zip(features, cols)])
-            if features
-            else np.zeros((n, 0))
-        )
-        sign = (
-            np.concatenate(
-                [
-                    np.r_[np.full(len(f.edges), f.sign), np.zeros(f.n_columns() - len(f.edges))]
-                    if f.kind == "numeric"
-                    else np.zeros(f.n_columns())
-                    for f in features
-                ]
-            )
-            if features
-            else np.zeros(0)
-        )
-        hard = np.eye(k)[np.argmax(targets, axis=1)]
-        mode = self.targets
-        if mode == "auto":
-            mode = self._choose_targets(features, Z, targets, hard, w, sign, val)
-        self.targets_used_ = mode
-        W, b, _ = fit_soft_logistic(
-            Z,
-            targets if mode == "soft" else hard,
-            l1=float(self.l1),
-            l2=float(self.l2),
-            sample_weight=w,
-            sign=sign,
-            max_iter=int(self.max_iter),
-        )
-        decision = np.argmax(targets, axis=1)
-        return self._lower(features, cols, W, b, k, w, decision, y_idx, classes, points, targets)
+        return features
 
     def _choose_targets(
         self,
@@ -566,12 +569,7 @@ class ScorecardStudent(SoftTargetStudent):
         n = len(Z)
         if val is not None and val[2] is not None and val[0].n >= _MIN_CHECK_ROWS:
             vin, _, tv = val
-            cols = [self._column(vin, f) for f in features]
-            Zv = (
-                np.hstack([f.design(*c) for f, c in zip(features, cols)])
-                if features
-                else np.zeros((vin.n, 0))
-            )
+            Zv = _design_matrix(features, [self._column(vin, f) for f in features], vin.n)
             score(slice(None), Z, Zv, np.argmax(tv, axis=1))
         else:
             rng = np.random.default_rng(self.random_state)
@@ -585,7 +583,7 @@ class ScorecardStudent(SoftTargetStudent):
     @staticmethod
     def _column(inputs: RawInputs, f: _Feature) -> tuple[np.ndarray, np.ndarray | None]:
         """A feature's values (special values as NaN) and each row's special-value index (or None)."""
-        if f.kind == "numeric":
+        if f.is_numeric:
             j = inputs.numeric_columns.index(f.name)
             return inputs.numeric[:, j], _codes_of(inputs, j)
         return inputs.categorical[:, inputs.categorical_columns.index(f.name)].astype(object), None
@@ -611,75 +609,10 @@ class ScorecardStudent(SoftTargetStudent):
         for f, (col, code) in zip(features, cols):
             coef = W[start : start + f.n_columns()]
             start += f.n_columns()
-            scores = f.bin_scores(coef, kp)
-            cscores = f.code_scores(coef, kp)
-            if f.kind == "numeric":
-                scores, f = _fuse_equal_bins(f, scores)
-            coded = code is not None and bool(f.codes)
-            bins = f.spec_bins(col)
-            if coded:
-                bins = np.where(code >= 0, -1, bins)
-            nb = f.n_spec_bins()
-            inbin = bins >= 0
-            counts = np.bincount(bins[inbin], minlength=nb).astype(np.int64)
-            wsum = np.bincount(bins[inbin], weights=w[inbin], minlength=nb)
-            cw = (
-                np.asarray([w[code == i].sum() for i in range(len(f.codes))])
-                if coded
-                else np.zeros(len(f.codes))
-            )
-            # centre on the training-row average; bins without rows (and rare missing/codes) score the average
-            avg = (
-                (scores * wsum[:, None]).sum(axis=0) + (cscores * cw[:, None]).sum(axis=0)
-            ) / max(wsum.sum() + cw.sum(), 1e-12)
-            scores = scores - avg
-            cscores = (
-                np.where(
-                    np.asarray([own for _, _, own in f.codes], dtype=bool)[:, None],
-                    cscores - avg,
-                    0.0,
-                )
-                if f.codes
-                else cscores
-            )
+            term, avg = _feature_term(f, col, code, coef, k, w, decision, y_idx, targets_of)
             intercept += avg
-            if not f.missing_column:
-                scores[0] = 0.0
-            if f.kind == "categorical" and f.other_group is None:
-                scores[-1] = 0.0
-            populated = np.vstack([scores[counts > 0], cscores[cw > 0]])
-            if not np.any(np.abs(np.ptp(populated, axis=0)) > 1e-12):
-                continue  # L1 dropped the feature: no term
-            if f.kind == "numeric":
-                axis = {"feature": f.name, "kind": "numeric", "edges": [float(e) for e in f.edges]}
-            else:
-                axis = {"feature": f.name, "kind": "categorical", "categories": list(f.categories)}
-            term: dict[str, Any] = {
-                "name": f.name,
-                "type": "table",
-                "axes": [axis],
-                "scores": scores.tolist(),
-                "bin_counts": counts.tolist(),
-            }
-            if k == 2:
-                term["event_rates"] = _rates(bins[inbin], decision[inbin] == 1, nb)
-                term["label_rates"] = _rates(bins[inbin], y_idx[inbin] == 1, nb)
-            if f.kind == "categorical":
-                term["bin_groups"] = [None if g < 0 else int(g) for g in f.group_table()]
-            if f.codes:
-                term["special"] = {
-                    key: _code_entry(
-                        label,
-                        cscores[i],
-                        code == i if coded else None,
-                        targets_of,
-                        decision,
-                        y_idx,
-                        k,
-                    )
-                    for i, (key, label, _) in enumerate(f.codes)
-                }
-            terms.append(term)
+            if term is not None:
+                terms.append(term)
         n_bins = sum(len(t["scores"]) for t in terms)
         return {
             "kind": "additive",
@@ -700,6 +633,117 @@ class ScorecardStudent(SoftTargetStudent):
                 }
             },
         }
+
+
+def _design_matrix(features: list[_Feature], cols: list[Any], n: int) -> np.ndarray:
+    """The design columns of every feature side by side (``[n, 0]`` without features)."""
+    return (
+        np.hstack([f.design(*c) for f, c in zip(features, cols)]) if features else np.zeros((n, 0))
+    )
+
+
+def _monotone_signs(features: list[_Feature]) -> np.ndarray:
+    """Sign constraint of every design column: the feature's direction on numeric steps, else 0."""
+    return (
+        np.concatenate(
+            [
+                np.r_[np.full(len(f.edges), f.sign), np.zeros(f.n_columns() - len(f.edges))]
+                if f.is_numeric
+                else np.zeros(f.n_columns())
+                for f in features
+            ]
+        )
+        if features
+        else np.zeros(0)
+    )
+
+
+def _feature_term(
+    f: _Feature,
+    col: np.ndarray,
+    code: np.ndarray | None,
+    coef: np.ndarray,
+    k: int,
+    w: np.ndarray,
+    decision: np.ndarray,
+    y_idx: np.ndarray,
+    targets_of: np.ndarray,
+) -> tuple[dict[str, Any] | None, np.ndarray]:
+    """One feature's spec term from its design coefficients, centred on the training-row average
+    (returned too: it moves to the intercept); ``None`` when L1 dropped the feature."""
+    kp = coef.shape[1]
+    scores = f.bin_scores(coef, kp)
+    cscores = f.code_scores(coef, kp)
+    if f.is_numeric:
+        scores, f = _fuse_equal_bins(f, scores)
+    code = code if f.codes else None  # each row's special-value index, if the feature has codes
+    bins = f.spec_bins(col)
+    if code is not None:
+        bins = np.where(code >= 0, -1, bins)
+    nb = f.n_spec_bins()
+    inbin = bins >= 0
+    counts = np.bincount(bins[inbin], minlength=nb).astype(np.int64)
+    wsum = np.bincount(bins[inbin], weights=w[inbin], minlength=nb)
+    cw = (
+        np.asarray([w[code == i].sum() for i in range(len(f.codes))])
+        if code is not None
+        else np.zeros(len(f.codes))
+    )
+    scores, cscores, avg = _centred(f, scores, cscores, wsum, cw)
+    populated = np.vstack([scores[counts > 0], cscores[cw > 0]])
+    if not np.any(np.abs(np.ptp(populated, axis=0)) > 1e-12):
+        return None, avg  # L1 dropped the feature: no term
+    term: dict[str, Any] = {
+        "name": f.name,
+        "type": "table",
+        "axes": [f.axis()],
+        "scores": scores.tolist(),
+        "bin_counts": counts.tolist(),
+    }
+    if k == 2:
+        term["event_rates"] = _rates(bins[inbin], decision[inbin] == 1, nb)
+        term["label_rates"] = _rates(bins[inbin], y_idx[inbin] == 1, nb)
+    if not f.is_numeric:
+        term["bin_groups"] = [None if g < 0 else int(g) for g in f.group_table()]
+    if f.codes:
+        term["special"] = {
+            key: _code_entry(
+                label,
+                cscores[i],
+                code == i if code is not None else None,
+                targets_of,
+                decision,
+                y_idx,
+                k,
+            )
+            for i, (key, label, _) in enumerate(f.codes)
+        }
+    return term, avg
+
+
+def _centred(
+    f: _Feature, scores: np.ndarray, cscores: np.ndarray, wsum: np.ndarray, cw: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin and code scores minus their training-row average (and that average): bins without
+    rows (and rare missing values / codes / an absent "other" pool) score the average."""
+    avg = ((scores * wsum[:, None]).sum(axis=0) + (cscores * cw[:, None]).sum(axis=0)) / max(
+        wsum.sum() + cw.sum(), 1e-12
+    )
+    scores = scores - avg
+    cscores = (
+        np.where(
+            np.asarray([own for _, _, own in f.codes], dtype=bool)[:, None],
+            cscores - avg,
+            0.0,
+        )
+        if f.codes
+        else cscores
+    )
+    if not f.missing_column:
+        scores[0] = 0.0
+    if not f.is_numeric and f.other_group is None:
+        scores[-1] = 0.0
+    return scores, cscores, avg
 
 
 def _codes_of(inputs: RawInputs, j: int) -> np.ndarray | None:
