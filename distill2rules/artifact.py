@@ -12,13 +12,14 @@ key, an HMAC-SHA256 signature (:func:`sign_artifact`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import platform
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -393,15 +394,21 @@ def _recover_interrupted(out: Path) -> None:
 
     Only siblings ``.<name>.tmp-<pid>`` / ``.<name>.old-<pid>`` of dead processes are touched.
     """
-    for kind in ("old", "tmp"):
-        for sib in sorted(out.parent.glob(f".{out.name}.{kind}-*")):
-            pid = sib.name.rsplit("-", 1)[-1]
-            if not pid.isdigit() or _pid_alive(int(pid)):
-                continue
-            if kind == "old" and not out.exists() and (sib / MANIFEST).is_file():
-                os.rename(sib, out)  # killed between the two renames: the old artifact is complete
-            else:
-                shutil.rmtree(sib, ignore_errors=True)
+    for sib in _dead_siblings(out, "old"):
+        if not out.exists() and (sib / MANIFEST).is_file():
+            os.rename(sib, out)  # killed between the two renames: the old artifact is complete
+        else:
+            shutil.rmtree(sib, ignore_errors=True)
+    for sib in _dead_siblings(out, "tmp"):
+        shutil.rmtree(sib, ignore_errors=True)
+
+
+def _dead_siblings(out: Path, role: str) -> Iterator[Path]:
+    """Siblings ``.<name>.<role>-<pid>`` of ``out`` whose writer process is dead (sorted)."""
+    for sib in sorted(out.parent.glob(f".{out.name}.{role}-*")):
+        pid = sib.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            yield sib
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -600,78 +607,131 @@ def consistency_problems(
     """
     d = Path(art_dir)
     files = manifest.get("files", {})
-    classes = [str(c) for c in spec.get("classes", [])]
-    num, cat = _inputs_of(spec)
-    meta = spec.get("meta") or {}
-    adverse = meta.get("adverse_class", spec.get("adverse_class"))
+    e = _Expected.of(spec)
     p: list[str] = []
+    if len(set(e.classes)) != len(e.classes) or len(e.classes) < 2:
+        p.append(f"student.json has invalid classes {e.classes}")
+    if e.adverse is not None and str(e.adverse) not in e.classes:
+        p.append(
+            f"student.json's adverse class {e.adverse!r} is not one of its classes {e.classes}"
+        )
+    for name, check in _MEMBER_CHECKS.items():
+        if name in files:
+            p += check(e, _json_member(d, manifest, name))
+    p += _manifest_problems(e, manifest)
+    for name in sorted(n for n in files if n.endswith(".onnx")):
+        p += _onnx_consistency(d, manifest, name, spec, e.classes, e.num, e.cat)
+    return p
 
-    def same_classes(where: str, other: Any) -> None:
-        if other is not None and [str(c) for c in other] != classes:
-            p.append(f"{where} says classes {[str(c) for c in other]}, student.json says {classes}")
 
-    if len(set(classes)) != len(classes) or len(classes) < 2:
-        p.append(f"student.json has invalid classes {classes}")
-    if adverse is not None and str(adverse) not in classes:
-        p.append(f"student.json's adverse class {adverse!r} is not one of its classes {classes}")
-    if "metrics.json" in files:
-        m = _json_member(d, manifest, "metrics.json")
-        if isinstance(m, Mapping):
-            same_classes("metrics.json", m.get("classes"))
-            if "calibration" in m and _canon(m.get("calibration")) != _canon(
-                spec.get("calibration")
-            ):
-                p.append("metrics.json and student.json record different calibrations")
-    if "baseline.json" in files:
-        b = _json_member(d, manifest, "baseline.json")
-        if isinstance(b, Mapping):
-            same_classes("baseline.json", b.get("classes"))
-            if _inputs_of(b) != (num, cat):
-                p.append("baseline.json reads other input columns than student.json")
-    if "rulecard.json" in files:
-        card = _json_member(d, manifest, "rulecard.json")
-        summ = card.get("summary") if isinstance(card, Mapping) else None
-        if isinstance(summ, Mapping):
-            same_classes("rulecard.json", summ.get("classes"))
-            if (
-                adverse is not None
-                and summ.get("adverse_class") is not None
-                and str(summ["adverse_class"]) != str(adverse)
-            ):
-                p.append(
-                    f"rulecard.json's adverse class {summ['adverse_class']!r} differs from student.json's {adverse!r}"
-                )
-            if summ.get("inputs") is not None and _inputs_of(summ) != (num, cat):
-                p.append("rulecard.json describes other input columns than student.json")
-            if "calibration" in summ and _canon(summ.get("calibration")) != _canon(
-                spec.get("calibration")
-            ):
-                p.append("rulecard.json and student.json record different calibrations")
-    if "schema.json" in files:
-        sch = _json_member(d, manifest, "schema.json")
-        feats = sch.get("features") if isinstance(sch, Mapping) else None
-        if isinstance(feats, list):
-            cols = {str(f.get("name")) for f in feats if isinstance(f, Mapping)}
-            missing = [c for c in num + cat if c not in cols]
-            if missing:
-                p.append(
-                    f"student.json reads column(s) schema.json does not have: {', '.join(missing[:5])}"
-                )
+@dataclasses.dataclass(frozen=True)
+class _Expected:
+    """What every part of an artifact must agree on, as its ``student.json`` says it."""
+
+    spec: Mapping[str, Any]
+    classes: list[str]
+    num: list[str]
+    cat: list[str]
+    adverse: Any
+
+    @classmethod
+    def of(cls, spec: Mapping[str, Any]) -> _Expected:
+        num, cat = _inputs_of(spec)
+        meta = spec.get("meta") or {}
+        adverse = meta.get("adverse_class", spec.get("adverse_class"))
+        return cls(spec, [str(c) for c in spec.get("classes", [])], num, cat, adverse)
+
+    def class_problems(self, where: str, other: Any) -> list[str]:
+        if other is not None and [str(c) for c in other] != self.classes:
+            return [
+                f"{where} says classes {[str(c) for c in other]}, student.json says {self.classes}"
+            ]
+        return []
+
+    def same_calibration(self, record: Mapping[str, Any]) -> bool:
+        """True unless ``record`` holds a calibration other than the spec's."""
+        return "calibration" not in record or _canon(record.get("calibration")) == _canon(
+            self.spec.get("calibration")
+        )
+
+
+def _metrics_problems(e: _Expected, m: Any) -> list[str]:
+    if not isinstance(m, Mapping):
+        return []
+    p = e.class_problems("metrics.json", m.get("classes"))
+    if not e.same_calibration(m):
+        p.append("metrics.json and student.json record different calibrations")
+    return p
+
+
+def _baseline_problems(e: _Expected, b: Any) -> list[str]:
+    if not isinstance(b, Mapping):
+        return []
+    p = e.class_problems("baseline.json", b.get("classes"))
+    if _inputs_of(b) != (e.num, e.cat):
+        p.append("baseline.json reads other input columns than student.json")
+    return p
+
+
+def _rulecard_problems(e: _Expected, card: Any) -> list[str]:
+    summ = card.get("summary") if isinstance(card, Mapping) else None
+    if not isinstance(summ, Mapping):
+        return []
+    p = e.class_problems("rulecard.json", summ.get("classes"))
+    if (
+        e.adverse is not None
+        and summ.get("adverse_class") is not None
+        and str(summ["adverse_class"]) != str(e.adverse)
+    ):
+        p.append(
+            f"rulecard.json's adverse class {summ['adverse_class']!r} differs from student.json's {e.adverse!r}"
+        )
+    if summ.get("inputs") is not None and _inputs_of(summ) != (e.num, e.cat):
+        p.append("rulecard.json describes other input columns than student.json")
+    if not e.same_calibration(summ):
+        p.append("rulecard.json and student.json record different calibrations")
+    return p
+
+
+def _schema_problems(e: _Expected, sch: Any) -> list[str]:
+    feats = sch.get("features") if isinstance(sch, Mapping) else None
+    if not isinstance(feats, list):
+        return []
+    cols = {str(f.get("name")) for f in feats if isinstance(f, Mapping)}
+    missing = [c for c in e.num + e.cat if c not in cols]
+    if missing:
+        return [f"student.json reads column(s) schema.json does not have: {', '.join(missing[:5])}"]
+    return []
+
+
+#: The JSON members checked against student.json (in this order), each by its checker.
+_MEMBER_CHECKS: dict[str, Callable[[_Expected, Any], list[str]]] = {
+    "metrics.json": _metrics_problems,
+    "baseline.json": _baseline_problems,
+    "rulecard.json": _rulecard_problems,
+    "schema.json": _schema_problems,
+}
+
+
+def _manifest_problems(e: _Expected, manifest: Mapping[str, Any]) -> list[str]:
+    """The manifest's target, teacher classes and configured adverse class against the spec."""
+    p = []
+    meta = e.spec.get("meta") or {}
     target = (manifest.get("data") or {}).get("target")
     if target is not None and meta.get("target") is not None and str(meta["target"]) != str(target):
         p.append(f"manifest target {target!r} differs from student.json's {meta['target']!r}")
-    if target is not None and str(target) in num + cat:
+    if target is not None and str(target) in e.num + e.cat:
         p.append(f"the target {target!r} is one of the student's inputs")
     tclasses = (manifest.get("teacher") or {}).get("classes")
-    if isinstance(tclasses, list) and tclasses and sorted(map(str, tclasses)) != sorted(classes):
+    if isinstance(tclasses, list) and tclasses and sorted(map(str, tclasses)) != sorted(e.classes):
         p.append(
-            f"the teacher's classes {[str(c) for c in tclasses]} are not student.json's {classes}"
+            f"the teacher's classes {[str(c) for c in tclasses]} are not student.json's {e.classes}"
         )
     cfg_adverse = (manifest.get("config") or {}).get("adverse_class")
-    if cfg_adverse is not None and adverse is not None and str(cfg_adverse) != str(adverse):
-        p.append(f"manifest adverse class {cfg_adverse!r} differs from student.json's {adverse!r}")
-    for name in sorted(n for n in files if n.endswith(".onnx")):
-        p += _onnx_consistency(d, manifest, name, spec, classes, num, cat)
+    if cfg_adverse is not None and e.adverse is not None and str(cfg_adverse) != str(e.adverse):
+        p.append(
+            f"manifest adverse class {cfg_adverse!r} differs from student.json's {e.adverse!r}"
+        )
     return p
 
 

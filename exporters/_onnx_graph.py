@@ -138,7 +138,7 @@ class Graph:
         """Add an initializer holding ``value`` and return its name."""
         arr = np.asarray(value, dtype=dtype)
         name = self.fresh(base)
-        if arr.dtype == object or arr.dtype.kind == "U":
+        if arr.dtype == object or np.issubdtype(arr.dtype, np.str_):
             data = [str(s).encode("utf-8") for s in arr.ravel()]
             tensor = helper.make_tensor(name, STRING, arr.shape, data)  # type: ignore[arg-type]  # onnx's stub omits bytes lists
         else:

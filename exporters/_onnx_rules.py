@@ -15,6 +15,7 @@ per-rule constants: 6 nodes in all.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,18 +74,20 @@ def _category_truth(codes: Codes, cond: Mapping[str, Any]) -> np.ndarray:
     return truth
 
 
-def _rule_trees(trees: Trees, codes: Codes, r: int, conds: list[tuple[str, int, Any]]) -> None:
+def _rule_trees(
+    trees: Trees,
+    codes: Codes,
+    r: int,
+    numeric: list[tuple[int, Mapping[str, Any]]],
+    categorical: list[tuple[int, Mapping[str, Any]]],
+) -> None:
     """Trees adding 1 to target ``r`` per failed block of conditions (0 when all hold).
 
     The numeric conditions form one chain ending in the first categorical condition's
     search (no subtree is duplicated); further categorical conditions get a tree each.
     """
-    steps = [_numeric_step(j, c) for kind, j, c in conds if kind == "numeric"]
-    cats = [
-        (codes.offset + j, _category_truth(codes, c))
-        for kind, j, c in conds
-        if kind == "categorical"
-    ]
+    steps = [_numeric_step(j, c) for j, c in numeric]
+    cats = [(codes.offset + j, _category_truth(codes, c)) for j, c in categorical]
     thresholds = code_thresholds(codes.n_codes)
     tail = (cats[0][0], thresholds, cats[0][1]) if cats else None
     trees.add_chain(steps, r, tail)
@@ -92,78 +95,104 @@ def _rule_trees(trees: Trees, codes: Codes, r: int, conds: list[tuple[str, int, 
         trees.add_chain([], r, (f, thresholds, truth))
 
 
-def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
-    """Wire a rule-list spec; returns the graph outputs as (name, elem type, width or -1)."""
-    lookup = column_lookup(spec)
-    rules = list(spec.get("rules", []))
-    k = len(spec["classes"])
-    numeric: list[tuple[int, Mapping[str, Any]]] = []
-    numeric_rule: list[int] = []
-    categorical: dict[int, list[Mapping[str, Any]]] = {}
-    categorical_rule: dict[int, list[int]] = {}
+@dataclass
+class _Conditions:
+    """A rule list's conditions grouped by how the graph tests them, each with its rule index."""
 
-    coded: list[
-        tuple[int, Mapping[str, Any], int, list[float]]
-    ] = []  # on columns with special values
+    #: (column, condition, rule) on numeric columns without special values
+    numeric: list[tuple[int, Mapping[str, Any], int]] = field(default_factory=list)
+    #: column -> [(condition, rule)] on categorical columns
+    categorical: dict[int, list[tuple[Mapping[str, Any], int]]] = field(default_factory=dict)
+    #: (column, condition, rule, special values) on numeric columns with special values
+    coded: list[tuple[int, Mapping[str, Any], int, list[float]]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.numeric or self.categorical or self.coded)
+
+
+def _add_numeric(
+    found: _Conditions, spec: Mapping[str, Any], j: int, cond: Mapping[str, Any], r: int
+) -> None:
+    op, feature = cond.get("op"), cond["feature"]
+    if op not in _NUMERIC_OPS:
+        raise SpecError(f"operator '{op}' does not apply to numeric feature '{feature}'.")
+    points = [v for v, _, _ in special_codes(spec, feature)]
+    if points or op in ("is_special", "not_special"):
+        found.coded.append((j, cond, r, points))
+    else:
+        found.numeric.append((j, cond, r))
+
+
+def _add_categorical(
+    found: _Conditions, spec: Mapping[str, Any], j: int, cond: Mapping[str, Any], r: int
+) -> None:
+    op, feature = cond.get("op"), cond["feature"]
+    if op not in _CATEGORICAL_OPS:
+        raise SpecError(f"operator '{op}' does not apply to categorical feature '{feature}'.")
+    found.categorical.setdefault(j, []).append((cond, r))
+
+
+#: How a condition is filed, by the kind of input its feature is (``column_lookup``).
+_FILE_CONDITION = {"numeric": _add_numeric, "categorical": _add_categorical}
+
+
+def _conditions(spec: Mapping[str, Any], rules: list[Mapping[str, Any]]) -> _Conditions:
+    """Every rule's conditions, checked (known input, operator fits its kind) and grouped."""
+    lookup = column_lookup(spec)
+    found = _Conditions()
     for r, rule in enumerate(rules):
         for cond in rule.get("conditions", []):
-            feature, op = cond.get("feature"), cond.get("op")
+            feature = cond.get("feature")
             if feature not in lookup:
                 raise SpecError(f"rule {r} has a condition on unknown input {feature!r}.")
             kind = lookup[feature][0]
-            what = f"rule {r} condition"
-            if kind == "numeric":
-                if op not in _NUMERIC_OPS:
-                    raise SpecError(
-                        f"operator '{op}' does not apply to numeric feature '{feature}'."
-                    )
-                points = [v for v, _, _ in special_codes(spec, feature)]
-                if points or op in ("is_special", "not_special"):
-                    coded.append((column(lookup, feature, "numeric", what), cond, r, points))
-                    continue
-                numeric.append((column(lookup, feature, "numeric", what), cond))
-                numeric_rule.append(r)
-            else:
-                if op not in _CATEGORICAL_OPS:
-                    raise SpecError(
-                        f"operator '{op}' does not apply to categorical feature '{feature}'."
-                    )
-                j = column(lookup, feature, "categorical", what)
-                categorical.setdefault(j, []).append(cond)
-                categorical_rule.setdefault(j, []).append(r)
+            j = column(lookup, feature, kind, f"rule {r} condition")
+            _FILE_CONDITION[kind](found, spec, j, cond, r)
+    return found
+
+
+def _fired_rule(g: Graph, spec: Mapping[str, Any], found: _Conditions, n_rules: int) -> str:
+    """The ``rule`` output: index of the first rule whose conditions all hold (``n_rules``: the
+    default), as ``ArgMin`` over the failed-condition counts of one tree ensemble."""
+    if not found:  # no conditions anywhere: the first rule (or the default) fires for every row
+        return g.op("Identity", [g.broadcast_rows(np.zeros(1, dtype=np.int64), "zero")], out="rule")
     strings = [
         v
-        for conds in categorical.values()
-        for c in conds
+        for conds in found.categorical.values()
+        for c, _ in conds
         if c["op"] in ("in", "not_in")
         for v in category_strings(c["values"], f"condition on '{c['feature']}'")
     ]
-    if numeric or categorical or coded:
-        d_num = len(spec["inputs"].get("numeric", [])) if numeric or coded else 0
-        x, codes = feature_matrix(g, d_num, strings, use_categorical=bool(categorical))
-        trees = Trees()
-        per_rule: dict[int, list[tuple[str, int, Any]]] = {}
-        for (j, cond), r in zip(numeric, numeric_rule):
-            per_rule.setdefault(r, []).append(("numeric", j, cond))
-        for j, conds in categorical.items():
-            for cond, r in zip(conds, categorical_rule[j]):
-                per_rule.setdefault(r, []).append(("categorical", j, cond))
-        for r in sorted(per_rule):
-            _rule_trees(trees, codes, r, per_rule[r])
-        for j, cond, r, specials in coded:  # one search over the raw value, codes as points
-            thresholds, holds, nan_holds = condition_search(cond, specials)
-            trees.add_search(
-                j,
-                thresholds,
-                [((r, 0.0 if h else 1.0),) for h in holds],
-                nan_leaf=((r, 0.0 if nan_holds else 1.0),),
-            )
-        # every target written at least once (the default rule and condition-free rules: 0)
-        trees.add_constant(tuple((r, 0.0) for r in range(len(rules) + 1)))
-        failed = trees.emit(g, x, len(rules) + 1)  # failed conditions per rule (exact counts)
-        rule = g.op("ArgMin", [failed], out="rule", axis=1, keepdims=0, select_last_index=0)
-    else:  # no conditions anywhere: the first rule (or the default) fires for every row
-        rule = g.op("Identity", [g.broadcast_rows(np.zeros(1, dtype=np.int64), "zero")], out="rule")
+    d_num = len(spec["inputs"].get("numeric", [])) if found.numeric or found.coded else 0
+    x, codes = feature_matrix(g, d_num, strings, use_categorical=bool(found.categorical))
+    trees = Trees()
+    per_rule: dict[int, tuple[list, list]] = {}  # rule -> (numeric, categorical) (column, cond)
+    for j, cond, r in found.numeric:
+        per_rule.setdefault(r, ([], []))[0].append((j, cond))
+    for j, conds in found.categorical.items():
+        for cond, r in conds:
+            per_rule.setdefault(r, ([], []))[1].append((j, cond))
+    for r in sorted(per_rule):
+        _rule_trees(trees, codes, r, *per_rule[r])
+    for j, cond, r, specials in found.coded:  # one search over the raw value, codes as points
+        thresholds, holds, nan_holds = condition_search(cond, specials)
+        trees.add_search(
+            j,
+            thresholds,
+            [((r, 0.0 if h else 1.0),) for h in holds],
+            nan_leaf=((r, 0.0 if nan_holds else 1.0),),
+        )
+    # every target written at least once (the default rule and condition-free rules: 0)
+    trees.add_constant(tuple((r, 0.0) for r in range(n_rules + 1)))
+    failed = trees.emit(g, x, n_rules + 1)  # failed conditions per rule (exact counts)
+    return g.op("ArgMin", [failed], out="rule", axis=1, keepdims=0, select_last_index=0)
+
+
+def build_rule_list(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, int]]:
+    """Wire a rule-list spec; returns the graph outputs as (name, elem type, width or -1)."""
+    rules = list(spec.get("rules", []))
+    k = len(spec["classes"])
+    rule = _fired_rule(g, spec, _conditions(spec, rules), len(rules))
     probs = np.asarray(
         [r["probabilities"] for r in rules] + [spec["default"]["probabilities"]], dtype=np.float64
     )

@@ -105,6 +105,9 @@ def explain_rows(
 ) -> list[dict[str, Any]]:
     """Reason codes for every row of ``X``.
 
+    Long because it documents each of its options; the work is in the per-kind explainers,
+    ``_teacher_entry`` and ``_CounterfactualSearch``.
+
     Parameters
     ----------
     spec : mapping
@@ -153,18 +156,8 @@ def explain_rows(
     >>> results = explain_rows(spec, X.head(3))  # doctest: +SKIP
     >>> print(reasons_table(results))  # doctest: +SKIP
     """
-    if reference not in REFERENCES:
-        raise ConfigError(f"reference must be one of {', '.join(REFERENCES)}, got {reference!r}.")
-    if int(top) < 1:
-        raise ConfigError(f"top must be a positive number of reasons, got {top!r}.")
-    if not 0.0 <= float(min_share) < 0.5:
-        raise ConfigError(f"min_share must be in [0, 0.5), got {min_share!r}.")
-    import pandas as pd  # lazy: keeps `import distill2rules.exporters` light
-
-    if isinstance(X, pd.Series):
-        X = X.to_frame().T
-    elif isinstance(X, Mapping):
-        X = pd.DataFrame(X)
+    _check_options(reference, top, min_share)
+    X = _as_frame(X)
     num, cat = prepare_inputs(spec, X)
     out = evaluate(spec, numeric=num, categorical=cat)
     ctx = _Context(
@@ -187,20 +180,41 @@ def explain_rows(
     )
     for i, row in enumerate(rows):
         row["index"] = jsonable(index[i])
-        if t_labels is not None:
-            tk = int(t_labels[i])
-            row["teacher"] = {
-                "decision": jsonable(ctx.classes[tk]),
-                "decision_index": tk,
-                "agrees": tk == row["decision_index"],
-                "adverse": ctx.adverse is not None and tk == ctx.adverse,
-            }
-        else:
-            row["teacher"] = None
+        row["teacher"] = None if t_labels is None else _teacher_entry(ctx, row, int(t_labels[i]))
         row["counterfactual"] = None
         if searcher is not None and row["adverse"]:
             row["counterfactual"] = searcher.search(num[i], cat[i], X.iloc[[i]])
     return rows
+
+
+def _check_options(reference: str, top: int, min_share: float) -> None:
+    if reference not in REFERENCES:
+        raise ConfigError(f"reference must be one of {', '.join(REFERENCES)}, got {reference!r}.")
+    if int(top) < 1:
+        raise ConfigError(f"top must be a positive number of reasons, got {top!r}.")
+    if not 0.0 <= float(min_share) < 0.5:
+        raise ConfigError(f"min_share must be in [0, 0.5), got {min_share!r}.")
+
+
+def _as_frame(X: Any) -> pd.DataFrame:
+    """Rows as a DataFrame (a Series is one row, a mapping is columns)."""
+    import pandas as pd  # lazy: keeps `import distill2rules.exporters` light
+
+    if isinstance(X, pd.Series):
+        return X.to_frame().T
+    if isinstance(X, Mapping):
+        return pd.DataFrame(X)
+    return X
+
+
+def _teacher_entry(ctx: _Context, row: Mapping[str, Any], tk: int) -> dict[str, Any]:
+    """A row's ``teacher`` block: the teacher's decision (class ``tk``) and whether it agrees."""
+    return {
+        "decision": jsonable(ctx.classes[tk]),
+        "decision_index": tk,
+        "agrees": tk == row["decision_index"],
+        "adverse": ctx.adverse is not None and tk == ctx.adverse,
+    }
 
 
 def counterfactual(
@@ -845,157 +859,172 @@ def _explain_rule_list(
         def value_of(c: Mapping[str, Any], i: int = i) -> Any:
             return ctx.raw_value(num[i], cat[i], c["feature"])
 
-        skipped = []
-        if ordered or is_default:
-            for r, earlier in enumerate(rules[:fired]):
-                failed = next(
-                    (
-                        c
-                        for c in earlier["conditions"]
-                        if not condition_holds_for(
-                            c, value_of(c), special_points(spec, c["feature"])
-                        )
-                    ),
-                    None,
-                )
-                if failed is not None:
-                    skipped.append(
-                        {
-                            "rule": _rule_name(earlier, r),
-                            "index": r,
-                            "failed": condition_with_value(
-                                failed,
-                                value_of(failed),
-                                ctx.label(failed["feature"]),
-                                special_labels(spec, failed["feature"]),
-                            ),
-                        }
-                    )
+        skipped = _skipped_rules(ctx, rules[:fired], value_of) if ordered or is_default else []
         # nearest rules that would have given another decision (for a decline: approve)
-        nearest = []
+        nearest: list[dict[str, Any]] = []
         if row["adverse"] or is_default:
-            for r, other in enumerate(rules):
-                if r == fired or decisions[r] == k:
-                    continue  # a rule pointing the same way is no reason
-                failed = [
-                    c
-                    for c in other["conditions"]
-                    if not condition_holds_for(c, value_of(c), special_points(spec, c["feature"]))
-                ]
-                if not failed:
-                    continue
-                nearest.append(
-                    {
-                        "rule": _rule_name(other, r),
-                        "index": r,
-                        "text": rule_text(spec, other),
-                        "decision": jsonable(ctx.classes[decisions[r]]),
-                        "failed": [
-                            condition_with_value(
-                                c,
-                                value_of(c),
-                                ctx.label(c["feature"]),
-                                special_labels(spec, c["feature"]),
-                            )
-                            for c in failed
-                        ],
-                        "_failed": failed,
-                        "_support": float(other.get("support") or 0),
-                    }
-                )
-            nearest.sort(key=lambda d: (len(d["_failed"]), -d["_support"], d["index"]))
-        row["rule"] = {
-            "index": fired,
-            "name": name,
-            "is_default": is_default,
-            "text": rule_text(spec, rule, default=is_default),
-            "conditions": [
-                condition_text(c, ctx.label(c["feature"]), special_labels(spec, c["feature"]))
-                for c in rule.get("conditions", [])
-            ],
-            "probability": rule_decision(spec, rule)[1],
-            "probabilities": {str(c): float(p) for c, p in zip(ctx.classes, rule["probabilities"])},
-            "support": rule.get("support"),
-            "skipped": skipped,
-            "nearest": [
-                {k_: v for k_, v in d.items() if not k_.startswith("_")} for d in nearest[:3]
-            ],
-        }
-        reasons: list[dict[str, Any]] = []
+            nearest = _nearest_rules(ctx, rules, decisions, fired, k, value_of)
+        row["rule"] = _rule_entry(ctx, rule, fired, name, is_default, skipped, nearest)
         adverse = bool(row["adverse"])
-        for cond in rule.get("conditions", []):
-            if ctx.is_protected([cond["feature"]]):
-                continue
-            value = value_of(cond)
-            reasons.append(
-                {
-                    "term": name,
-                    "features": [cond["feature"]],
-                    "value": value,
-                    "condition": condition_text(
-                        cond, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])
-                    ),
-                    "impact": None,
-                    "points": None,
-                    "direction": _condition_direction(cond, True) if adverse else None,
-                    "code": ctx.entry(cond["feature"]).get("code"),
-                    "text": _statement(
-                        ctx,
-                        cond["feature"],
-                        value,
-                        _condition_direction(cond, True) if adverse else None,
-                        condition_text(
-                            cond, ctx.label(cond["feature"]), special_labels(spec, cond["feature"])
-                        ),
-                    ),
-                    "detail": condition_with_value(
-                        cond,
-                        value,
-                        ctx.label(cond["feature"]),
-                        special_labels(spec, cond["feature"]),
-                    ),
-                }
-            )
+        reasons = _condition_reasons(ctx, rule, name, adverse, value_of)
         if is_default:
-            # nothing matched: the reasons are the failed conditions of the nearest rules that
-            # would have decided otherwise (never rules pointing the same way)
-            seen: set[str] = set()
-            for d in nearest:
-                for cond in d["_failed"]:
-                    f = cond["feature"]
-                    if f in seen or ctx.is_protected([f]):
-                        continue
-                    seen.add(f)
-                    value = value_of(cond)
-                    direction = _condition_direction(cond, False)
-                    reasons.append(
-                        {
-                            "term": d["rule"],
-                            "features": [f],
-                            "value": value,
-                            "condition": condition_text(
-                                cond, ctx.label(f), special_labels(spec, f)
-                            ),
-                            "impact": None,
-                            "points": None,
-                            "direction": direction if adverse else None,
-                            "code": ctx.entry(f).get("code"),
-                            "text": _statement(
-                                ctx,
-                                f,
-                                value,
-                                direction if adverse else None,
-                                condition_text(cond, ctx.label(f), special_labels(spec, f)),
-                            ),
-                            "detail": f"{d['rule']} ({d['decision']}) does not apply: "
-                            + condition_with_value(
-                                cond, value, ctx.label(f), special_labels(spec, f)
-                            ),
-                        }
-                    )
+            reasons += _default_reasons(ctx, nearest, adverse, value_of)
         row["reasons"] = [{"rank": j + 1, **r} for j, r in enumerate(reasons[:top])]
         rows.append(row)
     return rows
+
+
+_ValueOf = Callable[[Mapping[str, Any]], Any]  # a condition -> the row's value of its feature
+
+
+def _holds(ctx: _Context, c: Mapping[str, Any], value_of: _ValueOf) -> bool:
+    return condition_holds_for(c, value_of(c), special_points(ctx.spec, c["feature"]))
+
+
+def _cond_text(ctx: _Context, c: Mapping[str, Any]) -> str:
+    f = c["feature"]
+    return condition_text(c, ctx.label(f), special_labels(ctx.spec, f))
+
+
+def _cond_with_value(ctx: _Context, c: Mapping[str, Any], value: Any) -> str:
+    f = c["feature"]
+    return condition_with_value(c, value, ctx.label(f), special_labels(ctx.spec, f))
+
+
+def _skipped_rules(
+    ctx: _Context, earlier: Sequence[Mapping[str, Any]], value_of: _ValueOf
+) -> list[dict[str, Any]]:
+    """The rules before the one that fired, each with its first condition the row fails."""
+    skipped = []
+    for r, rule in enumerate(earlier):
+        failed = next((c for c in rule["conditions"] if not _holds(ctx, c, value_of)), None)
+        if failed is not None:
+            skipped.append(
+                {
+                    "rule": _rule_name(rule, r),
+                    "index": r,
+                    "failed": _cond_with_value(ctx, failed, value_of(failed)),
+                }
+            )
+    return skipped
+
+
+def _nearest_rules(
+    ctx: _Context,
+    rules: Sequence[Mapping[str, Any]],
+    decisions: Sequence[int],
+    fired: int,
+    k: int,
+    value_of: _ValueOf,
+) -> list[dict[str, Any]]:
+    """Rules deciding other than class ``k`` that the row fails, fewest failed conditions first
+    (then larger support); ``_failed`` / ``_support`` are internal keys."""
+    nearest = []
+    for r, other in enumerate(rules):
+        if r == fired or decisions[r] == k:
+            continue  # a rule pointing the same way is no reason
+        failed = [c for c in other["conditions"] if not _holds(ctx, c, value_of)]
+        if not failed:
+            continue
+        nearest.append(
+            {
+                "rule": _rule_name(other, r),
+                "index": r,
+                "text": rule_text(ctx.spec, other),
+                "decision": jsonable(ctx.classes[decisions[r]]),
+                "failed": [_cond_with_value(ctx, c, value_of(c)) for c in failed],
+                "_failed": failed,
+                "_support": float(other.get("support") or 0),
+            }
+        )
+    nearest.sort(key=lambda d: (len(d["_failed"]), -d["_support"], d["index"]))
+    return nearest
+
+
+def _rule_entry(
+    ctx: _Context,
+    rule: Mapping[str, Any],
+    fired: int,
+    name: str,
+    is_default: bool,
+    skipped: list[dict[str, Any]],
+    nearest: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A row's ``rule`` block: the rule that fired, the rules skipped and the 3 nearest others."""
+    spec = ctx.spec
+    return {
+        "index": fired,
+        "name": name,
+        "is_default": is_default,
+        "text": rule_text(spec, rule, default=is_default),
+        "conditions": [_cond_text(ctx, c) for c in rule.get("conditions", [])],
+        "probability": rule_decision(spec, rule)[1],
+        "probabilities": {str(c): float(p) for c, p in zip(ctx.classes, rule["probabilities"])},
+        "support": rule.get("support"),
+        "skipped": skipped,
+        "nearest": [{k_: v for k_, v in d.items() if not k_.startswith("_")} for d in nearest[:3]],
+    }
+
+
+def _condition_reasons(
+    ctx: _Context, rule: Mapping[str, Any], name: str, adverse: bool, value_of: _ValueOf
+) -> list[dict[str, Any]]:
+    """One reason per condition of the rule that fired (protected features left out)."""
+    reasons: list[dict[str, Any]] = []
+    for cond in rule.get("conditions", []):
+        f = cond["feature"]
+        if ctx.is_protected([f]):
+            continue
+        value = value_of(cond)
+        direction = _condition_direction(cond, True) if adverse else None
+        reasons.append(
+            {
+                "term": name,
+                "features": [f],
+                "value": value,
+                "condition": _cond_text(ctx, cond),
+                "impact": None,
+                "points": None,
+                "direction": direction,
+                "code": ctx.entry(f).get("code"),
+                "text": _statement(ctx, f, value, direction, _cond_text(ctx, cond)),
+                "detail": _cond_with_value(ctx, cond, value),
+            }
+        )
+    return reasons
+
+
+def _default_reasons(
+    ctx: _Context, nearest: list[dict[str, Any]], adverse: bool, value_of: _ValueOf
+) -> list[dict[str, Any]]:
+    """Nothing matched: the reasons are the failed conditions of the nearest rules that would
+    have decided otherwise (never rules pointing the same way), one per feature."""
+    reasons: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for d in nearest:
+        for cond in d["_failed"]:
+            f = cond["feature"]
+            if f in seen or ctx.is_protected([f]):
+                continue
+            seen.add(f)
+            value = value_of(cond)
+            direction = _condition_direction(cond, False) if adverse else None
+            reasons.append(
+                {
+                    "term": d["rule"],
+                    "features": [f],
+                    "value": value,
+                    "condition": _cond_text(ctx, cond),
+                    "impact": None,
+                    "points": None,
+                    "direction": direction,
+                    "code": ctx.entry(f).get("code"),
+                    "text": _statement(ctx, f, value, direction, _cond_text(ctx, cond)),
+                    "detail": f"{d['rule']} ({d['decision']}) does not apply: "
+                    + _cond_with_value(ctx, cond, value),
+                }
+            )
+    return reasons
 
 
 # ============================================================================ mlp (occlusion)
@@ -1408,12 +1437,14 @@ _MAX_PAIR_ROWS = 20_000
 
 @dataclass
 class _Change:
+    """One changed input of a counterfactual: column ``j`` of the numeric or categorical block."""
+
     feature: str
-    kind: str  # "numeric" | "categorical"
     j: int
     old: Any
     new: Any
     distance: float
+    numeric: bool
 
 
 class _CounterfactualSearch:
@@ -1478,7 +1509,7 @@ class _CounterfactualSearch:
                 continue
             if _special_label(self.ctx.spec, f, v32) is not None:
                 continue  # never propose a special value
-            out.append(_Change(f, "numeric", j, f32_value(x0), v32, abs(v32 - x0) / spread))
+            out.append(_Change(f, j, f32_value(x0), v32, abs(v32 - x0) / spread, numeric=True))
         return out
 
     def _categorical_candidates(self, cat_row: np.ndarray, f: str) -> list[_Change]:
@@ -1490,7 +1521,7 @@ class _CounterfactualSearch:
             total = max(1, sum(counts.values()))
             cands = [c for c in cands if counts.get(c, 0) / total >= _MIN_CATEGORY_SHARE]
         return [
-            _Change(f, "categorical", j, None if current == "" else str(current), c, 1.0)
+            _Change(f, j, None if current == "" else str(current), c, 1.0, numeric=False)
             for c in cands
             if c != current
         ]
@@ -1518,10 +1549,7 @@ class _CounterfactualSearch:
         C = np.repeat(cat_row[None, :], m, axis=0)
         for i, combo in enumerate(combos):
             for ch in combo:
-                if ch.kind == "numeric":
-                    N[i, ch.j] = ch.new
-                else:
-                    C[i, ch.j] = ch.new
+                (N if ch.numeric else C)[i, ch.j] = ch.new
         return N, C
 
     def _teacher_labels(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = ["CSP", "CSS", "esc", "fmt", "image", "page", "render", "section", "table"]
@@ -97,18 +97,20 @@ _TEMPLATES = {
         "{% for body in sections %}{{ body }}{% endfor %}\n"
         "{% if footer %}<footer>{{ footer }}</footer>{% endif %}\n</body>\n</html>\n"
     ),
-    "rulecard.html": (
-        '<div class="rulecard">{% for b in blocks %}'
-        '{% if b.kind in ("h1", "h2", "h3", "h4") %}<{{ b.kind }}>{{ b.text }}</{{ b.kind }}>'
-        '{% elif b.kind == "p" %}<p>{{ b.text }}</p>'
-        '{% elif b.kind == "kv" %}<table class="kv">{% for k, v in b.entries %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>'
+    # the report's rule card: one template per block kind (rulecard_section), joined in a <div>
+    "rulecard.html": '<div class="rulecard">{% for b in blocks %}{{ b }}{% endfor %}</div>',
+    "card/heading.html": "<{{ kind }}>{{ text }}</{{ kind }}>",
+    "card/p.html": "<p>{{ text }}</p>",
+    "card/kv.html": (
+        '<table class="kv">{% for k, v in entries %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>'
         "{% endfor %}</table>"
-        '{% elif b.kind == "table" %}<table><thead><tr>{% for h in b.head %}<th>{{ h }}</th>{% endfor %}</tr></thead>'
-        "<tbody>{% for r in b.rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>"
-        '{% elif b.kind == "ul" %}<ul>{% for x in b.entries %}<li>{{ x }}</li>{% endfor %}</ul>'
-        '{% elif b.kind == "ol" %}<ol class="rules">{% for x in b.entries %}<li>{{ x }}</li>{% endfor %}</ol>'
-        "{% endif %}{% endfor %}</div>"
     ),
+    "card/table.html": (
+        "<table><thead><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr></thead>"
+        "<tbody>{% for r in rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>"
+    ),
+    "card/ul.html": "<ul>{% for x in entries %}<li>{{ x }}</li>{% endfor %}</ul>",
+    "card/ol.html": '<ol class="rules">{% for x in entries %}<li>{{ x }}</li>{% endfor %}</ol>',
 }
 _ENV: Any = None
 
@@ -162,25 +164,41 @@ def section(anchor: str, title: str, body: str, lead: Any = "") -> str:
     return render("section.html", anchor=anchor, title=title, body=_trusted(body), lead=lead)
 
 
+def _card_text(b: tuple) -> dict[str, Any]:
+    return {"kind": b[0], "text": str(b[1])}
+
+
+def _card_entries(b: tuple) -> dict[str, Any]:
+    return {"entries": [str(x) for x in b[1]]}
+
+
+def _card_kv(b: tuple) -> dict[str, Any]:
+    return {"entries": [(str(k), str(v)) for k, v in b[1]]}
+
+
+def _card_table(b: tuple) -> dict[str, Any]:
+    return {"head": [str(h) for h in b[1]], "rows": [[str(c) for c in r] for r in b[2]]}
+
+
+#: Rule card block kind -> (its template, the block's data as text for it). Kinds not here
+#: (the card's footer) are left out of the report.
+_CARD_BLOCKS: dict[str, tuple[str, Callable[[tuple], dict[str, Any]]]] = {
+    **dict.fromkeys(("h1", "h2", "h3", "h4"), ("card/heading.html", _card_text)),
+    "p": ("card/p.html", _card_text),
+    "kv": ("card/kv.html", _card_kv),
+    "table": ("card/table.html", _card_table),
+    "ul": ("card/ul.html", _card_entries),
+    "ol": ("card/ol.html", _card_entries),
+}
+
+
 def rulecard_section(blocks: Sequence[tuple]) -> str:
     """The rule card rendered from its layout blocks (``exporters.rulecard._blocks``): data only, escaped."""
     items = []
     for b in blocks:
-        kind = b[0]
-        if kind in ("h1", "h2", "h3", "h4", "p"):
-            items.append({"kind": kind, "text": str(b[1])})
-        elif kind == "kv":
-            items.append({"kind": "kv", "entries": [(str(k), str(v)) for k, v in b[1]]})
-        elif kind == "table":
-            items.append(
-                {
-                    "kind": "table",
-                    "head": [str(h) for h in b[1]],
-                    "rows": [[str(c) for c in r] for r in b[2]],
-                }
-            )
-        elif kind in ("ul", "ol"):
-            items.append({"kind": kind, "entries": [str(x) for x in b[1]]})
+        if b[0] in _CARD_BLOCKS:
+            template, context = _CARD_BLOCKS[b[0]]
+            items.append(_trusted(render(template, **context(b))))
     return render("rulecard.html", blocks=items)
 
 
