@@ -307,15 +307,7 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
     """Wire an additive spec; returns the graph outputs as (name, elem type, width or -1)."""
     kp = 1 if spec["link"] == "logistic" else len(spec["classes"])
     terms = list(spec.get("terms", []))
-    for term in terms:
-        if term.get("type") not in ("linear", "table"):
-            raise SpecError(f"unknown additive term type {term.get('type')!r}.")
-    table_ids = [t for t, term in enumerate(terms) if term["type"] == "table"]
-    linear_ids = [t for t, term in enumerate(terms) if term["type"] == "linear"]
-    # blocks in the spec's order when its terms are grouped (no reordering Gather on axis 1,
-    # which costs more than the rest of the graph on large batches)
-    tables_first = not (linear_ids and table_ids and linear_ids[-1] < table_ids[0])
-    order = table_ids + linear_ids if tables_first else linear_ids + table_ids
+    order, tables_first, has_linear = _term_order(terms)
     intercept = np.asarray([as_float(v, "intercept") for v in spec["intercept"]], dtype=np.float64)
 
     specials = wire_specials(g, spec)  # g.numeric now holds special values as NaN
@@ -323,7 +315,7 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
     if (
         kp == 1
         and terms
-        and not linear_ids
+        and not has_linear
         and specials is None
         and _bounded(terms, intercept)
         and thr is None
@@ -336,6 +328,50 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
             ("label", INT64, -1),
             ("contributions", FLOAT, len(terms)),
         ]
+    contrib, scores = _contributions(g, spec, terms, order, tables_first, kp, intercept, specials)
+    if scores is None and kp == 1 and _bounded(terms, intercept) and thr is None:
+        probs, label = _gemm_pair(g, contrib, len(terms), float(intercept[0]))
+    else:
+        if scores is None:
+            axes = g.const(np.asarray([1], np.int64), "axes")
+            total = g.op("ReduceSum", [contrib, axes], keepdims=int(kp == 1))
+            scores = g.op("Add", [g.const(intercept[None, :], "intercept"), total])
+        probs, label = link_and_label(g, scores, spec["link"], thr)
+    g.cast(probs, FLOAT, out="probabilities")
+    per_term = contrib if kp == 1 else _decided_class_terms(g, contrib, label, len(terms))
+    g.cast(per_term, FLOAT, out="contributions")
+    k = len(spec["classes"])
+    return [("probabilities", FLOAT, k), ("label", INT64, -1), ("contributions", FLOAT, len(terms))]
+
+
+def _term_order(terms: list[Mapping[str, Any]]) -> tuple[list[int], bool, bool]:
+    """(term indices in graph block order, whether table terms come first, any linear term).
+
+    Blocks keep the spec's order when its terms are grouped (no reordering Gather on axis 1,
+    which costs more than the rest of the graph on large batches).
+    """
+    for term in terms:
+        if term.get("type") not in ("linear", "table"):
+            raise SpecError(f"unknown additive term type {term.get('type')!r}.")
+    table_ids = [t for t, term in enumerate(terms) if term["type"] == "table"]
+    linear_ids = [t for t, term in enumerate(terms) if term["type"] == "linear"]
+    tables_first = not (linear_ids and table_ids and linear_ids[-1] < table_ids[0])
+    order = table_ids + linear_ids if tables_first else linear_ids + table_ids
+    return order, tables_first, bool(linear_ids)
+
+
+def _contributions(
+    g: Graph,
+    spec: Mapping[str, Any],
+    terms: list[Mapping[str, Any]],
+    order: list[int],
+    tables_first: bool,
+    kp: int,
+    intercept: np.ndarray,
+    specials: Any,
+) -> tuple[str, str | None]:
+    """Per-term contributions ``[N, T(, K')]`` in the spec's term order, and for a spec without
+    terms also its scores (the intercept; None otherwise)."""
     blocks = []
     tables = [terms[t] for t in order if terms[t]["type"] == "table"]
     linears = [terms[t] for t in order if terms[t]["type"] == "linear"]
@@ -345,47 +381,43 @@ def build_additive(g: Graph, spec: Mapping[str, Any]) -> list[tuple[str, int, in
         blocks.insert(len(blocks) if tables_first else 0, _linear_block(g, spec, linears, kp))
     if not blocks:
         contrib = g.broadcast_rows(np.zeros((1, 0) if kp == 1 else (1, 0, kp)), "empty")
-        scores = g.broadcast_rows(intercept[None, :], "intercept")
-    else:
-        contrib = blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, axis=1)
-        if order != sorted(order):  # back to the spec's term order
-            inverse = np.argsort(np.asarray(order, dtype=np.int64)).astype(np.int64)
-            contrib = g.op("Gather", [contrib, g.const(inverse, "order")], axis=1)
-        if specials is not None:
-            contrib = override_terms(g, spec, specials, contrib, kp)
-    if blocks and kp == 1 and _bounded(terms, intercept) and thr is None:
-        # [tie, score] = contributions @ [[0, 1], ...] + [tie, intercept] in one Gemm;
-        # softmax([tie, s]) = [1 - sigmoid(s - tie), sigmoid(s - tie)] and ArgMax gives the
-        # reference label (s > tie): 3 nodes instead of 6. Only when no contribution can be
-        # infinite (0 * inf would make the first column NaN).
-        weights = np.zeros((len(terms), 2), dtype=np.float64)
-        weights[:, 1] = 1.0
-        pair = g.op(
-            "Gemm",
-            [
-                contrib,
-                g.const(weights, "ones"),
-                g.const(np.asarray([logistic_tie(), intercept[0]]), "intercept"),
-            ],
-        )
-        probs = g.op("Softmax", [pair], axis=1)
-        g.op("ArgMax", [pair], out="label", axis=1, keepdims=0, select_last_index=0)
-        label = "label"
-    else:
-        if blocks:
-            axes = g.const(np.asarray([1], np.int64), "axes")
-            total = g.op("ReduceSum", [contrib, axes], keepdims=int(kp == 1))
-            scores = g.op("Add", [g.const(intercept[None, :], "intercept"), total])
-        probs, label = link_and_label(g, scores, spec["link"], thr)
-    g.cast(probs, FLOAT, out="probabilities")
-    if kp == 1:
-        per_term = contrib
-    else:  # the predicted class's score
-        shape = g.const(np.asarray([len(terms), 1], np.int64), "shape")
-        idx_shape = g.op("Concat", [g.rows(), shape], axis=0)
-        col = g.op("Reshape", [label, g.const(np.asarray([-1, 1, 1], np.int64), "shape")])
-        idx = g.op("Expand", [col, idx_shape])
-        per_term = g.squeeze(g.op("GatherElements", [contrib, idx], axis=2), 2)
-    g.cast(per_term, FLOAT, out="contributions")
-    k = len(spec["classes"])
-    return [("probabilities", FLOAT, k), ("label", INT64, -1), ("contributions", FLOAT, len(terms))]
+        return contrib, g.broadcast_rows(intercept[None, :], "intercept")
+    contrib = blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, axis=1)
+    if order != sorted(order):  # back to the spec's term order
+        inverse = np.argsort(np.asarray(order, dtype=np.int64)).astype(np.int64)
+        contrib = g.op("Gather", [contrib, g.const(inverse, "order")], axis=1)
+    if specials is not None:
+        contrib = override_terms(g, spec, specials, contrib, kp)
+    return contrib, None
+
+
+def _gemm_pair(g: Graph, contrib: str, n_terms: int, intercept: float) -> tuple[str, str]:
+    """Probabilities and the ``label`` output of a bounded logistic spec in 3 nodes.
+
+    ``[tie, score] = contributions @ [[0, 1], ...] + [tie, intercept]`` in one Gemm;
+    ``softmax([tie, s]) = [1 - sigmoid(s - tie), sigmoid(s - tie)]`` and ArgMax gives the
+    reference label (s > tie): 3 nodes instead of 6. Only when no contribution can be
+    infinite (0 * inf would make the first column NaN).
+    """
+    weights = np.zeros((n_terms, 2), dtype=np.float64)
+    weights[:, 1] = 1.0
+    pair = g.op(
+        "Gemm",
+        [
+            contrib,
+            g.const(weights, "ones"),
+            g.const(np.asarray([logistic_tie(), intercept]), "intercept"),
+        ],
+    )
+    probs = g.op("Softmax", [pair], axis=1)
+    g.op("ArgMax", [pair], out="label", axis=1, keepdims=0, select_last_index=0)
+    return probs, "label"
+
+
+def _decided_class_terms(g: Graph, contrib: str, label: str, n_terms: int) -> str:
+    """``[N, T]``: each term's score toward the predicted class (of ``[N, T, K]``)."""
+    shape = g.const(np.asarray([n_terms, 1], np.int64), "shape")
+    idx_shape = g.op("Concat", [g.rows(), shape], axis=0)
+    col = g.op("Reshape", [label, g.const(np.asarray([-1, 1, 1], np.int64), "shape")])
+    idx = g.op("Expand", [col, idx_shape])
+    return g.squeeze(g.op("GatherElements", [contrib, idx], axis=2), 2)

@@ -184,6 +184,50 @@ def _float_gap(got: np.ndarray, want: np.ndarray) -> tuple[float, int]:
     return (float(gap.max()) if gap.size else 0.0), int(bad_special.sum())
 
 
+def _as_model(model: Any) -> Any:
+    """An ``onnx.ModelProto`` from a model, its bytes or its path."""
+    if isinstance(model, (bytes, bytearray)):
+        import onnx
+
+        return onnx.load_from_string(bytes(model))
+    if not hasattr(model, "SerializeToString"):
+        import onnx
+
+        return onnx.load(str(model))
+    return model
+
+
+def _run(ort: Any, model: Any, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every output of ``model`` run on ``feeds`` in onnxruntime (``ort``, CPU), by name."""
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    sess = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    return dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
+
+
+def _contribution_gap(
+    spec: Mapping[str, Any],
+    got: np.ndarray,
+    ref: Mapping[str, np.ndarray],
+    atol: float,
+    rtol: float,
+) -> tuple[float, int]:
+    """Largest gap and mismatch count of the graph's contributions against the reference's
+    (of the decided class for softmax), rounded to float32 as the graph holds them."""
+    contrib = ref["contributions"]
+    if spec.get("link") == "softmax":
+        contrib = np.take_along_axis(contrib, ref["label"][:, None, None], axis=2)
+    with np.errstate(over="ignore"):
+        want = contrib[:, :, 0].astype(np.float32).astype(np.float64)
+    c_gap, c_bad = _float_gap(got, want)
+    finite = np.isfinite(want) & np.isfinite(got)
+    diff = np.abs(np.where(finite, got, 0.0) - np.where(finite, want, 0.0))
+    over = diff > atol + rtol * np.abs(np.where(finite, want, 0.0))
+    return c_gap, c_bad + int(over.sum())
+
+
 def check_onnx_parity(
     model: Any,
     spec: Mapping[str, Any] | None = None,
@@ -217,26 +261,14 @@ def check_onnx_parity(
 
     from distill2rules.exporters.onnx import _spec_and_mode, onnx_feeds  # lazy: cycle with onnx.py
 
-    if isinstance(model, (bytes, bytearray)):
-        import onnx
-
-        model = onnx.load_from_string(bytes(model))
-    elif not hasattr(model, "SerializeToString"):
-        import onnx
-
-        model = onnx.load(str(model))
+    model = _as_model(model)
     stored, _ = _spec_and_mode(model)
     spec = stored if spec is None else spec
     if numeric is None and categorical is None:
         numeric, categorical = adversarial_inputs(spec, n_rows, random_state=random_state)
     feeds = onnx_feeds(model, numeric=numeric, categorical=categorical)
     n = next(iter(feeds.values())).shape[0]
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    sess = ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
-    got = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
+    got = _run(ort, model, feeds)
     with np.errstate(all="ignore"):  # adversarial rows make inf * 0 on purpose
         num = numeric if numeric is not None else np.empty((n, 0))
         cat = categorical if categorical is not None else np.empty((n, 0))
@@ -251,17 +283,9 @@ def check_onnx_parity(
         atol=atol,
     )
     if "contributions" in got:
-        contrib = ref["contributions"]
-        if spec.get("link") == "softmax":
-            contrib = np.take_along_axis(contrib, ref["label"][:, None, None], axis=2)
-        with np.errstate(over="ignore"):
-            want = contrib[:, :, 0].astype(np.float32).astype(np.float64)
-        c_gap, c_bad = _float_gap(got["contributions"], want)
-        finite = np.isfinite(want) & np.isfinite(got["contributions"])
-        diff = np.abs(np.where(finite, got["contributions"], 0.0) - np.where(finite, want, 0.0))
-        over = diff > atol + rtol * np.abs(np.where(finite, want, 0.0))
-        report.max_abs_contribution = c_gap
-        report.contribution_mismatches = c_bad + int(over.sum())
+        gap, mismatches = _contribution_gap(spec, got["contributions"], ref, atol, rtol)
+        report.max_abs_contribution = gap
+        report.contribution_mismatches = mismatches
     if "rule" in got:
         report.rule_mismatches = int((got["rule"] != ref["rule"]).sum())
     return report

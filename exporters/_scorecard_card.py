@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -116,119 +116,13 @@ def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
     base_logodds = sign * float(spec["intercept"][0])
     features = []
     for t, term in enumerate(spec["terms"]):
-        ax = term["axes"][0]
-        f = ax["feature"]
-        name = feature_label(spec, f)
-        s = sign * np.asarray(term["scores"], dtype=np.float64)[:, 0]
-        counts = [int(c) for c in term["bin_counts"]]
-        total = n_rows or sum(counts)
-        populated = [b for b, c in enumerate(counts) if c > 0] or list(range(len(s)))
-        codes = dict(
-            term.get("special") or {}
-        )  # special values: {key: {"label", "score", "count", ...}}
-        code_s = {key: sign * float(e["score"][0]) for key, e in codes.items()}
-        low = float(
-            min(
-                [s[b] for b in populated]
-                + [code_s[key] for key, e in codes.items() if e.get("count")]
-            )
-        )
+        entry, low = _feature_table(spec, t, term, sign, n_rows, adverse, sc["factor"])
         base_logodds += low
-
-        row = functools.partial(
-            _row,
-            term=term,
-            s=s,
-            counts=counts,
-            total=total,
-            low=low,
-            adverse=adverse,
-            factor=sc["factor"],
-        )
-        rows = []
-        if ax["kind"] == "numeric":
-            for b in range(1, len(ax["edges"]) + 2):
-                rows.append(row(bin_label(ax, b, name), [b]))
-        else:
-            groups = term.get("bin_groups")
-            cats = list(ax["categories"])
-            unseen = len(cats) + 1
-            if groups:
-                by_group: dict[int, list[int]] = {}
-                for b in range(1, unseen + 1):
-                    g = groups[b]
-                    if g is not None:
-                        by_group.setdefault(int(g), []).append(b)
-                for g in sorted(by_group, key=lambda g: float(s[by_group[g][0]])):
-                    bins = by_group[g]
-                    levels = [cats[b - 1] for b in bins if b != unseen]
-                    other = unseen in bins
-                    label = ", ".join(f"'{c}'" for c in levels) if levels else ""
-                    if other:
-                        label = label + " and any other level" if label else "any other level"
-                    rows.append(
-                        row(
-                            label,
-                            bins,
-                            "rare levels pooled; also scores levels unseen in training"
-                            if other
-                            else "",
-                        )
-                    )
-                if groups[unseen] is None:
-                    rows.append(
-                        row(
-                            "other (unseen)",
-                            [unseen],
-                            "not seen in training: scored as the average",
-                        )
-                    )
-            else:
-                for b in range(1, unseen + 1):
-                    rows.append(row(bin_label(ax, b, name), [b]))
-        for key, e in codes.items():
-            n = int(e.get("count") or 0)
-            rows.append(
-                {
-                    "value": f"{e.get('label') or key} (code {key})",
-                    "bins": [],
-                    "special": key,
-                    "count": n,
-                    "share": n / total if total else None,
-                    "event_rate": _code_rate(e.get("event_rate"), adverse),
-                    "observed_rate": _code_rate(e.get("label_rate"), adverse),
-                    "points": sc["factor"] * (code_s[key] - low),
-                    "note": "special value: its own row"
-                    if n
-                    else "special value without training rows: scored as the average applicant",
-                }
-            )
-        miss_note = "" if counts[0] else "no training rows: scored as the average applicant"
-        rows.append(row("missing", [0], miss_note))
-        pts = [r["points"] for r in rows if r["count"] > 0]
-        features.append(
-            {
-                "term": term.get("name", f"term {t}"),
-                "feature": f,
-                "label": name,
-                "rows": rows,
-                "range": (max(pts) - min(pts)) if pts else 0.0,
-            }
-        )
+        features.append(entry)
     features.sort(key=lambda e: -e["range"])
     base_points = sc["offset"] + sc["factor"] * base_logodds
     fav_label, adv_label = classes[fav], classes[adverse]
-    thr = spec.get(
-        "decision_threshold"
-    )  # class 1 iff P1 > thr: a cutoff or a calibration's kept decisions
-    cut_logodds = 0.0 if thr is None else sign * float(math.log(thr) - math.log1p(-thr))
-    cut_points = sc["offset"] + sc["factor"] * cut_logodds
-    cut = (spec.get("meta") or {}).get("cutoff")
-    cut_text = (
-        f"'{fav_label}' from {cut_points:.1f} points up (odds {math.exp(cut_logodds):.3g}:1"
-        + (f"; {cut['rule']}, set by {cut['source']}" if cut else "")
-        + ")"
-    )
+    cut_points, cut_text = _cutoff(spec, sc, sign, fav_label)
     basis = meta.get("event_rate_basis", "teacher decision")
     return {
         "layout": "points_table",
@@ -257,6 +151,119 @@ def points_section(spec: Mapping[str, Any], adverse: int | None) -> dict[str, An
         ),
         "features": features,
     }
+
+
+def _feature_table(
+    spec: Mapping[str, Any],
+    t: int,
+    term: Mapping[str, Any],
+    sign: float,
+    n_rows: int,
+    adverse: int,
+    factor: float,
+) -> tuple[dict[str, Any], float]:
+    """One feature's points table and its lowest populated score (that row scores 0 points)."""
+    ax = term["axes"][0]
+    f = ax["feature"]
+    name = feature_label(spec, f)
+    s = sign * np.asarray(term["scores"], dtype=np.float64)[:, 0]
+    counts = [int(c) for c in term["bin_counts"]]
+    total = n_rows or sum(counts)
+    populated = [b for b, c in enumerate(counts) if c > 0] or list(range(len(s)))
+    codes = dict(
+        term.get("special") or {}
+    )  # special values: {key: {"label", "score", "count", ...}}
+    code_s = {key: sign * float(e["score"][0]) for key, e in codes.items()}
+    low = float(
+        min([s[b] for b in populated] + [code_s[key] for key, e in codes.items() if e.get("count")])
+    )
+    row = functools.partial(
+        _row, term=term, s=s, counts=counts, total=total, low=low, adverse=adverse, factor=factor
+    )
+    if ax["kind"] == "numeric":
+        rows = [row(bin_label(ax, b, name), [b]) for b in range(1, len(ax["edges"]) + 2)]
+    else:
+        rows = _category_rows(term, ax, s, name, row)
+    for key, e in codes.items():
+        n = int(e.get("count") or 0)
+        rows.append(
+            {
+                "value": f"{e.get('label') or key} (code {key})",
+                "bins": [],
+                "special": key,
+                "count": n,
+                "share": n / total if total else None,
+                "event_rate": _code_rate(e.get("event_rate"), adverse),
+                "observed_rate": _code_rate(e.get("label_rate"), adverse),
+                "points": factor * (code_s[key] - low),
+                "note": "special value: its own row"
+                if n
+                else "special value without training rows: scored as the average applicant",
+            }
+        )
+    miss_note = "" if counts[0] else "no training rows: scored as the average applicant"
+    rows.append(row("missing", [0], miss_note))
+    pts = [r["points"] for r in rows if r["count"] > 0]
+    entry = {
+        "term": term.get("name", f"term {t}"),
+        "feature": f,
+        "label": name,
+        "rows": rows,
+        "range": (max(pts) - min(pts)) if pts else 0.0,
+    }
+    return entry, low
+
+
+def _category_rows(
+    term: Mapping[str, Any],
+    ax: Mapping[str, Any],
+    s: np.ndarray,
+    name: str,
+    row: Callable[..., dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """A categorical feature's rows: one per level, or one per group of pooled levels (lowest
+    score first) when the term has ``bin_groups``."""
+    groups = term.get("bin_groups")
+    cats = list(ax["categories"])
+    unseen = len(cats) + 1
+    if not groups:
+        return [row(bin_label(ax, b, name), [b]) for b in range(1, unseen + 1)]
+    by_group: dict[int, list[int]] = {}
+    for b in range(1, unseen + 1):
+        g = groups[b]
+        if g is not None:
+            by_group.setdefault(int(g), []).append(b)
+    rows = []
+    for g in sorted(by_group, key=lambda g: float(s[by_group[g][0]])):
+        bins = by_group[g]
+        levels = [cats[b - 1] for b in bins if b != unseen]
+        other = unseen in bins
+        label = ", ".join(f"'{c}'" for c in levels) if levels else ""
+        if other:
+            label = label + " and any other level" if label else "any other level"
+        note = "rare levels pooled; also scores levels unseen in training" if other else ""
+        rows.append(row(label, bins, note))
+    if groups[unseen] is None:
+        rows.append(row("other (unseen)", [unseen], "not seen in training: scored as the average"))
+    return rows
+
+
+def _cutoff(
+    spec: Mapping[str, Any], sc: Mapping[str, float], sign: float, fav_label: Any
+) -> tuple[float, str]:
+    """The points from which the student decides favourably, and that sentence's text."""
+    thr = spec.get(
+        "decision_threshold"
+    )  # class 1 iff P1 > thr: a cutoff or a calibration's kept decisions
+    cut_logodds = 0.0 if thr is None else sign * float(math.log(thr) - math.log1p(-thr))
+    cut_points = sc["offset"] + sc["factor"] * cut_logodds
+    cut = (spec.get("meta") or {}).get("cutoff")
+    cut_text = (
+        f"'{fav_label}' from {cut_points:.1f} points up (odds {math.exp(cut_logodds):.3g}:1"
+        + (f"; {cut['rule']}, set by {cut['source']}" if cut else "")
+        + ")"
+    )
+    return cut_points, cut_text
 
 
 def _pct(v: float | None) -> str:

@@ -261,6 +261,42 @@ def stability_figure(teacher: Mapping[str, Any] | None, student: Mapping[str, An
 # ----------------------------------------------------------------------------- sweeps
 
 
+def _ring_front(
+    ax: Any, points: Sequence[Mapping[str, Any]], xs: np.ndarray, ys: np.ndarray, f: np.ndarray
+) -> None:
+    """Ring the Pareto-optimal points (mask ``f``) and annotate them with their labels."""
+    if f.any():
+        ax.scatter(
+            xs[f],
+            ys[f],
+            s=150,
+            facecolor="none",
+            edgecolor=COLORS["front"],
+            lw=1.8,
+            zorder=4,
+            label="Pareto-optimal (accuracy ↑, parameters ↓, alignment ↑)",
+        )
+    for i in np.flatnonzero(f):
+        lab = points[int(i)].get("label")
+        if lab:
+            ax.annotate(
+                _short(str(lab), 26),
+                (xs[i], ys[i]),
+                textcoords="offset points",
+                xytext=(6, -3),
+                fontsize=7,
+                color="#333333",
+            )
+
+
+def _spans_decades(x: np.ndarray) -> bool:
+    """Positive values over more than a factor of 20 (drawn on a log axis)."""
+    return bool(
+        np.nanmin(x, initial=np.inf) > 0
+        and np.nanmax(x, initial=0) / max(np.nanmin(x, initial=1), 1e-12) > 20
+    )
+
+
 def pareto_figure(
     points: Sequence[Mapping[str, Any]],
     *,
@@ -302,28 +338,7 @@ def pareto_figure(
     if has_c:
         fig.colorbar(sc, ax=ax, label=color_label)
     f = ok & front & ~teacher
-    if f.any():
-        ax.scatter(
-            xs[f],
-            ys[f],
-            s=150,
-            facecolor="none",
-            edgecolor=COLORS["front"],
-            lw=1.8,
-            zorder=4,
-            label="Pareto-optimal (accuracy ↑, parameters ↓, alignment ↑)",
-        )
-    for i in np.flatnonzero(f):
-        lab = points[int(i)].get("label")
-        if lab:
-            ax.annotate(
-                _short(str(lab), 26),
-                (xs[i], ys[i]),
-                textcoords="offset points",
-                xytext=(6, -3),
-                fontsize=7,
-                color="#333333",
-            )
+    _ring_front(ax, points, xs, ys, f)
     if (ok & teacher).any():
         ax.scatter(
             xs[ok & teacher],
@@ -335,10 +350,7 @@ def pareto_figure(
             zorder=5,
             label="teacher",
         )
-    if (
-        np.nanmin(xs[ok], initial=np.inf) > 0
-        and np.nanmax(xs[ok], initial=0) / max(np.nanmin(xs[ok], initial=1), 1e-12) > 20
-    ):
+    if _spans_decades(xs[ok]):
         ax.set_xscale("log")
         x_label += " (log scale)"
     ax.set_xlabel(x_label)

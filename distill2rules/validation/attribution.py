@@ -675,6 +675,21 @@ def _student_permutation(
     return v, b, cols, f"shap.PermutationExplainer(raw rows, {n_permutations} permutations)"
 
 
+def _student_kind(spec: Mapping[str, Any], method: str) -> _KindAttribution:
+    """The spec kind's attribution entry, after checking ``method`` applies to it."""
+    if method not in _STUDENT_METHODS:
+        raise ConfigError(
+            f"unknown attribution method {method!r}; expected one of {', '.join(_STUDENT_METHODS)}."
+        )
+    kind = _KINDS.of(spec)
+    if method == "exact" and kind.exact is None:
+        raise ConfigError(
+            f"exact attributions need an additive spec, got kind '{spec['kind']}'.",
+            hint="Use method='permutation' (or 'auto').",
+        )
+    return kind
+
+
 def student_attributions(
     spec: Mapping[str, Any],
     X_explain: Any,
@@ -719,16 +734,7 @@ def student_attributions(
     """
     _check_frame(X_explain, "X_explain")
     _check_frame(X_background, "X_background")
-    if method not in _STUDENT_METHODS:
-        raise ConfigError(
-            f"unknown attribution method {method!r}; expected one of {', '.join(_STUDENT_METHODS)}."
-        )
-    kind = _KINDS.of(spec)
-    if method == "exact" and kind.exact is None:
-        raise ConfigError(
-            f"exact attributions need an additive spec, got kind '{spec['kind']}'.",
-            hint="Use method='permutation' (or 'auto').",
-        )
+    kind = _student_kind(spec, method)
     start = time.perf_counter()
     k = len(spec["classes"])
     idx: np.ndarray | None = None

@@ -60,6 +60,49 @@ def perturb(
     return Xp
 
 
+def _check_rows(X: Any, numeric_columns: Sequence[str], sigmas: Sequence[float]) -> None:
+    import pandas as pd
+
+    if not isinstance(X, pd.DataFrame) or len(X) == 0:
+        raise DataError("stability needs a non-empty DataFrame of raw rows.")
+    if any(s < 0 for s in sigmas):
+        raise ConfigError(f"noise levels must be >= 0, got {list(sigmas)}.")
+    missing = [c for c in numeric_columns if c not in X.columns]
+    if missing:
+        raise DataError(f"numeric column(s) not in the data: {', '.join(map(str, missing[:5]))}.")
+
+
+def _column_scales(X: Any, cols: Sequence[str]) -> np.ndarray:
+    """Each column's standard deviation in ``X`` (0 when it is not finite or ``X`` has one row)."""
+    import pandas as pd
+
+    scale = np.array(
+        [
+            np.nanstd(
+                pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
+                ddof=1,
+            )
+            if len(X) > 1
+            else 0.0
+            for c in cols
+        ],
+        dtype=np.float64,
+    )
+    return np.where(np.isfinite(scale), scale, 0.0)
+
+
+def _index_summary(phi: np.ndarray, phi_p: np.ndarray) -> dict[str, float]:
+    """Mean, sd and count of the per-row stability index over rows with non-zero ``phi``."""
+    norm = np.linalg.norm(phi, axis=1)
+    ok = norm > 0
+    idx = 1.0 - np.linalg.norm(phi - phi_p, axis=1)[ok] / norm[ok]
+    return {
+        "mean": float(idx.mean()) if idx.size else float("nan"),
+        "sd": float(idx.std(ddof=1)) if idx.size > 1 else float("nan"),
+        "n": int(idx.size),
+    }
+
+
 def stability(
     attribution_fn: Callable[[Any], Any],
     X: Any,
@@ -94,37 +137,15 @@ def stability(
     -------
     Stability
     """
-    import pandas as pd
-
-    if not isinstance(X, pd.DataFrame) or len(X) == 0:
-        raise DataError("stability needs a non-empty DataFrame of raw rows.")
-    if any(s < 0 for s in sigmas):
-        raise ConfigError(f"noise levels must be >= 0, got {list(sigmas)}.")
-    missing = [c for c in numeric_columns if c not in X.columns]
-    if missing:
-        raise DataError(f"numeric column(s) not in the data: {', '.join(map(str, missing[:5]))}.")
+    _check_rows(X, numeric_columns, sigmas)
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     cols = list(numeric_columns)
-    scale = np.array(
-        [
-            np.nanstd(
-                pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
-                ddof=1,
-            )
-            if len(X) > 1
-            else 0.0
-            for c in cols
-        ],
-        dtype=np.float64,
-    )
-    scale = np.where(np.isfinite(scale), scale, 0.0)
+    scale = _column_scales(X, cols)
     if n_rows < len(X):
         X = X.iloc[np.sort(rng.choice(len(X), size=n_rows, replace=False))]
     noise = rng.standard_normal((len(X), len(cols)))
     phi = _values(attribution_fn(X))
-    norm = np.linalg.norm(phi, axis=1)
-    ok = norm > 0
     per_sigma: dict[str, dict[str, float]] = {}
     for sigma in sigmas:
         phi_p = _values(attribution_fn(perturb(X, cols, noise, float(sigma), scale)))
@@ -133,12 +154,7 @@ def stability(
                 f"attribution_fn returned shape {phi_p.shape} for perturbed rows, "
                 f"expected {phi.shape}."
             )
-        idx = 1.0 - np.linalg.norm(phi - phi_p, axis=1)[ok] / norm[ok]
-        per_sigma[_key(sigma)] = {
-            "mean": float(idx.mean()) if idx.size else float("nan"),
-            "sd": float(idx.std(ddof=1)) if idx.size > 1 else float("nan"),
-            "n": int(idx.size),
-        }
+        per_sigma[_key(sigma)] = _index_summary(phi, phi_p)
     return Stability(
         sigmas=[float(s) for s in sigmas],
         per_sigma=per_sigma,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from distill2rules.errors import DataError, SchemaError
 from distill2rules.spec import evaluate
 from distill2rules.validation._results import jsonable
 from distill2rules.validation.attribution import (
+    Attributions,
     alignment,
     student_attributions,
     teacher_attributions,
@@ -112,6 +114,9 @@ def evaluate_student(
 ) -> dict[str, Any]:
     """Every validation measure for one teacher and one student spec on held-out rows.
 
+    Long because it documents each of its options; the steps themselves are the helpers
+    ``_predictive_steps``, ``_Explainers``, ``_stability_step`` and ``_cost_steps``.
+
     Parameters
     ----------
     teacher : Teacher
@@ -152,15 +157,7 @@ def evaluate_student(
         summary, stability, parameters, memory, latency), ``fidelity``, ``retention``,
         ``alignment``, ``prr``, ``seconds`` per step and the ``config`` used.
     """
-    y = np.asarray(y_test_idx).ravel()
-    if len(y) != len(X_test):
-        raise DataError(f"y_test_idx has {len(y)} labels for {len(X_test)} rows.")
-    k = int(teacher.n_classes)
-    if k != len(spec["classes"]):
-        raise SchemaError(
-            f"the teacher has {k} classes but the student has {len(spec['classes'])}.",
-            hint="Evaluate a student distilled from this teacher.",
-        )
+    y, k = _checked_labels(teacher, spec, X_test, y_test_idx)
     steps = ["predict", "metrics", "teacher SHAP", "student SHAP", "alignment"]
     steps += ["stability"] if stability_rows and sigmas else []
     steps += ["latency"] if latency_calls else []
@@ -171,101 +168,36 @@ def evaluate_student(
         "teacher": {},
         "student": {},
     }
+    ex = _Explainers(teacher, spec, X_background, n_permutations, seed)
     with _Steps(steps, progress) as run:
-        with run.step("predict"):
-            p_t = np.asarray(teacher.predict_proba(X_test), dtype=np.float64)
-            ev = evaluate(spec, X_test)
-            p_s, lab_s = (
-                ev["probabilities"],
-                ev["label"],
-            )  # decisions: argmax or the spec's decision_threshold
-        with run.step("metrics"):
-            lab_t = cutoff_decisions(
-                spec, p_t
-            )  # a fit with --cutoff: the teacher decides at the cutoff
-            m_t = predictive_metrics(y, p_t, label=lab_t)
-            m_s = predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s, teacher_label=lab_t)
-            out["teacher"]["predictive"] = m_t.to_dict()
-            out["student"]["predictive"] = m_s.to_dict()
-            out["fidelity"] = fidelity(p_s, p_t, student_label=lab_s, teacher_label=lab_t).to_dict()
-            out["retention"] = retention(m_s.accuracy, m_t.accuracy)
+        p_t = _predictive_steps(run, out, teacher, spec, X_test, y)
         rows = _sample(X_test, shap_rows, seed)
         X_exp = X_test.iloc[rows]
         cls = p_t[rows].argmax(axis=1) if k > 2 else None
         with run.step("teacher SHAP"):
-            phi_t = teacher_attributions(
-                teacher,
-                X_exp,
-                X_background,
-                class_index=cls,
-                n_permutations=n_permutations,
-                seed=seed,
-            )
+            phi_t = ex.teacher_phi(X_exp, cls)
             out["teacher"]["attributions"] = phi_t.to_dict()
         with run.step("student SHAP"):
-            phi_s = student_attributions(
-                spec,
-                X_exp,
-                X_background,
-                class_index=cls,
-                feature_names=phi_t.feature_names,
-                n_permutations=n_permutations,
-                seed=seed,
-            )
+            phi_s = ex.student_phi(X_exp, cls, phi_t.feature_names)
             out["student"]["attributions"] = phi_s.to_dict()
         with run.step("alignment"):
             out["alignment"] = alignment(phi_t, phi_s, top_k=top_k).to_dict()
         if "stability" in steps:
             with run.step("stability"):
-                n_st = min(stability_rows, len(X_exp))
-                X_st = X_exp.iloc[:n_st]
-                cls_st = None if cls is None else cls[:n_st]
-                cols = stability_columns(teacher, spec, X_test)
-                names = phi_t.feature_names
-
-                def fn_t(X: Any) -> np.ndarray:
-                    return teacher_attributions(
-                        teacher,
-                        X,
-                        X_background,
-                        class_index=cls_st,
-                        n_permutations=n_permutations,
-                        seed=seed,
-                    ).values
-
-                def fn_s(X: Any) -> np.ndarray:
-                    return student_attributions(
-                        spec,
-                        X,
-                        X_background,
-                        class_index=cls_st,
-                        feature_names=names,
-                        n_permutations=n_permutations,
-                        seed=seed,
-                    ).values
-
-                for who, fn in (("teacher", fn_t), ("student", fn_s)):
-                    out[who]["stability"] = stability(
-                        fn, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed
-                    ).to_dict()
-                out["stability_columns"] = cols
-        n_t, n_s = n_parameters(teacher), n_parameters(spec)
-        out["teacher"].update(n_parameters=n_t, memory_mb=memory_mb(teacher))
-        out["student"].update(n_parameters=n_s, memory_mb=memory_mb(spec))
-        out["prr"] = prr(n_s, n_t)
-        if "latency" in steps:
-            with run.step("latency"):
-                kw: dict[str, Any] = {"n_calls": latency_calls, "batch_sizes": batch_sizes}
-                out["teacher"]["latency"] = latency(teacher.predict_proba, X_test, **kw).to_dict()
-                out["student"]["latency"] = latency(
-                    lambda X: evaluate(spec, X)["probabilities"], X_test, **kw
-                ).to_dict()
-                if onnx_path is not None:
-                    out["student"]["onnx_latency"] = onnx_latency(
-                        onnx_path, spec, X_test, **kw
-                    ).to_dict()
-        if onnx_path is not None:
-            out["student"]["onnx_memory_mb"] = memory_mb(onnx_path)
+                _stability_step(
+                    out, ex, X_test, X_exp, cls, phi_t.feature_names, sigmas, stability_rows
+                )
+        _cost_steps(
+            run,
+            out,
+            teacher,
+            spec,
+            X_test,
+            onnx_path,
+            "latency" in steps,
+            batch_sizes,
+            latency_calls,
+        )
         out["seconds"] = dict(run.seconds)
     out["config"] = {
         "shap_rows": len(rows),
@@ -278,6 +210,137 @@ def evaluate_student(
         "seed": seed,
     }
     return jsonable(out)
+
+
+def _checked_labels(
+    teacher: Any, spec: Mapping[str, Any], X_test: Any, y_test_idx: Any
+) -> tuple[np.ndarray, int]:
+    """The true class indices as a flat array and the class count (teacher and student agree)."""
+    y = np.asarray(y_test_idx).ravel()
+    if len(y) != len(X_test):
+        raise DataError(f"y_test_idx has {len(y)} labels for {len(X_test)} rows.")
+    k = int(teacher.n_classes)
+    if k != len(spec["classes"]):
+        raise SchemaError(
+            f"the teacher has {k} classes but the student has {len(spec['classes'])}.",
+            hint="Evaluate a student distilled from this teacher.",
+        )
+    return y, k
+
+
+def _predictive_steps(
+    run: _Steps, out: dict[str, Any], teacher: Any, spec: Mapping[str, Any], X_test: Any, y: Any
+) -> np.ndarray:
+    """``predict`` and ``metrics``: both models' predictive metrics, fidelity and retention.
+    Returns the teacher's probabilities."""
+    with run.step("predict"):
+        p_t = np.asarray(teacher.predict_proba(X_test), dtype=np.float64)
+        ev = evaluate(spec, X_test)
+        p_s, lab_s = ev["probabilities"], ev["label"]  # decisions: argmax or the spec's threshold
+    with run.step("metrics"):
+        lab_t = cutoff_decisions(
+            spec, p_t
+        )  # a fit with --cutoff: the teacher decides at the cutoff
+        m_t = predictive_metrics(y, p_t, label=lab_t)
+        m_s = predictive_metrics(y, p_s, teacher_proba=p_t, label=lab_s, teacher_label=lab_t)
+        out["teacher"]["predictive"] = m_t.to_dict()
+        out["student"]["predictive"] = m_s.to_dict()
+        out["fidelity"] = fidelity(p_s, p_t, student_label=lab_s, teacher_label=lab_t).to_dict()
+        out["retention"] = retention(m_s.accuracy, m_t.accuracy)
+    return p_t
+
+
+@dataclasses.dataclass
+class _Explainers:
+    """Teacher and student SHAP values with one background, permutation count and seed."""
+
+    teacher: Any
+    spec: Mapping[str, Any]
+    X_background: Any
+    n_permutations: int
+    seed: int
+
+    def teacher_phi(self, X: Any, cls: Any) -> Attributions:
+        return teacher_attributions(
+            self.teacher,
+            X,
+            self.X_background,
+            class_index=cls,
+            n_permutations=self.n_permutations,
+            seed=self.seed,
+        )
+
+    def student_phi(self, X: Any, cls: Any, names: Sequence[str]) -> Attributions:
+        return student_attributions(
+            self.spec,
+            X,
+            self.X_background,
+            class_index=cls,
+            feature_names=names,
+            n_permutations=self.n_permutations,
+            seed=self.seed,
+        )
+
+    def attribution_fns(
+        self, cls: Any, names: Sequence[str]
+    ) -> dict[str, Callable[[Any], np.ndarray]]:
+        """``teacher`` / ``student``: rows -> SHAP values (what the stability index perturbs)."""
+        return {
+            "teacher": lambda X: self.teacher_phi(X, cls).values,
+            "student": lambda X: self.student_phi(X, cls, names).values,
+        }
+
+
+def _stability_step(
+    out: dict[str, Any],
+    ex: _Explainers,
+    X_test: Any,
+    X_exp: Any,
+    cls: Any,
+    names: Sequence[str],
+    sigmas: Sequence[float],
+    stability_rows: int,
+) -> None:
+    """Both models' SHAP stability index on the first ``stability_rows`` explained rows."""
+    n_st = min(stability_rows, len(X_exp))
+    cls_st = None if cls is None else cls[:n_st]
+    cols = stability_columns(ex.teacher, ex.spec, X_test)
+    for who, fn in ex.attribution_fns(cls_st, names).items():
+        out[who]["stability"] = stability(
+            fn, X_exp.iloc[:n_st], cols, sigmas=sigmas, n_rows=n_st, seed=ex.seed
+        ).to_dict()
+    out["stability_columns"] = cols
+
+
+def _cost_steps(
+    run: _Steps,
+    out: dict[str, Any],
+    teacher: Any,
+    spec: Mapping[str, Any],
+    X_test: Any,
+    onnx_path: Any,
+    timed: bool,
+    batch_sizes: Sequence[int],
+    latency_calls: int,
+) -> None:
+    """Parameters, memory and PRR; with ``timed``, the ``latency`` step (Python and ONNX)."""
+    n_t, n_s = n_parameters(teacher), n_parameters(spec)
+    out["teacher"].update(n_parameters=n_t, memory_mb=memory_mb(teacher))
+    out["student"].update(n_parameters=n_s, memory_mb=memory_mb(spec))
+    out["prr"] = prr(n_s, n_t)
+    if timed:
+        with run.step("latency"):
+            kw: dict[str, Any] = {"n_calls": latency_calls, "batch_sizes": batch_sizes}
+            out["teacher"]["latency"] = latency(teacher.predict_proba, X_test, **kw).to_dict()
+            out["student"]["latency"] = latency(
+                lambda X: evaluate(spec, X)["probabilities"], X_test, **kw
+            ).to_dict()
+            if onnx_path is not None:
+                out["student"]["onnx_latency"] = onnx_latency(
+                    onnx_path, spec, X_test, **kw
+                ).to_dict()
+    if onnx_path is not None:
+        out["student"]["onnx_memory_mb"] = memory_mb(onnx_path)
 
 
 # ----------------------------------------------------------------------------- table
