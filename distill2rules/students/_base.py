@@ -12,6 +12,7 @@ Every student
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -311,6 +312,23 @@ def parse_monotone(monotone: Any) -> dict[str, int]:
     return out
 
 
+def _checked_monotone(monotone: Any, num: list[str], cat: list[str]) -> dict[str, int]:
+    """:func:`parse_monotone`, refusing constraints on unknown or categorical columns."""
+    out = parse_monotone(monotone)
+    unknown = [m for m in out if m not in num + cat]
+    if unknown:
+        raise ConfigError(
+            f"monotone constraint on unknown column(s): {', '.join(unknown)}.",
+            hint="Name feature columns of the data, e.g. --monotone 'income:+,debt:-'.",
+        )
+    bad = [m for m in out if m in cat]
+    if bad:
+        raise ConfigError(
+            f"monotone constraints need numeric columns; {', '.join(bad)} is categorical."
+        )
+    return out
+
+
 class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
     """Base class. Subclasses implement ``_fit_spec(inputs, targets, y_idx, classes) -> spec``.
 
@@ -346,18 +364,7 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
             raise DataError(f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
         classes, y_idx, targets = check_targets(y, soft_targets, len(X))
         num, cat = split_columns(X, getattr(self, "categorical_features", None))
-        monotone = parse_monotone(getattr(self, "monotone", None))
-        unknown = [m for m in monotone if m not in num + cat]
-        if unknown:
-            raise ConfigError(
-                f"monotone constraint on unknown column(s): {', '.join(unknown)}.",
-                hint="Name feature columns of the data, e.g. --monotone 'income:+,debt:-'.",
-            )
-        bad = [m for m in monotone if m in cat]
-        if bad:
-            raise ConfigError(
-                f"monotone constraints need numeric columns; {', '.join(bad)} is categorical."
-            )
+        monotone = _checked_monotone(getattr(self, "monotone", None), num, cat)
         self.monotone_ = monotone
         self.classes_ = classes
         self.n_features_in_ = X.shape[1]
@@ -376,31 +383,7 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
             )
             val = (raw_inputs(Xv, num, cat, self.special_values_), yv_idx, tv)
         w = check_sample_weight(sample_weight, len(X))
-        if (
-            w is not None and not (w > 0).all()
-        ):  # a zero weight is an absent row (EBM refuses zeros)
-            keep = w > 0
-            if len(np.unique(y_idx[keep])) < 2:
-                raise DataError(
-                    "sample_weight leaves rows of only one class (all others weigh zero); "
-                    "a classifier needs at least two classes."
-                )
-        if (
-            w is not None
-            and not (w > 0).all()
-            and not getattr(self, "accepts_teacher_logits", False)
-        ):
-            # (students given per-row teacher logits keep every row and weigh them as given)
-            import dataclasses
-
-            inputs = dataclasses.replace(
-                inputs,
-                numeric=inputs.numeric[keep],
-                categorical=inputs.categorical[keep],
-                special_index={j: idx[keep] for j, idx in inputs.special_index.items()},
-                raw_numeric=None if inputs.raw_numeric is None else inputs.raw_numeric[keep],
-            )
-            targets, y_idx, w = targets[keep], y_idx[keep], w[keep]
+        inputs, targets, y_idx, w = self._without_zero_weights(inputs, targets, y_idx, w)
         spec = self._fit_spec(inputs, targets, y_idx, classes, val=val, sample_weight=w)
         spec.setdefault("format", spec_mod.SPEC_FORMAT)
         spec.setdefault("model", self.student_name)
@@ -418,6 +401,30 @@ class SoftTargetStudent(ClassifierMixin, BaseEstimator, StudentMethods):
             spec = self._calibrated(spec, as_frame(X_val), y_val, about_threshold=cut is not None)
         self.spec_ = spec
         return self
+
+    def _without_zero_weights(
+        self, inputs: RawInputs, targets: np.ndarray, y_idx: np.ndarray, w: np.ndarray | None
+    ) -> tuple[RawInputs, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Rows of zero weight dropped: a zero weight is an absent row (EBM refuses zeros).
+        Students given per-row teacher logits keep every row and weigh them as given."""
+        if w is None or (w > 0).all():
+            return inputs, targets, y_idx, w
+        keep = w > 0
+        if len(np.unique(y_idx[keep])) < 2:
+            raise DataError(
+                "sample_weight leaves rows of only one class (all others weigh zero); "
+                "a classifier needs at least two classes."
+            )
+        if getattr(self, "accepts_teacher_logits", False):
+            return inputs, targets, y_idx, w
+        inputs = dataclasses.replace(
+            inputs,
+            numeric=inputs.numeric[keep],
+            categorical=inputs.categorical[keep],
+            special_index={j: idx[keep] for j, idx in inputs.special_index.items()},
+            raw_numeric=None if inputs.raw_numeric is None else inputs.raw_numeric[keep],
+        )
+        return inputs, targets[keep], y_idx[keep], w[keep]
 
     def _calibrated(
         self, spec: dict, X_val: pd.DataFrame, y_val: Any, *, about_threshold: bool = False

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -154,53 +154,121 @@ def _rule_scores(S: np.ndarray, NS: np.ndarray, rest: np.ndarray, ce_weight: flo
 
 @dataclass(frozen=True)
 class _Cond:
-    """One condition in code space. ``kind``: le/gt (bin b), set (frozenset of codes), miss/nomiss,
-    isp/nsp (is / is not one of the special values ``codes``, indices into ``specials[j]``)."""
+    """One condition in code space on feature ``j``; each kind is a subclass: :class:`_AtMost` /
+    :class:`_Above` (bin ``b``), :class:`_Missing` / :class:`_NotMissing`, :class:`_IsSpecial` /
+    :class:`_NotSpecial` (``codes``: indices into ``specials[j]``) on numeric features,
+    :class:`_InSet` (``codes``: a frozenset of level codes) on categorical ones."""
 
     j: int
-    kind: str
     b: int = -1
     codes: frozenset = frozenset()
     missing: bool = False
+    #: threshold conditions: -1 keeps the low side, +1 the high side (monotone roles); else 0
+    direction: ClassVar[int] = 0
+
+    def mask(self, binned: _Binned, rows: np.ndarray) -> np.ndarray:
+        """Which of ``rows`` satisfy the condition."""
+        raise NotImplementedError
+
+    def to_spec(self, binned: _Binned) -> dict:
+        """The condition as a spec condition (``docs/spec.md``)."""
+        raise NotImplementedError
+
+
+class _NumericCond(_Cond):
+    """A condition on a numeric feature's codes: bins ``1..m+1``, then missing, then specials."""
+
+    def mask(self, binned: _Binned, rows: np.ndarray) -> np.ndarray:
+        return self._holds(binned.codes[self.j][rows], len(binned.thresholds[self.j]) + 1)
+
+    def _holds(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+class _Threshold(_NumericCond):
+    """``x <= t_b`` / ``x > t_b``; missing rows go as ``missing`` says, special rows never pass."""
+
+    op: ClassVar[str]
+
+    def _holds(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        return np.where(c == miss_code, self.missing, self._side(c, miss_code))
+
+    def _side(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def to_spec(self, binned: _Binned) -> dict:
+        return {
+            "feature": binned.names[self.j],
+            "op": self.op,
+            "value": float(binned.thresholds[self.j][self.b]),
+            "missing": bool(self.missing),
+        }
+
+
+class _AtMost(_Threshold):
+    op = "<="
+    direction = -1
+
+    def _side(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        return c <= self.b
+
+
+class _Above(_Threshold):
+    op = ">"
+    direction = 1
+
+    def _side(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        return (c > self.b) & (c < miss_code)  # specials: never
+
+
+class _Missing(_NumericCond):
+    def _holds(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        return c == miss_code
+
+    def to_spec(self, binned: _Binned) -> dict:
+        return {"feature": binned.names[self.j], "op": "is_missing"}
+
+
+class _NotMissing(_NumericCond):
+    def _holds(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        return ~(c == miss_code)
+
+    def to_spec(self, binned: _Binned) -> dict:
+        return {"feature": binned.names[self.j], "op": "not_missing"}
+
+
+class _IsSpecial(_NumericCond):
+    """The value is one of the special values ``codes`` (:class:`_NotSpecial`: is none of them)."""
+
+    op: ClassVar[str] = "is_special"
+
+    def _inside(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        return np.isin(c, [miss_code + 1 + i for i in self.codes])
+
+    def _holds(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        return self._inside(c, miss_code)
+
+    def to_spec(self, binned: _Binned) -> dict:
+        values = sorted(binned.specials[self.j][i] for i in self.codes)
+        return {"feature": binned.names[self.j], "op": self.op, "values": values}
+
+
+class _NotSpecial(_IsSpecial):
+    op = "not_special"
+
+    def _holds(self, c: np.ndarray, miss_code: int) -> np.ndarray:
+        return ~self._inside(c, miss_code)
+
+
+class _InSet(_Cond):
+    """A categorical feature's level is one of ``codes``."""
 
     def mask(self, binned: _Binned, rows: np.ndarray) -> np.ndarray:
         c = binned.codes[self.j][rows]
-        if binned.is_numeric[self.j]:
-            miss_code = len(binned.thresholds[self.j]) + 1
-            is_miss = c == miss_code
-            if self.kind == "miss":
-                return is_miss
-            if self.kind == "nomiss":
-                return ~is_miss
-            if self.kind in ("isp", "nsp"):
-                inside = np.isin(c, [miss_code + 1 + i for i in self.codes])
-                return inside if self.kind == "isp" else ~inside
-            res = (
-                c <= self.b if self.kind == "le" else (c > self.b) & (c < miss_code)
-            )  # specials: never
-            return np.where(is_miss, self.missing, res)
         return np.isin(c, np.fromiter(self.codes, dtype=np.int64, count=len(self.codes)))
 
     def to_spec(self, binned: _Binned) -> dict:
         name = binned.names[self.j]
-        if binned.is_numeric[self.j]:
-            if self.kind == "miss":
-                return {"feature": name, "op": "is_missing"}
-            if self.kind == "nomiss":
-                return {"feature": name, "op": "not_missing"}
-            if self.kind in ("isp", "nsp"):
-                values = sorted(binned.specials[self.j][i] for i in self.codes)
-                return {
-                    "feature": name,
-                    "op": "is_special" if self.kind == "isp" else "not_special",
-                    "values": values,
-                }
-            return {
-                "feature": name,
-                "op": "<=" if self.kind == "le" else ">",
-                "value": float(binned.thresholds[self.j][self.b]),
-                "missing": bool(self.missing),
-            }
         levels = binned.levels[self.j]
         chosen = {levels[c] for c in self.codes}
         missing = MISSING_CATEGORY in chosen
@@ -548,11 +616,13 @@ class RuleListStudent(SoftTargetStudent):
         hm, nm, cm = H[miss], N[miss], cnt[miss]
         sign = int(self._sign[j])
         out = []
-        for kind in ("le", "gt"):
-            S0, N0, C0 = (cH, cN, cC) if kind == "le" else (aH - cH, aN - cN, aC - cC)
+        for cond, (S0, N0, C0) in (
+            (_AtMost, (cH, cN, cC)),
+            (_Above, (aH - cH, aN - cN, aC - cC)),
+        ):
             new_role = 0
             if sign:
-                new_role = sign if kind == "gt" else -sign  # +1: an "up" rule, -1: a "down" rule
+                new_role = sign * cond.direction  # +1: an "up" rule, -1: a "down" rule
                 if role and new_role != role:
                     continue
             for missing in (False, True) if cm > 0 else (False,):
@@ -569,7 +639,7 @@ class RuleListStudent(SoftTargetStudent):
                         out.append(
                             (
                                 float(g[b]),
-                                _Cond(j, kind, b=int(b), missing=bool(missing)),
+                                cond(j, b=int(b), missing=bool(missing)),
                                 new_role or role,
                             )
                         )
@@ -580,10 +650,13 @@ class RuleListStudent(SoftTargetStudent):
         if (
             self._min_rows <= cm < n_mask
         ):  # missing / not missing: off the grid, neutral for monotonicity
-            for kind, S, NS in (("miss", hm, nm), ("nomiss", aH + hs.sum(axis=0), aN + ns.sum())):
+            for cond, S, NS in (
+                (_Missing, hm, nm),
+                (_NotMissing, aH + hs.sum(axis=0), aN + ns.sum()),
+            ):
                 g = float(self._scores(S[None], np.asarray([NS]), rest)[0])
                 if g > 0:
-                    out.append((g, _Cond(j, kind), role))
+                    out.append((g, cond(j), role))
         out.extend(self._special_candidates(j, H, N, cnt, n_mask, rest, role))
         return out
 
@@ -601,15 +674,15 @@ class RuleListStudent(SoftTargetStudent):
         for codes in sets:
             rows = [first + i for i in codes]
             S_in, N_in, C_in = H[rows].sum(axis=0), N[rows].sum(), cnt[rows].sum()
-            for kind, S, NS, C in (
-                ("isp", S_in, N_in, C_in),
-                ("nsp", tot_S - S_in, tot_N - N_in, n_mask - C_in),
+            for cond, S, NS, C in (
+                (_IsSpecial, S_in, N_in, C_in),
+                (_NotSpecial, tot_S - S_in, tot_N - N_in, n_mask - C_in),
             ):
                 if not self._min_rows <= C < n_mask:
                     continue
                 g = float(self._scores(S[None], np.asarray([NS]), rest)[0])
                 if g > 0:
-                    out.append((g, _Cond(j, kind, codes=codes), role))
+                    out.append((g, cond(j, codes=codes), role))
         return out
 
     def _categorical_candidates(self, j, H, N, cnt, n_mask, rest):
@@ -638,7 +711,7 @@ class RuleListStudent(SoftTargetStudent):
                     codes = frozenset(int(x) for x in ordr[: b + 1])
                     if codes not in seen:
                         seen.add(codes)
-                        out.append((float(g[b]), _Cond(j, "set", codes=codes), 0))
+                        out.append((float(g[b]), _InSet(j, codes=codes), 0))
         return out
 
     # ------------------------------------------------------------------ lowering
@@ -686,8 +759,8 @@ class RuleListStudent(SoftTargetStudent):
     def _role(self, conds: list[_Cond]) -> int:
         for c in conds:
             s = int(self._sign[c.j])
-            if s and c.kind in ("le", "gt"):
-                return s if c.kind == "gt" else -s
+            if s and c.direction:
+                return s * c.direction
         return 0
 
     @staticmethod

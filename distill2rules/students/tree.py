@@ -20,7 +20,8 @@ default rule is never reached (support 0) and holds the root distribution.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -30,6 +31,121 @@ from distill2rules.students._base import RawInputs, SoftTargetStudent
 from distill2rules.students._special import special_levels
 
 
+@dataclass
+class _PathBounds:
+    """What one root-to-leaf path allows, per feature, tightened split by split."""
+
+    #: numeric feature -> [lo, hi, missing_ok]
+    numeric: dict[int, list[Any]] = field(default_factory=dict)
+    #: categorical feature -> [set of allowed levels, unseen_ok]
+    categorical: dict[int, list[Any]] = field(default_factory=dict)
+    #: numeric feature -> allowed special codes ("" = not special)
+    special: dict[int, set] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One column of the matrix handed to scikit-learn: how it is filled from the inputs
+    (:meth:`values`) and what a split on it says about its feature ``j`` (:meth:`narrow`)."""
+
+    j: int  # the feature's index among the numeric (or categorical) inputs
+    level: str | None = None  # one-hot columns: the level the column flags
+    is_numeric: ClassVar[bool] = False  # the raw numeric value (monotone constraints apply)
+
+    def values(self, enc: _Encoding, inputs: RawInputs) -> np.ndarray:
+        raise NotImplementedError
+
+    def narrow(
+        self, enc: _Encoding, bounds: _PathBounds, thr: float, left: bool, miss_ok: bool
+    ) -> None:
+        raise NotImplementedError
+
+
+class _NumericColumn(_Column):
+    """A numeric input as it is (missing values go the side learned at each split)."""
+
+    is_numeric = True
+
+    def values(self, enc: _Encoding, inputs: RawInputs) -> np.ndarray:
+        return inputs.numeric[:, self.j]
+
+    def narrow(
+        self, enc: _Encoding, bounds: _PathBounds, thr: float, left: bool, miss_ok: bool
+    ) -> None:
+        b = bounds.numeric.setdefault(self.j, [-np.inf, np.inf, True])
+        if left:
+            b[1] = min(b[1], thr)
+        else:
+            b[0] = max(b[0], thr)
+        b[2] = b[2] and miss_ok
+
+
+class _OrdinalColumn(_Column):
+    """A categorical input as codes in the order of its levels' mean target (two classes)."""
+
+    def values(self, enc: _Encoding, inputs: RawInputs) -> np.ndarray:
+        pos = {v: i for i, v in enumerate(enc.levels[self.j])}
+        return np.fromiter(
+            (pos.get(v, -1) for v in inputs.categorical[:, self.j]),
+            dtype=np.float32,
+            count=inputs.n,
+        )
+
+    def narrow(
+        self, enc: _Encoding, bounds: _PathBounds, thr: float, left: bool, miss_ok: bool
+    ) -> None:
+        levels = enc.levels[self.j]
+        ca = bounds.categorical.setdefault(self.j, [set(levels), True])
+        low = {v for i, v in enumerate(levels) if i <= thr}  # codes <= threshold go left
+        ca[0] = ca[0] & low if left else ca[0] - low
+        ca[1] = ca[1] and not left  # unseen categories follow the right branch
+
+
+class _OneHotColumn(_Column):
+    """A 0/1 column flagging one level of a categorical input (more than two classes)."""
+
+    def values(self, enc: _Encoding, inputs: RawInputs) -> np.ndarray:
+        return inputs.categorical[:, self.j] == self.level
+
+    def narrow(
+        self, enc: _Encoding, bounds: _PathBounds, thr: float, left: bool, miss_ok: bool
+    ) -> None:
+        levels = enc.levels[self.j]
+        ca = bounds.categorical.setdefault(self.j, [set(levels), True])
+        ca[0] = ca[0] - {self.level} if left else ca[0] & {self.level}  # left = "not level"
+        ca[1] = ca[1] and left
+
+
+class _SpecialOrdinalColumn(_Column):
+    """The special-value codes of a numeric input as ordered codes ("" = not special)."""
+
+    def values(self, enc: _Encoding, inputs: RawInputs) -> np.ndarray:
+        pos = {v: i for i, v in enumerate(enc.special[self.j])}
+        return np.fromiter(
+            (pos[v] for v in enc._special_text(inputs, self.j)), dtype=np.float32, count=inputs.n
+        )
+
+    def narrow(
+        self, enc: _Encoding, bounds: _PathBounds, thr: float, left: bool, miss_ok: bool
+    ) -> None:
+        a = bounds.special.setdefault(self.j, set(enc.special[self.j]))
+        low = {v for i, v in enumerate(enc.special[self.j]) if i <= thr}
+        bounds.special[self.j] = a & low if left else a - low
+
+
+class _SpecialOneHotColumn(_Column):
+    """A 0/1 column flagging one special-value code of a numeric input."""
+
+    def values(self, enc: _Encoding, inputs: RawInputs) -> np.ndarray:
+        return enc._special_text(inputs, self.j) == self.level
+
+    def narrow(
+        self, enc: _Encoding, bounds: _PathBounds, thr: float, left: bool, miss_ok: bool
+    ) -> None:
+        a = bounds.special.setdefault(self.j, set(enc.special[self.j]))
+        bounds.special[self.j] = a - {self.level} if left else a & {self.level}
+
+
 class _Encoding:
     """Column layout of the matrix handed to scikit-learn."""
 
@@ -37,19 +153,19 @@ class _Encoding:
         self.numeric = list(inputs.numeric_columns)
         self.k = targets.shape[1]
         self.levels: list[list[str]] = []  # per categorical feature, in code order
-        self.columns: list[tuple[str, int, Any]] = []  # (kind, feature index, level for one-hot)
+        self.columns: list[_Column] = []
         for j in range(len(self.numeric)):
-            self.columns.append(("num", j, None))
+            self.columns.append(_NumericColumn(j))
         for j, _name in enumerate(inputs.categorical_columns):
             col = inputs.categorical[:, j].astype(str)
             levels, inv = np.unique(col, return_inverse=True)
             if self.k == 2:  # order the levels by mean P(class 1)
                 means = np.bincount(inv, weights=targets[:, 1]) / np.maximum(np.bincount(inv), 1)
                 levels = levels[np.argsort(means, kind="stable")]
-                self.columns.append(("ord", j, None))
+                self.columns.append(_OrdinalColumn(j))
             else:
                 for lv in levels:
-                    self.columns.append(("onehot", j, str(lv)))
+                    self.columns.append(_OneHotColumn(j, str(lv)))
             self.levels.append([str(v) for v in levels])
         self.categorical = list(inputs.categorical_columns)
         # special values: per numeric feature, one code column ("" = not special), like a categorical
@@ -64,10 +180,10 @@ class _Encoding:
             if self.k == 2:
                 means = np.bincount(inv, weights=targets[:, 1]) / np.maximum(np.bincount(inv), 1)
                 levels = levels[np.argsort(means, kind="stable")]
-                self.columns.append(("sord", j, None))
+                self.columns.append(_SpecialOrdinalColumn(j))
             else:
                 for lv in levels:
-                    self.columns.append(("sonehot", j, str(lv)))
+                    self.columns.append(_SpecialOneHotColumn(j, str(lv)))
             self.special[j] = [str(v) for v in levels]
             self.special_values[j] = {lv.key: lv.value for lv in own}
 
@@ -79,23 +195,8 @@ class _Encoding:
     def matrix(self, inputs: RawInputs) -> np.ndarray:
         n = inputs.n
         out = np.empty((n, len(self.columns)), dtype=np.float32)
-        for c, (kind, j, lv) in enumerate(self.columns):
-            if kind == "num":
-                out[:, c] = inputs.numeric[:, j]
-            elif kind == "ord":
-                pos = {v: i for i, v in enumerate(self.levels[j])}
-                out[:, c] = np.fromiter(
-                    (pos.get(v, -1) for v in inputs.categorical[:, j]), dtype=np.float32, count=n
-                )
-            elif kind == "sord":
-                pos = {v: i for i, v in enumerate(self.special[j])}
-                out[:, c] = np.fromiter(
-                    (pos[v] for v in self._special_text(inputs, j)), dtype=np.float32, count=n
-                )
-            elif kind == "sonehot":
-                out[:, c] = (self._special_text(inputs, j) == lv).astype(np.float32)
-            else:
-                out[:, c] = (inputs.categorical[:, j] == lv).astype(np.float32)
+        for c, column in enumerate(self.columns):
+            out[:, c] = column.values(self, inputs)
         return out
 
 
@@ -168,8 +269,8 @@ class TreeStudent(SoftTargetStudent):
         mono = None
         if self.monotone_:
             mono = [
-                int(self.monotone_.get(enc.numeric[j], 0)) if kind == "num" else 0
-                for kind, j, _ in enc.columns
+                int(self.monotone_.get(enc.numeric[c.j], 0)) if c.is_numeric else 0
+                for c in enc.columns
             ]
         y = targets[:, 1] if k == 2 else targets
         tree = DecisionTreeRegressor(
@@ -249,106 +350,73 @@ class TreeStudent(SoftTargetStudent):
 
     @staticmethod
     def _conditions(path: list, enc: _Encoding) -> list[dict]:
-        num_bounds: dict[int, list[Any]] = {}  # feature -> [lo, hi, missing_ok]
-        cat_allowed: dict[int, list[Any]] = {}  # feature -> [set of allowed levels, unseen_ok]
-        spc_allowed: dict[
-            int, set
-        ] = {}  # numeric feature -> allowed special codes ("" = not special)
+        """A leaf's rule conditions: the tightest bounds its path puts on each feature."""
+        bounds = _PathBounds()
         for col, thr, left, miss_ok in path:
-            kind, j, lv = enc.columns[col]
-            if kind in ("sord", "sonehot"):
-                a = spc_allowed.setdefault(j, set(enc.special[j]))
-                if kind == "sord":
-                    low = {v for i, v in enumerate(enc.special[j]) if i <= thr}
-                    spc_allowed[j] = a & low if left else a - low
-                else:
-                    spc_allowed[j] = a - {lv} if left else a & {lv}
-                continue
-            if kind == "num":
-                b = num_bounds.setdefault(j, [-np.inf, np.inf, True])
-                if left:
-                    b[1] = min(b[1], thr)
-                else:
-                    b[0] = max(b[0], thr)
-                b[2] = b[2] and miss_ok
-                continue
-            levels = enc.levels[j]
-            ca = cat_allowed.setdefault(j, [set(levels), True])
-            if kind == "ord":
-                low = {v for i, v in enumerate(levels) if i <= thr}  # codes <= threshold go left
-                ca[0] = ca[0] & low if left else ca[0] - low
-                ca[1] = ca[1] and not left  # unseen categories follow the right branch
-            else:  # one-hot column of level lv: left = "not lv"
-                ca[0] = ca[0] - {lv} if left else ca[0] & {lv}
-                ca[1] = ca[1] and left
+            enc.columns[col].narrow(enc, bounds, thr, left, miss_ok)
         out: list[dict] = []
-        for j in sorted(set(num_bounds) | set(spc_allowed)):
-            name = enc.numeric[j]
-            special: list[float] = []
-            if j in enc.special:  # special rows went with the missing ones on numeric splits
-                allowed = spc_allowed.get(j, set(enc.special[j]))
-                codes = enc.special_values[j]
-                bounds = num_bounds.get(j)
-                passing = {k for k in allowed if k} if bounds is None or bounds[2] else set()
-                special = sorted(codes[k] for k in passing)
-                if "" not in allowed:  # only special rows reach this leaf
-                    out.append({"feature": name, "op": "is_special", "values": special})
-                    continue
-                if bounds is None:
-                    if len(passing) < len(codes):
-                        out.append(
-                            {
-                                "feature": name,
-                                "op": "not_special",
-                                "values": sorted(v for k, v in codes.items() if k not in passing),
-                            }
-                        )
-                    continue
-            lo, hi, miss_ok = num_bounds[j]
-            extra = {"special": special} if special else {}
-            if np.isfinite(lo):
-                out.append(
-                    {
-                        "feature": name,
-                        "op": ">",
-                        "value": float(lo),
-                        "missing": bool(miss_ok),
-                        **extra,
-                    }
-                )
-            if np.isfinite(hi):
-                out.append(
-                    {
-                        "feature": name,
-                        "op": "<=",
-                        "value": float(hi),
-                        "missing": bool(miss_ok),
-                        **extra,
-                    }
-                )
-        for j in sorted(cat_allowed):
-            allowed, unseen_ok = cat_allowed[j]
-            name = enc.categorical[j]
-            known = [v for v in enc.levels[j] if v != MISSING_CATEGORY]
-            # a missing value seen in training is a level of its own; otherwise it follows unseen values
-            missing = (
-                MISSING_CATEGORY in allowed if MISSING_CATEGORY in enc.levels[j] else unseen_ok
-            )
-            if unseen_ok:
-                excluded = sorted(v for v in known if v not in allowed)
-                if excluded:
-                    out.append(
-                        {"feature": name, "op": "not_in", "values": excluded, "missing": missing}
-                    )
-                elif not missing and MISSING_CATEGORY in enc.levels[j]:
-                    out.append({"feature": name, "op": "not_missing"})
-            else:
-                out.append(
-                    {
-                        "feature": name,
-                        "op": "in",
-                        "values": sorted(v for v in allowed if v != MISSING_CATEGORY),
-                        "missing": missing,
-                    }
-                )
+        for j in sorted(set(bounds.numeric) | set(bounds.special)):
+            out += _numeric_conditions(j, bounds, enc)
+        for j in sorted(bounds.categorical):
+            out += _categorical_conditions(j, bounds, enc)
         return out
+
+
+def _numeric_conditions(j: int, bounds: _PathBounds, enc: _Encoding) -> list[dict]:
+    """Conditions on numeric feature ``j``: its special codes, then ``>`` / ``<=`` bounds."""
+    out: list[dict] = []
+    name = enc.numeric[j]
+    special: list[float] = []
+    if j in enc.special:  # special rows went with the missing ones on numeric splits
+        allowed = bounds.special.get(j, set(enc.special[j]))
+        codes = enc.special_values[j]
+        num = bounds.numeric.get(j)
+        passing = {k for k in allowed if k} if num is None or num[2] else set()
+        special = sorted(codes[k] for k in passing)
+        if "" not in allowed:  # only special rows reach this leaf
+            return [{"feature": name, "op": "is_special", "values": special}]
+        if num is None:
+            if len(passing) < len(codes):
+                out.append(
+                    {
+                        "feature": name,
+                        "op": "not_special",
+                        "values": sorted(v for k, v in codes.items() if k not in passing),
+                    }
+                )
+            return out
+    lo, hi, miss_ok = bounds.numeric[j]
+    extra = {"special": special} if special else {}
+    if np.isfinite(lo):
+        out.append(
+            {"feature": name, "op": ">", "value": float(lo), "missing": bool(miss_ok), **extra}
+        )
+    if np.isfinite(hi):
+        out.append(
+            {"feature": name, "op": "<=", "value": float(hi), "missing": bool(miss_ok), **extra}
+        )
+    return out
+
+
+def _categorical_conditions(j: int, bounds: _PathBounds, enc: _Encoding) -> list[dict]:
+    """The ``in`` / ``not_in`` / ``not_missing`` condition on categorical feature ``j``, if any."""
+    allowed, unseen_ok = bounds.categorical[j]
+    name = enc.categorical[j]
+    known = [v for v in enc.levels[j] if v != MISSING_CATEGORY]
+    # a missing value seen in training is a level of its own; otherwise it follows unseen values
+    missing = MISSING_CATEGORY in allowed if MISSING_CATEGORY in enc.levels[j] else unseen_ok
+    if not unseen_ok:
+        return [
+            {
+                "feature": name,
+                "op": "in",
+                "values": sorted(v for v in allowed if v != MISSING_CATEGORY),
+                "missing": missing,
+            }
+        ]
+    excluded = sorted(v for v in known if v not in allowed)
+    if excluded:
+        return [{"feature": name, "op": "not_in", "values": excluded, "missing": missing}]
+    if not missing and MISSING_CATEGORY in enc.levels[j]:
+        return [{"feature": name, "op": "not_missing"}]
+    return []
