@@ -73,25 +73,10 @@ def test_fit_writes_a_verified_artifact(cli, german_gbt, tmp_path, student, extr
     assert cli("verify", out).code == 0
 
 
-def test_predict_writes_one_probability_column_per_class(cli, german_gbt, tmp_path):
+def test_predict_writes_one_probability_column_per_class(cli, logreg_art, tmp_path):
     from distill2rules.data import load_dataset
 
-    art = tmp_path / "art"
-    assert (
-        cli(
-            "fit",
-            "--teacher",
-            german_gbt,
-            "--student",
-            "logreg",
-            "--data",
-            "german_credit",
-            "--out",
-            art,
-            "-q",
-        ).code
-        == 0
-    )
+    art = logreg_art
     rows = load_dataset("german_credit").X.head(25)
     rows.to_csv(tmp_path / "rows.csv", index=False)
     r = cli("predict", art, "--data", tmp_path / "rows.csv", "--out", tmp_path / "pred.csv")
@@ -104,23 +89,8 @@ def test_predict_writes_one_probability_column_per_class(cli, german_gbt, tmp_pa
     assert len(lines) == 25 and all(len(l["reasons"]) <= 3 for l in lines)
 
 
-def test_export_rulecard_to_one_named_file_or_a_directory(cli, german_gbt, tmp_path):
-    art = tmp_path / "art"
-    assert (
-        cli(
-            "fit",
-            "--teacher",
-            german_gbt,
-            "--student",
-            "logreg",
-            "--data",
-            "german_credit",
-            "--out",
-            art,
-            "-q",
-        ).code
-        == 0
-    )
+def test_export_rulecard_to_one_named_file_or_a_directory(cli, logreg_art, tmp_path):
+    art = logreg_art
     for name in ("card.md", "card.html", "card.json"):
         r = cli("export", art, "--format", "rulecard", "--out", tmp_path / name)
         assert r.code == 0, r.err
@@ -137,23 +107,8 @@ def test_export_rulecard_to_one_named_file_or_a_directory(cli, german_gbt, tmp_p
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-def test_tampered_artifact_fails_verification(cli, german_gbt, tmp_path):
-    art = tmp_path / "art"
-    assert (
-        cli(
-            "fit",
-            "--teacher",
-            german_gbt,
-            "--student",
-            "logreg",
-            "--data",
-            "german_credit",
-            "--out",
-            art,
-            "-q",
-        ).code
-        == 0
-    )
+def test_tampered_artifact_fails_verification(cli, logreg_art):
+    art = logreg_art
     spec = json.loads((art / "student.json").read_text())
     spec["intercept"][0] += 1.0
     (art / "student.json").write_text(json.dumps(spec))

@@ -158,23 +158,16 @@ def test_pilot_sizes(teacher):
         assert 0 < r["val"]["fidelity"] <= 1 and 0 < r["val_no_kd"]["accuracy"] <= 1
 
 
-def test_cli_fit_with_the_new_options(teacher, tmp_path, capsys):
-    from distill2rules.cli.main import main
+def test_cli_fit_with_the_new_options(teacher, tmp_path, cli):
+    def fit(out, *args):
+        """``distill2rules fit`` of the teacher on german_credit into ``tmp_path / out``."""
+        r = cli(
+            "fit", "--teacher", teacher, "--data", "german_credit", "--out", tmp_path / out, *args
+        )
+        return r.code, r
 
-    def run(*args):
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exc:
-            main([str(a) for a in args])
-        return exc.value.code, capsys.readouterr()
-
-    code, cap = run(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        "german_credit",
-        "--out",
-        tmp_path / "sizes",
+    code, cap = fit(
+        "sizes",
         "--student",
         "tree",
         "--sizes",
@@ -186,14 +179,8 @@ def test_cli_fit_with_the_new_options(teacher, tmp_path, capsys):
     pilot = json.loads(cap.out)
     assert pilot["param"] == "max_depth" and [r["size"] for r in pilot["rows"]] == ["2", "3"]
     assert not (tmp_path / "sizes").exists()  # a pilot writes nothing
-    code, cap = run(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        "german_credit",
-        "--out",
-        tmp_path / "art",
+    code, cap = fit(
+        "art",
         "--student",
         "rules",
         "--augment",
@@ -207,28 +194,16 @@ def test_cli_fit_with_the_new_options(teacher, tmp_path, capsys):
     assert code == 0, cap.err
     metrics = json.loads((tmp_path / "art" / "metrics.json").read_text())
     assert metrics["augment"]["rows"] == 200 and metrics["assistant"]["kind"] == "tree"
-    code, cap = run(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        "german_credit",
-        "--out",
-        tmp_path / "bad",
+    code, cap = fit(
+        "bad",
         "--student",
         "rules",
         "--assistant",
         "forest",
     )
     assert code == 2 and "unknown assistant kind" in cap.err
-    code, cap = run(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        "german_credit",
-        "--out",
-        tmp_path / "t0",
+    code, cap = fit(
+        "t0",
         "--student",
         "tree",
         "--temperature",
@@ -252,14 +227,8 @@ def test_cli_fit_with_the_new_options(teacher, tmp_path, capsys):
     )
     card = (tmp_path / "t0" / "rulecard.md").read_text()
     assert "teacher's decisions" in card
-    code, cap = run(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        "german_credit",
-        "--out",
-        tmp_path / "bad2",
+    code, cap = fit(
+        "bad2",
         "--augment",
         "lots",
     )

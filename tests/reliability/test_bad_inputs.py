@@ -266,12 +266,9 @@ def _assert_nothing_written(out: Path, case: Case) -> None:
     assert leftovers(out) == [], leftovers(out)
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_bad_input_cli(cli, ctx, tmp_path, name):
-    case = CASES[name]
-    teacher, data, target, extra, _ = case.build(tmp_path, ctx)
-    out = _out(tmp_path, case)
-    args = [
+def _fit_args(teacher, data, out, *extra) -> list:
+    """The CLI arguments of a quiet logreg ``fit`` without a baseline."""
+    return [
         "fit",
         "--teacher",
         teacher,
@@ -285,6 +282,14 @@ def test_bad_input_cli(cli, ctx, tmp_path, name):
         "--no-baseline",
         *extra,
     ]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_cli(cli, ctx, tmp_path, name):
+    case = CASES[name]
+    teacher, data, target, extra, _ = case.build(tmp_path, ctx)
+    out = _out(tmp_path, case)
+    args = _fit_args(teacher, data, out, *extra)
     if target is not None:
         args += ["--target", target]
     r = cli(*args)
@@ -327,22 +332,7 @@ def test_bad_input_api(ctx, tmp_path, name):
 
 
 def _fit_ok(cli, teacher, data, target, out, *extra):
-    r = cli(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        data,
-        "--target",
-        target,
-        "--student",
-        "logreg",
-        "--out",
-        out,
-        "-q",
-        "--no-baseline",
-        *extra,
-    )
+    r = cli(*_fit_args(teacher, data, out, "--target", target, *extra))
     assert r.code == 0, r.err
     assert cli("verify", out).code == 0
     return json.loads((out / "student.json").read_text())

@@ -31,6 +31,20 @@ def table() -> tuple[pd.DataFrame, LogisticRegression]:
     return X.assign(y=y), teacher
 
 
+def _distill_logreg(table, **kw) -> DistillRun:
+    """``distill`` of the table's teacher into a logreg student (no progress output)."""
+    frame, teacher = table
+    return distill(
+        teacher,
+        frame,
+        target="y",
+        student="logreg",
+        teacher_features=["a", "b", "c"],
+        progress=False,
+        **kw,
+    )
+
+
 def test_config_is_frozen_and_validated_before_any_work(table):
     frame, teacher = table
     cfg = DistillConfig(
@@ -52,15 +66,7 @@ def test_config_is_frozen_and_validated_before_any_work(table):
 
 
 def test_distill_returns_a_run_usable_in_memory(table, tmp_path):
-    frame, teacher = table
-    run = distill(
-        teacher,
-        frame,
-        target="y",
-        student="logreg",
-        teacher_features=["a", "b", "c"],
-        progress=False,
-    )
+    run = _distill_logreg(table)
     assert isinstance(run, DistillRun) and isinstance(run, DistillResult)
     assert set(run.logits) == {"train", "val", "test"} and run.logits["test"].shape == (
         len(run.splits.test),
@@ -99,22 +105,13 @@ def test_calibrate_is_a_student_parameter():
 def test_artifact_written_once_with_fingerprint_and_split(table, tmp_path, monkeypatch):
     from distill2rules import artifact
 
-    frame, teacher = table
     calls = []
     real = artifact.write_artifact
     monkeypatch.setattr(
         artifact, "write_artifact", lambda *a, **k: calls.append(a[0]) or real(*a, **k)
     )
     out = tmp_path / "art"
-    distill(
-        teacher,
-        frame,
-        target="y",
-        student="logreg",
-        teacher_features=["a", "b", "c"],
-        out=out,
-        progress=False,
-    )
+    _distill_logreg(table, out=out)
     assert calls == [out]
     m = json.loads((out / "manifest.json").read_text())
     assert m["data"]["fingerprint"].startswith("sha256:")
@@ -128,17 +125,8 @@ def test_artifact_written_once_with_fingerprint_and_split(table, tmp_path, monke
 def test_update_artifact_links_unchanged_files(table, tmp_path):
     from distill2rules.artifact import update_artifact, verify_artifact
 
-    frame, teacher = table
     out = tmp_path / "art"
-    distill(
-        teacher,
-        frame,
-        target="y",
-        student="logreg",
-        teacher_features=["a", "b", "c"],
-        out=out,
-        progress=False,
-    )
+    _distill_logreg(table, out=out)
     before = (out / "student.json").stat().st_ino
     update_artifact(out, {"notes.txt": "hello\n"})
     assert (out / "student.json").stat().st_ino == before  # carried over by a link, not rewritten
@@ -149,18 +137,9 @@ def test_evaluate_knows_the_data_by_its_fingerprint(table, tmp_path):
     from distill2rules.data._fit import load_inputs
     from distill2rules.experiments.runs import _same_data
 
-    frame, teacher = table
+    frame, _ = table
     out = tmp_path / "art"
-    distill(
-        teacher,
-        frame,
-        target="y",
-        student="logreg",
-        teacher_features=["a", "b", "c"],
-        out=out,
-        progress=False,
-        baseline=False,
-    )
+    _distill_logreg(table, out=out, baseline=False)
     mdata = json.loads((out / "manifest.json").read_text())["data"]
     assert _same_data(load_inputs(frame, "y"), mdata)
     changed = frame.copy()

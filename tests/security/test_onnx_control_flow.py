@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from security_helpers import one_line_error
+from security_helpers import fit_args, one_line_error
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -130,20 +130,7 @@ def test_refused_by_default(tmp_path, build, message):
 
 def test_endless_loop_fit_exits_2(cli, tmp_path, small_csv):
     path = endless_loop(tmp_path / "teacher.onnx")
-    r = cli(
-        "fit",
-        "--teacher",
-        path,
-        "--data",
-        small_csv,
-        "--target",
-        "y",
-        "--student",
-        "logreg",
-        "--out",
-        tmp_path / "art",
-        "-q",
-    )
+    r = cli(*fit_args(path, small_csv, tmp_path / "art"))
     assert r.code == 2
     assert "Loop" in one_line_error(r.err)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from security_helpers import rewrite_zip
+from security_helpers import fit_args, rewrite_zip
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -72,20 +72,7 @@ class EvilSetstate(nn.Module):
 
 def test_from_file_in_forward_is_refused_by_fit(cli, victim, small_csv, tmp_path):
     teacher = _save(EvilForward(str(victim)), tmp_path / "teacher.pt")
-    r = cli(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        small_csv,
-        "--target",
-        "y",
-        "--student",
-        "logreg",
-        "--out",
-        tmp_path / "art",
-        "-q",
-    )
+    r = cli(*fit_args(teacher, small_csv, tmp_path / "art"))
     assert victim.read_text() == VICTIM_TEXT  # the probe never ran forward
     assert r.code == 2, r.err
     line = [ln for ln in r.err.splitlines() if ln.strip()]
@@ -270,23 +257,7 @@ def test_trust_code_loads_an_op_outside_the_allowlist(tmp_path, cli, small_csv):
     with pytest.raises(UnsafeFileError, match="torch.kron"):
         load_teacher(path, feature_names=list("abcd"))
     assert load_teacher(path, feature_names=list("abcd"), trust_code=True).n_classes == 2
-    r = cli(
-        "fit",
-        "--teacher",
-        path,
-        "--data",
-        small_csv,
-        "--target",
-        "y",
-        "--student",
-        "logreg",
-        "--out",
-        tmp_path / "art",
-        "-q",
-        "--no-baseline",
-        "--no-onnx",
-        "--trust-code",
-    )
+    r = cli(*fit_args(path, small_csv, tmp_path / "art", "--trust-code"))
     assert r.code == 0, r.err
 
 
@@ -314,18 +285,7 @@ def test_load_probe_has_a_time_limit(tmp_path, small_csv):
     teacher = _save(Spin(), tmp_path / "spin.pt")
     try:
         proc = cli_subprocess(
-            "fit",
-            "--teacher",
-            teacher,
-            "--data",
-            small_csv,
-            "--target",
-            "y",
-            "--student",
-            "logreg",
-            "--out",
-            tmp_path / "art",
-            "-q",
+            *fit_args(teacher, small_csv, tmp_path / "art"),
             env={"DISTILL2RULES_PROBE_SECONDS": "2"},
             timeout=120,
         )

@@ -212,21 +212,29 @@ def test_cli_special_values_flow_into_the_artifact(cli, coded, tmp_path):
     frame.to_csv(data, index=False)
     out = tmp_path / "run"
     flag = f"{COLUMN}:" + ",".join(f"{k}={v}" for k, v in CODES.items())
-    r = cli(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        data,
-        "--target",
-        target,
+
+    def fit(dest, *extra):
+        """``distill2rules fit`` of the coded table into ``dest`` (quiet)."""
+        return cli(
+            "fit",
+            "--teacher",
+            teacher,
+            "--data",
+            data,
+            "--target",
+            target,
+            "--out",
+            dest,
+            "--quiet",
+            *extra,
+        )
+
+    r = fit(
+        out,
         "--student",
         "rules",
         "--special-values",
         flag,
-        "--out",
-        out,
-        "--quiet",
         "--no-baseline",
         "-p",
         "max_rules=6",
@@ -242,19 +250,10 @@ def test_cli_special_values_flow_into_the_artifact(cli, coded, tmp_path):
     assert cli("verify", out).code == 0
 
     # without a declaration: one warning line naming the column
-    r = cli(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        data,
-        "--target",
-        target,
+    r = fit(
+        tmp_path / "plain",
         "--student",
         "tree",
-        "--out",
-        tmp_path / "plain",
-        "--quiet",
         "--no-baseline",
         "-p",
         "max_depth=2",
@@ -264,19 +263,10 @@ def test_cli_special_values_flow_into_the_artifact(cli, coded, tmp_path):
     assert len(lines) == 1 and COLUMN in lines[0] and "--special-values" in lines[0]
 
     # a bad declaration: one line, exit 2, no artifact
-    r = cli(
-        "fit",
-        "--teacher",
-        teacher,
-        "--data",
-        data,
-        "--target",
-        target,
+    r = fit(
+        tmp_path / "bad",
         "--special-values",
         "purpose:-9=x",
-        "--out",
-        tmp_path / "bad",
-        "--quiet",
     )
     assert r.code == 2 and "not numeric" in r.err and "Traceback" not in r.err
     assert not (tmp_path / "bad").exists()
