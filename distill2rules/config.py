@@ -161,7 +161,6 @@ class DistillConfig:
     approval_rate: float | None = None
 
     def __post_init__(self) -> None:
-
         if not is_auto(self.temperature) and self.temperature is not None:
             object.__setattr__(self, "temperature", check_temperature(self.temperature))
         if not is_auto(self.alpha):

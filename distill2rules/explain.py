@@ -86,7 +86,6 @@ def teacher_decider(teacher: Any, classes: Sequence[Any], *, trust_pickle: bool 
 
 
 def _manifest_teacher(artifact: Path) -> tuple[str | None, str | None]:
-
     info = read_manifest(artifact).get("teacher") or {}
     return info.get("source"), info.get("fingerprint")
 
@@ -107,7 +106,6 @@ class Explainer:
         labels: str | Path | Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-
         art = Path(artifact)
         self.spec = load_spec(art)
         self.notes: list[str] = []
@@ -155,7 +153,6 @@ class Explainer:
         self.decide, self.teacher = teacher_decider(t, self.spec["classes"]), str(path)
 
     def __call__(self, X: Any) -> list[dict[str, Any]]:
-
         rows = explain_rows(self.spec, X, labels=self.catalogue, teacher=self.decide, **self.kwargs)
         part = ExplainResult(rows=rows, teacher=self.teacher).summary()
         for key in self._counts:

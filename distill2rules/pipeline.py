@@ -665,7 +665,6 @@ def _val_scorer(fd: FitData, z: Mapping[str, np.ndarray]) -> Callable[[Any], tup
     """(validation fidelity, KL) of a fitted student: what autotuning and ``--augment auto`` maximise."""
 
     def score(e: Any) -> tuple[float, float]:
-
         p, lab = _scored(e.spec_, fd.X("val"))
         f = fidelity(p, softmax(z["val"]), student_label=lab)
         return f.agreement, f.kl

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from distill2rules.cli._common import console
+
 benchmark_app = typer.Typer(no_args_is_help=True, help="Reproducible benchmarks.")
 
 
@@ -49,15 +51,14 @@ def paper(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Reproduce the paper's benchmark: teacher vs student without / with KD over seeds (Tables 2, 3)."""
-    from distill2rules.cli.main import console
-    from distill2rules.experiments.paper import (
+    from distill2rules.experiments.paper import (  # lazy: pulls pandas; keeps --help fast
         PaperSettings,
         format_curve,
         format_table2,
         format_table3,
         run_paper_benchmark,
     )
-    from distill2rules.kd import check_alpha, check_temperature
+    from distill2rules.kd import check_alpha, check_temperature  # lazy: keeps --help fast
 
     s = PaperSettings.preset(quick=quick, seeds=seeds, smoke=smoke)
     if datasets:

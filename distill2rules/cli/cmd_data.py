@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from distill2rules.cli._io import echo_json
+
 data_app = typer.Typer(
     no_args_is_help=True, help="List or download the registry datasets (adult, german_credit, ...)."
 )
@@ -25,13 +27,11 @@ def data_list(
     from rich.console import Console
     from rich.table import Table
 
-    from distill2rules.data import DATASETS, locate_dataset
+    from distill2rules.data import DATASETS, locate_dataset  # lazy: pulls pandas; keeps --help fast
 
     found = {name: locate_dataset(name, data_dir=data_dir) for name in DATASETS}
     first = next(iter(found.values()), {})
     if as_json:
-        from distill2rules.cli._io import echo_json
-
         echo_json(
             "datasets",
             {
@@ -75,7 +75,7 @@ def data_download(
     ] = None,
 ) -> None:
     """Download a registry dataset from the UCI archive (checksummed) into the data folder."""
-    from distill2rules.data import download_dataset
+    from distill2rules.data import download_dataset  # lazy: pulls pandas; keeps --help fast
 
     path = download_dataset(name, data_dir=data_dir)
     typer.echo(f"{name}: {path}")

@@ -7,12 +7,15 @@ from typing import Annotated
 
 import typer
 
+from distill2rules.cli._common import console
+from distill2rules.cli._io import echo_json
 from distill2rules.cli._options import TrustCode, TrustPickle
+from distill2rules.errors import ConfigError
+from distill2rules.teachers import trusting_code
 
 
 def parse_floats(text: str, option: str) -> list[float]:
     """``"0.01,0.05"`` → ``[0.01, 0.05]`` (ConfigError naming the option otherwise)."""
-    from distill2rules.errors import ConfigError
 
     try:
         vals = [float(v) for v in text.split(",") if v.strip()]
@@ -65,14 +68,14 @@ def evaluate(
 ) -> None:
     """Validate an artifact's student against its teacher: accuracy, fidelity, SHAP alignment, stability, size, latency."""
 
-    from distill2rules.cli.main import console
-    from distill2rules.errors import ConfigError
-    from distill2rules.experiments.runs import evaluate_artifact, kd_table
-    from distill2rules.validation import format_table
+    from distill2rules.experiments.runs import (  # lazy: pulls pandas; keeps --help fast
+        evaluate_artifact,
+        kd_table,
+    )
+    from distill2rules.validation import format_table  # lazy: keeps --help fast
 
     if shap_rows < 1:
         raise ConfigError(f"--shap-rows must be >= 1, got {shap_rows}.")
-    from distill2rules.teachers import trusting_code
 
     with trusting_code(trust_code):
         result = evaluate_artifact(
@@ -90,8 +93,6 @@ def evaluate(
             trust_pickle=trust_pickle,
         )
     if as_json:
-        from distill2rules.cli._io import echo_json
-
         echo_json("evaluation", result, default=None)
         return
     con = console()

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from distill2rules.cli._io import input_path, is_stdio, with_format
 from distill2rules.cli._options import TrustPickle
+from distill2rules.errors import ConfigError
 
 
 def print_decision_facts(metrics: dict[str, Any]) -> None:
@@ -90,11 +92,9 @@ def explain(
     limit: Annotated[int, typer.Option(help="Rows shown in the table (all rows go to JSON).")] = 20,
 ) -> None:
     """Explain decisions: probability, ranked reason codes, the rule that fired, the teacher's view, a counterfactual."""
-    from distill2rules._stream import explain_stream
-    from distill2rules.cli._io import input_path, is_stdio, with_format
-    from distill2rules.errors import ConfigError
-    from distill2rules.explain import Explainer
-    from distill2rules.exporters.reasons import reasons_table
+    from distill2rules._stream import explain_stream  # lazy: pulls pandas; keeps --help fast
+    from distill2rules.explain import Explainer  # lazy: keeps --help fast
+    from distill2rules.exporters.reasons import reasons_table  # lazy: keeps --help fast
 
     if top < 1:
         raise ConfigError(f"--top must be >= 1, got {top}.")

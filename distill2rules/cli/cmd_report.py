@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from distill2rules.cli._io import echo_json
+
 
 def report(
     artifact: Annotated[
@@ -39,7 +41,7 @@ def report(
     ] = False,
 ) -> None:
     """Write an HTML report: run tables, KD vs no KD, attributions, Pareto front, reliability, the model, the rule card."""
-    from distill2rules.report import build_report
+    from distill2rules.report import build_report  # lazy: keeps --help fast
 
     path = build_report(artifact, sweep=sweep, out=out, progress=not quiet and not as_json)
     if as_json:
@@ -47,7 +49,6 @@ def report(
 
         text = path.read_text(encoding="utf-8")
         sections = re.findall(r'<section id="([^"]+)"', text)
-        from distill2rules.cli._io import echo_json
 
         echo_json(
             "report",

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from distill2rules.errors import ConfigError
+
 
 def serve(
     artifact: Annotated[
@@ -41,8 +43,7 @@ def serve(
     student.onnx. Every file of the artifact is checked against its manifest first: a changed artifact
     is refused (exit 2).
     """
-    from distill2rules.errors import ConfigError
-    from distill2rules.server import make_server
+    from distill2rules.server import make_server  # lazy: HTTP server stack; keeps --help fast
 
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be in 0..65535, got {port}.")

@@ -8,12 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from distill2rules.cli._choices import complete_student, sizes_help, student_help
+from distill2rules.cli._common import check_student_params, console, fmt, parse_params
+from distill2rules.cli._io import echo_json
 from distill2rules.cli._options import TrustCode
+from distill2rules.cli.cmd_evaluate import parse_floats
+from distill2rules.errors import ConfigError
 
 
 def _ints(text: str, option: str) -> list[int]:
-    from distill2rules.errors import ConfigError
-
     try:
         vals = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
@@ -25,8 +27,6 @@ def _ints(text: str, option: str) -> list[int]:
 
 def _table(rows: list[dict[str, Any]], title: str, performance: str) -> Any:
     from rich.table import Table
-
-    from distill2rules.cli.main import fmt
 
     t = Table(title=title)
     for col in (
@@ -129,13 +129,9 @@ def sweep(
 ) -> None:
     """Sweep seeds × τ × α × student size; rank by J and print the Pareto front (accuracy ↑, params ↓, alignment ↑)."""
 
-    from distill2rules.cli.cmd_evaluate import parse_floats
-    from distill2rules.cli.main import check_student_params, console, parse_params
-    from distill2rules.experiments.sweep import run_sweep
+    from distill2rules.experiments.sweep import run_sweep  # lazy: pulls pandas; keeps --help fast
 
     if backend != "dask" and scheduler:
-        from distill2rules.errors import ConfigError
-
         raise ConfigError("--scheduler needs --backend dask.")
     res = run_sweep(
         teacher,
@@ -162,8 +158,6 @@ def sweep(
         trust_code=trust_code,
     )
     if as_json:
-        from distill2rules.cli._io import echo_json
-
         echo_json(
             "sweep", {"top": res["top"], "pareto": res["pareto"], "n_failed": res["n_failed"]}
         )

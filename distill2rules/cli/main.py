@@ -6,15 +6,18 @@ Each command parses its options, calls one library function and prints the resul
 
 from __future__ import annotations
 
-import json
+import importlib
 import os
+import pkgutil
 import sys
 from pathlib import Path
-from typing import Annotated, Any, overload
+from typing import Annotated, Any
 
 import typer
 
+import distill2rules.cli as cli_package
 from distill2rules import __version__
+from distill2rules._optional import is_optional, missing_dependency
 from distill2rules.cli._choices import (
     complete_student,
     export_format_help,
@@ -22,10 +25,19 @@ from distill2rules.cli._choices import (
     student_help,
     teacher_format_help,
 )
+from distill2rules.cli._common import (
+    check_student_params,
+    console,
+    fmt,
+    parse_float_or_auto,
+    parse_params,
+)
 from distill2rules.cli._io import echo_json, input_path, is_stdio, output_path, stdin_to_file
 from distill2rules.cli._options import TrustCode, TrustPickle
+from distill2rules.cli.cmd_explain import print_decision_facts
 from distill2rules.errors import ConfigError, Distill2RulesError
 from distill2rules.exporters import EXPORTERS
+from distill2rules.students.cutoff import check_cutoff_args
 
 app = typer.Typer(
     name="distill2rules",
@@ -64,62 +76,6 @@ def _root(
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(
-        stderr=stderr, soft_wrap=False, width=max(100, int(os.environ.get("COLUMNS", "100")))
-    )
-
-
-def parse_params(params: list[str] | None) -> dict[str, Any]:
-    """``--param interactions=5 --param max_terms=10`` → dict with JSON-parsed values."""
-    from distill2rules.errors import ConfigError
-
-    out: dict[str, Any] = {}
-    for item in params or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--param expects KEY=VALUE, got {item!r}.")
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
-
-
-def check_student_params(student: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``-p`` values checked against the student's signature (unknown key, type, range): exit 2 otherwise."""
-    from distill2rules.students import check_student_params as check
-
-    return check(student, params)
-
-
-@overload
-def parse_float_or_auto(value: str, name: str) -> float | str: ...
-@overload
-def parse_float_or_auto(value: str | None, name: str) -> float | str | None: ...
-def parse_float_or_auto(value: str | None, name: str) -> float | str | None:
-    from distill2rules.errors import ConfigError
-
-    if value is None:  # the library's default (e.g. the student's default temperature)
-        return None
-    if value.strip().lower() == "auto":
-        return "auto"
-    try:
-        return float(value)
-    except ValueError:
-        raise ConfigError(f"--{name} must be a number or 'auto', got {value!r}.") from None
-
-
-def fmt(v: Any, digits: int = 4) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:.{digits}f}"
-    return str(v)
 
 
 def print_fit_table(metrics: dict[str, Any], title: str = "") -> None:
@@ -340,9 +296,11 @@ def fit(
     """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
     import warnings
 
-    from distill2rules.data import Schema, SpecialValuesWarning
-    from distill2rules.pipeline import fit_to_directory
-    from distill2rules.students.cutoff import check_cutoff_args
+    from distill2rules.data import (  # lazy: pulls pandas; keeps --help fast
+        Schema,
+        SpecialValuesWarning,
+    )
+    from distill2rules.pipeline import fit_to_directory  # lazy: pulls pandas; keeps --help fast
 
     data = stdin_to_file(data)
     params = check_student_params(student, parse_params(param))
@@ -421,8 +379,6 @@ def fit(
     else:
         print_fit_table(result.metrics)
         if not quiet:
-            from distill2rules.cli.cmd_explain import print_decision_facts
-
             print_decision_facts(result.metrics)
             console().print(
                 f"artifact: [bold]{out}[/bold]"
@@ -454,7 +410,7 @@ def _fit_sizes(
     """``fit --sizes``: one distillation per size; a table of fidelity and accuracy vs complexity."""
     from rich.table import Table
 
-    from distill2rules.experiments.pilot import pilot_sizes
+    from distill2rules.experiments.pilot import pilot_sizes  # lazy: pulls pandas; keeps --help fast
 
     res = pilot_sizes(
         teacher,
@@ -521,7 +477,7 @@ def predict(
     ] = None,
 ) -> None:
     """Score rows with a fitted student: one probability column per class."""
-    from distill2rules.serve import predict_file
+    from distill2rules.serve import predict_file  # lazy: pulls pandas; keeps --help fast
 
     with input_path(data) as src, output_path(out, name="predictions.csv") as dst:
         n = predict_file(artifact, src, dst, sep=sep, encoding=encoding)
@@ -538,7 +494,7 @@ def quickstart(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Offline demo: train a GBT teacher on breast_cancer, distill logreg and EBM students, compare."""
-    from distill2rules.quickstart import run_quickstart
+    from distill2rules.quickstart import run_quickstart  # lazy: pulls pandas; keeps --help fast
 
     rows = run_quickstart(out, seed=seed, temperature=temperature, progress=not quiet)
     from rich.table import Table
@@ -584,7 +540,7 @@ def teacher_train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Train a reference teacher (the paper's MLP or a 200-tree LightGBM) on the train split."""
-    from distill2rules.quickstart import train_reference_teacher
+    from distill2rules.quickstart import train_reference_teacher  # lazy: pulls pandas
 
     info = train_reference_teacher(kind, data, out, target=target, seed=seed, progress=not quiet)
     console().print(f"teacher ({kind}) written to [bold]{out}[/bold]: {info}")
@@ -608,7 +564,7 @@ def export(
     ] = None,
 ) -> None:
     """Export the student as an ONNX graph or as a rule card (Markdown, HTML, JSON)."""
-    from distill2rules.serve import export_artifact
+    from distill2rules.serve import export_artifact  # lazy: pulls pandas; keeps --help fast
 
     if is_stdio(out):
         names = EXPORTERS[format].file_names if format in EXPORTERS else ()
@@ -635,7 +591,7 @@ def verify(
     ] = None,
 ) -> None:
     """Check an artifact: file hashes, the spec, cross-part consistency, ONNX parity (and its signature). Exit 2 on any mismatch."""
-    from distill2rules.artifact import read_sign_key, verify_artifact
+    from distill2rules.artifact import read_sign_key, verify_artifact  # lazy: keeps --help fast
 
     key = read_sign_key(sign_key) if sign_key is not None else None
     report = verify_artifact(artifact, sign_key=key)
@@ -668,13 +624,8 @@ def verify(
 
 def _register_optional_commands() -> None:
     """Commands contributed by other wings live in ``distill2rules/cli/cmd_*.py`` modules."""
-    import importlib
-    import pkgutil
-
-    import distill2rules.cli as pkg
-
     for mod in sorted(
-        m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name.startswith("cmd_")
+        m.name for m in pkgutil.iter_modules(cli_package.__path__) if m.name.startswith("cmd_")
     ):
         importlib.import_module(f"distill2rules.cli.{mod}").register(app)
 
@@ -738,8 +689,6 @@ def main(argv: list[str] | None = None) -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:
-        from distill2rules._optional import is_optional, missing_dependency
-
         if is_optional(exc):  # an optional dependency: name the extra that installs it
             print(f"error: {missing_dependency(exc)}", file=sys.stderr)
             sys.exit(2)

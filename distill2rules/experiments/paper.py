@@ -366,7 +366,6 @@ def _ms(values: Sequence[Any]) -> dict[str, Any]:
 
 
 def _test(kd: Sequence[Any], no_kd: Sequence[Any]) -> dict[str, Any]:
-
     pairs = [(a, b) for a, b in zip(kd, no_kd) if a is not None and b is not None]
     if not pairs:
         return {"p_value": None, "cohens_d": None, "note": "no values"}

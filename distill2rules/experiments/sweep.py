@@ -153,7 +153,6 @@ def build_grid(
 
 @functools.lru_cache(maxsize=4)
 def _load(teacher: str, data: str, target: str | None, trust_code: bool = False) -> tuple[Any, Any]:
-
     return load_teacher(teacher, trust_code=trust_code), load_inputs(data, target)
 
 
@@ -228,7 +227,6 @@ def run_config(ctx: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any
 
 
 def _measure(ctx: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any]:
-
     teacher, ds = _load(ctx["teacher"], ctx["data"], ctx.get("target"), bool(ctx.get("trust_code")))
     seed = int(task["seed"])
     params = dict(ctx.get("student_params") or {})
@@ -363,7 +361,6 @@ def _execute(
 def _execute_dask(
     ctx: dict[str, Any], grid: list[dict[str, Any]], *, n_jobs: int, scheduler: Any, progress: bool
 ) -> list[dict[str, Any]]:
-
     require("distributed", purpose="the dask backend")
     from distributed import Client, LocalCluster, as_completed
 

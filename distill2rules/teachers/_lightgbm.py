@@ -252,7 +252,6 @@ class LightGBMTeacher(Teacher):
         return self._predict(self._model_input(frame, np.float64))
 
     def logits_from_model_input(self, Z: np.ndarray) -> np.ndarray:
-
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2 or Z.shape[1] != self.booster.num_feature():
             raise TeacherError(

@@ -135,7 +135,6 @@ def _from_file(data: bytes, name: str, load: Any, source: str) -> Teacher:
 
 
 def _lightgbm(obj: Any) -> Teacher:
-
     booster = obj
     classes = None
     if not hasattr(obj, "model_to_string"):  # the scikit-learn wrapper
@@ -160,7 +159,6 @@ def _lightgbm(obj: Any) -> Teacher:
 
 
 def _onnx(obj: Any) -> Teacher:
-
     if _is_onnx_model(obj):
         data = obj.SerializeToString()
     else:  # an InferenceSession remembers the bytes or the path it was built from
@@ -179,7 +177,6 @@ def _onnx(obj: Any) -> Teacher:
 
 
 def _torch(module: Any, feature_names: Sequence[str] | None) -> Teacher:
-
     if not feature_names:
         raise TeacherError(
             "a torch.nn.Module does not record its input columns;",

@@ -300,7 +300,6 @@ def _train_gbt(
     n_jobs: int,
     progress: bool,
 ) -> None:
-
     lgb = require("lightgbm", purpose="training a LightGBM teacher")
 
     frame, cats = _gbt_frame(X, None)
@@ -389,7 +388,6 @@ def _train_mlp(
     n_jobs: int,
     progress: bool,
 ) -> None:
-
     torch = require("torch", purpose="training an MLP teacher")
 
     if val is None:
