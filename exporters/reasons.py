@@ -978,20 +978,33 @@ def _condition_reasons(
         value = value_of(cond)
         direction = _condition_direction(cond, True) if adverse else None
         reasons.append(
-            {
-                "term": name,
-                "features": [f],
-                "value": value,
-                "condition": _cond_text(ctx, cond),
-                "impact": None,
-                "points": None,
-                "direction": direction,
-                "code": ctx.entry(f).get("code"),
-                "text": _statement(ctx, f, value, direction, _cond_text(ctx, cond)),
-                "detail": _cond_with_value(ctx, cond, value),
-            }
+            _cond_reason(ctx, name, cond, value, direction, _cond_with_value(ctx, cond, value))
         )
     return reasons
+
+
+def _cond_reason(
+    ctx: _Context,
+    term: str,
+    cond: Mapping[str, Any],
+    value: Any,
+    direction: str | None,
+    detail: str,
+) -> dict[str, Any]:
+    """The reason a rule-list condition gives (the fired rule's, or a nearest rule's failed one)."""
+    f = cond["feature"]
+    return {
+        "term": term,
+        "features": [f],
+        "value": value,
+        "condition": _cond_text(ctx, cond),
+        "impact": None,
+        "points": None,
+        "direction": direction,
+        "code": ctx.entry(f).get("code"),
+        "text": _statement(ctx, f, value, direction, _cond_text(ctx, cond)),
+        "detail": detail,
+    }
 
 
 def _default_reasons(
@@ -1009,21 +1022,10 @@ def _default_reasons(
             seen.add(f)
             value = value_of(cond)
             direction = _condition_direction(cond, False) if adverse else None
-            reasons.append(
-                {
-                    "term": d["rule"],
-                    "features": [f],
-                    "value": value,
-                    "condition": _cond_text(ctx, cond),
-                    "impact": None,
-                    "points": None,
-                    "direction": direction,
-                    "code": ctx.entry(f).get("code"),
-                    "text": _statement(ctx, f, value, direction, _cond_text(ctx, cond)),
-                    "detail": f"{d['rule']} ({d['decision']}) does not apply: "
-                    + _cond_with_value(ctx, cond, value),
-                }
+            detail = f"{d['rule']} ({d['decision']}) does not apply: " + _cond_with_value(
+                ctx, cond, value
             )
+            reasons.append(_cond_reason(ctx, d["rule"], cond, value, direction, detail))
     return reasons
 
 
