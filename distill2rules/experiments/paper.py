@@ -26,7 +26,7 @@ import csv
 import json
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,11 +64,7 @@ class PaperCase:
 
     @property
     def teacher_label(self) -> str:
-        return (
-            "LightGBM 200 trees"
-            if self.teacher_kind == "gbt"
-            else "MLP " + "-".join(map(str, self.teacher_hidden or ()))
-        )
+        return _TEACHERS[self.teacher_kind].label(self)
 
     @property
     def student_label(self) -> str:
@@ -146,6 +142,32 @@ class PaperSettings:
         return s
 
 
+@dataclass(frozen=True)
+class _TeacherRecipe:
+    """How the benchmark names and trains one kind of teacher (``PaperCase.teacher_kind``)."""
+
+    label: Callable[[PaperCase], str]
+    kwargs: Callable[[PaperCase, PaperSettings], dict[str, Any]]
+
+
+def _mlp_teacher_kwargs(case: PaperCase, settings: PaperSettings) -> dict[str, Any]:
+    return {
+        "hidden": case.teacher_hidden,
+        "max_epochs": settings.teacher_epochs,
+        "patience": settings.teacher_patience,
+        "n_jobs": 2,
+    }
+
+
+_TEACHERS: dict[str, _TeacherRecipe] = {
+    # LightGBM on one thread: with two, an iteration can stall ~1 s on a busy 2-core machine
+    "gbt": _TeacherRecipe(lambda case: "LightGBM 200 trees", lambda case, settings: {"n_jobs": 1}),
+    "mlp": _TeacherRecipe(
+        lambda case: "MLP " + "-".join(map(str, case.teacher_hidden or ())), _mlp_teacher_kwargs
+    ),
+}
+
+
 # ----------------------------------------------------------------------------- one dataset, one seed
 
 
@@ -173,16 +195,6 @@ def _train_teacher(
     path: Path,
     settings: PaperSettings,
 ) -> Any:
-
-    # LightGBM on one thread: with two, an iteration can stall ~1 s on a busy 2-core machine
-    kw: dict[str, Any] = {"n_jobs": 1}
-    if case.teacher_kind == "mlp":
-        kw = {
-            "hidden": case.teacher_hidden,
-            "max_epochs": settings.teacher_epochs,
-            "patience": settings.teacher_patience,
-            "n_jobs": 2,
-        }
     return train_teacher(
         case.teacher_kind,
         splits.train[feats],
@@ -192,7 +204,7 @@ def _train_teacher(
         X_val=splits.val[feats],
         y_val=splits.val[target],
         progress=False,
-        **kw,
+        **_TEACHERS[case.teacher_kind].kwargs(case, settings),
     )
 
 
@@ -243,6 +255,38 @@ def run_case_seed(
         out=None,
     )
     t_students = time.perf_counter() - t0 - t_teacher
+    cmp_ = _compare(teacher, res, splits, feats, ds.target, settings, seed)
+    key = repr(float(settings.headline_sigma))
+    record = {
+        "dataset": case.dataset,
+        "seed": seed,
+        "n_rows": len(frame),
+        "split_sizes": [len(splits.train), len(splits.val), len(splits.test)],
+        "teacher": {
+            **_summary(cmp_["teacher"], key, False),
+            "explainer": cmp_["teacher"]["attributions"]["method"],
+        },
+        "no_kd": _summary(cmp_["students"]["no_kd"], key, True),
+        "kd": _summary(cmp_["students"]["kd"], key, True),
+        "seconds": {
+            "teacher": round(t_teacher, 2),
+            "students": round(t_students, 2),
+            "validation": round(time.perf_counter() - t0 - t_teacher - t_students, 2),
+        },
+    }
+    return record, (teacher, ds, frame)
+
+
+def _compare(
+    teacher: Any,
+    res: Any,
+    splits: Any,
+    feats: list[str],
+    target: str,
+    settings: PaperSettings,
+    seed: int,
+) -> dict[str, Any]:
+    """Teacher, KD and no-KD students side by side on the test split (``compare_students``)."""
     order = list(teacher.feature_names or feats)
     X_test = splits.test[order].reset_index(drop=True)
     bg = (
@@ -250,10 +294,10 @@ def run_case_seed(
         .iloc[sample_rows(len(splits.train), settings.background_rows, seed)]
         .reset_index(drop=True)
     )
-    y_idx = class_indices(splits.test[ds.target], res.spec["classes"])
-    assert res.baseline_spec is not None  # distill(baseline=True) above
+    y_idx = class_indices(splits.test[target], res.spec["classes"])
+    assert res.baseline_spec is not None  # distill(baseline=True) in run_case_seed
     specs = {"kd": res.spec, "no_kd": res.baseline_spec}
-    cmp_ = _one_thread(
+    return _one_thread(
         lambda: compare_students(
             teacher,
             specs,
@@ -268,52 +312,34 @@ def run_case_seed(
             seed=seed,
         )
     )
-    key = repr(float(settings.headline_sigma))
 
-    def summary(block: Mapping[str, Any], with_alignment: bool) -> dict[str, Any]:
-        st = (block.get("stability") or {}).get("per_sigma") or {}
-        out = {
-            "accuracy": block["predictive"]["accuracy"],
-            "balanced_accuracy": block["predictive"]["balanced_accuracy"],
-            "roc_auc": block["predictive"].get("roc_auc"),
-            "ece": block["predictive"]["ece"],
-            "stability": (st.get(key) or {}).get("mean"),
-            "stability_all": {k: v.get("mean") for k, v in st.items()},
-            "n_parameters": block["n_parameters"],
-        }
-        if with_alignment:
-            al = block["alignment"]
-            out.update(
-                fidelity=block["fidelity"]["agreement"],
-                cosine=al["cosine_mean"],
-                cosine_sd=al["cosine_sd"],
-                global_cosine=al["global_cosine"],
-                mad=al["mad"],
-                spearman=al["spearman"],
-                topk_overlap=al["topk_overlap"],
-                prr=block["prr"],
-                explainer=block["attributions"]["method"],
-            )
-        return out
 
-    record = {
-        "dataset": case.dataset,
-        "seed": seed,
-        "n_rows": len(frame),
-        "split_sizes": [len(splits.train), len(splits.val), len(splits.test)],
-        "teacher": {
-            **summary(cmp_["teacher"], False),
-            "explainer": cmp_["teacher"]["attributions"]["method"],
-        },
-        "no_kd": summary(cmp_["students"]["no_kd"], True),
-        "kd": summary(cmp_["students"]["kd"], True),
-        "seconds": {
-            "teacher": round(t_teacher, 2),
-            "students": round(t_students, 2),
-            "validation": round(time.perf_counter() - t0 - t_teacher - t_students, 2),
-        },
+def _summary(block: Mapping[str, Any], key: str, with_alignment: bool) -> dict[str, Any]:
+    """One model's row of a run record; ``key`` is the headline σ's stability key."""
+    st = (block.get("stability") or {}).get("per_sigma") or {}
+    out = {
+        "accuracy": block["predictive"]["accuracy"],
+        "balanced_accuracy": block["predictive"]["balanced_accuracy"],
+        "roc_auc": block["predictive"].get("roc_auc"),
+        "ece": block["predictive"]["ece"],
+        "stability": (st.get(key) or {}).get("mean"),
+        "stability_all": {k: v.get("mean") for k, v in st.items()},
+        "n_parameters": block["n_parameters"],
     }
-    return record, (teacher, ds, frame)
+    if with_alignment:
+        al = block["alignment"]
+        out.update(
+            fidelity=block["fidelity"]["agreement"],
+            cosine=al["cosine_mean"],
+            cosine_sd=al["cosine_sd"],
+            global_cosine=al["global_cosine"],
+            mad=al["mad"],
+            spearman=al["spearman"],
+            topk_overlap=al["topk_overlap"],
+            prr=block["prr"],
+            explainer=block["attributions"]["method"],
+        )
+    return out
 
 
 def temperature_curve(
@@ -501,17 +527,7 @@ def run_paper_benchmark(
     import tempfile
 
     s = settings or PaperSettings.preset()
-    unknown = [d for d in s.datasets if d not in PAPER_CASES]
-    if unknown:
-        raise ConfigError(
-            f"unknown benchmark dataset(s): {', '.join(unknown)}.",
-            hint=f"Choose from {', '.join(PAPER_CASES)}.",
-        )
-    missing = sorted({PAPER_CASES[d].student for d in s.datasets} - set(STUDENTS))
-    if missing:
-        raise ConfigError(
-            f"the benchmark needs the student(s) {', '.join(missing)}, which are not registered."
-        )
+    _check_datasets(s)
     log = _logger(progress)
     start = time.perf_counter()
     tmp = None
@@ -525,34 +541,7 @@ def run_paper_benchmark(
         curve: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         for name in s.datasets:
-            case = PAPER_CASES[name]
-            for seed in s.seeds:
-                label = f"{name} seed {seed}: {case.teacher_label} → {case.student_label}"
-                try:
-                    rec, ctx = _timed(log, label, lambda: run_case_seed(case, seed, s, work))
-                except Exception as exc:  # noqa: BLE001 - one failing run is reported, the rest still count
-                    errors.append(
-                        {"dataset": name, "seed": seed, "error": f"{type(exc).__name__}: {exc}"}
-                    )
-                    if log is not None:
-                        log.print(f"[red]✗[/red] {label}: {type(exc).__name__}: {exc}")
-                    continue
-                records.append(rec)
-                if seed == s.curve_seed and s.curve_temperatures:
-                    c_teacher, c_ds, c_frame = ctx
-                    curve += _timed(
-                        log,
-                        f"{name} temperature curve τ ∈ {list(s.curve_temperatures)}",
-                        lambda: temperature_curve(case, c_teacher, c_ds, c_frame, s),
-                    )
-            if s.curve_seed not in s.seeds and s.curve_temperatures:
-                ds, frame = _frame(case, s)
-                sp = split_frame(frame, ds.target, seed=s.curve_seed)
-                feats = [c for c in frame.columns if c != ds.target]
-                teacher = _train_teacher(
-                    case, sp, feats, ds.target, s.curve_seed, work / name / f"seed{s.curve_seed}", s
-                )
-                curve += temperature_curve(case, teacher, ds, frame, s)
+            _run_case(PAPER_CASES[name], s, work, log, records, curve, errors)
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -573,6 +562,59 @@ def run_paper_benchmark(
     if out is not None:
         write_paper_results(result, out)
     return result
+
+
+def _check_datasets(s: PaperSettings) -> None:
+    """Every dataset is a paper case and every case's student is registered."""
+    unknown = [d for d in s.datasets if d not in PAPER_CASES]
+    if unknown:
+        raise ConfigError(
+            f"unknown benchmark dataset(s): {', '.join(unknown)}.",
+            hint=f"Choose from {', '.join(PAPER_CASES)}.",
+        )
+    missing = sorted({PAPER_CASES[d].student for d in s.datasets} - set(STUDENTS))
+    if missing:
+        raise ConfigError(
+            f"the benchmark needs the student(s) {', '.join(missing)}, which are not registered."
+        )
+
+
+def _run_case(
+    case: PaperCase,
+    s: PaperSettings,
+    work: Path,
+    log: Any,
+    records: list[dict[str, Any]],
+    curve: list[dict[str, Any]],
+    errors: list[dict[str, Any]],
+) -> None:
+    """Every seed of one dataset (appending to ``records`` / ``errors``), then its τ curve."""
+    name = case.dataset
+    for seed in s.seeds:
+        label = f"{name} seed {seed}: {case.teacher_label} → {case.student_label}"
+        try:
+            rec, ctx = _timed(log, label, lambda: run_case_seed(case, seed, s, work))
+        except Exception as exc:  # noqa: BLE001 - one failing run is reported, the rest still count
+            errors.append({"dataset": name, "seed": seed, "error": f"{type(exc).__name__}: {exc}"})
+            if log is not None:
+                log.print(f"[red]✗[/red] {label}: {type(exc).__name__}: {exc}")
+            continue
+        records.append(rec)
+        if seed == s.curve_seed and s.curve_temperatures:
+            c_teacher, c_ds, c_frame = ctx
+            curve += _timed(
+                log,
+                f"{name} temperature curve τ ∈ {list(s.curve_temperatures)}",
+                lambda: temperature_curve(case, c_teacher, c_ds, c_frame, s),
+            )
+    if s.curve_seed not in s.seeds and s.curve_temperatures:
+        ds, frame = _frame(case, s)
+        sp = split_frame(frame, ds.target, seed=s.curve_seed)
+        feats = [c for c in frame.columns if c != ds.target]
+        teacher = _train_teacher(
+            case, sp, feats, ds.target, s.curve_seed, work / name / f"seed{s.curve_seed}", s
+        )
+        curve += temperature_curve(case, teacher, ds, frame, s)
 
 
 def _logger(enabled: bool) -> Any:

@@ -454,6 +454,9 @@ def run_sweep(
 ) -> SweepResult:
     """Distill every grid configuration, score J, find the Pareto front and (optionally) write files.
 
+    Long because it declares and documents each of its 23 options; the work is in
+    ``_execute`` (the runs), ``score_runs``, ``summarise`` and ``pareto_front``.
+
     Parameters
     ----------
     teacher : path
@@ -487,23 +490,14 @@ def run_sweep(
     -------
     SweepResult
     """
-    if performance not in ("accuracy", "fidelity"):
-        raise ConfigError(f"--performance must be 'accuracy' or 'fidelity', got {performance!r}.")
-    if cost not in ("params", "latency"):
-        raise ConfigError(f"--cost must be 'params' or 'latency', got {cost!r}.")
-    if n_jobs < 1:
-        raise ConfigError(f"--n-jobs must be >= 1, got {n_jobs}.")
+    _check_options(performance, cost, n_jobs)
     w = parse_weights(weights)
     STUDENTS.get(student)  # an unknown student: one line naming the choices
     param = _size_param(student, size_param) if sizes else size_param
     sizes = [parse_size(s, param) for s in sizes] if sizes else None
     grid = build_grid(seeds, temperatures, alphas, sizes)
-    sp = dict(student_params or {})
-    accepted = inspect.signature(student_class(student).__init__).parameters
-    if n_jobs > 1 or backend == "dask":  # one core per worker
-        for key in ("n_jobs", "n_threads"):
-            if key in accepted:
-                sp.setdefault(key, 1)
+    parallel = n_jobs > 1 or backend == "dask"
+    sp = _worker_params(student, student_params, parallel)
     tpath = Path(teacher)
     if not tpath.exists():
         raise ConfigError(f"no teacher file at {tpath}.")
@@ -516,7 +510,7 @@ def run_sweep(
         "student_params": sp,
         "alignment_rows": int(alignment_rows),
         "latency_calls": int(latency_calls),
-        "threads": 1 if (n_jobs > 1 or backend == "dask") else None,
+        "threads": 1 if parallel else None,
         "trust_code": _trust_code(trust_code),
     }
     start = time.perf_counter()
@@ -529,14 +523,10 @@ def run_sweep(
     score_runs(runs, weights=w, performance=performance, cost=cost)
     summary = summarise(runs)
     ranked = sorted(summary, key=lambda s: -s["J"] if math.isfinite(s["J"]) else math.inf)
-    front_idx = pareto_front(summary, {"accuracy": "max", "params": "min", "cosine": "max"})
+    front_idx = pareto_front(summary, _PARETO_OBJECTIVES)
     front = sorted((summary[i] for i in front_idx), key=lambda s: (s["params"], -s["accuracy"]))
     config = {
-        "teacher": ctx["teacher"],
-        "data": str(data),
-        "target": target,
-        "student": student,
-        "size_param": param,
+        **{k: ctx[k] for k in ("teacher", "data", "target", "student", "size_param")},
         "student_params": sp,
         "seeds": list(seeds),
         "temperatures": [float(t) for t in temperatures],
@@ -550,7 +540,7 @@ def run_sweep(
         "backend": backend,
         "n_jobs": n_jobs,
         "objective": "J = α_P·P − β_C·C + γ_I·I",
-        "pareto_objectives": {"accuracy": "max", "params": "min", "cosine": "max"},
+        "pareto_objectives": dict(_PARETO_OBJECTIVES),
     }
     result = SweepResult(
         config=config,
@@ -564,6 +554,31 @@ def run_sweep(
     if out is not None:
         write_sweep(result, out)
     return result
+
+
+_PARETO_OBJECTIVES = {"accuracy": "max", "params": "min", "cosine": "max"}
+
+
+def _check_options(performance: str, cost: str, n_jobs: int) -> None:
+    if performance not in ("accuracy", "fidelity"):
+        raise ConfigError(f"--performance must be 'accuracy' or 'fidelity', got {performance!r}.")
+    if cost not in ("params", "latency"):
+        raise ConfigError(f"--cost must be 'params' or 'latency', got {cost!r}.")
+    if n_jobs < 1:
+        raise ConfigError(f"--n-jobs must be >= 1, got {n_jobs}.")
+
+
+def _worker_params(
+    student: str, student_params: Mapping[str, Any] | None, parallel: bool
+) -> dict[str, Any]:
+    """The student's parameters as each worker gets them: one core per worker when parallel."""
+    sp = dict(student_params or {})
+    accepted = inspect.signature(student_class(student).__init__).parameters
+    if parallel:
+        for key in ("n_jobs", "n_threads"):
+            if key in accepted:
+                sp.setdefault(key, 1)
+    return sp
 
 
 def write_sweep(result: Mapping[str, Any], out: str | Path) -> Path:

@@ -311,7 +311,7 @@ def pareto_figure(
 
     Each point is one configuration (``x`` cost, ``y`` performance, ``color`` alignment);
     points with ``on_front`` true are ringed and joined in cost order; a point with
-    ``kind == "teacher"`` is drawn as a star.
+    ``"kind": "teacher"`` is drawn as a star.
     """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
