@@ -10,8 +10,11 @@ from disk, so what you get is exactly what a later ``load_teacher`` gives.
 from __future__ import annotations
 
 import copy
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +126,54 @@ def _stop(prog: Any) -> None:
         prog.stop()
 
 
+def _teacher_key(kind: str) -> str:
+    """``gbt`` or ``mlp`` for a teacher kind or one of its aliases (``lightgbm``, ``torch`` ...)."""
+    key = {"lightgbm": "gbt", "gbm": "gbt", "torch": "mlp"}.get(
+        str(kind).lower(), str(kind).lower()
+    )
+    if key not in TEACHER_KINDS:
+        raise ConfigError(f"unknown teacher kind {kind!r};", hint="use 'gbt' or 'mlp'.")
+    return key
+
+
+def _thread_count(n_jobs: int | None) -> int:
+    """Threads for LightGBM/torch; ``DISTILL2RULES_N_JOBS`` lets test runners pin it to 1."""
+    if n_jobs is None:
+        n_jobs = int(os.environ.get("DISTILL2RULES_N_JOBS", "2"))
+    if int(n_jobs) < 1:
+        raise ConfigError(f"n_jobs must be >= 1, got {n_jobs}.")
+    return n_jobs
+
+
+def _validation_rows(
+    X: Any, X_val: Any, y_val: Any, classes: list[Any]
+) -> tuple[Any, np.ndarray] | None:
+    """The caller's validation rows (``X``'s columns, class codes), or None when not given."""
+    if (X_val is None) != (y_val is None):
+        raise DataError("pass both X_val and y_val, or neither.")
+    if X_val is None:
+        return None
+    X_val, yv = _check_inputs(X_val, y_val, "validation")
+    missing = [c for c in X.columns if c not in X_val.columns]
+    if missing:
+        raise DataError(f"validation data lacks columns {', '.join(map(str, missing[:5]))}.")
+    return X_val.loc[:, list(X.columns)], _codes_for(yv, classes)
+
+
+@dataclass(frozen=True)
+class _TrainingJob:
+    """What both trainers get: checked rows and class codes, validation rows, the model path."""
+
+    X: Any
+    codes: np.ndarray
+    classes: list[Any]
+    val: tuple[Any, np.ndarray] | None
+    path: Path
+    seed: int
+    n_jobs: int
+    progress: bool
+
+
 # ----------------------------------------------------------------------------- public
 
 
@@ -186,65 +237,20 @@ def train_teacher(
         ``load_teacher(out)``.
     """
 
-    key = {"lightgbm": "gbt", "gbm": "gbt", "torch": "mlp"}.get(
-        str(kind).lower(), str(kind).lower()
-    )
-    if key not in TEACHER_KINDS:
-        raise ConfigError(f"unknown teacher kind {kind!r};", hint="use 'gbt' or 'mlp'.")
+    key = _teacher_key(kind)
     if int(seed) < 0:
         raise ConfigError(f"seed must be >= 0, got {seed}.")
-    if (
-        n_jobs is None
-    ):  # threads for LightGBM/torch; DISTILL2RULES_N_JOBS lets test runners pin it to 1
-        import os
-
-        n_jobs = int(os.environ.get("DISTILL2RULES_N_JOBS", "2"))
-    if int(n_jobs) < 1:
-        raise ConfigError(f"n_jobs must be >= 1, got {n_jobs}.")
+    n_jobs = _thread_count(n_jobs)
     X, y_arr = _check_inputs(X, y)
     classes, codes = _encode_labels(y_arr)
-    val = None
-    if (X_val is None) != (y_val is None):
-        raise DataError("pass both X_val and y_val, or neither.")
-    if X_val is not None:
-        X_val, yv = _check_inputs(X_val, y_val, "validation")
-        missing = [c for c in X.columns if c not in X_val.columns]
-        if missing:
-            raise DataError(f"validation data lacks columns {', '.join(map(str, missing[:5]))}.")
-        val = (X_val.loc[:, list(X.columns)], _codes_for(yv, classes))
+    val = _validation_rows(X, X_val, y_val, classes)
     path = _resolve_out(out, key)
+    job = _TrainingJob(X, codes, classes, val, path, int(seed), n_jobs, progress)
     if key == "gbt":
-        _train_gbt(
-            X,
-            codes,
-            classes,
-            val,
-            path,
-            seed=int(seed),
-            n_estimators=int(n_estimators),
-            n_jobs=n_jobs,
-            learning_rate=0.05 if learning_rate is None else float(learning_rate),
-            progress=progress,
-        )
+        _train_gbt(job, int(n_estimators), 0.05 if learning_rate is None else float(learning_rate))
     else:
-        if any(int(h) < 1 for h in hidden):
-            raise ConfigError(f"hidden layer widths must be >= 1, got {list(hidden)}.")
-        if max_epochs < 1 or patience < 1 or batch_size < 1:
-            raise ConfigError("max_epochs, patience and batch_size must all be >= 1.")
         _train_mlp(
-            X,
-            codes,
-            classes,
-            val,
-            path,
-            seed=int(seed),
-            hidden=[int(h) for h in hidden],
-            max_epochs=int(max_epochs),
-            patience=int(patience),
-            batch_size=int(batch_size),
-            learning_rate=1e-3 if learning_rate is None else float(learning_rate),
-            n_jobs=n_jobs,
-            progress=progress,
+            job, _MlpSettings.checked(hidden, max_epochs, patience, batch_size, learning_rate)
         )
     return load_teacher(path)
 
@@ -287,22 +293,11 @@ def _gbt_frame(X: Any, categories: dict[str, list[str]] | None) -> tuple[Any, di
     return pd.DataFrame(cols, index=X.index), cats
 
 
-def _train_gbt(
-    X: Any,
-    codes: np.ndarray,
-    classes: list[Any],
-    val: Any,
-    path: Path,
-    *,
-    seed: int,
-    n_estimators: int,
-    learning_rate: float,
-    n_jobs: int,
-    progress: bool,
-) -> None:
+def _train_gbt(job: _TrainingJob, n_estimators: int, learning_rate: float) -> None:
+    seed, n_jobs, classes, val, path = job.seed, job.n_jobs, job.classes, job.val, job.path
     lgb = require("lightgbm", purpose="training a LightGBM teacher")
 
-    frame, cats = _gbt_frame(X, None)
+    frame, cats = _gbt_frame(job.X, None)
     names = _lgb_safe_names(frame.columns)
     frame.columns = names
     K = len(classes)
@@ -318,14 +313,14 @@ def _train_gbt(
     }
     if K > 2:
         params["num_class"] = K
-    train_set = lgb.Dataset(frame, label=codes, free_raw_data=False)
+    train_set = lgb.Dataset(frame, label=job.codes, free_raw_data=False)
     valid_sets, callbacks = [], []
     if val is not None:
         vframe, _ = _gbt_frame(val[0], cats)
         vframe.columns = names
         valid_sets = [lgb.Dataset(vframe, label=val[1], reference=train_set)]
         callbacks.append(lgb.early_stopping(stopping_rounds=20, verbose=False))
-    prog = _progress(progress, n_estimators, "LightGBM trees")
+    prog = _progress(job.progress, n_estimators, "LightGBM trees")
     callbacks.append(lambda env: _advance(prog))
     try:
         booster = lgb.train(
@@ -341,7 +336,7 @@ def _train_gbt(
     write_sidecar(
         path.with_suffix(".json"),
         {
-            "feature_names": [str(c) for c in X.columns],
+            "feature_names": [str(c) for c in job.X.columns],
             "classes": _jsonable_list(classes),
             "meta": {
                 "trained_by": "distill2rules.teachers.train_teacher",
@@ -372,117 +367,180 @@ def _split_validation(
     return X.iloc[idx_tr], codes[idx_tr], X.iloc[idx_va], codes[idx_va]
 
 
-def _train_mlp(
-    X: Any,
-    codes: np.ndarray,
-    classes: list[Any],
-    val: Any,
-    path: Path,
-    *,
-    seed: int,
-    hidden: list[int],
-    max_epochs: int,
-    patience: int,
-    batch_size: int,
-    learning_rate: float,
-    n_jobs: int,
-    progress: bool,
-) -> None:
-    torch = require("torch", purpose="training an MLP teacher")
+@dataclass(frozen=True)
+class _MlpSettings:
+    """The MLP's architecture and optimisation settings, checked."""
 
-    if val is None:
-        X_tr, y_tr, X_va, y_va = _split_validation(X, codes, seed)
-    else:
-        X_tr, y_tr, (X_va, y_va) = X, codes, val
-    prep = Preprocessing.fit(X_tr)
-    K = len(classes)
-    n_out = 1 if K == 2 else K
+    hidden: list[int]
+    max_epochs: int
+    patience: int
+    batch_size: int
+    learning_rate: float
+
+    @classmethod
+    def checked(
+        cls,
+        hidden: Sequence[int],
+        max_epochs: int,
+        patience: int,
+        batch_size: int,
+        learning_rate: float | None,
+    ) -> _MlpSettings:
+        if any(int(h) < 1 for h in hidden):
+            raise ConfigError(f"hidden layer widths must be >= 1, got {list(hidden)}.")
+        if max_epochs < 1 or patience < 1 or batch_size < 1:
+            raise ConfigError("max_epochs, patience and batch_size must all be >= 1.")
+        return cls(
+            hidden=[int(h) for h in hidden],
+            max_epochs=int(max_epochs),
+            patience=int(patience),
+            batch_size=int(batch_size),
+            learning_rate=1e-3 if learning_rate is None else float(learning_rate),
+        )
+
+
+@dataclass
+class _EarlyStopping:
+    """Validation losses so far; the best one, its epoch and the network's weights then."""
+
+    patience: int
+    best_state: Any
+    best: float = float("inf")
+    best_epoch: int = 0
+    wait: int = 0
+    epochs_run: int = 0
+    history: list[float] = field(default_factory=list)
+
+    def update(self, epoch: int, loss: float, net: Any) -> None:
+        self.epochs_run = epoch
+        self.history.append(round(loss, 6))
+        if loss < self.best - 1e-5:
+            self.best, self.best_state, self.best_epoch, self.wait = (
+                loss,
+                copy.deepcopy(net.state_dict()),
+                epoch,
+                0,
+            )
+        else:
+            self.wait += 1
+
+    @property
+    def exhausted(self) -> bool:
+        """``patience`` epochs without improvement."""
+        return self.wait >= self.patience
+
+
+@contextmanager
+def _torch_threads(torch: Any, n_jobs: int) -> Iterator[None]:
+    """Run with ``n_jobs`` torch threads, restoring the previous setting after."""
     threads = torch.get_num_threads()
     torch.set_num_threads(int(n_jobs))
     try:
-        torch.manual_seed(seed)
-        Z_tr = torch.from_numpy(prep.transform(X_tr, np.float32))
-        Z_va = torch.from_numpy(prep.transform(X_va, np.float32))
-        if n_out == 1:
-            t_tr, t_va = (
-                torch.from_numpy(y_tr.astype(np.float32)),
-                torch.from_numpy(y_va.astype(np.float32)),
-            )
-            loss_fn: Any = torch.nn.BCEWithLogitsLoss()
-        else:
-            t_tr, t_va = torch.from_numpy(y_tr), torch.from_numpy(y_va)
-            loss_fn = torch.nn.CrossEntropyLoss()
-        layers = [Z_tr.shape[1], *hidden, n_out]
-        net = build_mlp(layers, "relu")
-        opt = torch.optim.Adam(net.parameters(), lr=learning_rate)
-        gen = torch.Generator().manual_seed(seed)
-
-        def out_of(z: Any) -> Any:
-            o = net(z)
-            return o[:, 0] if n_out == 1 else o
-
-        best, best_state, best_epoch, wait, epoch = (
-            float("inf"),
-            copy.deepcopy(net.state_dict()),
-            0,
-            0,
-            0,
-        )
-        history: list[float] = []
-        prog = _progress(progress, max_epochs, "MLP epochs")
-        try:
-            for epoch in range(1, max_epochs + 1):
-                net.train()
-                order = torch.randperm(Z_tr.shape[0], generator=gen)
-                for start in range(0, len(order), batch_size):
-                    idx = order[start : start + batch_size]
-                    opt.zero_grad()
-                    loss = loss_fn(out_of(Z_tr[idx]), t_tr[idx])
-                    loss.backward()
-                    opt.step()
-                net.eval()
-                with torch.no_grad():
-                    v = float(loss_fn(out_of(Z_va), t_va))
-                history.append(round(v, 6))
-                if v < best - 1e-5:
-                    best, best_state, best_epoch, wait = (
-                        v,
-                        copy.deepcopy(net.state_dict()),
-                        epoch,
-                        0,
-                    )
-                else:
-                    wait += 1
-                _advance(prog, f"val log loss {v:.4f} (best {best:.4f} @ {best_epoch})")
-                if wait >= patience:
-                    break
-        finally:
-            _stop(prog)
-        net.load_state_dict(best_state)
-        net.eval()
-        torch.save(net.state_dict(), str(path))
-        ts_path = path.with_name(path.stem + ".torchscript.pt")
-        _save_torchscript(net, Z_tr[:2], ts_path)
+        yield
     finally:
         torch.set_num_threads(threads)
+
+
+def _tensors(torch: Any, prep: Preprocessing, X: Any, y: np.ndarray, n_out: int) -> Any:
+    """Model inputs and loss targets (float 0/1 for one output, class indices otherwise)."""
+    Z = torch.from_numpy(prep.transform(X, np.float32))
+    t = torch.from_numpy(y.astype(np.float32)) if n_out == 1 else torch.from_numpy(y)
+    return Z, t
+
+
+def _scores(net: Any, z: Any, n_out: int) -> Any:
+    o = net(z)
+    return o[:, 0] if n_out == 1 else o
+
+
+def _train_epoch(
+    torch: Any, net: Any, opt: Any, loss_fn: Any, train: Any, n_out: int, batch_size: int, gen: Any
+) -> None:
+    """One pass of Adam over ``train`` in mini-batches of a fresh random order."""
+    Z, t = train
+    net.train()
+    order = torch.randperm(Z.shape[0], generator=gen)
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        opt.zero_grad()
+        loss = loss_fn(_scores(net, Z[idx], n_out), t[idx])
+        loss.backward()
+        opt.step()
+
+
+def _fit_epochs(
+    torch: Any,
+    net: Any,
+    loss_fn: Any,
+    train: Any,
+    valid: Any,
+    n_out: int,
+    job: _TrainingJob,
+    opts: _MlpSettings,
+) -> _EarlyStopping:
+    """Train until ``patience`` epochs bring no better validation loss; keep the best weights."""
+    opt = torch.optim.Adam(net.parameters(), lr=opts.learning_rate)
+    gen = torch.Generator().manual_seed(job.seed)
+    stopping = _EarlyStopping(opts.patience, copy.deepcopy(net.state_dict()))
+    prog = _progress(job.progress, opts.max_epochs, "MLP epochs")
+    try:
+        for epoch in range(1, opts.max_epochs + 1):
+            _train_epoch(torch, net, opt, loss_fn, train, n_out, opts.batch_size, gen)
+            net.eval()
+            with torch.no_grad():
+                v = float(loss_fn(_scores(net, valid[0], n_out), valid[1]))
+            stopping.update(epoch, v, net)
+            _advance(
+                prog, f"val log loss {v:.4f} (best {stopping.best:.4f} @ {stopping.best_epoch})"
+            )
+            if stopping.exhausted:
+                break
+    finally:
+        _stop(prog)
+    net.load_state_dict(stopping.best_state)
+    net.eval()
+    return stopping
+
+
+def _train_mlp(job: _TrainingJob, opts: _MlpSettings) -> None:
+    torch = require("torch", purpose="training an MLP teacher")
+
+    if job.val is None:
+        X_tr, y_tr, X_va, y_va = _split_validation(job.X, job.codes, job.seed)
+    else:
+        X_tr, y_tr, (X_va, y_va) = job.X, job.codes, job.val
+    prep = Preprocessing.fit(X_tr)
+    K = len(job.classes)
+    n_out = 1 if K == 2 else K
+    ts_path = job.path.with_name(job.path.stem + ".torchscript.pt")
+    with _torch_threads(torch, job.n_jobs):
+        torch.manual_seed(job.seed)
+        train = _tensors(torch, prep, X_tr, y_tr, n_out)
+        valid = _tensors(torch, prep, X_va, y_va, n_out)
+        loss_fn = torch.nn.BCEWithLogitsLoss() if n_out == 1 else torch.nn.CrossEntropyLoss()
+        layers = [train[0].shape[1], *opts.hidden, n_out]
+        net = build_mlp(layers, "relu")
+        stopping = _fit_epochs(torch, net, loss_fn, train, valid, n_out, job, opts)
+        torch.save(net.state_dict(), str(job.path))
+        _save_torchscript(net, train[0][:2], ts_path)
     write_sidecar(
-        path.with_suffix(".json"),
+        job.path.with_suffix(".json"),
         {
             "architecture": {"type": "mlp", "layers": layers, "activation": "relu"},
-            "feature_names": [str(c) for c in X.columns],
-            "classes": _jsonable_list(classes),
+            "feature_names": [str(c) for c in job.X.columns],
+            "classes": _jsonable_list(job.classes),
             "preprocessing": prep.to_json(),
             "meta": {
                 "trained_by": "distill2rules.teachers.train_teacher",
                 "kind": "mlp",
-                "seed": seed,
-                "hidden": hidden,
-                "epochs_run": epoch,
-                "best_epoch": best_epoch,
-                "best_val_log_loss": best,
-                "val_log_loss": history,
-                "batch_size": batch_size,
-                "learning_rate": learning_rate,
+                "seed": job.seed,
+                "hidden": opts.hidden,
+                "epochs_run": stopping.epochs_run,
+                "best_epoch": stopping.best_epoch,
+                "best_val_log_loss": stopping.best,
+                "val_log_loss": stopping.history,
+                "batch_size": opts.batch_size,
+                "learning_rate": opts.learning_rate,
                 "torchscript": ts_path.name,
             },
         },
