@@ -8,7 +8,8 @@ probabilities (named ``*prob*``, or rows in [0, 1] summing to 1 on probe inputs,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,105 @@ def _one_line(exc: BaseException) -> str:
 
 def _static(dim: Any) -> int | None:
     return int(dim) if isinstance(dim, (int, np.integer)) and dim > 0 else None
+
+
+@dataclass(frozen=True)
+class _OutputKind:
+    """What an ONNX teacher's output holds: how ``describe()`` names it, how it becomes logits."""
+
+    description: str
+    to_logits: Callable[..., np.ndarray]
+
+
+#: ``OnnxTeacher.output_kind`` -> its handling
+_OUTPUT_KINDS = {
+    "logits": _OutputKind("logits", logits_from_raw),
+    "probabilities": _OutputKind(
+        "probabilities (converted to log-probabilities)", logits_from_probabilities
+    ),
+}
+
+
+def _open_session(path: Path, trust_code: bool) -> Any:
+    """An onnxruntime CPU session, after the model passed ``check_onnx_model``."""
+    import onnxruntime as ort
+
+    check_onnx_model(path, trust_code)  # custom domains, Loop/Scan: before onnxruntime runs it
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(
+            str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:
+        raise TeacherError(
+            f"onnxruntime could not load {path.name} ({_one_line(exc)});",
+            hint="the file may be corrupted, or use an opset/IR version onnxruntime supports.",
+        ) from exc
+
+
+def _float_input(session: Any, path: Path) -> tuple[Any, Any]:
+    """The model's one input (a float tensor ``[n, d]``) and its numpy dtype."""
+    inputs = session.get_inputs()
+    if len(inputs) != 1:
+        raise TeacherError(
+            f"{path.name} has {len(inputs)} inputs ({', '.join(i.name for i in inputs[:5])});",
+            hint=(
+                "a teacher ONNX model must take one float tensor [n, d] (export with a "
+                "single input)."
+            ),
+        )
+    inp = inputs[0]
+    if inp.type not in _FLOAT_TYPES or len(inp.shape) != 2:
+        raise TeacherError(
+            f"{path.name} takes {inp.type} of shape {inp.shape};",
+            hint="a teacher ONNX model must take one float tensor [n, d].",
+        )
+    return inp, _FLOAT_TYPES[inp.type]
+
+
+def _model_width(prep: Preprocessing, inp: Any, path: Path) -> int | None:
+    """Model input columns: from the sidecar's preprocessing, else the static input shape."""
+    static = _static(inp.shape[1])
+    if prep.n_model_inputs and static and prep.n_model_inputs != static:
+        raise TeacherError(
+            f"{path.name} takes {inp.shape[1]} inputs but the sidecar's features and "
+            "preprocessing give "
+            f"{prep.n_model_inputs}."
+        )
+    return prep.n_model_inputs or static
+
+
+def _probe(
+    session: Any,
+    input_name: str,
+    dtype: Any,
+    output_name: str,
+    width: int,
+    fixed_batch: int | None,
+    path: Path,
+) -> np.ndarray:
+    """The output on a few fixed rows (zeros, ones, seeded normals) of a ``fixed_batch``."""
+    rng = np.random.default_rng(0)
+    rows = np.vstack([np.zeros((1, width)), np.ones((1, width)), rng.standard_normal((6, width))])
+    if fixed_batch is not None:
+        rows = (
+            rows[:fixed_batch]
+            if fixed_batch <= len(rows)
+            else np.resize(rows, (fixed_batch, width))
+        )
+    try:
+        out = run_with_time_limit(
+            session, [output_name], {input_name: rows.astype(dtype)}, f"probing {path.name} at load"
+        )
+        return np.asarray(out[0], dtype=np.float64)
+    except TeacherError:
+        raise
+    except Exception as exc:
+        raise TeacherError(
+            f"{path.name} failed on a float input of shape [{len(rows)}, {width}] "
+            f"({_one_line(exc)})."
+        ) from exc
 
 
 class OnnxTeacher(PreprocessedInputs, Teacher):
@@ -100,83 +200,21 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
     def load(
         cls, path: Path, sidecar: Sidecar | None = None, *, trust_code: bool = False
     ) -> OnnxTeacher:
-        import onnxruntime as ort
-
-        check_onnx_model(path, trust_code)  # custom domains, Loop/Scan: before onnxruntime runs it
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        try:
-            session = ort.InferenceSession(
-                str(path), sess_options=opts, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:
-            raise TeacherError(
-                f"onnxruntime could not load {path.name} ({_one_line(exc)});",
-                hint="the file may be corrupted, or use an opset/IR version onnxruntime supports.",
-            ) from exc
-        inputs = session.get_inputs()
-        if len(inputs) != 1:
-            raise TeacherError(
-                f"{path.name} has {len(inputs)} inputs ({', '.join(i.name for i in inputs[:5])});",
-                hint=(
-                    "a teacher ONNX model must take one float tensor [n, d] (export with a "
-                    "single input)."
-                ),
-            )
-        inp = inputs[0]
-        if inp.type not in _FLOAT_TYPES or len(inp.shape) != 2:
-            raise TeacherError(
-                f"{path.name} takes {inp.type} of shape {inp.shape};",
-                hint="a teacher ONNX model must take one float tensor [n, d].",
-            )
-        dtype = _FLOAT_TYPES[inp.type]
+        """Open ``path``, check its one float input, pick its output and probe it on a few rows
+        to count the classes and tell logits from probabilities."""
+        session = _open_session(path, trust_code)
+        inp, dtype = _float_input(session, path)
         output = cls._pick_output(session, path, sidecar)
         prep = (
             Preprocessing.from_json(sidecar.feature_names, sidecar.preprocessing)
             if sidecar is not None and sidecar.feature_names is not None
             else Preprocessing()
         )
-        width = prep.n_model_inputs or _static(inp.shape[1])
-        if (
-            prep.n_model_inputs
-            and _static(inp.shape[1])
-            and prep.n_model_inputs != _static(inp.shape[1])
-        ):
-            raise TeacherError(
-                f"{path.name} takes {inp.shape[1]} inputs but the sidecar's features and "
-                "preprocessing give "
-                f"{prep.n_model_inputs}."
-            )
+        width = _model_width(prep, inp, path)
         fixed_batch = _static(inp.shape[0])
         probe = None
         if width is not None:
-            rng = np.random.default_rng(0)
-            rows = np.vstack(
-                [np.zeros((1, width)), np.ones((1, width)), rng.standard_normal((6, width))]
-            )
-            if fixed_batch is not None:
-                rows = (
-                    rows[:fixed_batch]
-                    if fixed_batch <= len(rows)
-                    else np.resize(rows, (fixed_batch, width))
-                )
-            try:
-                probe = np.asarray(
-                    run_with_time_limit(
-                        session,
-                        [output.name],
-                        {inp.name: rows.astype(dtype)},
-                        f"probing {path.name} at load",
-                    )[0],
-                    dtype=np.float64,
-                )
-            except TeacherError:
-                raise
-            except Exception as exc:
-                raise TeacherError(
-                    f"{path.name} failed on a float input of shape [{len(rows)}, {width}] "
-                    f"({_one_line(exc)})."
-                ) from exc
+            probe = _probe(session, inp.name, dtype, output.name, width, fixed_batch, path)
         n_outputs = cls._n_outputs(output, probe, path)
         kind = cls._output_kind(output.name, probe, n_outputs, sidecar)
         n_classes = 2 if n_outputs == 1 else n_outputs
@@ -187,9 +225,7 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
                 f"returns {n_outputs} score(s) per row."
             )
         info: dict[str, Any] = {
-            "output": "logits"
-            if kind == "logits"
-            else "probabilities (converted to log-probabilities)",
+            "output": _OUTPUT_KINDS[kind].description,
             "onnx_input": inp.name,
             "onnx_output": output.name,
             "n_outputs": n_outputs,
@@ -200,7 +236,6 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
         if sidecar is not None and sidecar.meta:
             info["meta"] = sidecar.meta
         files: list[Path] = [path] + ([sidecar.path] if sidecar is not None else [])
-        n_in = len(prep.feature_names) if prep.feature_names else width
         return cls(
             session,
             source=path,
@@ -212,7 +247,7 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
             classes=classes,
             n_classes=n_classes,
             n_outputs=n_outputs,
-            n_features_in=n_in,
+            n_features_in=len(prep.feature_names) if prep.feature_names else width,
             fixed_batch=fixed_batch,
             files=files,
             info=info,
@@ -289,10 +324,8 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
         return np.concatenate(parts, axis=0) if parts else np.empty((0, self.n_outputs))
 
     def _raw_logits_from_model_input(self, Z: np.ndarray) -> np.ndarray:
-        out = self._run(Z)
-        if self.output_kind == "probabilities":
-            return logits_from_probabilities(out, self.n_classes, what="ONNX teacher")
-        return logits_from_raw(out, self.n_classes, what="ONNX teacher")
+        to_logits = _OUTPUT_KINDS[self.output_kind].to_logits
+        return to_logits(self._run(Z), self.n_classes, what="ONNX teacher")
 
     def logits_from_model_input(self, Z: np.ndarray) -> np.ndarray:
         return check_finite(self._raw_logits_from_model_input(Z))
