@@ -53,6 +53,58 @@ def _header(text: str) -> dict[str, str]:
     return out
 
 
+def _model_text(path: Path) -> str:
+    """The text of a ``model.txt`` (UTF-8, a ``tree`` header, no BOM), checked before LightGBM
+    parses it."""
+    try:
+        text = path.read_bytes().decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        raise TeacherError(f"{path.name} is not a LightGBM model.txt (not UTF-8 text).") from None
+    if not text.lstrip("\ufeff").startswith("tree"):
+        raise TeacherError(
+            f"{path.name} is not a LightGBM model.txt;", hint="save it with booster.save_model."
+        )
+    text = text.lstrip("\ufeff")
+    check_model_text(text, path.name)  # LightGBM's own parser can crash on damaged files
+    return text
+
+
+def _classifier_objective(header: dict[str, str], path: Path) -> tuple[str, float]:
+    """The objective's name (a classifier's with softmax/sigmoid logits) and its raw-score scale
+    (``k`` of ``binary sigmoid:k``, else 1)."""
+    objective_name, objective_args = objective_params(header.get("objective", ""))
+    objective = objective_name or "custom"
+    if objective in {"multiclassova", "multiclass_ova", "ova", "ovr"}:
+        raise TeacherError(
+            f"{path.name} uses objective {objective}, whose per-class scores are not "
+            "softmax logits;",
+            hint="retrain with objective=multiclass.",
+        )
+    if objective not in _CLASSIFIER_OBJECTIVES:
+        raise TeacherError(f"{path.name} has objective '{objective}', which is not a classifier.")
+    raw_scale = 1.0
+    if objective == "binary" and "sigmoid" in objective_args:
+        raw_scale = float(objective_args["sigmoid"])  # checked finite and > 0
+    return objective, raw_scale
+
+
+def _feature_names(booster: Any, sidecar: Sidecar | None, path: Path) -> list[str]:
+    """Original column names: the sidecar's (as many as the booster's features), else the
+    booster's own (none if it was trained on an unnamed matrix)."""
+    if sidecar is not None and sidecar.feature_names is not None:
+        if len(sidecar.feature_names) != booster.num_feature():
+            raise TeacherError(
+                f"sidecar {sidecar.path.name} names {len(sidecar.feature_names)} "
+                "features but "
+                f"{path.name} has {booster.num_feature()}."
+            )
+        return list(sidecar.feature_names)
+    names = list(booster.feature_name())
+    if names and all(re.fullmatch(r"Column_\d+", n) for n in names):
+        return []  # trained on an unnamed matrix
+    return names
+
+
 def _categorical_indices(booster: Any, header: dict[str, str], n_lists: int) -> list[int]:
     """Indices of the categorical features, in pandas_categorical order."""
     names = booster.feature_name()
@@ -136,18 +188,7 @@ class LightGBMTeacher(Teacher):
 
         lgb = require("lightgbm", purpose="LightGBM teachers")
 
-        try:
-            text = path.read_bytes().decode("utf-8").replace("\r\n", "\n")
-        except UnicodeDecodeError:
-            raise TeacherError(
-                f"{path.name} is not a LightGBM model.txt (not UTF-8 text)."
-            ) from None
-        if not text.lstrip("\ufeff").startswith("tree"):
-            raise TeacherError(
-                f"{path.name} is not a LightGBM model.txt;", hint="save it with booster.save_model."
-            )
-        text = text.lstrip("\ufeff")
-        check_model_text(text, path.name)  # LightGBM's own parser can crash on damaged files
+        text = _model_text(path)
         header = _header(text)
         try:
             booster = lgb.Booster(model_str=text)
@@ -156,43 +197,16 @@ class LightGBMTeacher(Teacher):
                 f"LightGBM could not read {path.name} ({_first_line(exc)});",
                 hint="the file may be truncated or corrupted: re-save it with booster.save_model.",
             ) from exc
-        objective_name, objective_args = objective_params(header.get("objective", ""))
-        objective = objective_name or "custom"
-        if objective in {"multiclassova", "multiclass_ova", "ova", "ovr"}:
-            raise TeacherError(
-                f"{path.name} uses objective {objective}, whose per-class scores are not "
-                "softmax logits;",
-                hint="retrain with objective=multiclass.",
-            )
-        if objective not in _CLASSIFIER_OBJECTIVES:
-            raise TeacherError(
-                f"{path.name} has objective '{objective}', which is not a classifier."
-            )
+        objective, raw_scale = _classifier_objective(header, path)
         num_class = int(header.get("num_class", "1") or 1)
         n_classes = 2 if num_class == 1 else num_class
-        raw_scale = 1.0
-        if objective == "binary" and "sigmoid" in objective_args:
-            raw_scale = float(objective_args["sigmoid"])  # checked finite and > 0
         pandas_cats = booster.pandas_categorical or []
         cat_idx = _categorical_indices(booster, header, len(pandas_cats)) if pandas_cats else []
-        names = list(booster.feature_name())
-        if names and all(re.fullmatch(r"Column_\d+", n) for n in names):
-            names = []  # trained on an unnamed matrix
         if sidecar is not None and sidecar.architecture is not None:
             sidecar = None  # a network's sidecar (model.pt beside model.txt), not this model's
-        files: list[Path] = [path]
-        classes = None
-        if sidecar is not None:
-            files.append(sidecar.path)
-            classes = sidecar.classes
-            if sidecar.feature_names is not None:
-                if len(sidecar.feature_names) != booster.num_feature():
-                    raise TeacherError(
-                        f"sidecar {sidecar.path.name} names {len(sidecar.feature_names)} "
-                        "features but "
-                        f"{path.name} has {booster.num_feature()}."
-                    )
-                names = list(sidecar.feature_names)
+        names = _feature_names(booster, sidecar, path)
+        files: list[Path] = [path] + ([sidecar.path] if sidecar is not None else [])
+        classes = sidecar.classes if sidecar is not None else None
         info = {
             "objective": objective,
             "n_trees": int(booster.num_trees()),
