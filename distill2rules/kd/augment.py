@@ -200,19 +200,9 @@ def synthesize(
     n = check_augment(n)
     if len(X) == 0:
         raise DataError("cannot synthesize rows from an empty table.")
-    if not jitter >= 0 or not 0 <= category_p <= 1 or not 0 <= lam_low <= 1:
-        raise ConfigError(
-            f"jitter must be >= 0 and category_p, lam_low in [0, 1], got {jitter}, {category_p}, {lam_low}."
-        )
-    sh = np.asarray(shares, dtype=float)
-    if sh.shape != (3,) or (sh < 0).any() or sh.sum() <= 0:
-        raise ConfigError(
-            f"shares must be three non-negative weights (jitter, mixup, marginal), got {shares!r}."
-        )
+    sh = _checked_shares(jitter, category_p, lam_low, shares)
     rng = np.random.default_rng(random_state)
-    method = np.repeat(np.arange(3), np.floor(sh / sh.sum() * n).astype(int))
-    method = np.concatenate([method, np.full(n - len(method), int(np.argmax(sh)), dtype=int)])
-    rng.shuffle(method)
+    method = _row_methods(sh, n, rng)
     cats = set(categorical) if categorical is not None else set()
     m = len(X)
     a = rng.integers(0, m, size=n)
@@ -231,12 +221,43 @@ def synthesize(
             )
         else:
             out[col] = _categorical(s, method, a, category_p, rng)
-    frame = pd.DataFrame(out, columns=list(X.columns))
+    return SyntheticRows(frame=_with_dtypes_of(X, out), method=method)
+
+
+def _checked_shares(
+    jitter: float, category_p: float, lam_low: float, shares: tuple[float, float, float]
+) -> np.ndarray:
+    """Check the sampler settings; the jitter / mixup / marginal weights as an array."""
+    if not jitter >= 0 or not 0 <= category_p <= 1 or not 0 <= lam_low <= 1:
+        raise ConfigError(
+            f"jitter must be >= 0 and category_p, lam_low in [0, 1], got {jitter}, {category_p}, {lam_low}."
+        )
+    sh = np.asarray(shares, dtype=float)
+    if sh.shape != (3,) or (sh < 0).any() or sh.sum() <= 0:
+        raise ConfigError(
+            f"shares must be three non-negative weights (jitter, mixup, marginal), got {shares!r}."
+        )
+    return sh
+
+
+def _row_methods(sh: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Each row's sampler (an index into ``METHODS``) in ``sh`` proportions, shuffled; the
+    rounding remainder goes to the largest share."""
+    method = np.repeat(np.arange(3), np.floor(sh / sh.sum() * n).astype(int))
+    method = np.concatenate([method, np.full(n - len(method), int(np.argmax(sh)), dtype=int)])
+    rng.shuffle(method)
+    return method
+
+
+def _with_dtypes_of(X: pd.DataFrame, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The synthetic columns as a frame; integer and boolean columns keep ``X``'s dtype when
+    they hold no missing value."""
+    frame = pd.DataFrame(columns, columns=list(X.columns))
     for col in X.columns:
         keep_dtype = pd.api.types.is_integer_dtype(X[col]) or pd.api.types.is_bool_dtype(X[col])
         if keep_dtype and not frame[col].isna().any():
             frame[col] = frame[col].astype(X[col].dtype)
-    return SyntheticRows(frame=frame, method=method)
+    return frame
 
 
 def _neighbour_partners(
