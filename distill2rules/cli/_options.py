@@ -1,15 +1,19 @@
 """CLI option declarations shared by several commands (one help text each).
 
-Use them as parameter annotations: ``trust_code: TrustCode = False``.
+Use them as parameter annotations: ``trust_code: TrustCode = False``. An alias leaves the
+option's name to the parameter it annotates (``target: TargetOpt = None`` is ``--target``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-__all__ = ["TrustCode", "TrustPickle"]
+from distill2rules.cli._choices import complete_student, student_help
+
+__all__ = ["ArtifactDir", "QuietBar", "StudentOpt", "TargetOpt", "TrustCode", "TrustPickle"]
 
 TrustPickle = Annotated[
     bool,
@@ -28,3 +32,17 @@ TrustCode = Annotated[
     ),
 ]
 """``--trust-code``: skip the TorchScript/ONNX code checks."""
+
+ArtifactDir = Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")]
+"""The ``ARTIFACT`` argument of the commands that read a fitted artifact."""
+
+TargetOpt = Annotated[
+    str | None, typer.Option(help="Target column (registry datasets know theirs).")
+]
+"""``--target`` of the commands that load a dataset by name or path."""
+
+StudentOpt = Annotated[str, typer.Option(help=student_help(), autocompletion=complete_student)]
+"""``--student``: help and shell completion generated from the student registry."""
+
+QuietBar = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+"""``--quiet`` of the commands whose only progress output is a progress bar."""

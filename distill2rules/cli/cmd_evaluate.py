@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from distill2rules.cli._common import console
 from distill2rules.cli._io import echo_json
-from distill2rules.cli._options import TrustCode, TrustPickle
+from distill2rules.cli._options import ArtifactDir, QuietBar, TrustCode, TrustPickle
 from distill2rules.errors import ConfigError
 from distill2rules.teachers import trusting_code
 
@@ -26,8 +26,16 @@ def parse_floats(text: str, option: str) -> list[float]:
     return vals
 
 
+Split = Annotated[
+    str,
+    typer.Option(
+        help="test: re-split with the manifest's seed when DATA is the fitted dataset (else all rows); all: every row."
+    ),
+]
+
+
 def evaluate(
-    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
+    artifact: ArtifactDir,
     data: Annotated[
         str, typer.Option(help="Rows to evaluate on: a registry name or a CSV/Parquet path.")
     ],
@@ -38,12 +46,7 @@ def evaluate(
         Path | None,
         typer.Option(help="Teacher file (default: the one recorded in the manifest)."),
     ] = None,
-    split: Annotated[
-        str,
-        typer.Option(
-            help="test: re-split with the manifest's seed when DATA is the fitted dataset (else all rows); all: every row."
-        ),
-    ] = "test",
+    split: Split = "test",
     shap_rows: Annotated[
         int, typer.Option(help="Test rows explained with SHAP for the alignment.")
     ] = 500,
@@ -61,22 +64,18 @@ def evaluate(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the full result as JSON instead of tables.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietBar = False,
     save: Annotated[
         bool, typer.Option("--save/--no-save", help="Write evaluation.json into the artifact.")
     ] = True,
 ) -> None:
     """Validate an artifact's student against its teacher: accuracy, fidelity, SHAP alignment, stability, size, latency."""
-
     from distill2rules.experiments.runs import (  # lazy: pulls pandas; keeps --help fast
         evaluate_artifact,
-        kd_table,
     )
-    from distill2rules.validation import format_table  # lazy: keeps --help fast
 
     if shap_rows < 1:
         raise ConfigError(f"--shap-rows must be >= 1, got {shap_rows}.")
-
     with trusting_code(trust_code):
         result = evaluate_artifact(
             artifact,
@@ -94,7 +93,15 @@ def evaluate(
         )
     if as_json:
         echo_json("evaluation", result, default=None)
-        return
+    else:
+        _print_evaluation(result, artifact, quiet=quiet, save=save)
+
+
+def _print_evaluation(result: dict[str, Any], artifact: Path, *, quiet: bool, save: bool) -> None:
+    """The validation tables, a warning when the teacher is not the fitted one, the data line."""
+    from distill2rules.experiments.runs import kd_table  # lazy: pulls pandas; keeps --help fast
+    from distill2rules.validation import format_table  # lazy: keeps --help fast
+
     con = console()
     con.print(format_table(result))
     if "kd_vs_no_kd" in result:

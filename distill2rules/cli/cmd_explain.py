@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from distill2rules.cli._io import input_path, is_stdio, with_format
-from distill2rules.cli._options import TrustPickle
+from distill2rules.cli._options import ArtifactDir, TrustPickle
 from distill2rules.errors import ConfigError
+
+if TYPE_CHECKING:
+    from distill2rules.explain import Explainer
 
 
 def print_decision_facts(metrics: dict[str, Any]) -> None:
@@ -30,62 +33,73 @@ def print_decision_facts(metrics: dict[str, Any]) -> None:
         )
 
 
+# Options whose help takes several lines, declared once here so the signature reads as a list.
+AdverseClass = Annotated[
+    str | None,
+    typer.Option(
+        help="The adverse outcome (e.g. 'bad'); default: recorded at fit, else the event class (1 of 0/1, True, a negative-looking label)."
+    ),
+]
+Counterfactuals = Annotated[
+    bool,
+    typer.Option(
+        help="Search the smallest change of one or two actionable features that flips each adverse decision."
+    ),
+]
+Reference = Annotated[
+    str,
+    typer.Option(
+        help="Reference of additive reasons: best (most favourable bin held by >= --min-share of training rows), mean or median (the average / median applicant), zero."
+    ),
+]
+Teacher = Annotated[
+    str | None,
+    typer.Option(
+        help="Teacher to check decisions and counterfactuals against (default: the manifest's teacher when available; 'none' to skip)."
+    ),
+]
+Immutable = Annotated[
+    str | None,
+    typer.Option(
+        help="Features counterfactuals must not change, 'col,...' (protected ones never change)."
+    ),
+]
+Protected = Annotated[
+    str | None,
+    typer.Option(
+        help="Protected columns 'col,...', never cited or changed (default: recorded at fit, else common names such as sex, race, age; 'none' to switch off)."
+    ),
+]
+Labels = Annotated[
+    Path | None,
+    typer.Option(help="Reason catalogue labels.csv|json overriding the one stored at fit."),
+]
+JsonLinesOut = Annotated[
+    Path | None,
+    typer.Option(
+        help="Also write one JSON object per row (JSON lines) to this file ('-': stdout)."
+    ),
+]
+
+
 def explain(
-    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
+    artifact: ArtifactDir,
     data: Annotated[
         Path, typer.Option(help="CSV/Parquet with the rows (applicants) to explain ('-': stdin).")
     ],
     top: Annotated[int, typer.Option(help="Number of reason codes per row.")] = 4,
-    adverse_class: Annotated[
-        str | None,
-        typer.Option(
-            help="The adverse outcome (e.g. 'bad'); default: recorded at fit, else the event class (1 of 0/1, True, a negative-looking label)."
-        ),
-    ] = None,
-    counterfactuals: Annotated[
-        bool,
-        typer.Option(
-            help="Search the smallest change of one or two actionable features that flips each adverse decision."
-        ),
-    ] = True,
-    reference: Annotated[
-        str,
-        typer.Option(
-            help="Reference of additive reasons: best (most favourable bin held by >= --min-share of training rows), mean or median (the average / median applicant), zero."
-        ),
-    ] = "best",
+    adverse_class: AdverseClass = None,
+    counterfactuals: Counterfactuals = True,
+    reference: Reference = "best",
     min_share: Annotated[
         float, typer.Option(help="Minimum share of training rows a reference bin must hold.")
     ] = 0.05,
-    teacher: Annotated[
-        str | None,
-        typer.Option(
-            help="Teacher to check decisions and counterfactuals against (default: the manifest's teacher when available; 'none' to skip)."
-        ),
-    ] = None,
+    teacher: Teacher = None,
     trust_pickle: TrustPickle = False,
-    immutable: Annotated[
-        str | None,
-        typer.Option(
-            help="Features counterfactuals must not change, 'col,...' (protected ones never change)."
-        ),
-    ] = None,
-    protected: Annotated[
-        str | None,
-        typer.Option(
-            help="Protected columns 'col,...', never cited or changed (default: recorded at fit, else common names such as sex, race, age; 'none' to switch off)."
-        ),
-    ] = None,
-    labels: Annotated[
-        Path | None,
-        typer.Option(help="Reason catalogue labels.csv|json overriding the one stored at fit."),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            help="Also write one JSON object per row (JSON lines) to this file ('-': stdout)."
-        ),
-    ] = None,
+    immutable: Immutable = None,
+    protected: Protected = None,
+    labels: Labels = None,
+    out: JsonLinesOut = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only JSON lines (one object per row).")
     ] = False,
@@ -94,7 +108,6 @@ def explain(
     """Explain decisions: probability, ranked reason codes, the rule that fired, the teacher's view, a counterfactual."""
     from distill2rules._stream import explain_stream  # lazy: pulls pandas; keeps --help fast
     from distill2rules.explain import Explainer  # lazy: keeps --help fast
-    from distill2rules.exporters.reasons import reasons_table  # lazy: keeps --help fast
 
     if top < 1:
         raise ConfigError(f"--top must be >= 1, got {top}.")
@@ -123,8 +136,16 @@ def explain(
         )
     for note in explainer.notes:
         typer.echo(note, err=True)
-    if as_json:
-        return
+    if not as_json:
+        _print_explanations(explainer, head, n, limit=limit, out=out)
+
+
+def _print_explanations(
+    explainer: Explainer, head: list[dict[str, Any]], n: int, *, limit: int, out: Path | None
+) -> None:
+    """The reasons table of the first rows, then one summary line (adverse, teacher agreement)."""
+    from distill2rules.exporters.reasons import reasons_table  # lazy: keeps --help fast
+
     typer.echo(reasons_table(head))
     if n > limit:
         typer.echo(f"... {n - limit} more row(s); use --json or --out for all of them")

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from distill2rules.cli._choices import complete_student, sizes_help, student_help
+from distill2rules.cli._choices import sizes_help
 from distill2rules.cli._common import check_student_params, console, fmt, parse_params
 from distill2rules.cli._io import echo_json
-from distill2rules.cli._options import TrustCode
+from distill2rules.cli._options import QuietBar, StudentOpt, TargetOpt, TrustCode
 from distill2rules.cli.cmd_evaluate import parse_floats
 from distill2rules.errors import ConfigError
 
@@ -65,70 +65,79 @@ def _table(rows: list[dict[str, Any]], title: str, performance: str) -> Any:
     return t
 
 
+# Options whose help takes several lines, declared once here so the signature reads as a list.
+Teacher = Annotated[
+    Path, typer.Option(help="Teacher file (LightGBM model.txt, .pt + sidecar, .onnx, ...).")
+]
+Out = Annotated[Path, typer.Option(help="Directory for sweep.csv, sweep.json and pareto.json.")]
+Alphas = Annotated[
+    str, typer.Option(help="Weights α of the true labels (1 = no KD), comma-separated.")
+]
+Sizes = Annotated[str | None, typer.Option(help=sizes_help("Student size values, comma-separated"))]
+SizeParam = Annotated[
+    str | None,
+    typer.Option(help="Student parameter that --sizes sets (default per student)."),
+]
+Param = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="Fixed student parameter KEY=VALUE (repeatable)."),
+]
+Performance = Annotated[
+    str, typer.Option(help="P in J: accuracy (test) or fidelity (agreement with the teacher).")
+]
+Cost = Annotated[
+    str,
+    typer.Option(
+        help="C in J: params or latency (ONNX single row), min-max normalised across the grid."
+    ),
+]
+AlignmentRows = Annotated[
+    int,
+    typer.Option(
+        help="Test rows explained per seed for I (cosine of global SHAP importances); 0 = skip."
+    ),
+]
+LatencyCalls = Annotated[
+    int, typer.Option(help="Single-row ONNX calls timed per configuration (0 = skip).")
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (tcp://host:8786); default: a local cluster."),
+]
+
+
 def sweep(
-    teacher: Annotated[
-        Path, typer.Option(help="Teacher file (LightGBM model.txt, .pt + sidecar, .onnx, ...).")
-    ],
+    teacher: Teacher,
     data: Annotated[str, typer.Option(help="Registry name or CSV/Parquet path.")],
-    student: Annotated[str, typer.Option(help=student_help(), autocompletion=complete_student)],
-    out: Annotated[Path, typer.Option(help="Directory for sweep.csv, sweep.json and pareto.json.")],
-    target: Annotated[
-        str | None, typer.Option(help="Target column (registry datasets know theirs).")
-    ] = None,
+    student: StudentOpt,
+    out: Out,
+    target: TargetOpt = None,
     seeds: Annotated[
         str, typer.Option(help="Seeds (split and student), comma-separated.")
     ] = "0,1,2",
     temperatures: Annotated[str, typer.Option(help="Temperatures τ, comma-separated.")] = "1,2,4",
-    alphas: Annotated[
-        str, typer.Option(help="Weights α of the true labels (1 = no KD), comma-separated.")
-    ] = "0,0.5",
-    sizes: Annotated[
-        str | None, typer.Option(help=sizes_help("Student size values, comma-separated"))
-    ] = None,
-    size_param: Annotated[
-        str | None,
-        typer.Option(help="Student parameter that --sizes sets (default per student)."),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", "-p", help="Fixed student parameter KEY=VALUE (repeatable)."),
-    ] = None,
+    alphas: Alphas = "0,0.5",
+    sizes: Sizes = None,
+    size_param: SizeParam = None,
+    param: Param = None,
     weights: Annotated[
         str, typer.Option(help="α_P,β_C,γ_I of J = α_P·P − β_C·C + γ_I·I.")
     ] = "1,0.5,0.5",
-    performance: Annotated[
-        str, typer.Option(help="P in J: accuracy (test) or fidelity (agreement with the teacher).")
-    ] = "accuracy",
-    cost: Annotated[
-        str,
-        typer.Option(
-            help="C in J: params or latency (ONNX single row), min-max normalised across the grid."
-        ),
-    ] = "params",
-    alignment_rows: Annotated[
-        int,
-        typer.Option(
-            help="Test rows explained per seed for I (cosine of global SHAP importances); 0 = skip."
-        ),
-    ] = 200,
-    latency_calls: Annotated[
-        int, typer.Option(help="Single-row ONNX calls timed per configuration (0 = skip).")
-    ] = 200,
+    performance: Performance = "accuracy",
+    cost: Cost = "params",
+    alignment_rows: AlignmentRows = 200,
+    latency_calls: LatencyCalls = 200,
     n_jobs: Annotated[int, typer.Option(help="Parallel workers.")] = 2,
     backend: Annotated[str, typer.Option(help="joblib (local processes) or dask.")] = "joblib",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler address (tcp://host:8786); default: a local cluster."),
-    ] = None,
+    scheduler: Scheduler = None,
     top: Annotated[int, typer.Option(help="Configurations shown in the ranking.")] = 5,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietBar = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print top and Pareto front as JSON.")
     ] = False,
     trust_code: TrustCode = False,
 ) -> None:
     """Sweep seeds × τ × α × student size; rank by J and print the Pareto front (accuracy ↑, params ↓, alignment ↑)."""
-
     from distill2rules.experiments.sweep import run_sweep  # lazy: pulls pandas; keeps --help fast
 
     if backend != "dask" and scheduler:
@@ -161,7 +170,14 @@ def sweep(
         echo_json(
             "sweep", {"top": res["top"], "pareto": res["pareto"], "n_failed": res["n_failed"]}
         )
-        return
+    else:
+        _print_sweep(res, performance=performance, cost=cost, weights=weights, out=out)
+
+
+def _print_sweep(
+    res: dict[str, Any], *, performance: str, cost: str, weights: str, out: Path
+) -> None:
+    """The top configurations by J, the Pareto front, failed runs, and where the files went."""
     con = console()
     n = len(res["runs"])
     con.print(
