@@ -10,20 +10,18 @@ import importlib
 import os
 import pkgutil
 import sys
+import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 import distill2rules.cli as cli_package
 from distill2rules import __version__
 from distill2rules._optional import is_optional, missing_dependency
+from distill2rules.cli import _fit_options as opt
 from distill2rules.cli._choices import (
-    complete_student,
     export_format_help,
-    sizes_help,
-    student_help,
-    teacher_format_help,
 )
 from distill2rules.cli._common import (
     check_student_params,
@@ -33,11 +31,15 @@ from distill2rules.cli._common import (
     parse_params,
 )
 from distill2rules.cli._io import echo_json, input_path, is_stdio, output_path, stdin_to_file
-from distill2rules.cli._options import TrustCode, TrustPickle
+from distill2rules.cli._options import ArtifactDir, StudentOpt, TargetOpt, TrustCode, TrustPickle
 from distill2rules.cli.cmd_explain import print_decision_facts
 from distill2rules.errors import ConfigError, Distill2RulesError
 from distill2rules.exporters import EXPORTERS
 from distill2rules.students.cutoff import check_cutoff_args
+
+if TYPE_CHECKING:
+    from distill2rules.data import Schema
+    from distill2rules.pipeline import DistillRun
 
 app = typer.Typer(
     name="distill2rules",
@@ -50,8 +52,6 @@ app = typer.Typer(
 )
 teacher_app = typer.Typer(no_args_is_help=True, help="Train or inspect teachers.")
 app.add_typer(teacher_app, name="teacher")
-
-STUDENT_HELP = student_help()
 
 
 def _version_callback(value: bool) -> None:
@@ -126,264 +126,163 @@ def print_fit_table(metrics: dict[str, Any], title: str = "") -> None:
 
 @app.command()
 def fit(
-    teacher: Annotated[
-        Path,
-        typer.Option(
-            help="Teacher file: LightGBM model.txt, TorchScript or state_dict .pt (+ sidecar .json), .onnx, .skops."
-        ),
-    ],
-    data: Annotated[
-        str,
-        typer.Option(
-            help="Dataset: a CSV/Parquet path ('-': stdin) or a registry name (adult, german_credit, breast_cancer, wine_quality, bank_marketing)."
-        ),
-    ],
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            help="Artifact directory to write (atomically; replaced if it exists). Required unless --sizes."
-        ),
-    ] = None,
-    student: Annotated[
-        str, typer.Option(help=STUDENT_HELP, autocompletion=complete_student)
-    ] = "ebm",
-    target: Annotated[
-        str | None, typer.Option(help="Target column (registry datasets know theirs).")
-    ] = None,
-    temperature: Annotated[
-        str | None,
-        typer.Option(
-            help="Temperature τ >= 0 of the teacher's soft labels: 0 = its decisions (one-hot argmax), 1 = its probabilities, or 'auto' (searches 0, 1, 2, 4 on validation fidelity). Default: 0 for logreg, scorecard, tree and rules (they reproduce decisions), 1 for ebm and mlp."
-        ),
-    ] = None,
-    alpha: Annotated[
-        str,
-        typer.Option(
-            help="Weight α in [0, 1] of the true labels (1 = no distillation), or 'auto'."
-        ),
-    ] = "0.0",
-    seed: Annotated[
-        int, typer.Option(min=0, help="Seed of the 70/15/15 split and of the student.")
-    ] = 0,
-    teacher_format: Annotated[str | None, typer.Option(help=teacher_format_help())] = None,
+    teacher: opt.Teacher,
+    data: opt.Data,
+    out: opt.Out = None,
+    student: StudentOpt = "ebm",
+    target: TargetOpt = None,
+    temperature: opt.Temperature = None,
+    alpha: opt.Alpha = "0.0",
+    seed: opt.Seed = 0,
+    teacher_format: opt.TeacherFormat = None,
     trust_pickle: TrustPickle = False,
     trust_code: TrustCode = False,
-    schema: Annotated[
-        Path | None,
-        typer.Option(help="Schema JSON (column types, missing markers) instead of inference."),
-    ] = None,
-    sep: Annotated[
-        str | None,
-        typer.Option(
-            help="Delimiter of a CSV/text data file (default: sniffed among , ; tab | spaces)."
-        ),
-    ] = None,
-    encoding: Annotated[
-        str | None,
-        typer.Option(help="Text encoding of the data file (default: UTF-8), e.g. latin-1."),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--param",
-            "-p",
-            help="Student parameter KEY=VALUE (repeatable), e.g. -p interactions=5.",
-        ),
-    ] = None,
-    monotone: Annotated[
-        str | None, typer.Option(help="Monotone constraints, e.g. 'income:+,debt:-'.")
-    ] = None,
-    special_values: Annotated[
-        str | None,
-        typer.Option(
-            help="Codes in numeric columns that are levels, not numbers: '-9=no record,-8=no usable trades' (every numeric column) or 'col:-9=no record;other:-1=n/a' (see docs/data.md)."
-        ),
-    ] = None,
-    augment: Annotated[
-        str,
-        typer.Option(
-            help="Add synthetic rows near the training rows (0.3-sd jitter, neighbour codes, near-neighbour mixup), labelled by the teacher, to the KD student's training rows: N rows, 'Kx' (K × the training rows) or 'auto' (0, 5x or 20x by validation fidelity)."
-        ),
-    ] = "0",
-    assistant: Annotated[
-        str | None,
-        typer.Option(
-            help="Multi-stage distillation through an assistant, e.g. 'mlp:128-64' (teacher → assistant → student)."
-        ),
-    ] = None,
-    sizes: Annotated[
-        str | None,
-        typer.Option(
-            help=sizes_help("Pilot student sizes instead of writing an artifact, e.g. '5,10,20'")
-        ),
-    ] = None,
-    adverse_class: Annotated[
-        str | None,
-        typer.Option(
-            help="The adverse outcome (e.g. 'bad'), recorded for reason codes and the rule card. Default: the event class (1 of 0/1, True, a negative-looking label)."
-        ),
-    ] = None,
-    labels: Annotated[
-        Path | None,
-        typer.Option(
-            help="Reason catalogue labels.csv|json (plain labels, adverse-action codes, statements), stored in the artifact."
-        ),
-    ] = None,
-    protected: Annotated[
-        str | None,
-        typer.Option(
-            help="Protected columns 'col,...' flagged on the rule card and never cited (default: common names such as sex, race, age, marital status; 'none' to switch off)."
-        ),
-    ] = None,
-    exclude_features: Annotated[
-        str | None,
-        typer.Option(
-            help="Columns the student must not read, 'col,...' (the teacher still does); the fidelity cost is recorded."
-        ),
-    ] = None,
-    baseline: Annotated[
-        bool,
-        typer.Option(
-            help="Also fit the student on hard labels (no KD) and report it side by side."
-        ),
-    ] = True,
-    calibrate: Annotated[
-        bool,
-        typer.Option(
-            help="Calibrate the student on the validation split: Platt scaling for binary rule lists and additive students, temperature scaling otherwise (folded into the spec; decisions kept)."
-        ),
-    ] = True,
-    onnx: Annotated[bool, typer.Option(help="Write student.onnx into the artifact.")] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print metrics as JSON instead of a table.")
-    ] = False,
-    report: Annotated[
-        bool,
-        typer.Option(
-            "--report",
-            help="Also validate the student (SHAP alignment, stability, latency → evaluation.json) and write report.html into the artifact.",
-        ),
-    ] = False,
-    test_data: Annotated[
-        str | None,
-        typer.Option(
-            "--test-data",
-            help="Held-out rows the teacher never saw (CSV/Parquet path or registry name): the whole file is the test set; --data is then split only into train/validation.",
-        ),
-    ] = None,
-    cutoff: Annotated[
-        float | None,
-        typer.Option(
-            "--cutoff",
-            help="Decline (the adverse class) when P(adverse) > CUTOFF instead of at 0.5, e.g. 0.3; the student learns the teacher's decisions at it and the spec, ONNX label, Scorer, reasons and rule card decide at it (binary targets).",
-        ),
-    ] = None,
-    approval_rate: Annotated[
-        float | None,
-        typer.Option(
-            "--approval-rate",
-            help="Choose the cutoff so that the teacher approves this share of the training split's rows, e.g. 0.8 (binary targets; not with --cutoff).",
-        ),
-    ] = None,
-    sign_key: Annotated[
-        Path | None,
-        typer.Option(
-            help="Sign the artifact's manifest with the HMAC-SHA256 key in this file (check it with verify --sign-key)."
-        ),
-    ] = None,
+    schema: opt.Schema = None,
+    sep: opt.Sep = None,
+    encoding: opt.Encoding = None,
+    param: opt.Param = None,
+    monotone: opt.Monotone = None,
+    special_values: opt.SpecialValues = None,
+    augment: opt.Augment = "0",
+    assistant: opt.Assistant = None,
+    sizes: opt.Sizes = None,
+    adverse_class: opt.AdverseClass = None,
+    labels: opt.Labels = None,
+    protected: opt.Protected = None,
+    exclude_features: opt.ExcludeFeatures = None,
+    baseline: opt.Baseline = True,
+    calibrate: opt.Calibrate = True,
+    onnx: opt.Onnx = True,
+    quiet: opt.Quiet = False,
+    as_json: opt.Json = False,
+    report: opt.Report = False,
+    test_data: opt.TestData = None,
+    cutoff: opt.Cutoff = None,
+    approval_rate: opt.ApprovalRate = None,
+    sign_key: opt.SignKey = None,
 ) -> None:
     """Distill TEACHER into an interpretable STUDENT on DATA and write an artifact directory."""
-    import warnings
-
-    from distill2rules.data import (  # lazy: pulls pandas; keeps --help fast
-        Schema,
-        SpecialValuesWarning,
-    )
-    from distill2rules.pipeline import fit_to_directory  # lazy: pulls pandas; keeps --help fast
-
     data = stdin_to_file(data)
-    params = check_student_params(student, parse_params(param))
+    params = _student_params(student, param, monotone=monotone, special_values=special_values)
     check_cutoff_args(cutoff, approval_rate)  # before any loading
+    distill_options: dict[str, Any] = {  # what the --sizes pilot and the artifact share
+        "target": target,
+        "student": student,
+        "temperature": temperature,
+        "alpha": alpha,
+        "seed": seed,
+        "student_params": params,
+        "schema": _load_schema(schema),
+        "teacher_format": teacher_format,
+        "trust_pickle": trust_pickle,
+        "trust_code": trust_code,
+        "baseline": baseline,
+        "calibrate": calibrate,
+        "augment": augment,
+        "assistant": assistant,
+    }
+    if sizes:
+        _fit_sizes(teacher, data, sizes=sizes, as_json=as_json, **distill_options)
+        return
+    out = _required_out(out)
+    run = _fit_artifact(
+        teacher,
+        data,
+        out=out,
+        report=report,
+        sign_key=sign_key,
+        export_onnx=onnx,
+        progress=not quiet and not as_json,
+        adverse_class=adverse_class,
+        sep=sep,
+        encoding=encoding,
+        test_data=test_data,
+        labels=labels,
+        protected=protected,
+        exclude_features=exclude_features,
+        cutoff=cutoff,
+        approval_rate=approval_rate,
+        **distill_options,
+    )
+    _print_fit(run.metrics, out=out, report=report, quiet=quiet, as_json=as_json)
+
+
+def _student_params(
+    student: str, param: list[str] | None, *, monotone: str | None, special_values: str | None
+) -> dict[str, Any]:
+    """``--param KEY=VALUE`` checked against STUDENT's parameters, plus the given
+    ``--monotone`` / ``--special-values`` (student parameters with flags of their own)."""
+    params = check_student_params(student, parse_params(param))
     params.update(
         {k: v for k, v in (("monotone", monotone), ("special_values", special_values)) if v}
     )
-    schema_obj = Schema.load(schema) if schema is not None else None
-    if sizes:
-        _fit_sizes(
-            teacher,
-            data,
-            student=student,
-            sizes=sizes,
-            target=target,
-            temperature=temperature,
-            alpha=alpha,
-            seed=seed,
-            params=params,
-            schema=schema_obj,
-            teacher_format=teacher_format,
-            trust_pickle=trust_pickle,
-            baseline=baseline,
-            trust_code=trust_code,
-            calibrate=calibrate,
-            augment=augment,
-            assistant=assistant,
-            quiet=quiet,
-            as_json=as_json,
-        )
-        return
+    return params
+
+
+def _load_schema(path: Path | None) -> Schema | None:
+    """``--schema``: column types and missing markers from a file (None: inferred from the data)."""
+    from distill2rules.data import Schema  # lazy: pulls pandas; keeps --help fast
+
+    return Schema.load(path) if path is not None else None
+
+
+def _required_out(out: Path | None) -> Path:
+    """``--out``, which ``fit`` needs unless it only pilots ``--sizes``."""
     if out is None:
         raise ConfigError(
             "fit needs --out DIR (where to write the artifact).",
             hint="Or pass --sizes to only pilot student sizes.",
         )
-    with warnings.catch_warnings():  # shown once below, as one line
+    return out
+
+
+def _fit_artifact(
+    teacher: Path,
+    data: str,
+    *,
+    out: Path,
+    temperature: str | None,
+    alpha: str,
+    **options: Any,
+) -> DistillRun:
+    """``fit`` without ``--sizes``: distill into the artifact directory OUT.
+
+    Special-values warnings are not shown as Python warnings: the metrics carry them and
+    ``fit`` prints each once, as one line.
+    """
+    from distill2rules.data import SpecialValuesWarning  # lazy: pulls pandas; keeps --help fast
+    from distill2rules.pipeline import fit_to_directory  # lazy: pulls pandas; keeps --help fast
+
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecialValuesWarning)
-        result = fit_to_directory(
+        return fit_to_directory(
             teacher,
             data,
             out=out,
-            report=report,
-            sign_key=sign_key,
-            target=target,
-            student=student,
             temperature=parse_float_or_auto(temperature, "temperature"),
             alpha=parse_float_or_auto(alpha, "alpha"),
-            seed=seed,
-            student_params=params,
-            teacher_format=teacher_format,
-            trust_pickle=trust_pickle,
-            calibrate=calibrate,
-            baseline=baseline,
-            schema=schema_obj,
-            export_onnx=onnx,
-            progress=not quiet and not as_json,
-            adverse_class=adverse_class,
-            sep=sep,
-            encoding=encoding,
-            augment=augment,
-            assistant=assistant,
-            test_data=test_data,
-            trust_code=trust_code,
-            labels=labels,
-            protected=protected,
-            exclude_features=exclude_features,
             require_adverse_class=True,
-            cutoff=cutoff,
-            approval_rate=approval_rate,
+            **options,
         )
-    for message in result.metrics.get("warnings", []):
+
+
+def _print_fit(
+    metrics: dict[str, Any], *, out: Path, report: bool, quiet: bool, as_json: bool
+) -> None:
+    """The fit's warnings (stderr), then its metrics as JSON or as a table with the decision
+    facts and where the artifact (and report) went."""
+    for message in metrics.get("warnings", []):
         print(f"warning: {message}", file=sys.stderr)
     if as_json:
-        echo_json("fit", result.metrics)
-    else:
-        print_fit_table(result.metrics)
-        if not quiet:
-            print_decision_facts(result.metrics)
-            console().print(
-                f"artifact: [bold]{out}[/bold]"
-                + (f"; report: [bold]{out / 'report.html'}[/bold]" if report else "")
-            )
+        echo_json("fit", metrics)
+        return
+    print_fit_table(metrics)
+    if not quiet:
+        print_decision_facts(metrics)
+        console().print(
+            f"artifact: [bold]{out}[/bold]"
+            + (f"; report: [bold]{out / 'report.html'}[/bold]" if report else "")
+        )
 
 
 def _complexity_text(c: dict[str, Any]) -> str:
@@ -402,9 +301,7 @@ def _fit_sizes(
     sizes: str,
     temperature: str | None,
     alpha: str,
-    quiet: bool,
     as_json: bool,
-    params: dict[str, Any],
     **kw: Any,
 ) -> None:
     """``fit --sizes``: one distillation per size; a table of fidelity and accuracy vs complexity."""
@@ -419,7 +316,6 @@ def _fit_sizes(
         sizes=sizes,
         temperature=parse_float_or_auto(temperature, "temperature"),
         alpha=parse_float_or_auto(alpha, "alpha"),
-        student_params=params,
         progress=False,
         **kw,
     )
@@ -456,7 +352,7 @@ def _fit_sizes(
 
 @app.command()
 def predict(
-    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
+    artifact: ArtifactDir,
     data: Annotated[
         Path,
         typer.Option(
@@ -548,7 +444,7 @@ def teacher_train(
 
 @app.command()
 def export(
-    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
+    artifact: ArtifactDir,
     format: Annotated[str, typer.Option("--format", help=export_format_help())] = "onnx",
     inputs: Annotated[
         str,
@@ -581,7 +477,7 @@ def export(
 
 @app.command()
 def verify(
-    artifact: Annotated[Path, typer.Argument(help="Artifact directory written by `fit`.")],
+    artifact: ArtifactDir,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     sign_key: Annotated[
         Path | None,
