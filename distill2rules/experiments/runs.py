@@ -12,6 +12,7 @@ the no-KD baseline side by side and McNemar's test between the two.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,8 +104,9 @@ def compare_students(
 ) -> dict[str, Any]:
     """Score, explain and perturb several student specs against one teacher on the same rows.
 
-    (Long on purpose: one pass that shares the teacher's SHAP values, explained rows and noise
-    across every student; split up, each piece would need most of its locals.)
+    Long because it documents each of its options; one pass shares the teacher's
+    probabilities, SHAP values, explained rows and noise across every student
+    (:class:`_Comparison`), and the steps are that class's methods.
 
     Parameters
     ----------
@@ -136,21 +138,11 @@ def compare_students(
         ``correct[name]``: per-row correctness (numpy bool array, not JSON);
         ``seconds`` per step and the ``config``.
     """
-    import time
-
     y = np.asarray(y_idx).ravel()
-    if len(y) != len(X_test):
-        raise DataError(f"y_idx has {len(y)} labels for {len(X_test)} rows.")
-    k = int(teacher.n_classes)
-    for name, spec in specs.items():
-        if len(spec["classes"]) != k:
-            raise SchemaError(
-                f"student {name!r} has {len(spec['classes'])} classes but the teacher {k}."
-            )
+    _check_comparable(teacher, specs, X_test, y)
     secs: dict[str, float] = {}
     t0 = time.perf_counter()
     p_t = np.asarray(teacher.predict_proba(X_test), dtype=np.float64)
-
     # a fit with --cutoff / --approval-rate: the teacher decides at the (first) student's cutoff
     t_lab = cutoff_decisions(next(iter(specs.values())), p_t) if specs else None
     out: dict[str, Any] = {
@@ -164,89 +156,23 @@ def compare_students(
     }
     rows = sample_rows(len(X_test), shap_rows, seed)
     X_exp = X_test.iloc[rows]
-    cls = p_t[rows].argmax(axis=1) if k > 2 else None
-    phi_t = teacher_attributions(
-        teacher,
-        X_exp,
-        X_background,
-        class_index=cls,
-        n_permutations=n_permutations,
-        max_background=max_background,
-        seed=seed,
+    cls = p_t[rows].argmax(axis=1) if int(teacher.n_classes) > 2 else None
+    cmp_ = _Comparison(
+        teacher, X_test, X_background, y, p_t, X_exp, cls, n_permutations, max_background, seed
     )
+    phi_t = cmp_.teacher_attributions(X_exp, cls)
     out["teacher"]["attributions"] = phi_t.to_dict()
     secs["teacher"] = time.perf_counter() - t0
     n_st = min(stability_rows, len(X_exp)) if sigmas else 0
-    X_st = X_exp.iloc[:n_st]
-    cls_st = None if cls is None else cls[:n_st]
     if n_st and teacher_stability:
         t0 = time.perf_counter()
-
-        def fn_t(X: pd.DataFrame) -> np.ndarray:
-            return teacher_attributions(
-                teacher,
-                X,
-                X_background,
-                class_index=cls_st,
-                n_permutations=n_permutations,
-                max_background=max_background,
-                seed=seed,
-            ).values
-
-        cols = stability_columns(teacher, next(iter(specs.values())), X_test) if specs else []
-        out["teacher"]["stability"] = stability(
-            fn_t, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed
-        ).to_dict()
+        out["teacher"]["stability"] = cmp_.teacher_stability(specs, n_st, sigmas)
         secs["teacher stability"] = time.perf_counter() - t0
     for name, spec in specs.items():
         t0 = time.perf_counter()
-        ev = evaluate(spec, X_test)
-        p_s, lab_s = (
-            ev["probabilities"],
-            ev["label"],
-        )  # decisions: argmax or the spec's decision_threshold
-        phi_s = student_attributions(
-            spec,
-            X_exp,
-            X_background,
-            class_index=cls,
-            feature_names=phi_t.feature_names,
-            n_permutations=n_permutations,
-            max_background=max_background,
-            seed=seed,
-        )
-        n_s = int(n_parameters(spec))
-        block: dict[str, Any] = {
-            "predictive": predictive_metrics(
-                y, p_s, teacher_proba=p_t, label=lab_s, teacher_label=cutoff_decisions(spec, p_t)
-            ).to_dict(),
-            "fidelity": fidelity(
-                p_s, p_t, student_label=lab_s, teacher_label=cutoff_decisions(spec, p_t)
-            ).to_dict(),
-            "attributions": phi_s.to_dict(),
-            "alignment": alignment(phi_t, phi_s, top_k=top_k).to_dict(),
-            "n_parameters": n_s,
-            "prr": prr(n_s, out["teacher"]["n_parameters"]),
-        }
+        block, lab_s = cmp_.student_block(spec, phi_t, out["teacher"]["n_parameters"], top_k)
         if n_st:
-            names = phi_t.feature_names
-
-            def fn_s(X: pd.DataFrame, spec: Mapping[str, Any] = spec) -> np.ndarray:
-                return student_attributions(
-                    spec,
-                    X,
-                    X_background,
-                    class_index=cls_st,
-                    feature_names=names,
-                    n_permutations=n_permutations,
-                    max_background=max_background,
-                    seed=seed,
-                ).values
-
-            cols = stability_columns(teacher, spec, X_test)
-            block["stability"] = stability(
-                fn_s, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=seed
-            ).to_dict()
+            block["stability"] = cmp_.student_stability(spec, phi_t.feature_names, n_st, sigmas)
         out["students"][name] = block
         out["correct"][name] = lab_s == y
         secs[name] = time.perf_counter() - t0
@@ -261,6 +187,111 @@ def compare_students(
         "seed": seed,
     }
     return out
+
+
+def _check_comparable(
+    teacher: Any, specs: Mapping[str, Mapping[str, Any]], X_test: pd.DataFrame, y: np.ndarray
+) -> None:
+    if len(y) != len(X_test):
+        raise DataError(f"y_idx has {len(y)} labels for {len(X_test)} rows.")
+    k = int(teacher.n_classes)
+    for name, spec in specs.items():
+        if len(spec["classes"]) != k:
+            raise SchemaError(
+                f"student {name!r} has {len(spec['classes'])} classes but the teacher {k}."
+            )
+
+
+@dataclass
+class _Comparison:
+    """What :func:`compare_students` shares across the teacher and every student."""
+
+    teacher: Any
+    X_test: pd.DataFrame
+    X_background: pd.DataFrame
+    y: np.ndarray
+    p_t: np.ndarray  # the teacher's probabilities on X_test
+    X_exp: pd.DataFrame  # the explained rows
+    cls: np.ndarray | None  # explained class per explained row (multiclass), else None
+    n_permutations: int
+    max_background: int
+    seed: int
+
+    def teacher_attributions(self, X: pd.DataFrame, cls: np.ndarray | None) -> Any:
+        return teacher_attributions(
+            self.teacher,
+            X,
+            self.X_background,
+            class_index=cls,
+            n_permutations=self.n_permutations,
+            max_background=self.max_background,
+            seed=self.seed,
+        )
+
+    def student_attributions(
+        self,
+        spec: Mapping[str, Any],
+        X: pd.DataFrame,
+        cls: np.ndarray | None,
+        names: Sequence[str],
+    ) -> Any:
+        return student_attributions(
+            spec,
+            X,
+            self.X_background,
+            class_index=cls,
+            feature_names=names,
+            n_permutations=self.n_permutations,
+            max_background=self.max_background,
+            seed=self.seed,
+        )
+
+    def _stability_rows(self, n_st: int) -> tuple[pd.DataFrame, np.ndarray | None]:
+        return self.X_exp.iloc[:n_st], None if self.cls is None else self.cls[:n_st]
+
+    def teacher_stability(
+        self, specs: Mapping[str, Mapping[str, Any]], n_st: int, sigmas: Sequence[float]
+    ) -> dict[str, Any]:
+        X_st, cls_st = self._stability_rows(n_st)
+
+        def fn_t(X: pd.DataFrame) -> np.ndarray:
+            return self.teacher_attributions(X, cls_st).values
+
+        first = next(iter(specs.values())) if specs else None
+        cols = stability_columns(self.teacher, first, self.X_test) if first is not None else []
+        return stability(fn_t, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=self.seed).to_dict()
+
+    def student_block(
+        self, spec: Mapping[str, Any], phi_t: Any, teacher_params: int, top_k: int
+    ) -> tuple[dict[str, Any], np.ndarray]:
+        """A student's predictive, fidelity, attribution and size block, and its decisions."""
+        ev = evaluate(spec, self.X_test)
+        p_s, lab_s = ev["probabilities"], ev["label"]  # argmax or the spec's decision_threshold
+        phi_s = self.student_attributions(spec, self.X_exp, self.cls, phi_t.feature_names)
+        n_s = int(n_parameters(spec))
+        t_lab = cutoff_decisions(spec, self.p_t)
+        block: dict[str, Any] = {
+            "predictive": predictive_metrics(
+                self.y, p_s, teacher_proba=self.p_t, label=lab_s, teacher_label=t_lab
+            ).to_dict(),
+            "fidelity": fidelity(p_s, self.p_t, student_label=lab_s, teacher_label=t_lab).to_dict(),
+            "attributions": phi_s.to_dict(),
+            "alignment": alignment(phi_t, phi_s, top_k=top_k).to_dict(),
+            "n_parameters": n_s,
+            "prr": prr(n_s, teacher_params),
+        }
+        return block, lab_s
+
+    def student_stability(
+        self, spec: Mapping[str, Any], names: Sequence[str], n_st: int, sigmas: Sequence[float]
+    ) -> dict[str, Any]:
+        X_st, cls_st = self._stability_rows(n_st)
+
+        def fn_s(X: pd.DataFrame) -> np.ndarray:
+            return self.student_attributions(spec, X, cls_st, names).values
+
+        cols = stability_columns(self.teacher, spec, self.X_test)
+        return stability(fn_s, X_st, cols, sigmas=sigmas, n_rows=n_st, seed=self.seed).to_dict()
 
 
 # ----------------------------------------------------------------------------- evaluate DIR
