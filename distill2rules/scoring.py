@@ -88,7 +88,10 @@ def _number(value: Any, field: str, row: int | None) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond float range (a JSON number of 309+ digits)
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -572,6 +575,8 @@ class Scorer:
             if c is float or c is int:
                 if not -F32_MAX <= v <= F32_MAX:
                     wide = True
+                    if c is int:  # numpy cannot take an int beyond float64: it is ±inf
+                        nums[j] = _number(v, self.num_cols[j], row)
             else:
                 nums[j] = _number(v, self.num_cols[j], row)
                 wide = True
@@ -642,7 +647,7 @@ class Scorer:
         Scores
             ``label`` / ``probabilities`` arrays; ``to_list()`` gives one :meth:`score` dict each.
         """
-        records = records if isinstance(records, (list, tuple)) else list(records)
+        records = _record_list(records)
         num, cat = self.prepare(records)
         rows = _RUN_ROWS.get(self.kind, 0)
         if not rows or len(num) <= rows:
@@ -668,6 +673,7 @@ class Scorer:
         categorical one, texts not yet seen) go through the per-value path, which names a bad
         one.
         """
+        records = _record_list(records)
         n = len(records)
         num = np.empty((n, len(self.num_cols)), dtype=np.float32)
         cat = np.empty((n, len(self.cat_cols)), dtype=np.int64 if self._codes else object)
@@ -709,7 +715,7 @@ class Scorer:
         for j, values in enumerate(zip(*map(self._get_num, block))):
             try:
                 num[:, j] = np.fromiter(values, np.float64, len(values))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 name = self.num_cols[j]
                 num[:, j] = [_number(v, name, start + i) for i, v in enumerate(values)]
 
@@ -724,7 +730,7 @@ class Scorer:
                 num[:] = np.fromiter(
                     chain.from_iterable(map(self._get_num, block)), np.float64, m * d_num
                 ).reshape(m, d_num)
-            except (TypeError, ValueError):  # text that is not a number, odd types: per column
+            except (TypeError, ValueError, OverflowError):  # text, odd types, huge ints: per column
                 self._numbers_slow(block, start, num)
         if not self.cat_cols:
             return
@@ -764,7 +770,7 @@ class Scorer:
             The :meth:`score` keys plus ``reasons`` (each: ``rank``, ``term``, ``features``,
             ``value``, ``impact``, ``text``, ...) and, for rule lists, ``rule``.
         """
-        top = max(int(top), 1)
+        top = max(_whole(top), 1)
         explainer, occlude = self._explainer
         bufs, outs = (
             self._run_occlusion(record) if occlude else self._run_one(record, self._explain_outputs)
@@ -788,7 +794,7 @@ class Scorer:
     def _explain_rule_list(
         self, outs: list[Any], k: int, bufs: dict[str, Any], top: int, res: dict[str, Any]
     ) -> None:
-        res["rule"], res["reasons"] = self._rule_reasons(int(outs[2][0]), bufs, top)
+        res["rule"], res["reasons"] = self._rule_reasons(int(outs[2][0]), k, bufs, top)
 
     def _explain_mlp(
         self, outs: list[Any], k: int, bufs: dict[str, Any], top: int, res: dict[str, Any]
@@ -818,10 +824,10 @@ class Scorer:
             record = bufs["record"]
         if feature in self._num_pos:
             raw = record[feature]
-            if (
-                raw.__class__ is float or raw.__class__ is int
-            ):  # as sent (the graph saw its float32)
+            if raw.__class__ is float:  # as sent (the graph saw its float32)
                 return None if math.isnan(raw) else raw
+            if raw.__class__ is int and -F32_MAX <= raw <= F32_MAX:
+                return raw
             return _f32_display(float(bufs["num"][0, self._num_pos[feature]]))
         s = category_string(record[feature], feature)
         return None if s == "" else s
@@ -914,6 +920,7 @@ class Scorer:
                 codes = [float(k) for k in specials.get(f, {})] if j is not None else []
                 conds.append((f, Condition(c, codes), c.get("text", ""), self.labels.get(f, f), j))
             self._rule_conds.append((rule.get("name", ""), rule.get("decision"), conds))
+        self._rule_support = _rule_support(self._props, self._rules)
 
     @staticmethod
     def _holds(cond: tuple, x32: list[float], record: Mapping[str, Any]) -> bool:
@@ -922,7 +929,7 @@ class Scorer:
         return check(x32[j] if j is not None else category_string(record[feature], feature))
 
     def _rule_reasons(
-        self, fired: int, bufs: Mapping[str, Any], top: int
+        self, fired: int, k: int, bufs: Mapping[str, Any], top: int
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         is_default = fired >= len(self._rules)
         rule = self._default_rule if is_default else self._rules[fired]
@@ -952,33 +959,41 @@ class Scorer:
                     }
                 )
             return info, reasons
-        # the default rule decided: why the rules that decide otherwise did not apply
+        # the default rule decided: the failed conditions of the nearest rules that would have
+        # decided otherwise (fewest failed conditions, then larger support, then rule order),
+        # one reason per feature: the reason codes of `distill2rules explain`
         x32 = bufs["num"][0].tolist()
-        decided = rule.get("decision")
-        for name, decision, conds in self._rule_conds:
-            if decision == decided:
-                continue
-            for cond in conds:
-                if not self._holds(cond, x32, record):
-                    if cond[0] in self._protected:
-                        continue  # a protected characteristic is never cited
-                    v = self._value(cond[0], bufs, record)
-                    reasons.append(
-                        {
-                            "rank": len(reasons) + 1,
-                            "term": name,
-                            "features": [cond[0]],
-                            "value": v,
-                            "condition": cond[2],
-                            "impact": None,
-                            "points": None,
-                            "text": f"{name} does not apply: {cond[3]} is {self._shown(cond[0], v)}, "
-                            f"not {cond[2]}",
-                        }
-                    )
-                    break
-            if len(reasons) >= top:
-                break
+        nearest = []
+        for r, (name, decision, conds) in enumerate(self._rule_conds):
+            if decision == k:
+                continue  # a rule pointing the same way is no reason
+            failed = [c for c in conds if not self._holds(c, x32, record)]
+            if failed:
+                nearest.append((len(failed), -self._rule_support[r], r, name, failed))
+        nearest.sort(key=lambda d: d[:3])
+        seen: set[str] = set()
+        for _, _, _, name, failed in nearest:
+            for cond in failed:
+                f = cond[0]
+                if f in seen or f in self._protected:
+                    continue  # one reason per feature; a protected one is never cited
+                seen.add(f)
+                v = self._value(f, bufs, record)
+                reasons.append(
+                    {
+                        "rank": len(reasons) + 1,
+                        "term": name,
+                        "features": [f],
+                        "value": v,
+                        "condition": cond[2],
+                        "impact": None,
+                        "points": None,
+                        "text": f"{name} does not apply: {cond[3]} is {self._shown(f, v)}, "
+                        f"not {cond[2]}",
+                    }
+                )
+                if len(reasons) >= top:
+                    return info, reasons
         return info, reasons
 
     def _mlp_reasons(
@@ -1194,6 +1209,45 @@ def _check_manifest(art_dir: Path, name: str, data: bytes) -> None:
 def load(path: str | os.PathLike[str], **kw: Any) -> Scorer:
     """Shorthand for :meth:`Scorer.load`."""
     return Scorer.load(path, **kw)
+
+
+def _rule_support(props: Mapping[str, str], rules: Sequence[Mapping[str, Any]]) -> list[float]:
+    """Each rule's training support (ranks the nearest rules of a default-rule decision, as
+    ``distill2rules explain`` does): from the spec the graph carries, else 0."""
+    try:
+        spec_rules = json.loads(props["spec"]).get("rules") or []
+    except (KeyError, TypeError, ValueError, AttributeError):
+        spec_rules = []
+    if len(spec_rules) != len(rules):
+        return [0.0] * len(rules)
+    return [float(r.get("support") or 0) for r in spec_rules]
+
+
+def _record_list(records: Any) -> Sequence[Any]:
+    """``records`` as a list or tuple; a single record, text or a non-iterable is a
+    :class:`RecordError` (not a confusing complaint about its first key or character)."""
+    if isinstance(records, (list, tuple)):
+        return records
+    if isinstance(records, Mapping):
+        raise RecordError(
+            "score_many takes a list of records, got one record (a mapping); use score() for "
+            "a single record, or wrap it in a list."
+        )
+    if records is None or isinstance(records, (str, bytes, bytearray)):
+        raise RecordError(f"score_many takes a list of records, got {type(records).__name__}.")
+    try:
+        return list(records)
+    except TypeError:
+        raise RecordError(
+            f"score_many takes a list of records, got {type(records).__name__}."
+        ) from None
+
+
+def _whole(top: Any) -> int:
+    """``top`` (reasons per record) as an int; anything but a whole number is a ValueError."""
+    if isinstance(top, (int, np.integer)) and not isinstance(top, bool):
+        return int(top)
+    raise SchemaError(f"top must be a whole number (reasons per record), got {top!r}.")
 
 
 def _iter_records(obj: Any) -> Iterable[Mapping[str, Any]]:  # pragma: no cover - helper for callers
