@@ -9,8 +9,11 @@
   record schema.
 
 Limits: bodies above ``max_body`` bytes get 413 (without being read), batches above
-``max_records`` records 413; malformed JSON 400; records that do not fit the model 422 naming
-the field (and the record's position in a batch); unknown paths 404, wrong methods 405. At most
+``max_records`` records 413; a body not received within ``body_timeout`` seconds in all 408 (a
+client trickling bytes cannot hold a worker); malformed or too deeply nested JSON 400; records
+that do not fit the model 422 naming the field (and the record's position in a batch); unknown
+paths 404, wrong methods 405 (unknown ones 501), ``HEAD`` and ``OPTIONS`` answered; every error,
+protocol errors included, is a JSON ``{"error": ...}``. At most
 ``workers`` requests are handled at once and ``queue`` more wait; beyond that a connection gets
 503 at once (``Retry-After: 1``), so a burst never piles up unbounded threads or memory.
 
@@ -46,6 +49,15 @@ __all__ = ["ScoringServer", "make_server", "serve", "verified_artifact"]
 MAX_BODY = 1 << 20  # 1 MiB
 MAX_RECORDS = 1000
 MAX_TOP = 50
+BODY_TIMEOUT = 10.0  # seconds to receive a whole request body (a trickling client gets 408)
+#: what each path answers to (the ``Allow`` header of 405 and OPTIONS)
+_ALLOW = {
+    "/score": "POST, OPTIONS",
+    "/explain": "POST, OPTIONS",
+    "/health": "GET, HEAD, OPTIONS",
+    "/model": "GET, HEAD, OPTIONS",
+}
+_ENDPOINTS = "POST /score, POST /explain, GET /health, GET /model"
 
 
 def _clean(obj: Any) -> Any:
@@ -114,8 +126,28 @@ class _Handler(BaseHTTPRequestHandler):
         if close:
             self.send_header("Connection", "close")
             self.close_connection = True
+        if self.command == "HEAD" or status in (204, 304):
+            data = b""  # the headers (with the body's length) only
         self._headers_buffer.append(b"\r\n" + data)  # type: ignore[attr-defined]  # headers and body in one write (typeshed omits this private buffer)
         self.flush_headers()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors the base class raises (bad request line, URI too long, too many
+        headers, an unknown method) as the same JSON as every other error, not an HTML page."""
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            super().send_error(code, message, explain)  # no status line to send JSON with
+            return
+        short = self.responses.get(code, ("Error", ""))[0]
+        if code == 501:
+            text = f"method {self.command!r} is not supported; use {_ENDPOINTS}."
+        else:
+            text = f"{message or short}."
+        self._send(
+            code,
+            {"error": text},
+            close=True,
+            headers={"Allow": "GET, HEAD, POST, OPTIONS"} if code == 501 else None,
+        )
 
     def _route(self) -> tuple[str, dict[str, list[str]]]:
         parts = urlsplit(self.path)
@@ -126,7 +158,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HTTPError(
                 411, "send the body with a Content-Length (chunked requests are not accepted)."
             )
-        length = self.headers.get("Content-Length")
+        lengths = self.headers.get_all("Content-Length") or []
+        if len(set(lengths)) > 1:
+            raise _HTTPError(400, f"conflicting Content-Length headers {lengths}; send one.")
+        length = lengths[0] if lengths else None
         if length is None:
             raise _HTTPError(411, "a Content-Length header is required.")
         try:
@@ -141,15 +176,49 @@ class _Handler(BaseHTTPRequestHandler):
                 f"the body has {n} bytes; this server accepts at most {self.server.max_body}.",
                 limit=self.server.max_body,
             )
-        raw = self.rfile.read(n)
+        raw = self._read(n)
         try:
             return json.loads(raw.decode("utf-8"))
+        except RecursionError:
+            raise _HTTPError(
+                400, "the body's JSON is nested too deeply; send flat records."
+            ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise _HTTPError(400, f"the body is not valid UTF-8 JSON: {exc}.") from None
+        except ValueError as exc:  # a number of 4300+ digits (Python's int conversion limit)
+            why = str(exc).split(";")[0]
+            raise _HTTPError(400, f"the body is not valid JSON for this server: {why}.") from None
+
+    def _read(self, n: int) -> bytes:
+        """``n`` body bytes within ``body_timeout`` seconds in all (the idle timeout alone would
+        let a client that sends a byte every few seconds hold a worker indefinitely)."""
+        deadline = time.monotonic() + self.server.body_timeout
+        parts: list[bytes] = []
+        left = n
+        try:
+            while left:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                self.connection.settimeout(min(remaining, self.server.idle_timeout))
+                chunk = self.rfile.read1(min(left, 1 << 16))
+                if not chunk:
+                    raise ConnectionResetError("the client closed the connection mid-body")
+                parts.append(chunk)
+                left -= len(chunk)
+        except TimeoutError:
+            raise _HTTPError(
+                408,
+                f"timed out reading the body ({n - left} of {n} bytes received); send the whole "
+                f"body within {self.server.body_timeout:g} s.",
+            ) from None
+        finally:
+            self.connection.settimeout(self.server.idle_timeout)
+        return b"".join(parts)
 
     def _fail(self, err: _HTTPError) -> None:
-        # a refused body (413/411/400 before reading) leaves bytes on the socket: close it
-        close = err.status in (400, 411, 413)
+        # a refused body (413/411/400 before reading, 408 mid-body) leaves bytes on the socket
+        close = err.status in (400, 408, 411, 413)
         self._send(err.status, err.body, close=close)
 
     # -- methods ----------------------------------------------------------------------------
@@ -173,6 +242,16 @@ class _Handler(BaseHTTPRequestHandler):
                     "error": f"no endpoint {path}; try POST /score, POST /explain, GET /health, GET /model."
                 },
             )
+
+    do_HEAD = do_GET  # the same status and headers, no body (see _send)
+
+    def do_OPTIONS(self) -> None:
+        path, _ = self._route()
+        allow = _ALLOW.get(path)
+        if allow is None:
+            self._send(404, {"error": f"no endpoint {path}; try {_ENDPOINTS}."})
+        else:
+            self._send(204, b"", headers={"Allow": allow})
 
     def do_POST(self) -> None:
         path, query = self._route()
@@ -268,6 +347,7 @@ class ScoringServer(ThreadingHTTPServer):
         max_records: int = MAX_RECORDS,
         top: int = 4,
         idle_timeout: float = 5.0,
+        body_timeout: float = BODY_TIMEOUT,
         model_json: Mapping[str, Any] | None = None,
         log: bool = False,
     ) -> None:
@@ -277,6 +357,7 @@ class ScoringServer(ThreadingHTTPServer):
         self.workers, self.queue = int(workers), int(queue)
         self.max_body, self.max_records, self.top = int(max_body), int(max_records), int(top)
         self.idle_timeout = float(idle_timeout)
+        self.body_timeout = float(body_timeout)
         self.log = log
         self.errors = 0
         self.rejected = 0

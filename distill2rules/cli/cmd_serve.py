@@ -42,6 +42,10 @@ def serve(
     Uses student.codes.onnx when the artifact has one (`distill2rules export DIR --inputs codes`), else
     student.onnx. Every file of the artifact is checked against its manifest first: a changed artifact
     is refused (exit 2).
+
+    Limits besides the options: a body needs a Content-Length and must arrive within 10 s (else 408);
+    idle keep-alive connections close after 5 s; /explain?top=N takes 1..50; bad JSON 400, records
+    that do not fit 422 naming the field and record. Any Content-Type is read as JSON.
     """
     from distill2rules.server import make_server  # lazy: HTTP server stack; keeps --help fast
 
