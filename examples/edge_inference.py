@@ -30,6 +30,7 @@ import json
 import math
 import os
 import sys
+from typing import NoReturn
 
 import numpy as np
 import onnxruntime as ort
@@ -47,23 +48,43 @@ def category(v: str) -> str:
     return v
 
 
-def number(v: str) -> float:
+def fail(message: str) -> NoReturn:
+    """Bad input: one line on stderr, exit code 2 (as the distill2rules CLI)."""
+    print(message, file=sys.stderr)
+    sys.exit(2)
+
+
+#: cells that mean "missing" in a numeric column (as distill2rules reads them)
+MISSING = {"", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-", "."}
+
+
+def number(v: str | None, column: str = "?", row: int = 0) -> float:
+    """A numeric cell; a missing marker is NaN, other text is an error naming the cell."""
+    text = (v or "").strip()
+    if text in MISSING:
+        return float("nan")
     try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")  # empty or non-numeric cell = missing
+        return float(text)
+    except ValueError:
+        fail(f"row {row}: column '{column}' should be a number, got {v!r}.")
 
 
-def load_rows(path: str) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+def load_rows(path: str, columns: list[str] | None = None) -> list[dict[str, str]]:
+    """The CSV's rows (a UTF-8 BOM, as Excel writes, is dropped); every column the model
+    reads must be in the header: a missing column would silently score as "missing"."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        absent = [c for c in columns or [] if c not in (reader.fieldnames or [])]
+        if absent:
+            fail(f"{path} lacks the column(s) {', '.join(absent)} that the model reads.")
+        return list(reader)
 
 
 def feeds(rows: list[dict[str, str]], sc: dict) -> dict[str, np.ndarray]:
     """The graph's inputs, as ``distill2rules.Scorer`` builds them (any of the three input modes)."""
     num_cols, cat_cols = sc["numeric"], sc["categorical"]
     num = np.array(
-        [[number(r.get(c, "")) for c in num_cols] for r in rows], dtype=np.float32
+        [[number(r.get(c), c, i) for c in num_cols] for i, r in enumerate(rows)], dtype=np.float32
     ).reshape(len(rows), len(num_cols))
     cats = [[category(r.get(c, "")) for c in cat_cols] for r in rows]
     if any(
@@ -108,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     sess = ort.InferenceSession(args.model, so, providers=["CPUExecutionProvider"])
     meta = sess.get_modelmeta().custom_metadata_map
     if "scorer" not in meta:
-        sys.exit(
+        fail(
             "this graph has no 'scorer' metadata: re-export it with `distill2rules export DIR --format onnx`."
         )
     sc = json.loads(
@@ -116,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     )  # inputs, code tables, classes, adverse class, reason references
     classes = sc["classes"]
 
-    rows = load_rows(args.rows)
+    rows = load_rows(args.rows, sc["numeric"] + sc["categorical"])
     out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds(rows, sc))))
     print(
         f"model: {meta.get('model')} ({sc['kind']}, inputs={sc['inputs']}), classes {classes}, "
