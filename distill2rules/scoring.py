@@ -902,6 +902,21 @@ class Scorer:
             )
         return out
 
+    def _value_shown(
+        self, feature: str, bufs: Mapping[str, Any], record: Mapping[str, Any]
+    ) -> tuple[Any, str]:
+        """The record's value of ``feature`` and its text, formatted once per value seen."""
+        raw = record[feature]
+        key = (feature, raw.__class__, raw)
+        cache = self._shown_cache
+        hit = cache.get(key)
+        if hit is None:
+            value = self._value(feature, bufs, record)
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cache[key] = hit = (value, self._shown(feature, value))
+        return hit
+
     def _shown(self, feature: str, v: Any) -> str:
         """A value as shown: a special value by its label ('no record'), never the code."""
         label = _special_label(self.special_values, feature, v)
@@ -922,12 +937,6 @@ class Scorer:
             self._rule_conds.append((rule.get("name", ""), rule.get("decision"), conds))
         self._rule_support = _rule_support(self._props, self._rules)
 
-    @staticmethod
-    def _holds(cond: tuple, x32: list[float], record: Mapping[str, Any]) -> bool:
-        """Whether one prepared condition holds for the record (numbers as the graph saw them)."""
-        feature, check, _, _, j = cond
-        return check(x32[j] if j is not None else category_string(record[feature], feature))
-
     def _rule_reasons(
         self, fired: int, k: int, bufs: Mapping[str, Any], top: int
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -945,7 +954,7 @@ class Scorer:
             for cond in self._rule_conds[fired][2]:
                 if cond[0] in self._protected or len(reasons) >= top:
                     continue  # protected characteristics are never cited (as explain)
-                v = self._value(cond[0], bufs, record)
+                v, shown = self._value_shown(cond[0], bufs, record)
                 reasons.append(
                     {
                         "rank": len(reasons) + 1,
@@ -955,7 +964,7 @@ class Scorer:
                         "condition": cond[2],
                         "impact": None,
                         "points": None,
-                        "text": f"{cond[2]} ({cond[3]} is {self._shown(cond[0], v)})",
+                        "text": f"{cond[2]} ({cond[3]} is {shown})",
                     }
                 )
             return info, reasons
@@ -963,11 +972,19 @@ class Scorer:
         # decided otherwise (fewest failed conditions, then larger support, then rule order),
         # one reason per feature: the reason codes of `distill2rules explain`
         x32 = bufs["num"][0].tolist()
+        checked: dict[str, Any] = {}  # feature -> its value as the conditions check it
         nearest = []
         for r, (name, decision, conds) in enumerate(self._rule_conds):
             if decision == k:
                 continue  # a rule pointing the same way is no reason
-            failed = [c for c in conds if not self._holds(c, x32, record)]
+            failed = []
+            for c in conds:
+                f, check, _, _, j = c
+                v = checked.get(f, checked)
+                if v is checked:
+                    v = checked[f] = x32[j] if j is not None else category_string(record[f], f)
+                if not check(v):
+                    failed.append(c)
             if failed:
                 nearest.append((len(failed), -self._rule_support[r], r, name, failed))
         nearest.sort(key=lambda d: d[:3])
@@ -978,7 +995,7 @@ class Scorer:
                 if f in seen or f in self._protected:
                     continue  # one reason per feature; a protected one is never cited
                 seen.add(f)
-                v = self._value(f, bufs, record)
+                v, shown = self._value_shown(f, bufs, record)
                 reasons.append(
                     {
                         "rank": len(reasons) + 1,
@@ -988,8 +1005,7 @@ class Scorer:
                         "condition": cond[2],
                         "impact": None,
                         "points": None,
-                        "text": f"{name} does not apply: {cond[3]} is {self._shown(f, v)}, "
-                        f"not {cond[2]}",
+                        "text": f"{name} does not apply: {cond[3]} is {shown}, not {cond[2]}",
                     }
                 )
                 if len(reasons) >= top:
