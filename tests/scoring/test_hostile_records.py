@@ -12,14 +12,7 @@ import pytest
 from distill2rules import RecordError, Scorer
 from distill2rules.exporters import to_onnx
 from tests.exporters import hand_specs as hs
-
-GOOD = {
-    "duration": 36,
-    "credit_amount": 9000.0,
-    "age": 30,
-    "checking_status": "< 0 DM",
-    "purpose": "car",
-}
+from tests.scoring.helpers import GOOD
 
 
 @pytest.fixture(scope="module", params=["scorecard", "rules", "mlp"])

@@ -5,55 +5,30 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import threading
 import time
 
 import pytest
 
 from distill2rules import Scorer
 from distill2rules.exporters import to_onnx
-from distill2rules.server import load_test, make_server
+from distill2rules.server import load_test
 from tests.exporters import hand_specs as hs
-
-GOOD = {
-    "duration": 36,
-    "credit_amount": 9000.0,
-    "age": 30,
-    "checking_status": "< 0 DM",
-    "purpose": "car",
-}
+from tests.scoring.helpers import GOOD, scorecard_artifact, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory):
-    from distill2rules.artifact import write_artifact
-    from distill2rules.spec import to_json
-
-    spec = hs.scorecard_spec()
-    files = {
-        "student.json": to_json(spec),
-        "student.onnx": to_onnx(spec).SerializeToString(),
-        "student.codes.onnx": to_onnx(spec, inputs="codes").SerializeToString(),
-    }
-    return write_artifact(tmp_path_factory.mktemp("serve") / "art", files, {"config": {}})
+    return scorecard_artifact(tmp_path_factory.mktemp("serve") / "art")
 
 
-def _start(artifact, **kw):
-    server = make_server(artifact, host="127.0.0.1", port=0, **kw)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    return server, thread
+_start = start_server
 
 
 @pytest.fixture(scope="module")
 def server(artifact):
     srv, thread = _start(artifact, workers=4, queue=8, max_body=8192, max_records=50)
     yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    stop_server(srv, thread)
 
 
 def _call(server, method, path, body=None, raw=None, headers=None):

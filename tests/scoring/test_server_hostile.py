@@ -5,41 +5,20 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 
 import pytest
 
-from distill2rules.exporters import to_onnx
-from distill2rules.server import make_server
-from tests.exporters import hand_specs as hs
-
-GOOD = {
-    "duration": 36,
-    "credit_amount": 9000.0,
-    "age": 30,
-    "checking_status": "< 0 DM",
-    "purpose": "car",
-}
+from tests.scoring.helpers import GOOD, scorecard_artifact, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from distill2rules.artifact import write_artifact
-    from distill2rules.spec import to_json
-
-    spec = hs.scorecard_spec()
-    files = {"student.json": to_json(spec), "student.onnx": to_onnx(spec).SerializeToString()}
-    art = write_artifact(tmp_path_factory.mktemp("hostile") / "art", files, {"config": {}})
-    srv = make_server(art, host="127.0.0.1", port=0, workers=2, queue=4, idle_timeout=1.0)
+    art = scorecard_artifact(tmp_path_factory.mktemp("hostile") / "art", codes=False)
+    srv, thread = start_server(art, workers=2, queue=4, idle_timeout=1.0)
     srv.body_timeout = 1.5
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
     yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    stop_server(srv, thread)
 
 
 def _raw(server, data: bytes, *, trickle: list[tuple[bytes, float]] | None = None, timeout=10.0):
