@@ -31,6 +31,7 @@ from distill2rules.serve import rulecard_files
 from distill2rules.spec import evaluate
 from distill2rules.teachers import check_features, load_teacher
 from distill2rules.validation import (
+    Explainers,
     alignment,
     evaluate_student,
     fidelity,
@@ -39,8 +40,6 @@ from distill2rules.validation import (
     predictive_metrics,
     prr,
     stability,
-    student_attributions,
-    teacher_attributions,
 )
 from distill2rules.validation.metrics import cutoff_decisions
 from distill2rules.validation.suite import stability_columns
@@ -217,16 +216,18 @@ class _Comparison:
     max_background: int
     seed: int
 
-    def teacher_attributions(self, X: pd.DataFrame, cls: np.ndarray | None) -> Any:
-        return teacher_attributions(
+    def explainers(self, spec: Mapping[str, Any] | None = None) -> Explainers:
+        return Explainers(
             self.teacher,
-            X,
+            spec,
             self.X_background,
-            class_index=cls,
-            n_permutations=self.n_permutations,
+            self.n_permutations,
+            self.seed,
             max_background=self.max_background,
-            seed=self.seed,
         )
+
+    def teacher_attributions(self, X: pd.DataFrame, cls: np.ndarray | None) -> Any:
+        return self.explainers().teacher_phi(X, cls)
 
     def student_attributions(
         self,
@@ -235,16 +236,7 @@ class _Comparison:
         cls: np.ndarray | None,
         names: Sequence[str],
     ) -> Any:
-        return student_attributions(
-            spec,
-            X,
-            self.X_background,
-            class_index=cls,
-            feature_names=names,
-            n_permutations=self.n_permutations,
-            max_background=self.max_background,
-            seed=self.seed,
-        )
+        return self.explainers(spec).student_phi(X, cls, names)
 
     def _stability_rows(self, n_st: int) -> tuple[pd.DataFrame, np.ndarray | None]:
         return self.X_exp.iloc[:n_st], None if self.cls is None else self.cls[:n_st]

@@ -15,6 +15,7 @@ returning plain JSON types. Definitions and caveats: ``docs/validation.md``.
 from distill2rules.validation.attribution import (
     Alignment,
     Attributions,
+    Explainers,
     alignment,
     student_attributions,
     target_output,
@@ -53,6 +54,7 @@ __all__ = [
     "Alignment",
     "Attributions",
     "BootstrapCI",
+    "Explainers",
     "Fidelity",
     "Latency",
     "PredictiveMetrics",

@@ -41,6 +41,7 @@ from distill2rules.validation._results import Result, jsonable
 __all__ = [
     "Alignment",
     "Attributions",
+    "Explainers",
     "alignment",
     "student_attributions",
     "target_output",
@@ -849,3 +850,48 @@ def alignment(
         teacher_importance=[float(x) for x in It],
         student_importance=[float(x) for x in Is],
     )
+
+
+@dataclasses.dataclass
+class Explainers:
+    """Teacher and student SHAP values with one background, permutation count and seed
+    (what the validation suite and ``experiments.runs.compare_students`` share)."""
+
+    teacher: Any
+    spec: Any  # the student spec (unused by ``teacher_phi``)
+    X_background: Any
+    n_permutations: int
+    seed: int
+    max_background: int = 100
+
+    def teacher_phi(self, X: Any, cls: Any) -> Attributions:
+        return teacher_attributions(
+            self.teacher,
+            X,
+            self.X_background,
+            class_index=cls,
+            max_background=self.max_background,
+            n_permutations=self.n_permutations,
+            seed=self.seed,
+        )
+
+    def student_phi(self, X: Any, cls: Any, names: Sequence[str]) -> Attributions:
+        return student_attributions(
+            self.spec,
+            X,
+            self.X_background,
+            class_index=cls,
+            feature_names=names,
+            max_background=self.max_background,
+            n_permutations=self.n_permutations,
+            seed=self.seed,
+        )
+
+    def attribution_fns(
+        self, cls: Any, names: Sequence[str]
+    ) -> dict[str, Callable[[Any], np.ndarray]]:
+        """``teacher`` / ``student``: rows -> SHAP values (what the stability index perturbs)."""
+        return {
+            "teacher": lambda X: self.teacher_phi(X, cls).values,
+            "student": lambda X: self.student_phi(X, cls, names).values,
+        }

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,10 +13,8 @@ from distill2rules.errors import DataError, SchemaError
 from distill2rules.spec import evaluate
 from distill2rules.validation._results import jsonable
 from distill2rules.validation.attribution import (
-    Attributions,
+    Explainers,
     alignment,
-    student_attributions,
-    teacher_attributions,
 )
 from distill2rules.validation.efficiency import latency, memory_mb, n_parameters, onnx_latency, prr
 from distill2rules.validation.metrics import (
@@ -115,7 +112,7 @@ def evaluate_student(
     """Every validation measure for one teacher and one student spec on held-out rows.
 
     Long because it documents each of its options; the steps themselves are the helpers
-    ``_predictive_steps``, ``_Explainers``, ``_stability_step`` and ``_cost_steps``.
+    ``_predictive_steps``, ``Explainers``, ``_stability_step`` and ``_cost_steps``.
 
     Parameters
     ----------
@@ -168,7 +165,7 @@ def evaluate_student(
         "teacher": {},
         "student": {},
     }
-    ex = _Explainers(teacher, spec, X_background, n_permutations, seed)
+    ex = Explainers(teacher, spec, X_background, n_permutations, seed)
     with _Steps(steps, progress) as run:
         p_t = _predictive_steps(run, out, teacher, spec, X_test, y)
         rows = _sample(X_test, shap_rows, seed)
@@ -250,50 +247,9 @@ def _predictive_steps(
     return p_t
 
 
-@dataclasses.dataclass
-class _Explainers:
-    """Teacher and student SHAP values with one background, permutation count and seed."""
-
-    teacher: Any
-    spec: Mapping[str, Any]
-    X_background: Any
-    n_permutations: int
-    seed: int
-
-    def teacher_phi(self, X: Any, cls: Any) -> Attributions:
-        return teacher_attributions(
-            self.teacher,
-            X,
-            self.X_background,
-            class_index=cls,
-            n_permutations=self.n_permutations,
-            seed=self.seed,
-        )
-
-    def student_phi(self, X: Any, cls: Any, names: Sequence[str]) -> Attributions:
-        return student_attributions(
-            self.spec,
-            X,
-            self.X_background,
-            class_index=cls,
-            feature_names=names,
-            n_permutations=self.n_permutations,
-            seed=self.seed,
-        )
-
-    def attribution_fns(
-        self, cls: Any, names: Sequence[str]
-    ) -> dict[str, Callable[[Any], np.ndarray]]:
-        """``teacher`` / ``student``: rows -> SHAP values (what the stability index perturbs)."""
-        return {
-            "teacher": lambda X: self.teacher_phi(X, cls).values,
-            "student": lambda X: self.student_phi(X, cls, names).values,
-        }
-
-
 def _stability_step(
     out: dict[str, Any],
-    ex: _Explainers,
+    ex: Explainers,
     X_test: Any,
     X_exp: Any,
     cls: Any,
