@@ -317,6 +317,8 @@ class Scorer:
             (operator.itemgetter(c), lk.get) for c, lk in zip(self.cat_cols, self._lookups)
         ]
         self._get_num = _getter(self.num_cols)
+        self._get_cat = _getter(self.cat_cols)
+        self._cat_index = np.arange(len(self.cat_cols))
         self._feeds = _feed_layout(m, self.num_cols, self.cat_cols)
         outs = [o.name for o in self._sess.get_outputs()]
         self._score_outputs = ["probabilities", "label"]
@@ -389,6 +391,19 @@ class Scorer:
             lk[None] = t[""]
             self._lookups.append(lk)
         self._memo_cap = [len(lk) + _MEMO_SIZE for lk in self._lookups]
+        # codes graphs, batch path: one lookup for every column at once. ``_gid`` numbers each
+        # distinct key of all the columns' lookups (id 0: not known), ``_code_of[j, id]`` is its
+        # code in column j (-1: not in that column's lookup), so a block's categorical cells are
+        # one dict lookup each in one C pass, then one numpy gather (see :meth:`_codes_block`)
+        self._gid: dict[Any, int] = {}
+        for lk in self._lookups if self._codes else ():
+            for key in lk:
+                self._gid.setdefault(key, len(self._gid) + 1)
+        self._code_of = np.full((len(self.cat_cols), len(self._gid) + 1), -1, dtype=np.int64)
+        for j, lk in enumerate(self._lookups if self._codes else ()):
+            for key, code in lk.items():
+                self._code_of[j, self._gid[key]] = code
+        self._gid_lock = threading.Lock()
 
     def _prepare_reasons(self) -> None:
         m = self.metadata
@@ -606,7 +621,29 @@ class Scorer:
         code = lk.get(s, self._unseen[j] if self._codes else s)
         if v.__class__ is str and len(lk) < self._memo_cap[j]:
             lk[v] = code
+            if self._codes:
+                self._remember(j, v, code)
         return code
+
+    def _remember(self, j: int, v: str, code: int) -> None:
+        """Add a memoised text's code to the all-columns lookup of the batch path.
+
+        Readers take ``_code_of`` once per block, so a concurrent grow or write at worst sends
+        a cell down the per-value path again (-1), never to a wrong code; the lock only keeps
+        two threads from giving two texts one id."""
+        with self._gid_lock:
+            g = self._gid.get(v)
+            if g is None:
+                g = len(self._gid) + 1
+                table = self._code_of
+                if g >= table.shape[1]:  # grow by doubling (bounded by the memo caps)
+                    grown = np.full((table.shape[0], 2 * table.shape[1]), -1, dtype=np.int64)
+                    grown[:, : table.shape[1]] = table
+                    self._code_of = table = grown
+                table[j, g] = code
+                self._gid[v] = g  # published last: a reader that sees the id sees the code
+            else:
+                self._code_of[j, g] = code
 
     # ------------------------------------------------------------------ scoring
 
@@ -666,9 +703,10 @@ class Scorer:
 
         In C, block by block (a block's dicts and values stay in the CPU cache): the numeric
         fields of every record are read by one ``itemgetter`` call per record and chained into
-        one ``np.fromiter``; the categorical fields are read the same way, transposed into
-        columns, and each column mapped to codes by one ``np.fromiter`` over its lookup table
-        (the table, None as missing, and a bounded memo of the other texts seen). Only the cells
+        one ``np.fromiter``; the categorical fields are read the same way and, for a codes graph,
+        each cell looked up once in one dict over every column's keys (its code tables, None as
+        missing, and a bounded memo of the other texts seen), then a numpy gather picks each
+        column's code; a strings graph maps column by column. Only the cells
         that fast path cannot take (text in a numeric field, numbers or unhashable values in a
         categorical one, texts not yet seen) go through the per-value path, which names a bad
         one.
@@ -735,6 +773,8 @@ class Scorer:
         if not self.cat_cols:
             return
         codes = self._codes
+        if codes and self._codes_block(block, start, cat):
+            return
         dtype = np.int64 if codes else object
         miss = -1 if codes else None
         for j, (get, lookup) in enumerate(self._cat_items):
@@ -752,6 +792,28 @@ class Scorer:
             for i in todo:  # not in the lookup: convert (names a bad value), then memoise
                 col[i] = self._category_code(j, get(block[i]), start + i)
             cat[:, j] = col
+
+    def _codes_block(self, block: Sequence[Mapping[str, Any]], start: int, cat: np.ndarray) -> bool:
+        """Codes graphs: every categorical cell of the block in one C pass (``itemgetter`` per
+        record, one dict lookup per cell into :attr:`_gid`), then one gather from
+        :attr:`_code_of`; cells neither held go through :meth:`_category_code`. False when a
+        value is unhashable (the column-by-column path then names it)."""
+        m, d = cat.shape
+        table = self._code_of
+        try:
+            ids = np.fromiter(
+                map(self._gid.get, chain.from_iterable(map(self._get_cat, block)), repeat(0)),
+                np.int64,
+                m * d,
+            ).reshape(m, d)
+        except TypeError:  # a list, a dict...: per column, naming the value
+            return False
+        out = table[self._cat_index, ids]
+        for flat in np.flatnonzero(out < 0).tolist():
+            i, j = divmod(flat, d)
+            out[i, j] = self._category_code(j, block[i][self.cat_cols[j]], start + i)
+        cat[:] = out
+        return True
 
     # ------------------------------------------------------------------ explaining
 

@@ -23,6 +23,7 @@ from distill2rules.exporters.onnx import check_onnx_parity, onnx_feeds
 from distill2rules.spec import evaluate
 from tests.conftest import needs_data
 from tests.exporters import hand_specs as hs
+from tests.scoring.helpers import GOOD
 
 SPECS = {
     "scorecard": hs.scorecard_spec,
@@ -250,6 +251,62 @@ def test_memoised_category_texts_stay_exact_and_bounded(inputs, monkeypatch):
     assert cat[2, j] != cat[3, j] or inputs == "codes"  # "1" and "True": both unseen (codes: same)
     with pytest.raises(RecordError, match=r"^record 1: field 'purpose' should be a category"):
         scorer.score_many([{**base, "purpose": "car"}, {**base, "purpose": ["car"]}])
+
+
+def test_batch_lookup_over_all_columns_keeps_each_columns_codes(monkeypatch):
+    """A codes graph's batch path looks every categorical cell up in one dict over all the
+    columns' keys: a text one column knows stays unseen in another, texts memoised during a
+    batch (more than the table first holds, from several threads at once) keep their own
+    column's code, and every answer is the single-record one and the spec evaluator's."""
+    import threading
+
+    from distill2rules import scoring
+
+    monkeypatch.setattr(scoring, "BLOCK", 16)  # several blocks, memo entries added between them
+    spec = hs.scorecard_spec()
+    scorer = Scorer(to_onnx(spec, inputs="codes").SerializeToString())
+    j_check, j_purpose = (scorer.cat_cols.index(c) for c in ("checking_status", "purpose"))
+    capacity = scorer._code_of.shape[1]
+    base = dict(GOOD)
+    swapped = [
+        {**base, "checking_status": "car", "purpose": "< 0 DM"},  # known texts, wrong column
+        {**base, "checking_status": "radio/tv", "purpose": "car"},
+        # padded texts are memoised with their column's code: never lent to another column
+        {**base, "checking_status": " < 0 DM", "purpose": " car"},
+    ]
+    fresh = [  # new texts, more than the all-columns table first holds, some in both columns
+        {**base, "checking_status": f"t{i}", "purpose": f"t{i // 2}"} for i in range(3 * capacity)
+    ]
+    lent = [{**base, "checking_status": " car", "purpose": " < 0 DM"}]  # in a later block
+    missing = [{**base, "purpose": None}, {**base, "checking_status": ""}]
+    records = swapped + fresh + lent + missing
+    want = evaluate(spec, _frame(spec, records))
+    answers: list = []
+
+    def batch() -> None:
+        answers.append(scorer.score_many(records))
+
+    threads = [threading.Thread(target=batch) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    answers.append(scorer.score_many(records))  # warm: every text now memoised
+    assert scorer._code_of.shape[1] > capacity  # the table grew
+    singles = [scorer.score(r) for r in records]
+    for got in answers:
+        assert got.label.tolist() == want["label"].tolist()
+        np.testing.assert_allclose(got.probabilities, want["probabilities"], atol=1e-6, rtol=0)
+        assert got.to_list() == singles
+    _, cat = scorer.prepare(records)
+    unseen = scorer._unseen
+    assert cat[0, j_check] == unseen[j_check] and cat[0, j_purpose] == unseen[j_purpose]
+    assert cat[1, j_purpose] == scorer._tables[j_purpose]["car"]
+    assert cat[2, j_check] == scorer._tables[j_check]["< 0 DM"]
+    assert cat[2, j_purpose] == scorer._tables[j_purpose]["car"]
+    assert cat[-3, j_check] == unseen[j_check] and cat[-3, j_purpose] == unseen[j_purpose]
+    assert (cat[3:-2, j_check] == unseen[j_check]).all()
+    assert cat[-2, j_purpose] == 0 and cat[-1, j_check] == 0  # None and "": missing
 
 
 def test_records_are_validated_with_one_clear_error():
