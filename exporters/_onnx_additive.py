@@ -1,6 +1,6 @@
 """ONNX builder for additive specs (logistic regression, scorecards, EBM mains and pairs).
 
-Every table is one tree of one ``TreeEnsembleRegressor`` over ``[numeric, category codes]``
+Every table axis is a search in one ``TreeEnsembleRegressor`` over ``[numeric, category codes]``
 (see :mod:`._onnx_trees`): a root sends NaN to bin 0 (``BRANCH_LT -inf`` with
 ``missing_value_tracks_true``), then a balanced binary search over the edges rounded *up* to
 float32 (``x < e`` goes left), so a float32 ``x`` lands in ``1 + #{edges <= x}`` exactly;
@@ -10,7 +10,9 @@ categorical axes search the codes of :func:`._onnx_trees.feature_matrix`.
   input); targets are ``[contributions..., 0, score]``; ``Split`` → ``contributions`` and
   ``[0, score]`` → ``Softmax`` (probabilities), ``ArgMax`` (label). 7 nodes.
 * Otherwise the leaves hold each term's flat index into one concatenated float64 table
-  (``bin * stride + offset``; a pair's two trees add up to ``i1 * n2 + i2``), one ``Gather``
+  (``bin * stride + offset``; a pair's two axes add up to ``i1 * n2 + i2``): one tree per
+  input column searches the union of every term's thresholds on it once and adds each term
+  axis's share to its term (:func:`_add_feature_tree`), one ``Gather``
   fetches every table contribution, linear terms are ``Where(IsNaN) → Max/Min → Mul`` in
   float64, and ``Gemm`` (``[0, score]``) + ``Softmax`` make the logistic link when no score
   can be infinite (else ``ReduceSum`` + ``Sigmoid``). All indices are below 2**24, hence
@@ -159,25 +161,56 @@ def _table_block(g: Graph, spec: Mapping[str, Any], terms: list[Mapping[str, Any
     ):
         return _coded_block(g, spec, tables, axes_of, strings, kp)
     x, codes = _features(g, spec, axes_of, strings)
-    trees = Trees()
+    searches: dict[int, list[_Search]] = {}  # input feature -> the searches of every term axis
     offset = 0
     for t, (term, wired) in enumerate(zip(terms, axes_of)):
         name = term.get("name", f"term {t}")
         for i, (axis, j, stride) in enumerate(wired):
-            base = offset if i == 0 else 0  # the term's table offset rides in its first tree
+            base = offset if i == 0 else 0  # the term's table offset rides in its first axis
             feature, thresholds, bins, nan_bin = _search_axis(axis, j, codes, name)
-            trees.add_search(
-                feature,
-                thresholds,
-                [((t, float(b * stride + base)),) for b in bins],
-                nan_leaf=None if nan_bin is None else ((t, float(base)),),
+            searches.setdefault(feature, []).append(
+                (t, np.asarray(thresholds, dtype=np.float64), bins, nan_bin, stride, base)
             )
         offset += tables[t].size // kp
+    trees = Trees()
+    for feature, axes in searches.items():
+        _add_feature_tree(trees, feature, axes)
     index = g.cast(trees.emit(g, x, len(terms)), INT64)
     table = np.concatenate([s.reshape(-1, kp) for s in tables], axis=0)
     if kp == 1:  # [N, T] directly: reductions over a last axis are much faster in onnxruntime
         table = table[:, 0]
     return g.op("Gather", [g.const(table, "tables"), index], axis=0)
+
+
+_Search = tuple[int, np.ndarray, np.ndarray, int | None, int, int]
+# (term, float32 thresholds, bin of every region, NaN bin, stride, table offset)
+
+
+def _add_feature_tree(trees: Trees, feature: int, axes: list[_Search]) -> None:
+    """One search over the union of the thresholds every term axis on ``feature`` uses.
+
+    A region ``[u_{R-1}, u_R)`` of the union lies inside one region of each axis's own
+    search (every threshold of the axis is one of the ``u``): the
+    ``#{thresholds <= u_{R-1}}``-th. Its leaf adds ``bin * stride + offset`` of every axis
+    to the axis's term, so each input is searched once however many terms read it (on Wine
+    11 trees and ~75 node visits per row instead of 31 trees and ~190).
+    """
+    union = np.unique(np.concatenate([thr for _, thr, _, _, _, _ in axes]))
+    lower = np.concatenate([[-np.inf], union])  # the smallest value of every union region
+    regions = [np.searchsorted(thr, lower, side="right") for _, thr, _, _, _, _ in axes]
+    leaves = [
+        tuple(
+            (t, float(bins[r[R]] * stride + base))
+            for (t, _, bins, _, stride, base), r in zip(axes, regions)
+        )
+        for R in range(len(lower))
+    ]
+    nan_leaf = None  # category codes are never NaN; a numeric column's axes all have a NaN bin
+    if all(nan_bin is not None for _, _, _, nan_bin, _, _ in axes):
+        nan_leaf = tuple(
+            (t, float((nan_bin or 0) * stride + base)) for t, _, _, nan_bin, stride, base in axes
+        )
+    trees.add_search(feature, union, leaves, nan_leaf=nan_leaf)
 
 
 def _coded_block(

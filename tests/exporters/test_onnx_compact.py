@@ -126,3 +126,49 @@ def test_node_budgets():
     assert len(model.graph.node) <= 6
     report = check_onnx_parity(model, rules, n_rows=2000)
     assert report.ok and report.rule_mismatches == 0, report.to_dict()
+
+
+def test_each_input_column_is_searched_once():
+    """Terms that read one column share one search over the union of their edges (a main and
+    two pairs with different edges on ``x``): one tree per column, the exact bins, contributions
+    and labels of the reference evaluator on adversarial rows (edges, their float32
+    neighbours, NaN, +-inf, unseen categories), with and without a decision threshold."""
+    from onnx import helper
+
+    terms = _tables() + [
+        {
+            "name": "x:y",
+            "type": "table",
+            "axes": [
+                {"feature": "x", "kind": "numeric", "edges": [-1.0, 0.25, 1.0, 3.0]},
+                {"feature": "y", "kind": "numeric", "edges": [0.0, 0.5]},
+            ],
+            "scores": (np.arange(6 * 4, dtype=float).reshape(6, 4, 1) / 10 - 1).tolist(),
+        },
+        {
+            "name": "y",
+            "type": "table",
+            "axes": [{"feature": "y", "kind": "numeric", "edges": [0.1, 0.5, 2.0]}],
+            "scores": [[0.05], [-0.3], [0.1], [0.2], [0.4]],
+        },
+    ]
+    for threshold in (None, 0.4):
+        spec = _additive(terms, -0.2, numeric=("x", "y"))
+        if threshold is not None:
+            spec["decision_threshold"] = threshold
+        model = to_onnx(spec)
+        report = check_onnx_parity(model, spec, n_rows=3000, random_state=2)
+        assert report.ok and report.label_mismatches == 0, report.to_dict()
+        if threshold is None:
+            continue  # the all-table logistic graph searches each term's own table
+        (te,) = [n for n in model.graph.node if n.op_type == "TreeEnsembleRegressor"]
+        trees = {a.name: helper.get_attribute_value(a) for a in te.attribute}["nodes_treeids"]
+        assert len(set(trees)) == 3  # x, y, c: not one tree per term axis (7)
+        numeric = np.asarray(
+            [[-1.0, 0.0], [0.25, 0.5], [np.nan, 0.1], [np.inf, -np.inf], [0.5, 2.0]], np.float32
+        )
+        categorical = np.asarray([["a"], ["b"], [""], ["zz"], ["a"]], dtype=object)
+        got = _run(model, numeric, categorical)
+        ref = evaluate(spec, numeric=numeric, categorical=categorical)
+        np.testing.assert_array_equal(got["label"], ref["label"])
+        np.testing.assert_allclose(got["contributions"], ref["contributions"][..., 0], atol=1e-7)
