@@ -23,6 +23,7 @@ import json
 import math
 import operator
 import os
+import struct
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,11 @@ class RecordError(SchemaError):
 
 
 def _number(value: Any, field: str, row: int | None) -> float:
-    """A numeric field as float (NaN = missing), as the spec evaluator reads it."""
+    """A numeric field as float (NaN = missing), as the spec evaluator reads it.
+
+    Numbers of any type float() takes without parsing text (int, float, numpy scalars, Decimal,
+    Fraction, 0-d arrays: what :meth:`Scorer.prepare`'s fast path takes), and bytes holding
+    UTF-8 text, read as text is."""
     if value is None:
         return math.nan
     if isinstance(value, bool):
@@ -105,12 +110,46 @@ def _number(value: Any, field: str, row: int | None) -> float:
                 row=row,
                 hint="Send a number, or null when it is missing.",
             ) from None
+    if isinstance(value, bytes):  # as pandas reads a bytes cell: its UTF-8 text
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            text = "\x00"  # no number: the error below names the bytes
+        try:
+            return _number(text, field, row)
+        except RecordError:
+            raise RecordError(
+                f"field '{field}' should be a number, got {value!r}.",
+                field=field,
+                row=row,
+                hint="Send a number, or null when it is missing.",
+            ) from None
+    kind = type(value)
+    if hasattr(kind, "__float__") or hasattr(kind, "__index__"):
+        # Decimal, Fraction, numpy bools, 0-d arrays: the number they hold
+        held = _held_number(value)
+        if held is not None:
+            return held
     raise RecordError(
         f"field '{field}' should be a number, got {type(value).__name__} {value!r:.60}.",
         field=field,
         row=row,
         hint="Send a number, or null when it is missing.",
     )
+
+
+def _held_number(value: Any) -> float | None:
+    """``float(value)`` of a number-like object (±inf beyond float range); None if it holds none
+    (``Decimal('sNaN')``, an array of several values)."""
+    try:
+        return float(value)
+    except OverflowError:  # a Fraction or int-like beyond float range
+        try:
+            return math.inf if value > 0 else -math.inf
+        except Exception:  # noqa: BLE001 - an odd type's comparison: no number
+            return None
+    except (TypeError, ValueError, ArithmeticError):
+        return None
 
 
 def category_string(value: Any, field: str = "?", row: int | None = None) -> str:
@@ -752,8 +791,8 @@ class Scorer:
         a bad one."""
         for j, values in enumerate(zip(*map(self._get_num, block))):
             try:
-                num[:, j] = np.fromiter(values, np.float64, len(values))
-            except (TypeError, ValueError, OverflowError):
+                num[:, j] = np.frombuffer(struct.pack(f"{len(values)}d", *values), np.float64)
+            except (TypeError, ValueError, OverflowError, struct.error):
                 name = self.num_cols[j]
                 num[:, j] = [_number(v, name, start + i) for i, v in enumerate(values)]
 
@@ -764,11 +803,12 @@ class Scorer:
         m = len(block)
         d_num = len(self.num_cols)
         if d_num:  # one C pass: each dict's numbers as a tuple, all chained into one array
-            try:
-                num[:] = np.fromiter(
-                    chain.from_iterable(map(self._get_num, block)), np.float64, m * d_num
+            try:  # struct takes numbers only: text goes per value (np.fromiter parses "1_000")
+                num[:] = np.frombuffer(
+                    struct.pack(f"{m * d_num}d", *chain.from_iterable(map(self._get_num, block))),
+                    np.float64,
                 ).reshape(m, d_num)
-            except (TypeError, ValueError, OverflowError):  # text, odd types, huge ints: per column
+            except (TypeError, ValueError, OverflowError, struct.error):  # text, odd: per column
                 self._numbers_slow(block, start, num)
         if not self.cat_cols:
             return
@@ -845,8 +885,25 @@ class Scorer:
         if explainer is None:  # a graph without the outputs reasons are read from
             res["reasons"] = []
         else:
-            explainer(self, outs, k, bufs, top, res)
+            try:
+                explainer(self, outs, k, bufs, top, res)
+            except TypeError:  # an unhashable number (a 0-d array) cannot key the text cache
+                bufs["record"] = self._hashable_numbers(record)
+                if bufs["record"] is record:
+                    raise
+                explainer(self, outs, k, bufs, top, res)
         return res
+
+    def _hashable_numbers(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``record`` with its unhashable numeric values (0-d arrays) as the floats they hold;
+        ``record`` itself when it has none."""
+        fixed = {}
+        for c in self.num_cols:
+            try:
+                hash(record[c])
+            except TypeError:
+                fixed[c] = _number(record[c], c, None)
+        return {**record, **fixed} if fixed else record
 
     def _explain_additive(
         self, outs: list[Any], k: int, bufs: dict[str, Any], top: int, res: dict[str, Any]
