@@ -23,6 +23,7 @@ import json
 import math
 import operator
 import os
+import re
 import struct
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,6 +42,12 @@ __all__ = ["RecordError", "Scorer", "Scores"]
 
 #: text cells that mean "missing" in a numeric field (as the spec evaluator reads them)
 NUMERIC_MISSING = frozenset({"", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-", "."})
+#: a number's text as ``distill2rules predict`` reads it (pandas): ASCII digits with an optional
+#: sign, decimal point and exponent, or inf / infinity in any case (after stripping whitespace);
+#: not what float() alone also takes ("1_000", "NAN", "+nan", non-ASCII digits)
+_NUMBER_TEXT = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf(?:inity)?))"
+)
 #: smallest impact that counts as a reason: contributions come out of the graph as float32
 #: (~1e-7 relative), so smaller differences from a reference are rounding, not a push
 _EPS = 1e-6
@@ -99,17 +106,16 @@ def _number(value: Any, field: str, row: int | None) -> float:
             return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         text = value.strip()
-        try:
+        if _NUMBER_TEXT.fullmatch(text):
             return float(text)
-        except ValueError:
-            if text in NUMERIC_MISSING:
-                return math.nan
-            raise RecordError(
-                f"field '{field}' should be a number, got {value!r}.",
-                field=field,
-                row=row,
-                hint="Send a number, or null when it is missing.",
-            ) from None
+        if text in NUMERIC_MISSING:
+            return math.nan
+        raise RecordError(
+            f"field '{field}' should be a number, got {value!r}.",
+            field=field,
+            row=row,
+            hint="Send a number, or null when it is missing.",
+        )
     if isinstance(value, bytes):  # as pandas reads a bytes cell: its UTF-8 text
         try:
             text = value.decode("utf-8")

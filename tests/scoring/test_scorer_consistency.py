@@ -4,9 +4,11 @@ refuse the others with the same one-line RecordError (naming field and record)."
 
 from __future__ import annotations
 
+import csv
 import decimal
 import fractions
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,10 +16,11 @@ import pandas as pd
 import pytest
 
 from distill2rules import RecordError, Scorer
+from distill2rules.errors import Distill2RulesError
 from distill2rules.exporters import to_onnx
 from distill2rules.spec import evaluate
 from tests.exporters import hand_specs as hs
-from tests.scoring.helpers import GOOD
+from tests.scoring.helpers import GOOD, scorecard_artifact
 
 FIELD = "duration"  # a numeric field of hs.scorecard_spec() and hs.rule_list_spec()
 
@@ -103,6 +106,7 @@ def test_numbers_of_other_types_score_alike_on_every_path(scorer, value, same_as
         bytearray(b"36"),
         memoryview(b"36"),
         decimal.Decimal("sNaN"),
+        b"1_000",
         b"\xff12",
         1 + 0j,
         np.array([36.0]),
@@ -128,3 +132,98 @@ def test_decimal_and_bytes_score_as_the_spec_evaluator_reads_them():
     assert got.label.tolist() == want["label"].tolist()
     np.testing.assert_allclose(got.probabilities, want["probabilities"], atol=1e-6, rtol=0)
     assert got.to_list() == [scorer.score(r) for r in records]
+
+
+# ----------------------------------------------------------------------------- fix 2: texts
+
+#: texts in a numeric field, each checked against `distill2rules predict` on a CSV holding it
+TEXTS = [
+    "12",
+    " 12 ",
+    "+5",
+    ".5",
+    "5.",
+    "1.e3",
+    "0012",
+    "1e3",
+    "1E3",
+    "1e+3",
+    "1.5E-07",
+    "1e400",
+    "-1e400",
+    "inf",
+    "-INF",
+    "+Infinity",
+    "iNfInItY",
+    "\t7\n",
+    "\xa012",
+    "nan",
+    "NaN",
+    "?",
+    "",
+    "-",
+    "NA",
+    "null",
+    "None",
+    # refused by predict
+    "1_000",
+    "1__0",
+    "_1",
+    "12_",
+    "NAN",
+    "nAn",
+    "+nan",
+    "-nan",
+    "١٢",
+    "１２",
+    "1,000",
+    "1 000",
+    "0x10",
+    "1d3",
+    ".e3",
+    "1e",
+    "infinit",
+    "snan",
+]
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory) -> Path:
+    return scorecard_artifact(tmp_path_factory.mktemp("consistency") / "art")
+
+
+def _predict(art: Path, tmp: Path, value: str) -> Any:
+    """``distill2rules predict``'s probabilities for GOOD with ``value`` in FIELD (CSV), or
+    "error" when it refuses the file."""
+    from distill2rules.serve import predict_file
+
+    src, dst = tmp / "in.csv", tmp / "out.csv"
+    with open(src, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(list(GOOD))
+        w.writerow([value if c == FIELD else GOOD[c] for c in GOOD])
+        w.writerow(list(GOOD.values()))
+    try:
+        predict_file(art, src, dst)
+    except Distill2RulesError:
+        return "error"
+    row = pd.read_csv(dst).iloc[0]
+    return [float(row[c]) for c in row.index if str(c).startswith("p_")]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=repr)
+def test_numeric_text_is_read_as_predict_reads_it(artifact, tmp_path, text):
+    """The Scorer takes exactly the numeric texts ``predict`` takes (``float()`` alone would also
+    read "1_000" as 1000, "NAN" as missing and non-ASCII digits)."""
+    want = _predict(artifact, tmp_path, text)
+    scorer = Scorer.load(artifact)
+    got = _agree(scorer, text)
+    if want == "error":
+        assert isinstance(got, tuple) and got[0] == "error", (text, got)
+        assert got[1] == (
+            f"field '{FIELD}' should be a number, got {text!r}. "
+            "Send a number, or null when it is missing."
+        )
+    else:
+        assert isinstance(got, dict), (text, got)
+        np.testing.assert_allclose(list(got["probabilities"].values()), want, atol=1e-6)
