@@ -391,7 +391,9 @@ class Scorer:
 
         A directory uses ``student.codes.onnx`` when present (``distill2rules export DIR
         --inputs codes``; no string conversion in the graph), else ``student.onnx``, and checks
-        the file's sha256 against the artifact's ``manifest.json``.
+        the file's sha256 against the artifact's ``manifest.json``. A ``.onnx`` file is checked
+        the same way when a ``manifest.json`` beside it lists it (as ``serve`` does); a bare
+        graph, with no manifest beside it or not listed in it, is loaded as it is.
         """
         p = Path(path)
         if p.is_dir():
@@ -405,6 +407,7 @@ class Scorer:
             _check_manifest(p, graph.name, data)
         elif p.is_file():
             data = p.read_bytes()
+            _check_manifest(p.parent, p.name, data, listed_only=True)
         else:
             raise ArtifactError(f"no such model file or artifact directory: {p}.")
         return cls(data, extra=extra, threads=threads, path=str(p))
@@ -1325,8 +1328,9 @@ def _scorer_metadata(props: Mapping[str, str]) -> dict[str, Any]:
     return meta
 
 
-def _check_manifest(art_dir: Path, name: str, data: bytes) -> None:
-    """The graph file must match its sha256 in the artifact's manifest (when there is one)."""
+def _check_manifest(art_dir: Path, name: str, data: bytes, *, listed_only: bool = False) -> None:
+    """The graph file must match its sha256 in the artifact's manifest (when there is one);
+    ``listed_only``: a file the manifest does not list is a bare graph, not an error."""
     manifest = art_dir / "manifest.json"
     if not manifest.is_file():
         return
@@ -1335,6 +1339,8 @@ def _check_manifest(art_dir: Path, name: str, data: bytes) -> None:
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
         raise ArtifactError(f"{manifest} is not valid JSON; the artifact is corrupted.") from None
     digest = files.get(name) if isinstance(files, dict) else None
+    if digest is None and listed_only:
+        return
     if digest is None:
         raise ArtifactError(
             f"{art_dir / name} is not listed in the artifact's manifest; refusing to serve it.",

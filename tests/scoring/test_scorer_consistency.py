@@ -227,3 +227,40 @@ def test_numeric_text_is_read_as_predict_reads_it(artifact, tmp_path, text):
     else:
         assert isinstance(got, dict), (text, got)
         np.testing.assert_allclose(list(got["probabilities"].values()), want, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- fix 3: load
+
+
+def test_load_of_a_graph_file_checks_the_manifest_beside_it(tmp_path):
+    """``Scorer.load(DIR/student.onnx)`` checks the file against DIR's manifest, as
+    ``Scorer.load(DIR)`` and ``serve`` do; a bare graph (no manifest beside it, or one that does
+    not list it) loads as it is."""
+    import shutil
+
+    import onnx
+
+    from distill2rules.errors import ArtifactError
+    from distill2rules.server import make_server
+
+    art = scorecard_artifact(tmp_path / "art", codes=False)  # load(DIR) reads student.onnx
+    assert Scorer.load(art / "student.onnx").inputs == "tensors"
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(art / "student.onnx", bare / "student.onnx")
+    shutil.copy(art / "student.onnx", art / "mine.onnx")  # beside the manifest, not listed in it
+    model = onnx.load_model_from_string((art / "student.onnx").read_bytes())
+    model.doc_string = "edited after export"  # tampered, still a valid graph
+    for path in (art / "student.onnx", bare / "student.onnx"):
+        path.write_bytes(model.SerializeToString())
+    for served in (art, art / "student.onnx"):  # what serve does with it
+        with pytest.raises(ArtifactError, match="changed after it was written"):
+            make_server(served, port=0)
+    with pytest.raises(ArtifactError, match="does not match its sha256 in the manifest"):
+        Scorer.load(art)
+    with pytest.raises(
+        ArtifactError, match=r"student\.onnx does not match its sha256 in the manifest"
+    ):
+        Scorer.load(art / "student.onnx")
+    assert Scorer.load(bare / "student.onnx").kind == "additive"  # no manifest: a bare graph
+    assert Scorer.load(art / "mine.onnx").kind == "additive"  # not listed: a bare graph (as serve)
