@@ -62,6 +62,17 @@ _OUTPUT_KINDS = {
 }
 
 
+def _output_handling(kind: Any) -> _OutputKind:
+    """The handling of output kind ``kind``; an unknown one is a TeacherError naming it."""
+    handling = _OUTPUT_KINDS.get(kind) if isinstance(kind, str) else None
+    if handling is None:
+        raise TeacherError(
+            f"unknown ONNX teacher output kind {kind!r};",
+            hint="use " + " or ".join(map(repr, _OUTPUT_KINDS)) + " (sidecar key 'output').",
+        )
+    return handling
+
+
 def _open_session(path: Path, trust_code: bool) -> Any:
     """An onnxruntime CPU session, after the model passed ``check_onnx_model``."""
     import onnxruntime as ort
@@ -189,6 +200,7 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
         self.input_name = input_name
         self.input_dtype = input_dtype
         self.output_name = output_name
+        _output_handling(output_kind)
         self.output_kind = output_kind
         self.preprocessing = preprocessing
         self._fixed_batch = fixed_batch
@@ -225,7 +237,7 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
                 f"returns {n_outputs} score(s) per row."
             )
         info: dict[str, Any] = {
-            "output": _OUTPUT_KINDS[kind].description,
+            "output": _output_handling(kind).description,
             "onnx_input": inp.name,
             "onnx_output": output.name,
             "n_outputs": n_outputs,
@@ -324,7 +336,7 @@ class OnnxTeacher(PreprocessedInputs, Teacher):
         return np.concatenate(parts, axis=0) if parts else np.empty((0, self.n_outputs))
 
     def _raw_logits_from_model_input(self, Z: np.ndarray) -> np.ndarray:
-        to_logits = _OUTPUT_KINDS[self.output_kind].to_logits
+        to_logits = _output_handling(self.output_kind).to_logits
         return to_logits(self._run(Z), self.n_classes, what="ONNX teacher")
 
     def logits_from_model_input(self, Z: np.ndarray) -> np.ndarray:
