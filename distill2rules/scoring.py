@@ -751,7 +751,7 @@ class Scorer:
 
         In C, block by block (a block's dicts and values stay in the CPU cache): the numeric
         fields of every record are read by one ``itemgetter`` call per record and chained into
-        one ``np.fromiter``; the categorical fields are read the same way and, for a codes graph,
+        one ``struct.pack`` (numbers only; ``np.fromiter`` would parse text); the categorical fields are read the same way and, for a codes graph,
         each cell looked up once in one dict over every column's keys (its code tables, None as
         missing, and a bounded memo of the other texts seen), then a numpy gather picks each
         column's code; a strings graph maps column by column. Only the cells
