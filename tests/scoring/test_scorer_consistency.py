@@ -74,6 +74,11 @@ def _agree(scorer: Scorer, value: Any) -> Any:
 # ----------------------------------------------------------------------------- fix 1: types
 
 
+def _id(value: Any) -> str:
+    """A test id stable across processes (pytest-xdist workers must collect the same names)."""
+    return f"memoryview({bytes(value)!r})" if isinstance(value, memoryview) else repr(value)
+
+
 @pytest.mark.parametrize(
     ("value", "same_as"),
     [
@@ -112,7 +117,7 @@ def test_numbers_of_other_types_score_alike_on_every_path(scorer, value, same_as
         np.array([36.0]),
         [36],
     ],
-    ids=repr,
+    ids=_id,
 )
 def test_values_that_are_no_number_are_one_error_on_every_path(scorer, value):
     got = _agree(scorer, value)
