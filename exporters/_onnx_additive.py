@@ -53,6 +53,8 @@ from distill2rules.exporters._onnx_trees import (
 )
 
 MAX_FLAT_INDEX = 2**24  # float32 represents every integer below this exactly
+GEMM_SEQUENTIAL_TERMS = 256  # onnxruntime's float64 Gemm sums k = 0, 1, ... then the bias
+# for at most this many terms (measured exact up to 400), like the tree ensemble sums its trees
 
 
 def _numeric_axis_bins(edges: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -199,18 +201,27 @@ def _add_feature_tree(trees: Trees, feature: int, axes: list[_Search]) -> None:
     lower = np.concatenate([[-np.inf], union])  # the smallest value of every union region
     regions = [np.searchsorted(thr, lower, side="right") for _, thr, _, _, _, _ in axes]
     leaves = [
-        tuple(
-            (t, float(bins[r[R]] * stride + base))
+        _one_weight_per_term(
+            (t, int(bins[r[R]]) * stride + base)
             for (t, _, bins, _, stride, base), r in zip(axes, regions)
         )
         for R in range(len(lower))
     ]
     nan_leaf = None  # category codes are never NaN; a numeric column's axes all have a NaN bin
     if all(nan_bin is not None for _, _, _, nan_bin, _, _ in axes):
-        nan_leaf = tuple(
-            (t, float((nan_bin or 0) * stride + base)) for t, _, _, nan_bin, stride, base in axes
+        nan_leaf = _one_weight_per_term(
+            (t, int(nan_bin or 0) * stride + base) for t, _, _, nan_bin, stride, base in axes
         )
     trees.add_search(feature, union, leaves, nan_leaf=nan_leaf)
+
+
+def _one_weight_per_term(shares: Any) -> tuple[tuple[int, float], ...]:
+    """A leaf's ``(term, index share)`` pairs with the shares of one term added up (a pair of
+    a column with itself): onnxruntime keeps one weight per leaf and target."""
+    total: dict[int, int] = {}
+    for t, share in shares:
+        total[t] = total.get(t, 0) + share
+    return tuple((t, float(v)) for t, v in total.items())
 
 
 def _coded_block(
@@ -254,11 +265,24 @@ def _direct_tables(
     is one tree searching its second axis below every bin of its first), target ``T`` is
     the label threshold (:func:`logistic_tie`) and target ``T + 1`` the score (intercept +
     every leaf), summed in float64 (float64 input and weights) and rounded once to float32.
-    Returns (contributions, ``[tie, score]``).
+    When a column feeds several terms, :func:`_table_block` and a ``Gemm`` give the same
+    values with fewer node visits. Returns (contributions, ``[tie, score]``).
     """
-    tables, axes_of, strings = _parse_tables(spec, terms, 1)
-    x, codes = _features(g, spec, axes_of, strings)
     n = len(terms)
+    tie = float(round_down_f32(logistic_tie()))  # s > tie iff s > logistic_tie(), float32 s
+    tables, axes_of, strings = _parse_tables(spec, terms, 1)
+    reads = [(a["kind"], j) for wired in axes_of for a, j, _ in wired]
+    if len(set(reads)) < len(reads) and n <= GEMM_SEQUENTIAL_TERMS:
+        # a column read by several terms (pairs): one search per column, then a Gather of the
+        # float64 scores and a Gemm summing them in the same order as the trees (~1.8x faster
+        # on 10k rows of a Wine EBM with pairs; ~5% slower than the trees without them)
+        contrib = _table_block(g, spec, terms, 1)
+        weights = np.zeros((n, 2), dtype=np.float64)
+        weights[:, 1] = 1.0
+        bias = g.const(np.asarray([tie, intercept]), "intercept")
+        pair = g.op("Gemm", [contrib, g.const(weights, "ones"), bias])
+        return g.cast(contrib, FLOAT, out="contributions"), g.cast(pair, FLOAT)
+    x, codes = _features(g, spec, axes_of, strings)
     trees = Trees()
     for t, (term, wired) in enumerate(zip(terms, axes_of)):
         name = term.get("name", f"term {t}")
@@ -270,7 +294,6 @@ def _direct_tables(
                 (n + 1, float(scores[bins])),
             ),
         )
-    tie = float(round_down_f32(logistic_tie()))  # s > tie iff s > logistic_tie(), float32 s
     trees.add_constant(((n, tie), (n + 1, float(intercept))))
     y = trees.emit(g, g.cast(x, DOUBLE), n + 2, double=True)
     split = g.const(np.asarray([n, 2], dtype=np.int64), "split")

@@ -100,8 +100,11 @@ def test_tiny_scores_get_the_reference_label(intercept):
 
 def test_node_budgets():
     """One tree ensemble per student keeps single-row latency near onnxruntime's floor."""
-    ebm = to_onnx(_additive(_tables(), 0.3))
+    ebm = to_onnx(_additive(_tables()[:2], 0.3))  # mains: the trees emit the outputs' inputs
     assert len(ebm.graph.node) <= 7
+    assert sum(n.op_type == "TreeEnsembleRegressor" for n in ebm.graph.node) == 1
+    ebm = to_onnx(_additive(_tables(), 0.3))  # + a pair: one search per column, Gather, Gemm
+    assert len(ebm.graph.node) <= 10
     assert sum(n.op_type == "TreeEnsembleRegressor" for n in ebm.graph.node) == 1
     rules = {
         "format": FORMAT,
@@ -130,9 +133,10 @@ def test_node_budgets():
 
 def test_each_input_column_is_searched_once():
     """Terms that read one column share one search over the union of their edges (a main and
-    two pairs with different edges on ``x``): one tree per column, the exact bins, contributions
-    and labels of the reference evaluator on adversarial rows (edges, their float32
-    neighbours, NaN, +-inf, unseen categories), with and without a decision threshold."""
+    two pairs with different edges on ``x``, columns paired with themselves): one tree per
+    column, the exact bins, contributions and labels of the reference evaluator on adversarial
+    rows (edges, their float32 neighbours, NaN, +-inf, unseen categories), with and without a
+    decision threshold (the Gemm tail and the Gather/Gemm form of the all-table graph)."""
     from onnx import helper
 
     terms = _tables() + [
@@ -151,6 +155,24 @@ def test_each_input_column_is_searched_once():
             "axes": [{"feature": "y", "kind": "numeric", "edges": [0.1, 0.5, 2.0]}],
             "scores": [[0.05], [-0.3], [0.1], [0.2], [0.4]],
         },
+        {  # a column paired with itself: one leaf adds both shares to one target
+            "name": "x:x",
+            "type": "table",
+            "axes": [
+                {"feature": "x", "kind": "numeric", "edges": [0.0]},
+                {"feature": "x", "kind": "numeric", "edges": [0.0, 2.0]},
+            ],
+            "scores": (np.arange(3 * 4, dtype=float).reshape(3, 4, 1) / 7).tolist(),
+        },
+        {
+            "name": "c:c",
+            "type": "table",
+            "axes": [
+                {"feature": "c", "kind": "categorical", "categories": ["a"]},
+                {"feature": "c", "kind": "categorical", "categories": ["b", "a"]},
+            ],
+            "scores": (np.arange(3 * 4, dtype=float).reshape(3, 4, 1) / -9).tolist(),
+        },
     ]
     for threshold in (None, 0.4):
         spec = _additive(terms, -0.2, numeric=("x", "y"))
@@ -159,11 +181,9 @@ def test_each_input_column_is_searched_once():
         model = to_onnx(spec)
         report = check_onnx_parity(model, spec, n_rows=3000, random_state=2)
         assert report.ok and report.label_mismatches == 0, report.to_dict()
-        if threshold is None:
-            continue  # the all-table logistic graph searches each term's own table
         (te,) = [n for n in model.graph.node if n.op_type == "TreeEnsembleRegressor"]
         trees = {a.name: helper.get_attribute_value(a) for a in te.attribute}["nodes_treeids"]
-        assert len(set(trees)) == 3  # x, y, c: not one tree per term axis (7)
+        assert len(set(trees)) == 3  # x, y, c: not one tree per term axis (11)
         numeric = np.asarray(
             [[-1.0, 0.0], [0.25, 0.5], [np.nan, 0.1], [np.inf, -np.inf], [0.5, 2.0]], np.float32
         )
@@ -172,3 +192,9 @@ def test_each_input_column_is_searched_once():
         ref = evaluate(spec, numeric=numeric, categorical=categorical)
         np.testing.assert_array_equal(got["label"], ref["label"])
         np.testing.assert_allclose(got["contributions"], ref["contributions"][..., 0], atol=1e-7)
+    for term in terms[-2:]:  # one target: onnxruntime reads one weight per leaf
+        for threshold in (None, 0.4):
+            spec = _additive([term], 0.1, numeric=("x", "y"))
+            spec["decision_threshold"] = threshold
+            report = check_onnx_parity(to_onnx(spec), spec, n_rows=1000, random_state=3)
+            assert report.ok and report.label_mismatches == 0, report.to_dict()
