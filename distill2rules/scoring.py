@@ -751,13 +751,14 @@ class Scorer:
 
         In C, block by block (a block's dicts and values stay in the CPU cache): the numeric
         fields of every record are read by one ``itemgetter`` call per record and chained into
-        one ``struct.pack`` (numbers only; ``np.fromiter`` would parse text); the categorical fields are read the same way and, for a codes graph,
-        each cell looked up once in one dict over every column's keys (its code tables, None as
-        missing, and a bounded memo of the other texts seen), then a numpy gather picks each
-        column's code; a strings graph maps column by column. Only the cells
-        that fast path cannot take (text in a numeric field, numbers or unhashable values in a
-        categorical one, texts not yet seen) go through the per-value path, which names a bad
-        one.
+        one ``struct.pack`` (numbers only; ``np.fromiter`` would parse text); a block with a
+        missing (None) number retries its column with NaN in place. The categorical fields are
+        read the same way and, for a codes graph, each cell looked up once in one dict over every
+        column's keys (its code tables, None as missing, and a bounded memo of the other texts
+        seen), then a numpy gather picks each column's code; a strings graph maps column by
+        column. Only the cells that fast path cannot take (text in a numeric field, numbers or
+        unhashable values in a categorical one, texts not yet seen) go through the per-value
+        path, which names a bad one.
         """
         records = _record_list(records)
         n = len(records)
@@ -799,8 +800,15 @@ class Scorer:
         """Numeric columns one by one; a column the fast path cannot take goes per value, naming
         a bad one."""
         for j, values in enumerate(zip(*map(self._get_num, block))):
+            fmt = f"{len(values)}d"
             try:
-                num[:, j] = np.frombuffer(struct.pack(f"{len(values)}d", *values), np.float64)
+                num[:, j] = np.frombuffer(struct.pack(fmt, *values), np.float64)
+                continue
+            except (TypeError, ValueError, OverflowError, struct.error):
+                pass
+            try:  # missing values (None) are NaN, as _number reads them: still one C call
+                filled = [math.nan if v is None else v for v in values]
+                num[:, j] = np.frombuffer(struct.pack(fmt, *filled), np.float64)
             except (TypeError, ValueError, OverflowError, struct.error):
                 name = self.num_cols[j]
                 num[:, j] = [_number(v, name, start + i) for i, v in enumerate(values)]

@@ -29,6 +29,7 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 from typing import NoReturn
 
@@ -56,17 +57,18 @@ def fail(message: str) -> NoReturn:
 
 #: cells that mean "missing" in a numeric column (as distill2rules reads them)
 MISSING = {"", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-", "."}
+NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf(?:inity)?))")
 
 
 def number(v: str | None, column: str = "?", row: int = 0) -> float:
-    """A numeric cell; a missing marker is NaN, other text is an error naming the cell."""
+    """A numeric cell in the forms ``distill2rules predict`` reads (not "1_000" or "NAN", which
+    float() alone takes); a missing marker is NaN, other text is an error naming the cell."""
     text = (v or "").strip()
     if text in MISSING:
         return float("nan")
-    try:
-        return float(text)
-    except ValueError:
+    if not NUMBER.fullmatch(text):
         fail(f"row {row}: column '{column}' should be a number, got {v!r}.")
+    return float(text)
 
 
 def load_rows(path: str, columns: list[str] | None = None) -> list[dict[str, str]]:

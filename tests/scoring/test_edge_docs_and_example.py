@@ -93,3 +93,11 @@ def test_edge_example_names_text_in_a_numeric_column(tmp_path):
     )
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "row 1: column 'age' should be a number, got 'sixty'" in run.stderr
+    # the forms float() takes but `predict` and the Scorer refuse
+    for text in ("1_000", "NAN"):
+        rows = [ROWS[0], {**ROWS[1], "age": text}]
+        run = _example(
+            art / "student.onnx", _csv(tmp_path / "rows.csv", rows, Scorer.load(art).columns)
+        )
+        assert run.returncode == 2, text
+        assert f"row 1: column 'age' should be a number, got '{text}'" in run.stderr

@@ -309,6 +309,29 @@ def test_batch_lookup_over_all_columns_keeps_each_columns_codes(monkeypatch):
     assert cat[-2, j_purpose] == 0 and cat[-1, j_check] == 0  # None and "": missing
 
 
+@pytest.mark.parametrize("inputs", ["codes", "tensors"])
+def test_missing_numbers_in_a_batch_are_nan_as_in_single_records(inputs):
+    """A numeric column with nulls is packed again with NaN in their place (one C call); with
+    numeric text too it goes value by value: either way, each record's single-record answer."""
+    from distill2rules.scoring import BLOCK
+
+    spec = hs.scorecard_spec()
+    scorer = Scorer(to_onnx(spec, inputs=inputs).SerializeToString())
+    records = [
+        {**GOOD, "duration": i % 60, "credit_amount": 500.0 + 37 * i, "age": 20 + i % 50}
+        for i in range(BLOCK + 40)
+    ]  # plain numbers: only the nulls keep a column off the first packing
+    for i in range(0, len(records), 7):
+        records[i]["credit_amount"] = None
+    records[BLOCK + 3]["age"] = " 41 "  # text in a block that also has nulls
+    records[BLOCK + 4]["age"] = None
+    num, _ = scorer.prepare(records)
+    j = scorer.num_cols.index("credit_amount")
+    assert np.isnan(num[::7, j]).all() and np.isnan(num[BLOCK + 4, scorer.num_cols.index("age")])
+    assert num[BLOCK + 3, scorer.num_cols.index("age")] == 41
+    assert scorer.score_many(records).to_list() == [scorer.score(r) for r in records]
+
+
 def test_records_are_validated_with_one_clear_error():
     spec = hs.scorecard_spec()
     scorer = Scorer(to_onnx(spec, inputs="codes").SerializeToString())
