@@ -93,51 +93,36 @@ def _number(value: Any, field: str, row: int | None) -> float:
     """A numeric field as float (NaN = missing), as the spec evaluator reads it.
 
     Numbers of any type float() takes without parsing text (int, float, numpy scalars, Decimal,
-    Fraction, 0-d arrays: what :meth:`Scorer.prepare`'s fast path takes), and bytes holding
-    UTF-8 text, read as text is."""
+    Fraction, 0-d arrays: what :meth:`Scorer.prepare`'s fast path takes; ±inf beyond float
+    range), and bytes holding UTF-8 text, read as text is."""
     if value is None:
         return math.nan
     if isinstance(value, bool):
         return 1.0 if value else 0.0
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        try:
-            return float(value)
-        except OverflowError:  # an integer beyond float range (a JSON number of 309+ digits)
-            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         text = value.strip()
         if _NUMBER_TEXT.fullmatch(text):
             return float(text)
         if text in NUMERIC_MISSING:
             return math.nan
-        raise RecordError(
-            f"field '{field}' should be a number, got {value!r}.",
-            field=field,
-            row=row,
-            hint="Send a number, or null when it is missing.",
-        )
+        raise _not_a_number(field, row, repr(value))
     if isinstance(value, bytes):  # as pandas reads a bytes cell: its UTF-8 text
         try:
-            text = value.decode("utf-8")
-        except UnicodeDecodeError:
-            text = "\x00"  # no number: the error below names the bytes
-        try:
-            return _number(text, field, row)
-        except RecordError:
-            raise RecordError(
-                f"field '{field}' should be a number, got {value!r}.",
-                field=field,
-                row=row,
-                hint="Send a number, or null when it is missing.",
-            ) from None
+            return _number(value.decode("utf-8"), field, row)
+        except (UnicodeDecodeError, RecordError):
+            raise _not_a_number(field, row, repr(value)) from None
     kind = type(value)
     if hasattr(kind, "__float__") or hasattr(kind, "__index__"):
-        # Decimal, Fraction, numpy bools, 0-d arrays: the number they hold
+        # int, float, numpy scalars, Decimal, Fraction, numpy bools, 0-d arrays
         held = _held_number(value)
         if held is not None:
             return held
-    raise RecordError(
-        f"field '{field}' should be a number, got {type(value).__name__} {value!r:.60}.",
+    raise _not_a_number(field, row, f"{type(value).__name__} {value!r:.60}")
+
+
+def _not_a_number(field: str, row: int | None, shown: str) -> RecordError:
+    return RecordError(
+        f"field '{field}' should be a number, got {shown}.",
         field=field,
         row=row,
         hint="Send a number, or null when it is missing.",
@@ -149,7 +134,7 @@ def _held_number(value: Any) -> float | None:
     (``Decimal('sNaN')``, an array of several values)."""
     try:
         return float(value)
-    except OverflowError:  # a Fraction or int-like beyond float range
+    except OverflowError:  # an int (a JSON number of 309+ digits) or Fraction beyond float range
         try:
             return math.inf if value > 0 else -math.inf
         except Exception:  # noqa: BLE001 - an odd type's comparison: no number
@@ -902,25 +887,27 @@ class Scorer:
         if explainer is None:  # a graph without the outputs reasons are read from
             res["reasons"] = []
         else:
-            try:
-                explainer(self, outs, k, bufs, top, res)
-            except TypeError:  # an unhashable number (a 0-d array) cannot key the text cache
-                bufs["record"] = self._hashable_numbers(record)
-                if bufs["record"] is record:
-                    raise
-                explainer(self, outs, k, bufs, top, res)
+            explainer(self, outs, k, bufs, top, res)
         return res
 
-    def _hashable_numbers(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``record`` with its unhashable numeric values (0-d arrays) as the floats they hold;
-        ``record`` itself when it has none."""
-        fixed = {}
-        for c in self.num_cols:
-            try:
-                hash(record[c])
-            except TypeError:
-                fixed[c] = _number(record[c], c, None)
-        return {**record, **fixed} if fixed else record
+    def _shown_get(self, key: Any) -> Any:
+        """The cached (value, text) of a reason's key, or None; a key holding an unhashable
+        value (a 0-d array in a numeric field) is never cached."""
+        try:
+            return self._shown_cache.get(key)
+        except TypeError:
+            return None
+
+    def _shown_put(self, key: Any, hit: Any) -> Any:
+        """Cache ``hit`` under ``key`` (bounded: cleared when full; unhashable keys skipped)."""
+        cache = self._shown_cache
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        try:
+            cache[key] = hit
+        except TypeError:
+            pass
+        return hit
 
     def _explain_additive(
         self, outs: list[Any], k: int, bufs: dict[str, Any], top: int, res: dict[str, Any]
@@ -986,7 +973,6 @@ class Scorer:
         tail = self._tails[k]
         ppl = self._ppl if self._logistic else None
         record = bufs["record"]
-        cache = self._shown_cache
         out = []
         for rank, (neg, t) in enumerate(cands[:top], 1):
             name, feats, shown_labels, texts = self._term_info[t]
@@ -996,7 +982,7 @@ class Scorer:
                 key: Any = (t, raw.__class__, raw)
             else:
                 key = (t, *((record[f].__class__, record[f]) for f in feats))
-            hit = cache.get(key)
+            hit = self._shown_get(key)
             if hit is None:  # the value's text, formatted once per (term, value) seen
                 if len(feats) == 1:
                     value = self._value(feats[0], bufs, record)
@@ -1007,9 +993,7 @@ class Scorer:
                         f"{lb} is {self._shown(f, v)}"
                         for lb, (f, v) in zip(shown_labels, value.items())
                     )
-                if len(cache) >= _CACHE_SIZE:
-                    cache.clear()
-                cache[key] = hit = (value, shown)
+                hit = self._shown_put(key, (value, shown))
             value, shown = hit
             if isinstance(value, dict):
                 value = dict(value)
@@ -1044,13 +1028,10 @@ class Scorer:
         """The record's value of ``feature`` and its text, formatted once per value seen."""
         raw = record[feature]
         key = (feature, raw.__class__, raw)
-        cache = self._shown_cache
-        hit = cache.get(key)
+        hit = self._shown_get(key)
         if hit is None:
             value = self._value(feature, bufs, record)
-            if len(cache) >= _CACHE_SIZE:
-                cache.clear()
-            cache[key] = hit = (value, self._shown(feature, value))
+            hit = self._shown_put(key, (value, self._shown(feature, value)))
         return hit
 
     def _shown(self, feature: str, v: Any) -> str:
@@ -1163,7 +1144,6 @@ class Scorer:
         base = math.log(col[0]) - math.log1p(-col[0])
         record = bufs["record"]
         klass = self.classes[k]
-        cache = self._shown_cache
         out: list[dict[str, Any]] = []
         for i in order:
             q = col[1 + i]
@@ -1175,12 +1155,10 @@ class Scorer:
                 continue
             raw = record[f]
             key = (f, raw.__class__, raw)
-            hit = cache.get(key)
+            hit = self._shown_get(key)
             if hit is None:  # the value and its text, once per (feature, value) seen
                 v = self._value(f, bufs, record)
-                if len(cache) >= _CACHE_SIZE:
-                    cache.clear()
-                cache[key] = hit = (v, f"{label} is {self._shown(f, v)}")
+                hit = self._shown_put(key, (v, f"{label} is {self._shown(f, v)}"))
             out.append(
                 {
                     "rank": len(out) + 1,
